@@ -1,0 +1,84 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { EruError } from '../../lib/errors.js';
+import { formatMemory } from '../../lib/units.js';
+import { planDeploy, type PlanResult } from '../../scheduler/plan.js';
+import { scenarioToPlanInput } from '../../scheduler/scenario.js';
+import type { Placement } from '../../scheduler/types.js';
+import { action, printJson, printTable } from '../output.js';
+
+/** `eru plan SCENARIO`: the scheduler run on a file instead of the store. */
+export function registerPlan(program: Command): void {
+  program
+    .command('plan')
+    .description('plan a deploy offline from a YAML or JSON scenario: per-node capacity and placements')
+    .argument('<scenario>', 'scenario file (YAML or JSON); - reads standard input')
+    .option('--json', 'print the result as JSON')
+    .action(
+      action(async (file: string, options: { json?: boolean }) => {
+        const text = await readScenario(file);
+        let data: unknown;
+        try {
+          data = parseYaml(text);
+        } catch (error) {
+          throw new EruError('INVALID_ARGUMENT', `${file}: not valid YAML or JSON: ${(error as Error).message.split('\n')[0]}`);
+        }
+        const result = planDeploy(scenarioToPlanInput(data));
+        if (options.json) printJson(planJson(result));
+        else printPlan(result);
+      }),
+    );
+}
+
+async function readScenario(file: string): Promise<string> {
+  try {
+    if (file === '-') {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    }
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new EruError('INVALID_ARGUMENT', `cannot read scenario ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+/** The documented JSON shape: capacity per node, then each placement's node, cpuset and memory. */
+export function planJson(result: PlanResult): {
+  capacity: { total: number; nodes: Record<string, number> };
+  placements: Array<Pick<Placement, 'node' | 'cpuset' | 'memory' | 'numa'>>;
+} {
+  return {
+    capacity: {
+      total: result.capacity.total,
+      nodes: Object.fromEntries(Object.entries(result.capacity.nodes).map(([name, fit]) => [name, fit.capacity])),
+    },
+    placements: result.placements.map((p) => ({
+      node: p.node,
+      ...(p.cpuset ? { cpuset: p.cpuset } : {}),
+      memory: p.memory,
+      ...(p.numa !== undefined ? { numa: p.numa } : {}),
+    })),
+  };
+}
+
+function printPlan(result: PlanResult): void {
+  printTable([
+    ['NODE', 'CAPACITY', 'LIMITED BY'],
+    ...Object.entries(result.capacity.nodes).map(([name, fit]) => [name, fit.capacity, fit.reason ?? '']),
+    ['total', result.capacity.total, ''],
+  ]);
+  if (result.placements.length === 0) return;
+  process.stdout.write('\n');
+  printTable([
+    ['#', 'NODE', 'CPUSET (core:pieces)', 'MEMORY', 'NUMA'],
+    ...result.placements.map((p, i) => [
+      i + 1,
+      p.node,
+      p.cpuset ? Object.entries(p.cpuset).map(([core, pieces]) => `${core}:${pieces}`).join(',') : `unbound (${p.pieces} pieces)`,
+      p.memory > 0 ? formatMemory(p.memory) : '-',
+      p.numa ?? '-',
+    ]),
+  ]);
+}

@@ -1,0 +1,54 @@
+import type { CandidateNode, NodeFilter } from './types.js';
+
+/**
+ * Stage "feasibility": which nodes may take the request at all, before any arithmetic.
+ * Each check is a small step behind one interface, in the manner of Kubernetes' filter plugins;
+ * the first step that rejects a node gives the reason shown to the user.
+ */
+export interface FeasibilityCheck {
+  readonly name: string;
+  /** Why the node cannot be used, or null when it can. */
+  reject(node: CandidateNode, filter: NodeFilter | undefined): string | null;
+}
+
+export const bypassCheck: FeasibilityCheck = {
+  name: 'bypass',
+  reject: (node) => (node.bypass ? 'bypassed: taken out of scheduling' : null),
+};
+
+export const nameCheck: FeasibilityCheck = {
+  name: 'names',
+  reject: (node, filter) =>
+    filter && filter.names.length > 0 && !filter.names.includes(node.name) ? 'not among the nodes asked for' : null,
+};
+
+export const labelCheck: FeasibilityCheck = {
+  name: 'labels',
+  reject: (node, filter) => {
+    for (const [key, value] of Object.entries(filter?.labels ?? {})) {
+      if (node.labels[key] !== value) return `label ${key}=${value} does not match`;
+    }
+    return null;
+  },
+};
+
+export const DEFAULT_CHECKS: readonly FeasibilityCheck[] = [bypassCheck, nameCheck, labelCheck];
+
+export function feasibleNodes<T extends CandidateNode>(
+  nodes: readonly T[],
+  filter: NodeFilter | undefined,
+  checks: readonly FeasibilityCheck[] = DEFAULT_CHECKS,
+): { feasible: T[]; rejected: Record<string, string> } {
+  const feasible: T[] = [];
+  const rejected: Record<string, string> = {};
+  for (const node of nodes) {
+    let reason: string | null = null;
+    for (const check of checks) {
+      reason = check.reject(node, filter);
+      if (reason) break;
+    }
+    if (reason) rejected[node.name] = reason;
+    else feasible.push(node);
+  }
+  return { feasible, rejected };
+}

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { invalid } from '../lib/errors.js';
+import { MemorySizeSchema, parseWith } from '../lib/validate.js';
+import type { PlanInput } from './plan.js';
+import { SharebaseSchema, StrategySchema, type CandidateNode } from './types.js';
+
+/**
+ * The offline planner's scenario: pod settings, nodes with what is free on them, and one deploy.
+ * `eru plan` reads it from a file; the core builds the same PlanInput from the store.
+ */
+const ScenarioNodeSchema = z
+  .object({
+    name: z.string().min(1),
+    cpu: z.number().int().min(0).optional(),
+    cpus: z.record(z.string().regex(/^\d+$/, 'core ids are whole numbers'), z.number().int().min(0)).optional(),
+    memory: MemorySizeSchema.optional(),
+    numa: z.record(z.string(), z.array(z.union([z.string(), z.number().int().min(0)]).transform(String))).optional(),
+    numa_memory: z.record(z.string(), MemorySizeSchema).optional(),
+    labels: z.record(z.string(), z.string()).default({}),
+    bypass: z.boolean().default(false),
+    count: z.number().int().min(0).default(0),
+  })
+  .strict();
+
+export const ScenarioSchema = z
+  .object({
+    pod: z.string().min(1).default('scenario'),
+    sharebase: SharebaseSchema.default(100),
+    maxshare: z.number().int().min(-1).default(-1),
+    nodes: z.array(ScenarioNodeSchema).min(1, 'a scenario needs at least one node'),
+    deploy: z
+      .object({
+        cpu: z.number().min(0).default(0),
+        memory: MemorySizeSchema.default(0),
+        bind: z.boolean().default(true),
+        count: z.number().int().min(0).default(0),
+        strategy: z.string().default('AUTO').pipe(StrategySchema),
+        limit: z.number().int().min(0).default(0),
+        nodes: z.array(z.string()).default([]),
+        labels: z.record(z.string(), z.string()).default({}),
+      })
+      .strict(),
+  })
+  .strict();
+
+export function scenarioToPlanInput(data: unknown): PlanInput {
+  const scenario = parseWith(ScenarioSchema, data);
+  const { sharebase } = scenario;
+  const seen = new Set<string>();
+  const nodes = scenario.nodes.map((node, i): CandidateNode => {
+    const path = ['nodes', i];
+    if (seen.has(node.name)) throw invalid([...path, 'name'], `node name "${node.name}" appears twice`);
+    seen.add(node.name);
+    if ((node.cpu === undefined) === (node.cpus === undefined)) {
+      throw invalid(path, 'give either cpu (a number of cores) or cpus (free pieces per core)');
+    }
+    const cpus = node.cpus ?? Object.fromEntries(Array.from({ length: node.cpu ?? 0 }, (_, c) => [String(c), sharebase]));
+    for (const [core, pieces] of Object.entries(cpus)) {
+      if (pieces > sharebase) throw invalid([...path, 'cpus', core], `${pieces} pieces free, but a core has ${sharebase}`);
+    }
+    for (const [numa, cores] of Object.entries(node.numa ?? {})) {
+      cores.forEach((core, j) => {
+        if (!(core in cpus)) throw invalid([...path, 'numa', numa, j], `core ${core} is not one of the node's cores`);
+      });
+    }
+    for (const numa of Object.keys(node.numa_memory ?? {})) {
+      if (!node.numa || !(numa in node.numa)) throw invalid([...path, 'numa_memory', numa], `NUMA node ${numa} is not in numa`);
+    }
+    return {
+      name: node.name,
+      cpus,
+      unboundPieces: 0,
+      memory: node.memory ?? null,
+      memoryTotal: node.memory ?? null,
+      ...(node.numa ? { numa: node.numa } : {}),
+      ...(node.numa_memory ? { numaMemory: node.numa_memory } : {}),
+      labels: node.labels,
+      bypass: node.bypass,
+      count: node.count,
+    };
+  });
+  const { deploy } = scenario;
+  return {
+    pod: scenario.pod,
+    policy: { sharebase, maxshare: scenario.maxshare },
+    nodes,
+    request: {
+      cpu: deploy.cpu,
+      memory: deploy.memory,
+      bind: deploy.bind,
+      count: deploy.count,
+      strategy: deploy.strategy,
+      limit: deploy.limit,
+      filter: { names: deploy.nodes, labels: deploy.labels },
+    },
+    requestPath: ['deploy'],
+  };
+}

@@ -1,0 +1,36 @@
+/** What a strategy sees of a node: its capacity for this request and how loaded it is. */
+export interface StrategyNode {
+  name: string;
+  capacity: number;
+  /** Instances of this app/entrypoint already on the node. */
+  count: number;
+  usedPieces: number;
+  totalPieces: number;
+  usedMemory: number;
+  totalMemory: number | null;
+}
+
+export interface StrategyInput {
+  /** Feasible nodes, in the order the caller listed them. */
+  nodes: readonly StrategyNode[];
+  count: number;
+  limit: number;
+  pieces: number;
+  memory: number;
+}
+
+/** Instances to add per node, or why the request cannot be met (with per-node reasons). */
+export type Distribution =
+  | { ok: true; counts: Map<string, number> }
+  | { ok: false; reason: string; nodes?: Record<string, string> };
+
+/** A strategy turns capacities into how many instances go where. Pure and deterministic. */
+export interface DeployStrategy {
+  /** True when the total asked is `count` (so a pod-wide shortfall can be reported up front). */
+  readonly placesCountInTotal: boolean;
+  distribute(input: StrategyInput): Distribution;
+}
+
+export function byName(a: { name: string }, b: { name: string }): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
