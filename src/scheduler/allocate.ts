@@ -1,15 +1,15 @@
-import { coreTable, countPartialCores, sumFree, type CoreTable } from './cores.js';
 import type { PieceRequest } from './request.js';
 import type { NodeResources, Placement, SchedulingPolicy } from './types.js';
 
 /**
  * Stage "allocate": the concrete cores for one instance on one node, and applying or releasing them
  * on the node's ledger. Capacity (fit.ts) must agree with this exactly: it is the number of times
- * `planInstance` + `applyPlacement` succeed in a row, which the property tests check.
+ * planning and applying succeed in a row, which the property tests check.
  *
  * Bound rule: `full` cores that are entirely free (exclusive), plus one fragment core for the
  * fragment. The fragment goes to an already-fragmented core first (the fullest that fits), and
- * only then splits a whole free core, which `maxshare` may forbid.
+ * only then splits a whole free core — the highest-numbered, so exclusive cores stay low and
+ * contiguous — which `maxshare` may forbid.
  */
 
 /** Cores to keep when re-planning a workload in place (realloc). */
@@ -21,6 +21,202 @@ export interface CorePreference {
 
 export type InstancePlan = Omit<Placement, 'node'>;
 
+/**
+ * A node's ledger unpacked into arrays in core-id order, with running totals, so that a plan of many
+ * instances on one node costs O(cores) each and allocates nothing but the result.
+ */
+export class NodeWorkspace {
+  private readonly ids: string[];
+  private readonly free: number[];
+  private indexCache: Map<string, number> | undefined;
+  private allCache: number[] | undefined;
+  /** Whole free cores found by the current pickCores call; reused to spare the collector. */
+  private readonly scratch: number[] = [];
+  /** The last plan made and its core indices in key order, so applying it needs no lookups. */
+  private lastPlan: InstancePlan | null = null;
+  private readonly lastPicked: number[] = [];
+  private readonly numaCores: Array<{ id: string; cores: number[] }>;
+  private totalFree = 0;
+  private partial = 0;
+  private unboundPieces: number;
+  private memory: number | null;
+  private readonly numaMemory: Record<string, number> | undefined;
+
+  constructor(
+    private readonly base: NodeResources,
+    private readonly policy: SchedulingPolicy,
+  ) {
+    // Core ids are canonical array-index strings, which Object.keys lists in ascending numeric order.
+    this.ids = Object.keys(base.cpus);
+    this.free = this.ids.map((id) => base.cpus[id]!);
+    for (const f of this.free) {
+      this.totalFree += f;
+      if (this.isPartial(f)) this.partial++;
+    }
+    this.unboundPieces = base.unboundPieces;
+    this.memory = base.memory;
+    this.numaMemory = base.numaMemory ? { ...base.numaMemory } : undefined;
+    this.numaCores = !base.numa ? NO_NUMA : Object.entries(base.numa).map(([id, cores]) => ({
+      id,
+      cores: cores.flatMap((core) => {
+        const i = this.index().get(core);
+        return i === undefined ? [] : [i];
+      }),
+    }));
+  }
+
+  /** Core id → position; built only when a plan from elsewhere is applied or NUMA is in play. */
+  private index(): Map<string, number> {
+    return (this.indexCache ??= new Map(this.ids.map((id, i) => [id, i])));
+  }
+
+  private isPartial(free: number): boolean {
+    return free > 0 && free < this.policy.sharebase;
+  }
+
+  /** Plans one instance without changing anything; null when it does not fit. */
+  plan(request: PieceRequest, prefer?: CorePreference): InstancePlan | null {
+    if (this.memory !== null && this.memory < request.memory) return null;
+    if (this.totalFree - this.unboundPieces < request.pieces) return null;
+    if (!request.bind) return { pieces: request.pieces, memory: request.memory };
+    for (const numa of this.numaOrder(prefer?.numa)) {
+      const numaFree = this.numaMemory?.[numa.id];
+      if (numaFree !== undefined && numaFree < request.memory) continue;
+      const cpuset = this.pickCores(numa.cores, request, prefer);
+      if (cpuset) return (this.lastPlan = { cpuset, pieces: request.pieces, memory: request.memory, numa: numa.id });
+    }
+    const cpuset = this.pickCores((this.allCache ??= this.ids.map((_, i) => i)), request, prefer);
+    return (this.lastPlan = cpuset ? { cpuset, pieces: request.pieces, memory: request.memory } : null);
+  }
+
+  /** NUMA nodes to try: the preferred one, then the one with most free pieces, ties by id. */
+  private numaOrder(preferred: string | undefined): Array<{ id: string; cores: number[] }> {
+    if (this.numaCores.length === 0) return this.numaCores;
+    const freeOf = (cores: number[]): number => cores.reduce((sum, i) => sum + this.free[i]!, 0);
+    return this.numaCores
+      .map((numa) => ({ numa, free: freeOf(numa.cores) }))
+      .sort(
+        (a, b) =>
+          Number(b.numa.id === preferred) - Number(a.numa.id === preferred) ||
+          b.free - a.free ||
+          (a.numa.id < b.numa.id ? -1 : a.numa.id > b.numa.id ? 1 : 0),
+      )
+      .map((n) => n.numa);
+  }
+
+  /** Chooses cores among `subset` (indices in id order). */
+  private pickCores(subset: readonly number[], request: PieceRequest, prefer: CorePreference | undefined): Record<string, number> | null {
+    const { sharebase, maxshare } = this.policy;
+    const { full, fragment } = request;
+    const { ids, free } = this;
+
+    let fragmentCore = -1;
+    const whole = this.scratch;
+    whole.length = 0;
+    for (const i of subset) {
+      const f = free[i]!;
+      if (f === sharebase) whole.push(i);
+      else if (fragment > 0 && f > 0 && f >= fragment) {
+        if (fragmentCore >= 0 && ids[fragmentCore] === prefer?.fragment) continue;
+        // The fullest core that still fits packs fragments tightest.
+        if (fragmentCore < 0 || f < free[fragmentCore]! || ids[i] === prefer?.fragment) fragmentCore = i;
+      }
+    }
+    const splitting = fragment > 0 && fragmentCore < 0;
+    if (whole.length < full + (splitting ? 1 : 0)) return null;
+    if (splitting && maxshare >= 0 && this.partial + 1 > maxshare) return null;
+
+    if (splitting) fragmentCore = chooseCoreToSplit(ids, whole, prefer);
+    const picked = this.lastPicked;
+    picked.length = 0;
+    if (prefer) {
+      for (const i of whole) {
+        if (picked.length < full && i !== fragmentCore && prefer.exclusive.has(ids[i]!)) picked.push(i);
+      }
+    }
+    for (let w = 0; w < whole.length && picked.length < full; w++) {
+      const i = whole[w]!;
+      if (i !== fragmentCore && !picked.includes(i)) picked.push(i);
+    }
+    if (fragment > 0) picked.push(fragmentCore);
+    // Keys in ascending core order, as Object.keys will list them; adjust() relies on it.
+    if (prefer || (fragment > 0 && !splitting)) picked.sort((a, b) => a - b);
+    const cpuset: Record<number, number> = {};
+    // Integer keys keep the cpuset objects plain element stores.
+    for (const i of picked) cpuset[Number(ids[i])] = i === fragmentCore && fragment > 0 ? fragment : sharebase;
+    return cpuset;
+  }
+
+  /** Takes a planned instance's resources. */
+  apply(plan: InstancePlan): void {
+    this.adjust(plan, -1);
+  }
+
+  /** Gives an instance's resources back. */
+  release(plan: InstancePlan): void {
+    this.adjust(plan, +1);
+  }
+
+  private adjust(plan: InstancePlan, sign: 1 | -1): void {
+    if (plan.cpuset) {
+      // Applying the plan just made: its core indices are still at hand.
+      const known = plan === this.lastPlan ? this.lastPicked : null;
+      let k = 0;
+      for (const core in plan.cpuset) {
+        const pieces = sign * plan.cpuset[core]!;
+        const i = known ? known[k++]! : this.index().get(core);
+        if (i === undefined) throw new Error(`core ${core} is not on this node`);
+        this.changeCore(i, pieces);
+      }
+    } else {
+      this.unboundPieces -= sign * plan.pieces;
+    }
+    if (this.memory !== null) this.memory += sign * plan.memory;
+    if (plan.numa !== undefined && this.numaMemory?.[plan.numa] !== undefined) this.numaMemory[plan.numa]! += sign * plan.memory;
+  }
+
+  private changeCore(i: number, pieces: number): void {
+    const before = this.free[i]!;
+    const after = before + pieces;
+    this.free[i] = after;
+    this.partial += Number(this.isPartial(after)) - Number(this.isPartial(before));
+    this.totalFree += pieces;
+  }
+
+  /** Memory and CPU-total left, for saying which limit stopped a simulation. */
+  get left(): { memory: number | null; pieces: number } {
+    return { memory: this.memory, pieces: this.totalFree - this.unboundPieces };
+  }
+
+  /** The ledger as it now stands, in the store's shape. */
+  toResources(): NodeResources {
+    const cpus: Record<number, number> = {};
+    for (let i = 0; i < this.free.length; i++) cpus[Number(this.ids[i])] = this.free[i]!;
+    const { base } = this;
+    return {
+      cpus,
+      unboundPieces: this.unboundPieces,
+      memory: this.memory,
+      memoryTotal: base.memoryTotal,
+      ...(base.numa ? { numa: base.numa } : {}),
+      ...(this.numaMemory ? { numaMemory: { ...this.numaMemory } } : {}),
+    };
+  }
+}
+
+const NO_NUMA: Array<{ id: string; cores: number[] }> = [];
+
+/** A whole core to split for a fragment: the workload's old fragment core, else the highest free one. */
+function chooseCoreToSplit(ids: readonly string[], whole: readonly number[], prefer: CorePreference | undefined): number {
+  if (prefer) {
+    const old = whole.find((i) => ids[i] === prefer.fragment);
+    if (old !== undefined) return old;
+    const notPreferred = [...whole].reverse().find((i) => !prefer.exclusive.has(ids[i]!));
+    if (notPreferred !== undefined) return notPreferred;
+  }
+  return whole[whole.length - 1]!;
+}
+
 /** Plans one instance on `resources` without changing them; null when it does not fit. */
 export function planInstance(
   resources: NodeResources,
@@ -28,107 +224,20 @@ export function planInstance(
   policy: SchedulingPolicy,
   prefer?: CorePreference,
 ): InstancePlan | null {
-  if (resources.memory !== null && resources.memory < request.memory) return null;
-  if (sumFree(resources.cpus) - resources.unboundPieces < request.pieces) return null;
-  if (!request.bind) return { pieces: request.pieces, memory: request.memory };
-
-  const table = coreTable(resources.cpus);
-  const partial = countPartialCores(table.free, policy.sharebase);
-  for (const numa of numaOrder(resources, table, prefer?.numa)) {
-    const numaFree = resources.numaMemory?.[numa];
-    if (numaFree !== undefined && numaFree < request.memory) continue;
-    const subset = (resources.numa?.[numa] ?? []).flatMap((id) => {
-      const i = table.index.get(id);
-      return i === undefined ? [] : [i];
-    });
-    const cpuset = pickCores(table, subset, request, policy, partial, prefer);
-    if (cpuset) return { cpuset, pieces: request.pieces, memory: request.memory, numa };
-  }
-  const all = table.ids.map((_, i) => i);
-  const cpuset = pickCores(table, all, request, policy, partial, prefer);
-  return cpuset ? { cpuset, pieces: request.pieces, memory: request.memory } : null;
-}
-
-/** NUMA nodes to try: the preferred one, then the one with most free pieces, ties by id. */
-function numaOrder(resources: NodeResources, table: CoreTable, preferred: string | undefined): string[] {
-  if (!resources.numa) return [];
-  const freeOf = (numa: string): number =>
-    (resources.numa![numa] ?? []).reduce((sum, id) => sum + (table.free[table.index.get(id) ?? -1] ?? 0), 0);
-  return Object.keys(resources.numa)
-    .map((id) => ({ id, free: freeOf(id) }))
-    .sort((a, b) => Number(b.id === preferred) - Number(a.id === preferred) || b.free - a.free || cmp(a.id, b.id))
-    .map((n) => n.id);
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Chooses cores among `subset` (indices into `table`, in id order). */
-function pickCores(
-  table: CoreTable,
-  subset: readonly number[],
-  request: PieceRequest,
-  policy: SchedulingPolicy,
-  partialCores: number,
-  prefer: CorePreference | undefined,
-): Record<string, number> | null {
-  const { sharebase, maxshare } = policy;
-  const { full, fragment } = request;
-  const { ids, free } = table;
-
-  let fragmentCore = -1;
-  if (fragment > 0) {
-    for (const i of subset) {
-      const f = free[i]!;
-      if (f <= 0 || f >= sharebase || f < fragment) continue;
-      if (ids[i] === prefer?.fragment) {
-        fragmentCore = i;
-        break;
-      }
-      // The fullest core that still fits packs fragments tightest.
-      if (fragmentCore < 0 || f < free[fragmentCore]!) fragmentCore = i;
-    }
-  }
-
-  const whole = subset.filter((i) => free[i] === sharebase);
-  const splitting = fragment > 0 && fragmentCore < 0;
-  if (whole.length < full + (splitting ? 1 : 0)) return null;
-  if (splitting) {
-    if (maxshare >= 0 && partialCores + 1 > maxshare) return null;
-    fragmentCore = chooseCoreToSplit(ids, whole, prefer);
-  }
-
-  const exclusive = whole
-    .filter((i) => i !== fragmentCore)
-    .sort((a, b) => Number(prefer?.exclusive.has(ids[b]!) ?? 0) - Number(prefer?.exclusive.has(ids[a]!) ?? 0) || a - b)
-    .slice(0, full);
-  const cpuset: Record<string, number> = {};
-  for (const i of exclusive) cpuset[ids[i]!] = sharebase;
-  if (fragment > 0) cpuset[ids[fragmentCore]!] = fragment;
-  return cpuset;
-}
-
-/** A whole core to split for a fragment: the workload's old fragment core, else the highest free one,
- *  so exclusive cores stay low and contiguous. */
-function chooseCoreToSplit(ids: readonly string[], whole: readonly number[], prefer: CorePreference | undefined): number {
-  const old = whole.find((i) => ids[i] === prefer?.fragment);
-  if (old !== undefined) return old;
-  const notPreferred = [...whole].reverse().find((i) => !prefer?.exclusive.has(ids[i]!));
-  return notPreferred ?? whole[whole.length - 1]!;
+  return new NodeWorkspace(resources, policy).plan(request, prefer);
 }
 
 /** Takes a placement's resources from a ledger, in place. */
 export function applyPlacement(resources: NodeResources, placement: InstancePlan): void {
-  adjust(resources, placement, -1);
+  adjustLedger(resources, placement, -1);
 }
 
 /** Gives a placement's resources back to a ledger, in place. */
 export function releasePlacement(resources: NodeResources, placement: InstancePlan): void {
-  adjust(resources, placement, +1);
+  adjustLedger(resources, placement, +1);
 }
 
-function adjust(resources: NodeResources, placement: InstancePlan, sign: 1 | -1): void {
+function adjustLedger(resources: NodeResources, placement: InstancePlan, sign: 1 | -1): void {
   if (placement.cpuset) {
     for (const [core, pieces] of Object.entries(placement.cpuset)) {
       resources.cpus[core] = (resources.cpus[core] ?? 0) + sign * pieces;

@@ -25,8 +25,9 @@ export const nameCheck: FeasibilityCheck = {
 export const labelCheck: FeasibilityCheck = {
   name: 'labels',
   reject: (node, filter) => {
-    for (const [key, value] of Object.entries(filter?.labels ?? {})) {
-      if (node.labels[key] !== value) return `label ${key}=${value} does not match`;
+    const wanted = filter?.labels;
+    for (const key in wanted) {
+      if (node.labels[key] !== wanted[key]) return `label ${key}=${wanted[key]} does not match`;
     }
     return null;
   },
@@ -38,16 +39,16 @@ export function feasibleNodes<T extends CandidateNode>(
   nodes: readonly T[],
   filter: NodeFilter | undefined,
   checks: readonly FeasibilityCheck[] = DEFAULT_CHECKS,
-): { feasible: T[]; rejected: Record<string, string> } {
+): { feasible: T[]; rejected: Map<string, string> } {
   const feasible: T[] = [];
-  const rejected: Record<string, string> = {};
+  const rejected = new Map<string, string>();
   for (const node of nodes) {
     let reason: string | null = null;
     for (const check of checks) {
       reason = check.reject(node, filter);
       if (reason) break;
     }
-    if (reason) rejected[node.name] = reason;
+    if (reason) rejected.set(node.name, reason);
     else feasible.push(node);
   }
   return { feasible, rejected };

@@ -1,6 +1,5 @@
 import { formatMemory } from '../lib/units.js';
-import { applyPlacement, cloneResources, planInstance } from './allocate.js';
-import { sumFree } from './cores.js';
+import { NodeWorkspace } from './allocate.js';
 import type { PieceRequest } from './request.js';
 import type { NodeCapacity, NodeResources, SchedulingPolicy } from './types.js';
 
@@ -8,70 +7,120 @@ import type { NodeCapacity, NodeResources, SchedulingPolicy } from './types.js';
  * Stage "fit": how many more instances of a request one node can take, and why no more.
  * Capacity is the minimum over three independent limits: memory, the node's CPU total (which
  * unbound workloads share), and, for bound requests, the cores (whole cores and fragment room).
+ * This runs for every node of a pod on every deploy, so it makes one pass over the cores and
+ * builds only the reason of the limit that binds.
  */
 
 /** A node with no limit in any asked dimension still reports a finite figure. */
 export const UNLIMITED_INSTANCES = 1_000_000;
 
-interface Limit {
-  count: number;
-  reason: string;
+export function freePieces(cpus: NodeResources['cpus']): number {
+  let total = 0;
+  for (const f of Object.values(cpus)) total += f;
+  return total;
 }
 
-export function nodeCapacity(resources: NodeResources, request: PieceRequest, policy: SchedulingPolicy): NodeCapacity {
-  const limits: Limit[] =
-    request.bind && resources.numa
-      ? [simulatedLimit(resources, request, policy)]
-      : [memoryLimit(resources, request), cpuTotalLimit(resources, request, policy.sharebase)];
-  if (request.bind && !resources.numa) limits.push(coreLimit(resources, request, policy));
-  let binding: Limit = { count: UNLIMITED_INSTANCES, reason: 'no limit in the asked resources' };
-  for (const limit of limits) if (limit.count < binding.count) binding = limit;
-  return { capacity: binding.count, reason: binding.reason };
-}
-
-function memoryLimit(resources: NodeResources, request: PieceRequest): Limit {
-  if (request.memory === 0 || resources.memory === null) return { count: UNLIMITED_INSTANCES, reason: '' };
-  return {
-    count: Math.floor(resources.memory / request.memory),
-    reason: `memory: ${formatMemory(resources.memory)} free, ${formatMemory(request.memory)} each`,
-  };
-}
-
-function cpuTotalLimit(resources: NodeResources, request: PieceRequest, sharebase: number): Limit {
-  if (request.pieces === 0) return { count: UNLIMITED_INSTANCES, reason: '' };
-  const left = sumFree(resources.cpus) - resources.unboundPieces;
-  return {
-    count: Math.max(0, Math.floor(left / request.pieces)),
-    reason: `cpu: ${left / sharebase} CPU left on the node (unbound workloads hold ${resources.unboundPieces / sharebase}), ${request.pieces / sharebase} each`,
-  };
-}
+type LimitKind = 'memory' | 'cpu' | 'cores' | 'maxshare' | 'none';
 
 /**
- * Bound capacity without NUMA, in O(cores): the same sequence `planInstance` would take, followed on
- * counts instead of cores. Fragment slots in already-fragmented cores are used first (each takes
- * `full` whole cores as well); when none is left a whole core is split, which `maxshare` may refuse.
- * A fragmented core whose free pieces are not a multiple of the fragment stays fragmented forever
- * ("stuck"); those are the fragment cores that count against `maxshare` when the next split comes.
+ * A node's capacity and what limits it. The reason text is only built when read: a capacity over
+ * 100,000 nodes should not format 100,000 sentences nobody looks at.
  */
-function coreLimit(resources: NodeResources, request: PieceRequest, policy: SchedulingPolicy): Limit {
+export class NodeFit implements NodeCapacity {
+  constructor(
+    readonly node: string,
+    readonly capacity: number,
+    private readonly limit: LimitKind,
+    private readonly request: PieceRequest,
+    private readonly policy: SchedulingPolicy,
+    /** memory: free bytes; cpu: pieces left; cores/maxshare: whole free cores or fragment cores. */
+    private readonly amount: number,
+    private readonly unboundPieces: number,
+  ) {}
+
+  get reason(): string {
+    const { request, policy, amount } = this;
+    switch (this.limit) {
+      case 'memory':
+        return `memory: ${formatMemory(amount)} free, ${formatMemory(request.memory)} each`;
+      case 'cpu':
+        return `cpu: ${amount / policy.sharebase} CPU left on the node (unbound workloads hold ${this.unboundPieces / policy.sharebase}), ${request.pieces / policy.sharebase} each`;
+      case 'maxshare':
+        return `cpu: maxshare ${policy.maxshare} reached (${amount} fragment cores), no fragment room for ${request.fragment} pieces`;
+      case 'cores':
+        return request.fragment === 0
+          ? `cpu: ${amount} whole free cores, ${request.full} each`
+          : `cpu: no room for ${request.full} whole cores plus a ${request.fragment}-piece fragment`;
+      case 'none':
+        return 'no limit in the asked resources';
+    }
+  }
+
+  toJSON(): NodeCapacity {
+    return { node: this.node, capacity: this.capacity, reason: this.reason };
+  }
+}
+
+export function nodeCapacity(
+  node: string,
+  resources: NodeResources,
+  request: PieceRequest,
+  policy: SchedulingPolicy,
+): NodeFit {
+  if (request.bind && resources.numa) return simulatedCapacity(node, resources, request, policy);
   const { sharebase, maxshare } = policy;
   const { full, fragment } = request;
+
+  // One pass: the CPU total, whole free cores, fragment slots, and cores that stay fragmented.
+  let totalFree = 0;
   let whole = 0;
   let slots = 0;
   let stuck = 0;
-  for (const id in resources.cpus) {
-    const f = resources.cpus[id]!;
+  // A memory-only request (unbound, cpu 0) needs nothing from the cores.
+  const cpus = request.pieces === 0 && !request.bind ? [] : Object.values(resources.cpus);
+  for (const f of cpus) {
+    totalFree += f;
     if (f === sharebase) whole++;
     else if (f > 0 && fragment > 0) {
       slots += Math.floor(f / fragment);
       if (f % fragment !== 0) stuck++;
     }
   }
-  const wholeReason = `cpu: ${whole} whole free cores`;
-  if (fragment === 0) return { count: Math.floor(whole / full), reason: `${wholeReason}, ${full} each` };
 
+  const memoryCount =
+    request.memory === 0 || resources.memory === null ? UNLIMITED_INSTANCES : Math.floor(resources.memory / request.memory);
+  const cpuLeft = totalFree - resources.unboundPieces;
+  const cpuCount = request.pieces === 0 ? UNLIMITED_INSTANCES : Math.max(0, Math.floor(cpuLeft / request.pieces));
+  const cores = request.bind ? coreCount(whole, slots, stuck, full, fragment, sharebase, maxshare) : null;
+
+  // On a tie the more specific limit explains the figure: cores, then the CPU total, then memory.
+  const capacity = Math.min(memoryCount, cpuCount, cores?.count ?? UNLIMITED_INSTANCES);
+  const fit = (limit: LimitKind, amount: number): NodeFit =>
+    new NodeFit(node, capacity, limit, request, policy, amount, resources.unboundPieces);
+  if (cores && cores.count === capacity) return cores.maxshareReached ? fit('maxshare', cores.stuck) : fit('cores', whole);
+  if (cpuCount === capacity && cpuCount < UNLIMITED_INSTANCES) return fit('cpu', cpuLeft);
+  if (memoryCount === capacity && memoryCount < UNLIMITED_INSTANCES) return fit('memory', resources.memory!);
+  return fit('none', 0);
+}
+
+/**
+ * Bound capacity without NUMA, in O(cores): the same sequence NodeWorkspace.plan would take, followed
+ * on counts instead of cores. Fragment slots in already-fragmented cores are used first (each takes
+ * `full` whole cores as well); when none is left a whole core is split, which `maxshare` may refuse.
+ * A fragmented core whose free pieces are not a multiple of the fragment stays fragmented for good
+ * ("stuck"); those are the fragment cores that count against `maxshare` when the next split comes.
+ */
+function coreCount(
+  whole: number,
+  slots: number,
+  stuck: number,
+  full: number,
+  fragment: number,
+  sharebase: number,
+  maxshare: number,
+): { count: number; maxshareReached: boolean; stuck: number } {
+  if (fragment === 0) return { count: Math.floor(whole / full), maxshareReached: false, stuck };
   let count = 0;
-  let blockedByMaxshare = false;
   for (;;) {
     if (slots > 0) {
       const take = full === 0 ? slots : Math.min(slots, Math.floor(whole / full));
@@ -82,35 +131,30 @@ function coreLimit(resources: NodeResources, request: PieceRequest, policy: Sche
       continue;
     }
     if (whole < full + 1) break;
-    if (maxshare >= 0 && stuck + 1 > maxshare) {
-      blockedByMaxshare = true;
-      break;
-    }
+    if (maxshare >= 0 && stuck + 1 > maxshare) return { count, maxshareReached: true, stuck };
     whole -= full + 1;
     count++;
     slots += Math.floor(sharebase / fragment) - 1;
     if (sharebase % fragment !== 0) stuck++;
   }
-  const reason = blockedByMaxshare
-    ? `cpu: maxshare ${maxshare} reached (${stuck} fragment cores), no fragment room for ${fragment} pieces`
-    : `cpu: no room for ${full} whole cores plus a ${fragment}-piece fragment`;
-  return { count, reason };
+  return { count, maxshareReached: false, stuck };
 }
 
 /**
- * Bound capacity with NUMA: the allocations themselves, repeated on a copy of the ledger. NUMA memory
- * steers which cores a plan takes, so the limits are not independent here and are followed together.
+ * Bound capacity with NUMA: the allocations themselves, repeated on a workspace. NUMA memory steers
+ * which cores a plan takes, so the limits are not independent here and are followed together.
  */
-function simulatedLimit(resources: NodeResources, request: PieceRequest, policy: SchedulingPolicy): Limit {
-  const working = cloneResources(resources);
-  let count = 0;
-  for (let plan = planInstance(working, request, policy); plan; plan = planInstance(working, request, policy)) {
-    applyPlacement(working, plan);
-    if (++count >= UNLIMITED_INSTANCES) break;
+function simulatedCapacity(node: string, resources: NodeResources, request: PieceRequest, policy: SchedulingPolicy): NodeFit {
+  const workspace = new NodeWorkspace(resources, policy);
+  let capacity = 0;
+  for (let plan = workspace.plan(request); plan && capacity < UNLIMITED_INSTANCES; plan = workspace.plan(request)) {
+    workspace.apply(plan);
+    capacity++;
   }
-  const exhausted = [memoryLimit(working, request), cpuTotalLimit(working, request, policy.sharebase)].find((l) => l.count === 0);
-  return {
-    count,
-    reason: exhausted?.reason ?? `cpu: no room for ${request.full} whole cores plus a ${request.fragment}-piece fragment`,
-  };
+  const { memory, pieces } = workspace.left;
+  const fit = (limit: LimitKind, amount: number): NodeFit =>
+    new NodeFit(node, capacity, limit, request, policy, amount, resources.unboundPieces);
+  if (memory !== null && memory < request.memory) return fit('memory', memory);
+  if (pieces < request.pieces) return fit('cpu', pieces);
+  return fit('cores', 0);
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { invalid } from '../lib/errors.js';
 import { MemorySizeSchema, parseWith } from '../lib/validate.js';
 import type { PlanInput } from './plan.js';
-import { SharebaseSchema, StrategySchema, type CandidateNode } from './types.js';
+import { CoreIdSchema, SharebaseSchema, StrategySchema, type CandidateNode } from './types.js';
 
 /**
  * The offline planner's scenario: pod settings, nodes with what is free on them, and one deploy.
@@ -12,7 +12,7 @@ const ScenarioNodeSchema = z
   .object({
     name: z.string().min(1),
     cpu: z.number().int().min(0).optional(),
-    cpus: z.record(z.string().regex(/^\d+$/, 'core ids are whole numbers'), z.number().int().min(0)).optional(),
+    cpus: z.record(CoreIdSchema, z.number().int().min(0)).optional(),
     memory: MemorySizeSchema.optional(),
     numa: z.record(z.string(), z.array(z.union([z.string(), z.number().int().min(0)]).transform(String))).optional(),
     numa_memory: z.record(z.string(), MemorySizeSchema).optional(),

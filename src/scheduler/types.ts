@@ -21,7 +21,8 @@ export const SchedulingPolicySchema = z.object({
 });
 export type SchedulingPolicy = z.infer<typeof SchedulingPolicySchema>;
 
-export const CoreIdSchema = z.string().regex(/^\d+$/, 'a core id is a non-negative whole number');
+/** Canonical whole numbers only ("3", not "03"): the scheduler relies on their numeric key order. */
+export const CoreIdSchema = z.string().regex(/^(0|[1-9]\d{0,8})$/, 'a core id is a whole number without leading zeros');
 
 /** What is free on one node: the node's resource ledger. */
 export const NodeResourcesSchema = z.object({
@@ -88,6 +89,7 @@ export const PlacementSchema = z.object({
 export type Placement = z.infer<typeof PlacementSchema>;
 
 export interface NodeCapacity {
+  node: string;
   capacity: number;
   /** Why no more fit: set whenever the node is the limit (including capacity 0). */
   reason?: string;
@@ -95,7 +97,8 @@ export interface NodeCapacity {
 
 export interface CapacityReport {
   total: number;
-  nodes: Record<string, NodeCapacity>;
+  /** Per node, in the order the nodes were given. */
+  nodes: NodeCapacity[];
 }
 
 export interface DeployPlan {

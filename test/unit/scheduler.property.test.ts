@@ -5,7 +5,9 @@ import { applyPlacement, cloneResources, planInstance, releasePlacement, type In
 import { nodeCapacity } from '../../src/scheduler/fit.js';
 import { planDeploy } from '../../src/scheduler/plan.js';
 import { SchedulingError, toPieces } from '../../src/scheduler/request.js';
+import { auto } from '../../src/scheduler/strategies/auto.js';
 import { clusterArb, scenarioArb } from '../support/arbitraries.js';
+import { autoOneAtATime } from '../support/auto-reference.js';
 
 const RUNS = { numRuns: 400 };
 
@@ -15,7 +17,7 @@ describe('scheduler properties', () => {
     fc.assert(
       fc.property(scenarioArb, ({ policy, node, request }) => {
         const pieces = toPieces(request, policy);
-        const { capacity } = nodeCapacity(node, pieces, policy);
+        const { capacity } = nodeCapacity(node.name, node, pieces, policy);
         const working = cloneResources(node);
         let placed = 0;
         for (let plan = planInstance(working, pieces, policy); plan && placed <= capacity; plan = planInstance(working, pieces, policy)) {
@@ -98,17 +100,19 @@ describe('scheduler properties', () => {
         }
         const perNode = new Map<string, number>();
         for (const p of result.placements) perNode.set(p.node, (perNode.get(p.node) ?? 0) + 1);
-        for (const [name, placed] of perNode) assert.ok(placed <= result.capacity.nodes[name]!.capacity);
+        for (const [name, placed] of perNode) assert.ok(placed <= result.capacity.nodes.find((fit) => fit.node === name)!.capacity);
         if (strategy === 'AUTO' || strategy === 'GLOBAL' || strategy === 'DRAINED') assert.equal(result.placements.length, count);
         if (strategy === 'EACH') for (const placed of perNode.values()) assert.equal(placed, count);
         if (strategy === 'FILL') {
           for (const node of nodes) assert.ok(node.count + (perNode.get(node.name) ?? 0) <= Math.max(count, node.count));
         }
-        // The ledgers returned are the inputs with exactly these placements applied.
+        // Applying every placement to its node leaves a valid ledger: no core, memory or CPU total overdrawn.
         for (const node of nodes) {
-          const expected = cloneResources(node);
-          for (const p of result.placements.filter((q) => q.node === node.name)) applyPlacement(expected, p);
-          if (perNode.has(node.name)) assert.deepEqual(result.ledgers[node.name]!.cpus, expected.cpus);
+          const after = cloneResources(node);
+          for (const p of result.placements.filter((q) => q.node === node.name)) applyPlacement(after, p);
+          for (const free of Object.values(after.cpus)) assert.ok(free >= 0 && free <= policy.sharebase);
+          assert.ok(after.memory === null || after.memory >= 0);
+          assert.ok(Object.values(after.cpus).reduce((a, b) => a + b, 0) >= after.unboundPieces);
         }
       }),
       RUNS,
@@ -129,6 +133,24 @@ describe('scheduler properties', () => {
         assert.deepEqual(run(), run());
       }),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe('AUTO by levels', () => {
+  it('places exactly as one-at-a-time AUTO would', () => {
+    const nodeArb = fc.record({ capacity: fc.integer({ min: 0, max: 12 }), count: fc.integer({ min: 0, max: 8 }) });
+    fc.assert(
+      fc.property(fc.array(nodeArb, { minLength: 1, maxLength: 10 }), fc.integer({ min: 1, max: 80 }), (specs, count) => {
+        const resources = { cpus: {}, unboundPieces: 0, memory: null, memoryTotal: null };
+        const nodes = specs.map((s, i) => ({ name: `n${i}`, ...s, resources }));
+        const input = { nodes, count, limit: 0, pieces: 1, memory: 0, sharebase: 100 };
+        const expected = autoOneAtATime(input);
+        const actual = auto.distribute(input);
+        if (expected === null) assert.equal(actual.ok, false);
+        else assert.deepEqual(actual.ok ? [...actual.counts].sort() : null, [...expected].sort());
+      }),
+      { numRuns: 1000 },
     );
   });
 });

@@ -52,7 +52,7 @@ export function planJson(result: PlanResult): {
   return {
     capacity: {
       total: result.capacity.total,
-      nodes: Object.fromEntries(Object.entries(result.capacity.nodes).map(([name, fit]) => [name, fit.capacity])),
+      nodes: Object.fromEntries(result.capacity.nodes.map((fit) => [fit.node, fit.capacity])),
     },
     placements: result.placements.map((p) => ({
       node: p.node,
@@ -66,7 +66,7 @@ export function planJson(result: PlanResult): {
 function printPlan(result: PlanResult): void {
   printTable([
     ['NODE', 'CAPACITY', 'LIMITED BY'],
-    ...Object.entries(result.capacity.nodes).map(([name, fit]) => [name, fit.capacity, fit.reason ?? '']),
+    ...result.capacity.nodes.map((fit) => [fit.node, fit.capacity, fit.reason ?? '']),
     ['total', result.capacity.total, ''],
   ]);
   if (result.placements.length === 0) return;

@@ -1,8 +1,10 @@
+import { freePieces } from '../fit.js';
 import { Heap } from '../heap.js';
 import { byName, type DeployStrategy, type StrategyNode } from './types.js';
 
 interface Slot {
   node: StrategyNode;
+  totalPieces: number;
   usedPieces: number;
   usedMemory: number;
   left: number;
@@ -16,16 +18,25 @@ interface Slot {
  */
 export const global: DeployStrategy = {
   placesCountInTotal: true,
-  distribute({ nodes, count, pieces, memory }) {
+  distribute({ nodes, count, pieces, memory, sharebase }) {
     const utilisation = (slot: Omit<Slot, 'next'>): number => {
-      const cpu = slot.node.totalPieces > 0 ? (slot.usedPieces + pieces) / slot.node.totalPieces : 0;
-      const mem = slot.node.totalMemory ? (slot.usedMemory + memory) / slot.node.totalMemory : 0;
+      const cpu = slot.totalPieces > 0 ? (slot.usedPieces + pieces) / slot.totalPieces : 0;
+      const total = slot.node.resources.memoryTotal;
+      const mem = total ? (slot.usedMemory + memory) / total : 0;
       return Math.max(cpu, mem);
     };
     const heap = new Heap<Slot>((a, b) => a.next - b.next || byName(a.node, b.node));
     for (const node of nodes) {
       if (node.capacity <= 0) continue;
-      const slot = { node, usedPieces: node.usedPieces, usedMemory: node.usedMemory, left: node.capacity };
+      const { cpus, unboundPieces, memory: free, memoryTotal } = node.resources;
+      const totalPieces = Object.keys(cpus).length * sharebase;
+      const slot = {
+        node,
+        totalPieces,
+        usedPieces: totalPieces - freePieces(cpus) + unboundPieces,
+        usedMemory: memoryTotal !== null && free !== null ? memoryTotal - free : 0,
+        left: node.capacity,
+      };
       heap.push({ ...slot, next: utilisation(slot) });
     }
     const counts = new Map<string, number>();

@@ -1,13 +1,12 @@
-/** What a strategy sees of a node: its capacity for this request and how loaded it is. */
+import type { NodeResources } from '../types.js';
+
+/** What a strategy sees of a node: its capacity for this request, and its ledger for how loaded it is. */
 export interface StrategyNode {
   name: string;
   capacity: number;
   /** Instances of this app/entrypoint already on the node. */
   count: number;
-  usedPieces: number;
-  totalPieces: number;
-  usedMemory: number;
-  totalMemory: number | null;
+  resources: NodeResources;
 }
 
 export interface StrategyInput {
@@ -17,6 +16,7 @@ export interface StrategyInput {
   limit: number;
   pieces: number;
   memory: number;
+  sharebase: number;
 }
 
 /** Instances to add per node, or why the request cannot be met (with per-node reasons). */
