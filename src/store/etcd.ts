@@ -1,0 +1,113 @@
+import { Etcd3, type IKeyValue, type IRequestOp, type Watcher } from 'etcd3';
+import { EruError } from '../lib/errors.js';
+import type { Compare, KeyValue, Lease, Store, TxnOp, TxnResult, Watch, WatchEvent } from './types.js';
+
+/** The cluster store: a real etcd through the `etcd3` client. */
+export class EtcdStore implements Store {
+  readonly description: string;
+  private readonly client: Etcd3;
+
+  constructor(hosts: string[]) {
+    this.description = `etcd://${hosts.join(',')}`;
+    this.client = new Etcd3({ hosts: hosts.map((h) => `http://${h}`), dialTimeout: 5000 });
+  }
+
+  async get(key: string): Promise<KeyValue | null> {
+    const response = await this.call(() => this.client.get(key).exec());
+    const kv = response.kvs[0];
+    return kv ? toKeyValue(kv) : null;
+  }
+
+  async range(prefix: string): Promise<KeyValue[]> {
+    const response = await this.call(() => this.client.getAll().prefix(prefix).sort('Key', 'Ascend').exec());
+    return response.kvs.map(toKeyValue);
+  }
+
+  async put(key: string, value: string, options: { lease?: string } = {}): Promise<number> {
+    return (await this.txn([], [{ type: 'put', key, value, lease: options.lease }])).revision;
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const response = await this.call(() => this.client.delete().key(key).exec());
+    return Number(response.deleted) > 0;
+  }
+
+  async txn(compares: Compare[], ops: TxnOp[]): Promise<TxnResult> {
+    const success: IRequestOp[] = ops.map((op) =>
+      op.type === 'put'
+        ? { request_put: { key: Buffer.from(op.key), value: Buffer.from(op.value), ...(op.lease ? { lease: op.lease } : {}) } }
+        : { request_delete_range: { key: Buffer.from(op.key) } },
+    );
+    const response = await this.call(() =>
+      this.client.kv.txn({
+        compare: compares.map((c) => ({ key: Buffer.from(c.key), target: 'Mod', result: 'Equal', mod_revision: String(c.modRevision) })),
+        success,
+        failure: [],
+      }),
+    );
+    return { succeeded: response.succeeded, revision: Number(response.header.revision) };
+  }
+
+  async grantLease(ttlSeconds: number): Promise<Lease> {
+    const lease = this.client.lease(ttlSeconds, { autoKeepAlive: false });
+    lease.on('lost', () => undefined);
+    const id = await this.call(() => lease.grant());
+    return {
+      id,
+      ttlSeconds,
+      keepAlive: async () => {
+        const answer = await this.call(() => lease.keepaliveOnce());
+        // etcd answers a keep-alive for a lease it no longer has with a TTL of 0.
+        if (Number(answer.TTL) <= 0) throw new EruError('LEASE_NOT_FOUND', `lease ${id} has expired`, { status: 409 });
+      },
+      revoke: async () => {
+        await this.call(() => this.client.leaseClient.leaseRevoke({ ID: id }));
+      },
+    };
+  }
+
+  async watch(prefix: string, onEvent: (event: WatchEvent) => void): Promise<Watch> {
+    const watcher: Watcher = await this.call(() => this.client.watch().prefix(prefix).create());
+    watcher.on('data', (response) => {
+      for (const event of response.events) {
+        const kv = event.kv;
+        const change: WatchEvent =
+          event.type === 'Put'
+            ? { type: 'put', key: kv.key.toString(), value: kv.value.toString(), revision: Number(kv.mod_revision) }
+            : { type: 'delete', key: kv.key.toString(), revision: Number(kv.mod_revision) };
+        try {
+          onEvent(change);
+        } catch {
+          // A watcher's failure is its own.
+        }
+      }
+    });
+    watcher.on('error', () => undefined);
+    return { close: () => watcher.cancel() };
+  }
+
+  private async call<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof EruError) throw error;
+      throw new EruError('STORE_UNAVAILABLE', `store ${this.description}: ${(error as Error).message}`, { status: 503 });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.client.close();
+  }
+}
+
+function toKeyValue(kv: IKeyValue): KeyValue {
+  const lease = String(kv.lease);
+  return {
+    key: kv.key.toString(),
+    value: kv.value.toString(),
+    createRevision: Number(kv.create_revision),
+    modRevision: Number(kv.mod_revision),
+    version: Number(kv.version),
+    ...(lease !== '0' ? { lease } : {}),
+  };
+}
