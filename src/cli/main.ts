@@ -1,18 +1,27 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerCore } from './commands/core.js';
+import { registerNode } from './commands/node.js';
 import { registerPlan } from './commands/plan.js';
+import { registerPod } from './commands/pod.js';
 
 /** The single `eru` executable: the servers (`eru core`, `eru agent`) and every client command. */
 export function buildProgram(): Command {
   const program = new Command('eru')
     .description('Eru: precise container placement and scheduling on Docker')
     .version('0.1.0')
+    .option('--url <url>', 'the core to talk to (or ERU_URL)')
+    .option('--token <token>', 'bearer token (or ERU_TOKEN)')
+    .option('--json', 'print JSON for scripts instead of tables')
     .showHelpAfterError()
     .configureOutput({ outputError: (text, write) => write(`eru: ${text.replace(/^error: /, '')}`) })
     .exitOverride((error) => {
       // commander's own usage errors (unknown option, missing argument) are bad input: exit 1.
       process.exit(error.exitCode === 0 ? 0 : 1);
     });
+  registerCore(program);
+  registerPod(program);
+  registerNode(program);
   registerPlan(program);
   return program;
 }

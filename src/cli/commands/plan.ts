@@ -7,6 +7,7 @@ import { planDeploy, type PlanResult } from '../../scheduler/plan.js';
 import { scenarioToPlanInput } from '../../scheduler/scenario.js';
 import type { Placement } from '../../scheduler/types.js';
 import { action, printJson, printTable } from '../output.js';
+import { globals } from '../options.js';
 
 /** `eru plan SCENARIO`: the scheduler run on a file instead of the store. */
 export function registerPlan(program: Command): void {
@@ -14,9 +15,8 @@ export function registerPlan(program: Command): void {
     .command('plan')
     .description('plan a deploy offline from a YAML or JSON scenario: per-node capacity and placements')
     .argument('<scenario>', 'scenario file (YAML or JSON); - reads standard input')
-    .option('--json', 'print the result as JSON')
     .action(
-      action(async (file: string, options: { json?: boolean }) => {
+      action(async (file: string, _options: unknown, command: Command) => {
         const text = await readScenario(file);
         let data: unknown;
         try {
@@ -25,7 +25,7 @@ export function registerPlan(program: Command): void {
           throw new EruError('INVALID_ARGUMENT', `${file}: not valid YAML or JSON: ${(error as Error).message.split('\n')[0]}`);
         }
         const result = planDeploy(scenarioToPlanInput(data));
-        if (options.json) printJson(planJson(result));
+        if (globals(command).json) printJson(planJson(result));
         else printPlan(result);
       }),
     );

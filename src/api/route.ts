@@ -1,0 +1,138 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { parseWith } from '../lib/validate.js';
+import { authorize, type Authenticator, type Principal, type Scope } from './auth.js';
+
+/**
+ * A route described once: its zod schemas validate the request, type the handler and feed the
+ * OpenAPI document. Route groups (routes/*.ts) are Fastify plugins that declare their routes with it.
+ */
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+type AnyObject = z.ZodType<Record<string, unknown>, Record<string, unknown>>;
+const Empty = z.object({});
+
+export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z.ZodType> {
+  method: Method;
+  /** Fastify path syntax: /v1/pods/:pod */
+  url: string;
+  summary: string;
+  tag: string;
+  scope: Scope;
+  params?: P;
+  query?: Q;
+  body?: B;
+  response?: z.ZodType;
+  /** 200 unless said; 201 for creations. */
+  status?: number;
+  /** The reply is an NDJSON stream, not one JSON document. */
+  stream?: boolean;
+  handler: (
+    input: { params: z.output<P>; query: z.output<Q>; body: z.output<B>; principal: Principal | null },
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ) => Promise<unknown>;
+}
+
+/** Everything routes need from the server: where to register and how to authenticate. */
+export interface RouteContext {
+  authenticator: Authenticator;
+  document: ApiDocument;
+}
+
+export function defineRoute<P extends AnyObject = typeof Empty, Q extends AnyObject = typeof Empty, B extends z.ZodType = z.ZodUndefined>(
+  app: FastifyInstance,
+  context: RouteContext,
+  spec: RouteSpec<P, Q, B>,
+): void {
+  context.document.add(spec as unknown as RouteSpec<AnyObject, AnyObject, z.ZodType>);
+  app.route({
+    method: spec.method,
+    url: spec.url,
+    handler: async (request, reply) => {
+      const principal = await authorize(context.authenticator, request.headers.authorization, spec.scope);
+      const params = parseWith(spec.params ?? Empty, request.params ?? {}, ['params']) as z.output<P>;
+      const query = parseWith(spec.query ?? Empty, request.query ?? {}, ['query']) as z.output<Q>;
+      const body = (spec.body ? parseWith(spec.body, request.body ?? {}) : undefined) as z.output<B>;
+      const result = await spec.handler({ params, query, body, principal }, request, reply);
+      if (reply.sent) return reply;
+      reply.status(spec.status ?? 200);
+      return result;
+    },
+  });
+}
+
+/** The OpenAPI 3.1 document, built from the same schemas the routes validate with. */
+export class ApiDocument {
+  private readonly routes: Array<RouteSpec<AnyObject, AnyObject, z.ZodType>> = [];
+
+  add(route: RouteSpec<AnyObject, AnyObject, z.ZodType>): void {
+    this.routes.push(route);
+  }
+
+  toJSON(): Record<string, unknown> {
+    const paths: Record<string, Record<string, unknown>> = {};
+    for (const route of this.routes) {
+      const path = route.url.replace(/:(\w+)/g, '{$1}');
+      const parameters = [
+        ...objectParameters(route.params, 'path'),
+        ...objectParameters(route.query, 'query'),
+      ];
+      const status = String(route.status ?? 200);
+      const operation: Record<string, unknown> = {
+        summary: route.summary,
+        tags: [route.tag],
+        ...(route.scope === 'public' ? { security: [] } : {}),
+        ...(parameters.length > 0 ? { parameters } : {}),
+        ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } } : {}),
+        responses: {
+          [status]: {
+            description: route.stream ? 'NDJSON stream of progress events, ending with a result event' : 'success',
+            ...(route.response
+              ? { content: { [route.stream ? 'application/x-ndjson' : 'application/json']: { schema: jsonSchema(route.response, 'output') } } }
+              : {}),
+          },
+          default: { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        },
+      };
+      (paths[path] ??= {})[route.method.toLowerCase()] = operation;
+    }
+    return {
+      openapi: '3.1.0',
+      info: { title: 'Eru core API', version: '1' },
+      servers: [{ url: '/' }],
+      security: [{ bearer: [] }],
+      paths,
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+        schemas: {
+          Error: {
+            type: 'object',
+            required: ['code', 'message'],
+            properties: {
+              code: { type: 'string', description: 'stable error code, e.g. INVALID_ARGUMENT, NOT_FOUND, CONFLICT' },
+              message: { type: 'string' },
+              path: { type: 'string', description: 'the failing field, dotted (e.g. cpus.2)' },
+              details: {},
+            },
+          },
+        },
+      },
+    };
+  }
+}
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+}
+
+function objectParameters(schema: AnyObject | undefined, where: 'path' | 'query'): Array<Record<string, unknown>> {
+  if (!schema) return [];
+  const json = jsonSchema(schema, 'input') as { properties?: Record<string, unknown>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: where,
+    required: where === 'path' || (json.required ?? []).includes(name),
+    schema: property,
+  }));
+}

@@ -1,0 +1,50 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { PodCreateSchema, PodSchema } from '../../core/model/pod.js';
+import { PodNameParamsSchema } from '../../core/model/node.js';
+import type { PodService } from '../../core/pods.js';
+import { defineRoute, type RouteContext } from '../route.js';
+
+/** Pods: `GET|POST /v1/pods`, `GET|DELETE /v1/pods/{pod}`. */
+export const podRoutes: FastifyPluginAsync<RouteContext & { pods: PodService }> = async (app, { pods, ...context }) => {
+  defineRoute(app, context, {
+    method: 'GET',
+    url: '/v1/pods',
+    summary: 'List pods',
+    tag: 'pods',
+    scope: 'admin',
+    response: z.array(PodSchema),
+    handler: () => pods.list(),
+  });
+  defineRoute(app, context, {
+    method: 'POST',
+    url: '/v1/pods',
+    summary: 'Add a pod',
+    tag: 'pods',
+    scope: 'admin',
+    body: PodCreateSchema,
+    response: PodSchema,
+    status: 201,
+    handler: ({ body }) => pods.create(body),
+  });
+  defineRoute(app, context, {
+    method: 'GET',
+    url: '/v1/pods/:pod',
+    summary: 'Show a pod',
+    tag: 'pods',
+    scope: 'admin',
+    params: PodNameParamsSchema,
+    response: PodSchema,
+    handler: ({ params }) => pods.get(params.pod),
+  });
+  defineRoute(app, context, {
+    method: 'DELETE',
+    url: '/v1/pods/:pod',
+    summary: 'Remove a pod (refused while it has nodes)',
+    tag: 'pods',
+    scope: 'admin',
+    params: PodNameParamsSchema,
+    response: PodSchema,
+    handler: ({ params }) => pods.remove(params.pod),
+  });
+};

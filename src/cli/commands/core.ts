@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { buildServer } from '../../api/server.js';
+import { tokenAuthenticator } from '../../api/auth.js';
+import { EruError, invalid } from '../../lib/errors.js';
+import { openStore } from '../../store/index.js';
+import { eruHome } from '../client.js';
+import { action } from '../output.js';
+import { globals } from '../options.js';
+
+interface CoreOptions {
+  store: string;
+  listen: string;
+  token?: string;
+  tokenFile?: string;
+  logLevel: string;
+}
+
+/** `eru core`: the stateless logic core. Any number may run against one etcd. */
+export function registerCore(program: Command): void {
+  program
+    .command('core')
+    .description('run the Eru core: the API, scheduling and the resource ledger (admin token: --token, --token-file or ERU_TOKEN)')
+    .option('--store <url>', 'embedded:PATH (one machine) or etcd://HOST:PORT[,HOST:PORT...]', `embedded:${join(eruHome(), 'eru.db')}`)
+    .option('--listen <addr>', 'address to serve the API on', '127.0.0.1:5001')
+    .option('--token-file <file>', 'file holding the admin token')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
+    .action(
+      action(async (options: CoreOptions, command: Command) => {
+        // --token is a global option (the clients' too): here it is the admin token to accept.
+        const token = adminToken({ ...options, token: globals(command).token });
+        const [host, port] = parseListen(options.listen);
+        const store = openStore(options.store);
+        const app = await buildServer({
+          store,
+          authenticator: tokenAuthenticator(token),
+          logger: { level: options.logLevel },
+        });
+        const shutdown = async (signal: string): Promise<void> => {
+          app.log.info({ signal }, 'shutting down');
+          await app.close();
+          await store.close();
+          process.exit(0);
+        };
+        process.once('SIGTERM', () => void shutdown('SIGTERM'));
+        process.once('SIGINT', () => void shutdown('SIGINT'));
+        try {
+          await app.listen({ host, port });
+        } catch (error) {
+          await store.close();
+          throw new EruError('LISTEN_FAILED', `cannot listen on ${options.listen}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+        }
+        app.log.info({ store: store.description }, 'eru core ready');
+      }),
+    );
+}
+
+function adminToken(options: CoreOptions): string {
+  let token = options.token ?? process.env.ERU_TOKEN;
+  if (!token && options.tokenFile) {
+    try {
+      token = readFileSync(options.tokenFile, 'utf8').trim();
+    } catch (error) {
+      throw invalid(['token-file'], `cannot read ${options.tokenFile}: ${(error as NodeJS.ErrnoException).code}`);
+    }
+  }
+  if (!token) throw invalid(['token'], 'the core needs an admin token: --token, --token-file or ERU_TOKEN');
+  if (token.length < 16) throw invalid(['token'], 'an admin token has at least 16 characters');
+  return token;
+}
+
+function parseListen(listen: string): [string, number] {
+  const match = /^(.+):(\d{1,5})$/.exec(listen);
+  const port = Number(match?.[2]);
+  if (!match || port > 65535) throw invalid(['listen'], `cannot read "${listen}" (HOST:PORT, e.g. 127.0.0.1:5001)`);
+  return [match[1]!.replace(/^\[|\]$/g, ''), port];
+}

@@ -1,0 +1,191 @@
+import type { Command } from 'commander';
+import type { NodeView } from '../../core/model/node.js';
+import { invalid } from '../../lib/errors.js';
+import { formatMemory, parseMemory } from '../../lib/units.js';
+import { action, printJson, printTable } from '../output.js';
+import { clientOf, collect, coreList, globals, keyValue, readTextFile, wholeNumber } from '../options.js';
+
+interface NodeAddOptions {
+  endpoint: string;
+  cpu?: number;
+  cpus?: string[];
+  memory?: string;
+  label?: Record<string, string>;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  numa?: string[];
+  numaMemory?: string[];
+}
+
+interface NodeSetOptions {
+  label?: Record<string, string>;
+  unlabel?: string[];
+  bypass?: boolean;
+  cpu?: number;
+  cpus?: string[];
+  memory?: string;
+}
+
+export function registerNode(program: Command): void {
+  const node = program.command('node').description('nodes: the Docker hosts of a pod');
+
+  node
+    .command('add')
+    .description("add a Docker host to a pod; CPU and memory come from the daemon unless given")
+    .argument('<pod>')
+    .argument('<name>')
+    .requiredOption('--endpoint <url>', 'unix:///var/run/docker.sock or tcp://host:port')
+    .option('--cpu <n>', 'use cores 0..n-1', wholeNumber('cpu'))
+    .option('--cpus <list>', 'use these cores, e.g. 0,2,4-7', coreList('cpus'))
+    .option('--memory <size>', 'memory Eru may hand out, e.g. 16GiB')
+    .option('--label <k=v>', 'a label (repeatable)', keyValue('label'))
+    .option('--tls-ca <file>', 'CA certificate for a TCP endpoint')
+    .option('--tls-cert <file>', 'client certificate')
+    .option('--tls-key <file>', 'client key')
+    .option('--numa <id=cores>', 'a NUMA node and its cores, e.g. 0=0-3 (repeatable)', collect)
+    .option('--numa-memory <id=size>', "a NUMA node's memory, e.g. 0=8GiB (repeatable)", collect)
+    .action(
+      action(async (pod: string, name: string, options: NodeAddOptions, command: Command) => {
+        const tlsFiles = [options.tlsCa, options.tlsCert, options.tlsKey];
+        if (tlsFiles.some(Boolean) && !tlsFiles.every(Boolean)) throw invalid(['tls'], 'TLS needs --tls-ca, --tls-cert and --tls-key together');
+        const body = {
+          name,
+          endpoint: options.endpoint,
+          ...(options.cpu !== undefined ? { cpu: options.cpu } : {}),
+          ...(options.cpus ? { cpus: options.cpus } : {}),
+          ...(options.memory !== undefined ? { memory: parseMemory(options.memory, ['memory']) } : {}),
+          labels: options.label ?? {},
+          ...(options.tlsCa
+            ? { tls: { ca: readTextFile('tls-ca', options.tlsCa), cert: readTextFile('tls-cert', options.tlsCert!), key: readTextFile('tls-key', options.tlsKey!) } }
+            : {}),
+          ...(options.numa ? { numa: parseNuma(options.numa) } : {}),
+          ...(options.numaMemory ? { numaMemory: parseNumaMemory(options.numaMemory) } : {}),
+        };
+        const added = await clientOf(command).request<NodeView>('POST', `/v1/pods/${encodeURIComponent(pod)}/nodes`, body);
+        if (globals(command).json) return printJson(added);
+        console.log(`node ${added.name} added to pod ${added.pod}: ${added.cpus.length} cores, ${formatMemory(added.memory)}`);
+      }),
+    );
+
+  node
+    .command('ls')
+    .description('list nodes, of one pod or all')
+    .argument('[pod]')
+    .action(
+      action(async (pod: string | undefined, _options: unknown, command: Command) => {
+        const path = pod ? `/v1/pods/${encodeURIComponent(pod)}/nodes` : '/v1/nodes';
+        const nodes = await clientOf(command).request<NodeView[]>('GET', path);
+        if (globals(command).json) return printJson(nodes);
+        printTable([
+          ['NAME', 'POD', 'ENDPOINT', 'CPU FREE', 'MEMORY FREE', 'BYPASS', 'LABELS'],
+          ...nodes.map((n) => [
+            n.name,
+            n.pod,
+            n.endpoint,
+            `${n.resources.cpuFree}/${n.resources.cpuTotal}`,
+            `${formatMemory(n.resources.memoryFree)}/${formatMemory(n.resources.memoryTotal)}`,
+            n.bypass ? 'yes' : 'no',
+            Object.entries(n.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-',
+          ]),
+        ]);
+      }),
+    );
+
+  node
+    .command('show')
+    .description('show a node and its CPU map')
+    .argument('<name>')
+    .action(
+      action(async (name: string, _options: unknown, command: Command) => {
+        const shown = await clientOf(command).request<NodeView>('GET', `/v1/nodes/${encodeURIComponent(name)}`);
+        if (globals(command).json) return printJson(shown);
+        printNode(shown);
+      }),
+    );
+
+  node
+    .command('set')
+    .description("change a node's labels, bypass flag or declared resources")
+    .argument('<name>')
+    .option('--label <k=v>', 'set a label (repeatable)', keyValue('label'))
+    .option('--unlabel <key>', 'remove a label (repeatable)', collect)
+    .option('--bypass', 'take the node out of scheduling')
+    .option('--no-bypass', 'put the node back into scheduling')
+    .option('--cpu <n>', 'use cores 0..n-1', wholeNumber('cpu'))
+    .option('--cpus <list>', 'use these cores, e.g. 0,2,4-7', coreList('cpus'))
+    .option('--memory <size>', 'memory Eru may hand out')
+    .action(
+      action(async (name: string, options: NodeSetOptions, command: Command) => {
+        const labels: Record<string, string | null> = { ...options.label };
+        for (const key of options.unlabel ?? []) labels[key] = null;
+        const patch = {
+          ...(Object.keys(labels).length > 0 ? { labels } : {}),
+          ...(options.bypass !== undefined ? { bypass: options.bypass } : {}),
+          ...(options.cpu !== undefined ? { cpu: options.cpu } : {}),
+          ...(options.cpus ? { cpus: options.cpus } : {}),
+          ...(options.memory !== undefined ? { memory: parseMemory(options.memory, ['memory']) } : {}),
+        };
+        if (Object.keys(patch).length === 0) throw invalid([], 'nothing to change: give --label, --unlabel, --bypass, --no-bypass, --cpu, --cpus or --memory');
+        const updated = await clientOf(command).request<NodeView>('PATCH', `/v1/nodes/${encodeURIComponent(name)}`, patch);
+        if (globals(command).json) return printJson(updated);
+        printNode(updated);
+      }),
+    );
+
+  node
+    .command('rm')
+    .description('remove a node (refused while it has workloads)')
+    .argument('<name>')
+    .action(
+      action(async (name: string, _options: unknown, command: Command) => {
+        const removed = await clientOf(command).request<NodeView>('DELETE', `/v1/nodes/${encodeURIComponent(name)}`);
+        if (globals(command).json) printJson(removed);
+        else console.log(`node ${removed.name} removed from pod ${removed.pod}`);
+      }),
+    );
+}
+
+function parseNuma(specs: string[]): Record<string, string[]> {
+  return Object.fromEntries(
+    specs.map((spec) => {
+      const [id, cores] = spec.split('=');
+      if (!id || !cores) throw invalid(['numa'], `"${spec}" is not ID=CORES, e.g. 0=0-3`);
+      return [id, coreList('numa')(cores)];
+    }),
+  );
+}
+
+function parseNumaMemory(specs: string[]): Record<string, number> {
+  return Object.fromEntries(
+    specs.map((spec) => {
+      const [id, size] = spec.split('=');
+      if (!id || !size) throw invalid(['numa-memory'], `"${spec}" is not ID=SIZE, e.g. 0=8GiB`);
+      return [id, parseMemory(size, ['numa-memory'])];
+    }),
+  );
+}
+
+const BAR_WIDTH = 20;
+
+function printNode(node: NodeView): void {
+  printTable([
+    ['name', node.name],
+    ['pod', node.pod],
+    ['endpoint', `${node.endpoint}${node.tls ? ' (TLS)' : ''}`],
+    ['engine', `Docker ${node.engine.version}, ${node.engine.os}`],
+    ['labels', Object.entries(node.labels).map(([k, v]) => `${k}=${v}`).join(', ') || '-'],
+    ['bypass', node.bypass ? 'yes (not scheduled on)' : 'no'],
+    ['cpu', `${node.resources.cpuFree} of ${node.resources.cpuTotal} free (unbound workloads hold ${node.resources.unboundCpu})`],
+    ['memory', `${formatMemory(node.resources.memoryFree)} of ${formatMemory(node.resources.memoryTotal)} free`],
+    ...(node.numa ? [['numa', Object.entries(node.numa).map(([id, cores]) => `${id}: ${cores.join(',')}`).join('; ')]] : []),
+  ]);
+  console.log(`\nCPU map (sharebase ${node.sharebase}: one piece = ${1 / node.sharebase} CPU)`);
+  printTable([
+    ['CORE', 'FREE', 'USED', 'STATE', ''],
+    ...node.cpuMap.map((core) => {
+      const used = Math.round((core.used / node.sharebase) * BAR_WIDTH);
+      return [core.core, core.free, core.used, core.state, `[${'#'.repeat(used)}${'.'.repeat(BAR_WIDTH - used)}]`];
+    }),
+  ]);
+}

@@ -1,0 +1,73 @@
+import type { Command } from 'commander';
+import type { Pod } from '../../core/model/pod.js';
+import { action, printJson, printTable } from '../output.js';
+import { clientOf, globals, wholeNumber } from '../options.js';
+
+export function registerPod(program: Command): void {
+  const pod = program.command('pod').description('pods: named groups of nodes with their CPU granularity');
+
+  pod
+    .command('add')
+    .description('add a pod')
+    .argument('<name>', 'pod name (a DNS label)')
+    .option('--sharebase <n>', 'pieces per core: 10, 100 or 1000', wholeNumber('sharebase'), 100)
+    .option('--maxshare <n>', 'most fragment cores per node, -1 for no cap', wholeNumber('maxshare'), -1)
+    .option('--desc <text>', 'description', '')
+    .action(
+      action(async (name: string, options: { sharebase: number; maxshare: number; desc: string }, command: Command) => {
+        const created = await clientOf(command).request<Pod>('POST', '/v1/pods', {
+          name,
+          description: options.desc,
+          sharebase: options.sharebase,
+          maxshare: options.maxshare,
+        });
+        if (globals(command).json) printJson(created);
+        else console.log(`pod ${created.name} added (sharebase ${created.sharebase}, maxshare ${created.maxshare})`);
+      }),
+    );
+
+  pod
+    .command('ls')
+    .description('list pods')
+    .action(
+      action(async (_options: unknown, command: Command) => {
+        const pods = await clientOf(command).request<Pod[]>('GET', '/v1/pods');
+        if (globals(command).json) return printJson(pods);
+        printTable([
+          ['NAME', 'NODES', 'SHAREBASE', 'MAXSHARE', 'DESCRIPTION'],
+          ...pods.map((p) => [p.name, p.nodeCount, p.sharebase, p.maxshare, p.description]),
+        ]);
+      }),
+    );
+
+  pod
+    .command('show')
+    .description('show a pod')
+    .argument('<name>')
+    .action(
+      action(async (name: string, _options: unknown, command: Command) => {
+        const shown = await clientOf(command).request<Pod>('GET', `/v1/pods/${encodeURIComponent(name)}`);
+        if (globals(command).json) return printJson(shown);
+        printTable([
+          ['name', shown.name],
+          ['description', shown.description],
+          ['sharebase', `${shown.sharebase} (CPU granularity ${1 / shown.sharebase})`],
+          ['maxshare', shown.maxshare === -1 ? 'no cap' : shown.maxshare],
+          ['nodes', shown.nodeCount],
+          ['created', shown.createdAt],
+        ]);
+      }),
+    );
+
+  pod
+    .command('rm')
+    .description('remove a pod (refused while it has nodes)')
+    .argument('<name>')
+    .action(
+      action(async (name: string, _options: unknown, command: Command) => {
+        const removed = await clientOf(command).request<Pod>('DELETE', `/v1/pods/${encodeURIComponent(name)}`);
+        if (globals(command).json) printJson(removed);
+        else console.log(`pod ${removed.name} removed`);
+      }),
+    );
+}

@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { invalid } from '../lib/errors.js';
+import { CoreClient } from './client.js';
+
+/** Options every client command shares, read through commander's globals. */
+export interface GlobalOptions {
+  url?: string;
+  token?: string;
+  json?: boolean;
+}
+
+export function globals(command: Command): GlobalOptions {
+  return command.optsWithGlobals<GlobalOptions>();
+}
+
+export function clientOf(command: Command): CoreClient {
+  const { url, token } = globals(command);
+  return new CoreClient({ url, token });
+}
+
+export function wholeNumber(flag: string): (value: string) => number {
+  return (value) => {
+    if (!/^-?\d+$/.test(value)) throw invalid([flag], `"${value}" is not a whole number`);
+    return Number(value);
+  };
+}
+
+/** Repeated `--label k=v`: collected into a map. */
+export function keyValue(flag: string): (value: string, previous: Record<string, string> | undefined) => Record<string, string> {
+  return (value, previous) => {
+    const eq = value.indexOf('=');
+    if (eq <= 0) throw invalid([flag], `"${value}" is not KEY=VALUE`);
+    return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+  };
+}
+
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** `0,2,4-7` → ["0","2","4","5","6","7"]. */
+export function coreList(flag: string): (value: string) => string[] {
+  return (value) =>
+    value.split(',').flatMap((part) => {
+      const range = /^(\d+)-(\d+)$/.exec(part.trim());
+      if (range) {
+        const [from, to] = [Number(range[1]), Number(range[2])];
+        if (from > to) throw invalid([flag], `range ${part} goes backwards`);
+        return Array.from({ length: to - from + 1 }, (_, i) => String(from + i));
+      }
+      if (!/^\d+$/.test(part.trim())) throw invalid([flag], `"${part}" is not a core id or a range like 4-7`);
+      return [String(Number(part.trim()))];
+    });
+}
+
+export function readTextFile(flag: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw invalid([flag], `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}

@@ -1,0 +1,41 @@
+import { conflict, notFound } from '../lib/errors.js';
+import { absent, del, put, unchanged, type Repositories } from '../store/repositories.js';
+import type { Pod, PodCreate } from './model/pod.js';
+import { optimistic } from './retry.js';
+
+export class PodService {
+  constructor(
+    private readonly repos: Repositories,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async create(input: PodCreate): Promise<Pod> {
+    const pod: Pod = { ...input, nodeCount: 0, createdAt: this.now().toISOString() };
+    const key = this.repos.pods.key(pod.name);
+    if (!(await this.repos.commit([absent(key)], [put(key, pod)]))) throw conflict(`pod ${pod.name} already exists`);
+    return pod;
+  }
+
+  list(): Promise<Pod[]> {
+    return this.repos.pods.list().then((pods) => pods.map((p) => p.value));
+  }
+
+  async get(name: string): Promise<Pod> {
+    const pod = await this.repos.pods.get(name);
+    if (!pod) throw notFound('pod', name);
+    return pod.value;
+  }
+
+  async remove(name: string): Promise<Pod> {
+    return optimistic(`removing pod ${name}`, async () => {
+      const pod = await this.repos.pods.get(name);
+      if (!pod) throw notFound('pod', name);
+      if (pod.value.nodeCount > 0) {
+        const nodes = (await this.repos.nodes.list()).filter((n) => n.value.pod === name).map((n) => n.value.name);
+        throw conflict(`pod ${name} still has ${pod.value.nodeCount} node(s): ${nodes.join(', ')}; remove them first`, { nodes });
+      }
+      const key = this.repos.pods.key(name);
+      return (await this.repos.commit([unchanged(key, pod.revision)], [del(key)])) ? pod.value : undefined;
+    });
+  }
+}

@@ -1,0 +1,57 @@
+import Docker from 'dockerode';
+import { EruError } from '../lib/errors.js';
+
+/** How the core reaches one node's Docker Engine API. */
+export interface EngineEndpoint {
+  endpoint: string;
+  tls?: { ca: string; cert: string; key: string };
+}
+
+export interface EngineInfo {
+  version: string;
+  os: string;
+  cpus: number;
+  memory: number;
+}
+
+const INFO_TIMEOUT_MS = 5000;
+
+export function connectEngine({ endpoint, tls }: EngineEndpoint): Docker {
+  if (endpoint.startsWith('unix://')) return new Docker({ socketPath: endpoint.slice('unix://'.length), timeout: 0 });
+  const match = /^tcp:\/\/([\w.-]+):(\d+)$/.exec(endpoint);
+  if (!match) throw new EruError('INVALID_ARGUMENT', `endpoint ${endpoint}: use unix:///path or tcp://host:port`, { path: ['endpoint'] });
+  return new Docker({
+    host: match[1],
+    port: Number(match[2]),
+    protocol: tls ? 'https' : 'http',
+    ...(tls ? { ca: tls.ca, cert: tls.cert, key: tls.key } : {}),
+  });
+}
+
+/** The daemon's CPUs, memory and version; a clear error when it does not answer. */
+export async function engineInfo(target: EngineEndpoint): Promise<EngineInfo> {
+  const docker = connectEngine(target);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const info = (await Promise.race([
+      docker.info(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${INFO_TIMEOUT_MS / 1000} s`)), INFO_TIMEOUT_MS);
+      }),
+    ])) as { ServerVersion?: string; OperatingSystem?: string; NCPU?: number; MemTotal?: number };
+    return {
+      version: info.ServerVersion ?? 'unknown',
+      os: info.OperatingSystem ?? 'unknown',
+      cpus: info.NCPU ?? 0,
+      memory: info.MemTotal ?? 0,
+    };
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new EruError('ENGINE_UNREACHABLE', `the Docker daemon at ${target.endpoint} does not answer: ${reason}`, {
+      path: ['endpoint'],
+      status: 400,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+}

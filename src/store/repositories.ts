@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { NodeSchema, type Node } from '../core/model/node.js';
+import { PodSchema, type Pod } from '../core/model/pod.js';
+import { NodeResourcesSchema, type NodeResources } from '../scheduler/types.js';
+import type { Compare, Store, TxnOp } from './types.js';
+
+/**
+ * Typed access to what Eru keeps. Only this module knows the key layout:
+ *   /eru/pods/{pod}        Pod
+ *   /eru/nodes/{node}      Node (labels, endpoint, declared resources)
+ *   /eru/ledgers/{node}    NodeResources: what is free on the node, guarded by its revision
+ */
+const ROOT = '/eru';
+export const keys = {
+  pods: `${ROOT}/pods/`,
+  pod: (name: string) => `${ROOT}/pods/${name}`,
+  nodes: `${ROOT}/nodes/`,
+  node: (name: string) => `${ROOT}/nodes/${name}`,
+  ledger: (node: string) => `${ROOT}/ledgers/${node}`,
+};
+
+/** A value and the revision it was read at, for compare-and-set. */
+export interface Versioned<T> {
+  value: T;
+  revision: number;
+}
+
+function decode<S extends z.ZodType>(schema: S, text: string): z.output<S> {
+  return schema.parse(JSON.parse(text));
+}
+
+async function read<S extends z.ZodType>(store: Store, schema: S, key: string): Promise<Versioned<z.output<S>> | null> {
+  const kv = await store.get(key);
+  return kv ? { value: decode(schema, kv.value), revision: kv.modRevision } : null;
+}
+
+async function list<S extends z.ZodType>(store: Store, schema: S, prefix: string): Promise<Array<Versioned<z.output<S>>>> {
+  return (await store.range(prefix)).map((kv) => ({ value: decode(schema, kv.value), revision: kv.modRevision }));
+}
+
+export const put = <T>(key: string, value: T): TxnOp => ({ type: 'put', key, value: JSON.stringify(value) });
+export const del = (key: string): TxnOp => ({ type: 'delete', key });
+export const unchanged = (key: string, revision: number): Compare => ({ key, modRevision: revision });
+export const absent = (key: string): Compare => ({ key, modRevision: 0 });
+
+export class Repositories {
+  constructor(readonly store: Store) {}
+
+  readonly pods = {
+    get: (name: string) => read(this.store, PodSchema, keys.pod(name)),
+    list: () => list(this.store, PodSchema, keys.pods),
+    key: keys.pod,
+  };
+
+  readonly nodes = {
+    get: (name: string) => read(this.store, NodeSchema, keys.node(name)),
+    list: () => list(this.store, NodeSchema, keys.nodes),
+    key: keys.node,
+  };
+
+  readonly ledgers = {
+    get: (node: string) => read(this.store, NodeResourcesSchema, keys.ledger(node)),
+    key: keys.ledger,
+  };
+
+  /** Applies `ops` if every compare holds; false when another writer came first. */
+  async commit(compares: Compare[], ops: TxnOp[]): Promise<boolean> {
+    return (await this.store.txn(compares, ops)).succeeded;
+  }
+}
+
+export type { Node, NodeResources, Pod };
