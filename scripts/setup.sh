@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian machine (as root) to a working single-machine Eru:
+# installs what is missing, builds, starts Docker and an Eru core on the embedded store,
+# adds the local Docker daemon as a node of pod "demo", and shows it working.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+require_root
+install_packages
+install_node_modules
+build
+
+ERU_HOME=${ERU_HOME:-$HOME/.eru}
+export ERU_HOME
+mkdir -p "$ERU_HOME"
+ERU_PORT=${ERU_PORT:-5001}
+ERU_URL="http://127.0.0.1:$ERU_PORT"
+
+ensure_dockerd /var/lib/eru/docker /var/log/eru-dockerd.log
+ensure_busybox_image
+
+# The `eru` command on PATH.
+ln -sf "$ERU_ROOT/dist/src/cli/main.js" /usr/local/bin/eru
+
+# An admin token, and a client config so that `eru ...` works without flags.
+if [ ! -s "$ERU_HOME/token" ]; then
+  (umask 077; node -e 'console.log(require("crypto").randomBytes(24).toString("hex"))' >"$ERU_HOME/token")
+fi
+(umask 077; printf '{"url":"%s","token":"%s"}\n' "$ERU_URL" "$(cat "$ERU_HOME/token")" >"$ERU_HOME/config.json")
+
+# (Re)start the core so it runs the code just built.
+if [ -s "$ERU_HOME/core.pid" ] && kill -0 "$(cat "$ERU_HOME/core.pid")" 2>/dev/null; then
+  log "stopping the running core"
+  kill "$(cat "$ERU_HOME/core.pid")"
+  wait_for core-exit 20 bash -c "! kill -0 $(cat "$ERU_HOME/core.pid") 2>/dev/null"
+fi
+log "starting eru core on $ERU_URL (store: embedded:$ERU_HOME/eru.db, log: $ERU_HOME/core.log)"
+nohup eru core --store "embedded:$ERU_HOME/eru.db" --listen "127.0.0.1:$ERU_PORT" \
+  --token-file "$ERU_HOME/token" >>"$ERU_HOME/core.log" 2>&1 &
+echo $! >"$ERU_HOME/core.pid"
+wait_for core 30 curl -sf "$ERU_URL/healthz" -o /dev/null || { tail -20 "$ERU_HOME/core.log" >&2; die "the core did not start"; }
+
+log "pod demo with the local Docker daemon as node 'local'"
+eru pod show demo >/dev/null 2>&1 || eru pod add demo --sharebase 100 --desc "single-machine demo"
+eru node show local >/dev/null 2>&1 || eru node add demo local --endpoint unix:///var/run/docker.sock
+eru node show local
+
+log "an offline plan: where 10 × 1.5 CPU would go on a 16-core node"
+eru plan "$ERU_ROOT/examples/plan.yaml"
+
+cat <<MSG
+
+Eru is running: core at $ERU_URL, state in $ERU_HOME (token: $ERU_HOME/token).
+Try:  eru pod ls · eru node show local · eru plan examples/plan.yaml --json
+Stop: kill \$(cat $ERU_HOME/core.pid)
+MSG
