@@ -4,6 +4,7 @@ import { registerCore } from './commands/core.js';
 import { registerNode } from './commands/node.js';
 import { registerPlan } from './commands/plan.js';
 import { registerPod } from './commands/pod.js';
+import { reportError } from './output.js';
 
 /** The single `eru` executable: the servers (`eru core`, `eru agent`) and every client command. */
 export function buildProgram(): Command {
@@ -13,7 +14,6 @@ export function buildProgram(): Command {
     .option('--url <url>', 'the core to talk to (or ERU_URL)')
     .option('--token <token>', 'bearer token (or ERU_TOKEN)')
     .option('--json', 'print JSON for scripts instead of tables')
-    .showHelpAfterError()
     .configureOutput({ outputError: (text, write) => write(`eru: ${text.replace(/^error: /, '')}`) })
     .exitOverride((error) => {
       // commander's own usage errors (unknown option, missing argument) are bad input: exit 1.
@@ -26,4 +26,9 @@ export function buildProgram(): Command {
   return program;
 }
 
-await buildProgram().parseAsync(process.argv);
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (error) {
+  // Errors thrown while reading options (e.g. a bad core list) get the same one-line report.
+  process.exitCode = reportError(error);
+}

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { CoreProcess, tempDir } from '../support/core.js';
+import { dockerEndpoint, etcdAddress, uniqueSuffix } from '../support/services.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+after(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+describe('eru core as a process', () => {
+  it('restarted on the same embedded file, has all its pods and nodes (after SIGTERM and after SIGKILL)', async () => {
+    const dir = await tempDir('eru-restart-');
+    cleanups.push(dir.remove);
+    const store = `embedded:${dir.path}/eru.db`;
+    let core = await CoreProcess.start(store);
+    cleanups.push(() => core.stop());
+    assert.equal((await core.eru(['pod', 'add', 'keep', '--sharebase', '1000'])).code, 0);
+    const added = await core.eru(['node', 'add', 'keep', 'box', '--endpoint', dockerEndpoint(), '--cpu', '1', '--label', 'a=b']);
+    assert.equal(added.code, 0, added.stderr);
+
+    for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+      await core.stop(signal);
+      core = new CoreProcess(store, core.port);
+      await core.start();
+      const pod = await core.api<{ sharebase: number; nodeCount: number }>('GET', '/v1/pods/keep');
+      assert.deepEqual([pod.status, pod.body.sharebase, pod.body.nodeCount], [200, 1000, 1], `after ${signal}`);
+      const node = await core.api<{ labels: Record<string, string>; cpuMap: unknown[] }>('GET', '/v1/nodes/box');
+      assert.deepEqual([node.status, node.body.labels, node.body.cpuMap.length], [200, { a: 'b' }, 1], `after ${signal}`);
+    }
+  });
+
+  it('refuses to open an embedded file another running core owns', async () => {
+    const dir = await tempDir('eru-lock-');
+    cleanups.push(dir.remove);
+    const store = `embedded:${dir.path}/eru.db`;
+    const first = await CoreProcess.start(store);
+    cleanups.push(() => first.stop());
+    await assert.rejects(CoreProcess.start(store), /in use by process/);
+  });
+
+  it('two cores against one etcd see each other’s pods and nodes at once', async () => {
+    const store = `etcd://${etcdAddress()}`;
+    const [a, b] = await Promise.all([CoreProcess.start(store), CoreProcess.start(store)]);
+    cleanups.push(() => a.stop(), () => b.stop());
+    const pod = `shared-${uniqueSuffix()}`;
+    assert.equal((await a.eru(['pod', 'add', pod])).code, 0);
+    const seen = await b.api<{ name: string }>('GET', `/v1/pods/${pod}`);
+    assert.equal(seen.status, 200);
+    const node = `n-${uniqueSuffix()}`;
+    const added = await b.eru(['node', 'add', pod, node, '--endpoint', dockerEndpoint(), '--memory', '1GiB']);
+    assert.equal(added.code, 0, added.stderr);
+    const listed = await a.api<Array<{ name: string }>>('GET', `/v1/pods/${pod}/nodes`);
+    assert.deepEqual(listed.body.map((n) => n.name), [node]);
+    // A duplicate through the other core is refused: the store, not the process, decides.
+    const again = await a.eru(['node', 'add', pod, node, '--endpoint', dockerEndpoint()]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /already exists/);
+    assert.equal((await a.eru(['node', 'rm', node])).code, 0);
+    assert.equal((await b.eru(['pod', 'rm', pod])).code, 0);
+    assert.equal((await a.api('GET', `/v1/pods/${pod}`)).status, 404);
+  });
+
+  it('adding the same node through two cores at once lands exactly once', async () => {
+    const store = `etcd://${etcdAddress()}`;
+    const [a, b] = await Promise.all([CoreProcess.start(store), CoreProcess.start(store)]);
+    cleanups.push(() => a.stop(), () => b.stop());
+    const pod = `race-${uniqueSuffix()}`;
+    await a.api('POST', '/v1/pods', { name: pod });
+    const body = { name: `racer-${uniqueSuffix()}`, endpoint: dockerEndpoint(), cpu: 1 };
+    const results = await Promise.all([a, b, a, b].map((core) => core.api('POST', `/v1/pods/${pod}/nodes`, body)));
+    assert.deepEqual(results.map((r) => r.status).sort(), [201, 409, 409, 409]);
+    const podAfter = await a.api<{ nodeCount: number }>('GET', `/v1/pods/${pod}`);
+    assert.equal(podAfter.body.nodeCount, 1);
+    await a.api('DELETE', `/v1/nodes/${body.name}`);
+    await a.api('DELETE', `/v1/pods/${pod}`);
+  });
+});
+
+describe('eru CLI against a core', () => {
+  it('shows a node’s CPU map, prints JSON for scripts, and fails with a one-line reason', async () => {
+    const dir = await tempDir('eru-cli-');
+    cleanups.push(dir.remove);
+    const core = await CoreProcess.start(`embedded:${dir.path}/eru.db`);
+    cleanups.push(() => core.stop());
+    assert.equal((await core.eru(['pod', 'add', 'cli', '--sharebase', '10', '--desc', 'from the CLI'])).code, 0);
+    const add = await core.eru(['node', 'add', 'cli', 'local', '--endpoint', dockerEndpoint(), '--cpus', '0-1', '--memory', '2GiB']);
+    assert.equal(add.code, 0, add.stderr);
+    assert.match(add.stdout, /node local added to pod cli: 2 cores, 2GiB/);
+
+    const show = await core.eru(['node', 'show', 'local']);
+    assert.equal(show.code, 0);
+    assert.match(show.stdout, /CPU map \(sharebase 10/);
+    assert.match(show.stdout, /^0\s+10\s+0\s+free/m);
+    assert.match(show.stdout, /^1\s+10\s+0\s+free/m);
+
+    const json = JSON.parse((await core.eru(['node', 'ls', 'cli', '--json'])).stdout) as Array<{ name: string; resources: { cpuFree: number } }>;
+    assert.deepEqual(json.map((n) => [n.name, n.resources.cpuFree]), [['local', 2]]);
+
+    const set = await core.eru(['node', 'set', 'local', '--label', 'ssd=yes', '--bypass', '--json']);
+    assert.deepEqual((JSON.parse(set.stdout) as { labels: unknown; bypass: boolean }).bypass, true);
+
+    const bad = await core.eru(['node', 'add', 'cli', 'other', '--endpoint', dockerEndpoint(), '--cpus', '0,x']);
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stderr.trim().split('\n').length, 1);
+    assert.match(bad.stderr, /cpus: "x" is not a core id/);
+
+    const refused = await core.eru(['pod', 'rm', 'cli']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^eru: pod cli still has 1 node\(s\): local; remove them first$/m);
+
+    const unreachable = await core.eru(['node', 'add', 'cli', 'gone', '--endpoint', 'unix:///nonexistent.sock']);
+    assert.equal(unreachable.code, 1);
+    assert.match(unreachable.stderr, /the Docker daemon at unix:\/\/\/nonexistent\.sock does not answer/);
+
+    const noCore = await core.eru(['--url', 'http://127.0.0.1:9', 'pod', 'ls']);
+    assert.equal(noCore.code, 1);
+    assert.match(noCore.stderr, /cannot reach the core at http:\/\/127\.0\.0\.1:9/);
+  });
+});
