@@ -44,7 +44,7 @@ eru pod show demo >/dev/null 2>&1 || eru pod add demo --sharebase 100 --desc "si
 eru node show local >/dev/null 2>&1 || eru node add demo local --endpoint unix:///var/run/docker.sock
 eru node show local
 
-log "an offline plan: where 10 × 1.5 CPU would go on a 16-core node"
+log "an offline plan (examples/plan.yaml): where 10 × 1.5 CPU would go on three example nodes"
 eru plan "$ERU_ROOT/examples/plan.yaml"
 
 cat <<MSG

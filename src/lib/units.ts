@@ -38,7 +38,7 @@ export function parseMemory(value: unknown, path: ErrorPath): number {
   return Math.round(Number(match[1]) * unit);
 }
 
-/** Shortest exact binary form when there is one (1GiB, 512MiB), else bytes. */
+/** The exact binary form when there is one (1GiB, 512MiB), else one decimal in the largest unit (23.5GiB). */
 export function formatMemory(bytes: number): string {
   for (const [unit, size] of [
     ['TiB', 1024 ** 4],
@@ -48,6 +48,12 @@ export function formatMemory(bytes: number): string {
   ] as const) {
     if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
   }
-  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)}MiB`;
+  for (const [unit, size] of [
+    ['TiB', 1024 ** 4],
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+  ] as const) {
+    if (bytes >= size) return `${(bytes / size).toFixed(1)}${unit}`;
+  }
   return `${bytes}B`;
 }
