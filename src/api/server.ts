@@ -1,5 +1,10 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { hostname } from 'node:os';
 import { NodeService } from '../core/nodes.js';
+import { randomSuffix } from '../core/placement.js';
+import { Recovery } from '../core/recovery.js';
+import { WorkloadService } from '../core/workloads.js';
+import { Engines } from '../engine/engines.js';
 import { PodService } from '../core/pods.js';
 import { EruError } from '../lib/errors.js';
 import { Repositories } from '../store/repositories.js';
@@ -8,6 +13,7 @@ import type { Authenticator } from './auth.js';
 import { ApiDocument, type RouteContext } from './route.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { podRoutes } from './routes/pods.js';
+import { workloadRoutes } from './routes/workloads.js';
 
 export interface ServerOptions {
   store: Store;
@@ -26,6 +32,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const pods = options.services?.pods ?? new PodService(repos);
   const nodes = options.services?.nodes ?? new NodeService(repos);
   const context: RouteContext = { authenticator: options.authenticator, document: new ApiDocument() };
+  const engines = new Engines();
+  const owner = `${hostname()}-${process.pid}-${randomSuffix()}`;
+  const workloads = new WorkloadService(repos, engines, owner);
+  const recovery = new Recovery(repos, engines, owner, app.log);
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     if (error instanceof EruError) return reply.status(error.status).send(error.toJSON());
@@ -44,6 +54,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.get('/openapi.json', async () => context.document.toJSON());
   await app.register(podRoutes, { ...context, pods });
   await app.register(nodeRoutes, { ...context, nodes });
+  await app.register(workloadRoutes, { ...context, repos, engines, workloads, owner });
+  // Undo what dead cores left half-done before taking new work.
+  await recovery.start();
+  app.addHook('onClose', async () => recovery.stop());
   return app;
 }
 

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerCore } from './commands/core.js';
+import { registerDeploy } from './commands/deploy.js';
+import { registerRun } from './commands/run.js';
+import { registerWorkloads } from './commands/workload.js';
 import { registerNode } from './commands/node.js';
 import { registerPlan } from './commands/plan.js';
 import { registerPod } from './commands/pod.js';
@@ -22,6 +25,9 @@ export function buildProgram(): Command {
   registerCore(program);
   registerPod(program);
   registerNode(program);
+  registerDeploy(program);
+  registerRun(program);
+  registerWorkloads(program);
   registerPlan(program);
   return program;
 }

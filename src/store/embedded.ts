@@ -49,6 +49,9 @@ export class EmbeddedStore implements Store {
       CREATE TABLE IF NOT EXISTS leases (id TEXT PRIMARY KEY, ttl INTEGER NOT NULL, expires_at INTEGER NOT NULL);
       INSERT OR IGNORE INTO meta VALUES ('revision', 0), ('lease', 0);
     `);
+    // The lock says no other process has the file: leases from before belong to a process that is gone.
+    const stale = this.db.prepare('SELECT id FROM leases').all() as Array<{ id: string }>;
+    if (stale.length > 0) this.endLeases(stale.map((l) => l.id));
     this.sweeper = setInterval(() => this.expireLeases(), SWEEP_INTERVAL_MS);
     this.sweeper.unref();
   }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { NodeSchema, type Node } from '../core/model/node.js';
 import { PodSchema, type Pod } from '../core/model/pod.js';
+import { IntentSchema, WorkloadSchema } from '../core/model/workload.js';
 import { NodeResourcesSchema, type NodeResources } from '../scheduler/types.js';
 import type { Compare, Store, TxnOp } from './types.js';
 
@@ -9,6 +10,9 @@ import type { Compare, Store, TxnOp } from './types.js';
  *   /eru/pods/{pod}        Pod
  *   /eru/nodes/{node}      Node (labels, endpoint, declared resources)
  *   /eru/ledgers/{node}    NodeResources: what is free on the node, guarded by its revision
+ *   /eru/workloads/{id}    Workload
+ *   /eru/intents/{id}      Intent: a deploy or removal under way (DESIGN.md, data flow)
+ *   /eru/cores/{id}        a running core, bound to its lease: gone when the core dies
  */
 const ROOT = '/eru';
 export const keys = {
@@ -17,6 +21,11 @@ export const keys = {
   nodes: `${ROOT}/nodes/`,
   node: (name: string) => `${ROOT}/nodes/${name}`,
   ledger: (node: string) => `${ROOT}/ledgers/${node}`,
+  workloads: `${ROOT}/workloads/`,
+  workload: (id: string) => `${ROOT}/workloads/${id}`,
+  intents: `${ROOT}/intents/`,
+  intent: (id: string) => `${ROOT}/intents/${id}`,
+  core: (id: string) => `${ROOT}/cores/${id}`,
 };
 
 /** A value and the revision it was read at, for compare-and-set. */
@@ -61,6 +70,23 @@ export class Repositories {
   readonly ledgers = {
     get: (node: string) => read(this.store, NodeResourcesSchema, keys.ledger(node)),
     key: keys.ledger,
+  };
+
+  readonly workloads = {
+    get: (id: string) => read(this.store, WorkloadSchema, keys.workload(id)),
+    list: () => list(this.store, WorkloadSchema, keys.workloads),
+    key: keys.workload,
+  };
+
+  readonly intents = {
+    get: (id: string) => read(this.store, IntentSchema, keys.intent(id)),
+    list: () => list(this.store, IntentSchema, keys.intents),
+    key: keys.intent,
+  };
+
+  readonly cores = {
+    key: keys.core,
+    alive: async (id: string) => (await this.store.get(keys.core(id))) !== null,
   };
 
   /** Applies `ops` if every compare holds; false when another writer came first. */

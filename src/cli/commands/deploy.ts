@@ -1,0 +1,152 @@
+import type { Command } from 'commander';
+import type { DeployEvent, Workload } from '../../core/model/workload.js';
+import { EruError, invalid } from '../../lib/errors.js';
+import { formatMemory, parseMemory } from '../../lib/units.js';
+import { action, printTable } from '../output.js';
+import { clientOf, collect, globals, keyValue, wholeNumber } from '../options.js';
+import { Progress } from '../progress.js';
+
+export interface PlacementOptions {
+  pod: string;
+  cpu: string;
+  memory?: string;
+  bind: boolean;
+  node?: string[];
+  nodeLabel?: Record<string, string>;
+}
+
+interface DeployOptions extends PlacementOptions {
+  app: string;
+  entry: string;
+  image: string;
+  count: number;
+  strategy: string;
+  limit: number;
+  env?: Record<string, string>;
+  publish?: string[];
+  volume?: string[];
+  restart: string;
+  user?: string;
+  workdir?: string;
+  label?: Record<string, string>;
+}
+
+export function cpuNumber(value: string): number {
+  const cpu = Number(value);
+  if (!/^\d*\.?\d+$/.test(value) || !Number.isFinite(cpu)) throw invalid(['cpu'], `"${value}" is not a number of CPUs`);
+  return cpu;
+}
+
+/** Options shared by deploy, run and capacity: where and how much. */
+export function placementOptions(command: Command, cpuDefault: string): Command {
+  return command
+    .requiredOption('--pod <pod>', 'the pod to place into')
+    .option('--cpu <cpu>', 'CPU per instance (e.g. 1.3: one exclusive core plus 0.3 of a shared one)', cpuDefault)
+    .option('--memory <size>', 'memory limit per instance, e.g. 512MiB')
+    .option('--no-bind', 'do not pin: run on the shared pool under a CPU quota')
+    .option('--node <name>', 'only this node (repeatable)', collect)
+    .option('--node-label <k=v>', 'only nodes with this label (repeatable)', keyValue('node-label'));
+}
+
+export function placementBody(options: PlacementOptions): Record<string, unknown> {
+  return {
+    pod: options.pod,
+    cpu: cpuNumber(options.cpu),
+    memory: options.memory !== undefined ? parseMemory(options.memory, ['memory']) : 0,
+    bind: options.bind,
+    nodes: options.node ?? [],
+    nodeLabels: options.nodeLabel ?? {},
+  };
+}
+
+export function registerDeploy(program: Command): void {
+  const deploy = program
+    .command('deploy')
+    .description('deploy N containers of an image into a pod, pinned to exact cores')
+    .requiredOption('--app <app>', 'app name')
+    .option('--entry <entry>', 'entrypoint name', 'main')
+    .requiredOption('--image <image>', 'image to run (present on the nodes)')
+    .option('--count <n>', 'how many', wholeNumber('count'), 1)
+    .option('--strategy <s>', 'AUTO, FILL, EACH, GLOBAL or DRAINED', 'AUTO')
+    .option('--limit <n>', 'EACH/FILL: on at most this many nodes', wholeNumber('limit'), 0)
+    .option('--env <K=V>', 'environment variable (repeatable)', keyValue('env'))
+    .option('--publish <spec>', '[HOST_IP:]HOST_PORT:CONTAINER_PORT; binds 127.0.0.1 unless a host address is given', collect)
+    .option('--volume <spec>', '/host:/container[:ro] (repeatable)', collect)
+    .option('--restart <policy>', 'no, always, unless-stopped, on-failure[:N]', 'no')
+    .option('--user <user>', 'user in the container')
+    .option('--workdir <dir>', 'working directory in the container')
+    .option('--label <k=v>', 'container label (repeatable)', keyValue('label'))
+    .argument('[command...]', 'command and arguments (after --)');
+  placementOptions(deploy, '1').action(
+    action(async (command: string[], options: DeployOptions, cmd: Command) => {
+      const body = {
+        ...placementBody(options),
+        app: options.app,
+        entry: options.entry,
+        image: options.image,
+        command,
+        count: options.count,
+        strategy: options.strategy.toUpperCase(),
+        limit: options.limit,
+        env: options.env ?? {},
+        publish: options.publish ?? [],
+        volumes: options.volume ?? [],
+        restart: options.restart,
+        ...(options.user ? { user: options.user } : {}),
+        ...(options.workdir ? { workdir: options.workdir } : {}),
+        labels: options.label ?? {},
+      };
+      const json = globals(cmd).json;
+      const progress = new Progress('deploying');
+      let result: Extract<DeployEvent, { type: 'result' }> | undefined;
+      for await (const event of clientOf(cmd).stream<DeployEvent>('POST', '/v1/workloads', body)) {
+        if (json) process.stdout.write(`${JSON.stringify(event)}\n`);
+        else showEvent(event, progress);
+        if (event.type === 'result') result = event;
+      }
+      progress.done();
+      if (!result) throw new EruError('UNAVAILABLE', 'the core closed the stream before the result');
+      if (!result.ok) {
+        if (!json) throw new EruError(result.error.code, result.error.message);
+        process.exitCode = 1;
+        return;
+      }
+      if (!json) printWorkloads(result.workloads);
+    }),
+  );
+}
+
+export function showEvent(event: DeployEvent, progress: Progress): void {
+  switch (event.type) {
+    case 'planned':
+      progress.update(0, event.workloads.length);
+      break;
+    case 'started':
+      progress.item(`started ${event.id} on ${event.node} (cpuset ${event.cpuset})`);
+      progress.update(event.done, event.total);
+      break;
+    case 'failed':
+      progress.item(`failed  ${event.id} on ${event.node}: ${event.error}`);
+      break;
+    case 'rolledback':
+      progress.item(`rolled back: removed ${event.removed.length} container(s)`);
+      break;
+    default:
+      break;
+  }
+}
+
+export function printWorkloads(workloads: Workload[]): void {
+  printTable([
+    ['ID', 'NODE', 'CPUSET', 'CPU', 'SHARES', 'QUOTA', 'MEMORY'],
+    ...workloads.map((w) => [
+      w.id,
+      w.node,
+      w.placement.cpuset ? w.cpusetCpus : `${w.cpusetCpus} (unbound)`,
+      w.cpu,
+      w.cpuShares,
+      w.cpuQuota > 0 ? `${w.cpuQuota}/100000` : '-',
+      w.placement.memory > 0 ? formatMemory(w.placement.memory) : '-',
+    ]),
+  ]);
+}

@@ -1,0 +1,55 @@
+import type { Command } from 'commander';
+import type { DeployEvent } from '../../core/model/workload.js';
+import { EruError, invalid } from '../../lib/errors.js';
+import { action } from '../output.js';
+import { clientOf, globals, keyValue } from '../options.js';
+import { placementBody, placementOptions, type PlacementOptions } from './deploy.js';
+
+interface RunOptions extends PlacementOptions {
+  image: string;
+  app: string;
+  entry: string;
+  env?: Record<string, string>;
+  user?: string;
+  workdir?: string;
+}
+
+/** `eru run`: a job. Its output comes back as it runs; eru exits with the job's exit code. */
+export function registerRun(program: Command): void {
+  const run = program
+    .command('run')
+    .description("run a job to completion on a pod: output streamed, container removed, exit code returned")
+    .requiredOption('--image <image>', 'image to run')
+    .option('--app <app>', 'app name', 'job')
+    .option('--entry <entry>', 'entrypoint name', 'run')
+    .option('--env <K=V>', 'environment variable (repeatable)', keyValue('env'))
+    .option('--user <user>', 'user in the container')
+    .option('--workdir <dir>', 'working directory')
+    .argument('<command...>', 'command and arguments (after --)');
+  placementOptions(run, '0.5').action(
+    action(async (command: string[], options: RunOptions, cmd: Command) => {
+      if (command.length === 0) throw invalid(['command'], 'a job needs a command');
+      const body = {
+        ...placementBody(options),
+        app: options.app,
+        entry: options.entry,
+        image: options.image,
+        command,
+        env: options.env ?? {},
+        ...(options.user ? { user: options.user } : {}),
+        ...(options.workdir ? { workdir: options.workdir } : {}),
+      };
+      const json = globals(cmd).json;
+      let result: Extract<DeployEvent, { type: 'result' }> | undefined;
+      for await (const event of clientOf(cmd).stream<DeployEvent>('POST', '/v1/jobs', body)) {
+        if (json) process.stdout.write(`${JSON.stringify(event)}\n`);
+        else if (event.type === 'output') (event.stream === 'stdout' ? process.stdout : process.stderr).write(`${event.line}\n`);
+        else if (event.type === 'started') process.stderr.write(`job ${event.id} on ${event.node} (cpuset ${event.cpuset})\n`);
+        if (event.type === 'result') result = event;
+      }
+      if (!result) throw new EruError('UNAVAILABLE', 'the core closed the stream before the result');
+      if (!result.ok) throw new EruError(result.error.code, result.error.message);
+      process.exitCode = result.exitCode ?? 0;
+    }),
+  );
+}

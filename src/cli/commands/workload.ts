@@ -1,0 +1,115 @@
+import type { Command } from 'commander';
+import type { Workload } from '../../core/model/workload.js';
+import type { ContainerState, OutputLine } from '../../core/workloads.js';
+import { formatMemory } from '../../lib/units.js';
+import { action, printJson, printTable } from '../output.js';
+import { clientOf, globals, wholeNumber } from '../options.js';
+import { placementBody, placementOptions, printWorkloads, type PlacementOptions } from './deploy.js';
+
+const id = (ref: string): string => encodeURIComponent(ref);
+
+/** Workloads once placed: ps, inspect, stop/start/restart, rm, logs; and capacity. */
+export function registerWorkloads(program: Command): void {
+  program
+    .command('ps')
+    .description('list workloads')
+    .option('--pod <pod>')
+    .option('--app <app>')
+    .option('--entry <entry>')
+    .option('--node <node>')
+    .action(
+      action(async (options: Record<string, string | undefined>, command: Command) => {
+        const query = new URLSearchParams(Object.entries(options).filter((e): e is [string, string] => e[1] !== undefined));
+        const workloads = await clientOf(command).request<Workload[]>('GET', `/v1/workloads${query.size ? `?${query}` : ''}`);
+        if (globals(command).json) return printJson(workloads);
+        printWorkloads(workloads);
+      }),
+    );
+
+  program
+    .command('inspect')
+    .description("a workload's placement and its container's state as Docker reports it")
+    .argument('<id>', 'workload id, container id or name, or an unambiguous prefix')
+    .action(
+      action(async (ref: string, _options: unknown, command: Command) => {
+        const shown = await clientOf(command).request<{ workload: Workload; container: ContainerState | null }>('GET', `/v1/workloads/${id(ref)}`);
+        if (globals(command).json) return printJson(shown);
+        const { workload: w, container: c } = shown;
+        printTable([
+          ['id', w.id],
+          ['app / entry', `${w.app} / ${w.entry}`],
+          ['pod / node', `${w.pod} / ${w.node}`],
+          ['image', w.image],
+          ['command', w.command.length > 0 ? JSON.stringify(w.command) : '(image default)'],
+          ['cpu', `${w.cpu}${w.bind ? ' bound' : ' unbound'}`],
+          ['cores (pieces)', w.placement.cpuset ? Object.entries(w.placement.cpuset).map(([core, p]) => `${core}:${p}`).join(',') : 'shared pool'],
+          ['cpuset', w.cpusetCpus],
+          ['cpu shares / quota', `${w.cpuShares} / ${w.cpuQuota > 0 ? `${w.cpuQuota} per 100000 µs` : 'none'}`],
+          ['memory', w.placement.memory > 0 ? formatMemory(w.placement.memory) : 'no limit'],
+          ['numa', w.placement.numa ?? '-'],
+          ['container', c ? `${w.containerId ?? ''} ${c.status}${c.running ? '' : ` (exit ${c.exitCode})`}` : 'gone'],
+          ['docker cpuset', c?.cpusetCpus ?? '-'],
+        ]);
+      }),
+    );
+
+  for (const verb of ['start', 'stop', 'restart'] as const) {
+    program
+      .command(verb)
+      .description(`${verb} workloads`)
+      .argument('<ids...>')
+      .action(
+        action(async (refs: string[], _options: unknown, command: Command) => {
+          for (const ref of refs) {
+            const w = await clientOf(command).request<Workload>('POST', `/v1/workloads/${id(ref)}/${verb}`);
+            if (!globals(command).json) console.log(`${verb}: ${w.id}`);
+            else printJson(w);
+          }
+        }),
+      );
+  }
+
+  program
+    .command('rm')
+    .description('remove workloads: the containers go and their cores are free again')
+    .argument('<ids...>')
+    .action(
+      action(async (refs: string[], _options: unknown, command: Command) => {
+        for (const ref of refs) {
+          const w = await clientOf(command).request<Workload>('DELETE', `/v1/workloads/${id(ref)}`);
+          if (globals(command).json) printJson(w);
+          else console.log(`removed ${w.id} from ${w.node} (freed ${w.cpu} CPU ${w.placement.cpuset ? `on cores ${w.cpusetCpus}` : "of the shared pool"})`);
+        }
+      }),
+    );
+
+  program
+    .command('logs')
+    .description("a workload's output")
+    .argument('<id>')
+    .option('-f, --follow', 'keep following')
+    .option('--tail <n>', 'only the last N lines', wholeNumber('tail'))
+    .action(
+      action(async (ref: string, options: { follow?: boolean; tail?: number }, command: Command) => {
+        const query = new URLSearchParams({ follow: String(Boolean(options.follow)), ...(options.tail !== undefined ? { tail: String(options.tail) } : {}) });
+        for await (const line of clientOf(command).stream<OutputLine>('GET', `/v1/workloads/${id(ref)}/logs?${query}`)) {
+          if (globals(command).json) process.stdout.write(`${JSON.stringify(line)}\n`);
+          else (line.stream === 'stdout' ? process.stdout : process.stderr).write(`${line.line}\n`);
+        }
+      }),
+    );
+
+  const capacity = program.command('capacity').description('how many more of a request a pod can take (dry run)');
+  placementOptions(capacity, '1').action(
+    action(async (options: PlacementOptions, command: Command) => {
+      const { pod, ...body } = placementBody(options);
+      const report = await clientOf(command).request<{ total: number; nodes: Array<{ node: string; capacity: number; reason?: string }> }>(
+        'POST',
+        `/v1/pods/${id(String(pod))}/capacity`,
+        body,
+      );
+      if (globals(command).json) return printJson(report);
+      printTable([['NODE', 'CAPACITY', 'LIMITED BY'], ...report.nodes.map((n) => [n.node, n.capacity, n.reason ?? '']), ['total', report.total, '']]);
+    }),
+  );
+}

@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import { MemorySizeSchema } from '../../lib/validate.js';
+import { PlacementSchema, StrategySchema } from '../../scheduler/types.js';
+import { DnsLabelSchema, LabelsSchema, NodeNameSchema } from './names.js';
+
+/** An entrypoint name: part of the workload name `{app}_{entry}_{random}`, so no `_`. */
+export const EntrypointNameSchema = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'use lowercase letters, digits and inner dashes (no "_")');
+
+/** `8080:80`, `127.0.0.1:8080:80`, `0.0.0.0:8080:80/udp`; without a host address it binds 127.0.0.1. */
+export const PublishSchema = z
+  .string()
+  .regex(/^((\d{1,3}\.){3}\d{1,3}:)?\d{1,5}:\d{1,5}(\/(tcp|udp))?$/, 'use [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]');
+
+/** `/host:/container[:ro]`: absolute paths, no `..`. */
+export const VolumeSchema = z
+  .string()
+  .regex(/^\/[^:]*:\/[^:]*(:(ro|rw))?$/, 'use /host/path:/container/path[:ro]')
+  .refine((v) => !v.split(':').slice(0, 2).some((p) => p.split('/').includes('..')), 'a volume path may not contain ".."');
+
+export const RestartSchema = z
+  .string()
+  .regex(/^(no|always|unless-stopped|on-failure(:\d{1,4})?)$/, 'use no, always, unless-stopped or on-failure[:N]');
+
+export const EnvSchema = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an env name is letters, digits and _'), z.string().max(32768));
+
+/** What to run and how much of the pod it takes: the body of a deploy and of a job. */
+export const WorkloadSpecSchema = z
+  .object({
+    pod: DnsLabelSchema,
+    app: DnsLabelSchema,
+    entry: EntrypointNameSchema.default('main'),
+    image: z.string().min(1).max(512).regex(/^[\w./:@-]+$/, 'an image reference is letters, digits and . / : @ - _'),
+    command: z.array(z.string().max(32768)).max(256).default([]),
+    cpu: z.number().min(0).max(4096).default(0),
+    memory: MemorySizeSchema.default(0),
+    bind: z.boolean().default(true),
+    env: EnvSchema.default({}),
+    publish: z.array(PublishSchema).max(64).default([]),
+    volumes: z.array(VolumeSchema).max(64).default([]),
+    restart: RestartSchema.default('no'),
+    user: z.string().max(256).regex(/^[\w.:-]*$/, 'a user is NAME, UID or UID:GID').optional(),
+    workdir: z.string().max(1024).regex(/^\//, 'an absolute path').optional(),
+    labels: LabelsSchema.default({}),
+  })
+  .strict();
+export type WorkloadSpec = z.infer<typeof WorkloadSpecSchema>;
+
+export const DeployBodySchema = WorkloadSpecSchema.extend({
+  count: z.number().int().min(1).max(10000),
+  strategy: StrategySchema.default('AUTO'),
+  limit: z.number().int().min(0).default(0),
+  /** Only these nodes. */
+  nodes: z.array(NodeNameSchema).default([]),
+  /** Only nodes with these labels. */
+  nodeLabels: LabelsSchema.default({}),
+}).strict();
+export type DeployBody = z.infer<typeof DeployBodySchema>;
+
+export const JobBodySchema = WorkloadSpecSchema.extend({
+  nodes: z.array(NodeNameSchema).default([]),
+  nodeLabels: LabelsSchema.default({}),
+}).strict();
+export type JobBody = z.infer<typeof JobBodySchema>;
+
+export const CapacityBodySchema = z
+  .object({
+    cpu: z.number().min(0).max(4096).default(0),
+    memory: MemorySizeSchema.default(0),
+    bind: z.boolean().default(true),
+    app: DnsLabelSchema.optional(),
+    entry: EntrypointNameSchema.optional(),
+    count: z.number().int().min(0).max(10000).default(0),
+    strategy: StrategySchema.default('AUTO'),
+    limit: z.number().int().min(0).default(0),
+    nodes: z.array(NodeNameSchema).default([]),
+    nodeLabels: LabelsSchema.default({}),
+  })
+  .strict();
+export type CapacityBody = z.infer<typeof CapacityBodySchema>;
+
+/** A placed workload: one container on one node, with exactly what it holds there. */
+export const WorkloadSchema = WorkloadSpecSchema.extend({
+  /** Also the container's name: `{app}_{entry}_{6 random chars}`. */
+  id: z.string(),
+  node: NodeNameSchema,
+  placement: PlacementSchema.omit({ node: true }),
+  containerId: z.string().optional(),
+  /** Docker settings applied, for `inspect`. */
+  cpusetCpus: z.string(),
+  cpuShares: z.number().int(),
+  cpuQuota: z.number().int(),
+  createdAt: z.string(),
+});
+export type Workload = z.infer<typeof WorkloadSchema>;
+
+export const WorkloadFilterSchema = z.object({
+  pod: DnsLabelSchema.optional(),
+  app: DnsLabelSchema.optional(),
+  entry: EntrypointNameSchema.optional(),
+  node: NodeNameSchema.optional(),
+});
+
+export const WorkloadIdParamsSchema = z.object({ id: z.string().min(1).max(256) });
+
+/**
+ * A change under way, kept in the store until it is done so that any core can finish or undo it
+ * when the core that began it dies: the containers it may have made (by name) and what it reserved.
+ */
+export const IntentSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['deploy', 'remove']),
+  /** The core process working on it; its liveness key vanishes when it dies. */
+  owner: z.string(),
+  createdAt: z.string(),
+  workloads: z.array(WorkloadSchema),
+});
+export type Intent = z.infer<typeof IntentSchema>;
+
+/** One line of a deploy's progress stream. */
+export type DeployEvent =
+  | { type: 'planned'; workloads: Array<{ id: string; node: string; cpuset: string }> }
+  | { type: 'created'; id: string; node: string; container: string }
+  | { type: 'started'; id: string; node: string; cpuset: string; done: number; total: number }
+  | { type: 'failed'; id: string; node: string; error: string }
+  | { type: 'rolledback'; removed: string[] }
+  | { type: 'output'; stream: 'stdout' | 'stderr'; line: string }
+  | { type: 'result'; ok: true; workloads: Workload[]; exitCode?: number }
+  | { type: 'result'; ok: false; error: { code: string; message: string; details?: unknown } };

@@ -1,0 +1,80 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Engines } from '../engine/engines.js';
+import type { Lease } from '../store/types.js';
+import { put, unchanged, type Repositories } from '../store/repositories.js';
+import { rollBack } from './rollout.js';
+
+/** How long a dead core's intents wait before another core undoes them. */
+export const CORE_LEASE_TTL_SECONDS = 5;
+const KEEPALIVE_MS = 1500;
+const SWEEP_MS = 2000;
+
+/**
+ * Keeps this core's liveness key alive, and undoes the intents of cores that died: any core may
+ * claim an orphaned intent (a transaction on its revision makes sure only one does) and roll it back.
+ */
+export class Recovery {
+  private lease: Lease | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private sweeping = false;
+
+  constructor(
+    private readonly repos: Repositories,
+    private readonly engines: Engines,
+    readonly owner: string,
+    private readonly log?: FastifyBaseLogger,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.announce();
+    this.timers.push(setInterval(() => void this.keepAlive(), KEEPALIVE_MS));
+    this.timers.push(setInterval(() => void this.sweep(), SWEEP_MS));
+    for (const timer of this.timers) timer.unref();
+    await this.sweep();
+  }
+
+  private async announce(): Promise<void> {
+    this.lease = await this.repos.store.grantLease(CORE_LEASE_TTL_SECONDS);
+    await this.repos.store.put(this.repos.cores.key(this.owner), JSON.stringify({ startedAt: new Date().toISOString(), pid: process.pid }), {
+      lease: this.lease.id,
+    });
+  }
+
+  private async keepAlive(): Promise<void> {
+    try {
+      await this.lease?.keepAlive();
+    } catch {
+      // The lease lapsed (a long pause): announce again. Intents this core owns may have been undone.
+      await this.announce().catch((error: unknown) => this.log?.warn({ err: error }, 'cannot renew the core lease'));
+    }
+  }
+
+  /** Rolls back every intent whose owner is gone. */
+  async sweep(): Promise<number> {
+    if (this.sweeping) return 0;
+    this.sweeping = true;
+    let undone = 0;
+    try {
+      for (const { value: intent, revision } of await this.repos.intents.list()) {
+        if (intent.owner === this.owner || (await this.repos.cores.alive(intent.owner))) continue;
+        const key = this.repos.intents.key(intent.id);
+        const claimed = { ...intent, owner: this.owner };
+        if (!(await this.repos.commit([unchanged(key, revision)], [put(key, claimed)]))) continue;
+        this.log?.warn({ intent: intent.id, kind: intent.kind, deadCore: intent.owner }, 'undoing the intent of a core that died');
+        await rollBack(this.repos, this.engines, claimed);
+        undone++;
+      }
+    } catch (error) {
+      this.log?.error({ err: error }, 'recovery sweep failed; trying again');
+    } finally {
+      this.sweeping = false;
+    }
+    return undone;
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    await this.lease?.revoke().catch(() => undefined);
+  }
+}

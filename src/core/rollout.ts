@@ -1,0 +1,188 @@
+import type Docker from 'dockerode';
+import { EruError } from '../lib/errors.js';
+import { releasePlacement, cloneResources } from '../scheduler/allocate.js';
+import type { NodeResources } from '../scheduler/types.js';
+import { engineMessage, isMissing, type Engines } from '../engine/engines.js';
+import { containerSpec } from '../engine/spec.js';
+import { del, put, unchanged, type Repositories } from '../store/repositories.js';
+import { CFS_PERIOD_US, sharedPool } from './cpu.js';
+import type { Node } from './model/node.js';
+import type { DeployEvent, Intent, Workload } from './model/workload.js';
+import type { Reservation } from './placement.js';
+import { optimistic } from './retry.js';
+import { eachLimited, EventQueue } from './stream.js';
+
+/** Containers created and started at once on one node. */
+const PER_NODE_PARALLELISM = 8;
+
+/**
+ * Carrying out a reservation: create and start every container (in parallel across nodes, bounded
+ * per node), then record the workloads and clear the intent in one transaction. If anything fails,
+ * everything this deploy made is removed and its reservation released (rollBack).
+ */
+export function startRollout(repos: Repositories, engines: Engines, reservation: Reservation): EventQueue<DeployEvent> {
+  const events = new EventQueue<DeployEvent>();
+  void rollout(repos, engines, reservation, events).finally(() => events.end());
+  return events;
+}
+
+export function dockerFor(engines: Engines, nodes: Map<string, Node>, name: string): Docker {
+  const node = nodes.get(name);
+  if (!node) throw new EruError('NOT_FOUND', `node ${name} not found`, { status: 404 });
+  return engines.get(node);
+}
+
+export async function createAndStart(docker: Docker, workload: Workload, start = true): Promise<Docker.Container> {
+  const container = await docker.createContainer(
+    containerSpec({
+      ...workload,
+      memory: workload.placement.memory,
+      cpu: {
+        cpusetCpus: workload.cpusetCpus,
+        cpuShares: workload.cpuShares,
+        cpuQuota: workload.cpuQuota,
+        cpuPeriod: workload.cpuQuota > 0 ? CFS_PERIOD_US : 0,
+        ...(workload.placement.numa !== undefined ? { cpusetMems: workload.placement.numa } : {}),
+      },
+    }),
+  );
+  if (start) await container.start();
+  return container;
+}
+
+async function rollout(repos: Repositories, engines: Engines, reservation: Reservation, events: EventQueue<DeployEvent>): Promise<void> {
+  const { intent, nodes } = reservation;
+  const total = intent.workloads.length;
+  events.push({ type: 'planned', workloads: intent.workloads.map((w) => ({ id: w.id, node: w.node, cpuset: w.cpusetCpus })) });
+  const failures: Array<{ id: string; node: string; error: string }> = [];
+  const containerIds = new Map<string, string>();
+  let done = 0;
+  const byNode = groupBy(intent.workloads, (w) => w.node);
+  await Promise.all(
+    [...byNode].map(([node, workloads]) =>
+      eachLimited(workloads, PER_NODE_PARALLELISM, async (workload) => {
+        if (failures.length > 0) return;
+        try {
+          const container = await createAndStart(dockerFor(engines, nodes, node), workload, false);
+          containerIds.set(workload.id, container.id);
+          events.push({ type: 'created', id: workload.id, node, container: container.id });
+          await container.start();
+          events.push({ type: 'started', id: workload.id, node, cpuset: workload.cpusetCpus, done: ++done, total });
+        } catch (error) {
+          const failure = { id: workload.id, node, error: engineMessage(error) };
+          failures.push(failure);
+          events.push({ type: 'failed', ...failure });
+        }
+      }),
+    ),
+  );
+
+  if (failures.length > 0) {
+    const removed = await rollBack(repos, engines, intent, nodes);
+    events.push({ type: 'rolledback', removed });
+    const where = failures.map((f) => `${f.id} on ${f.node}: ${f.error}`).join('; ');
+    events.push({
+      type: 'result',
+      ok: false,
+      error: { code: 'DEPLOY_FAILED', message: `deploy failed and was rolled back: ${where}`, details: { failures } },
+    });
+    return;
+  }
+
+  const workloads = intent.workloads.map((w) => ({ ...w, containerId: containerIds.get(w.id) }));
+  const recorded = await repos.store.txn(
+    [unchanged(repos.intents.key(intent.id), reservation.revision)],
+    [...workloads.map((w) => put(repos.workloads.key(w.id), w)), del(repos.intents.key(intent.id))],
+  );
+  if (!recorded.succeeded) {
+    // Another core took the intent over (this core was thought dead) and rolled it back.
+    events.push({ type: 'result', ok: false, error: { code: 'DEPLOY_FAILED', message: 'the deploy was rolled back by another core' } });
+    return;
+  }
+  await reapplySharedPool(repos, engines, nodes, new Set(workloads.filter((w) => w.placement.cpuset).map((w) => w.node)));
+  events.push({ type: 'result', ok: true, workloads });
+}
+
+/**
+ * Undoes an intent: removes every container it may have made (by name: they are named before they
+ * exist), then gives its reservations back and deletes it, in one transaction. Safe to repeat.
+ */
+export async function rollBack(repos: Repositories, engines: Engines, intent: Intent, nodes?: Map<string, Node>): Promise<string[]> {
+  const removed: string[] = [];
+  const known = nodes ?? new Map((await repos.nodes.list()).map((n) => [n.value.name, n.value]));
+  await Promise.all(
+    intent.workloads.map(async (workload) => {
+      if (await removeContainer(engines, known, workload)) removed.push(workload.id);
+    }),
+  );
+  if (intent.kind === 'remove') {
+    // A removal already gave its resources back when it began.
+    await repos.store.txn([], [del(repos.intents.key(intent.id))]);
+    return removed;
+  }
+  await optimistic(`releasing ${intent.id}`, async () => {
+    const current = await repos.intents.get(intent.id);
+    if (!current) return true; // someone else finished it
+    const ledgers = new Map<string, { revision: number; value: NodeResources }>();
+    for (const workload of intent.workloads) {
+      if (!ledgers.has(workload.node)) {
+        const ledger = await repos.ledgers.get(workload.node);
+        if (ledger) ledgers.set(workload.node, { revision: ledger.revision, value: cloneResources(ledger.value) });
+      }
+      const ledger = ledgers.get(workload.node);
+      if (ledger) releasePlacement(ledger.value, workload.placement);
+    }
+    const result = await repos.store.txn(
+      [unchanged(repos.intents.key(intent.id), current.revision), ...[...ledgers].map(([node, l]) => unchanged(repos.ledgers.key(node), l.revision))],
+      [...[...ledgers].map(([node, l]) => put(repos.ledgers.key(node), l.value)), del(repos.intents.key(intent.id))],
+    );
+    return result.succeeded ? true : undefined;
+  });
+  return removed;
+}
+
+/** Removes a workload's container by name; true when one was there. A node that is gone has none. */
+export async function removeContainer(engines: Engines, nodes: Map<string, Node>, workload: Workload): Promise<boolean> {
+  const node = nodes.get(workload.node);
+  if (!node) return false;
+  try {
+    await engines.get(node).getContainer(workload.id).remove({ force: true, v: true });
+    return true;
+  } catch (error) {
+    if (isMissing(error)) return false;
+    throw new EruError('ENGINE_ERROR', `removing ${workload.id} on ${workload.node}: ${engineMessage(error)}`, { status: 502 });
+  }
+}
+
+/** When pins change on a node, its unbound workloads get the new shared pool. */
+export async function reapplySharedPool(repos: Repositories, engines: Engines, nodes: Map<string, Node>, changed: Set<string>): Promise<void> {
+  if (changed.size === 0) return;
+  const all = await repos.workloads.list();
+  await Promise.all(
+    [...changed].map(async (nodeName) => {
+      const node = nodes.get(nodeName);
+      const pod = node ? await repos.pods.get(node.pod) : null;
+      if (!node || !pod) return;
+      const onNode = all.filter((w) => w.value.node === nodeName);
+      const pool = sharedPool(node.cpus, onNode.map((w) => w.value.placement), pod.value.sharebase).join(',');
+      for (const { value: workload, revision } of onNode.filter((w) => !w.value.placement.cpuset && w.value.cpusetCpus !== pool)) {
+        try {
+          await engines.get(node).getContainer(workload.id).update({ CpusetCpus: pool });
+          const key = repos.workloads.key(workload.id);
+          await repos.store.txn([unchanged(key, revision)], [put(key, { ...workload, cpusetCpus: pool })]);
+        } catch {
+          // A container that is gone or refuses is fixed on the next change; the deploy itself stands.
+        }
+      }
+    }),
+  );
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    groups.set(k, [...(groups.get(k) ?? []), item]);
+  }
+  return groups;
+}

@@ -1,0 +1,25 @@
+import type Docker from 'dockerode';
+import { connectEngine, type EngineEndpoint } from './docker.js';
+
+/** One Docker client per node, reused across calls. */
+export class Engines {
+  private readonly clients = new Map<string, { endpoint: string; docker: Docker }>();
+
+  get(node: { name: string } & EngineEndpoint): Docker {
+    const cached = this.clients.get(node.name);
+    if (cached && cached.endpoint === node.endpoint) return cached.docker;
+    const docker = connectEngine(node);
+    this.clients.set(node.name, { endpoint: node.endpoint, docker });
+    return docker;
+  }
+}
+
+/** Docker answered 404: the thing is already gone, which is what removal wanted. */
+export function isMissing(error: unknown): boolean {
+  return (error as { statusCode?: number }).statusCode === 404;
+}
+
+export function engineMessage(error: unknown): string {
+  const e = error as { json?: { message?: string }; message?: string; statusCode?: number };
+  return e.json?.message ?? e.message ?? String(error);
+}

@@ -1,0 +1,78 @@
+import type Docker from 'dockerode';
+import type { DockerCpu } from '../core/cpu.js';
+
+/** Labels that mark a container as Eru's, so an agent can rebuild its view from Docker alone. */
+export const LABEL = {
+  managed: 'eru.managed',
+  app: 'eru.app',
+  entry: 'eru.entry',
+  pod: 'eru.pod',
+  node: 'eru.node',
+  workload: 'eru.workload',
+} as const;
+
+export interface ContainerInput {
+  id: string;
+  app: string;
+  entry: string;
+  pod: string;
+  node: string;
+  image: string;
+  command: string[];
+  env: Record<string, string>;
+  labels: Record<string, string>;
+  publish: string[];
+  volumes: string[];
+  restart: string;
+  user?: string;
+  workdir?: string;
+  memory: number;
+  cpu: DockerCpu;
+}
+
+/**
+ * The Docker create options for a workload. Everything from the user goes in as data (argv arrays,
+ * env entries, label values): nothing is pasted into a shell line.
+ */
+export function containerSpec(input: ContainerInput): Docker.ContainerCreateOptions {
+  const env = { ...input.env, ERU_APP: input.app, ERU_ENTRY: input.entry, ERU_POD: input.pod, ERU_NODE: input.node, ERU_WORKLOAD: input.id };
+  const exposed: Record<string, object> = {};
+  const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
+  for (const publish of input.publish) {
+    const [mapping, protocol = 'tcp'] = publish.split('/');
+    const parts = mapping!.split(':');
+    const [hostIp, hostPort, containerPort] = parts.length === 3 ? parts : ['127.0.0.1', ...parts];
+    const key = `${containerPort}/${protocol}`;
+    exposed[key] = {};
+    (bindings[key] ??= []).push({ HostIp: hostIp!, HostPort: hostPort! });
+  }
+  const [restartName, retries] = input.restart.split(':');
+  return {
+    name: input.id,
+    Image: input.image,
+    ...(input.command.length > 0 ? { Cmd: input.command } : {}),
+    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    Labels: {
+      ...input.labels,
+      [LABEL.managed]: 'true',
+      [LABEL.app]: input.app,
+      [LABEL.entry]: input.entry,
+      [LABEL.pod]: input.pod,
+      [LABEL.node]: input.node,
+      [LABEL.workload]: input.id,
+    },
+    ...(input.user ? { User: input.user } : {}),
+    ...(input.workdir ? { WorkingDir: input.workdir } : {}),
+    ExposedPorts: exposed,
+    HostConfig: {
+      CpusetCpus: input.cpu.cpusetCpus,
+      CpuShares: input.cpu.cpuShares,
+      ...(input.cpu.cpuQuota > 0 ? { CpuQuota: input.cpu.cpuQuota, CpuPeriod: input.cpu.cpuPeriod } : {}),
+      ...(input.cpu.cpusetMems !== undefined ? { CpusetMems: input.cpu.cpusetMems } : {}),
+      ...(input.memory > 0 ? { Memory: input.memory, MemorySwap: input.memory } : {}),
+      PortBindings: bindings,
+      Binds: input.volumes,
+      RestartPolicy: { Name: restartName!, ...(retries ? { MaximumRetryCount: Number(retries) } : {}) },
+    },
+  };
+}
