@@ -93,13 +93,14 @@ export class WorkloadService {
     }
   }
 
-  async control(ref: string, action: ControlAction): Promise<Workload> {
+  /** `timeout`: seconds a stop or restart waits after SIGTERM before SIGKILL. */
+  async control(ref: string, action: ControlAction, timeout = 10): Promise<Workload> {
     const { value: workload } = await this.resolve(ref);
     const container = this.engines.get(await this.nodeOf(workload)).getContainer(workload.id);
     try {
       if (action === 'start') await container.start();
-      else if (action === 'stop') await container.stop({ t: 10 });
-      else await container.restart({ t: 10 });
+      else if (action === 'stop') await container.stop({ t: timeout });
+      else await container.restart({ t: timeout });
     } catch (error) {
       // 304: already in the state asked for.
       if ((error as { statusCode?: number }).statusCode !== 304) throw engineError(workload, error);

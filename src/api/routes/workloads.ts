@@ -81,8 +81,9 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & WorkloadDeps> = a
     tag: 'workloads',
     scope: 'admin',
     params: WorkloadIdParamsSchema.extend({ action: z.enum(['start', 'stop', 'restart']) }),
+    query: z.object({ timeout: z.coerce.number().int().min(0).max(3600).default(10) }),
     response: WorkloadSchema,
-    handler: ({ params }) => workloads.control(params.id, params.action),
+    handler: ({ params, query }) => workloads.control(params.id, params.action, query.timeout),
   });
   defineRoute(app, context, {
     method: 'GET',

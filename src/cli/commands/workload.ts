@@ -58,10 +58,11 @@ export function registerWorkloads(program: Command): void {
       .command(verb)
       .description(`${verb} workloads`)
       .argument('<ids...>')
+      .option('--time <seconds>', 'seconds to wait after SIGTERM before SIGKILL (stop, restart)', wholeNumber('time'), 10)
       .action(
-        action(async (refs: string[], _options: unknown, command: Command) => {
+        action(async (refs: string[], options: { time: number }, command: Command) => {
           for (const ref of refs) {
-            const w = await clientOf(command).request<Workload>('POST', `/v1/workloads/${id(ref)}/${verb}`);
+            const w = await clientOf(command).request<Workload>('POST', `/v1/workloads/${id(ref)}/${verb}?timeout=${options.time}`);
             if (!globals(command).json) console.log(`${verb}: ${w.id}`);
             else printJson(w);
           }

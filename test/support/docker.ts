@@ -1,0 +1,20 @@
+import Docker from 'dockerode';
+import { dockerEndpoint } from './services.js';
+
+export const BASE_IMAGE = 'local/busybox:1';
+
+export function testDocker(endpoint = dockerEndpoint()): Docker {
+  return new Docker({ socketPath: endpoint.replace(/^unix:\/\//, '') });
+}
+
+/** Containers Eru made for a pod, as Docker sees them. */
+export async function eruContainers(docker: Docker, pod: string): Promise<Docker.ContainerInfo[]> {
+  return docker.listContainers({ all: true, filters: { label: [`eru.pod=${pod}`] } });
+}
+
+/** Removes every container a test made for its pod, whatever state the test ended in. */
+export async function removePodContainers(docker: Docker, pod: string): Promise<void> {
+  for (const info of await eruContainers(docker, pod)) {
+    await docker.getContainer(info.Id).remove({ force: true }).catch(() => undefined);
+  }
+}
