@@ -6,6 +6,7 @@ import { PodNameParamsSchema } from '../../core/model/node.js';
 import {
   CapacityBodySchema,
   DeployBodySchema,
+  IntentSchema,
   JobBodySchema,
   WorkloadFilterSchema,
   WorkloadIdParamsSchema,
@@ -97,6 +98,15 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & WorkloadDeps> = a
     handler: async ({ params, query }, _request, reply) => {
       await sendNdjson(reply, await workloads.logs(params.id, query));
     },
+  });
+  defineRoute(app, context, {
+    method: 'GET',
+    url: '/v1/intents',
+    summary: 'Deploys and removals under way (or left by a core that died, until another core undoes them)',
+    tag: 'workloads',
+    scope: 'admin',
+    response: z.array(IntentSchema),
+    handler: async () => (await repos.intents.list()).map((i) => i.value),
   });
   defineRoute(app, context, {
     method: 'POST',
