@@ -1,0 +1,121 @@
+/**
+ * CPU isolation benchmark (`npm run bench:isolation`), on the local Docker daemon through a real core.
+ *
+ * Scenario A: 1.3 CPU (one exclusive core + 0.3 of a shared one) next to 0.7 CPU on that shared core.
+ * Scenario B: three fragments of 0.2, 0.3 and 0.5 CPU on one core.
+ * Every workload is busy on all its CPUs. Each one's CPU use is measured from its cgroup's usage
+ * (Docker's stats) over a few seconds and printed against what it declared. The baseline, measured
+ * in the same run: the same cpusets and shares without the CFS quota (shares alone), as plain
+ * `docker run` would give them. Target: every Eru workload within ±0.05 CPU of its declaration.
+ */
+import { readFileSync } from 'node:fs';
+import { CoreProcess, tempDir } from '../test/support/core.js';
+import { deployViaApi, resultOf } from '../test/support/deploy-api.js';
+import { BASE_IMAGE, removePodContainers, testDocker } from '../test/support/docker.js';
+
+const MEASURE_MS = 5000;
+const BUSY = ['sh', '-c', 'for i in 1 2 3; do (while :; do :; done) & done; wait'];
+const docker = testDocker('unix:///var/run/docker.sock');
+
+interface Measured {
+  name: string;
+  declared: number;
+  cpuset: string;
+  measured: number;
+}
+
+/** Nanoseconds of CPU a container's cgroup has used (cgroup v1, cgroupfs driver: /docker/<id>). */
+function usageNs(id: string): number {
+  return Number(readFileSync(`/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`, 'utf8'));
+}
+
+async function measure(containers: Array<{ name: string; declared: number; cpuset: string }>): Promise<Measured[]> {
+  await new Promise((r) => setTimeout(r, 1500)); // let them all get busy
+  const ids = await Promise.all(containers.map(async (c) => (await docker.getContainer(c.name).inspect()).Id));
+  const start = process.hrtime.bigint();
+  const before = ids.map(usageNs);
+  await new Promise((r) => setTimeout(r, MEASURE_MS));
+  const after = ids.map(usageNs);
+  const elapsed = Number(process.hrtime.bigint() - start);
+  return containers.map((c, i) => ({ ...c, measured: (after[i]! - before[i]!) / elapsed }));
+}
+
+async function eruScenario(core: CoreProcess, pod: string, requests: Array<[string, number]>): Promise<Measured[]> {
+  const placed: Array<{ name: string; declared: number; cpuset: string }> = [];
+  for (const [entry, cpu] of requests) {
+    const result = await deployViaApi(core, { pod, app: 'iso', entry, image: BASE_IMAGE, command: BUSY, cpu, count: 1 });
+    const outcome = resultOf(result.events);
+    if (!outcome?.ok) throw new Error(`deploy ${entry}: ${JSON.stringify(result.refused ?? outcome)}`);
+    placed.push({ name: outcome.workloads[0]!.id, declared: cpu, cpuset: outcome.workloads[0]!.cpusetCpus });
+  }
+  try {
+    return await measure(placed);
+  } finally {
+    for (const p of placed) await core.api('DELETE', `/v1/workloads/${p.name}`);
+  }
+}
+
+/** The same cpusets and shares, without the quota: what shares alone give. */
+async function sharesOnly(eru: Measured[], sharebase: number): Promise<Measured[]> {
+  const made: Array<{ name: string; declared: number; cpuset: string }> = [];
+  try {
+    for (const w of eru) {
+      const fragment = Math.round((w.declared % 1) * sharebase);
+      const name = `iso-baseline-${w.name}`;
+      const container = await docker.createContainer({
+        name,
+        Image: BASE_IMAGE,
+        Cmd: BUSY,
+        Labels: { 'eru.pod': 'iso-baseline' },
+        HostConfig: { CpusetCpus: w.cpuset, CpuShares: fragment > 0 ? Math.round((1024 * fragment) / sharebase) : 1024 },
+      });
+      await container.start();
+      made.push({ name, declared: w.declared, cpuset: w.cpuset });
+    }
+    return await measure(made);
+  } finally {
+    await removePodContainers(docker, 'iso-baseline');
+  }
+}
+
+function report(title: string, eru: Measured[], baseline: Measured[]): boolean {
+  console.log(`\n${title}`);
+  console.log(`${'workload'.padEnd(20)}${'cpuset'.padEnd(8)}declared  Eru (quota+shares)  off by         shares only (baseline)  off by`);
+  let ok = true;
+  eru.forEach((w, i) => {
+    const b = baseline[i]!;
+    const off = w.measured - w.declared;
+    const inTarget = Math.abs(off) <= 0.05;
+    ok &&= inTarget;
+    console.log(
+      `${w.name.padEnd(20)}${w.cpuset.padEnd(8)}${w.declared.toFixed(2).padStart(8)}  ${w.measured.toFixed(3).padStart(18)}  ${(off >= 0 ? '+' : '') + off.toFixed(3)} ${inTarget ? 'ok' : 'MISSED'}` +
+        `  ${b.measured.toFixed(3).padStart(22)}  ${(b.measured - b.declared >= 0 ? '+' : '') + (b.measured - b.declared).toFixed(3)}`,
+    );
+  });
+  const eruError = eru.reduce((s, w) => s + Math.abs(w.measured - w.declared), 0);
+  const baseError = baseline.reduce((s, w) => s + Math.abs(w.measured - w.declared), 0);
+  console.log(`total deviation: Eru ${eruError.toFixed(3)} CPU, shares only ${baseError.toFixed(3)} CPU (×${(baseError / Math.max(eruError, 1e-6)).toFixed(1)})`);
+  return ok;
+}
+
+async function main(): Promise<void> {
+  const dir = await tempDir('eru-bench-iso-');
+  const core = await CoreProcess.start(`embedded:${dir.path}/eru.db`);
+  const pod = 'iso';
+  try {
+    await core.api('POST', '/v1/pods', { name: pod, sharebase: 10 });
+    const added = await core.api('POST', `/v1/pods/${pod}/nodes`, { name: 'local', endpoint: 'unix:///var/run/docker.sock', cpus: ['0', '1'] });
+    if (added.status !== 201) throw new Error(JSON.stringify(added.body));
+    const a = await eruScenario(core, pod, [['a-1-3', 1.3], ['a-0-7', 0.7]]);
+    const aOk = report('A: 1.3 CPU (1 exclusive + 0.3 shared) next to 0.7 CPU on the shared core', a, await sharesOnly(a, 10));
+    const b = await eruScenario(core, pod, [['b-0-2', 0.2], ['b-0-3', 0.3], ['b-0-5', 0.5]]);
+    const bOk = report('B: fragments of 0.2, 0.3 and 0.5 CPU on one core', b, await sharesOnly(b, 10));
+    console.log(`\ntarget: every Eru workload within ±0.05 CPU of its declaration: ${aOk && bOk ? 'ok' : 'MISSED'}`);
+  } finally {
+    await removePodContainers(docker, pod);
+    await core.stop();
+    await dir.remove();
+  }
+}
+
+await main();
