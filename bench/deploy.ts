@@ -1,0 +1,132 @@
+/**
+ * Deploy benchmark (`npm run bench:deploy`) on the local Docker daemon, measured in one run:
+ *   - Eru: 40 small bound containers (0.05 CPU, 16 MiB) through a real core, until all are running;
+ *   - baseline: the same 40 through the Docker Engine API directly (create + start), with the same
+ *     parallelism Eru uses per node (8);
+ *   - `docker run -d` × 40 from the CLI at the same parallelism;
+ *   - a Docker Swarm service with 40 replicas (swarm on loopback, torn down after), until all run.
+ * Prints medians and the ratios. Targets: Eru within 1.15× of plain docker, and faster than Swarm.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { eachLimited } from '../src/core/stream.js';
+import { CoreProcess, tempDir } from '../test/support/core.js';
+import { deployViaApi, resultOf } from '../test/support/deploy-api.js';
+import { BASE_IMAGE, removePodContainers, testDocker } from '../test/support/docker.js';
+
+const run = promisify(execFile);
+const COUNT = 40;
+const PARALLELISM = 8;
+const TRIALS = 3;
+const docker = testDocker('unix:///var/run/docker.sock');
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function timed(work: () => Promise<void>): Promise<number> {
+  const start = performance.now();
+  await work();
+  return performance.now() - start;
+}
+
+async function eruTrial(core: CoreProcess): Promise<number> {
+  let ids: string[] = [];
+  const ms = await timed(async () => {
+    const result = await deployViaApi(core, { pod: 'bench', app: 'bench', image: BASE_IMAGE, command: ['sleep', '600'], cpu: 0.05, memory: '16MiB', count: COUNT });
+    const outcome = resultOf(result.events);
+    if (!outcome?.ok) throw new Error(`Eru deploy failed: ${JSON.stringify(result.refused ?? outcome)}`);
+    ids = outcome.workloads.map((w) => w.id);
+  });
+  await eachLimited(ids, PARALLELISM, async (id) => void (await core.api('DELETE', `/v1/workloads/${id}`)));
+  return ms;
+}
+
+async function apiTrial(trial: number): Promise<number> {
+  const names = Array.from({ length: COUNT }, (_, i) => `bench-api-${trial}-${i}`);
+  const ms = await timed(() =>
+    eachLimited(names, PARALLELISM, async (name) => {
+      const container = await docker.createContainer({
+        name,
+        Image: BASE_IMAGE,
+        Cmd: ['sleep', '600'],
+        Labels: { 'eru.pod': 'bench-baseline' },
+        HostConfig: { CpuShares: 51, Memory: 16 * 1024 * 1024 },
+      });
+      await container.start();
+    }),
+  );
+  await removePodContainers(docker, 'bench-baseline');
+  return ms;
+}
+
+async function cliTrial(trial: number): Promise<number> {
+  const names = Array.from({ length: COUNT }, (_, i) => `bench-cli-${trial}-${i}`);
+  const ms = await timed(() =>
+    eachLimited(names, PARALLELISM, async (name) => {
+      await run('docker', ['run', '-d', '--name', name, '--label', 'eru.pod=bench-baseline', '--memory', '16m', BASE_IMAGE, 'sleep', '600']);
+    }),
+  );
+  await removePodContainers(docker, 'bench-baseline');
+  return ms;
+}
+
+async function swarmTrial(): Promise<number> {
+  await run('docker', ['swarm', 'init', '--advertise-addr', '127.0.0.1', '--listen-addr', '127.0.0.1:2377']);
+  try {
+    return await timed(async () => {
+      await run('docker', ['service', 'create', '--detach', '--no-resolve-image', '--name', 'eru-bench', '--replicas', String(COUNT), '--limit-memory', '16m', BASE_IMAGE, 'sleep', '600']);
+      const deadline = Date.now() + 300_000;
+      for (;;) {
+        const tasks = await docker.listTasks({ filters: { service: ['eru-bench'], 'desired-state': ['running'] } });
+        if (tasks.filter((t) => (t as { Status?: { State?: string } }).Status?.State === 'running').length >= COUNT) return;
+        if (Date.now() > deadline) throw new Error('swarm did not run 40 replicas within 5 minutes');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    });
+  } finally {
+    await run('docker', ['service', 'rm', 'eru-bench']).catch(() => undefined);
+    await run('docker', ['swarm', 'leave', '--force']).catch(() => undefined);
+    // Swarm's task containers go with the service; wait until they have.
+    for (let i = 0; i < 300; i++) {
+      if ((await docker.listContainers({ all: true, filters: { label: ['com.docker.swarm.service.name=eru-bench'] } })).length === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = await tempDir('eru-bench-deploy-');
+  const core = await CoreProcess.start(`embedded:${dir.path}/eru.db`);
+  try {
+    await core.api('POST', '/v1/pods', { name: 'bench', sharebase: 100 });
+    const added = await core.api('POST', '/v1/pods/bench/nodes', { name: 'local', endpoint: 'unix:///var/run/docker.sock' });
+    if (added.status !== 201) throw new Error(JSON.stringify(added.body));
+    const eru: number[] = [];
+    const api: number[] = [];
+    const cli: number[] = [];
+    for (let trial = 0; trial < TRIALS; trial++) {
+      // Interleaved, so that a slow moment of the machine does not land on one side only.
+      eru.push(await eruTrial(core));
+      api.push(await apiTrial(trial));
+      cli.push(await cliTrial(trial));
+    }
+    const swarm = await swarmTrial();
+    const [e, a, c] = [median(eru), median(api), median(cli)];
+    const fmt = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+    console.log(`${COUNT} containers on the local daemon, until all run (median of ${TRIALS}; parallelism ${PARALLELISM}):`);
+    console.log(`  Eru deploy (plan, reserve, create, start, record)  ${fmt(e)}   trials ${eru.map(fmt).join(', ')}`);
+    console.log(`  Docker Engine API directly (baseline)              ${fmt(a)}   trials ${api.map(fmt).join(', ')}`);
+    console.log(`  docker run -d (CLI)                                ${fmt(c)}   trials ${cli.map(fmt).join(', ')}`);
+    console.log(`  Docker Swarm service, 40 replicas                  ${fmt(swarm)}`);
+    console.log(`ratios: Eru / Engine API ×${(e / a).toFixed(2)} (target ≤ 1.15: ${e / a <= 1.15 ? 'ok' : 'MISSED'}); Eru / docker run ×${(e / c).toFixed(2)}; Swarm / Eru ×${(swarm / e).toFixed(2)} (target > 1: ${swarm > e ? 'ok' : 'MISSED'})`);
+  } finally {
+    await removePodContainers(docker, 'bench');
+    await removePodContainers(docker, 'bench-baseline');
+    await core.stop();
+    await dir.remove();
+  }
+}
+
+await main();
