@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian machine (as root) to a working single-machine Eru:
 # installs what is missing, builds, starts Docker and an Eru core on the embedded store,
-# adds the local Docker daemon as a node of pod "demo", and shows it working.
+# adds the local Docker daemon as a node of pod "demo", and deploys a demo web app on it.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 require_root
@@ -42,6 +42,17 @@ wait_for core 30 curl -sf "$ERU_URL/healthz" -o /dev/null || { tail -20 "$ERU_HO
 log "pod demo with the local Docker daemon as node 'local'"
 eru pod show demo >/dev/null 2>&1 || eru pod add demo --sharebase 100 --desc "single-machine demo"
 eru node show local >/dev/null 2>&1 || eru node add demo local --endpoint unix:///var/run/docker.sock
+
+DEMO_PORT=${ERU_DEMO_PORT:-18080}
+if ! eru ps --pod demo --app hello | grep -q '^hello_web_'; then
+  log "deploying the demo app: a web server pinned to half a core, published on 127.0.0.1:$DEMO_PORT"
+  eru deploy --pod demo --app hello --entry web --image local/busybox:1 --count 1 --cpu 0.5 --memory 64MiB \
+    --publish "$DEMO_PORT:8080" --restart always -- \
+    sh -c 'mkdir -p /www && echo "hello from Eru: $ERU_WORKLOAD on node $ERU_NODE of pod $ERU_POD" > /www/index.html && exec httpd -f -p 8080 -h /www'
+fi
+wait_for demo 20 curl -sf "http://127.0.0.1:$DEMO_PORT/" -o /dev/null || die "the demo app does not answer on 127.0.0.1:$DEMO_PORT"
+log "the demo app answers:"
+curl -s "http://127.0.0.1:$DEMO_PORT/"
 eru node show local
 
 log "an offline plan (examples/plan.yaml): where 10 × 1.5 CPU would go on three example nodes"
@@ -50,6 +61,9 @@ eru plan "$ERU_ROOT/examples/plan.yaml"
 cat <<MSG
 
 Eru is running: core at $ERU_URL, state in $ERU_HOME (token: $ERU_HOME/token).
-Try:  eru pod ls · eru node show local · eru plan examples/plan.yaml --json
+Demo: curl http://127.0.0.1:$DEMO_PORT/   (eru ps · eru inspect hello_web · eru logs hello_web)
+Try:  eru deploy --pod demo --app x --image local/busybox:1 --cpu 0.3 --count 2 -- sleep 600
+      eru run --pod demo --image local/busybox:1 -- sh -c 'echo hi; exit 3'; echo \$?
+      eru capacity --pod demo --cpu 0.5 · eru plan examples/plan.yaml --json
 Stop: kill \$(cat $ERU_HOME/core.pid)
 MSG
