@@ -40,6 +40,14 @@ build() {
   chmod +x dist/src/cli/main.js
 }
 
+# Root, the Debian packages, the npm packages, a fresh build: what both commands start with.
+prepare_machine() {
+  require_root
+  install_packages
+  install_node_modules
+  build
+}
+
 docker_answers() { # $1: socket path
   curl -sf --max-time 3 --unix-socket "$1" http://localhost/_ping >/dev/null 2>&1
 }

@@ -4,10 +4,7 @@
 # adds the local Docker daemon as a node of pod "demo", and deploys a demo web app on it.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-require_root
-install_packages
-install_node_modules
-build
+prepare_machine
 
 ERU_HOME=${ERU_HOME:-$HOME/.eru}
 export ERU_HOME

@@ -1,27 +1,33 @@
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
+import { execFile } from 'node:child_process';
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { CoreProcess, TEST_TOKEN, tempDir } from '../support/core.js';
 import { dockerEndpoint } from '../support/services.js';
 
-/** POSTs a body the server may answer before reading it all (as it does past the body limit). */
-function postEarlyAnswer(url: string, body: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(url, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-    });
-    request.on('response', (response) => {
-      let text = '';
-      response.on('data', (d: Buffer) => (text += d.toString()));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
-    });
-    request.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') reject(error);
-    });
-    request.end(body);
-  });
+/**
+ * POSTs a body the server answers before reading it all (as it does past the body limit). curl
+ * copes with an early answer and a closed connection; a plain client can see the reset first.
+ */
+async function postEarlyAnswer(url: string, body: string): Promise<{ status: number; body: string }> {
+  const file = join(tmpdir(), `eru-big-${process.pid}.json`);
+  await writeFile(file, body);
+  try {
+    const { stdout } = await execFileAsync('curl', [
+      '-s', '--max-time', '30', '-H', `authorization: Bearer ${TEST_TOKEN}`, '-H', 'content-type: application/json',
+      '--data-binary', `@${file}`, '-w', '\n%{http_code}', url,
+    ]);
+    const newline = stdout.lastIndexOf('\n');
+    return { status: Number(stdout.slice(newline + 1)), body: stdout.slice(0, newline) };
+  } finally {
+    await rm(file, { force: true });
+  }
 }
 
 interface ApiError {

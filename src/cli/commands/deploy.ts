@@ -96,24 +96,30 @@ export function registerDeploy(program: Command): void {
         ...(options.workdir ? { workdir: options.workdir } : {}),
         labels: options.label ?? {},
       };
-      const json = globals(cmd).json;
       const progress = new Progress('deploying');
-      let result: Extract<DeployEvent, { type: 'result' }> | undefined;
-      for await (const event of clientOf(cmd).stream<DeployEvent>('POST', '/v1/workloads', body)) {
-        if (json) process.stdout.write(`${JSON.stringify(event)}\n`);
-        else showEvent(event, progress);
-        if (event.type === 'result') result = event;
-      }
-      progress.done();
-      if (!result) throw new EruError('UNAVAILABLE', 'the core closed the stream before the result');
-      if (!result.ok) {
-        if (!json) throw new EruError(result.error.code, result.error.message);
-        process.exitCode = 1;
-        return;
-      }
-      if (!json) printWorkloads(result.workloads);
+      const result = await followStream(cmd, '/v1/workloads', body, (event) => showEvent(event, progress)).finally(() => progress.done());
+      if (!globals(cmd).json) printWorkloads(result.workloads);
     }),
   );
+}
+
+type DeployResult = Extract<DeployEvent, { type: 'result'; ok: true }>;
+
+/**
+ * Sends a deploy or a job and follows its NDJSON stream: each event is shown (or printed as JSON
+ * with --json) as it comes; a failed result becomes the command's error.
+ */
+export async function followStream(cmd: Command, path: string, body: unknown, show: (event: DeployEvent) => void): Promise<DeployResult> {
+  const json = globals(cmd).json;
+  let result: Extract<DeployEvent, { type: 'result' }> | undefined;
+  for await (const event of clientOf(cmd).stream<DeployEvent>('POST', path, body)) {
+    if (json) process.stdout.write(`${JSON.stringify(event)}\n`);
+    else show(event);
+    if (event.type === 'result') result = event;
+  }
+  if (!result) throw new EruError('UNAVAILABLE', 'the core closed the stream before the result');
+  if (!result.ok) throw new EruError(result.error.code, result.error.message);
+  return result;
 }
 
 export function showEvent(event: DeployEvent, progress: Progress): void {

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import type { DeployEvent } from '../../core/model/workload.js';
-import { EruError, invalid } from '../../lib/errors.js';
+import { invalid } from '../../lib/errors.js';
 import { action } from '../output.js';
-import { clientOf, globals, keyValue } from '../options.js';
-import { placementBody, placementOptions, type PlacementOptions } from './deploy.js';
+import { keyValue } from '../options.js';
+import { followStream, placementBody, placementOptions, type PlacementOptions } from './deploy.js';
 
 interface RunOptions extends PlacementOptions {
   image: string;
@@ -39,16 +38,10 @@ export function registerRun(program: Command): void {
         ...(options.user ? { user: options.user } : {}),
         ...(options.workdir ? { workdir: options.workdir } : {}),
       };
-      const json = globals(cmd).json;
-      let result: Extract<DeployEvent, { type: 'result' }> | undefined;
-      for await (const event of clientOf(cmd).stream<DeployEvent>('POST', '/v1/jobs', body)) {
-        if (json) process.stdout.write(`${JSON.stringify(event)}\n`);
-        else if (event.type === 'output') (event.stream === 'stdout' ? process.stdout : process.stderr).write(`${event.line}\n`);
+      const result = await followStream(cmd, '/v1/jobs', body, (event) => {
+        if (event.type === 'output') (event.stream === 'stdout' ? process.stdout : process.stderr).write(`${event.line}\n`);
         else if (event.type === 'started') process.stderr.write(`job ${event.id} on ${event.node} (cpuset ${event.cpuset})\n`);
-        if (event.type === 'result') result = event;
-      }
-      if (!result) throw new EruError('UNAVAILABLE', 'the core closed the stream before the result');
-      if (!result.ok) throw new EruError(result.error.code, result.error.message);
+      });
       process.exitCode = result.exitCode ?? 0;
     }),
   );
