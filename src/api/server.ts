@@ -5,20 +5,31 @@ import { randomSuffix } from '../core/placement.js';
 import { Recovery } from '../core/recovery.js';
 import { WorkloadService } from '../core/workloads.js';
 import { Engines } from '../engine/engines.js';
+import { MemoryBus } from '../bus/memory.js';
+import type { Bus, Publish } from '../bus/types.js';
+import type { CoreContext } from '../core/context.js';
 import { PodService } from '../core/pods.js';
 import { EruError } from '../lib/errors.js';
 import { Repositories } from '../store/repositories.js';
 import type { Store } from '../store/types.js';
-import type { Authenticator } from './auth.js';
+import { tokenAuthenticator } from './auth.js';
+import { Liveness } from '../core/liveness.js';
+import { agentRoutes } from './routes/agents.js';
 import { ApiDocument, type RouteContext } from './route.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { podRoutes } from './routes/pods.js';
+import { eventRoutes } from './routes/events.js';
 import { workloadRoutes } from './routes/workloads.js';
 
 export interface ServerOptions {
   store: Store;
-  authenticator: Authenticator;
+  /** The admin bearer token; node tokens are issued by the core and resolved through the store. */
+  adminToken: string;
+  /** Seconds without a heartbeat before a node is marked down. */
+  nodeTtlSeconds?: number;
   logger?: FastifyServerOptions['logger'];
+  /** Where changes are broadcast; in-process when not given. */
+  bus?: Bus;
   /** Replaces the Docker daemon check when adding nodes (tests of the API alone). */
   services?: { nodes?: NodeService; pods?: PodService };
 }
@@ -29,13 +40,16 @@ const BODY_LIMIT = 1024 * 1024;
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: BODY_LIMIT, return503OnClosing: true });
   const repos = new Repositories(options.store);
-  const pods = options.services?.pods ?? new PodService(repos);
-  const nodes = options.services?.nodes ?? new NodeService(repos);
-  const context: RouteContext = { authenticator: options.authenticator, document: new ApiDocument() };
-  const engines = new Engines();
-  const owner = `${hostname()}-${process.pid}-${randomSuffix()}`;
-  const workloads = new WorkloadService(repos, engines, owner);
-  const recovery = new Recovery(repos, engines, owner, app.log);
+  const bus = options.bus ?? new MemoryBus();
+  const publish: Publish = (e) => void bus.publish(e).catch((error: unknown) => app.log.warn({ err: error, event: e.type }, 'cannot publish'));
+  const core: CoreContext = { repos, engines: new Engines(), publish, owner: `${hostname()}-${process.pid}-${randomSuffix()}` };
+  const pods = options.services?.pods ?? new PodService(repos, publish);
+  const nodes = options.services?.nodes ?? new NodeService(repos, publish);
+  const liveness = new Liveness(core, options.nodeTtlSeconds, app.log);
+  const authenticator = tokenAuthenticator(options.adminToken, (token) => liveness.nodeOfToken(token));
+  const context: RouteContext = { authenticator, document: new ApiDocument() };
+  const workloads = new WorkloadService(core);
+  const recovery = new Recovery(core, app.log);
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     if (error instanceof EruError) return reply.status(error.status).send(error.toJSON());
@@ -50,14 +64,33 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     reply.status(404).send({ code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
   );
 
+  // A client that asks before sending a large body (Expect: 100-continue, as curl does) hears 413
+  // before it uploads, instead of a connection closed mid-upload.
+  app.server.on('checkContinue', (request, response) => {
+    const length = Number(request.headers['content-length'] ?? 0);
+    if (length > BODY_LIMIT) {
+      response.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+      response.end(JSON.stringify({ code: 'BODY_TOO_LARGE', message: `a request body of ${length} bytes is over the limit of ${BODY_LIMIT}` }));
+      return;
+    }
+    response.writeContinue();
+    app.server.emit('request', request, response);
+  });
+
   app.get('/healthz', async () => ({ ok: true, store: options.store.description }));
   app.get('/openapi.json', async () => context.document.toJSON());
   await app.register(podRoutes, { ...context, pods });
   await app.register(nodeRoutes, { ...context, nodes });
-  await app.register(workloadRoutes, { ...context, repos, engines, workloads, owner });
+  await app.register(workloadRoutes, { ...context, core, workloads });
+  await app.register(eventRoutes, { ...context, bus });
+  await app.register(agentRoutes, { ...context, liveness });
   // Undo what dead cores left half-done before taking new work.
   await recovery.start();
-  app.addHook('onClose', async () => recovery.stop());
+  liveness.start();
+  app.addHook('onClose', async () => {
+    await liveness.stop();
+    await recovery.stop();
+  });
   return app;
 }
 

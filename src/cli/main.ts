@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerAgent } from './commands/agent.js';
 import { registerCore } from './commands/core.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerRun } from './commands/run.js';
+import { registerWatch } from './commands/watch.js';
 import { registerWorkloads } from './commands/workload.js';
 import { registerNode } from './commands/node.js';
 import { registerPlan } from './commands/plan.js';
@@ -23,11 +25,13 @@ export function buildProgram(): Command {
       process.exit(error.exitCode === 0 ? 0 : 1);
     });
   registerCore(program);
+  registerAgent(program);
   registerPod(program);
   registerNode(program);
   registerDeploy(program);
   registerRun(program);
   registerWorkloads(program);
+  registerWatch(program);
   registerPlan(program);
   return program;
 }

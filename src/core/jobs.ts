@@ -1,6 +1,5 @@
-import type { Engines } from '../engine/engines.js';
 import { engineMessage } from '../engine/engines.js';
-import type { Repositories } from '../store/repositories.js';
+import type { CoreContext } from './context.js';
 import type { DeployEvent, JobBody } from './model/workload.js';
 import { reserve } from './placement.js';
 import { createAndStart, dockerFor, rollBack } from './rollout.js';
@@ -12,7 +11,8 @@ import { containerOutput, type OutputLine } from './workloads.js';
  * streamed, its exit code returned, and then removed with its resources released. While it runs it
  * lives in its intent; a core that dies leaves the intent, and recovery removes the job.
  */
-export async function runJob(repos: Repositories, engines: Engines, owner: string, body: JobBody): Promise<EventQueue<DeployEvent>> {
+export async function runJob(context: CoreContext, body: JobBody): Promise<EventQueue<DeployEvent>> {
+  const { repos, engines, owner } = context;
   const reservation = await reserve(repos, { ...body, restart: 'no', count: 1, strategy: 'AUTO', limit: 0 }, owner);
   const events = new EventQueue<DeployEvent>();
   const workload = reservation.intent.workloads[0]!;
@@ -32,7 +32,7 @@ export async function runJob(repos: Repositories, engines: Engines, owner: strin
     } catch (error) {
       events.push({ type: 'result', ok: false, error: { code: 'JOB_FAILED', message: `job ${workload.id} on ${workload.node}: ${engineMessage(error)}` } });
     } finally {
-      await rollBack(repos, engines, reservation.intent, reservation.nodes).catch(() => undefined);
+      await rollBack(context, reservation.intent, reservation.nodes).catch(() => undefined);
     }
   };
   void run().finally(() => events.end());

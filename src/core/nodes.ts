@@ -1,3 +1,4 @@
+import { event, type Publish } from '../bus/index.js';
 import { EruError, conflict, invalid, notFound } from '../lib/errors.js';
 import { formatMemory } from '../lib/units.js';
 import type { NodeResources } from '../scheduler/types.js';
@@ -5,12 +6,14 @@ import { absent, del, put, unchanged, type Repositories } from '../store/reposit
 import { engineInfo, type EngineInfo } from '../engine/docker.js';
 import type { Node, NodeCreate, NodePatch, NodeView } from './model/node.js';
 import type { Pod } from './model/pod.js';
+import type { NodeStatus } from './model/status.js';
 import { optimistic } from './retry.js';
 
 /** Nodes: adding a Docker host to a pod, its labels and declared resources, and its CPU map. */
 export class NodeService {
   constructor(
     private readonly repos: Repositories,
+    private readonly publish: Publish = () => undefined,
     private readonly inspectEngine: (target: { endpoint: string; tls?: Node['tls'] }) => Promise<EngineInfo> = engineInfo,
     private readonly now: () => Date = () => new Date(),
   ) {}
@@ -45,7 +48,7 @@ export class NodeService {
       ...(input.numa ? { numa: input.numa } : {}),
       ...(input.numaMemory ? { numaMemory: input.numaMemory } : {}),
     };
-    return optimistic(`adding node ${input.name}`, async () => {
+    const added = await optimistic(`adding node ${input.name}`, async () => {
       const current = await this.repos.pods.get(podName);
       if (!current) throw notFound('pod', podName);
       const nodeKey = this.repos.nodes.key(node.name);
@@ -59,20 +62,24 @@ export class NodeService {
       if (await this.repos.nodes.get(node.name)) throw conflict(`node ${node.name} already exists`);
       return undefined;
     });
+    this.publish(event('node.added', { pod: podName, node: node.name, data: { cpus: node.cpus.length, memory: node.memory } }));
+    return added;
   }
 
   async list(podName?: string): Promise<NodeView[]> {
     if (podName !== undefined && !(await this.repos.pods.get(podName))) throw notFound('pod', podName);
     const pods = new Map((await this.repos.pods.list()).map((p) => [p.value.name, p.value]));
     const nodes = (await this.repos.nodes.list()).filter((n) => podName === undefined || n.value.pod === podName);
-    return Promise.all(nodes.map(async ({ value }) => view(value, await this.ledgerOf(value.name), pods.get(value.pod)!)));
+    const statuses = new Map((await this.repos.nodeStatus.list()).map((s) => [s.name, s.value]));
+    return Promise.all(nodes.map(async ({ value }) => view(value, await this.ledgerOf(value.name), pods.get(value.pod)!, statuses.get(value.name))));
   }
 
   async get(name: string): Promise<NodeView> {
     const node = await this.repos.nodes.get(name);
     if (!node) throw notFound('node', name);
     const pod = await this.repos.pods.get(node.value.pod);
-    return view(node.value, await this.ledgerOf(name), pod!.value);
+    const status = await this.repos.nodeStatus.get(name);
+    return view(node.value, await this.ledgerOf(name), pod!.value, status?.value);
   }
 
   private async ledgerOf(name: string): Promise<NodeResources> {
@@ -82,7 +89,7 @@ export class NodeService {
   }
 
   async update(name: string, patch: NodePatch): Promise<NodeView> {
-    return optimistic(`updating node ${name}`, async () => {
+    const updated = await optimistic(`updating node ${name}`, async () => {
       const node = await this.repos.nodes.get(name);
       if (!node) throw notFound('node', name);
       const ledger = await this.repos.ledgers.get(name);
@@ -109,10 +116,12 @@ export class NodeService {
       );
       return done ? view(next, nextLedger, pod.value) : undefined;
     });
+    this.publish(event('node.updated', { pod: updated.pod, node: name, data: { labels: updated.labels, bypass: updated.bypass } }));
+    return updated;
   }
 
   async remove(name: string): Promise<NodeView> {
-    return optimistic(`removing node ${name}`, async () => {
+    const removed = await optimistic(`removing node ${name}`, async () => {
       const node = await this.repos.nodes.get(name);
       if (!node) throw notFound('node', name);
       const ledger = await this.repos.ledgers.get(name);
@@ -127,12 +136,22 @@ export class NodeService {
       const nodeKey = this.repos.nodes.key(name);
       const ledgerKey = this.repos.ledgers.key(name);
       const podKey = this.repos.pods.key(pod.value.name);
+      // Its agent's tokens and liveness go with it.
+      const tokens = (await this.repos.tokens.list()).filter((t) => t.value.node === name).map((t) => del(this.repos.tokens.key(t.name)));
       const done = await this.repos.commit(
         [unchanged(nodeKey, node.revision), unchanged(ledgerKey, ledger.revision), unchanged(podKey, pod.revision)],
-        [del(nodeKey), del(ledgerKey), put(podKey, { ...pod.value, nodeCount: Math.max(0, pod.value.nodeCount - 1) })],
+        [
+          del(nodeKey),
+          del(ledgerKey),
+          del(this.repos.nodeStatus.key(name)),
+          ...tokens,
+          put(podKey, { ...pod.value, nodeCount: Math.max(0, pod.value.nodeCount - 1) }),
+        ],
       );
       return done ? view(node.value, ledger.value, pod.value) : undefined;
     });
+    this.publish(event('node.removed', { pod: removed.pod, node: name }));
+    return removed;
   }
 }
 
@@ -217,7 +236,7 @@ function resize(node: Node, ledger: NodeResources, patch: NodePatch, sharebase: 
   };
 }
 
-export function view(node: Node, ledger: NodeResources, pod: Pod): NodeView {
+export function view(node: Node, ledger: NodeResources, pod: Pod, status?: NodeStatus): NodeView {
   const { tls, ...rest } = node;
   const sharebase = pod.sharebase;
   const cpuMap = node.cpus.map((core) => {
@@ -237,5 +256,6 @@ export function view(node: Node, ledger: NodeResources, pod: Pod): NodeView {
       unboundCpu: ledger.unboundPieces / sharebase,
     },
     cpuMap,
+    liveness: status ? { state: status.up ? 'up' : 'down', since: status.since, ...(status.reason ? { reason: status.reason } : {}) } : { state: 'unknown' },
   };
 }

@@ -18,6 +18,8 @@ import { optimistic } from './retry.js';
  */
 export interface PodState {
   pod: Versioned<Pod>;
+  /** Nodes whose agent went quiet. */
+  down: Set<string>;
   nodes: Map<string, Node>;
   ledgers: Map<string, Versioned<NodeResources>>;
   workloads: Workload[];
@@ -51,7 +53,8 @@ export async function loadPod(repos: Repositories, podName: string): Promise<Pod
     }),
   );
   const workloads = (await repos.workloads.list()).map((w) => w.value).filter((w) => w.pod === podName);
-  return { pod, nodes, ledgers, workloads };
+  const down = new Set((await repos.nodeStatus.list()).filter((s) => !s.value.up).map((s) => s.name));
+  return { pod, down, nodes, ledgers, workloads };
 }
 
 function candidates(state: PodState, app?: string, entry?: string): CandidateNode[] {
@@ -62,6 +65,7 @@ function candidates(state: PodState, app?: string, entry?: string): CandidateNod
       ...state.ledgers.get(node.name)!.value,
       labels: node.labels,
       bypass: node.bypass,
+      down: state.down.has(node.name),
       count: state.workloads.filter((w) => w.node === node.name && w.app === app && w.entry === entry).length,
     }));
 }

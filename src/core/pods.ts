@@ -1,3 +1,4 @@
+import { event, type Publish } from '../bus/index.js';
 import { conflict, notFound } from '../lib/errors.js';
 import { absent, del, put, unchanged, type Repositories } from '../store/repositories.js';
 import type { Pod, PodCreate } from './model/pod.js';
@@ -6,6 +7,7 @@ import { optimistic } from './retry.js';
 export class PodService {
   constructor(
     private readonly repos: Repositories,
+    private readonly publish: Publish = () => undefined,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -13,6 +15,7 @@ export class PodService {
     const pod: Pod = { ...input, nodeCount: 0, createdAt: this.now().toISOString() };
     const key = this.repos.pods.key(pod.name);
     if (!(await this.repos.commit([absent(key)], [put(key, pod)]))) throw conflict(`pod ${pod.name} already exists`);
+    this.publish(event('pod.created', { pod: pod.name, data: { sharebase: pod.sharebase, maxshare: pod.maxshare } }));
     return pod;
   }
 
@@ -27,7 +30,7 @@ export class PodService {
   }
 
   async remove(name: string): Promise<Pod> {
-    return optimistic(`removing pod ${name}`, async () => {
+    const removed = await optimistic(`removing pod ${name}`, async () => {
       const pod = await this.repos.pods.get(name);
       if (!pod) throw notFound('pod', name);
       if (pod.value.nodeCount > 0) {
@@ -37,5 +40,7 @@ export class PodService {
       const key = this.repos.pods.key(name);
       return (await this.repos.commit([unchanged(key, pod.revision)], [del(key)])) ? pod.value : undefined;
     });
+    this.publish(event('pod.removed', { pod: name }));
+    return removed;
   }
 }

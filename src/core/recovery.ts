@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Engines } from '../engine/engines.js';
 import type { Lease } from '../store/types.js';
 import { put, unchanged, type Repositories } from '../store/repositories.js';
+import type { CoreContext } from './context.js';
 import { rollBack } from './rollout.js';
 
 /** How long a dead core's intents wait before another core undoes them. */
@@ -18,12 +18,16 @@ export class Recovery {
   private timers: NodeJS.Timeout[] = [];
   private sweeping = false;
 
+  private readonly repos: Repositories;
+  readonly owner: string;
+
   constructor(
-    private readonly repos: Repositories,
-    private readonly engines: Engines,
-    readonly owner: string,
+    private readonly context: CoreContext,
     private readonly log?: FastifyBaseLogger,
-  ) {}
+  ) {
+    this.repos = context.repos;
+    this.owner = context.owner;
+  }
 
   async start(): Promise<void> {
     await this.announce();
@@ -61,7 +65,7 @@ export class Recovery {
         const claimed = { ...intent, owner: this.owner };
         if (!(await this.repos.commit([unchanged(key, revision)], [put(key, claimed)]))) continue;
         this.log?.warn({ intent: intent.id, kind: intent.kind, deadCore: intent.owner }, 'undoing the intent of a core that died');
-        await rollBack(this.repos, this.engines, claimed);
+        await rollBack(this.context, claimed);
         undone++;
       }
     } catch (error) {

@@ -4,7 +4,9 @@ import { releasePlacement, cloneResources } from '../scheduler/allocate.js';
 import type { NodeResources } from '../scheduler/types.js';
 import { engineMessage, isMissing, type Engines } from '../engine/engines.js';
 import { containerSpec } from '../engine/spec.js';
-import { del, put, unchanged, type Repositories } from '../store/repositories.js';
+import { event } from '../bus/index.js';
+import { del, put, unchanged } from '../store/repositories.js';
+import type { CoreContext } from './context.js';
 import { CFS_PERIOD_US, sharedPool } from './cpu.js';
 import type { Node } from './model/node.js';
 import type { DeployEvent, Intent, Workload } from './model/workload.js';
@@ -20,9 +22,9 @@ const PER_NODE_PARALLELISM = 8;
  * per node), then record the workloads and clear the intent in one transaction. If anything fails,
  * everything this deploy made is removed and its reservation released (rollBack).
  */
-export function startRollout(repos: Repositories, engines: Engines, reservation: Reservation): EventQueue<DeployEvent> {
+export function startRollout(context: CoreContext, reservation: Reservation): EventQueue<DeployEvent> {
   const events = new EventQueue<DeployEvent>();
-  void rollout(repos, engines, reservation, events).finally(() => events.end());
+  void rollout(context, reservation, events).finally(() => events.end());
   return events;
 }
 
@@ -50,8 +52,21 @@ export async function createAndStart(docker: Docker, workload: Workload, start =
   return container;
 }
 
-async function rollout(repos: Repositories, engines: Engines, reservation: Reservation, events: EventQueue<DeployEvent>): Promise<void> {
+async function rollout(context: CoreContext, reservation: Reservation, queue: EventQueue<DeployEvent>): Promise<void> {
+  const { repos, engines, publish } = context;
   const { intent, nodes } = reservation;
+  const { app, pod } = intent.workloads[0]!;
+  // Every progress line goes to the client and, as deploy.progress/result, to the bus.
+  const events = {
+    push(progress: DeployEvent): void {
+      queue.push(progress);
+      if (progress.type === 'result') {
+        publish(event('deploy.result', { app, pod, data: { deploy: intent.id, ok: progress.ok, ...(progress.ok ? { workloads: progress.workloads.map((w) => w.id) } : { error: progress.error }) } }));
+      } else if (progress.type === 'started' || progress.type === 'failed') {
+        publish(event('deploy.progress', { app, pod, node: progress.node, workload: progress.id, data: { deploy: intent.id, ...progress } }));
+      }
+    },
+  };
   const total = intent.workloads.length;
   events.push({ type: 'planned', workloads: intent.workloads.map((w) => ({ id: w.id, node: w.node, cpuset: w.cpusetCpus })) });
   const failures: Array<{ id: string; node: string; error: string }> = [];
@@ -78,7 +93,7 @@ async function rollout(repos: Repositories, engines: Engines, reservation: Reser
   );
 
   if (failures.length > 0) {
-    const removed = await rollBack(repos, engines, intent, nodes);
+    const removed = await rollBack(context, intent, nodes);
     events.push({ type: 'rolledback', removed });
     const where = failures.map((f) => `${f.id} on ${f.node}: ${f.error}`).join('; ');
     events.push({
@@ -99,7 +114,10 @@ async function rollout(repos: Repositories, engines: Engines, reservation: Reser
     events.push({ type: 'result', ok: false, error: { code: 'DEPLOY_FAILED', message: 'the deploy was rolled back by another core' } });
     return;
   }
-  await reapplySharedPool(repos, engines, nodes, new Set(workloads.filter((w) => w.placement.cpuset).map((w) => w.node)));
+  for (const w of workloads) {
+    publish(event('workload.created', { app: w.app, pod: w.pod, node: w.node, workload: w.id, data: { entry: w.entry, cpuset: w.cpusetCpus, container: w.containerId } }));
+  }
+  await reapplySharedPool(context, nodes, new Set(workloads.filter((w) => w.placement.cpuset).map((w) => w.node)));
   events.push({ type: 'result', ok: true, workloads });
 }
 
@@ -107,7 +125,7 @@ async function rollout(repos: Repositories, engines: Engines, reservation: Reser
  * Undoes an intent: removes every container it may have made (by name: they are named before they
  * exist), then gives its reservations back and deletes it, in one transaction. Safe to repeat.
  */
-export async function rollBack(repos: Repositories, engines: Engines, intent: Intent, nodes?: Map<string, Node>): Promise<string[]> {
+export async function rollBack({ repos, engines }: CoreContext, intent: Intent, nodes?: Map<string, Node>): Promise<string[]> {
   const removed: string[] = [];
   const known = nodes ?? new Map((await repos.nodes.list()).map((n) => [n.value.name, n.value]));
   await Promise.all(
@@ -155,7 +173,7 @@ export async function removeContainer(engines: Engines, nodes: Map<string, Node>
 }
 
 /** When pins change on a node, its unbound workloads get the new shared pool. */
-export async function reapplySharedPool(repos: Repositories, engines: Engines, nodes: Map<string, Node>, changed: Set<string>): Promise<void> {
+export async function reapplySharedPool({ repos, engines }: CoreContext, nodes: Map<string, Node>, changed: Set<string>): Promise<void> {
   if (changed.size === 0) return;
   const all = await repos.workloads.list();
   await Promise.all(

@@ -1,9 +1,12 @@
 import { PassThrough, type Readable } from 'node:stream';
+import { event } from '../bus/index.js';
 import { EruError, conflict, notFound } from '../lib/errors.js';
+import type { CoreContext } from './context.js';
 import { cloneResources, releasePlacement } from '../scheduler/allocate.js';
 import { engineMessage, isMissing, type Engines } from '../engine/engines.js';
 import { del, put, unchanged, type Repositories, type Versioned } from '../store/repositories.js';
 import type { Node } from './model/node.js';
+import type { WorkloadStatus } from './model/status.js';
 import type { Intent, Workload } from './model/workload.js';
 import { randomSuffix } from './placement.js';
 import { optimistic } from './retry.js';
@@ -32,12 +35,16 @@ export type ControlAction = 'start' | 'stop' | 'restart';
 
 /** Workloads once placed: finding them, looking inside, controlling, logs, removal. */
 export class WorkloadService {
+  private readonly repos: Repositories;
+  private readonly engines: Engines;
+
   constructor(
-    private readonly repos: Repositories,
-    private readonly engines: Engines,
-    private readonly owner: string,
+    private readonly context: CoreContext,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.repos = context.repos;
+    this.engines = context.engines;
+  }
 
   async list(filter: WorkloadFilter = {}): Promise<Workload[]> {
     return (await this.repos.workloads.list())
@@ -68,13 +75,15 @@ export class WorkloadService {
     return node.value;
   }
 
-  async inspect(ref: string): Promise<{ workload: Workload; container: ContainerState | null }> {
+  async inspect(ref: string): Promise<{ workload: Workload; status: WorkloadStatus | null; container: ContainerState | null }> {
     const { value: workload } = await this.resolve(ref);
+    const status = (await this.repos.statuses.get(workload.id))?.value ?? null;
     const docker = this.engines.get(await this.nodeOf(workload));
     try {
       const info = await docker.getContainer(workload.id).inspect();
       return {
         workload,
+        status,
         container: {
           status: info.State.Status,
           running: info.State.Running,
@@ -88,7 +97,7 @@ export class WorkloadService {
         },
       };
     } catch (error) {
-      if (isMissing(error)) return { workload, container: null };
+      if (isMissing(error)) return { workload, status, container: null };
       throw engineError(workload, error);
     }
   }
@@ -120,12 +129,12 @@ export class WorkloadService {
       const intent: Intent = {
         id: `remove-${workload.value.id}-${randomSuffix()}`,
         kind: 'remove',
-        owner: this.owner,
+        owner: this.context.owner,
         createdAt: this.now().toISOString(),
         workloads: [workload.value],
       };
       const workloadKey = this.repos.workloads.key(workload.value.id);
-      const ops = [del(workloadKey), put(this.repos.intents.key(intent.id), intent)];
+      const ops = [del(workloadKey), del(this.repos.statuses.key(workload.value.id)), put(this.repos.intents.key(intent.id), intent)];
       const compares = [unchanged(workloadKey, workload.revision)];
       if (ledger) {
         const released = cloneResources(ledger.value);
@@ -139,7 +148,8 @@ export class WorkloadService {
     const nodes = new Map((await this.repos.nodes.list()).map((n) => [n.value.name, n.value]));
     await removeContainer(this.engines, nodes, workload);
     await this.repos.store.txn([], [del(this.repos.intents.key(removal.id))]);
-    if (workload.placement.cpuset) await reapplySharedPool(this.repos, this.engines, nodes, new Set([workload.node]));
+    if (workload.placement.cpuset) await reapplySharedPool(this.context, nodes, new Set([workload.node]));
+    this.context.publish(event('workload.removed', { app: workload.app, pod: workload.pod, node: workload.node, workload: workload.id, data: { entry: workload.entry } }));
     return workload;
   }
 

@@ -16,6 +16,11 @@ export const bypassCheck: FeasibilityCheck = {
   reject: (node) => (node.bypass ? 'bypassed: taken out of scheduling' : null),
 };
 
+export const downCheck: FeasibilityCheck = {
+  name: 'down',
+  reject: (node) => (node.down ? 'down: its agent stopped reporting' : null),
+};
+
 export const nameCheck: FeasibilityCheck = {
   name: 'names',
   reject: (node, filter) =>
@@ -33,7 +38,7 @@ export const labelCheck: FeasibilityCheck = {
   },
 };
 
-export const DEFAULT_CHECKS: readonly FeasibilityCheck[] = [bypassCheck, nameCheck, labelCheck];
+export const DEFAULT_CHECKS: readonly FeasibilityCheck[] = [bypassCheck, downCheck, nameCheck, labelCheck];
 
 export function feasibleNodes<T extends CandidateNode>(
   nodes: readonly T[],

@@ -47,6 +47,8 @@ export const CandidateNodeSchema = NodeResourcesSchema.extend({
   labels: z.record(z.string(), z.string()).default({}),
   /** Taken out of scheduling by an operator. */
   bypass: z.boolean().default(false),
+  /** Its agent has gone quiet: the node is not scheduled on until it reports again. */
+  down: z.boolean().optional(),
   /** Instances of the app/entrypoint being deployed that already run on the node. */
   count: z.number().int().min(0).default(0),
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { NodeSchema, type Node } from '../core/model/node.js';
 import { PodSchema, type Pod } from '../core/model/pod.js';
+import { NodeStatusSchema, NodeTokenSchema, WorkloadStatusSchema } from '../core/model/status.js';
 import { IntentSchema, WorkloadSchema } from '../core/model/workload.js';
 import { NodeResourcesSchema, type NodeResources } from '../scheduler/types.js';
 import type { Compare, Store, TxnOp } from './types.js';
@@ -13,6 +14,11 @@ import type { Compare, Store, TxnOp } from './types.js';
  *   /eru/workloads/{id}    Workload
  *   /eru/intents/{id}      Intent: a deploy or removal under way (DESIGN.md, data flow)
  *   /eru/cores/{id}        a running core, bound to its lease: gone when the core dies
+ *   /eru/leader            the core that marks nodes down, bound to its lease
+ *   /eru/alive/{node}      a node whose agent reported lately, bound to a lease of the node TTL
+ *   /eru/nodestatus/{node} NodeStatus: up or down, and since when
+ *   /eru/status/{id}       WorkloadStatus as the node's agent last reported it
+ *   /eru/tokens/{sha256}   a node token (only its hash is kept)
  */
 const ROOT = '/eru';
 export const keys = {
@@ -26,6 +32,15 @@ export const keys = {
   intents: `${ROOT}/intents/`,
   intent: (id: string) => `${ROOT}/intents/${id}`,
   core: (id: string) => `${ROOT}/cores/${id}`,
+  leader: `${ROOT}/leader`,
+  alive: `${ROOT}/alive/`,
+  aliveNode: (node: string) => `${ROOT}/alive/${node}`,
+  nodeStatuses: `${ROOT}/nodestatus/`,
+  nodeStatus: (node: string) => `${ROOT}/nodestatus/${node}`,
+  statuses: `${ROOT}/status/`,
+  status: (id: string) => `${ROOT}/status/${id}`,
+  tokens: `${ROOT}/tokens/`,
+  token: (hash: string) => `${ROOT}/tokens/${hash}`,
 };
 
 /** A value and the revision it was read at, for compare-and-set. */
@@ -43,8 +58,9 @@ async function read<S extends z.ZodType>(store: Store, schema: S, key: string): 
   return kv ? { value: decode(schema, kv.value), revision: kv.modRevision } : null;
 }
 
-async function list<S extends z.ZodType>(store: Store, schema: S, prefix: string): Promise<Array<Versioned<z.output<S>>>> {
-  return (await store.range(prefix)).map((kv) => ({ value: decode(schema, kv.value), revision: kv.modRevision }));
+/** Every value under a prefix, each with its name (the key without the prefix). */
+async function list<S extends z.ZodType>(store: Store, schema: S, prefix: string): Promise<Array<Versioned<z.output<S>> & { name: string }>> {
+  return (await store.range(prefix)).map((kv) => ({ name: kv.key.slice(prefix.length), value: decode(schema, kv.value), revision: kv.modRevision }));
 }
 
 export const put = <T>(key: string, value: T): TxnOp => ({ type: 'put', key, value: JSON.stringify(value) });
@@ -53,6 +69,8 @@ export const unchanged = (key: string, revision: number): Compare => ({ key, mod
 export const absent = (key: string): Compare => ({ key, modRevision: 0 });
 
 export class Repositories {
+  readonly keys = keys;
+
   constructor(readonly store: Store) {}
 
   readonly pods = {
@@ -82,6 +100,24 @@ export class Repositories {
     get: (id: string) => read(this.store, IntentSchema, keys.intent(id)),
     list: () => list(this.store, IntentSchema, keys.intents),
     key: keys.intent,
+  };
+
+  readonly nodeStatus = {
+    get: (node: string) => read(this.store, NodeStatusSchema, keys.nodeStatus(node)),
+    list: () => list(this.store, NodeStatusSchema, keys.nodeStatuses),
+    key: keys.nodeStatus,
+  };
+
+  readonly statuses = {
+    get: (id: string) => read(this.store, WorkloadStatusSchema, keys.status(id)),
+    list: () => list(this.store, WorkloadStatusSchema, keys.statuses),
+    key: keys.status,
+  };
+
+  readonly tokens = {
+    get: (hash: string) => read(this.store, NodeTokenSchema, keys.token(hash)),
+    list: () => list(this.store, NodeTokenSchema, keys.tokens),
+    key: keys.token,
   };
 
   readonly cores = {

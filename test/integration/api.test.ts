@@ -11,16 +11,13 @@ import fc from 'fast-check';
 import { CoreProcess, TEST_TOKEN, tempDir } from '../support/core.js';
 import { dockerEndpoint } from '../support/services.js';
 
-/**
- * POSTs a body the server answers before reading it all (as it does past the body limit). curl
- * copes with an early answer and a closed connection; a plain client can see the reset first.
- */
+/** POSTs a large body the way curl does: asking first (Expect: 100-continue), so a 413 comes before the upload. */
 async function postEarlyAnswer(url: string, body: string): Promise<{ status: number; body: string }> {
   const file = join(tmpdir(), `eru-big-${process.pid}.json`);
   await writeFile(file, body);
   try {
     const { stdout } = await execFileAsync('curl', [
-      '-s', '--max-time', '30', '-H', `authorization: Bearer ${TEST_TOKEN}`, '-H', 'content-type: application/json',
+      '-s', '--max-time', '30', '-H', `authorization: Bearer ${TEST_TOKEN}`, '-H', 'content-type: application/json', '-H', 'Expect: 100-continue',
       '--data-binary', `@${file}`, '-w', '\n%{http_code}', url,
     ]);
     const newline = stdout.lastIndexOf('\n');

@@ -31,14 +31,16 @@ export class CoreProcess {
   constructor(
     readonly store: string,
     readonly port: number,
+    /** More `eru core` options, e.g. ['--bus', url, '--node-ttl', '3']. */
+    readonly extraArgs: string[] = [],
   ) {}
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  static async start(store: string): Promise<CoreProcess> {
-    const core = new CoreProcess(store, await freePort());
+  static async start(store: string, extraArgs: string[] = []): Promise<CoreProcess> {
+    const core = new CoreProcess(store, await freePort(), extraArgs);
     await core.start();
     return core;
   }
@@ -46,7 +48,7 @@ export class CoreProcess {
   async start(): Promise<void> {
     const child = spawn(
       process.execPath,
-      [ERU_BIN, 'core', '--store', this.store, '--listen', `127.0.0.1:${this.port}`, '--token', TEST_TOKEN, '--log-level', 'warn'],
+      [ERU_BIN, 'core', '--store', this.store, '--listen', `127.0.0.1:${this.port}`, '--token', TEST_TOKEN, '--log-level', 'warn', ...this.extraArgs],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.child = child;

@@ -13,6 +13,11 @@ export function etcdAddress(): string {
   return required('ERU_TEST_ETCD', 'etcd');
 }
 
+/** `redis://HOST:PORT` of the Redis server. */
+export function redisUrl(): string {
+  return required('ERU_TEST_REDIS', 'Redis');
+}
+
 /** `unix:///...` of the Docker daemon the tests deploy on. */
 export function dockerEndpoint(): string {
   return required('ERU_TEST_DOCKER', 'the Docker daemon');

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import type { Engines } from '../../engine/engines.js';
+import type { CoreContext } from '../../core/context.js';
 import { runJob } from '../../core/jobs.js';
 import { PodNameParamsSchema } from '../../core/model/node.js';
 import {
@@ -15,7 +15,6 @@ import {
 import { podCapacity, reserve } from '../../core/placement.js';
 import { startRollout } from '../../core/rollout.js';
 import type { WorkloadService } from '../../core/workloads.js';
-import type { Repositories } from '../../store/repositories.js';
 import { defineRoute, type RouteContext } from '../route.js';
 import { sendNdjson } from '../stream.js';
 
@@ -23,14 +22,13 @@ const DeployEventSchema = z.object({ type: z.string() }).passthrough();
 const BooleanQuery = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 interface WorkloadDeps {
-  repos: Repositories;
-  engines: Engines;
+  core: CoreContext;
   workloads: WorkloadService;
-  owner: string;
 }
 
 /** Workloads, jobs and capacity: placing, finding, controlling and removing containers. */
-export const workloadRoutes: FastifyPluginAsync<RouteContext & WorkloadDeps> = async (app, { repos, engines, workloads, owner, ...context }) => {
+export const workloadRoutes: FastifyPluginAsync<RouteContext & WorkloadDeps> = async (app, { core, workloads, ...context }) => {
+  const { repos } = core;
   defineRoute(app, context, {
     method: 'POST',
     url: '/v1/workloads',
@@ -42,8 +40,8 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & WorkloadDeps> = a
     stream: true,
     handler: async ({ body }, _request, reply) => {
       // Planning and reserving fail as plain 4xx replies; only then does the stream begin.
-      const reservation = await reserve(repos, body, owner);
-      await sendNdjson(reply, startRollout(repos, engines, reservation));
+      const reservation = await reserve(repos, body, core.owner);
+      await sendNdjson(reply, startRollout(core, reservation));
     },
   });
   defineRoute(app, context, {
@@ -118,7 +116,7 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & WorkloadDeps> = a
     response: DeployEventSchema,
     stream: true,
     handler: async ({ body }, _request, reply) => {
-      await sendNdjson(reply, await runJob(repos, engines, owner, body));
+      await sendNdjson(reply, await runJob(core, body));
     },
   });
   defineRoute(app, context, {

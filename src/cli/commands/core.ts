@@ -2,19 +2,21 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { buildServer } from '../../api/server.js';
-import { tokenAuthenticator } from '../../api/auth.js';
 import { EruError, invalid } from '../../lib/errors.js';
+import { openBus } from '../../bus/index.js';
 import { openStore } from '../../store/index.js';
 import { eruHome } from '../client.js';
 import { action } from '../output.js';
-import { globals } from '../options.js';
+import { globals, wholeNumber } from '../options.js';
 
 interface CoreOptions {
   store: string;
+  bus: string;
   listen: string;
   token?: string;
   tokenFile?: string;
   logLevel: string;
+  nodeTtl: number;
 }
 
 /** `eru core`: the stateless logic core. Any number may run against one etcd. */
@@ -23,23 +25,29 @@ export function registerCore(program: Command): void {
     .command('core')
     .description('run the Eru core: the API, scheduling and the resource ledger (admin token: --token, --token-file or ERU_TOKEN)')
     .option('--store <url>', 'embedded:PATH (one machine) or etcd://HOST:PORT[,HOST:PORT...]', `embedded:${join(eruHome(), 'eru.db')}`)
+    .option('--bus <url>', 'memory (one machine) or redis://HOST:PORT: where every change is broadcast', 'memory')
     .option('--listen <addr>', 'address to serve the API on', '127.0.0.1:5001')
     .option('--token-file <file>', 'file holding the admin token')
     .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
+    .option('--node-ttl <seconds>', 'a node is down after this long without a heartbeat from its agent', wholeNumber('node-ttl'), 10)
     .action(
       action(async (options: CoreOptions, command: Command) => {
         // --token is a global option (the clients' too): here it is the admin token to accept.
         const token = adminToken({ ...options, token: globals(command).token });
         const [host, port] = parseListen(options.listen);
         const store = openStore(options.store);
+        const bus = openBus(options.bus);
         const app = await buildServer({
           store,
-          authenticator: tokenAuthenticator(token),
+          bus,
+          adminToken: token,
+          nodeTtlSeconds: options.nodeTtl,
           logger: { level: options.logLevel },
         });
         const shutdown = async (signal: string): Promise<void> => {
           app.log.info({ signal }, 'shutting down');
           await app.close();
+          await bus.close();
           await store.close();
           process.exit(0);
         };

@@ -78,11 +78,12 @@ export function registerNode(program: Command): void {
         const nodes = await clientOf(command).request<NodeView[]>('GET', path);
         if (globals(command).json) return printJson(nodes);
         printTable([
-          ['NAME', 'POD', 'ENDPOINT', 'CPU FREE', 'MEMORY FREE', 'BYPASS', 'LABELS'],
+          ['NAME', 'POD', 'ENDPOINT', 'STATE', 'CPU FREE', 'MEMORY FREE', 'BYPASS', 'LABELS'],
           ...nodes.map((n) => [
             n.name,
             n.pod,
             n.endpoint,
+            n.liveness.state,
             `${n.resources.cpuFree}/${n.resources.cpuTotal}`,
             `${formatMemory(n.resources.memoryFree)}/${formatMemory(n.resources.memoryTotal)}`,
             n.bypass ? 'yes' : 'no',
@@ -134,6 +135,18 @@ export function registerNode(program: Command): void {
     );
 
   node
+    .command('token')
+    .description("issue a token for the node's agent (shown once)")
+    .argument('<name>')
+    .action(
+      action(async (name: string, _options: unknown, command: Command) => {
+        const issued = await clientOf(command).request<{ node: string; token: string }>('POST', `/v1/nodes/${encodeURIComponent(name)}/tokens`);
+        if (globals(command).json) printJson(issued);
+        else console.log(issued.token);
+      }),
+    );
+
+  node
     .command('rm')
     .description('remove a node (refused while it has workloads)')
     .argument('<name>')
@@ -176,6 +189,7 @@ function printNode(node: NodeView): void {
     ['engine', `Docker ${node.engine.version}, ${node.engine.os}`],
     ['labels', Object.entries(node.labels).map(([k, v]) => `${k}=${v}`).join(', ') || '-'],
     ['bypass', node.bypass ? 'yes (not scheduled on)' : 'no'],
+    ['agent', `${node.liveness.state}${node.liveness.since ? ` since ${node.liveness.since}` : ''}${node.liveness.reason ? ` (${node.liveness.reason})` : ''}`],
     ['cpu', `${node.resources.cpuFree} of ${node.resources.cpuTotal} free (unbound workloads hold ${node.resources.unboundCpu})`],
     ['memory', `${formatMemory(node.resources.memoryFree)} of ${formatMemory(node.resources.memoryTotal)} free`],
     ...(node.numa ? [['numa', Object.entries(node.numa).map(([id, cores]) => `${id}: ${cores.join(',')}`).join('; ')]] : []),

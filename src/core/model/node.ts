@@ -88,6 +88,8 @@ export const NodeViewSchema = NodeSchema.omit({ tls: true }).extend({
     unboundCpu: z.number(),
   }),
   cpuMap: z.array(CoreViewSchema),
+  /** up/down from the node's agent; unknown while no agent has reported. */
+  liveness: z.object({ state: z.enum(['up', 'down', 'unknown']), since: z.string().optional(), reason: z.string().optional() }),
 });
 export type NodeView = z.infer<typeof NodeViewSchema>;
 

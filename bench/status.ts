@@ -1,0 +1,122 @@
+/**
+ * Status benchmark (`npm run bench:status`): how fast a container's death reaches subscribers.
+ *
+ * A core (Redis bus), an agent for the local daemon, and 50 small containers. Each container in turn
+ * is killed with `docker kill` behind Eru's back; the time until its `workload.status` (not running,
+ * exit code 137) arrives on Redis is the latency. The baseline, in the same run: the time until
+ * Docker's own `die` event reaches a plain subscriber of the Docker event stream — the floor any agent
+ * stands on. Also the agent's CPU (from /proc) while it watches the 50 idle containers, and its memory.
+ * Targets: median ≤ 200 ms, p99 ≤ 1 s, agent under 2% of a core when idle.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { openBus } from '../src/bus/index.js';
+import type { EruEvent } from '../src/bus/types.js';
+import { AgentProcess } from '../test/support/agent.js';
+import { CoreProcess, freePort, tempDir } from '../test/support/core.js';
+import { deployViaApi, resultOf } from '../test/support/deploy-api.js';
+import { BASE_IMAGE, removePodContainers, testDocker } from '../test/support/docker.js';
+import { eventually } from '../test/support/services.js';
+
+const COUNT = 50;
+const IDLE_MS = 10_000;
+const docker = testDocker('unix:///var/run/docker.sock');
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks
+}
+
+function rssMiB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  return Number(line.split(/\s+/)[1]) / 1024;
+}
+
+async function main(): Promise<void> {
+  const dir = await tempDir('eru-bench-status-');
+  const redisPort = await freePort();
+  const redis = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(redisPort), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const redisUrl = `redis://127.0.0.1:${redisPort}`;
+  await new Promise((r) => setTimeout(r, 500));
+  const core = await CoreProcess.start(`embedded:${dir.path}/eru.db`, ['--bus', redisUrl]);
+  const bus = openBus(redisUrl);
+  const statuses: Array<{ at: number; event: EruEvent }> = [];
+  await bus.subscribe({ kind: 'app', app: 'watched' }, (event) => statuses.push({ at: performance.now(), event }));
+  let agent: AgentProcess | undefined;
+  try {
+    await core.api('POST', '/v1/pods', { name: 'status', sharebase: 100 });
+    await core.api('POST', '/v1/pods/status/nodes', { name: 'local', endpoint: 'unix:///var/run/docker.sock' });
+    const token = (await core.api<{ token: string }>('POST', '/v1/nodes/local/tokens')).body.token;
+    agent = new AgentProcess(core.url, 'local', token, 'unix:///var/run/docker.sock');
+    agent.start();
+    const result = await deployViaApi(core, { pod: 'status', app: 'watched', image: BASE_IMAGE, command: ['sleep', '3600'], cpu: 0.02, count: COUNT });
+    const workloads = resultOf(result.events);
+    if (!workloads?.ok) throw new Error(JSON.stringify(result));
+    const ids = workloads.workloads.map((w) => w.id);
+    await eventually(
+      async () => new Set(statuses.filter((s) => s.event.data.running === true).map((s) => s.event.workload)).size === COUNT,
+      60_000,
+      'all 50 reported running',
+    );
+    const agentPid = agent.pid;
+
+    // Idle: the agent watching 50 running containers, nothing happening.
+    await new Promise((r) => setTimeout(r, 2000));
+    const ticksPerSecond = 100;
+    const idleBefore = cpuTicks(agentPid);
+    await new Promise((r) => setTimeout(r, IDLE_MS));
+    const idleCpu = (cpuTicks(agentPid) - idleBefore) / ticksPerSecond / (IDLE_MS / 1000);
+
+    // Docker's own event stream, the baseline subscriber.
+    const dockerDies = new Map<string, number>();
+    const dockerEvents = (await docker.getEvents({ filters: { type: ['container'], event: ['die'], label: ['eru.app=watched'] } })) as NodeJS.ReadableStream;
+    dockerEvents.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) {
+        const e = JSON.parse(line) as { Actor: { Attributes: Record<string, string> } };
+        dockerDies.set(e.Actor.Attributes['eru.workload']!, performance.now());
+      }
+    });
+
+    const eru: number[] = [];
+    const base: number[] = [];
+    const busyBefore = cpuTicks(agentPid);
+    const busyStart = performance.now();
+    for (const id of ids) {
+      const start = performance.now();
+      await docker.getContainer(id).kill();
+      const arrived = await eventually(
+        async () => statuses.find((s) => s.event.workload === id && s.event.data.running === false)?.at,
+        10_000,
+        `the status of ${id}`,
+      );
+      eru.push(arrived - start);
+      const died = await eventually(async () => dockerDies.get(id), 10_000, `docker's die event of ${id}`);
+      base.push(died - start);
+    }
+    const busyCpu = (cpuTicks(agentPid) - busyBefore) / ticksPerSecond / ((performance.now() - busyStart) / 1000);
+    (dockerEvents as unknown as { destroy: () => void }).destroy();
+
+    const fmt = (ms: number): string => `${ms.toFixed(0)} ms`;
+    console.log(`${COUNT} containers killed one by one with docker kill, latency until the status event arrives on Redis:`);
+    console.log(`  Eru (agent → core → Redis)   median ${fmt(percentile(eru, 50))}  p99 ${fmt(percentile(eru, 99))}  max ${fmt(Math.max(...eru))}`);
+    console.log(`  Docker's own die event       median ${fmt(percentile(base, 50))}  p99 ${fmt(percentile(base, 99))}  max ${fmt(Math.max(...base))}  (baseline)`);
+    console.log(`  ratio of medians: ×${(percentile(eru, 50) / percentile(base, 50)).toFixed(2)}; Eru adds ${fmt(percentile(eru, 50) - percentile(base, 50))} at the median`);
+    console.log(`agent: ${(idleCpu * 100).toFixed(2)}% of a core idle (over ${IDLE_MS / 1000} s with ${COUNT} containers), ${(busyCpu * 100).toFixed(1)}% while reporting the kills, RSS ${rssMiB(agentPid).toFixed(0)} MiB`);
+    const ok = percentile(eru, 50) <= 200 && percentile(eru, 99) <= 1000 && idleCpu < 0.02;
+    console.log(`targets: median ≤ 200 ms, p99 ≤ 1 s, agent < 2% of a core idle: ${ok ? 'ok' : 'MISSED'}`);
+  } finally {
+    await agent?.stop();
+    await removePodContainers(docker, 'status');
+    await bus.close();
+    await core.stop();
+    redis.kill();
+    await dir.remove();
+  }
+}
+
+await main();

@@ -1,0 +1,147 @@
+import type Docker from 'dockerode';
+import { CoreClient } from '../cli/client.js';
+import type { WorkloadStatus } from '../core/model/status.js';
+import { connectEngine } from '../engine/docker.js';
+import { LABEL } from '../engine/spec.js';
+
+export interface AgentOptions {
+  core: string;
+  token: string;
+  node: string;
+  docker: string;
+  /** How often to say the node is alive. */
+  heartbeatMs: number;
+  /** How often to look at every container, repairing whatever an event missed. */
+  checkMs: number;
+  log: (message: string) => void;
+}
+
+/**
+ * One per Docker host. Says the node is alive, follows Docker's events for Eru's containers on it,
+ * and reports each workload's status when it changes; a periodic full look repairs anything missed.
+ * It knows its containers from their Eru labels alone, so a restarted agent rebuilds its view from
+ * Docker. It talks to the core, never to the store.
+ */
+export class Agent {
+  private readonly client: CoreClient;
+  private readonly docker: Docker;
+  /** What the core last accepted, per workload. */
+  private readonly reported = new Map<string, WorkloadStatus>();
+  private timers: NodeJS.Timeout[] = [];
+  private events: NodeJS.ReadableStream | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: AgentOptions) {
+    this.client = new CoreClient({ url: options.core, token: options.token });
+    this.docker = connectEngine({ endpoint: options.docker });
+  }
+
+  async start(): Promise<void> {
+    await this.heartbeat();
+    await this.followEvents();
+    await this.fullCheck();
+    this.timers.push(setInterval(() => void this.heartbeat().catch((e: Error) => this.options.log(`heartbeat failed: ${e.message}`)), this.options.heartbeatMs));
+    this.timers.push(setInterval(() => void this.fullCheck().catch((e: Error) => this.options.log(`full check failed: ${e.message}`)), this.options.checkMs));
+  }
+
+  private async heartbeat(): Promise<void> {
+    const containers = (await this.listMine()).length;
+    await this.client.request('POST', `/v1/nodes/${encodeURIComponent(this.options.node)}/heartbeat`, { containers, agent: 'eru-agent/0.1' });
+  }
+
+  private listMine(): Promise<Docker.ContainerInfo[]> {
+    return this.docker.listContainers({ all: true, filters: { label: [`${LABEL.managed}=true`, `${LABEL.node}=${this.options.node}`] } });
+  }
+
+  /** Every Eru container on the node, as Docker has it now; vanished ones are reported as such. */
+  async fullCheck(): Promise<void> {
+    const seen = new Set<string>();
+    const statuses: WorkloadStatus[] = [];
+    for (const info of await this.listMine()) {
+      const status = await this.statusOf(info.Id);
+      if (!status) continue;
+      seen.add(status.id);
+      statuses.push(status);
+    }
+    for (const [id, last] of this.reported) {
+      if (!seen.has(id) && last.reason !== 'container removed') statuses.push({ id, running: false, healthy: false, reason: 'container removed' });
+    }
+    await this.report(statuses);
+  }
+
+  private async statusOf(containerId: string): Promise<WorkloadStatus | null> {
+    try {
+      const info = await this.docker.getContainer(containerId).inspect();
+      const id = info.Config.Labels?.[LABEL.workload];
+      if (!id) return null;
+      const state = info.State;
+      const health = (state as { Health?: { Status?: string } }).Health?.Status;
+      return {
+        id,
+        running: state.Running,
+        healthy: state.Running && (health === undefined || health === 'healthy'),
+        ...(state.Running ? {} : { exitCode: state.ExitCode }),
+        ...(state.OOMKilled ? { oomKilled: true, reason: 'killed for running out of memory' } : {}),
+        ...(!state.Running && !state.OOMKilled ? { reason: state.Error || `exited with ${state.ExitCode}` } : {}),
+      };
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return null;
+      throw error;
+    }
+  }
+
+  /** Sends what changed since the core last accepted; nothing when nothing did. */
+  private async report(statuses: WorkloadStatus[]): Promise<void> {
+    const changed = statuses.filter((s) => !same(this.reported.get(s.id), s));
+    if (changed.length === 0) return;
+    const answer = await this.client.request<{ unknown: string[] }>('POST', `/v1/nodes/${encodeURIComponent(this.options.node)}/status`, { workloads: changed });
+    for (const status of changed) this.reported.set(status.id, status);
+    // Workloads the core no longer has (removed through Eru) are forgotten here too.
+    for (const id of answer.unknown) this.reported.delete(id);
+  }
+
+  private async followEvents(): Promise<void> {
+    const stream = (await this.docker.getEvents({
+      filters: { type: ['container'], label: [`${LABEL.managed}=true`, `${LABEL.node}=${this.options.node}`] },
+    })) as NodeJS.ReadableStream;
+    this.events = stream;
+    let buffer = '';
+    stream.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('utf8');
+      let newline: number;
+      while ((newline = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, newline).trim();
+        buffer = buffer.slice(newline + 1);
+        if (line) void this.onEvent(JSON.parse(line) as { Action?: string; id?: string; Actor?: { Attributes?: Record<string, string> } });
+      }
+    });
+    const restart = (): void => {
+      if (this.stopped) return;
+      this.options.log('the Docker event stream ended; following again');
+      setTimeout(() => void this.followEvents().then(() => this.fullCheck()).catch(restart), 1000);
+    };
+    stream.on('end', restart);
+    stream.on('error', restart);
+  }
+
+  private async onEvent(event: { Action?: string; id?: string; Actor?: { Attributes?: Record<string, string> } }): Promise<void> {
+    const action = event.Action?.split(':')[0];
+    if (!event.id || !['start', 'die', 'oom', 'health_status', 'restart', 'stop', 'pause', 'unpause'].includes(action ?? '')) return;
+    try {
+      const status = await this.statusOf(event.id);
+      if (status) await this.report([status]);
+    } catch (error) {
+      this.options.log(`cannot report ${event.Actor?.Attributes?.[LABEL.workload] ?? event.id}: ${(error as Error).message}`);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+    (this.events as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+  }
+}
+
+function same(a: WorkloadStatus | undefined, b: WorkloadStatus): boolean {
+  return a !== undefined && a.running === b.running && a.healthy === b.healthy && a.exitCode === b.exitCode && a.oomKilled === b.oomKilled && a.reason === b.reason;
+}

@@ -1,0 +1,29 @@
+import { EventEmitter } from 'node:events';
+import { channelName, channelsOf, type Bus, type Channel, type EruEvent, type Subscription } from './types.js';
+
+/** The bus of a single-machine Eru: subscribers in this process. */
+export class MemoryBus implements Bus {
+  readonly description = 'memory';
+  private readonly emitter = new EventEmitter().setMaxListeners(0);
+
+  async publish(event: EruEvent): Promise<void> {
+    for (const channel of channelsOf(event)) this.emitter.emit(channel, event);
+  }
+
+  async subscribe(channel: Channel, handler: (event: EruEvent) => void): Promise<Subscription> {
+    const name = channelName(channel);
+    const listener = (event: EruEvent): void => {
+      try {
+        handler(event);
+      } catch {
+        // A subscriber's failure is its own.
+      }
+    };
+    this.emitter.on(name, listener);
+    return { close: async () => void this.emitter.off(name, listener) };
+  }
+
+  async close(): Promise<void> {
+    this.emitter.removeAllListeners();
+  }
+}

@@ -1,0 +1,78 @@
+import { Redis } from 'ioredis';
+import { EruError } from '../lib/errors.js';
+import { EruEventSchema, channelName, channelsOf, type Bus, type Channel, type EruEvent, type Subscription } from './types.js';
+
+/**
+ * The bus of a cluster: Redis pub/sub. One connection publishes (each event on its channels in one
+ * MULTI, so subscribers of any channel see events in publish order); one connection in subscribe mode
+ * fans messages out to this process's handlers.
+ */
+export class RedisBus implements Bus {
+  readonly description: string;
+  private readonly publisher: Redis;
+  private subscriber: Redis | undefined;
+  private readonly handlers = new Map<string, Set<(event: EruEvent) => void>>();
+
+  constructor(readonly url: string) {
+    this.description = url;
+    this.publisher = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+  }
+
+  async publish(event: EruEvent): Promise<void> {
+    try {
+      if (this.publisher.status === 'wait') await this.publisher.connect();
+      const text = JSON.stringify(event);
+      const multi = this.publisher.multi();
+      for (const channel of channelsOf(event)) multi.publish(channel, text);
+      await multi.exec();
+    } catch (error) {
+      throw new EruError('BUS_UNAVAILABLE', `bus ${this.url}: ${(error as Error).message}`, { status: 503 });
+    }
+  }
+
+  private async connection(): Promise<Redis> {
+    if (this.subscriber) return this.subscriber;
+    const subscriber = new Redis(this.url, { lazyConnect: true });
+    await subscriber.connect();
+    subscriber.on('message', (channel: string, message: string) => {
+      const parsed = EruEventSchema.safeParse(JSON.parse(message));
+      if (!parsed.success) return;
+      for (const handler of this.handlers.get(channel) ?? []) {
+        try {
+          handler(parsed.data);
+        } catch {
+          // A subscriber's failure is its own.
+        }
+      }
+    });
+    this.subscriber = subscriber;
+    return subscriber;
+  }
+
+  async subscribe(channel: Channel, handler: (event: EruEvent) => void): Promise<Subscription> {
+    const name = channelName(channel);
+    const subscriber = await this.connection();
+    let set = this.handlers.get(name);
+    if (!set) {
+      set = new Set();
+      this.handlers.set(name, set);
+      await subscriber.subscribe(name);
+    }
+    set.add(handler);
+    return {
+      close: async () => {
+        set.delete(handler);
+        if (set.size === 0 && this.handlers.get(name) === set) {
+          this.handlers.delete(name);
+          await subscriber.unsubscribe(name).catch(() => undefined);
+        }
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.handlers.clear();
+    this.subscriber?.disconnect();
+    this.publisher.disconnect();
+  }
+}

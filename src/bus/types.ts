@@ -1,0 +1,73 @@
+import { z } from 'zod';
+
+/**
+ * Every state change is one event on the bus. Subscribers choose channels: everything, one app, or
+ * one pod. Autoscalers, load balancers and the dashboard read them; nobody has to poll.
+ */
+export const EVENT_TYPES = [
+  'pod.created',
+  'pod.removed',
+  'node.added',
+  'node.updated',
+  'node.removed',
+  'node.down',
+  'node.up',
+  'workload.created',
+  'workload.removed',
+  'workload.status',
+  'deploy.progress',
+  'deploy.result',
+] as const;
+
+export const EruEventSchema = z.object({
+  /** Unique per event, for de-duplication by subscribers. */
+  id: z.string(),
+  type: z.enum(EVENT_TYPES),
+  time: z.string(),
+  pod: z.string().optional(),
+  app: z.string().optional(),
+  node: z.string().optional(),
+  workload: z.string().optional(),
+  data: z.record(z.string(), z.unknown()).default({}),
+});
+export type EruEvent = z.infer<typeof EruEventSchema>;
+
+export type Channel = { kind: 'all' } | { kind: 'app'; app: string } | { kind: 'pod'; pod: string };
+
+export interface Subscription {
+  close(): Promise<void>;
+}
+
+export interface Bus {
+  readonly description: string;
+  /** Publishes on the all-channel and on the event's app and pod channels. */
+  publish(event: EruEvent): Promise<void>;
+  /** Delivers the events of one channel, in the order they were published. */
+  subscribe(channel: Channel, handler: (event: EruEvent) => void): Promise<Subscription>;
+  close(): Promise<void>;
+}
+
+/** How services announce changes: fire and forget; a bus that is down never fails the change itself. */
+export type Publish = (event: EruEvent) => void;
+
+const PREFIX = 'eru:events';
+
+export function channelName(channel: Channel): string {
+  switch (channel.kind) {
+    case 'all':
+      return `${PREFIX}:all`;
+    case 'app':
+      return `${PREFIX}:app:${channel.app}`;
+    case 'pod':
+      return `${PREFIX}:pod:${channel.pod}`;
+  }
+}
+
+/** The channels an event goes out on. */
+export function channelsOf(event: EruEvent): string[] {
+  return [
+    channelName({ kind: 'all' }),
+    ...(event.app ? [channelName({ kind: 'app', app: event.app })] : []),
+    ...(event.pod ? [channelName({ kind: 'pod', pod: event.pod })] : []),
+  ];
+}

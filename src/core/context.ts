@@ -1,0 +1,12 @@
+import type { Publish } from '../bus/types.js';
+import type { Engines } from '../engine/engines.js';
+import type { Repositories } from '../store/repositories.js';
+
+/** What the core's services share: the store, the Docker clients, the bus, and who this core is. */
+export interface CoreContext {
+  repos: Repositories;
+  engines: Engines;
+  publish: Publish;
+  /** This core process's id; intents it writes carry it. */
+  owner: string;
+}

@@ -1,0 +1,160 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import { event } from '../bus/index.js';
+import { EruError, notFound } from '../lib/errors.js';
+import type { Lease } from '../store/types.js';
+import { absent, put, unchanged } from '../store/repositories.js';
+import type { CoreContext } from './context.js';
+import type { NodeStatus, WorkloadStatus } from './model/status.js';
+
+export const DEFAULT_NODE_TTL_SECONDS = 10;
+const LEADER_TTL_SECONDS = 5;
+const TICK_MS = 1000;
+
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/**
+ * Node liveness and workload status, from the agents: a heartbeat keeps a node's alive key under a
+ * lease of the node TTL; status reports are stored and broadcast when they change. One core, elected
+ * through the store, marks nodes down when their lease lapses (and their workloads not running).
+ */
+export class Liveness {
+  private leaderLease: Lease | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking = false;
+
+  constructor(
+    private readonly context: CoreContext,
+    private readonly nodeTtlSeconds = DEFAULT_NODE_TTL_SECONDS,
+    private readonly log?: FastifyBaseLogger,
+  ) {}
+
+  /** A new node token; only its hash is kept. */
+  async issueToken(node: string): Promise<{ node: string; token: string }> {
+    const { repos } = this.context;
+    if (!(await repos.nodes.get(node))) throw notFound('node', node);
+    const token = `eru-node-${randomBytes(24).toString('hex')}`;
+    await repos.store.put(repos.tokens.key(tokenHash(token)), JSON.stringify({ node, createdAt: new Date().toISOString() }));
+    return { node, token };
+  }
+
+  async nodeOfToken(token: string): Promise<string | null> {
+    return (await this.context.repos.tokens.get(tokenHash(token)))?.value.node ?? null;
+  }
+
+  async heartbeat(node: string): Promise<{ ttl: number }> {
+    const { repos, publish } = this.context;
+    const known = await repos.nodes.get(node);
+    if (!known) throw notFound('node', node);
+    const lease = await repos.store.grantLease(this.nodeTtlSeconds);
+    await repos.store.put(repos.keys.aliveNode(node), new Date().toISOString(), { lease: lease.id });
+    const status = await repos.nodeStatus.get(node);
+    if (!status || !status.value.up) {
+      const up: NodeStatus = { up: true, since: new Date().toISOString() };
+      const key = repos.nodeStatus.key(node);
+      const guard = status ? unchanged(key, status.revision) : absent(key);
+      if (await repos.commit([guard], [put(key, up)])) publish(event('node.up', { pod: known.value.pod, node, data: {} }));
+    }
+    return { ttl: this.nodeTtlSeconds };
+  }
+
+  /** Stores what changed and broadcasts it; statuses of workloads not on this node are refused. */
+  async report(node: string, statuses: WorkloadStatus[]): Promise<{ changed: number; unknown: string[] }> {
+    let changed = 0;
+    const unknown: string[] = [];
+    for (const status of statuses) {
+      const workload = await this.context.repos.workloads.get(status.id);
+      if (!workload || workload.value.node !== node) {
+        unknown.push(status.id);
+        continue;
+      }
+      if (await this.record(workload.value, status)) changed++;
+    }
+    return { changed, unknown };
+  }
+
+  private async record(workload: { id: string; app: string; pod: string; node: string; entry: string }, status: WorkloadStatus): Promise<boolean> {
+    const { repos, publish } = this.context;
+    const current = await repos.statuses.get(workload.id);
+    if (current && sameStatus(current.value, status)) return false;
+    const key = repos.statuses.key(workload.id);
+    if (!(await repos.commit([current ? unchanged(key, current.revision) : absent(key)], [put(key, status)]))) return false;
+    publish(event('workload.status', { app: workload.app, pod: workload.pod, node: workload.node, workload: workload.id, data: { entry: workload.entry, ...status } }));
+    return true;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), TICK_MS);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.leaderLease?.revoke().catch(() => undefined);
+  }
+
+  /** Holds or seeks the leadership; as leader, marks down every up node whose alive key is gone. */
+  private async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      if (!(await this.lead())) return;
+      const { repos } = this.context;
+      const alive = new Set((await repos.store.range(repos.keys.alive)).map((kv) => kv.key.slice(repos.keys.alive.length)));
+      for (const { name: node, value: status, revision } of await repos.nodeStatus.list()) {
+        if (status.up && !alive.has(node)) await this.markDown(node, revision);
+      }
+    } catch (error) {
+      this.log?.warn({ err: error }, 'node liveness check failed; trying again');
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async lead(): Promise<boolean> {
+    const { repos } = this.context;
+    if (this.leaderLease) {
+      try {
+        await this.leaderLease.keepAlive();
+        const leader = await repos.store.get(repos.keys.leader);
+        if (leader?.value === this.context.owner) return true;
+      } catch {
+        // lost it; try again below
+      }
+      this.leaderLease = undefined;
+    }
+    const lease = await repos.store.grantLease(LEADER_TTL_SECONDS);
+    const won = await repos.store.txn([absent(repos.keys.leader)], [{ type: 'put', key: repos.keys.leader, value: this.context.owner, lease: lease.id }]);
+    if (won.succeeded) {
+      this.leaderLease = lease;
+      this.log?.info('this core now marks nodes down when their agents go quiet');
+      return true;
+    }
+    await lease.revoke().catch(() => undefined);
+    return false;
+  }
+
+  private async markDown(node: string, revision: number): Promise<void> {
+    const { repos, publish } = this.context;
+    const down: NodeStatus = { up: false, since: new Date().toISOString(), reason: `no heartbeat for ${this.nodeTtlSeconds} s` };
+    if (!(await repos.commit([unchanged(repos.nodeStatus.key(node), revision)], [put(repos.nodeStatus.key(node), down)]))) return;
+    const known = await repos.nodes.get(node);
+    publish(event('node.down', { pod: known?.value.pod, node, data: { reason: down.reason } }));
+    for (const { value: workload } of await repos.workloads.list()) {
+      if (workload.node !== node) continue;
+      await this.record(workload, { id: workload.id, running: false, healthy: false, reason: `node ${node} is down` });
+    }
+  }
+}
+
+function sameStatus(a: WorkloadStatus, b: WorkloadStatus): boolean {
+  return a.running === b.running && a.healthy === b.healthy && a.exitCode === b.exitCode && a.oomKilled === b.oomKilled && a.reason === b.reason;
+}
+
+export function requireNode(principal: { scope: string; node?: string } | null, node: string): void {
+  if (principal?.scope === 'node' && principal.node !== node) {
+    throw new EruError('FORBIDDEN', `this token is for node ${principal.node}; it cannot report for ${node}`, { status: 403 });
+  }
+}

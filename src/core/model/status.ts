@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+/** What an agent says about one workload's container. */
+export const WorkloadStatusSchema = z.object({
+  id: z.string().min(1).max(256),
+  running: z.boolean(),
+  /** Passes its health checks (without checks: running). */
+  healthy: z.boolean(),
+  exitCode: z.number().int().optional(),
+  oomKilled: z.boolean().optional(),
+  /** Why it is not running or not healthy, when known. */
+  reason: z.string().max(1024).optional(),
+});
+export type WorkloadStatus = z.infer<typeof WorkloadStatusSchema>;
+
+export const StatusReportSchema = z.object({ workloads: z.array(WorkloadStatusSchema).max(10000) }).strict();
+
+export const HeartbeatSchema = z
+  .object({
+    /** Eru containers the agent sees on its node. */
+    containers: z.number().int().min(0).default(0),
+    agent: z.string().max(64).default(''),
+  })
+  .strict();
+
+/** A node's liveness as the cores see it. Nodes that never had an agent have none. */
+export const NodeStatusSchema = z.object({
+  up: z.boolean(),
+  since: z.string(),
+  reason: z.string().optional(),
+});
+export type NodeStatus = z.infer<typeof NodeStatusSchema>;
+
+export const NodeTokenSchema = z.object({ node: z.string(), createdAt: z.string() });

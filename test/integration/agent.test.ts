@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { openBus } from '../../src/bus/index.js';
+import type { Bus, EruEvent } from '../../src/bus/types.js';
+import type { Workload } from '../../src/core/model/workload.js';
+import { AgentProcess } from '../support/agent.js';
+import { CoreProcess, tempDir } from '../support/core.js';
+import { deployViaApi, resultOf } from '../support/deploy-api.js';
+import { BASE_IMAGE, removePodContainers, testDocker } from '../support/docker.js';
+import { dockerEndpoint, etcdAddress, eventually, redisUrl, uniqueSuffix } from '../support/services.js';
+
+const NODE_TTL = 3;
+
+describe('agent, status and the Redis bus', () => {
+  const docker = testDocker();
+  const pod = `ag-${uniqueSuffix()}`;
+  const node = `agent-node-${uniqueSuffix()}`;
+  let core: CoreProcess;
+  let agent: AgentProcess;
+  let bus: Bus;
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  const events: EruEvent[] = [];
+
+  before(async () => {
+    dir = await tempDir('eru-agent-');
+    core = await CoreProcess.start(`embedded:${dir.path}/eru.db`, ['--bus', redisUrl(), '--node-ttl', String(NODE_TTL)]);
+    bus = openBus(redisUrl());
+    await bus.subscribe({ kind: 'pod', pod }, (e) => events.push(e));
+    assert.equal((await core.api('POST', '/v1/pods', { name: pod, sharebase: 10 })).status, 201);
+    assert.equal((await core.api('POST', `/v1/pods/${pod}/nodes`, { name: node, endpoint: dockerEndpoint(), cpus: ['0', '1'] })).status, 201);
+    const token = (await core.eru(['node', 'token', node])).stdout.trim();
+    assert.match(token, /^eru-node-[0-9a-f]{48}$/);
+    agent = new AgentProcess(core.url, node, token, dockerEndpoint());
+    agent.start();
+    await eventually(async () => events.some((e) => e.type === 'node.up'), 10_000, 'the node to come up');
+  });
+  after(async () => {
+    await agent?.stop();
+    await removePodContainers(docker, pod);
+    await bus?.close();
+    await core?.stop();
+    await dir?.remove();
+  });
+
+  async function deployOne(entry: string): Promise<Workload> {
+    const result = await deployViaApi(core, { pod, app: `app-${entry}`, entry, image: BASE_IMAGE, command: ['sleep', '600'], cpu: 0.2, count: 1 });
+    const outcome = resultOf(result.events);
+    assert.ok(outcome?.ok, JSON.stringify(result));
+    return outcome.workloads[0]!;
+  }
+
+  it('an app subscriber sees the start, the kill behind Eru’s back with its exit code, and the removal — in order, once each', async () => {
+    const app = `app-watched`;
+    const seen: EruEvent[] = [];
+    const subscription = await bus.subscribe({ kind: 'app', app }, (e) => seen.push(e));
+    const workload = await deployOne('watched');
+    await eventually(async () => seen.some((e) => e.type === 'workload.status' && e.data.running === true), 10_000, 'the running status');
+    await docker.getContainer(workload.id).kill();
+    await eventually(async () => seen.some((e) => e.type === 'workload.status' && e.data.running === false), 10_000, 'the kill');
+    assert.equal((await core.eru(['rm', workload.id])).code, 0);
+    await eventually(async () => seen.some((e) => e.type === 'workload.removed'), 10_000, 'the removal');
+    await new Promise((r) => setTimeout(r, 3000)); // one more full check of the agent: nothing more may come
+    await subscription.close();
+    const mine = seen.filter((e) => e.workload === workload.id && e.type.startsWith('workload.'));
+    assert.deepEqual(
+      mine.map((e) => [e.type, e.data.running, e.data.healthy, e.data.exitCode]),
+      [
+        ['workload.created', undefined, undefined, undefined],
+        ['workload.status', true, true, undefined],
+        ['workload.status', false, false, 137],
+        ['workload.removed', undefined, undefined, undefined],
+      ],
+    );
+    const progress = seen.filter((e) => e.type === 'deploy.progress' || e.type === 'deploy.result');
+    assert.deepEqual(progress.map((e) => e.type), ['deploy.progress', 'deploy.result']);
+  });
+
+  it('a SIGKILLed agent: the node goes down within the TTL, its workloads stop counting as running; back when it returns', async () => {
+    const workload = await deployOne('survivor');
+    await eventually(async () => events.some((e) => e.workload === workload.id && e.type === 'workload.status' && e.data.running === true), 10_000, 'running');
+    const killedAt = Date.now();
+    await agent.stop('SIGKILL');
+    const down = await eventually(async () => events.find((e) => e.type === 'node.down' && e.node === node), (NODE_TTL + 5) * 1000, 'node.down');
+    const took = Date.parse(down.time) - killedAt;
+    assert.ok(took <= (NODE_TTL + 2) * 1000, `marked down after ${took} ms`);
+    await eventually(
+      async () => events.some((e) => e.workload === workload.id && e.type === 'workload.status' && e.data.running === false && /down/.test(String(e.data.reason))),
+      5_000,
+      'the workload not running',
+    );
+    const show = await core.eru(['node', 'show', node]);
+    assert.match(show.stdout, /agent\s+down since/);
+    const refused = await deployViaApi(core, { pod, app: 'late', image: BASE_IMAGE, command: ['true'], cpu: 0.1, count: 1 });
+    assert.equal(refused.status, 409);
+    assert.match(JSON.stringify(refused.refused), /down: its agent stopped reporting/);
+
+    agent.start();
+    await eventually(async () => events.filter((e) => e.type === 'node.up' && e.node === node).length >= 2, 10_000, 'node.up again');
+    await eventually(
+      async () => events.filter((e) => e.workload === workload.id && e.type === 'workload.status' && e.data.running === true).length >= 2,
+      10_000,
+      'the workload running again',
+    );
+    console.log(`marked down ${took} ms after the agent was killed (TTL ${NODE_TTL} s)`);
+  });
+
+  it('a node token reports only for its own node and cannot call admin routes', async () => {
+    const other = `other-${uniqueSuffix()}`;
+    assert.equal((await core.api('POST', `/v1/pods/${pod}/nodes`, { name: other, endpoint: dockerEndpoint(), cpus: ['0'] })).status, 201);
+    const token = (await core.api<{ token: string }>('POST', `/v1/nodes/${node}/tokens`)).body.token;
+    const own = await core.api('POST', `/v1/nodes/${node}/heartbeat`, {}, token);
+    assert.equal(own.status, 200);
+    const foreign = await core.api<{ code: string }>('POST', `/v1/nodes/${other}/heartbeat`, {}, token);
+    assert.deepEqual([foreign.status, foreign.body.code], [403, 'FORBIDDEN']);
+    const foreignStatus = await core.api<{ code: string }>('POST', `/v1/nodes/${other}/status`, { workloads: [] }, token);
+    assert.equal(foreignStatus.status, 403);
+    for (const [method, path] of [['GET', '/v1/pods'], ['POST', `/v1/nodes/${node}/tokens`], ['DELETE', `/v1/nodes/${other}`]] as const) {
+      const admin = await core.api<{ code: string }>(method, path, undefined, token);
+      assert.deepEqual([admin.status, admin.body.code], [403, 'FORBIDDEN'], `${method} ${path}`);
+    }
+    assert.equal((await core.api('POST', `/v1/nodes/${node}/heartbeat`, {}, 'eru-node-forged')).status, 401);
+    assert.equal((await core.api('DELETE', `/v1/nodes/${other}`)).status, 200);
+  });
+});
+
+describe('with two cores, exactly one marks a quiet node down', () => {
+  it('one node.down event for one lost agent', async () => {
+    const pod = `two-${uniqueSuffix()}`;
+    const node = `quiet-${uniqueSuffix()}`;
+    const args = ['--bus', redisUrl(), '--node-ttl', String(NODE_TTL)];
+    const cores = await Promise.all([CoreProcess.start(`etcd://${etcdAddress()}`, args), CoreProcess.start(`etcd://${etcdAddress()}`, args)]);
+    const bus = openBus(redisUrl());
+    const events: EruEvent[] = [];
+    await bus.subscribe({ kind: 'pod', pod }, (e) => events.push(e));
+    try {
+      await cores[0]!.api('POST', '/v1/pods', { name: pod });
+      await cores[0]!.api('POST', `/v1/pods/${pod}/nodes`, { name: node, endpoint: dockerEndpoint(), cpus: ['0'] });
+      const token = (await cores[1]!.api<{ token: string }>('POST', `/v1/nodes/${node}/tokens`)).body.token;
+      // Heartbeats land on both cores in turn, then stop.
+      for (let i = 0; i < 4; i++) assert.equal((await cores[i % 2]!.api('POST', `/v1/nodes/${node}/heartbeat`, {}, token)).status, 200);
+      await eventually(async () => events.some((e) => e.type === 'node.down'), (NODE_TTL + 8) * 1000, 'node.down');
+      await new Promise((r) => setTimeout(r, (NODE_TTL + 1) * 1000));
+      assert.equal(events.filter((e) => e.type === 'node.down').length, 1);
+      assert.equal(events.filter((e) => e.type === 'node.up').length, 1);
+    } finally {
+      await cores[0]!.api('DELETE', `/v1/nodes/${node}`);
+      await cores[0]!.api('DELETE', `/v1/pods/${pod}`);
+      await bus.close();
+      await Promise.all(cores.map((c) => c.stop()));
+    }
+  });
+});
