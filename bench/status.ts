@@ -52,7 +52,8 @@ async function main(): Promise<void> {
     await core.api('POST', '/v1/pods', { name: 'status', sharebase: 100 });
     await core.api('POST', '/v1/pods/status/nodes', { name: 'local', endpoint: 'unix:///var/run/docker.sock' });
     const token = (await core.api<{ token: string }>('POST', '/v1/nodes/local/tokens')).body.token;
-    agent = new AgentProcess(core.url, 'local', token, 'unix:///var/run/docker.sock');
+    // The agent's own defaults: a heartbeat every 2 s, a full check every 10 s.
+    agent = new AgentProcess(core.url, 'local', token, 'unix:///var/run/docker.sock', { heartbeatMs: 2000, checkMs: 10_000 });
     agent.start();
     const result = await deployViaApi(core, { pod: 'status', app: 'watched', image: BASE_IMAGE, command: ['sleep', '3600'], cpu: 0.02, count: COUNT });
     const workloads = resultOf(result.events);

@@ -44,9 +44,11 @@ export class Agent {
     this.timers.push(setInterval(() => void this.fullCheck().catch((e: Error) => this.options.log(`full check failed: ${e.message}`)), this.options.checkMs));
   }
 
+  /** Eru containers seen at the last full check. */
+  private containers = 0;
+
   private async heartbeat(): Promise<void> {
-    const containers = (await this.listMine()).length;
-    await this.client.request('POST', `/v1/nodes/${encodeURIComponent(this.options.node)}/heartbeat`, { containers, agent: 'eru-agent/0.1' });
+    await this.client.request('POST', `/v1/nodes/${encodeURIComponent(this.options.node)}/heartbeat`, { containers: this.containers, agent: 'eru-agent/0.1' });
   }
 
   private listMine(): Promise<Docker.ContainerInfo[]> {
@@ -57,11 +59,18 @@ export class Agent {
   async fullCheck(): Promise<void> {
     const seen = new Set<string>();
     const statuses: WorkloadStatus[] = [];
-    for (const info of await this.listMine()) {
+    const mine = await this.listMine();
+    this.containers = mine.length;
+    for (const info of mine) {
+      const id = info.Labels[LABEL.workload];
+      if (!id) continue;
+      seen.add(id);
+      // The listing says running or not; only a container whose state differs from what was reported
+      // (or that was never reported) is inspected for the details.
+      const last = this.reported.get(id);
+      if (last && last.running === (info.State === 'running') && last.reason !== 'container removed') continue;
       const status = await this.statusOf(info.Id);
-      if (!status) continue;
-      seen.add(status.id);
-      statuses.push(status);
+      if (status) statuses.push(status);
     }
     for (const [id, last] of this.reported) {
       if (!seen.has(id) && last.reason !== 'container removed') statuses.push({ id, running: false, healthy: false, reason: 'container removed' });

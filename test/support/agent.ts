@@ -11,6 +11,8 @@ export class AgentProcess {
     readonly node: string,
     readonly token: string,
     readonly docker: string,
+    /** Heartbeat and full-check intervals; short by default so tests run fast. */
+    readonly intervals: { heartbeatMs: number; checkMs: number } = { heartbeatMs: 500, checkMs: 2000 },
   ) {}
 
   get pid(): number {
@@ -21,7 +23,7 @@ export class AgentProcess {
   start(): void {
     const child = spawn(
       process.execPath,
-      [ERU_BIN, 'agent', '--core', this.core, '--node', this.node, '--token', this.token, '--docker', this.docker, '--heartbeat', '500', '--check', '2000'],
+      [ERU_BIN, 'agent', '--core', this.core, '--node', this.node, '--token', this.token, '--docker', this.docker, '--heartbeat', String(this.intervals.heartbeatMs), '--check', String(this.intervals.checkMs)],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child.stdout!.on('data', (d: Buffer) => (this.log += d.toString()));
