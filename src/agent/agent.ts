@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { CoreClient } from '../cli/client.js';
-import type { WorkloadStatus } from '../core/model/status.js';
+import { HEALTH_FAILING, HEALTH_PENDING, type WorkloadStatus } from '../core/model/status.js';
 import { connectEngine } from '../engine/docker.js';
 import { LABEL } from '../engine/spec.js';
 
@@ -68,7 +68,10 @@ export class Agent {
       // The listing says running or not; only a container whose state differs from what was reported
       // (or that was never reported) is inspected for the details.
       const last = this.reported.get(id);
-      if (last && last.running === (info.State === 'running') && last.reason !== 'container removed') continue;
+      const running = info.State === 'running';
+      // Docker's listing says "Up 3 minutes (unhealthy)" or "(health: starting)" when checks fail or are pending.
+      const healthy = running && !/\((unhealthy|health: starting)\)/.test(info.Status);
+      if (last && last.running === running && last.healthy === healthy && last.reason !== 'container removed') continue;
       const status = await this.statusOf(info.Id);
       if (status) statuses.push(status);
     }
@@ -92,6 +95,8 @@ export class Agent {
         ...(state.Running ? {} : { exitCode: state.ExitCode }),
         ...(state.OOMKilled ? { oomKilled: true, reason: 'killed for running out of memory' } : {}),
         ...(!state.Running && !state.OOMKilled ? { reason: state.Error || `exited with ${state.ExitCode}` } : {}),
+        ...(state.Running && health === 'starting' ? { reason: HEALTH_PENDING } : {}),
+        ...(state.Running && health === 'unhealthy' ? { reason: HEALTH_FAILING } : {}),
       };
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode === 404) return null;

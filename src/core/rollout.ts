@@ -9,6 +9,7 @@ import { del, put, unchanged } from '../store/repositories.js';
 import type { CoreContext } from './context.js';
 import { CFS_PERIOD_US, sharedPool } from './cpu.js';
 import type { Node } from './model/node.js';
+import { HEALTH_PENDING, type WorkloadStatus } from './model/status.js';
 import type { DeployEvent, Intent, Workload } from './model/workload.js';
 import type { Reservation } from './placement.js';
 import { optimistic } from './retry.js';
@@ -105,9 +106,17 @@ async function rollout(context: CoreContext, reservation: Reservation, queue: Ev
   }
 
   const workloads = intent.workloads.map((w) => ({ ...w, containerId: containerIds.get(w.id) }));
+  // Started just now: running, and healthy unless it has checks to pass first. The agent reports from here on.
+  const statuses = new Map<string, WorkloadStatus>(
+    workloads.map((w) => [w.id, { id: w.id, running: true, healthy: w.healthcheck === undefined, ...(w.healthcheck ? { reason: HEALTH_PENDING } : {}) }]),
+  );
   const recorded = await repos.store.txn(
     [unchanged(repos.intents.key(intent.id), reservation.revision)],
-    [...workloads.map((w) => put(repos.workloads.key(w.id), w)), del(repos.intents.key(intent.id))],
+    [
+      ...workloads.map((w) => put(repos.workloads.key(w.id), w)),
+      ...[...statuses.values()].map((s) => put(repos.statuses.key(s.id), s)),
+      del(repos.intents.key(intent.id)),
+    ],
   );
   if (!recorded.succeeded) {
     // Another core took the intent over (this core was thought dead) and rolled it back.
@@ -116,6 +125,7 @@ async function rollout(context: CoreContext, reservation: Reservation, queue: Ev
   }
   for (const w of workloads) {
     publish(event('workload.created', { app: w.app, pod: w.pod, node: w.node, workload: w.id, data: { entry: w.entry, cpuset: w.cpusetCpus, container: w.containerId } }));
+    publish(event('workload.status', { app: w.app, pod: w.pod, node: w.node, workload: w.id, data: { entry: w.entry, ...statuses.get(w.id)! } }));
   }
   await reapplySharedPool(context, nodes, new Set(workloads.filter((w) => w.placement.cpuset).map((w) => w.node)));
   events.push({ type: 'result', ok: true, workloads });

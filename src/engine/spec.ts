@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import type { DockerCpu } from '../core/cpu.js';
+import type { Healthcheck } from '../core/model/workload.js';
 
 /** Labels that mark a container as Eru's, so an agent can rebuild its view from Docker alone. */
 export const LABEL = {
@@ -28,6 +29,28 @@ export interface ContainerInput {
   workdir?: string;
   memory: number;
   cpu: DockerCpu;
+  healthcheck?: Healthcheck;
+}
+
+const SECOND_NS = 1_000_000_000;
+
+/**
+ * Docker's HEALTHCHECK for a workload. Every value in the script is a validated number or a path of
+ * letters, digits and . _ ~ / - (HealthcheckSchema), so nothing from the user is shell syntax.
+ */
+export function dockerHealthcheck(check: Healthcheck): Docker.ContainerCreateOptions['Healthcheck'] {
+  // `nc -w` with no input connects and leaves: busybox builds without -z have it too.
+  const steps = check.tcpPorts.map((port) => `nc -w 1 127.0.0.1 ${port} </dev/null`);
+  if (check.http) {
+    const { port, path, code } = check.http;
+    steps.push(`wget -S -q -O /dev/null http://127.0.0.1:${port}${path} 2>&1 | grep -q 'HTTP/1.[01] ${code} '`);
+  }
+  return {
+    Test: ['CMD-SHELL', steps.join(' && ')],
+    Interval: check.intervalSeconds * SECOND_NS,
+    Timeout: check.timeoutSeconds * SECOND_NS,
+    Retries: check.retries,
+  };
 }
 
 /**
@@ -61,6 +84,7 @@ export function containerSpec(input: ContainerInput): Docker.ContainerCreateOpti
       [LABEL.node]: input.node,
       [LABEL.workload]: input.id,
     },
+    ...(input.healthcheck ? { Healthcheck: dockerHealthcheck(input.healthcheck) } : {}),
     ...(input.user ? { User: input.user } : {}),
     ...(input.workdir ? { WorkingDir: input.workdir } : {}),
     ExposedPorts: exposed,

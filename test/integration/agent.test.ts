@@ -49,12 +49,22 @@ describe('agent, status and the Redis bus', () => {
     return outcome.workloads[0]!;
   }
 
-  it('an app subscriber sees the start, the kill behind Eru’s back with its exit code, and the removal — in order, once each', async () => {
+  it('an app subscriber sees the start, health turning healthy, the kill behind Eru’s back with its exit code, and the removal — in order, once each', async () => {
     const app = `app-watched`;
     const seen: EruEvent[] = [];
     const subscription = await bus.subscribe({ kind: 'app', app }, (e) => seen.push(e));
-    const workload = await deployOne('watched');
-    await eventually(async () => seen.some((e) => e.type === 'workload.status' && e.data.running === true), 10_000, 'the running status');
+    const result = await deployViaApi(core, {
+      pod,
+      app,
+      entry: 'watched',
+      image: BASE_IMAGE,
+      command: ['sh', '-c', 'sleep 1; mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www'],
+      cpu: 0.2,
+      count: 1,
+      healthcheck: { http: { port: 8080, path: '/index.html', code: 200 }, tcpPorts: [8080], intervalSeconds: 1 },
+    });
+    const workload = resultOf(result.events)!.ok ? (resultOf(result.events) as { workloads: Workload[] }).workloads[0]! : assert.fail(JSON.stringify(result));
+    await eventually(async () => seen.some((e) => e.type === 'workload.status' && e.data.healthy === true), 15_000, 'the healthy status');
     await docker.getContainer(workload.id).kill();
     await eventually(async () => seen.some((e) => e.type === 'workload.status' && e.data.running === false), 10_000, 'the kill');
     assert.equal((await core.eru(['rm', workload.id])).code, 0);
@@ -66,6 +76,7 @@ describe('agent, status and the Redis bus', () => {
       mine.map((e) => [e.type, e.data.running, e.data.healthy, e.data.exitCode]),
       [
         ['workload.created', undefined, undefined, undefined],
+        ['workload.status', true, false, undefined],
         ['workload.status', true, true, undefined],
         ['workload.status', false, false, 137],
         ['workload.removed', undefined, undefined, undefined],

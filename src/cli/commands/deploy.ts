@@ -29,6 +29,22 @@ interface DeployOptions extends PlacementOptions {
   user?: string;
   workdir?: string;
   label?: Record<string, string>;
+  healthTcp?: string[];
+  healthHttp?: string;
+  healthInterval: number;
+}
+
+/** `--health-tcp 8080 --health-http 8080:/ready:200` → the API's healthcheck object. */
+function healthcheckBody(options: DeployOptions): Record<string, unknown> | undefined {
+  if (!options.healthTcp && !options.healthHttp) return undefined;
+  const tcpPorts = (options.healthTcp ?? []).map((p) => wholeNumber('health-tcp')(p));
+  let http: Record<string, unknown> | undefined;
+  if (options.healthHttp) {
+    const match = /^(\d+)(?::(\/[^:]*))?(?::(\d{3}))?$/.exec(options.healthHttp);
+    if (!match) throw invalid(['health-http'], `"${options.healthHttp}" is not PORT[:PATH[:CODE]], e.g. 8080:/ready:200`);
+    http = { port: Number(match[1]), ...(match[2] ? { path: match[2] } : {}), ...(match[3] ? { code: Number(match[3]) } : {}) };
+  }
+  return { tcpPorts, ...(http ? { http } : {}), intervalSeconds: options.healthInterval };
 }
 
 export function cpuNumber(value: string): number {
@@ -76,6 +92,9 @@ export function registerDeploy(program: Command): void {
     .option('--user <user>', 'user in the container')
     .option('--workdir <dir>', 'working directory in the container')
     .option('--label <k=v>', 'container label (repeatable)', keyValue('label'))
+    .option('--health-tcp <port>', 'healthy when this port accepts connections (repeatable)', collect)
+    .option('--health-http <port[:path[:code]]>', 'healthy when GET answers this code (default / and 200)')
+    .option('--health-interval <seconds>', 'seconds between health checks', wholeNumber('health-interval'), 2)
     .argument('[command...]', 'command and arguments (after --)');
   placementOptions(deploy, '1').action(
     action(async (command: string[], options: DeployOptions, cmd: Command) => {
@@ -95,6 +114,7 @@ export function registerDeploy(program: Command): void {
         ...(options.user ? { user: options.user } : {}),
         ...(options.workdir ? { workdir: options.workdir } : {}),
         labels: options.label ?? {},
+        ...(healthcheckBody(options) ? { healthcheck: healthcheckBody(options) } : {}),
       };
       const progress = new Progress('deploying');
       const result = await followStream(cmd, '/v1/workloads', body, (event) => showEvent(event, progress)).finally(() => progress.done());

@@ -1,5 +1,9 @@
 import { z } from 'zod';
 
+/** Reasons shared by the core (at start) and the agent, so the same state reads the same. */
+export const HEALTH_PENDING = 'health checks pending';
+export const HEALTH_FAILING = 'health checks failing';
+
 /** What an agent says about one workload's container. */
 export const WorkloadStatusSchema = z.object({
   id: z.string().min(1).max(256),

@@ -27,6 +27,31 @@ export const RestartSchema = z
 
 export const EnvSchema = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an env name is letters, digits and _'), z.string().max(32768));
 
+const PortSchema = z.number().int().min(1).max(65535);
+
+/**
+ * Health checks, run inside the container by Docker every interval (so they reach the workload's own
+ * loopback and need no network path from the host); they use `sh`, `nc` and `wget` from the image.
+ */
+export const HealthcheckSchema = z
+  .object({
+    tcpPorts: z.array(PortSchema).max(16).default([]),
+    http: z
+      .object({
+        port: PortSchema,
+        path: z.string().max(512).regex(/^\/[A-Za-z0-9._~/-]*$/, 'a path of letters, digits and . _ ~ / -').default('/'),
+        code: z.number().int().min(100).max(599).default(200),
+      })
+      .strict()
+      .optional(),
+    intervalSeconds: z.number().int().min(1).max(3600).default(2),
+    timeoutSeconds: z.number().int().min(1).max(600).default(2),
+    retries: z.number().int().min(1).max(100).default(3),
+  })
+  .strict()
+  .refine((h) => h.tcpPorts.length > 0 || h.http !== undefined, 'a health check needs tcpPorts or http');
+export type Healthcheck = z.infer<typeof HealthcheckSchema>;
+
 /** What to run and how much of the pod it takes: the body of a deploy and of a job. */
 export const WorkloadSpecSchema = z
   .object({
@@ -45,6 +70,7 @@ export const WorkloadSpecSchema = z
     user: z.string().max(256).regex(/^[\w.:-]*$/, 'a user is NAME, UID or UID:GID').optional(),
     workdir: z.string().max(1024).regex(/^\//, 'an absolute path').optional(),
     labels: LabelsSchema.default({}),
+    healthcheck: HealthcheckSchema.optional(),
   })
   .strict();
 export type WorkloadSpec = z.infer<typeof WorkloadSpecSchema>;
