@@ -3,6 +3,13 @@ import { CoreClient } from '../cli/client.js';
 import { HEALTH_FAILING, HEALTH_PENDING, type WorkloadStatus } from '../core/model/status.js';
 import { connectEngine } from '../engine/docker.js';
 import { LABEL } from '../engine/spec.js';
+import type { Server } from 'node:http';
+import { containerOutput, type OutputLine } from '../core/workloads.js';
+import { invalid } from '../lib/errors.js';
+import { formatMemory } from '../lib/units.js';
+import { LogForwarder } from './forwarder.js';
+import { metricsServer } from './metrics.js';
+import { sampleContainer, sampleNode, toLineProtocol, type ContainerSample, type NodeSample } from './sampler.js';
 
 export interface AgentOptions {
   core: string;
@@ -14,7 +21,18 @@ export interface AgentOptions {
   /** How often to look at every container, repairing whatever an event missed. */
   checkMs: number;
   log: (message: string) => void;
+  /** Serve Prometheus metrics on HOST:PORT. */
+  metricsListen?: string;
+  /** Push the same metrics as InfluxDB line protocol to this write URL. */
+  influx?: string;
+  influxIntervalMs?: number;
+  /** Forward every Eru container's output as JSON lines to tcp://HOST:PORT or udp://HOST:PORT. */
+  forwardLogs?: string;
+  /** Soft OOM guard: when the host's available memory falls under this many bytes, stop the container furthest over its declared memory. */
+  oomThreshold?: number;
 }
+
+const OOM_CHECK_MS = 2000;
 
 /**
  * One per Docker host. Says the node is alive, follows Docker's events for Eru's containers on it,
@@ -30,6 +48,12 @@ export class Agent {
   private timers: NodeJS.Timeout[] = [];
   private events: NodeJS.ReadableStream | undefined;
   private stopped = false;
+  private metrics: Server | undefined;
+  private forwarder: LogForwarder | undefined;
+  /** Containers whose output is being forwarded. */
+  private readonly forwarding = new Set<string>();
+  /** Why the guard stopped a workload; kept until it runs again, so its status says why. */
+  private readonly guardReasons = new Map<string, string>();
 
   constructor(private readonly options: AgentOptions) {
     this.client = new CoreClient({ url: options.core, token: options.token });
@@ -42,6 +66,91 @@ export class Agent {
     await this.fullCheck();
     this.timers.push(setInterval(() => void this.heartbeat().catch((e: Error) => this.options.log(`heartbeat failed: ${e.message}`)), this.options.heartbeatMs));
     this.timers.push(setInterval(() => void this.fullCheck().catch((e: Error) => this.options.log(`full check failed: ${e.message}`)), this.options.checkMs));
+    if (this.options.metricsListen) {
+      const [host, port] = splitHostPort(this.options.metricsListen);
+      this.metrics = metricsServer(this.options.node, () => this.sample());
+      await new Promise<void>((resolve, reject) => this.metrics!.once('error', reject).listen(port, host, resolve));
+    }
+    if (this.options.influx) {
+      const url = this.options.influx;
+      this.timers.push(setInterval(() => void this.pushInflux(url).catch((e: Error) => this.options.log(`influx push failed: ${e.message}`)), this.options.influxIntervalMs ?? 10_000));
+    }
+    if (this.options.forwardLogs) {
+      this.forwarder = new LogForwarder(this.options.forwardLogs);
+      for (const info of await this.listMine()) if (info.State === 'running') this.forward(info.Id);
+    }
+    if (this.options.oomThreshold !== undefined) {
+      const threshold = this.options.oomThreshold;
+      this.timers.push(setInterval(() => void this.guardMemory(threshold).catch((e: Error) => this.options.log(`oom guard failed: ${e.message}`)), OOM_CHECK_MS));
+    }
+  }
+
+  /** The node and each running Eru container, for metrics. */
+  async sample(): Promise<{ node: NodeSample; containers: ContainerSample[] }> {
+    const containers: ContainerSample[] = [];
+    for (const info of await this.listMine()) {
+      if (info.State !== 'running') continue;
+      const sample = await sampleContainer(this.docker, info.Id);
+      if (sample) containers.push(sample);
+    }
+    return { node: await sampleNode(), containers };
+  }
+
+  private async pushInflux(url: string): Promise<void> {
+    const { node, containers } = await this.sample();
+    const body = toLineProtocol(this.options.node, node, containers, BigInt(Date.now()) * 1_000_000n);
+    const response = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'text/plain' } });
+    if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+  }
+
+  /** Follows one container's output and forwards each line. */
+  private forward(containerId: string): void {
+    if (!this.forwarder || this.forwarding.has(containerId)) return;
+    this.forwarding.add(containerId);
+    void (async () => {
+      try {
+        const container = this.docker.getContainer(containerId);
+        const labels = (await container.inspect()).Config.Labels ?? {};
+        for await (const output of await containerOutput(container, { follow: true, tail: 0 })) {
+          const { stream, line } = output as OutputLine;
+          this.forwarder?.send({
+            app: labels[LABEL.app] ?? '',
+            entry: labels[LABEL.entry] ?? '',
+            workload: labels[LABEL.workload] ?? '',
+            stream,
+            time: new Date().toISOString(),
+            line,
+          });
+        }
+      } catch (error) {
+        this.options.log(`forwarding ${containerId}: ${(error as Error).message}`);
+      } finally {
+        this.forwarding.delete(containerId);
+      }
+    })();
+  }
+
+  /**
+   * The soft OOM guard: with the host short of memory, the running Eru container furthest above its
+   * declared memory (no declaration counts as 0) is stopped, and its status says why.
+   */
+  async guardMemory(threshold: number): Promise<string | null> {
+    const node = await sampleNode();
+    if (node.memoryAvailable >= threshold) return null;
+    const { containers } = await this.sample();
+    const victim = containers
+      .map((c) => ({ c, over: c.memoryUsage - c.memoryLimit }))
+      .sort((a, b) => b.over - a.over || b.c.memoryUsage - a.c.memoryUsage)[0];
+    if (!victim) return null;
+    const reason =
+      `stopped by the soft OOM guard: the host had ${formatMemory(node.memoryAvailable)} available (threshold ${formatMemory(threshold)}); ` +
+      `it used ${formatMemory(victim.c.memoryUsage)}, ${victim.c.memoryLimit > 0 ? `declared ${formatMemory(victim.c.memoryLimit)}` : 'declared none'}`;
+    this.guardReasons.set(victim.c.workload, reason);
+    this.options.log(`${victim.c.workload}: ${reason}`);
+    await this.docker.getContainer(victim.c.workload).kill().catch(() => undefined);
+    const status = await this.statusOf(victim.c.workload);
+    if (status) await this.report([status]);
+    return victim.c.workload;
   }
 
   /** Eru containers seen at the last full check. */
@@ -87,6 +196,9 @@ export class Agent {
       const id = info.Config.Labels?.[LABEL.workload];
       if (!id) return null;
       const state = info.State;
+      if (state.Running) this.guardReasons.delete(id);
+      const guarded = this.guardReasons.get(id);
+      if (guarded) return { id, running: false, healthy: false, exitCode: state.ExitCode, reason: guarded };
       const health = (state as { Health?: { Status?: string } }).Health?.Status;
       return {
         id,
@@ -142,6 +254,7 @@ export class Agent {
     const action = event.Action?.split(':')[0];
     if (!event.id || !['start', 'die', 'oom', 'health_status', 'restart', 'stop', 'pause', 'unpause'].includes(action ?? '')) return;
     try {
+      if (action === 'start') this.forward(event.id);
       const status = await this.statusOf(event.id);
       if (status) await this.report([status]);
     } catch (error) {
@@ -153,7 +266,15 @@ export class Agent {
     this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
     (this.events as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+    this.metrics?.close();
+    this.forwarder?.close();
   }
+}
+
+function splitHostPort(address: string): [string, number] {
+  const match = /^(.+):(\d{1,5})$/.exec(address);
+  if (!match) throw invalid(['metrics-listen'], `"${address}" is not HOST:PORT`);
+  return [match[1]!, Number(match[2])];
 }
 
 function same(a: WorkloadStatus | undefined, b: WorkloadStatus): boolean {

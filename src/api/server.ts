@@ -15,6 +15,7 @@ import type { Store } from '../store/types.js';
 import { tokenAuthenticator } from './auth.js';
 import { Liveness } from '../core/liveness.js';
 import { agentRoutes } from './routes/agents.js';
+import { CoreMetrics } from './metrics.js';
 import { ApiDocument, type RouteContext } from './route.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { podRoutes } from './routes/pods.js';
@@ -77,11 +78,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     app.server.emit('request', request, response);
   });
 
+  const metrics = new CoreMetrics(repos);
+  metrics.register(app);
+
   app.get('/healthz', async () => ({ ok: true, store: options.store.description }));
   app.get('/openapi.json', async () => context.document.toJSON());
   await app.register(podRoutes, { ...context, pods });
   await app.register(nodeRoutes, { ...context, nodes });
-  await app.register(workloadRoutes, { ...context, core, workloads });
+  await app.register(workloadRoutes, { ...context, core, workloads, metrics });
   await app.register(eventRoutes, { ...context, bus });
   await app.register(agentRoutes, { ...context, liveness });
   // Undo what dead cores left half-done before taking new work.

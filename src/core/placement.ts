@@ -108,8 +108,10 @@ export async function reserve(
   request: PlacementRequest,
   owner: string,
   now: () => Date = () => new Date(),
+  onAttempt: () => void = () => undefined,
 ): Promise<Reservation> {
   return optimistic(`deploying ${request.app}/${request.entry} into pod ${request.pod}`, async () => {
+    onAttempt();
     const state = await loadPod(repos, request.pod);
     const policy = state.pod.value;
     const plan = planDeploy({ pod: request.pod, policy, nodes: candidates(state, request.app, request.entry), request: deployRequest(request) });

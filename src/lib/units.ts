@@ -38,7 +38,7 @@ export function parseMemory(value: unknown, path: ErrorPath): number {
   return Math.round(Number(match[1]) * unit);
 }
 
-/** The exact binary form when there is one (1GiB, 512MiB), else one decimal in the largest unit (23.5GiB). */
+/** In the largest binary unit it reaches: exact when it divides (1GiB, 512MiB), else one decimal (22.9GiB). */
 export function formatMemory(bytes: number): string {
   for (const [unit, size] of [
     ['TiB', 1024 ** 4],
@@ -46,14 +46,7 @@ export function formatMemory(bytes: number): string {
     ['MiB', 1024 ** 2],
     ['KiB', 1024],
   ] as const) {
-    if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
-  }
-  for (const [unit, size] of [
-    ['TiB', 1024 ** 4],
-    ['GiB', 1024 ** 3],
-    ['MiB', 1024 ** 2],
-  ] as const) {
-    if (bytes >= size) return `${(bytes / size).toFixed(1)}${unit}`;
+    if (bytes >= size) return bytes % size === 0 ? `${bytes / size}${unit}` : `${(bytes / size).toFixed(1)}${unit}`;
   }
   return `${bytes}B`;
 }

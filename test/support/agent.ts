@@ -13,6 +13,8 @@ export class AgentProcess {
     readonly docker: string,
     /** Heartbeat and full-check intervals; short by default so tests run fast. */
     readonly intervals: { heartbeatMs: number; checkMs: number } = { heartbeatMs: 500, checkMs: 2000 },
+    /** More `eru agent` options. */
+    readonly extraArgs: string[] = [],
   ) {}
 
   get pid(): number {
@@ -23,7 +25,7 @@ export class AgentProcess {
   start(): void {
     const child = spawn(
       process.execPath,
-      [ERU_BIN, 'agent', '--core', this.core, '--node', this.node, '--token', this.token, '--docker', this.docker, '--heartbeat', String(this.intervals.heartbeatMs), '--check', String(this.intervals.checkMs)],
+      [ERU_BIN, 'agent', '--core', this.core, '--node', this.node, '--token', this.token, '--docker', this.docker, '--heartbeat', String(this.intervals.heartbeatMs), '--check', String(this.intervals.checkMs), ...this.extraArgs],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child.stdout!.on('data', (d: Buffer) => (this.log += d.toString()));

@@ -16,7 +16,16 @@ import { podCapacity, reserve } from '../../core/placement.js';
 import { startRollout } from '../../core/rollout.js';
 import type { WorkloadService } from '../../core/workloads.js';
 import { defineRoute, type RouteContext } from '../route.js';
+import type { CoreMetrics } from '../metrics.js';
 import { sendNdjson } from '../stream.js';
+
+/** Passes events through, letting `look` see each. */
+async function* tap<T>(events: AsyncIterable<T>, look: (event: T) => unknown): AsyncGenerator<T> {
+  for await (const event of events) {
+    look(event);
+    yield event;
+  }
+}
 
 const DeployEventSchema = z.object({ type: z.string() }).passthrough();
 const BooleanQuery = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -24,10 +33,11 @@ const BooleanQuery = z.enum(['true', 'false', '1', '0']).transform((v) => v === 
 interface WorkloadDeps {
   core: CoreContext;
   workloads: WorkloadService;
+  metrics: CoreMetrics;
 }
 
 /** Workloads, jobs and capacity: placing, finding, controlling and removing containers. */
-export const workloadRoutes: FastifyPluginAsync<RouteContext & WorkloadDeps> = async (app, { core, workloads, ...context }) => {
+export const workloadRoutes: FastifyPluginAsync<RouteContext & WorkloadDeps> = async (app, { core, workloads, metrics, ...context }) => {
   const { repos } = core;
   defineRoute(app, context, {
     method: 'POST',
@@ -40,8 +50,13 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & WorkloadDeps> = a
     stream: true,
     handler: async ({ body }, _request, reply) => {
       // Planning and reserving fail as plain 4xx replies; only then does the stream begin.
-      const reservation = await reserve(repos, body, core.owner);
-      await sendNdjson(reply, startRollout(core, reservation));
+      const started = performance.now();
+      const reservation = await reserve(repos, body, core.owner, undefined, () => metrics.reservationConflicts.inc());
+      metrics.scheduleSeconds.observe((performance.now() - started) / 1000);
+      const events = startRollout(core, reservation);
+      let outcome = 'failed';
+      await sendNdjson(reply, tap(events, (e) => e.type === 'result' && e.ok && (outcome = 'ok')));
+      metrics.deploySeconds.observe({ outcome }, (performance.now() - started) / 1000);
     },
   });
   defineRoute(app, context, {

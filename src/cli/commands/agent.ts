@@ -1,8 +1,22 @@
 import type { Command } from 'commander';
 import { Agent } from '../../agent/agent.js';
 import { invalid } from '../../lib/errors.js';
+import { parseMemory } from '../../lib/units.js';
 import { action } from '../output.js';
 import { globals, wholeNumber } from '../options.js';
+
+interface AgentCliOptions {
+  core: string;
+  node: string;
+  docker: string;
+  heartbeat: number;
+  check: number;
+  metricsListen?: string;
+  influx?: string;
+  influxInterval: number;
+  forwardLogs?: string;
+  oomThreshold?: string;
+}
 
 /** `eru agent`: one per Docker host, reporting for its node with a node token. */
 export function registerAgent(program: Command): void {
@@ -14,8 +28,13 @@ export function registerAgent(program: Command): void {
     .option('--docker <url>', 'the local Docker daemon', 'unix:///var/run/docker.sock')
     .option('--heartbeat <ms>', 'heartbeat interval', wholeNumber('heartbeat'), 2000)
     .option('--check <ms>', 'full check interval', wholeNumber('check'), 10_000)
+    .option('--metrics-listen <addr>', 'serve Prometheus metrics on HOST:PORT, e.g. 127.0.0.1:9101')
+    .option('--influx <url>', 'push metrics as InfluxDB line protocol to this write URL, e.g. http://127.0.0.1:8086/write?db=eru')
+    .option('--influx-interval <ms>', 'InfluxDB push interval', wholeNumber('influx-interval'), 10_000)
+    .option('--forward-logs <target>', "forward every Eru container's output as JSON lines to tcp://HOST:PORT or udp://HOST:PORT")
+    .option('--oom-threshold <size>', 'soft OOM guard: below this much available host memory, stop the container furthest over its declared memory')
     .action(
-      action(async (options: { core: string; node: string; docker: string; heartbeat: number; check: number }, command: Command) => {
+      action(async (options: AgentCliOptions, command: Command) => {
         // --token is a global option: here it is the node token (eru node token NAME).
         const token = globals(command).token ?? process.env.ERU_TOKEN;
         if (!token) throw invalid(['token'], 'the agent needs its node token: --token or ERU_TOKEN (eru node token NAME issues one)');
@@ -26,6 +45,11 @@ export function registerAgent(program: Command): void {
           docker: options.docker,
           heartbeatMs: options.heartbeat,
           checkMs: options.check,
+          metricsListen: options.metricsListen,
+          influx: options.influx,
+          influxIntervalMs: options.influxInterval,
+          forwardLogs: options.forwardLogs,
+          ...(options.oomThreshold ? { oomThreshold: parseMemory(options.oomThreshold, ['oom-threshold']) } : {}),
           log: (message) => process.stderr.write(`${new Date().toISOString()} ${message}\n`),
         });
         await agent.start();

@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { Workload } from '../../src/core/model/workload.js';
+import { AgentProcess } from '../support/agent.js';
+import { CoreProcess, freePort, tempDir } from '../support/core.js';
+import { deployViaApi, resultOf } from '../support/deploy-api.js';
+import { BASE_IMAGE, removePodContainers, testDocker } from '../support/docker.js';
+import { dockerEndpoint, eventually, uniqueSuffix } from '../support/services.js';
+
+describe('agent metrics, InfluxDB push, log forwarding, and the soft OOM guard', () => {
+  const docker = testDocker();
+  const pod = `ax-${uniqueSuffix()}`;
+  const node = `ax-node-${uniqueSuffix()}`;
+  let core: CoreProcess;
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let token: string;
+  let influx: HttpServer;
+  let logs: TcpServer;
+  const influxBodies: string[] = [];
+  const logLines: string[] = [];
+  const agents: AgentProcess[] = [];
+
+  before(async () => {
+    dir = await tempDir('eru-agent-extras-');
+    core = await CoreProcess.start(`embedded:${dir.path}/eru.db`);
+    await core.api('POST', '/v1/pods', { name: pod, sharebase: 100 });
+    await core.api('POST', `/v1/pods/${pod}/nodes`, { name: node, endpoint: dockerEndpoint() });
+    token = (await core.api<{ token: string }>('POST', `/v1/nodes/${node}/tokens`)).body.token;
+    influx = createHttpServer((request, response) => {
+      let body = '';
+      request.on('data', (d: Buffer) => (body += d.toString()));
+      request.on('end', () => {
+        influxBodies.push(`${request.url}\n${body}`);
+        response.writeHead(204).end();
+      });
+    });
+    logs = createTcpServer((socket) => {
+      let rest = '';
+      socket.on('data', (d: Buffer) => {
+        const parts = (rest + d.toString()).split('\n');
+        rest = parts.pop()!;
+        logLines.push(...parts);
+      });
+    });
+    await new Promise<void>((r) => influx.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => logs.listen(0, '127.0.0.1', r));
+  });
+  after(async () => {
+    for (const agent of agents) await agent.stop();
+    await removePodContainers(docker, pod);
+    influx?.close();
+    logs?.close();
+    await core?.stop();
+    await dir?.remove();
+  });
+
+  async function deploy(entry: string, command: string[], memory: string | number): Promise<Workload> {
+    const result = await deployViaApi(core, { pod, app: 'extras', entry, image: BASE_IMAGE, command, cpu: 0.1, memory, count: 1 });
+    const outcome = resultOf(result.events);
+    assert.ok(outcome?.ok, JSON.stringify(result));
+    return outcome.workloads[0]!;
+  }
+
+  it('serves Prometheus metrics per container and node, pushes line protocol, and forwards output as JSON lines', async () => {
+    const ticker = await deploy('ticker', ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done'], '64MiB');
+    const metricsPort = await freePort();
+    const influxUrl = `http://127.0.0.1:${(influx.address() as { port: number }).port}/write?db=eru`;
+    const agent = new AgentProcess(core.url, node, token, dockerEndpoint(), undefined, [
+      '--metrics-listen', `127.0.0.1:${metricsPort}`,
+      '--influx', influxUrl,
+      '--influx-interval', '1000',
+      '--forward-logs', `tcp://127.0.0.1:${(logs.address() as { port: number }).port}`,
+    ]);
+    agents.push(agent);
+    agent.start();
+
+    const text = await eventually(async () => {
+      const body = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text()).catch(() => '');
+      return body.includes(ticker.id) ? body : undefined;
+    }, 15_000, 'container metrics');
+    const line = (name: string): number => {
+      const match = new RegExp(`^${name}\\{[^}]*workload="${ticker.id}"[^}]*\\} (\\S+)$`, 'm').exec(text);
+      assert.ok(match, `${name} for ${ticker.id} in:\n${text.slice(0, 2000)}`);
+      return Number(match[1]);
+    };
+    assert.equal(line('eru_container_memory_limit_bytes'), 64 * 1024 * 1024);
+    assert.ok(line('eru_container_memory_usage_bytes') > 0);
+    assert.ok(line('eru_container_cpu_seconds_total') > 0);
+    assert.ok(line('eru_container_cpu_throttled_periods_total') >= 0);
+    assert.ok(line('eru_container_network_receive_bytes_total') >= 0);
+    assert.equal(line('eru_container_restarts_total'), 0);
+    assert.match(text, /^eru_node_memory_available_bytes\{node="[^"]+"\} \d+/m);
+
+    const pushed = await eventually(async () => influxBodies.find((b) => b.includes(ticker.id)), 10_000, 'an InfluxDB push');
+    assert.match(pushed, /^\/write\?db=eru\n/);
+    assert.match(pushed, new RegExp(`^eru_container,node=${node},pod=${pod},app=extras,entry=ticker,workload=${ticker.id} cpu_seconds=[\\d.e-]+,.*memory_limit=67108864i,.* \\d{19}$`, 'm'));
+
+    const forwarded = await eventually(async () => {
+      const parsed = logLines.map((l) => JSON.parse(l) as { workload: string; stream: string; line: string; app: string; entry: string; time: string });
+      return parsed.filter((p) => p.workload === ticker.id).length >= 3 ? parsed.filter((p) => p.workload === ticker.id) : undefined;
+    }, 10_000, 'forwarded log lines');
+    assert.deepEqual(Object.keys(forwarded[0]!).sort(), ['app', 'entry', 'line', 'stream', 'time', 'workload']);
+    assert.equal(forwarded[0]!.stream, 'stdout');
+    assert.equal(forwarded[0]!.app, 'extras');
+    assert.match(forwarded[0]!.line, /^tick \d+$/);
+
+    const coreMetrics = await fetch(`${core.url}/metrics`).then((r) => r.text());
+    assert.match(coreMetrics, /^eru_core_api_request_seconds_count\{method="POST",route="\/v1\/workloads",status="200"\} \d+/m);
+    assert.match(coreMetrics, new RegExp(`^eru_workloads\\{pod="${pod}",state="[a-z_]+"\\} 1$`, 'm'));
+    assert.match(coreMetrics, /^eru_core_deploy_seconds_count\{outcome="ok"\} 1$/m);
+    await agent.stop();
+  });
+
+  it('with the host short of memory, the guard stops the container furthest over its declared memory, and says why', async () => {
+    // 60 MB held in a shell variable, with no memory declared: the furthest over its declaration.
+    const hog = await deploy('hog', ['sh', '-c', 'x=$(head -c 60000000 /dev/zero | tr "\\0" a); echo held; sleep 600'], 0);
+    const [ticker] = (await core.api<Workload[]>('GET', `/v1/workloads?pod=${pod}&entry=ticker`)).body;
+    await eventually(async () => (await docker.getContainer(hog.id).inspect()).State.Running, 10_000, 'the hog to run');
+    await new Promise((r) => setTimeout(r, 1500)); // let it fill its memory
+    // A threshold above any host's memory: the host is always "short".
+    const agent = new AgentProcess(core.url, node, token, dockerEndpoint(), undefined, ['--oom-threshold', '1TiB']);
+    agents.push(agent);
+    agent.start();
+    const status = await eventually(async () => {
+      const shown = await core.api<{ status: { running: boolean; reason?: string } | null }>('GET', `/v1/workloads/${hog.id}`);
+      return shown.body.status && !shown.body.status.running ? shown.body.status : undefined;
+    }, 15_000, 'the hog to be stopped');
+    assert.match(status.reason ?? '', /^stopped by the soft OOM guard: the host had .* available \(threshold 1TiB\); it used [\d.]+MiB, declared none$/);
+    await agent.stop();
+    assert.equal((await docker.getContainer(hog.id).inspect()).State.Running, false);
+    // The ticker, within its declaration, outlived the hog.
+    const tickerState = await docker.getContainer(ticker!.id).inspect();
+    assert.ok(!tickerState.State.Running ? Date.parse(tickerState.State.FinishedAt) > Date.parse((await docker.getContainer(hog.id).inspect()).State.FinishedAt) : true);
+  });
+});
