@@ -40,6 +40,13 @@ log "pod demo with the local Docker daemon as node 'local'"
 eru pod show demo >/dev/null 2>&1 || eru pod add demo --sharebase 100 --desc "single-machine demo"
 eru node show local >/dev/null 2>&1 || eru node add demo local --endpoint unix:///var/run/docker.sock
 
+# The node's agent: heartbeat, container status, metrics on 127.0.0.1:9101.
+if [ -s "$ERU_HOME/agent.pid" ] && kill -0 "$(cat "$ERU_HOME/agent.pid")" 2>/dev/null; then kill "$(cat "$ERU_HOME/agent.pid")"; sleep 1; fi
+log "starting the agent of node local (log: $ERU_HOME/agent.log, metrics: http://127.0.0.1:9101/metrics)"
+nohup eru agent --core "$ERU_URL" --node local --token "$(eru node token local)" \
+  --metrics-listen 127.0.0.1:9101 >>"$ERU_HOME/agent.log" 2>&1 &
+echo $! >"$ERU_HOME/agent.pid"
+
 DEMO_PORT=${ERU_DEMO_PORT:-18080}
 if ! eru ps --pod demo --app hello | grep -q '^hello_web_'; then
   log "deploying the demo app: a web server pinned to half a core, published on 127.0.0.1:$DEMO_PORT"
@@ -62,5 +69,6 @@ Demo: curl http://127.0.0.1:$DEMO_PORT/   (eru ps · eru inspect hello_web · er
 Try:  eru deploy --pod demo --app x --image local/busybox:1 --cpu 0.3 --count 2 -- sleep 600
       eru run --pod demo --image local/busybox:1 -- sh -c 'echo hi; exit 3'; echo \$?
       eru capacity --pod demo --cpu 0.5 · eru plan examples/plan.yaml --json
-Stop: kill \$(cat $ERU_HOME/core.pid)
+Watch: eru watch    (every change as it happens; try eru rm on the demo in another terminal)
+Stop: kill \$(cat $ERU_HOME/agent.pid) \$(cat $ERU_HOME/core.pid)
 MSG

@@ -5,6 +5,8 @@ export async function sendNdjson(reply: FastifyReply, events: AsyncIterable<unkn
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-cache' });
+  // The client learns at once that the stream is open, before the first event.
+  raw.flushHeaders();
   let open = true;
   raw.on('close', () => (open = false));
   for await (const event of events) {

@@ -45,9 +45,10 @@ export class CoreClient {
   }
 
   /** A streamed reply: one JSON event per line, handed over as they arrive. */
-  async *stream<T>(method: string, path: string, body?: unknown): AsyncGenerator<T> {
+  async *stream<T>(method: string, path: string, body?: unknown, onOpen?: () => void): AsyncGenerator<T> {
     const response = await this.send(method, path, body);
     if (!response.ok) throw apiError(response.status, await response.json().catch(() => undefined));
+    onOpen?.();
     const decoder = new TextDecoder();
     let buffer = '';
     for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {

@@ -161,3 +161,34 @@ describe('with two cores, exactly one marks a quiet node down', () => {
     }
   });
 });
+
+describe('eru watch', () => {
+  it('prints changes as they happen, filtered by pod', async () => {
+    const { spawn } = await import('node:child_process');
+    const { ERU_BIN } = await import('../support/cli.js');
+    const { TEST_TOKEN } = await import('../support/core.js');
+    const dir = await tempDir('eru-watch-');
+    const core = await CoreProcess.start(`embedded:${dir.path}/eru.db`);
+    const pod = `w-${uniqueSuffix()}`;
+    const watch = spawn(process.execPath, [ERU_BIN, '--url', core.url, '--token', TEST_TOKEN, 'watch', '--pod', pod], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    watch.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    watch.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    try {
+      await eventually(async () => err.includes('watching'), 10_000, 'the watch to open');
+      await core.api('POST', '/v1/pods', { name: 'elsewhere' });
+      await core.api('POST', '/v1/pods', { name: pod });
+      await core.api('DELETE', `/v1/pods/${pod}`);
+      await eventually(async () => out.includes('pod.removed'), 5_000, 'the watch output');
+      const lines = out.trim().split('\n');
+      assert.equal(lines.length, 2, out);
+      assert.match(lines[0]!, new RegExp(`^\\S+Z pod\\.created\\s+pod=${pod} \\{"sharebase":100,"maxshare":-1\\}$`));
+      assert.match(lines[1]!, new RegExp(`^\\S+Z pod\\.removed\\s+pod=${pod}$`));
+    } finally {
+      watch.kill();
+      await core.stop();
+      await dir.remove();
+    }
+  });
+});

@@ -15,7 +15,8 @@ export function registerWatch(program: Command): void {
     .action(
       action(async (options: Record<string, string | undefined>, command: Command) => {
         const query = new URLSearchParams(Object.entries(options).filter((e): e is [string, string] => e[1] !== undefined));
-        for await (const e of clientOf(command).stream<EruEvent>('GET', `/v1/events${query.size ? `?${query}` : ''}`)) {
+        const opened = (): void => void process.stderr.write('watching; Ctrl-C to stop\n');
+        for await (const e of clientOf(command).stream<EruEvent>('GET', `/v1/events${query.size ? `?${query}` : ''}`, undefined, opened)) {
           if (globals(command).json) {
             process.stdout.write(`${JSON.stringify(e)}\n`);
             continue;
