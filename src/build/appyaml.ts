@@ -1,0 +1,101 @@
+import { isMap, isSeq, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { z } from 'zod';
+import { EruError, pathText } from '../lib/errors.js';
+import { DnsLabelSchema } from '../core/model/names.js';
+import { EntrypointNameSchema, RestartSchema } from '../core/model/workload.js';
+
+/**
+ * app.yaml: what a team writes instead of a Dockerfile. Everything in it is data: names are checked
+ * to be what they claim, paths stay inside their roots, and commands reach a shell only inside the
+ * app's own container (as `sh -c` argv or JSON-form RUN lines), never on a host.
+ */
+const SafePath = (what: string) =>
+  z
+    .string()
+    .min(1)
+    .max(1024)
+    .regex(/^\/[A-Za-z0-9._/-]*$/, `${what}: an absolute path of letters, digits and . _ / -`)
+    .refine((p) => !p.split('/').includes('..'), `${what}: may not contain ".."`);
+
+const Command = z.string().min(1).max(4096).refine((c) => !c.includes('\0'), 'no NUL characters');
+
+const EntrypointSchema = z
+  .object({
+    cmd: Command.optional(),
+    commands: z.array(z.string().max(4096)).min(1).max(256).optional(),
+    ports: z.array(z.string().regex(/^\d{1,5}(\/(tcp|udp))?$/, 'a port is NUMBER[/tcp|udp]')).max(64).default([]),
+    healthcheck: z
+      .object({
+        tcp_ports: z.array(z.union([z.string().regex(/^\d{1,5}$/), z.number().int()]).transform(Number)).max(16).default([]),
+        http: z
+          .object({
+            port: z.union([z.string().regex(/^\d{1,5}$/), z.number().int()]).transform(Number),
+            url: z.string().max(512).regex(/^\/[A-Za-z0-9._~/-]*$/, 'a path of letters, digits and . _ ~ / -').default('/'),
+            code: z.number().int().min(100).max(599).default(200),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .optional(),
+    restart: RestartSchema.optional(),
+    dir: SafePath('dir').optional(),
+  })
+  .strict()
+  .refine((e) => (e.cmd === undefined) !== (e.commands === undefined), 'give cmd (a string) or commands (a list), one of them');
+
+export const AppYamlSchema = z
+  .object({
+    appname: DnsLabelSchema,
+    base: z.string().min(1).max(256).regex(/^[\w./:@-]+$/, 'an image reference is letters, digits and . / : @ - _'),
+    build: z.array(Command).max(64).default([]),
+    entrypoints: z.record(EntrypointNameSchema, EntrypointSchema).refine((e) => Object.keys(e).length > 0, 'at least one entrypoint'),
+    volumes: z.array(SafePath('volume')).max(64).default([]),
+    binds: z
+      .record(SafePath('bind source'), z.object({ bind: SafePath('bind target'), ro: z.boolean().default(false) }).strict())
+      .default({}),
+    meta: z.record(z.string().max(128), z.string().max(1024)).default({}),
+  })
+  .strict();
+export type AppYaml = z.infer<typeof AppYamlSchema>;
+
+const MAX_APP_YAML = 256 * 1024;
+
+/** Parses app.yaml text; an error names the field's path and its line. */
+export function parseAppYaml(text: string): AppYaml {
+  if (text.length > MAX_APP_YAML) throw new EruError('INVALID_ARGUMENT', `app.yaml is over ${MAX_APP_YAML / 1024} KiB`, { path: ['app.yaml'] });
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0]!;
+    throw new EruError('INVALID_ARGUMENT', `app.yaml line ${first.linePos?.[0]?.line ?? '?'}: ${first.message.split('\n')[0]}`, { path: ['app.yaml'] });
+  }
+  const result = AppYamlSchema.safeParse(doc.toJS());
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+  const line = lineOf(doc, text, path);
+  // A bad map key (an entrypoint or bind name) says why through its nested issue.
+  const nested = (issue as { issues?: Array<{ message: string }> }).issues?.[0]?.message;
+  const message = issue.code === 'invalid_key' && nested ? `bad name: ${nested}` : issue.message;
+  throw new EruError('INVALID_ARGUMENT', `app.yaml${line ? ` line ${line}` : ''}: ${pathText(path) || '(top)'}: ${message}`, {
+    path: ['app.yaml', ...path],
+  });
+}
+
+/** The line of the deepest node of `path` that exists in the document. */
+function lineOf(doc: Document, text: string, path: Array<string | number>): number | undefined {
+  let node: unknown = doc.contents;
+  let offset: number | undefined = (node as YamlNode | null)?.range?.[0];
+  for (const key of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((item) => (item.key as { value?: unknown } | null)?.value === key);
+      if (!pair) break;
+      offset = (pair.key as YamlNode).range?.[0] ?? offset;
+      node = pair.value;
+    } else if (isSeq(node) && typeof key === 'number') {
+      node = node.items[key];
+      offset = (node as YamlNode | undefined)?.range?.[0] ?? offset;
+    } else break;
+  }
+  return offset === undefined ? undefined : text.slice(0, offset).split('\n').length;
+}
