@@ -15,6 +15,8 @@ import type { Store } from '../store/types.js';
 import { tokenAuthenticator } from './auth.js';
 import { Liveness } from '../core/liveness.js';
 import { agentRoutes } from './routes/agents.js';
+import { appRoutes } from './routes/apps.js';
+import { AppService } from '../core/apps.js';
 import { CoreMetrics } from './metrics.js';
 import { ApiDocument, type RouteContext } from './route.js';
 import { nodeRoutes } from './routes/nodes.js';
@@ -88,6 +90,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(workloadRoutes, { ...context, core, workloads, metrics });
   await app.register(eventRoutes, { ...context, bus });
   await app.register(agentRoutes, { ...context, liveness });
+  await app.register(appRoutes, { ...context, apps: new AppService(repos, publish) });
   // Undo what dead cores left half-done before taking new work.
   await recovery.start();
   liveness.start();

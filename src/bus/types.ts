@@ -5,6 +5,7 @@ import { z } from 'zod';
  * one pod. Autoscalers, load balancers and the dashboard read them; nobody has to poll.
  */
 export const EVENT_TYPES = [
+  'app.registered',
   'pod.created',
   'pod.removed',
   'node.added',

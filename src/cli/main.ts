@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerAgent } from './commands/agent.js';
+import { registerApp } from './commands/app.js';
 import { registerCore } from './commands/core.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerRun } from './commands/run.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
     });
   registerCore(program);
   registerAgent(program);
+  registerApp(program);
   registerPod(program);
   registerNode(program);
   registerDeploy(program);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { NodeSchema, type Node } from '../core/model/node.js';
 import { PodSchema, type Pod } from '../core/model/pod.js';
+import { AppEnvSchema, AppSchema, AppVersionSchema } from '../core/model/app.js';
 import { NodeStatusSchema, NodeTokenSchema, WorkloadStatusSchema } from '../core/model/status.js';
 import { IntentSchema, WorkloadSchema } from '../core/model/workload.js';
 import { NodeResourcesSchema, type NodeResources } from '../scheduler/types.js';
@@ -19,6 +20,9 @@ import type { Compare, Store, TxnOp } from './types.js';
  *   /eru/nodestatus/{node} NodeStatus: up or down, and since when
  *   /eru/status/{id}       WorkloadStatus as the node's agent last reported it
  *   /eru/tokens/{sha256}   a node token (only its hash is kept)
+ *   /eru/apps/{app}        App
+ *   /eru/versions/{app}/{sha}  AppVersion
+ *   /eru/appenv/{app}/{env}    AppEnv: env vars per environment, apart from app.yaml
  */
 const ROOT = '/eru';
 export const keys = {
@@ -41,6 +45,11 @@ export const keys = {
   status: (id: string) => `${ROOT}/status/${id}`,
   tokens: `${ROOT}/tokens/`,
   token: (hash: string) => `${ROOT}/tokens/${hash}`,
+  apps: `${ROOT}/apps/`,
+  app: (name: string) => `${ROOT}/apps/${name}`,
+  versions: (app: string) => `${ROOT}/versions/${app}/`,
+  version: (app: string, sha: string) => `${ROOT}/versions/${app}/${sha}`,
+  appEnv: (app: string, env: string) => `${ROOT}/appenv/${app}/${env}`,
 };
 
 /** A value and the revision it was read at, for compare-and-set. */
@@ -118,6 +127,23 @@ export class Repositories {
     get: (hash: string) => read(this.store, NodeTokenSchema, keys.token(hash)),
     list: () => list(this.store, NodeTokenSchema, keys.tokens),
     key: keys.token,
+  };
+
+  readonly apps = {
+    get: (name: string) => read(this.store, AppSchema, keys.app(name)),
+    list: () => list(this.store, AppSchema, keys.apps),
+    key: keys.app,
+  };
+
+  readonly versions = {
+    get: (app: string, sha: string) => read(this.store, AppVersionSchema, keys.version(app, sha)),
+    list: (app: string) => list(this.store, AppVersionSchema, keys.versions(app)),
+    key: keys.version,
+  };
+
+  readonly appEnvs = {
+    get: (app: string, env: string) => read(this.store, AppEnvSchema, keys.appEnv(app, env)),
+    key: keys.appEnv,
   };
 
   readonly cores = {

@@ -1,0 +1,104 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type { Command } from 'commander';
+import type { App, AppEnv, AppVersion } from '../../core/model/app.js';
+import { EruError } from '../../lib/errors.js';
+import { action, printJson, printTable } from '../output.js';
+import { clientOf, globals, keyValue } from '../options.js';
+
+const run = promisify(execFile);
+
+/** Runs git in `dir` (argv, no shell); a clear error when it is not a checkout. */
+async function git(dir: string, args: string[]): Promise<string> {
+  try {
+    return (await run('git', ['-C', dir, ...args], { maxBuffer: 1024 * 1024 })).stdout;
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim().split('\n')[0];
+    throw new EruError('INVALID_ARGUMENT', `git ${args[0]} in ${dir}: ${stderr || (error as Error).message}`);
+  }
+}
+
+export function registerApp(program: Command): void {
+  const app = program.command('app').description('apps: git repositories with an app.yaml');
+
+  app
+    .command('register')
+    .description('register the app.yaml of HEAD of the git checkout here, with its commit sha and repository')
+    .option('--dir <path>', 'the git checkout', '.')
+    .action(
+      action(async (options: { dir: string }, command: Command) => {
+        const dir = resolve(options.dir);
+        const sha = (await git(dir, ['rev-parse', 'HEAD'])).trim();
+        const appYaml = await git(dir, ['show', 'HEAD:app.yaml']);
+        const origin = await git(dir, ['remote', 'get-url', 'origin']).catch(() => '');
+        const repo = origin.trim() || (await git(dir, ['rev-parse', '--show-toplevel'])).trim();
+        const version = await clientOf(command).request<AppVersion>('POST', '/v1/apps/versions', { sha, repo, appYaml });
+        if (globals(command).json) return printJson(version);
+        console.log(`registered ${version.app}@${version.sha.slice(0, 7)} (entrypoints: ${version.entrypoints.join(', ')}) from ${version.repo}`);
+      }),
+    );
+
+  app
+    .command('ls')
+    .description('list apps')
+    .action(
+      action(async (_options: unknown, command: Command) => {
+        const apps = await clientOf(command).request<Array<App & { versions: number }>>('GET', '/v1/apps');
+        if (globals(command).json) return printJson(apps);
+        printTable([['NAME', 'VERSIONS', 'REPOSITORY'], ...apps.map((a) => [a.name, a.versions, a.repo])]);
+      }),
+    );
+
+  app
+    .command('show')
+    .description('show an app')
+    .argument('<app>')
+    .action(
+      action(async (name: string, _options: unknown, command: Command) => {
+        const shown = await clientOf(command).request<App>('GET', `/v1/apps/${encodeURIComponent(name)}`);
+        if (globals(command).json) return printJson(shown);
+        printTable([['name', shown.name], ['repository', shown.repo], ['created', shown.createdAt]]);
+      }),
+    );
+
+  app
+    .command('versions')
+    .description("an app's registered versions")
+    .argument('<app>')
+    .action(
+      action(async (name: string, _options: unknown, command: Command) => {
+        const versions = await clientOf(command).request<AppVersion[]>('GET', `/v1/apps/${encodeURIComponent(name)}/versions`);
+        if (globals(command).json) return printJson(versions);
+        printTable([['SHA', 'ENTRYPOINTS', 'IMAGE', 'REGISTERED'], ...versions.map((v) => [v.sha.slice(0, 7), v.entrypoints.join(','), v.image ?? '-', v.createdAt])]);
+      }),
+    );
+
+  const env = app.command('env').description('env vars per environment, kept apart from app.yaml');
+  env
+    .command('set')
+    .description('set env vars of one environment')
+    .argument('<app>')
+    .argument('<env>')
+    .argument('<vars...>', 'K=V ...')
+    .action(
+      action(async (name: string, environment: string, pairs: string[], _options: unknown, command: Command) => {
+        const vars = pairs.reduce<Record<string, string>>((all, pair) => keyValue('vars')(pair, all), {});
+        const set = await clientOf(command).request<AppEnv>('PUT', `/v1/apps/${encodeURIComponent(name)}/env/${encodeURIComponent(environment)}`, { vars });
+        if (globals(command).json) return printJson(set);
+        console.log(`${name} ${environment}: ${Object.keys(set.vars).length} variable(s)`);
+      }),
+    );
+  env
+    .command('show')
+    .description('env vars of one environment')
+    .argument('<app>')
+    .argument('<env>')
+    .action(
+      action(async (name: string, environment: string, _options: unknown, command: Command) => {
+        const shown = await clientOf(command).request<AppEnv>('GET', `/v1/apps/${encodeURIComponent(name)}/env/${encodeURIComponent(environment)}`);
+        if (globals(command).json) return printJson(shown);
+        printTable([['NAME', 'VALUE'], ...Object.entries(shown.vars).map(([k, v]) => [k, v])]);
+      }),
+    );
+}

@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { DnsLabelSchema } from './names.js';
+
+export const AppSchema = z.object({
+  name: DnsLabelSchema,
+  /** Where the code lives: a git URL or a path the core can read. */
+  repo: z.string().min(1).max(2048),
+  createdAt: z.string(),
+});
+export type App = z.infer<typeof AppSchema>;
+
+export const ShaSchema = z.string().regex(/^[0-9a-f]{40}$/, 'a full git commit sha (40 hex digits)');
+
+/** One registered revision of an app: its app.yaml as committed at that sha. */
+export const AppVersionSchema = z.object({
+  app: DnsLabelSchema,
+  sha: ShaSchema,
+  repo: z.string(),
+  appYaml: z.string(),
+  entrypoints: z.array(z.string()),
+  /** Set once built. */
+  image: z.string().optional(),
+  createdAt: z.string(),
+});
+export type AppVersion = z.infer<typeof AppVersionSchema>;
+
+export const RegisterBodySchema = z
+  .object({
+    sha: ShaSchema,
+    repo: z.string().min(1).max(2048).refine((r) => !/[\s\0]/.test(r), 'a repository URL or path without spaces'),
+    appYaml: z.string().min(1).max(256 * 1024),
+  })
+  .strict();
+
+export const EnvNameSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'an environment name is lowercase letters, digits and -');
+export const AppEnvSchema = z.object({ app: DnsLabelSchema, env: EnvNameSchema, vars: z.record(z.string(), z.string()) });
+export type AppEnv = z.infer<typeof AppEnvSchema>;
