@@ -90,7 +90,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(workloadRoutes, { ...context, core, workloads, metrics });
   await app.register(eventRoutes, { ...context, bus });
   await app.register(agentRoutes, { ...context, liveness });
-  await app.register(appRoutes, { ...context, apps: new AppService(repos, publish) });
+  await app.register(appRoutes, { ...context, core, apps: new AppService(repos, publish) });
   // Undo what dead cores left half-done before taking new work.
   await recovery.start();
   liveness.start();

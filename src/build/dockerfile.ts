@@ -5,6 +5,9 @@ import type { AppYaml } from './appyaml.js';
  * the app, one RUN per build command. Every value from app.yaml enters as a JSON string (exec form),
  * so a quote, a newline or `$()` in it is only ever data for the shell inside the build container.
  */
+/** The app's user id in its image: not root, and the same on every base. */
+export const APP_UID = 10001;
+
 export function dockerfile(app: AppYaml): string {
   const json = (value: unknown): string => JSON.stringify(value);
   const home = `/${app.appname}`;
@@ -13,8 +16,12 @@ export function dockerfile(app: AppYaml): string {
     `FROM ${app.base}`,
     `COPY . ${home}`,
     `WORKDIR ${home}`,
-    // busybox and Debian bases both have adduser; the user owns nothing but the app's tree.
-    `RUN ["/bin/sh", "-c", ${json(`adduser -D -H -h ${home} ${app.appname} 2>/dev/null || useradd -M -d ${home} ${app.appname}; chown -R ${app.appname} ${home}`)}]`,
+    // adduser (busybox, Alpine), useradd (Debian), or, on a base with neither, the passwd line itself.
+    // The user owns nothing but the app's tree.
+    `RUN ["/bin/sh", "-c", ${json(
+      `adduser -D -H -u ${APP_UID} -h ${home} ${app.appname} 2>/dev/null || useradd -M -u ${APP_UID} -d ${home} ${app.appname} 2>/dev/null || ` +
+        `{ echo '${app.appname}:x:${APP_UID}:${APP_UID}::${home}:/bin/sh' >> /etc/passwd && echo '${app.appname}:x:${APP_UID}:' >> /etc/group; }; chown -R ${APP_UID} ${home}`,
+    )}]`,
     ...app.build.map((command) => `RUN ["/bin/sh", "-c", ${json(command)}]`),
     `USER ${app.appname}`,
   ];

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerAgent } from './commands/agent.js';
 import { registerApp } from './commands/app.js';
+import { registerBuild } from './commands/build.js';
 import { registerCore } from './commands/core.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerRun } from './commands/run.js';
@@ -16,7 +17,6 @@ import { reportError } from './output.js';
 export function buildProgram(): Command {
   const program = new Command('eru')
     .description('Eru: precise container placement and scheduling on Docker')
-    .version('0.1.0')
     .option('--url <url>', 'the core to talk to (or ERU_URL)')
     .option('--token <token>', 'bearer token (or ERU_TOKEN)')
     .option('--json', 'print JSON for scripts instead of tables')
@@ -25,9 +25,15 @@ export function buildProgram(): Command {
       // commander's own usage errors (unknown option, missing argument) are bad input: exit 1.
       process.exit(error.exitCode === 0 ? 0 : 1);
     });
+  // `--version` belongs to `eru deploy APP --version SHA7`; the program's own version is a command.
+  program
+    .command('version')
+    .description("print eru's version")
+    .action(() => console.log('eru 0.1.0'));
   registerCore(program);
   registerAgent(program);
   registerApp(program);
+  registerBuild(program);
   registerPod(program);
   registerNode(program);
   registerDeploy(program);

@@ -3,7 +3,9 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CoreProcess, tempDir } from '../support/core.js';
+import { CoreProcess, freePort, tempDir } from '../support/core.js';
+import { removePodContainers, testDocker } from '../support/docker.js';
+import { dockerEndpoint, eventually, uniqueSuffix } from '../support/services.js';
 
 const APP_YAML = `appname: hello
 base: local/busybox:1
@@ -13,6 +15,7 @@ entrypoints:
   web:
     cmd: httpd -f -p 8080 -h /www
     ports: ["8080/tcp"]
+    healthcheck: {http: {port: 8080, url: /index.html, code: 200}}
   worker:
     cmd: sh -c 'while true; do date; sleep 5; done'
 `;
@@ -61,7 +64,7 @@ describe('apps: registering versions from a git checkout, env per environment', 
     git('commit', '-qam', 'broken');
     const result = await core.eru(['app', 'register', '--dir', repo]);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /^eru: app\.yaml line 9: entrypoints\.bad_worker: bad name: .*no "_"/m);
+    assert.match(result.stderr, /^eru: app\.yaml line 10: entrypoints\.bad_worker: bad name: .*no "_"/m);
     assert.equal((JSON.parse((await core.eru(['app', 'versions', 'hello', '--json'])).stdout) as unknown[]).length, 2);
     const outside = await core.eru(['app', 'register', '--dir', dir.path]);
     assert.equal(outside.code, 1);
@@ -78,5 +81,77 @@ describe('apps: registering versions from a git checkout, env per environment', 
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /vars\.1BAD/);
     assert.equal((await core.eru(['app', 'env', 'show', 'ghost', 'prod'])).code, 1);
+  });
+});
+
+describe('builds: an image per version from app.yaml, deployed by version', () => {
+  const docker = testDocker();
+  let core: CoreProcess;
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let repo: string;
+  const pod = `build-${uniqueSuffix()}`;
+  const app = `web${uniqueSuffix().slice(-6).replace(/[^a-z0-9]/g, 'x')}`;
+  const git = (...args: string[]): string => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
+  const commit = (html: string): string => {
+    writeFileSync(join(repo, 'index.html'), html);
+    git('add', '.');
+    git('commit', '-qm', html);
+    return git('rev-parse', 'HEAD');
+  };
+
+  before(async () => {
+    dir = await tempDir('eru-build-');
+    repo = join(dir.path, 'src');
+    execFileSync('git', ['init', '-q', repo]);
+    git('config', 'user.email', 'test@eru.local');
+    git('config', 'user.name', 'test');
+    writeFileSync(join(repo, 'app.yaml'), APP_YAML.replace('appname: hello', `appname: ${app}`));
+    core = await CoreProcess.start(`embedded:${dir.path}/eru.db`);
+    await core.api('POST', '/v1/pods', { name: pod, sharebase: 100 });
+    await core.api('POST', `/v1/pods/${pod}/nodes`, { name: `b-${uniqueSuffix()}`, endpoint: dockerEndpoint() });
+  });
+  after(async () => {
+    await removePodContainers(docker, pod);
+    for (const image of await docker.listImages({ filters: { reference: [`${app}:*`] } })) await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+    await core?.stop();
+    await dir?.remove();
+  });
+
+  it('builds a version tagged with its sha7, deploys its web entrypoint, which answers and turns healthy; a second commit builds a second tag', async () => {
+    const first = commit('first version\n');
+    assert.equal((await core.eru(['app', 'register', '--dir', repo])).code, 0);
+    const build = await core.eru(['build', app, '--revision', first.slice(0, 7), '--pod', pod]);
+    assert.equal(build.code, 0, build.stderr);
+    assert.match(build.stdout, new RegExp(`^built ${app}:${first.slice(0, 7)} on b-`, 'm'));
+    assert.match(build.stderr, /Step \d+\/\d+ : FROM local\/busybox:1/);
+    const image = await docker.getImage(`${app}:${first.slice(0, 7)}`).inspect();
+    assert.equal(image.Config.User, app, 'the app runs as its own user');
+
+    const port = await freePort();
+    const deployed = await core.eru(['deploy', app, '--version', first.slice(0, 7), '--entry', 'web', '--pod', pod, '--cpu', '0.1', '--memory', '32MiB', '--publish', `${port}:8080`]);
+    assert.equal(deployed.code, 0, deployed.stderr);
+    const body = await eventually(async () => fetch(`http://127.0.0.1:${port}/index.html`).then((r) => r.text()).catch(() => undefined), 15_000, 'the web entrypoint');
+    assert.equal(body, 'first version\n');
+    const [workload] = (await core.api<Array<{ id: string; command: string[] }>>('GET', `/v1/workloads?app=${app}`)).body;
+    assert.deepEqual(workload!.command, ['/bin/sh', '-c', 'httpd -f -p 8080 -h /www']);
+    await eventually(async () => (await docker.getContainer(workload!.id).inspect()).State.Health?.Status === 'healthy', 20_000, 'healthy');
+
+    const second = commit('second version\n');
+    assert.equal((await core.eru(['app', 'register', '--dir', repo])).code, 0);
+    assert.equal((await core.eru(['build', app, '--revision', second, '--pod', pod])).code, 0);
+    const versions = JSON.parse((await core.eru(['app', 'versions', app, '--json'])).stdout) as Array<{ sha: string; image?: string }>;
+    assert.deepEqual(versions.map((v) => v.image), [`${app}:${first.slice(0, 7)}`, `${app}:${second.slice(0, 7)}`]);
+  });
+
+  it('refuses to deploy a version never built, and an entrypoint the app does not have', async () => {
+    const third = commit('third\n');
+    assert.equal((await core.eru(['app', 'register', '--dir', repo])).code, 0);
+    const unbuilt = await core.eru(['deploy', app, '--version', third.slice(0, 7), '--entry', 'web', '--pod', pod, '--cpu', '0.1']);
+    assert.equal(unbuilt.code, 1);
+    assert.match(unbuilt.stderr, new RegExp(`${app}@${third.slice(0, 7)} has not been built: eru build ${app} --revision ${third.slice(0, 7)}`));
+    const versions = JSON.parse((await core.eru(['app', 'versions', app, '--json'])).stdout) as Array<{ sha: string }>;
+    const noEntry = await core.eru(['deploy', app, '--version', versions[0]!.sha.slice(0, 7), '--entry', 'nope', '--pod', pod, '--cpu', '0.1']);
+    assert.equal(noEntry.code, 1);
+    assert.match(noEntry.stderr, /has no entrypoint nope \(it has web, worker\)/);
   });
 });

@@ -1,6 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { AppService } from '../../core/apps.js';
+import { startBuild } from '../../core/builds.js';
+import type { CoreContext } from '../../core/context.js';
+import { sendNdjson } from '../stream.js';
 import { AppEnvSchema, AppSchema, AppVersionSchema, EnvNameSchema, RegisterBodySchema } from '../../core/model/app.js';
 import { DnsLabelSchema } from '../../core/model/names.js';
 import { EnvSchema } from '../../core/model/workload.js';
@@ -10,7 +13,7 @@ const AppParams = z.object({ app: DnsLabelSchema });
 const AppEnvParams = AppParams.extend({ env: EnvNameSchema });
 
 /** Apps: `POST /v1/apps/versions`, `GET /v1/apps[/{app}[/versions]]`, `GET|PUT /v1/apps/{app}/env/{env}`. */
-export const appRoutes: FastifyPluginAsync<RouteContext & { apps: AppService }> = async (app, { apps, ...context }) => {
+export const appRoutes: FastifyPluginAsync<RouteContext & { apps: AppService; core: CoreContext }> = async (app, { apps, core, ...context }) => {
   defineRoute(app, context, {
     method: 'POST',
     url: '/v1/apps/versions',
@@ -50,6 +53,19 @@ export const appRoutes: FastifyPluginAsync<RouteContext & { apps: AppService }> 
     params: AppParams,
     response: z.array(AppVersionSchema),
     handler: ({ params }) => apps.versions(params.app),
+  });
+  defineRoute(app, context, {
+    method: 'POST',
+    url: '/v1/apps/:app/builds',
+    summary: 'Build a version: git checkout at its sha, a Dockerfile from app.yaml, built on the least busy node of the pod, tagged APP:SHA7; streams the build output',
+    tag: 'apps',
+    scope: 'admin',
+    params: AppParams,
+    body: z.object({ version: z.string().regex(/^[0-9a-f]{7,40}$/, '7 to 40 hex digits of the commit sha'), pod: DnsLabelSchema }).strict(),
+    stream: true,
+    handler: async ({ params, body }, _request, reply) => {
+      await sendNdjson(reply, await startBuild(core, params.app, body.version, body.pod));
+    },
   });
   defineRoute(app, context, {
     method: 'PUT',

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { resolveDeploy } from '../../core/app-deploy.js';
 import type { CoreContext } from '../../core/context.js';
 import { runJob } from '../../core/jobs.js';
 import { PodNameParamsSchema } from '../../core/model/node.js';
@@ -51,7 +52,7 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & WorkloadDeps> = a
     handler: async ({ body }, _request, reply) => {
       // Planning and reserving fail as plain 4xx replies; only then does the stream begin.
       const started = performance.now();
-      const reservation = await reserve(repos, body, core.owner, undefined, () => metrics.reservationConflicts.inc());
+      const reservation = await reserve(repos, await resolveDeploy(core, body), core.owner, undefined, () => metrics.reservationConflicts.inc());
       metrics.scheduleSeconds.observe((performance.now() - started) / 1000);
       const events = startRollout(core, reservation);
       let outcome = 'failed';

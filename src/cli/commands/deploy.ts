@@ -16,9 +16,11 @@ export interface PlacementOptions {
 }
 
 interface DeployOptions extends PlacementOptions {
-  app: string;
+  app?: string;
   entry: string;
-  image: string;
+  image?: string;
+  version?: string;
+  envSet?: string;
   count: number;
   strategy: string;
   limit: number;
@@ -79,9 +81,11 @@ export function registerDeploy(program: Command): void {
   const deploy = program
     .command('deploy')
     .description('deploy N containers of an image into a pod, pinned to exact cores')
-    .requiredOption('--app <app>', 'app name')
+    .option('--app <app>', 'app name (or give it first: eru deploy APP --version SHA7 ...)')
     .option('--entry <entry>', 'entrypoint name', 'main')
-    .requiredOption('--image <image>', 'image to run (present on the nodes)')
+    .option('--image <image>', 'image to run (present on the nodes)')
+    .option('--version <sha7>', "a built version of the app: image, command, health check from its app.yaml entrypoint")
+    .option('--env-set <env>', 'add the env vars of this environment (eru app env set)')
     .option('--count <n>', 'how many', wholeNumber('count'), 1)
     .option('--strategy <s>', 'AUTO, FILL, EACH, GLOBAL or DRAINED', 'AUTO')
     .option('--limit <n>', 'EACH/FILL: on at most this many nodes', wholeNumber('limit'), 0)
@@ -95,14 +99,20 @@ export function registerDeploy(program: Command): void {
     .option('--health-tcp <port>', 'healthy when this port accepts connections (repeatable)', collect)
     .option('--health-http <port[:path[:code]]>', 'healthy when GET answers this code (default / and 200)')
     .option('--health-interval <seconds>', 'seconds between health checks', wholeNumber('health-interval'), 2)
-    .argument('[command...]', 'command and arguments (after --)');
+    .argument('[args...]', '[APP] then the command and arguments (after --)');
   placementOptions(deploy, '1').action(
-    action(async (command: string[], options: DeployOptions, cmd: Command) => {
+    action(async (args: string[], options: DeployOptions, cmd: Command) => {
+      const command = [...args];
+      const app = options.app ?? (options.version ? command.shift() : undefined);
+      if (!app) throw invalid(['app'], 'name the app: --app APP, or eru deploy APP --version SHA7');
+      if (!options.image && !options.version) throw invalid(['image'], 'give --image, or --version to run a built version of the app');
       const body = {
         ...placementBody(options),
-        app: options.app,
+        app,
         entry: options.entry,
-        image: options.image,
+        ...(options.image ? { image: options.image } : {}),
+        ...(options.version ? { version: options.version } : {}),
+        ...(options.envSet ? { envSet: options.envSet } : {}),
         command,
         count: options.count,
         strategy: options.strategy.toUpperCase(),

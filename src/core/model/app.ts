@@ -18,8 +18,9 @@ export const AppVersionSchema = z.object({
   repo: z.string(),
   appYaml: z.string(),
   entrypoints: z.array(z.string()),
-  /** Set once built. */
+  /** Set once built: `APP:SHA7`, and the node it was built on. */
   image: z.string().optional(),
+  builtOn: z.string().optional(),
   createdAt: z.string(),
 });
 export type AppVersion = z.infer<typeof AppVersionSchema>;

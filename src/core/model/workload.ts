@@ -76,6 +76,12 @@ export const WorkloadSpecSchema = z
 export type WorkloadSpec = z.infer<typeof WorkloadSpecSchema>;
 
 export const DeployBodySchema = WorkloadSpecSchema.extend({
+  /** The image to run; or leave it out and give `version` to run a built version of the app. */
+  image: WorkloadSpecSchema.shape.image.optional(),
+  /** A built version of the app (7+ hex digits of its sha): image, command, health check, restart policy and binds come from its app.yaml entrypoint. */
+  version: z.string().regex(/^[0-9a-f]{7,40}$/, '7 to 40 hex digits of the commit sha').optional(),
+  /** An environment whose env vars (eru app env set) the workloads get. */
+  envSet: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).optional(),
   count: z.number().int().min(1).max(10000),
   strategy: StrategySchema.default('AUTO'),
   limit: z.number().int().min(0).default(0),
@@ -83,7 +89,9 @@ export const DeployBodySchema = WorkloadSpecSchema.extend({
   nodes: z.array(NodeNameSchema).default([]),
   /** Only nodes with these labels. */
   nodeLabels: LabelsSchema.default({}),
-}).strict();
+})
+  .strict()
+  .refine((body) => body.image !== undefined || body.version !== undefined, { message: 'give image, or version to run a built version of the app', path: ['image'] });
 export type DeployBody = z.infer<typeof DeployBodySchema>;
 
 export const JobBodySchema = WorkloadSpecSchema.extend({

@@ -1,0 +1,68 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { promisify } from 'node:util';
+import type Docker from 'dockerode';
+import { EruError } from '../lib/errors.js';
+import { parseAppYaml } from './appyaml.js';
+import { dockerfile } from './dockerfile.js';
+
+const run = promisify(execFile);
+/** The generated Dockerfile's name inside the build context; a team's own Dockerfile is left alone. */
+export const DOCKERFILE_NAME = '.eru.Dockerfile';
+
+export interface BuildLine {
+  line: string;
+}
+
+/** Checks the repository out at `sha` into a fresh directory (git, argv only). */
+export async function checkout(repo: string, sha: string): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'eru-build-'));
+  const remove = (): Promise<void> => rm(dir, { recursive: true, force: true });
+  try {
+    await run('git', ['clone', '--quiet', '--no-checkout', '--', repo, dir], { maxBuffer: 16 * 1024 * 1024 });
+    await run('git', ['-C', dir, 'checkout', '--quiet', '--detach', sha]);
+    await rm(join(dir, '.git'), { recursive: true, force: true });
+    return { dir, remove };
+  } catch (error) {
+    await remove();
+    const stderr = (error as { stderr?: string }).stderr?.trim().split('\n').pop();
+    throw new EruError('BUILD_FAILED', `cannot check out ${sha.slice(0, 7)} of ${repo}: ${stderr || (error as Error).message}`, { status: 422 });
+  }
+}
+
+async function filesOf(root: string, dir = root): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const files: string[] = [];
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) files.push(...(await filesOf(root, path)));
+    else files.push(relative(root, path));
+  }
+  return files;
+}
+
+/** Builds the app at a checked-out revision on one Docker daemon, calling `output` per build line. */
+export async function buildImage(docker: Docker, dir: string, appYaml: string, tag: string, output: (line: string) => void): Promise<void> {
+  const app = parseAppYaml(appYaml);
+  await writeFile(join(dir, DOCKERFILE_NAME), dockerfile(app));
+  const stream = await docker.buildImage({ context: dir, src: await filesOf(dir) }, { t: tag, dockerfile: DOCKERFILE_NAME, rm: true, forcerm: true });
+  await new Promise<void>((resolve, reject) => {
+    docker.modem.followProgress(
+      stream,
+      (error: Error | null, results: Array<{ error?: string }>) => {
+        const failed = error?.message ?? results.find((r) => r.error)?.error;
+        if (failed) reject(new EruError('BUILD_FAILED', `building ${tag}: ${failed.trim()}`, { status: 422 }));
+        else resolve();
+      },
+      (event: { stream?: string; error?: string; status?: string }) => {
+        const text = event.stream ?? event.error ?? event.status;
+        // Docker colours a RUN step's stderr; the lines go on as plain text.
+        // eslint-disable-next-line no-control-regex
+        const plain = (text ?? '').replace(/\u001b\[[0-9;]*m/g, '');
+        for (const line of plain.split('\n')) if (line.trim()) output(line.trimEnd());
+      },
+    );
+  });
+}

@@ -1,0 +1,53 @@
+import { parseAppYaml } from '../build/appyaml.js';
+import { entrypointCommand } from '../build/dockerfile.js';
+import { EruError, invalid } from '../lib/errors.js';
+import { resolveVersion } from './builds.js';
+import type { CoreContext } from './context.js';
+import type { DeployBody } from './model/workload.js';
+import type { PlacementRequest } from './placement.js';
+
+/**
+ * A deploy body as the scheduler needs it. With `version`, the image is the version's build and the
+ * command, health check, restart policy, working directory and binds come from the app.yaml entrypoint;
+ * `envSet` adds that environment's vars (the body's own env wins). Without, the body is taken as it is.
+ */
+export async function resolveDeploy(context: CoreContext, body: DeployBody): Promise<PlacementRequest> {
+  const { version: versionRef, envSet, image, ...rest } = body;
+  let env = body.env;
+  if (envSet) env = { ...(await context.repos.appEnvs.get(body.app, envSet))?.value.vars, ...body.env };
+  if (!versionRef) {
+    if (!image) throw invalid(['image'], 'give image, or version to run a built version of the app');
+    return { ...rest, image, env };
+  }
+  const version = (await resolveVersion(context, body.app, versionRef)).value;
+  if (!version.image) {
+    throw new EruError('NOT_BUILT', `${body.app}@${version.sha.slice(0, 7)} has not been built: eru build ${body.app} --revision ${version.sha.slice(0, 7)}`, {
+      status: 409,
+      path: ['version'],
+    });
+  }
+  const app = parseAppYaml(version.appYaml);
+  const entry = app.entrypoints[body.entry];
+  if (!entry) throw invalid(['entry'], `${body.app} has no entrypoint ${body.entry} (it has ${Object.keys(app.entrypoints).join(', ')})`);
+  const health = entry.healthcheck;
+  return {
+    ...rest,
+    image: version.image,
+    env,
+    command: body.command.length > 0 ? body.command : entrypointCommand(entry),
+    restart: body.restart !== 'no' ? body.restart : (entry.restart ?? 'no'),
+    ...(entry.dir && !body.workdir ? { workdir: entry.dir } : {}),
+    volumes: [...body.volumes, ...Object.entries(app.binds).map(([source, target]) => `${source}:${target.bind}${target.ro ? ':ro' : ''}`)],
+    ...(health && !body.healthcheck && (health.tcp_ports.length > 0 || health.http)
+      ? {
+          healthcheck: {
+            tcpPorts: health.tcp_ports,
+            ...(health.http ? { http: { port: health.http.port, path: health.http.url, code: health.http.code } } : {}),
+            intervalSeconds: 2,
+            timeoutSeconds: 2,
+            retries: 3,
+          },
+        }
+      : {}),
+  };
+}

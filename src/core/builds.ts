@@ -1,0 +1,72 @@
+import { checkout, buildImage } from '../build/builder.js';
+import { EruError, conflict, notFound } from '../lib/errors.js';
+import { freePieces } from '../scheduler/fit.js';
+import { put, unchanged } from '../store/repositories.js';
+import type { CoreContext } from './context.js';
+import type { AppVersion } from './model/app.js';
+import { optimistic } from './retry.js';
+import { EventQueue } from './stream.js';
+
+export type BuildEvent =
+  | { type: 'building'; app: string; sha: string; node: string; image: string }
+  | { type: 'output'; line: string }
+  | { type: 'result'; ok: true; image: string; node: string }
+  | { type: 'result'; ok: false; error: { code: string; message: string } };
+
+/** A version by a prefix of its sha (7 hex digits or more). */
+export async function resolveVersion(context: CoreContext, app: string, prefix: string): Promise<{ value: AppVersion; revision: number }> {
+  if (!/^[0-9a-f]{7,40}$/.test(prefix)) throw new EruError('INVALID_ARGUMENT', `version "${prefix}": give 7 to 40 hex digits of the commit sha`, { path: ['version'] });
+  if (!(await context.repos.apps.get(app))) throw notFound('app', app);
+  const matches = (await context.repos.versions.list(app)).filter((v) => v.value.sha.startsWith(prefix));
+  if (matches.length === 0) throw notFound(`version of ${app}`, prefix);
+  if (matches.length > 1) throw conflict(`version ${prefix} of ${app} is ambiguous: ${matches.map((m) => m.value.sha.slice(0, 10)).join(', ')}`);
+  return matches[0]!;
+}
+
+/** The node of the pod with the most free CPU, skipping bypassed and down nodes: where builds go. */
+async function leastBusyNode(context: CoreContext, pod: string): Promise<string> {
+  const { repos } = context;
+  if (!(await repos.pods.get(pod))) throw notFound('pod', pod);
+  const down = new Set((await repos.nodeStatus.list()).filter((s) => !s.value.up).map((s) => s.name));
+  let best: { name: string; free: number } | undefined;
+  for (const { value: node } of await repos.nodes.list()) {
+    if (node.pod !== pod || node.bypass || down.has(node.name)) continue;
+    const ledger = await repos.ledgers.get(node.name);
+    const free = ledger ? freePieces(ledger.value.cpus) - ledger.value.unboundPieces : 0;
+    if (!best || free > best.free || (free === best.free && node.name < best.name)) best = { name: node.name, free };
+  }
+  if (!best) throw new EruError('CONFLICT', `pod ${pod} has no node to build on`, { status: 409 });
+  return best.name;
+}
+
+/** Builds a version: checked out with git, Dockerfile written from app.yaml, built on the least busy node, tagged APP:SHA7. */
+export async function startBuild(context: CoreContext, app: string, versionPrefix: string, pod: string): Promise<EventQueue<BuildEvent>> {
+  const version = (await resolveVersion(context, app, versionPrefix)).value;
+  const nodeName = await leastBusyNode(context, pod);
+  const node = (await context.repos.nodes.get(nodeName))!.value;
+  const image = `${app}:${version.sha.slice(0, 7)}`;
+  const events = new EventQueue<BuildEvent>();
+  const work = async (): Promise<void> => {
+    events.push({ type: 'building', app, sha: version.sha, node: nodeName, image });
+    const source = await checkout(version.repo, version.sha);
+    try {
+      await buildImage(context.engines.get(node), source.dir, version.appYaml, image, (line) => events.push({ type: 'output', line }));
+    } finally {
+      await source.remove();
+    }
+    await optimistic(`recording the image of ${app}@${version.sha.slice(0, 7)}`, async () => {
+      const current = await context.repos.versions.get(app, version.sha);
+      if (!current) return true;
+      const key = context.repos.versions.key(app, version.sha);
+      return (await context.repos.commit([unchanged(key, current.revision)], [put(key, { ...current.value, image, builtOn: nodeName })])) ? true : undefined;
+    });
+    events.push({ type: 'result', ok: true, image, node: nodeName });
+  };
+  void work()
+    .catch((error: unknown) => {
+      const e = error instanceof EruError ? error : new EruError('BUILD_FAILED', (error as Error).message);
+      events.push({ type: 'result', ok: false, error: { code: e.code, message: e.message } });
+    })
+    .finally(() => events.end());
+  return events;
+}
