@@ -48,9 +48,9 @@ nohup eru agent --core "$ERU_URL" --node local --token "$(eru node token local)"
 echo $! >"$ERU_HOME/agent.pid"
 
 DEMO_PORT=${ERU_DEMO_PORT:-18080}
-if ! eru ps --pod demo --app hello | grep -q '^hello_web_'; then
+if ! eru ps --pod demo --app demo | grep -q '^demo_web_'; then
   log "deploying the demo app: a web server pinned to half a core, published on 127.0.0.1:$DEMO_PORT"
-  eru deploy --pod demo --app hello --entry web --image local/busybox:1 --count 1 --cpu 0.5 --memory 64MiB \
+  eru deploy --pod demo --app demo --entry web --image local/busybox:1 --count 1 --cpu 0.5 --memory 64MiB \
     --publish "$DEMO_PORT:8080" --restart always -- \
     sh -c 'mkdir -p /www && echo "hello from Eru: $ERU_WORKLOAD on node $ERU_NODE of pod $ERU_POD" > /www/index.html && exec httpd -f -p 8080 -h /www'
 fi
@@ -59,13 +59,34 @@ log "the demo app answers:"
 curl -s "http://127.0.0.1:$DEMO_PORT/"
 eru node show local
 
+# The example app: a git repository with an app.yaml, registered, built into hello:SHA7 and deployed.
+APP_PORT=${ERU_APP_PORT:-18081}
+APP_REPO="$ERU_HOME/apps/hello"
+if [ ! -d "$APP_REPO/.git" ]; then
+  mkdir -p "$APP_REPO"
+  cp "$ERU_ROOT/examples/hello/app.yaml" "$ERU_ROOT/examples/hello/index.html" "$APP_REPO/"
+  git -C "$APP_REPO" init -q
+  git -C "$APP_REPO" add .
+  git -C "$APP_REPO" -c user.email=demo@eru.local -c user.name="Eru demo" commit -qm "hello"
+fi
+APP_SHA=$(git -C "$APP_REPO" rev-parse --short=7 HEAD)
+log "the example app (examples/hello): register, build hello:$APP_SHA, deploy its web entrypoint on 127.0.0.1:$APP_PORT"
+eru app register --dir "$APP_REPO"
+eru build hello --revision "$APP_SHA" --pod demo
+if ! eru ps --pod demo --app hello --entry web | grep -q '^hello_web_'; then
+  eru deploy hello --version "$APP_SHA" --entry web --pod demo --cpu 0.2 --memory 32MiB --publish "$APP_PORT:8080"
+fi
+wait_for example 20 curl -sf "http://127.0.0.1:$APP_PORT/index.html" -o /dev/null || die "the example app does not answer on 127.0.0.1:$APP_PORT"
+curl -s "http://127.0.0.1:$APP_PORT/index.html"
+
 log "an offline plan (examples/plan.yaml): where 10 × 1.5 CPU would go on three example nodes"
 eru plan "$ERU_ROOT/examples/plan.yaml"
 
 cat <<MSG
 
 Eru is running: core at $ERU_URL, state in $ERU_HOME (token: $ERU_HOME/token).
-Demo: curl http://127.0.0.1:$DEMO_PORT/   (eru ps · eru inspect hello_web · eru logs hello_web)
+Demo: curl http://127.0.0.1:$DEMO_PORT/ and http://127.0.0.1:$APP_PORT/   (eru ps · eru inspect hello_web · eru logs demo_web)
+Apps: eru app versions hello · eru build hello --revision SHA7 --pod demo · eru deploy hello --version SHA7 --entry web --pod demo
 Try:  eru deploy --pod demo --app x --image local/busybox:1 --cpu 0.3 --count 2 -- sleep 600
       eru run --pod demo --image local/busybox:1 -- sh -c 'echo hi; exit 3'; echo \$?
       eru capacity --pod demo --cpu 0.5 · eru plan examples/plan.yaml --json

@@ -4,21 +4,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CoreProcess, freePort, tempDir } from '../support/core.js';
+import { EXAMPLE_APP_YAML } from '../support/example-app.js';
 import { removePodContainers, testDocker } from '../support/docker.js';
 import { dockerEndpoint, eventually, uniqueSuffix } from '../support/services.js';
 
-const APP_YAML = `appname: hello
-base: local/busybox:1
-build:
-  - mkdir -p /www && cp index.html /www/
-entrypoints:
-  web:
-    cmd: httpd -f -p 8080 -h /www
-    ports: ["8080/tcp"]
-    healthcheck: {http: {port: 8080, url: /index.html, code: 200}}
-  worker:
-    cmd: sh -c 'while true; do date; sleep 5; done'
-`;
+const APP_YAML = EXAMPLE_APP_YAML;
 
 describe('apps: registering versions from a git checkout, env per environment', () => {
   let core: CoreProcess;
@@ -64,7 +54,7 @@ describe('apps: registering versions from a git checkout, env per environment', 
     git('commit', '-qam', 'broken');
     const result = await core.eru(['app', 'register', '--dir', repo]);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /^eru: app\.yaml line 10: entrypoints\.bad_worker: bad name: .*no "_"/m);
+    assert.match(result.stderr, /^eru: app\.yaml line 12: entrypoints\.bad_worker: bad name: .*no "_"/m);
     assert.equal((JSON.parse((await core.eru(['app', 'versions', 'hello', '--json'])).stdout) as unknown[]).length, 2);
     const outside = await core.eru(['app', 'register', '--dir', dir.path]);
     assert.equal(outside.code, 1);

@@ -3,24 +3,12 @@ import { describe, it } from 'node:test';
 import { parseAppYaml } from '../../src/build/appyaml.js';
 import { dockerfile, entrypointCommand } from '../../src/build/dockerfile.js';
 import { EruError } from '../../src/lib/errors.js';
+import { EXAMPLE_APP_YAML } from '../support/example-app.js';
 
-const GOOD = `appname: hello
-base: local/busybox:1
-build:
-  - mkdir -p /www && cp index.html /www/
-entrypoints:
-  web:
-    cmd: httpd -f -p 8080 -h /www
-    ports: ["8080/tcp"]
-    healthcheck: {tcp_ports: ["8080"], http: {port: 8080, url: /, code: 200}}
-    restart: always
-    dir: /app
-  worker:
-    commands: [sh, -c, 'while true; do date; sleep 5; done']
-volumes: ["/data"]
-binds: {/host/logs: {bind: /logs, ro: false}}
-meta: {owner: team-a}
-`;
+// The README's example app, with the binds, volumes, dir and meta the schema also takes.
+const GOOD = EXAMPLE_APP_YAML.replace('    restart: always', '    restart: always\n    dir: /app').concat(
+  'volumes: ["/data"]\nbinds: {/host/logs: {bind: /logs, ro: false}}\nmeta: {owner: team-a}\n',
+);
 
 function refused(text: string, pattern: RegExp): void {
   assert.throws(
@@ -33,15 +21,16 @@ describe('app.yaml', () => {
   it('reads the documented example', () => {
     const app = parseAppYaml(GOOD);
     assert.equal(app.appname, 'hello');
-    assert.deepEqual(app.entrypoints.web!.healthcheck, { tcp_ports: [8080], http: { port: 8080, url: '/', code: 200 } });
+    assert.deepEqual(app.entrypoints.web!.healthcheck, { tcp_ports: [], http: { port: 8080, url: '/index.html', code: 200 } });
     assert.deepEqual(entrypointCommand(app.entrypoints.web!), ['/bin/sh', '-c', 'httpd -f -p 8080 -h /www']);
-    assert.deepEqual(entrypointCommand(app.entrypoints.worker!), ['sh', '-c', 'while true; do date; sleep 5; done']);
+    assert.deepEqual(entrypointCommand(app.entrypoints.worker!), ['/bin/sh', '-c', "sh -c 'while true; do date; sleep 5; done'"]);
+    assert.deepEqual(app.binds, { '/host/logs': { bind: '/logs', ro: false } });
   });
 
   it('names the field and its line in errors', () => {
-    refused(GOOD.replace('  web:', '  web_server:'), /^app\.yaml line 6: entrypoints\.web_server: .*no "_"/);
-    refused(GOOD.replace('appname: hello', 'appname: Hello World'), /^app\.yaml line 1: appname: /);
-    refused(GOOD.replace('restart: always', 'restart: sometimes'), /^app\.yaml line 10: entrypoints\.web\.restart: /);
+    refused(GOOD.replace('  web:', '  web_server:'), /^app\.yaml line 7: entrypoints\.web_server: bad name: .*no "_"/);
+    refused(GOOD.replace('appname: hello', 'appname: Hello World'), /^app\.yaml line 2: appname: /);
+    refused(GOOD.replace('restart: always', 'restart: sometimes'), /^app\.yaml line 11: entrypoints\.web\.restart: /);
     refused('appname: [unclosed', /^app\.yaml line \d+: /);
   });
 
