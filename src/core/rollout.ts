@@ -8,6 +8,7 @@ import { event } from '../bus/index.js';
 import { del, put, unchanged } from '../store/repositories.js';
 import type { CoreContext } from './context.js';
 import { CFS_PERIOD_US, sharedPool } from './cpu.js';
+import { ensureImage } from './images.js';
 import type { Node } from './model/node.js';
 import { HEALTH_PENDING, type WorkloadStatus } from './model/status.js';
 import type { DeployEvent, Intent, Workload } from './model/workload.js';
@@ -75,8 +76,18 @@ async function rollout(context: CoreContext, reservation: Reservation, queue: Ev
   let done = 0;
   const byNode = groupBy(intent.workloads, (w) => w.node);
   await Promise.all(
-    [...byNode].map(([node, workloads]) =>
-      eachLimited(workloads, PER_NODE_PARALLELISM, async (workload) => {
+    [...byNode].map(async ([node, workloads]) => {
+      try {
+        const image = workloads[0]!.image;
+        const from = await ensureImage(context, dockerFor(engines, nodes, node), image, workloads[0]!.app);
+        if (from) events.push({ type: 'image', node, image, from });
+      } catch (error) {
+        const failure = { id: workloads[0]!.id, node, error: `copying the image: ${engineMessage(error)}` };
+        failures.push(failure);
+        events.push({ type: 'failed', ...failure });
+        return;
+      }
+      await eachLimited(workloads, PER_NODE_PARALLELISM, async (workload) => {
         if (failures.length > 0) return;
         try {
           const container = await createAndStart(dockerFor(engines, nodes, node), workload, false);
@@ -89,8 +100,8 @@ async function rollout(context: CoreContext, reservation: Reservation, queue: Ev
           failures.push(failure);
           events.push({ type: 'failed', ...failure });
         }
-      }),
-    ),
+      });
+    }),
   );
 
   if (failures.length > 0) {

@@ -145,3 +145,44 @@ describe('builds: an image per version from app.yaml, deployed by version', () =
     assert.match(noEntry.stderr, /has no entrypoint nope \(it has web, worker\)/);
   });
 });
+
+describe('images on every node: a version built on one daemon runs on another', () => {
+  it('copies the image to the node that lacks it (export and load through the Engine API)', async () => {
+    const { ExtraDaemon } = await import('../support/dockerd.js');
+    const dir = await tempDir('eru-copy-');
+    const repo = join(dir.path, 'src');
+    const git = (...args: string[]): string => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
+    execFileSync('git', ['init', '-q', repo]);
+    const app = `cp${uniqueSuffix().slice(-6).replace(/[^a-z0-9]/g, 'x')}`;
+    writeFileSync(join(repo, 'app.yaml'), EXAMPLE_APP_YAML.replace('appname: hello', `appname: ${app}`));
+    writeFileSync(join(repo, 'index.html'), 'copied\n');
+    git('add', '.');
+    git('-c', 'user.email=t@eru.local', '-c', 'user.name=t', 'commit', '-qm', 'one');
+    const sha = git('rev-parse', '--short=7', 'HEAD');
+    const extra = await ExtraDaemon.start(3);
+    const core = await CoreProcess.start(`embedded:${dir.path}/eru.db`);
+    const pod = `copy-${uniqueSuffix()}`;
+    try {
+      await core.api('POST', '/v1/pods', { name: pod });
+      // The main daemon has more free CPU, so the build lands there; the extra one lacks the image.
+      assert.equal((await core.api('POST', `/v1/pods/${pod}/nodes`, { name: 'a-main', endpoint: dockerEndpoint() })).status, 201);
+      assert.equal((await core.api('POST', `/v1/pods/${pod}/nodes`, { name: 'b-extra', endpoint: extra.endpoint, cpus: ['0'] })).status, 201);
+      assert.equal((await core.eru(['app', 'register', '--dir', repo])).code, 0);
+      const build = await core.eru(['build', app, '--revision', sha, '--pod', pod]);
+      assert.match(build.stdout, new RegExp(`built ${app}:${sha} on a-main`));
+      await assert.rejects(extra.docker.getImage(`${app}:${sha}`).inspect());
+      const deployed = await core.eru(['deploy', app, '--version', sha, '--entry', 'worker', '--pod', pod, '--strategy', 'EACH', '--count', '1', '--cpu', '0.1']);
+      assert.equal(deployed.code, 0, deployed.stderr);
+      assert.match(deployed.stderr, new RegExp(`copied ${app}:${sha} to b-extra from a-main`));
+      const onExtra = await extra.docker.listContainers({ filters: { label: [`eru.app=${app}`] } });
+      assert.equal(onExtra.length, 1);
+      assert.equal(onExtra[0]!.State, 'running');
+    } finally {
+      await removePodContainers(testDocker(), pod);
+      await core.stop();
+      await extra.stop();
+      for (const image of await testDocker().listImages({ filters: { reference: [`${app}:*`] } })) await testDocker().getImage(image.Id).remove({ force: true }).catch(() => undefined);
+      await dir.remove();
+    }
+  });
+});

@@ -157,6 +157,9 @@ export function showEvent(event: DeployEvent, progress: Progress): void {
     case 'planned':
       progress.update(0, event.workloads.length);
       break;
+    case 'image':
+      progress.item(`copied ${event.image} to ${event.node} from ${event.from}`);
+      break;
     case 'started':
       progress.item(`started ${event.id} on ${event.node} (cpuset ${event.cpuset})`);
       progress.update(event.done, event.total);
