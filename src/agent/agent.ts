@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { CoreClient } from '../cli/client.js';
-import { HEALTH_FAILING, HEALTH_PENDING, type WorkloadStatus } from '../core/model/status.js';
+import { HEALTH_FAILING, HEALTH_PENDING, sameStatus, type WorkloadStatus } from '../core/model/status.js';
 import { connectEngine } from '../engine/docker.js';
 import { LABEL } from '../engine/spec.js';
 import type { Server } from 'node:http';
@@ -218,7 +218,7 @@ export class Agent {
 
   /** Sends what changed since the core last accepted; nothing when nothing did. */
   private async report(statuses: WorkloadStatus[]): Promise<void> {
-    const changed = statuses.filter((s) => !same(this.reported.get(s.id), s));
+    const changed = statuses.filter((s) => !sameStatus(this.reported.get(s.id), s));
     if (changed.length === 0) return;
     const answer = await this.client.request<{ unknown: string[] }>('POST', `/v1/nodes/${encodeURIComponent(this.options.node)}/status`, { workloads: changed });
     for (const status of changed) this.reported.set(status.id, status);
@@ -277,6 +277,3 @@ function splitHostPort(address: string): [string, number] {
   return [match[1]!, Number(match[2])];
 }
 
-function same(a: WorkloadStatus | undefined, b: WorkloadStatus): boolean {
-  return a !== undefined && a.running === b.running && a.healthy === b.healthy && a.exitCode === b.exitCode && a.oomKilled === b.oomKilled && a.reason === b.reason;
-}

@@ -5,7 +5,7 @@ import { EruError, notFound } from '../lib/errors.js';
 import type { Lease } from '../store/types.js';
 import { absent, put, unchanged } from '../store/repositories.js';
 import type { CoreContext } from './context.js';
-import type { NodeStatus, WorkloadStatus } from './model/status.js';
+import { sameStatus, type NodeStatus, type WorkloadStatus } from './model/status.js';
 
 export const DEFAULT_NODE_TTL_SECONDS = 10;
 const LEADER_TTL_SECONDS = 5;
@@ -147,10 +147,6 @@ export class Liveness {
       await this.record(workload, { id: workload.id, running: false, healthy: false, reason: `node ${node} is down` });
     }
   }
-}
-
-function sameStatus(a: WorkloadStatus, b: WorkloadStatus): boolean {
-  return a.running === b.running && a.healthy === b.healthy && a.exitCode === b.exitCode && a.oomKilled === b.oomKilled && a.reason === b.reason;
 }
 
 export function requireNode(principal: { scope: string; node?: string } | null, node: string): void {

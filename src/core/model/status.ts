@@ -17,6 +17,13 @@ export const WorkloadStatusSchema = z.object({
 });
 export type WorkloadStatus = z.infer<typeof WorkloadStatusSchema>;
 
+/** Two statuses say the same (the id aside): then nothing is reported or broadcast. */
+export function sameStatus(a: WorkloadStatus | undefined, b: WorkloadStatus): boolean {
+  return (
+    a !== undefined && a.running === b.running && a.healthy === b.healthy && a.exitCode === b.exitCode && a.oomKilled === b.oomKilled && a.reason === b.reason
+  );
+}
+
 export const StatusReportSchema = z.object({ workloads: z.array(WorkloadStatusSchema).max(10000) }).strict();
 
 export const HeartbeatSchema = z
