@@ -5,7 +5,7 @@ import { connectEngine } from '../engine/docker.js';
 import { LABEL } from '../engine/spec.js';
 import type { Server } from 'node:http';
 import { containerOutput, type OutputLine } from '../core/workloads.js';
-import { invalid } from '../lib/errors.js';
+import { parseHostPort } from '../lib/address.js';
 import { formatMemory } from '../lib/units.js';
 import { LogForwarder } from './forwarder.js';
 import { metricsServer } from './metrics.js';
@@ -67,7 +67,7 @@ export class Agent {
     this.timers.push(setInterval(() => void this.heartbeat().catch((e: Error) => this.options.log(`heartbeat failed: ${e.message}`)), this.options.heartbeatMs));
     this.timers.push(setInterval(() => void this.fullCheck().catch((e: Error) => this.options.log(`full check failed: ${e.message}`)), this.options.checkMs));
     if (this.options.metricsListen) {
-      const [host, port] = splitHostPort(this.options.metricsListen);
+      const [host, port] = parseHostPort(this.options.metricsListen, 'metrics-listen');
       this.metrics = metricsServer(this.options.node, () => this.sample());
       await new Promise<void>((resolve, reject) => this.metrics!.once('error', reject).listen(port, host, resolve));
     }
@@ -269,11 +269,5 @@ export class Agent {
     this.metrics?.close();
     this.forwarder?.close();
   }
-}
-
-function splitHostPort(address: string): [string, number] {
-  const match = /^(.+):(\d{1,5})$/.exec(address);
-  if (!match) throw invalid(['metrics-listen'], `"${address}" is not HOST:PORT`);
-  return [match[1]!, Number(match[2])];
 }
 

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { buildServer } from '../../api/server.js';
 import { EruError, invalid } from '../../lib/errors.js';
 import { openBus } from '../../bus/index.js';
+import { parseHostPort } from '../../lib/address.js';
 import { openStore } from '../../store/index.js';
 import { eruHome } from '../client.js';
 import { action } from '../output.js';
@@ -34,7 +35,7 @@ export function registerCore(program: Command): void {
       action(async (options: CoreOptions, command: Command) => {
         // --token is a global option (the clients' too): here it is the admin token to accept.
         const token = adminToken({ ...options, token: globals(command).token });
-        const [host, port] = parseListen(options.listen);
+        const [host, port] = parseHostPort(options.listen, 'listen');
         const store = openStore(options.store);
         const bus = openBus(options.bus);
         const app = await buildServer({
@@ -78,9 +79,3 @@ function adminToken(options: CoreOptions): string {
   return token;
 }
 
-function parseListen(listen: string): [string, number] {
-  const match = /^(.+):(\d{1,5})$/.exec(listen);
-  const port = Number(match?.[2]);
-  if (!match || port > 65535) throw invalid(['listen'], `cannot read "${listen}" (HOST:PORT, e.g. 127.0.0.1:5001)`);
-  return [match[1]!.replace(/^\[|\]$/g, ''), port];
-}
