@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 
 ERU_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DEBIAN_PACKAGES=(docker.io etcd-server redis-server busybox-static git iproute2 curl ca-certificates)
+DEBIAN_PACKAGES=(docker.io etcd-server redis-server busybox-static docker-registry git iproute2 curl ca-certificates)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -78,19 +78,7 @@ free_port() {
   node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
 }
 
-# Makes local/busybox:1 from Debian's busybox-static: no image can be pulled here.
+# Makes local/busybox:1 from Debian's busybox-static on the local daemon (`eru image base`): no image can be pulled here.
 ensure_busybox_image() {
-  if docker image inspect local/busybox:1 >/dev/null 2>&1; then return 0; fi
-  log "making base image local/busybox:1 from busybox-static"
-  local root
-  root=$(mktemp -d)
-  mkdir -p "$root/bin" "$root/tmp" "$root/etc"
-  cp /bin/busybox "$root/bin/busybox"
-  for applet in $("$root/bin/busybox" --list); do
-    [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
-  done
-  echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
-  echo 'root:x:0:' >"$root/etc/group"
-  tar -C "$root" -c . | docker import -c 'ENV PATH=/bin' - local/busybox:1 >/dev/null
-  rm -rf "$root"
+  node "$ERU_ROOT/dist/src/cli/main.js" image base busybox --docker unix:///var/run/docker.sock
 }

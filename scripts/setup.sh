@@ -13,7 +13,6 @@ ERU_PORT=${ERU_PORT:-5001}
 ERU_URL="http://127.0.0.1:$ERU_PORT"
 
 ensure_dockerd /var/lib/eru/docker /var/log/eru-dockerd.log
-ensure_busybox_image
 
 # The `eru` command on PATH.
 ln -sf "$ERU_ROOT/dist/src/cli/main.js" /usr/local/bin/eru
@@ -39,6 +38,8 @@ wait_for core 30 curl -sf "$ERU_URL/healthz" -o /dev/null || { tail -20 "$ERU_HO
 log "pod demo with the local Docker daemon as node 'local'"
 eru pod show demo >/dev/null 2>&1 || eru pod add demo --sharebase 100 --desc "single-machine demo"
 eru node show local >/dev/null 2>&1 || eru node add demo local --endpoint unix:///var/run/docker.sock
+# Nothing can be pulled here: the base image is made from Debian's busybox-static on every node of the pod.
+eru image base busybox --pod demo
 
 # The node's agent: heartbeat, container status, metrics on 127.0.0.1:9101.
 if [ -s "$ERU_HOME/agent.pid" ] && kill -0 "$(cat "$ERU_HOME/agent.pid")" 2>/dev/null; then kill "$(cat "$ERU_HOME/agent.pid")"; sleep 1; fi

@@ -16,6 +16,7 @@ import { tokenAuthenticator } from './auth.js';
 import { Liveness } from '../core/liveness.js';
 import { agentRoutes } from './routes/agents.js';
 import { appRoutes } from './routes/apps.js';
+import { imageRoutes } from './routes/images.js';
 import { AppService } from '../core/apps.js';
 import { CoreMetrics } from './metrics.js';
 import { ApiDocument, type RouteContext } from './route.js';
@@ -30,6 +31,8 @@ export interface ServerOptions {
   adminToken: string;
   /** Seconds without a heartbeat before a node is marked down. */
   nodeTtlSeconds?: number;
+  /** Push builds here and pull on nodes (HOST:PORT); else images are copied node to node. */
+  registry?: string;
   logger?: FastifyServerOptions['logger'];
   /** Where changes are broadcast; in-process when not given. */
   bus?: Bus;
@@ -45,7 +48,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const repos = new Repositories(options.store);
   const bus = options.bus ?? new MemoryBus();
   const publish: Publish = (e) => void bus.publish(e).catch((error: unknown) => app.log.warn({ err: error, event: e.type }, 'cannot publish'));
-  const core: CoreContext = { repos, engines: new Engines(), publish, owner: `${hostname()}-${process.pid}-${randomSuffix()}` };
+  const core: CoreContext = { repos, engines: new Engines(), publish, owner: `${hostname()}-${process.pid}-${randomSuffix()}`, ...(options.registry ? { registry: options.registry } : {}) };
   const pods = options.services?.pods ?? new PodService(repos, publish);
   const nodes = options.services?.nodes ?? new NodeService(repos, publish);
   const liveness = new Liveness(core, options.nodeTtlSeconds, app.log);
@@ -91,6 +94,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(eventRoutes, { ...context, bus });
   await app.register(agentRoutes, { ...context, liveness });
   await app.register(appRoutes, { ...context, core, apps: new AppService(repos, publish) });
+  await app.register(imageRoutes, { ...context, core });
   // Undo what dead cores left half-done before taking new work.
   await recovery.start();
   liveness.start();

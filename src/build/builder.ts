@@ -1,12 +1,14 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import type Docker from 'dockerode';
+import { followProgress } from '../engine/progress.js';
 import { EruError } from '../lib/errors.js';
 import { parseAppYaml } from './appyaml.js';
 import { dockerfile } from './dockerfile.js';
+import { LAUNCHER_DIR, launcherFiles } from './launcher.js';
 
 const run = promisify(execFile);
 /** The generated Dockerfile's name inside the build context; a team's own Dockerfile is left alone. */
@@ -47,22 +49,24 @@ async function filesOf(root: string, dir = root): Promise<string[]> {
 export async function buildImage(docker: Docker, dir: string, appYaml: string, tag: string, output: (line: string) => void): Promise<void> {
   const app = parseAppYaml(appYaml);
   await writeFile(join(dir, DOCKERFILE_NAME), dockerfile(app));
+  // Generated, like the Dockerfile: whatever the checkout had under this name is replaced.
+  await rm(join(dir, LAUNCHER_DIR), { recursive: true, force: true });
+  for (const [path, content] of launcherFiles(app)) {
+    const file = join(dir, LAUNCHER_DIR, path);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, content);
+  }
   const stream = await docker.buildImage({ context: dir, src: await filesOf(dir) }, { t: tag, dockerfile: DOCKERFILE_NAME, rm: true, forcerm: true });
-  await new Promise<void>((resolve, reject) => {
-    docker.modem.followProgress(
-      stream,
-      (error: Error | null, results: Array<{ error?: string }>) => {
-        const failed = error?.message ?? results.find((r) => r.error)?.error;
-        if (failed) reject(new EruError('BUILD_FAILED', `building ${tag}: ${failed.trim()}`, { status: 422 }));
-        else resolve();
-      },
-      (event: { stream?: string; error?: string; status?: string }) => {
-        const text = event.stream ?? event.error ?? event.status;
-        // Docker colours a RUN step's stderr; the lines go on as plain text.
-        // eslint-disable-next-line no-control-regex
-        const plain = (text ?? '').replace(/\u001b\[[0-9;]*m/g, '');
-        for (const line of plain.split('\n')) if (line.trim()) output(line.trimEnd());
-      },
-    );
-  });
+  await followProgress(
+    docker,
+    stream,
+    (message) => new EruError('BUILD_FAILED', `building ${tag}: ${message}`, { status: 422 }),
+    (event) => {
+      const text = event.stream ?? event.error ?? event.status;
+      // Docker colours a RUN step's stderr; the lines go on as plain text.
+      // eslint-disable-next-line no-control-regex
+      const plain = (text ?? '').replace(/\u001b\[[0-9;]*m/g, '');
+      for (const line of plain.split('\n')) if (line.trim()) output(line.trimEnd());
+    },
+  );
 }

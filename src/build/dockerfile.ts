@@ -1,8 +1,9 @@
 import type { AppYaml } from './appyaml.js';
+import { LAUNCHER_DIR, LAUNCHER_IN_IMAGE } from './launcher.js';
 
 /**
  * The Dockerfile Eru writes for an app: FROM its base, the code under /APP, an unprivileged user for
- * the app, one RUN per build command. Every value from app.yaml enters as a JSON string (exec form),
+ * the app, one RUN per build command, and the launcher as ENTRYPOINT. Every value from app.yaml enters as a JSON string (exec form),
  * so a quote, a newline or `$()` in it is only ever data for the shell inside the build container.
  */
 /** The app's user id in its image: not root, and the same on every base. */
@@ -15,6 +16,7 @@ export function dockerfile(app: AppYaml): string {
     '# Written by Eru from app.yaml; teams never write this file.',
     `FROM ${app.base}`,
     `COPY . ${home}`,
+    `COPY ${json([LAUNCHER_DIR, LAUNCHER_IN_IMAGE])}`,
     `WORKDIR ${home}`,
     // adduser (busybox, Alpine), useradd (Debian), or, on a base with neither, the passwd line itself.
     // The user owns nothing but the app's tree.
@@ -24,11 +26,7 @@ export function dockerfile(app: AppYaml): string {
     )}]`,
     ...app.build.map((command) => `RUN ["/bin/sh", "-c", ${json(command)}]`),
     `USER ${app.appname}`,
+    `ENTRYPOINT ${json(['/bin/sh', `${LAUNCHER_IN_IMAGE}/launch`])}`,
   ];
   return `${lines.join('\n')}\n`;
-}
-
-/** The argv that runs an entrypoint: its `commands` as given, or `cmd` through the container's own sh. */
-export function entrypointCommand(entry: AppYaml['entrypoints'][string]): string[] {
-  return entry.commands ?? ['/bin/sh', '-c', entry.cmd!];
 }

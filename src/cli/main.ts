@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerAgent } from './commands/agent.js';
 import { registerApp } from './commands/app.js';
 import { registerBuild } from './commands/build.js';
+import { registerImage } from './commands/image.js';
 import { registerCore } from './commands/core.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerRun } from './commands/run.js';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerAgent(program);
   registerApp(program);
   registerBuild(program);
+  registerImage(program);
   registerPod(program);
   registerNode(program);
   registerDeploy(program);

@@ -1,5 +1,4 @@
 import { parseAppYaml } from '../build/appyaml.js';
-import { entrypointCommand } from '../build/dockerfile.js';
 import { EruError, invalid } from '../lib/errors.js';
 import { resolveVersion } from './builds.js';
 import type { CoreContext } from './context.js';
@@ -34,7 +33,8 @@ export async function resolveDeploy(context: CoreContext, body: DeployBody): Pro
     ...rest,
     image: version.image,
     env,
-    command: body.command.length > 0 ? body.command : entrypointCommand(entry),
+    // The image's launcher runs the entrypoint by name (build/launcher.ts).
+    command: body.command.length > 0 ? body.command : [body.entry],
     restart: body.restart !== 'no' ? body.restart : (entry.restart ?? 'no'),
     ...(entry.dir && !body.workdir ? { workdir: entry.dir } : {}),
     volumes: [...body.volumes, ...Object.entries(app.binds).map(([source, target]) => `${source}:${target.bind}${target.ro ? ':ro' : ''}`)],

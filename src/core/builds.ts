@@ -4,12 +4,14 @@ import { freePieces } from '../scheduler/fit.js';
 import { put, unchanged } from '../store/repositories.js';
 import type { CoreContext } from './context.js';
 import type { AppVersion } from './model/app.js';
+import { pushImage } from './images.js';
 import { optimistic } from './retry.js';
 import { EventQueue } from './stream.js';
 
 export type BuildEvent =
   | { type: 'building'; app: string; sha: string; node: string; image: string }
   | { type: 'output'; line: string }
+  | { type: 'pushed'; image: string; registry: string }
   | { type: 'result'; ok: true; image: string; node: string }
   | { type: 'result'; ok: false; error: { code: string; message: string } };
 
@@ -39,12 +41,16 @@ async function leastBusyNode(context: CoreContext, pod: string): Promise<string>
   return best.name;
 }
 
-/** Builds a version: checked out with git, Dockerfile written from app.yaml, built on the least busy node, tagged APP:SHA7. */
+/**
+ * Builds a version: checked out with git, Dockerfile written from app.yaml, built on the least busy
+ * node, tagged [REGISTRY/]APP:SHA7, and with a registry configured, pushed there.
+ */
 export async function startBuild(context: CoreContext, app: string, versionPrefix: string, pod: string): Promise<EventQueue<BuildEvent>> {
   const version = (await resolveVersion(context, app, versionPrefix)).value;
   const nodeName = await leastBusyNode(context, pod);
   const node = (await context.repos.nodes.get(nodeName))!.value;
-  const image = `${app}:${version.sha.slice(0, 7)}`;
+  const { registry } = context;
+  const image = `${registry ? `${registry}/` : ''}${app}:${version.sha.slice(0, 7)}`;
   const events = new EventQueue<BuildEvent>();
   const work = async (): Promise<void> => {
     events.push({ type: 'building', app, sha: version.sha, node: nodeName, image });
@@ -54,11 +60,15 @@ export async function startBuild(context: CoreContext, app: string, versionPrefi
     } finally {
       await source.remove();
     }
+    if (registry) {
+      await pushImage(context.engines.get(node), image, (line) => events.push({ type: 'output', line }));
+      events.push({ type: 'pushed', image, registry });
+    }
     await optimistic(`recording the image of ${app}@${version.sha.slice(0, 7)}`, async () => {
       const current = await context.repos.versions.get(app, version.sha);
       if (!current) return true;
       const key = context.repos.versions.key(app, version.sha);
-      return (await context.repos.commit([unchanged(key, current.revision)], [put(key, { ...current.value, image, builtOn: nodeName })])) ? true : undefined;
+      return (await context.repos.commit([unchanged(key, current.revision)], [put(key, { ...current.value, image, builtOn: nodeName, ...(registry ? { registry } : { registry: undefined }) })])) ? true : undefined;
     });
     events.push({ type: 'result', ok: true, image, node: nodeName });
   };

@@ -9,4 +9,6 @@ export interface CoreContext {
   publish: Publish;
   /** This core process's id; intents it writes carry it. */
   owner: string;
+  /** HOST:PORT of the registry builds are pushed to and nodes pull from; without one, images are copied between nodes. */
+  registry?: string;
 }

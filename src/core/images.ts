@@ -1,13 +1,47 @@
 import type Docker from 'dockerode';
 import { isMissing } from '../engine/engines.js';
+import { followProgress } from '../engine/progress.js';
+import { EruError } from '../lib/errors.js';
 import type { CoreContext } from './context.js';
 
+/** How an image reached a node that lacked it: pulled from the registry, or copied from its build node. */
+export interface ImageMove {
+  from: string;
+  how: 'pulled' | 'copied';
+}
+
+/** Follows a pull, push or load; `line` gets its layer lines, without the byte counters that change many times a second. */
+function followStream(docker: Docker, stream: NodeJS.ReadableStream, what: string, line?: (text: string) => void): Promise<void> {
+  return followProgress(
+    docker,
+    stream,
+    (message) => new EruError('IMAGE_FAILED', `${what}: ${message}`, { status: 502 }),
+    (event) => {
+      if (line && event.status && !event.progress) line(`${event.id ? `${event.id}: ` : ''}${event.status}`);
+    },
+  );
+}
+
+/** Splits `[host:port/]repo[:tag]` at the tag's colon (a registry's port is not a tag). */
+export function splitTag(image: string): { repo: string; tag: string } {
+  const colon = image.lastIndexOf(':');
+  return colon > image.lastIndexOf('/') ? { repo: image.slice(0, colon), tag: image.slice(colon + 1) } : { repo: image, tag: 'latest' };
+}
+
+/** Pushes a built image to its registry (a local registry needs no credentials; Docker wants the header anyway). */
+export async function pushImage(docker: Docker, image: string, line: (text: string) => void): Promise<void> {
+  const { repo, tag } = splitTag(image);
+  const stream = await docker.getImage(repo).push({ tag, authconfig: {} });
+  await followStream(docker, stream, `pushing ${image}`, line);
+}
+
 /**
- * Images on every node. An app version's image lives where it was built; a node that lacks it gets a
- * copy through the Engine API (export from the build node, load into this one) before its containers
- * are made. Returns the node it was copied from, or null when nothing had to move.
+ * Images on every node. An app version's image is pulled from the registry it was pushed to, or,
+ * built without a registry, copied from the node it was built on through the Engine API (export
+ * there, load here) before the node's containers are made. Returns how it came, or null when the
+ * node had it (or it is not an image Eru built: creating the container will say it is missing).
  */
-export async function ensureImage(context: CoreContext, target: Docker, image: string, app: string): Promise<string | null> {
+export async function ensureImage(context: CoreContext, target: Docker, image: string, app: string): Promise<ImageMove | null> {
   try {
     await target.getImage(image).inspect();
     return null;
@@ -15,15 +49,14 @@ export async function ensureImage(context: CoreContext, target: Docker, image: s
     if (!isMissing(error)) throw error;
   }
   const version = (await context.repos.versions.list(app)).find((v) => v.value.image === image)?.value;
+  if (version?.registry) {
+    const { repo, tag } = splitTag(image);
+    await followStream(target, await target.createImage({ fromImage: repo, tag }), `pulling ${image}`);
+    return { from: version.registry, how: 'pulled' };
+  }
   const source = version?.builtOn ? (await context.repos.nodes.get(version.builtOn))?.value : undefined;
-  // Not an image Eru built: creating the container will say the image is missing.
   if (!source) return null;
   const exported = await context.engines.get(source).getImage(image).get();
-  const loading = await target.loadImage(exported);
-  await new Promise<void>((resolve, reject) => {
-    loading.on('end', resolve);
-    loading.on('error', reject);
-    loading.resume();
-  });
-  return source.name;
+  await followStream(target, await target.loadImage(exported), `loading ${image}`);
+  return { from: source.name, how: 'copied' };
 }

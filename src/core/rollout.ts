@@ -77,12 +77,12 @@ async function rollout(context: CoreContext, reservation: Reservation, queue: Ev
   const byNode = groupBy(intent.workloads, (w) => w.node);
   await Promise.all(
     [...byNode].map(async ([node, workloads]) => {
+      const image = workloads[0]!.image;
       try {
-        const image = workloads[0]!.image;
-        const from = await ensureImage(context, dockerFor(engines, nodes, node), image, workloads[0]!.app);
-        if (from) events.push({ type: 'image', node, image, from });
+        const moved = await ensureImage(context, dockerFor(engines, nodes, node), image, workloads[0]!.app);
+        if (moved) events.push({ type: 'image', node, image, ...moved });
       } catch (error) {
-        const failure = { id: workloads[0]!.id, node, error: `copying the image: ${engineMessage(error)}` };
+        const failure = { id: workloads[0]!.id, node, error: `getting the image ${image}: ${engineMessage(error)}` };
         failures.push(failure);
         events.push({ type: 'failed', ...failure });
         return;

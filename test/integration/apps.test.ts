@@ -6,6 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { CoreProcess, freePort, tempDir } from '../support/core.js';
 import { EXAMPLE_APP_YAML } from '../support/example-app.js';
 import { removePodContainers, testDocker } from '../support/docker.js';
+import { ExtraDaemon } from '../support/dockerd.js';
+import { LocalRegistry } from '../support/registry.js';
 import { dockerEndpoint, eventually, uniqueSuffix } from '../support/services.js';
 
 const APP_YAML = EXAMPLE_APP_YAML;
@@ -123,7 +125,9 @@ describe('builds: an image per version from app.yaml, deployed by version', () =
     const body = await eventually(async () => fetch(`http://127.0.0.1:${port}/index.html`).then((r) => r.text()).catch(() => undefined), 15_000, 'the web entrypoint');
     assert.equal(body, 'first version\n');
     const [workload] = (await core.api<Array<{ id: string; command: string[] }>>('GET', `/v1/workloads?app=${app}`)).body;
-    assert.deepEqual(workload!.command, ['/bin/sh', '-c', 'httpd -f -p 8080 -h /www']);
+    // The image's launcher runs the entrypoint by name.
+    assert.deepEqual(workload!.command, ['web']);
+    assert.deepEqual(image.Config.Entrypoint, ['/bin/sh', '/.eru/launch']);
     await eventually(async () => (await docker.getContainer(workload!.id).inspect()).State.Health?.Status === 'healthy', 20_000, 'healthy');
 
     const second = commit('second version\n');
@@ -147,8 +151,8 @@ describe('builds: an image per version from app.yaml, deployed by version', () =
 });
 
 describe('images on every node: a version built on one daemon runs on another', () => {
-  it('copies the image to the node that lacks it (export and load through the Engine API)', async () => {
-    const { ExtraDaemon } = await import('../support/dockerd.js');
+  /** Builds on the main daemon, deploys on an extra one that lacks the image; returns the deploy's progress lines. */
+  async function buildHereRunThere(registry?: LocalRegistry): Promise<{ app: string; sha: string; progress: string; build: string }> {
     const dir = await tempDir('eru-copy-');
     const repo = join(dir.path, 'src');
     const git = (...args: string[]): string => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
@@ -160,7 +164,7 @@ describe('images on every node: a version built on one daemon runs on another', 
     git('-c', 'user.email=t@eru.local', '-c', 'user.name=t', 'commit', '-qm', 'one');
     const sha = git('rev-parse', '--short=7', 'HEAD');
     const extra = await ExtraDaemon.start(3);
-    const core = await CoreProcess.start(`embedded:${dir.path}/eru.db`);
+    const core = await CoreProcess.start(`embedded:${dir.path}/eru.db`, registry ? ['--registry', registry.address] : []);
     const pod = `copy-${uniqueSuffix()}`;
     try {
       await core.api('POST', '/v1/pods', { name: pod });
@@ -169,20 +173,41 @@ describe('images on every node: a version built on one daemon runs on another', 
       assert.equal((await core.api('POST', `/v1/pods/${pod}/nodes`, { name: 'b-extra', endpoint: extra.endpoint, cpus: ['0'] })).status, 201);
       assert.equal((await core.eru(['app', 'register', '--dir', repo])).code, 0);
       const build = await core.eru(['build', app, '--revision', sha, '--pod', pod]);
-      assert.match(build.stdout, new RegExp(`built ${app}:${sha} on a-main`));
-      await assert.rejects(extra.docker.getImage(`${app}:${sha}`).inspect());
+      assert.equal(build.code, 0, build.stderr);
+      const image = `${registry ? `${registry.address}/` : ''}${app}:${sha}`;
+      assert.match(build.stdout, new RegExp(`built ${image.replace(/\./g, '\\.')} on a-main`));
+      await assert.rejects(extra.docker.getImage(image).inspect());
       const deployed = await core.eru(['deploy', app, '--version', sha, '--entry', 'worker', '--pod', pod, '--strategy', 'EACH', '--count', '1', '--cpu', '0.1']);
       assert.equal(deployed.code, 0, deployed.stderr);
-      assert.match(deployed.stderr, new RegExp(`copied ${app}:${sha} to b-extra from a-main`));
       const onExtra = await extra.docker.listContainers({ filters: { label: [`eru.app=${app}`] } });
       assert.equal(onExtra.length, 1);
       assert.equal(onExtra[0]!.State, 'running');
+      assert.equal(onExtra[0]!.Image, image);
+      return { app, sha, progress: deployed.stderr, build: build.stderr };
     } finally {
       await removePodContainers(testDocker(), pod);
       await core.stop();
       await extra.stop();
-      for (const image of await testDocker().listImages({ filters: { reference: [`${app}:*`] } })) await testDocker().getImage(image.Id).remove({ force: true }).catch(() => undefined);
+      for (const image of await testDocker().listImages({ filters: { reference: [`*${app}:*`, `${app}:*`] } })) await testDocker().getImage(image.Id).remove({ force: true }).catch(() => undefined);
       await dir.remove();
+    }
+  }
+
+  it('without a registry, copies the image to the node that lacks it (export and load through the Engine API)', async () => {
+    const { app, sha, progress } = await buildHereRunThere();
+    assert.match(progress, new RegExp(`copied ${app}:${sha} to b-extra from a-main`));
+  });
+
+  it('with a registry (docker-registry on 127.0.0.1), pushes the build and the other node pulls it', async () => {
+    const registry = await LocalRegistry.start();
+    try {
+      const { app, sha, progress, build } = await buildHereRunThere(registry);
+      assert.match(build, new RegExp(`pushed ${registry.address}/${app}:${sha} to ${registry.address}`));
+      assert.deepEqual(await registry.tags(app), [sha], 'the registry holds the tag');
+      assert.match(progress, new RegExp(`pulled ${registry.address}/${app}:${sha} on b-extra from ${registry.address}`));
+      assert.doesNotMatch(progress, /copied/);
+    } finally {
+      await registry.stop();
     }
   });
 });

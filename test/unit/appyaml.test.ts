@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseAppYaml } from '../../src/build/appyaml.js';
-import { dockerfile, entrypointCommand } from '../../src/build/dockerfile.js';
+import { execFileSync } from 'node:child_process';
+import { dockerfile } from '../../src/build/dockerfile.js';
+import { entrypointShell, launcherFiles, shellWord } from '../../src/build/launcher.js';
 import { EruError } from '../../src/lib/errors.js';
 import { EXAMPLE_APP_YAML } from '../support/example-app.js';
 
@@ -22,8 +24,8 @@ describe('app.yaml', () => {
     const app = parseAppYaml(GOOD);
     assert.equal(app.appname, 'hello');
     assert.deepEqual(app.entrypoints.web!.healthcheck, { tcp_ports: [], http: { port: 8080, url: '/index.html', code: 200 } });
-    assert.deepEqual(entrypointCommand(app.entrypoints.web!), ['/bin/sh', '-c', 'httpd -f -p 8080 -h /www']);
-    assert.deepEqual(entrypointCommand(app.entrypoints.worker!), ['/bin/sh', '-c', "sh -c 'while true; do date; sleep 5; done'"]);
+    assert.equal(entrypointShell(app.entrypoints.web!), 'httpd -f -p 8080 -h /www');
+    assert.equal(entrypointShell(app.entrypoints.worker!), "sh -c 'while true; do date; sleep 5; done'");
     assert.deepEqual(app.binds, { '/host/logs': { bind: '/logs', ro: false } });
   });
 
@@ -58,13 +60,25 @@ describe('app.yaml', () => {
     const app = parseAppYaml(GOOD.replace('  - mkdir -p /www && cp index.html /www/', hostile.map((c) => `  - ${JSON.stringify(c)}`).join('\n')));
     const text = dockerfile(app);
     const lines = text.trim().split('\n');
-    // Exactly: comment, FROM, COPY, WORKDIR, the user RUN, one RUN per build command, USER.
-    assert.equal(lines.length, 6 + hostile.length);
+    // Exactly: comment, FROM, COPY, COPY launcher, WORKDIR, the user RUN, one RUN per build command, USER, ENTRYPOINT.
+    assert.equal(lines.length, 8 + hostile.length);
     assert.deepEqual(lines.filter((l) => l.startsWith('USER ')), ['USER hello']);
+    assert.equal(lines.at(-1), 'ENTRYPOINT ["/bin/sh","/.eru/launch"]');
     for (const [i, command] of hostile.entries()) {
-      const run = lines[5 + i]!;
+      const run = lines[6 + i]!;
       assert.ok(run.startsWith('RUN ['), run);
       assert.deepEqual(JSON.parse(run.slice(4)), ['/bin/sh', '-c', command]);
     }
+  });
+
+  it('keeps entrypoint commands out of the launcher script, and quotes a commands list so sh reads back the exact words', () => {
+    const words = ['it\'s', '$(id)', '`id`', 'a b', 'line\nbreak', '&& echo and', '"double"', '\\', ''];
+    const app = parseAppYaml(GOOD.replace("cmd: sh -c 'while true; do date; sleep 5; done'", `commands: ${JSON.stringify(['printf', '%s|', ...words])}`));
+    const files = launcherFiles(app);
+    assert.deepEqual([...files.keys()].sort(), ['entrypoints/web', 'entrypoints/worker', 'launch']);
+    assert.ok(!files.get('launch')!.includes('httpd'), 'the script is the same for every app');
+    // The real sh reads the quoted list back word for word.
+    assert.equal(execFileSync('/bin/sh', ['-c', files.get('entrypoints/worker')!], { encoding: 'utf8' }), words.map((w) => `${w}|`).join(''));
+    assert.equal(execFileSync('/bin/sh', ['-c', `printf %s ${shellWord("'")}`], { encoding: 'utf8' }), "'");
   });
 });

@@ -8,7 +8,7 @@ import { clientOf, globals } from '../options.js';
 export function registerBuild(program: Command): void {
   program
     .command('build')
-    .description('build a registered version of an app into an image tagged APP:SHA7, streaming the build output')
+    .description('build a registered version of an app into an image tagged [REGISTRY/]APP:SHA7, streaming the build output (pushed when the core has --registry)')
     .argument('<app>')
     .requiredOption('--revision <sha>', 'the commit (7 to 40 hex digits)')
     .option('--pod <pod>', 'the pod to build on (its least busy node)', 'demo')
@@ -20,6 +20,7 @@ export function registerBuild(program: Command): void {
           if (globals(command).json) process.stdout.write(`${JSON.stringify(event)}\n`);
           else if (event.type === 'output') process.stderr.write(`${event.line}\n`);
           else if (event.type === 'building') process.stderr.write(`building ${event.image} on ${event.node}\n`);
+          else if (event.type === 'pushed') process.stderr.write(`pushed ${event.image} to ${event.registry}\n`);
           if (event.type === 'result') result = event;
         }
         if (!result) throw new EruError('UNAVAILABLE', 'the core closed the stream before the result');

@@ -18,6 +18,7 @@ interface CoreOptions {
   tokenFile?: string;
   logLevel: string;
   nodeTtl: number;
+  registry?: string;
 }
 
 /** `eru core`: the stateless logic core. Any number may run against one etcd. */
@@ -30,12 +31,14 @@ export function registerCore(program: Command): void {
     .option('--listen <addr>', 'address to serve the API on', '127.0.0.1:5001')
     .option('--token-file <file>', 'file holding the admin token')
     .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
+    .option('--registry <host:port>', 'push builds to this registry and pull them on nodes (default: copy images node to node)')
     .option('--node-ttl <seconds>', 'a node is down after this long without a heartbeat from its agent', wholeNumber('node-ttl'), 10)
     .action(
       action(async (options: CoreOptions, command: Command) => {
         // --token is a global option (the clients' too): here it is the admin token to accept.
         const token = adminToken({ ...options, token: globals(command).token });
         const [host, port] = parseHostPort(options.listen, 'listen');
+        if (options.registry && !/^[A-Za-z0-9.-]+:\d{1,5}$/.test(options.registry)) throw invalid(['registry'], `cannot read "${options.registry}" (HOST:PORT of a registry, e.g. 127.0.0.1:5000)`);
         const store = openStore(options.store);
         const bus = openBus(options.bus);
         const app = await buildServer({
@@ -43,6 +46,7 @@ export function registerCore(program: Command): void {
           bus,
           adminToken: token,
           nodeTtlSeconds: options.nodeTtl,
+          ...(options.registry ? { registry: options.registry } : {}),
           logger: { level: options.logLevel },
         });
         const shutdown = async (signal: string): Promise<void> => {

@@ -18,9 +18,10 @@ export const AppVersionSchema = z.object({
   repo: z.string(),
   appYaml: z.string(),
   entrypoints: z.array(z.string()),
-  /** Set once built: `APP:SHA7`, and the node it was built on. */
+  /** Set once built: `[REGISTRY/]APP:SHA7`, the node it was built on, and the registry it was pushed to. */
   image: z.string().optional(),
   builtOn: z.string().optional(),
+  registry: z.string().optional(),
   createdAt: z.string(),
 });
 export type AppVersion = z.infer<typeof AppVersionSchema>;

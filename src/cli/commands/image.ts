@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { BASE_IMAGES, BASE_KINDS, makeBaseImage, type BaseKind } from '../../build/base.js';
+import type { BaseImageEvent } from '../../core/base-images.js';
+import { connectEngine } from '../../engine/docker.js';
+import { EruError, invalid } from '../../lib/errors.js';
+import { action } from '../output.js';
+import { clientOf, collect, globals } from '../options.js';
+
+interface BaseOptions {
+  pod?: string;
+  node?: string[];
+  force?: boolean;
+  docker?: string;
+}
+
+function describe(event: Extract<BaseImageEvent, { type: 'node' }>): string {
+  return event.made ? `${event.node}: made ${event.image} (${event.id.slice(7, 19)})` : `${event.node}: ${event.image} is there already (${event.id.slice(7, 19)})`;
+}
+
+/** `eru image base busybox`: a base image made from Debian's packages, since none can be pulled. */
+export function registerImage(program: Command): void {
+  const image = program.command('image').description('images on the nodes');
+  image
+    .command('base')
+    .description(`make a base image on nodes (${BASE_KINDS.map((k) => `${k}: ${BASE_IMAGES[k].image}, ${BASE_IMAGES[k].describe}`).join('; ')})`)
+    .argument('<kind>', BASE_KINDS.join(' | '))
+    .option('--pod <pod>', 'every node of this pod (default: every node)')
+    .option('--node <name>', 'this node (repeat for more)', collect)
+    .option('--force', 'make it again even where it exists')
+    .option('--docker <endpoint>', 'make it on this Docker daemon directly, without a core (unix:///var/run/docker.sock)')
+    .action(
+      action(async (kind: string, options: BaseOptions, command: Command) => {
+        if (!(BASE_KINDS as string[]).includes(kind)) throw invalid(['kind'], `"${kind}" is not a base Eru can make (${BASE_KINDS.join(', ')})`);
+        const json = globals(command).json;
+        if (options.docker) {
+          if (options.pod || options.node) throw invalid(['docker'], '--docker makes the image on that daemon alone: leave out --pod and --node');
+          const made = await makeBaseImage(connectEngine({ endpoint: options.docker }), kind as BaseKind, options.force);
+          const event = { type: 'node' as const, node: options.docker, ...made };
+          console.log(json ? JSON.stringify(event) : describe(event));
+          return;
+        }
+        const body = { kind, ...(options.pod ? { pod: options.pod } : {}), nodes: options.node ?? [], force: options.force ?? false };
+        let result: Extract<BaseImageEvent, { type: 'result' }> | undefined;
+        for await (const event of clientOf(command).stream<BaseImageEvent>('POST', '/v1/images/base', body)) {
+          if (json) console.log(JSON.stringify(event));
+          else if (event.type === 'node') console.log(describe(event));
+          else if (event.type === 'node-failed') console.error(`${event.node}: FAILED: ${event.error}`);
+          if (event.type === 'result') result = event;
+        }
+        if (!result) throw new EruError('UNAVAILABLE', 'the core closed the stream before the result');
+        if (!result.ok) throw new EruError('IMAGE_FAILED', `${result.image} could not be made on ${result.failed} node(s)`);
+      }),
+    );
+}
