@@ -24,6 +24,7 @@ import { nodeRoutes } from './routes/nodes.js';
 import { podRoutes } from './routes/pods.js';
 import { eventRoutes } from './routes/events.js';
 import { workloadRoutes } from './routes/workloads.js';
+import { DEFAULT_BIND_ROOTS } from '../core/app-binds.js';
 
 export interface ServerOptions {
   store: Store;
@@ -33,6 +34,8 @@ export interface ServerOptions {
   nodeTtlSeconds?: number;
   /** Push builds here and pull on nodes (HOST:PORT); else images are copied node to node. */
   registry?: string;
+  /** Host directories app.yaml binds may use (default /srv/eru, /var/log/eru). */
+  bindRoots?: string[];
   logger?: FastifyServerOptions['logger'];
   /** Where changes are broadcast; in-process when not given. */
   bus?: Bus;
@@ -48,7 +51,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const repos = new Repositories(options.store);
   const bus = options.bus ?? new MemoryBus();
   const publish: Publish = (e) => void bus.publish(e).catch((error: unknown) => app.log.warn({ err: error, event: e.type }, 'cannot publish'));
-  const core: CoreContext = { repos, engines: new Engines(), publish, owner: `${hostname()}-${process.pid}-${randomSuffix()}`, ...(options.registry ? { registry: options.registry } : {}) };
+  const core: CoreContext = {
+    repos,
+    engines: new Engines(),
+    publish,
+    owner: `${hostname()}-${process.pid}-${randomSuffix()}`,
+    bindRoots: options.bindRoots ?? DEFAULT_BIND_ROOTS,
+    ...(options.registry ? { registry: options.registry } : {}),
+  };
   const pods = options.services?.pods ?? new PodService(repos, publish);
   const nodes = options.services?.nodes ?? new NodeService(repos, publish);
   const liveness = new Liveness(core, options.nodeTtlSeconds, app.log);
@@ -93,7 +103,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(workloadRoutes, { ...context, core, workloads, metrics });
   await app.register(eventRoutes, { ...context, bus });
   await app.register(agentRoutes, { ...context, liveness });
-  await app.register(appRoutes, { ...context, core, apps: new AppService(repos, publish) });
+  await app.register(appRoutes, { ...context, core, apps: new AppService(repos, core.bindRoots, publish) });
   await app.register(imageRoutes, { ...context, core });
   // Undo what dead cores left half-done before taking new work.
   await recovery.start();

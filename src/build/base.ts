@@ -1,5 +1,5 @@
 import { spawn, execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink, writeFile, copyFile, access } from 'node:fs/promises';
+import { access, chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -35,6 +35,9 @@ async function busyboxRoot(): Promise<{ dir: string; remove: () => Promise<void>
   const remove = (): Promise<void> => rm(dir, { recursive: true, force: true });
   try {
     for (const sub of ['bin', 'tmp', 'etc', 'root']) await mkdir(join(dir, sub), { recursive: true });
+    // Any user may write /tmp (sticky, like every distribution's): apps do not run as root.
+    await chmod(join(dir, 'tmp'), 0o1777);
+    await chmod(join(dir, 'root'), 0o700);
     await copyFile(BUSYBOX, join(dir, 'bin/busybox'));
     for (const applet of stdout.split('\n').map((a) => a.trim())) {
       if (applet && applet !== 'busybox' && /^[\w.[-]+$/.test(applet)) await symlink('busybox', join(dir, 'bin', applet));

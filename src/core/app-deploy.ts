@@ -1,5 +1,6 @@
 import { parseAppYaml } from '../build/appyaml.js';
 import { EruError, invalid } from '../lib/errors.js';
+import { checkAppBinds } from './app-binds.js';
 import { resolveVersion } from './builds.js';
 import type { CoreContext } from './context.js';
 import type { DeployBody } from './model/workload.js';
@@ -26,6 +27,8 @@ export async function resolveDeploy(context: CoreContext, body: DeployBody): Pro
     });
   }
   const app = parseAppYaml(version.appYaml);
+  // Again at deploy: the operator may have narrowed the roots since the version was registered.
+  checkAppBinds(app, context.bindRoots);
   const entry = app.entrypoints[body.entry];
   if (!entry) throw invalid(['entry'], `${body.app} has no entrypoint ${body.entry} (it has ${Object.keys(app.entrypoints).join(', ')})`);
   const health = entry.healthcheck;

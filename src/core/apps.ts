@@ -3,12 +3,15 @@ import { parseAppYaml } from '../build/appyaml.js';
 import { conflict, notFound } from '../lib/errors.js';
 import { absent, put, unchanged, type Repositories } from '../store/repositories.js';
 import type { App, AppEnv, AppVersion } from './model/app.js';
+import { checkAppBinds } from './app-binds.js';
 import { optimistic } from './retry.js';
 
 /** Apps: versions registered from git (app.yaml at a sha), and env vars per environment. */
 export class AppService {
   constructor(
     private readonly repos: Repositories,
+    /** Where an app.yaml's binds may point on hosts (core/app-binds.ts). */
+    private readonly bindRoots: readonly string[],
     private readonly publish: Publish = () => undefined,
     private readonly now: () => Date = () => new Date(),
   ) {}
@@ -16,6 +19,7 @@ export class AppService {
   /** Registers the app.yaml of one commit; the app is created on its first version. Idempotent per sha. */
   async register(input: { sha: string; repo: string; appYaml: string }): Promise<AppVersion> {
     const parsed = parseAppYaml(input.appYaml);
+    checkAppBinds(parsed, this.bindRoots);
     const name = parsed.appname;
     const createdAt = this.now().toISOString();
     const version: AppVersion = { app: name, sha: input.sha, repo: input.repo, appYaml: input.appYaml, entrypoints: Object.keys(parsed.entrypoints), createdAt };

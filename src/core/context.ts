@@ -11,4 +11,6 @@ export interface CoreContext {
   owner: string;
   /** HOST:PORT of the registry builds are pushed to and nodes pull from; without one, images are copied between nodes. */
   registry?: string;
+  /** Host directories an app.yaml's binds may lie under (core/app-binds.ts). */
+  bindRoots: readonly string[];
 }

@@ -8,7 +8,8 @@ import { parseHostPort } from '../../lib/address.js';
 import { openStore } from '../../store/index.js';
 import { eruHome } from '../client.js';
 import { action } from '../output.js';
-import { globals, wholeNumber } from '../options.js';
+import { DEFAULT_BIND_ROOTS } from '../../core/app-binds.js';
+import { collect, globals, wholeNumber } from '../options.js';
 
 interface CoreOptions {
   store: string;
@@ -19,6 +20,7 @@ interface CoreOptions {
   logLevel: string;
   nodeTtl: number;
   registry?: string;
+  bindRoot?: string[];
 }
 
 /** `eru core`: the stateless logic core. Any number may run against one etcd. */
@@ -32,6 +34,7 @@ export function registerCore(program: Command): void {
     .option('--token-file <file>', 'file holding the admin token')
     .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
     .option('--registry <host:port>', 'push builds to this registry and pull them on nodes (default: copy images node to node)')
+    .option('--bind-root <dir>', `a host directory app.yaml binds may use (repeat for more; default ${DEFAULT_BIND_ROOTS.join(', ')})`, collect)
     .option('--node-ttl <seconds>', 'a node is down after this long without a heartbeat from its agent', wholeNumber('node-ttl'), 10)
     .action(
       action(async (options: CoreOptions, command: Command) => {
@@ -47,6 +50,7 @@ export function registerCore(program: Command): void {
           adminToken: token,
           nodeTtlSeconds: options.nodeTtl,
           ...(options.registry ? { registry: options.registry } : {}),
+          ...(options.bindRoot ? { bindRoots: options.bindRoot.map((dir) => bindRoot(dir)) } : {}),
           logger: { level: options.logLevel },
         });
         const shutdown = async (signal: string): Promise<void> => {
@@ -67,6 +71,13 @@ export function registerCore(program: Command): void {
         app.log.info({ store: store.description }, 'eru core ready');
       }),
     );
+}
+
+/** An absolute directory, without a trailing slash; `/` itself would let apps bind anything. */
+function bindRoot(dir: string): string {
+  const clean = dir.replace(/\/+$/, '');
+  if (!/^\/[A-Za-z0-9._/-]+$/.test(clean) || clean.split('/').includes('..')) throw invalid(['bind-root'], `"${dir}" is not an absolute directory below / (letters, digits, . _ / -)`);
+  return clean;
 }
 
 function adminToken(options: CoreOptions): string {
