@@ -54,7 +54,8 @@ export const AppYamlSchema = z
     binds: z
       .record(SafePath('bind source'), z.object({ bind: SafePath('bind target'), ro: z.boolean().default(false) }).strict())
       .default({}),
-    meta: z.record(z.string().max(128), z.string().max(1024)).default({}),
+    /** Free-form facts about the app; each becomes a container label `eru.meta.KEY`. */
+    meta: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'a meta key is letters, digits and . _ - (up to 128)'), z.string().max(1024)).default({}),
   })
   .strict();
 export type AppYaml = z.infer<typeof AppYamlSchema>;

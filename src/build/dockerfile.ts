@@ -25,6 +25,7 @@ export function dockerfile(app: AppYaml): string {
         `{ echo '${app.appname}:x:${APP_UID}:${APP_UID}::${home}:/bin/sh' >> /etc/passwd && echo '${app.appname}:x:${APP_UID}:' >> /etc/group; }; chown -R ${APP_UID} ${home}`,
     )}]`,
     ...app.build.map((command) => `RUN ["/bin/sh", "-c", ${json(command)}]`),
+    ...(app.volumes.length > 0 ? [`VOLUME ${json(app.volumes)}`] : []),
     `USER ${app.appname}`,
     `ENTRYPOINT ${json(['/bin/sh', `${LAUNCHER_IN_IMAGE}/launch`])}`,
   ];

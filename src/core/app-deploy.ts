@@ -39,6 +39,8 @@ export async function resolveDeploy(context: CoreContext, body: DeployBody): Pro
     // The image's launcher runs the entrypoint by name (build/launcher.ts).
     command: body.command.length > 0 ? body.command : [body.entry],
     restart: body.restart !== 'no' ? body.restart : (entry.restart ?? 'no'),
+    expose: [...new Set([...body.expose, ...entry.ports.map((port) => (port.includes('/') ? port : `${port}/tcp`))])],
+    labels: { ...Object.fromEntries(Object.entries(app.meta).map(([key, value]) => [`eru.meta.${key}`, value])), ...body.labels },
     ...(entry.dir && !body.workdir ? { workdir: entry.dir } : {}),
     volumes: [...body.volumes, ...Object.entries(app.binds).map(([source, target]) => `${source}:${target.bind}${target.ro ? ':ro' : ''}`)],
     ...(health && !body.healthcheck && (health.tcp_ports.length > 0 || health.http)

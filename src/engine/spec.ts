@@ -23,6 +23,8 @@ export interface ContainerInput {
   env: Record<string, string>;
   labels: Record<string, string>;
   publish: string[];
+  /** Exposed but not published. */
+  expose?: string[];
   volumes: string[];
   restart: string;
   user?: string;
@@ -59,7 +61,7 @@ export function dockerHealthcheck(check: Healthcheck): Docker.ContainerCreateOpt
  */
 export function containerSpec(input: ContainerInput): Docker.ContainerCreateOptions {
   const env = { ...input.env, ERU_APP: input.app, ERU_ENTRY: input.entry, ERU_POD: input.pod, ERU_NODE: input.node, ERU_WORKLOAD: input.id };
-  const exposed: Record<string, object> = {};
+  const exposed: Record<string, object> = Object.fromEntries((input.expose ?? []).map((port) => [port, {}]));
   const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
   for (const publish of input.publish) {
     const [mapping, protocol = 'tcp'] = publish.split('/');

@@ -128,6 +128,8 @@ describe('builds: an image per version from app.yaml, deployed by version', () =
     // The image's launcher runs the entrypoint by name.
     assert.deepEqual(workload!.command, ['web']);
     assert.deepEqual(image.Config.Entrypoint, ['/bin/sh', '/.eru/launch']);
+    const container = await docker.getContainer(workload!.id).inspect();
+    assert.deepEqual(Object.keys(container.Config.ExposedPorts ?? {}), ['8080/tcp'], 'the entrypoint declares its port');
     await eventually(async () => (await docker.getContainer(workload!.id).inspect()).State.Health?.Status === 'healthy', 20_000, 'healthy');
 
     const second = commit('second version\n');

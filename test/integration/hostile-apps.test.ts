@@ -114,6 +114,7 @@ describe('hostile app.yaml: refused or inert, at build and at deploy', () => {
     const out = await eventually(async () => execIn(container, ['cat', '/tmp/out']).catch(() => undefined), 10_000, 'the shell entrypoint');
     assert.equal(out, `inner it's $(touch ${mark}-env) \`id\`\n`);
     assert.equal(await execIn(container, ['sh', '-c', `test -e ${mark}-cmd && echo inside`]), 'inside\n');
+    assert.equal((await container.inspect()).Config.Labels[`eru.meta.owner`], `'; touch ${mark}-meta #`, 'meta is a label value, nothing more');
     assert.deepEqual(markers(), [], 'nothing ran on the host');
   });
 
@@ -130,6 +131,7 @@ describe('hostile app.yaml: refused or inert, at build and at deploy', () => {
       ['shell in the app name', { appname: 'evil;touch' }, /appname/],
       ['shell in an entrypoint name', { entrypoints: { 'web;id': { cmd: 'true' } } }, /entrypoints\.web;id: bad name/],
       ['a 5,000-character build command', { build: ['x'.repeat(5000)] }, /build\.0/],
+      ['shell in a meta key', { meta: { 'a;touch /x': 'v' } }, /meta\.a;touch \/x: bad name/],
     ];
     const versionsBefore = (await core.api<unknown[]>('GET', `/v1/apps/${app}/versions`)).body.length;
     for (const [what, overrides, message] of cases) {

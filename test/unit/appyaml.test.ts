@@ -60,8 +60,9 @@ describe('app.yaml', () => {
     const app = parseAppYaml(GOOD.replace('  - mkdir -p /www && cp index.html /www/', hostile.map((c) => `  - ${JSON.stringify(c)}`).join('\n')));
     const text = dockerfile(app);
     const lines = text.trim().split('\n');
-    // Exactly: comment, FROM, COPY, COPY launcher, WORKDIR, the user RUN, one RUN per build command, USER, ENTRYPOINT.
-    assert.equal(lines.length, 8 + hostile.length);
+    // Exactly: comment, FROM, COPY, COPY launcher, WORKDIR, the user RUN, one RUN per build command, VOLUME, USER, ENTRYPOINT.
+    assert.equal(lines.length, 9 + hostile.length);
+    assert.ok(lines.includes('VOLUME ["/data"]'));
     assert.deepEqual(lines.filter((l) => l.startsWith('USER ')), ['USER hello']);
     assert.equal(lines.at(-1), 'ENTRYPOINT ["/bin/sh","/.eru/launch"]');
     for (const [i, command] of hostile.entries()) {

@@ -65,6 +65,8 @@ export const WorkloadSpecSchema = z
     bind: z.boolean().default(true),
     env: EnvSchema.default({}),
     publish: z.array(PublishSchema).max(64).default([]),
+    /** Container ports to expose without publishing them (PORT/tcp|udp), as an entrypoint declares. */
+    expose: z.array(z.string().regex(/^\d{1,5}\/(tcp|udp)$/, 'PORT/tcp or PORT/udp')).max(64).default([]),
     volumes: z.array(VolumeSchema).max(64).default([]),
     restart: RestartSchema.default('no'),
     user: z.string().max(256).regex(/^[\w.:-]*$/, 'a user is NAME, UID or UID:GID').optional(),
