@@ -22,23 +22,61 @@ interface Measured {
   declared: number;
   cpuset: string;
   measured: number;
+  /** CPU per core, from cpuacct.usage_percpu. */
+  perCore: number[];
 }
 
-/** Nanoseconds of CPU a container's cgroup has used (cgroup v1, cgroupfs driver: /docker/<id>). */
-function usageNs(id: string): number {
-  return Number(readFileSync(`/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`, 'utf8'));
+/** Where each core's time went while measuring: Eru's containers, everything else (the host), idle. */
+interface CoreUse {
+  containers: number;
+  host: number;
+  idle: number;
 }
+
+/** Nanoseconds of CPU per core a container's cgroup has used (cgroup v1, cgroupfs driver: /docker/<id>). */
+function usagePerCore(id: string): number[] {
+  return readFileSync(`/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage_percpu`, 'utf8').trim().split(/\s+/).map(Number);
+}
+
+/** Per core: [busy, idle] ticks from /proc/stat (idle and iowait count as idle). */
+function coreTicks(): Array<[number, number]> {
+  return readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .filter((line) => /^cpu\d+ /.test(line))
+    .map((line) => {
+      const fields = line.split(/\s+/).slice(1, 9).map(Number);
+      const idle = fields[3]! + fields[4]!;
+      return [fields.reduce((a, b) => a + b, 0) - idle, idle];
+    });
+}
+
+let lastCoreUse: CoreUse[] = [];
 
 async function measure(containers: Array<{ name: string; declared: number; cpuset: string }>): Promise<Measured[]> {
   await new Promise((r) => setTimeout(r, 1500)); // let them all get busy
   const ids = await Promise.all(containers.map(async (c) => (await docker.getContainer(c.name).inspect()).Id));
   const start = process.hrtime.bigint();
-  const before = ids.map(usageNs);
+  const ticksBefore = coreTicks();
+  const before = ids.map(usagePerCore);
   await new Promise((r) => setTimeout(r, MEASURE_MS));
-  const after = ids.map(usageNs);
+  const after = ids.map(usagePerCore);
+  const ticksAfter = coreTicks();
   const elapsed = Number(process.hrtime.bigint() - start);
-  return containers.map((c, i) => ({ ...c, measured: (after[i]! - before[i]!) / elapsed }));
+  const measured = containers.map((c, i) => {
+    const perCore = after[i]!.map((ns, core) => (ns - before[i]![core]!) / elapsed);
+    return { ...c, perCore, measured: perCore.reduce((a, b) => a + b, 0) };
+  });
+  lastCoreUse = ticksAfter.map(([busy, idle], core) => {
+    const total = busy - ticksBefore[core]![0] + (idle - ticksBefore[core]![1]);
+    const containersOnCore = measured.reduce((sum, m) => sum + (m.perCore[core] ?? 0), 0);
+    const busyShare = (busy - ticksBefore[core]![0]) / total;
+    return { containers: containersOnCore, host: Math.max(0, busyShare - containersOnCore), idle: (idle - ticksBefore[core]![1]) / total };
+  });
+  return measured;
 }
+
+/** The per-core split of the last Eru scenario (the baseline runs after it and overwrites lastCoreUse). */
+let lastEruCoreUse: CoreUse[] = [];
 
 async function eruScenario(core: CoreProcess, pod: string, requests: Array<[string, number]>): Promise<Measured[]> {
   const placed: Array<{ name: string; declared: number; cpuset: string }> = [];
@@ -49,7 +87,9 @@ async function eruScenario(core: CoreProcess, pod: string, requests: Array<[stri
     placed.push({ name: outcome.workloads[0]!.id, declared: cpu, cpuset: outcome.workloads[0]!.cpusetCpus });
   }
   try {
-    return await measure(placed);
+    const measured = await measure(placed);
+    lastEruCoreUse = lastCoreUse;
+    return measured;
   } finally {
     for (const p of placed) await core.api('DELETE', `/v1/workloads/${p.name}`);
   }
@@ -92,6 +132,9 @@ function report(title: string, eru: Measured[], baseline: Measured[]): boolean {
         `  ${b.measured.toFixed(3).padStart(22)}  ${(b.measured - b.declared >= 0 ? '+' : '') + (b.measured - b.declared).toFixed(3)}`,
     );
   });
+  const cores = [...new Set(eru.flatMap((w) => w.cpuset.split(',').map(Number)))].sort((a, b) => a - b);
+  for (const w of eru) console.log(`  ${w.name} per core: ${cores.map((core) => `${core}=${(w.perCore[core] ?? 0).toFixed(3)}`).join(' ')}`);
+  console.log(`  cores during Eru's run: ${cores.map((core) => `${core}: workloads ${lastEruCoreUse[core]!.containers.toFixed(3)}, host ${lastEruCoreUse[core]!.host.toFixed(3)}, idle ${lastEruCoreUse[core]!.idle.toFixed(3)}`).join(' | ')}`);
   const eruError = eru.reduce((s, w) => s + Math.abs(w.measured - w.declared), 0);
   const baseError = baseline.reduce((s, w) => s + Math.abs(w.measured - w.declared), 0);
   console.log(`total deviation: Eru ${eruError.toFixed(3)} CPU, shares only ${baseError.toFixed(3)} CPU (×${(baseError / Math.max(eruError, 1e-6)).toFixed(1)})`);
