@@ -105,7 +105,7 @@ describe('core API: pods and nodes on the embedded store, against the local Dock
     });
   }
 
-  it('rejects malformed JSON, oversized bodies and bad path parameters with 4xx', async () => {
+  it('rejects malformed JSON, oversized bodies, bad path parameters and unknown query parameters with 4xx', async () => {
     await expectError('POST', '/v1/pods', '{"name": ', 400, 'INVALID_JSON');
     const huge = JSON.stringify({ name: 'big', description: 'x'.repeat(2 * 1024 * 1024) });
     const tooLarge = await postEarlyAnswer(`${core.url}/v1/pods`, huge);
@@ -113,6 +113,8 @@ describe('core API: pods and nodes on the embedded store, against the local Dock
     assert.equal((await core.api('GET', '/v1/pods/big')).status, 404);
     await expectError('GET', '/v1/pods/Not_A_Pod', undefined, 400, 'INVALID_ARGUMENT', 'params.pod');
     await expectError('GET', '/v1/nowhere', undefined, 404, 'NOT_FOUND');
+    // A misspelt filter is refused rather than ignored (which would list everything).
+    await expectError('GET', '/v1/workloads?entrypoint=web', undefined, 400, 'INVALID_ARGUMENT', 'query');
   });
 
   it('adds the local Docker daemon as a node, with CPUs and memory from its info', async () => {

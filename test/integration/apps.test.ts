@@ -132,6 +132,17 @@ describe('builds: an image per version from app.yaml, deployed by version', () =
     assert.deepEqual(Object.keys(container.Config.ExposedPorts ?? {}), ['8080/tcp'], 'the entrypoint declares its port');
     await eventually(async () => (await docker.getContainer(workload!.id).inspect()).State.Health?.Status === 'healthy', 20_000, 'healthy');
 
+    // The worker entrypoint of the same version: its own command, run by the image's launcher.
+    const worker = await core.eru(['deploy', app, '--version', first.slice(0, 7), '--entry', 'worker', '--pod', pod, '--cpu', '0.1', '--memory', '16MiB']);
+    assert.equal(worker.code, 0, worker.stderr);
+    const [workerWorkload] = (await core.api<Array<{ id: string; command: string[] }>>('GET', `/v1/workloads?app=${app}&entry=worker`)).body;
+    assert.deepEqual(workerWorkload!.command, ['worker']);
+    const logs = await eventually(async () => {
+      const result = await core.eru(['logs', workerWorkload!.id]);
+      return /\d{2}:\d{2}:\d{2}/.test(result.stdout) ? result.stdout : undefined;
+    }, 15_000, 'the worker to print the date');
+    assert.match(logs, /UTC \d{4}/);
+
     const second = commit('second version\n');
     assert.equal((await core.eru(['app', 'register', '--dir', repo])).code, 0);
     assert.equal((await core.eru(['build', app, '--revision', second, '--pod', pod])).code, 0);

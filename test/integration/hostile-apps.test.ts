@@ -109,7 +109,7 @@ describe('hostile app.yaml: refused or inert, at build and at deploy', () => {
     assert.equal((await core.eru(['app', 'env', 'set', app, 'prod', `EVIL=$(touch ${mark}-env) \`id\``])).code, 0);
     const shell = await core.eru(['deploy', app, '--version', sha, '--entry', 'shell', '--pod', pod, '--cpu', '0.1', '--env-set', 'prod', '--json']);
     assert.equal(shell.code, 0, shell.stderr);
-    const [workload] = (await core.api<Array<{ id: string }>>('GET', `/v1/workloads?app=${app}&entrypoint=shell`)).body;
+    const [workload] = (await core.api<Array<{ id: string }>>('GET', `/v1/workloads?app=${app}&entry=shell`)).body;
     const container = docker.getContainer(workload!.id);
     const out = await eventually(async () => execIn(container, ['cat', '/tmp/out']).catch(() => undefined), 10_000, 'the shell entrypoint');
     assert.equal(out, `inner it's $(touch ${mark}-env) \`id\`\n`);

@@ -11,7 +11,7 @@ const EventFilterSchema = z.object({
   pod: DnsLabelSchema.optional(),
   node: NodeNameSchema.optional(),
   type: z.string().max(64).optional(),
-});
+}).strict();
 
 /** `GET /v1/events`: the bus as an NDJSON stream, for `eru watch` and scripts. */
 export const eventRoutes: FastifyPluginAsync<RouteContext & { bus: Bus }> = async (app, { bus, ...context }) => {

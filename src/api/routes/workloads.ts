@@ -96,7 +96,7 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & WorkloadDeps> = a
     tag: 'workloads',
     scope: 'admin',
     params: WorkloadIdParamsSchema.extend({ action: z.enum(['start', 'stop', 'restart']) }),
-    query: z.object({ timeout: z.coerce.number().int().min(0).max(3600).default(10) }),
+    query: z.object({ timeout: z.coerce.number().int().min(0).max(3600).default(10) }).strict(),
     response: WorkloadSchema,
     handler: ({ params, query }) => workloads.control(params.id, params.action, query.timeout),
   });
@@ -107,7 +107,7 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & WorkloadDeps> = a
     tag: 'workloads',
     scope: 'admin',
     params: WorkloadIdParamsSchema,
-    query: z.object({ follow: BooleanQuery.default(false), tail: z.coerce.number().int().min(0).max(1_000_000).optional() }),
+    query: z.object({ follow: BooleanQuery.default(false), tail: z.coerce.number().int().min(0).max(1_000_000).optional() }).strict(),
     stream: true,
     handler: async ({ params, query }, _request, reply) => {
       await sendNdjson(reply, await workloads.logs(params.id, query));

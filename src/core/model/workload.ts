@@ -138,7 +138,9 @@ export const WorkloadFilterSchema = z.object({
   app: DnsLabelSchema.optional(),
   entry: EntrypointNameSchema.optional(),
   node: NodeNameSchema.optional(),
-});
+})
+  // A misspelt filter is an error, not a silently unfiltered list.
+  .strict();
 
 export const WorkloadIdParamsSchema = z.object({ id: z.string().min(1).max(256) });
 
