@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 
 ERU_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DEBIAN_PACKAGES=(docker.io etcd-server redis-server busybox-static docker-registry git iproute2 curl ca-certificates)
+DEBIAN_PACKAGES=(docker.io etcd-server redis-server busybox-static docker-registry debootstrap git iproute2 curl ca-certificates)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

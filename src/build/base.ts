@@ -1,5 +1,6 @@
-import { spawn, execFile } from 'node:child_process';
-import { access, chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { access, chmod, copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,60 +12,133 @@ const run = promisify(execFile);
 
 /**
  * Base images made on the spot: nothing can be pulled on the machines Eru is set up on, so a base is
- * made from what Debian installs. `busybox` is a static busybox with its applets linked in /bin.
+ * made from what Debian installs, once on the core's machine, then imported into each node.
+ * - busybox: the static busybox of busybox-static with its applets linked in /bin (2 MB, instant);
+ * - debian: Debian bookworm, minbase variant, through debootstrap from the mirror apt uses (~1 min).
  */
 export const BASE_IMAGES = {
-  busybox: { image: 'local/busybox:1', describe: 'busybox from Debian busybox-static (/bin/busybox), its applets in /bin' },
+  busybox: { image: 'local/busybox:1', describe: 'busybox from Debian busybox-static, its applets in /bin', changes: ['ENV PATH=/bin', 'CMD ["/bin/sh"]'] },
+  debian: {
+    image: 'local/debian:bookworm',
+    describe: 'Debian bookworm (minbase) through debootstrap',
+    changes: ['ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'CMD ["/bin/bash"]'],
+  },
 } as const;
 export type BaseKind = keyof typeof BASE_IMAGES;
 export const BASE_KINDS = Object.keys(BASE_IMAGES) as BaseKind[];
 
-const BUSYBOX = '/bin/busybox';
+/** A root filesystem in a temp directory, ready to import. */
+export interface BaseRoot {
+  kind: BaseKind;
+  dir: string;
+  remove: () => Promise<void>;
+}
 
-/** A busybox root filesystem in a temp directory. */
-async function busyboxRoot(): Promise<{ dir: string; remove: () => Promise<void> }> {
+const BUSYBOX = '/bin/busybox';
+const DEBOOTSTRAP = '/usr/sbin/debootstrap';
+const DEBIAN_SUITE = 'bookworm';
+
+async function needs(path: string, install: string): Promise<void> {
   try {
-    await access(BUSYBOX);
+    await access(path);
   } catch {
-    throw new EruError('PRECONDITION_FAILED', `${BUSYBOX} not found on the core's machine: apt-get install busybox-static`, { status: 412 });
+    throw new EruError('PRECONDITION_FAILED', `${path} not found on the core's machine: apt-get install ${install}`, { status: 412 });
   }
-  const { stdout } = await run(BUSYBOX, ['--list']);
-  // Debian's dynamically linked busybox has the same path but would not run in an empty image.
-  if (!stdout.includes('sh')) throw new EruError('PRECONDITION_FAILED', `${BUSYBOX} lists no sh applet`, { status: 412 });
-  const dir = await mkdtemp(join(tmpdir(), 'eru-base-'));
+}
+
+async function withTempRoot(fill: (dir: string) => Promise<void>, kind: BaseKind): Promise<BaseRoot> {
+  const dir = await mkdtemp(join(tmpdir(), `eru-base-${kind}-`));
   const remove = (): Promise<void> => rm(dir, { recursive: true, force: true });
   try {
-    for (const sub of ['bin', 'tmp', 'etc', 'root']) await mkdir(join(dir, sub), { recursive: true });
-    // Any user may write /tmp (sticky, like every distribution's): apps do not run as root.
-    await chmod(join(dir, 'tmp'), 0o1777);
-    await chmod(join(dir, 'root'), 0o700);
-    await copyFile(BUSYBOX, join(dir, 'bin/busybox'));
-    for (const applet of stdout.split('\n').map((a) => a.trim())) {
-      if (applet && applet !== 'busybox' && /^[\w.[-]+$/.test(applet)) await symlink('busybox', join(dir, 'bin', applet));
-    }
-    await writeFile(join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
-    await writeFile(join(dir, 'etc/group'), 'root:x:0:\n');
-    return { dir, remove };
+    await fill(dir);
+    return { kind, dir, remove };
   } catch (error) {
     await remove();
     throw error;
   }
 }
 
-/** Makes a base image on one daemon (unless it is there and `force` is off). Returns the image and whether it was made. */
-export async function makeBaseImage(docker: Docker, kind: BaseKind, force = false): Promise<{ image: string; made: boolean; id: string }> {
-  const { image } = BASE_IMAGES[kind];
-  if (!force) {
-    const existing = await docker.getImage(image).inspect().catch(() => undefined);
-    if (existing) return { image, made: false, id: existing.Id };
+async function busyboxRoot(dir: string): Promise<void> {
+  await needs(BUSYBOX, 'busybox-static');
+  const { stdout } = await run(BUSYBOX, ['--list']);
+  // Debian's dynamically linked busybox has the same path but would not run in an empty image.
+  if (!stdout.includes('sh')) throw new EruError('PRECONDITION_FAILED', `${BUSYBOX} lists no sh applet`, { status: 412 });
+  for (const sub of ['bin', 'tmp', 'etc', 'root']) await mkdir(join(dir, sub), { recursive: true });
+  // Any user may write /tmp (sticky, like every distribution's): apps do not run as root.
+  await chmod(join(dir, 'tmp'), 0o1777);
+  await chmod(join(dir, 'root'), 0o700);
+  await copyFile(BUSYBOX, join(dir, 'bin/busybox'));
+  for (const applet of stdout.split('\n').map((a) => a.trim())) {
+    if (applet && applet !== 'busybox' && /^[\w.[-]+$/.test(applet)) await symlink('busybox', join(dir, 'bin', applet));
   }
-  const root = await busyboxRoot();
+  await writeFile(join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  await writeFile(join(dir, 'etc/group'), 'root:x:0:\n');
+}
+
+/** The Debian mirror apt on this machine uses (deb822 or one-line sources), so debootstrap reaches what apt reaches. */
+export async function debianMirror(): Promise<string> {
+  const texts = await Promise.all(
+    ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list'].map((path) => readFile(path, 'utf8').catch(() => '')),
+  );
+  for (const text of texts) {
+    const uri = /^URIs:\s*(\S+)/m.exec(text)?.[1] ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+\S+/m.exec(text)?.[1];
+    if (uri && !uri.includes('security')) return uri;
+  }
+  return 'http://deb.debian.org/debian';
+}
+
+async function debianRoot(dir: string, line: (text: string) => void): Promise<void> {
+  await needs(DEBOOTSTRAP, 'debootstrap');
+  const mirror = await debianMirror();
+  line(`debootstrap --variant=minbase ${DEBIAN_SUITE} from ${mirror}`);
+  const child = spawn(DEBOOTSTRAP, ['--variant=minbase', DEBIAN_SUITE, dir, mirror], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let tail = '';
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (text) => {
+      tail = `${tail}\n${text}`.slice(-2000);
+      // "I: Retrieving …" once per package is too much; the stage lines say where it is.
+      if (/^[IEW]: (?!Retrieving|Validating|Extracting|Unpacking [a-z0-9])/.test(text)) line(text);
+    });
+  }
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new EruError('IMAGE_FAILED', `debootstrap exited ${code}: ${tail.trim().split('\n').slice(-3).join(' / ')}`, { status: 502 });
+  // What apt downloaded is not part of the image.
+  await rm(join(dir, 'var/cache/apt/archives'), { recursive: true, force: true });
+  await mkdir(join(dir, 'var/cache/apt/archives/partial'), { recursive: true });
+  await rm(join(dir, 'var/lib/apt/lists'), { recursive: true, force: true });
+  await mkdir(join(dir, 'var/lib/apt/lists/partial'), { recursive: true });
+}
+
+/** Makes the root filesystem of a base, once, for any number of nodes. */
+export function baseRoot(kind: BaseKind, line: (text: string) => void = () => undefined): Promise<BaseRoot> {
+  return withTempRoot((dir) => (kind === 'busybox' ? busyboxRoot(dir) : debianRoot(dir, line)), kind);
+}
+
+/** The image's id on this daemon, if it has it. */
+export async function baseImageId(docker: Docker, kind: BaseKind): Promise<string | undefined> {
+  return (await docker.getImage(BASE_IMAGES[kind].image).inspect().catch(() => undefined))?.Id;
+}
+
+/** Imports a root filesystem into one daemon as the base image; returns its id. */
+export async function importBase(docker: Docker, root: BaseRoot): Promise<string> {
+  const { image, changes } = BASE_IMAGES[root.kind];
+  // busybox's files are made by whoever runs the core: root owns them in the image. debootstrap's keep theirs.
+  const owners = root.kind === 'busybox' ? ['--owner=0', '--group=0'] : [];
+  const tar = spawn('tar', ['-C', root.dir, '--numeric-owner', ...owners, '-c', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const [repo, tag] = image.split(/:(?=[^:/]+$)/) as [string, string];
+  const stream = await docker.importImage(tar.stdout, { repo, tag, changes: [...changes] });
+  await followProgress(docker, stream, (message) => new EruError('IMAGE_FAILED', `importing ${image}: ${message}`, { status: 502 }));
+  return (await docker.getImage(image).inspect()).Id;
+}
+
+/** Makes a base image on one daemon unless it is there (or `force`). */
+export async function makeBaseImage(docker: Docker, kind: BaseKind, force = false, line?: (text: string) => void): Promise<{ image: string; made: boolean; id: string }> {
+  const { image } = BASE_IMAGES[kind];
+  const existing = force ? undefined : await baseImageId(docker, kind);
+  if (existing) return { image, made: false, id: existing };
+  const root = await baseRoot(kind, line);
   try {
-    const tar = spawn('tar', ['-C', root.dir, '--numeric-owner', '--owner=0', '--group=0', '-c', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const [repo, tag] = image.split(/:(?=[^:/]+$)/) as [string, string];
-    const stream = await docker.importImage(tar.stdout, { repo, tag, changes: ['ENV PATH=/bin', 'CMD ["/bin/sh"]'] });
-    await followProgress(docker, stream, (message) => new EruError('IMAGE_FAILED', `importing ${image}: ${message}`, { status: 502 }));
-    return { image, made: true, id: (await docker.getImage(image).inspect()).Id };
+    return { image, made: true, id: await importBase(docker, root) };
   } finally {
     await root.remove();
   }

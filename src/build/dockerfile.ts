@@ -18,11 +18,13 @@ export function dockerfile(app: AppYaml): string {
     `COPY . ${home}`,
     `COPY ${json([LAUNCHER_DIR, LAUNCHER_IN_IMAGE])}`,
     `WORKDIR ${home}`,
-    // adduser (busybox, Alpine), useradd (Debian), or, on a base with neither, the passwd line itself.
-    // The user owns nothing but the app's tree.
+    // useradd (Debian, RHEL), busybox's adduser (busybox, Alpine), and on a base with neither, the
+    // passwd line itself. Debian's adduser answers busybox's flags with usage and exit 0, so what
+    // counts is whether the user exists afterwards. The user owns nothing but the app's tree.
     `RUN ["/bin/sh", "-c", ${json(
-      `adduser -D -H -u ${APP_UID} -h ${home} ${app.appname} 2>/dev/null || useradd -M -u ${APP_UID} -d ${home} ${app.appname} 2>/dev/null || ` +
-        `{ echo '${app.appname}:x:${APP_UID}:${APP_UID}::${home}:/bin/sh' >> /etc/passwd && echo '${app.appname}:x:${APP_UID}:' >> /etc/group; }; chown -R ${APP_UID} ${home}`,
+      `(useradd -M -u ${APP_UID} -d ${home} ${app.appname} || adduser -D -H -u ${APP_UID} -h ${home} ${app.appname}) >/dev/null 2>&1; ` +
+        `grep -q '^${app.appname}:' /etc/passwd || { echo '${app.appname}:x:${APP_UID}:${APP_UID}::${home}:/bin/sh' >> /etc/passwd && echo '${app.appname}:x:${APP_UID}:' >> /etc/group; }; ` +
+        `chown -R ${APP_UID} ${home}`,
     )}]`,
     ...app.build.map((command) => `RUN ["/bin/sh", "-c", ${json(command)}]`),
     ...(app.volumes.length > 0 ? [`VOLUME ${json(app.volumes)}`] : []),

@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CoreProcess, tempDir } from '../support/core.js';
-import { BASE_IMAGE, removePodContainers } from '../support/docker.js';
+import { BASE_IMAGE, removePodContainers, testDocker } from '../support/docker.js';
 import { ExtraDaemon } from '../support/dockerd.js';
-import { uniqueSuffix } from '../support/services.js';
+import { dockerEndpoint, uniqueSuffix } from '../support/services.js';
+
+const DEBIAN = 'local/debian:bookworm';
 
 describe('eru image base: a base image made from Debian busybox-static on the nodes of a pod', () => {
   it('makes local/busybox:1 on a node that lacks it, a line per node; a job then runs on it; again is a no-op', async () => {
@@ -31,7 +36,7 @@ describe('eru image base: a base image made from Debian busybox-static on the no
 
       const unknown = await core.eru(['image', 'base', 'alpine', '--pod', pod]);
       assert.equal(unknown.code, 1);
-      assert.match(unknown.stderr, /"alpine" is not a base Eru can make \(busybox\)/);
+      assert.match(unknown.stderr, /"alpine" is not a base Eru can make \(busybox, debian\)/);
       const ghost = await core.eru(['image', 'base', 'busybox', '--pod', 'ghost']);
       assert.equal(ghost.code, 1);
       assert.match(ghost.stderr, /pod ghost/);
@@ -39,6 +44,53 @@ describe('eru image base: a base image made from Debian busybox-static on the no
       await removePodContainers(extra.docker, pod);
       await core.stop();
       await extra.stop();
+      await dir.remove();
+    }
+  });
+
+  it('makes local/debian:bookworm with debootstrap; an app builds on it (useradd) and runs as its own user', async () => {
+    const docker = testDocker();
+    const dir = await tempDir('eru-debian-');
+    const core = await CoreProcess.start(`embedded:${dir.path}/eru.db`);
+    const pod = `deb-${uniqueSuffix()}`;
+    const app = `deb${uniqueSuffix().slice(-6).replace(/[^a-z0-9]/g, 'x')}`;
+    const repo = join(dir.path, 'src');
+    const had = await docker.getImage(DEBIAN).inspect().then(() => true, () => false);
+    try {
+      await core.api('POST', '/v1/pods', { name: pod });
+      assert.equal((await core.api('POST', `/v1/pods/${pod}/nodes`, { name: 'local', endpoint: dockerEndpoint() })).status, 201);
+      // debootstrap downloads and unpacks Debian's base packages: about a minute here.
+      const made = await core.eru(['image', 'base', 'debian', '--pod', pod, '--force'], { timeoutMs: 600_000 });
+      assert.equal(made.code, 0, made.stderr);
+      assert.match(made.stderr, /debootstrap --variant=minbase bookworm from http/);
+      assert.match(made.stdout, /^local: made local\/debian:bookworm \([0-9a-f]{12}\)$/m);
+
+      execFileSync('git', ['init', '-q', repo]);
+      const appYaml = [
+        `appname: ${app}`,
+        `base: ${DEBIAN}`,
+        'build:',
+        '  - grep -q bookworm /etc/os-release && echo built > /tmp/built',
+        'entrypoints:',
+        '  main:',
+        '    cmd: echo "$(id -un) $(cat /etc/debian_version) $(cat /tmp/built)"',
+        '',
+      ].join('\n');
+      writeFileSync(join(repo, 'app.yaml'), appYaml);
+      execFileSync('git', ['-C', repo, 'add', '.']);
+      execFileSync('git', ['-C', repo, '-c', 'user.email=t@eru.local', '-c', 'user.name=t', 'commit', '-qm', 'debian']);
+      const sha = execFileSync('git', ['-C', repo, 'rev-parse', '--short=7', 'HEAD'], { encoding: 'utf8' }).trim();
+      assert.equal((await core.eru(['app', 'register', '--dir', repo])).code, 0);
+      const build = await core.eru(['build', app, '--revision', sha, '--pod', pod]);
+      assert.equal(build.code, 0, build.stderr);
+      const job = await core.eru(['run', '--pod', pod, '--image', `${app}:${sha}`, '--cpu', '0.1', '--', 'main']);
+      assert.equal(job.code, 0, job.stderr);
+      assert.match(job.stdout, new RegExp(`^${app} 12\\.\\d+ built$`, 'm'));
+    } finally {
+      await removePodContainers(docker, pod);
+      for (const image of await docker.listImages({ filters: { reference: [`${app}:*`] } })) await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+      if (!had) await docker.getImage(DEBIAN).remove({ force: true }).catch(() => undefined);
+      await core.stop();
       await dir.remove();
     }
   });

@@ -78,8 +78,8 @@ export class CoreProcess {
   }
 
   /** Runs `eru ARGS` against this core. */
-  eru(args: string[]): Promise<CliResult> {
-    return runEru(['--url', this.url, '--token', TEST_TOKEN, ...args]);
+  eru(args: string[], options: { timeoutMs?: number } = {}): Promise<CliResult> {
+    return runEru(['--url', this.url, '--token', TEST_TOKEN, ...args], options);
   }
 
   async api<T = unknown>(method: string, path: string, body?: unknown, token: string | null = TEST_TOKEN): Promise<{ status: number; body: T }> {

@@ -34,7 +34,7 @@ export function registerImage(program: Command): void {
         const json = globals(command).json;
         if (options.docker) {
           if (options.pod || options.node) throw invalid(['docker'], '--docker makes the image on that daemon alone: leave out --pod and --node');
-          const made = await makeBaseImage(connectEngine({ endpoint: options.docker }), kind as BaseKind, options.force);
+          const made = await makeBaseImage(connectEngine({ endpoint: options.docker }), kind as BaseKind, options.force, (line) => console.error(line));
           const event = { type: 'node' as const, node: options.docker, ...made };
           console.log(json ? JSON.stringify(event) : describe(event));
           return;
@@ -43,6 +43,7 @@ export function registerImage(program: Command): void {
         let result: Extract<BaseImageEvent, { type: 'result' }> | undefined;
         for await (const event of clientOf(command).stream<BaseImageEvent>('POST', '/v1/images/base', body)) {
           if (json) console.log(JSON.stringify(event));
+          else if (event.type === 'output') console.error(event.line);
           else if (event.type === 'node') console.log(describe(event));
           else if (event.type === 'node-failed') console.error(`${event.node}: FAILED: ${event.error}`);
           if (event.type === 'result') result = event;
