@@ -3,6 +3,7 @@ import { isMissing } from '../engine/engines.js';
 import { followProgress } from '../engine/progress.js';
 import { EruError } from '../lib/errors.js';
 import type { CoreContext } from './context.js';
+import { DnsLabelSchema } from './model/names.js';
 
 /** How an image reached a node that lacked it: pulled from the registry, or copied from its build node. */
 export interface ImageMove {
@@ -41,14 +42,17 @@ export async function pushImage(docker: Docker, image: string, line: (text: stri
  * there, load here) before the node's containers are made. Returns how it came, or null when the
  * node had it (or it is not an image Eru built: creating the container will say it is missing).
  */
-export async function ensureImage(context: CoreContext, target: Docker, image: string, app: string): Promise<ImageMove | null> {
+export async function ensureImage(context: CoreContext, target: Docker, image: string): Promise<ImageMove | null> {
   try {
     await target.getImage(image).inspect();
     return null;
   } catch (error) {
     if (!isMissing(error)) throw error;
   }
-  const version = (await context.repos.versions.list(app)).find((v) => v.value.image === image)?.value;
+  // Eru names what it builds [REGISTRY/]APP:SHA7, so the image names its app, whoever runs it
+  // (a deploy by version, `--image APP:SHA7`, or a job).
+  const app = splitTag(image).repo.split('/').pop()!;
+  const version = DnsLabelSchema.safeParse(app).success ? (await context.repos.versions.list(app)).find((v) => v.value.image === image)?.value : undefined;
   if (version?.registry) {
     const { repo, tag } = splitTag(image);
     await followStream(target, await target.createImage({ fromImage: repo, tag }), `pulling ${image}`);

@@ -2,6 +2,7 @@ import { engineMessage } from '../engine/engines.js';
 import type { CoreContext } from './context.js';
 import type { DeployEvent, JobBody } from './model/workload.js';
 import { reserve } from './placement.js';
+import { ensureImage } from './images.js';
 import { createAndStart, dockerFor, rollBack } from './rollout.js';
 import { EventQueue } from './stream.js';
 import { containerOutput, type OutputLine } from './workloads.js';
@@ -19,7 +20,10 @@ export async function runJob(context: CoreContext, body: JobBody): Promise<Event
   const run = async (): Promise<void> => {
     events.push({ type: 'planned', workloads: [{ id: workload.id, node: workload.node, cpuset: workload.cpusetCpus }] });
     try {
-      const container = await createAndStart(dockerFor(engines, reservation.nodes, workload.node), workload, false);
+      const docker = dockerFor(engines, reservation.nodes, workload.node);
+      const moved = await ensureImage(context, docker, workload.image);
+      if (moved) events.push({ type: 'image', node: workload.node, image: workload.image, ...moved });
+      const container = await createAndStart(docker, workload, false);
       events.push({ type: 'created', id: workload.id, node: workload.node, container: container.id });
       await container.start();
       events.push({ type: 'started', id: workload.id, node: workload.node, cpuset: workload.cpusetCpus, done: 1, total: 1 });

@@ -79,7 +79,7 @@ async function rollout(context: CoreContext, reservation: Reservation, queue: Ev
     [...byNode].map(async ([node, workloads]) => {
       const image = workloads[0]!.image;
       try {
-        const moved = await ensureImage(context, dockerFor(engines, nodes, node), image, workloads[0]!.app);
+        const moved = await ensureImage(context, dockerFor(engines, nodes, node), image);
         if (moved) events.push({ type: 'image', node, image, ...moved });
       } catch (error) {
         const failure = { id: workloads[0]!.id, node, error: `getting the image ${image}: ${engineMessage(error)}` };

@@ -196,6 +196,12 @@ describe('images on every node: a version built on one daemon runs on another', 
       assert.equal(onExtra.length, 1);
       assert.equal(onExtra[0]!.State, 'running');
       assert.equal(onExtra[0]!.Image, image);
+
+      // A job by image (any app name) on a node that lacks it: the image's name says which version it is.
+      await extra.docker.getImage(image).remove({ force: true });
+      const job = await core.eru(['run', '--pod', pod, '--node', 'b-extra', '--image', image, '--cpu', '0.1', '--', 'sh', '-c', `cat /${app}/index.html`]);
+      assert.equal(job.code, 0, job.stderr);
+      assert.equal(job.stdout, 'copied\n');
       return { app, sha, progress: deployed.stderr, build: build.stderr };
     } finally {
       await removePodContainers(testDocker(), pod);
