@@ -126,9 +126,13 @@ export async function importBase(docker: Docker, root: BaseRoot): Promise<string
   const owners = root.kind === 'busybox' ? ['--owner=0', '--group=0'] : [];
   const tar = spawn('tar', ['-C', root.dir, '--numeric-owner', ...owners, '-c', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const [repo, tag] = image.split(/:(?=[^:/]+$)/) as [string, string];
+  const previous = await baseImageId(docker, root.kind);
   const stream = await docker.importImage(tar.stdout, { repo, tag, changes: [...changes] });
   await followProgress(docker, stream, (message) => new EruError('IMAGE_FAILED', `importing ${image}: ${message}`, { status: 502 }));
-  return (await docker.getImage(image).inspect()).Id;
+  const id = (await docker.getImage(image).inspect()).Id;
+  // A base made again leaves the old one untagged: drop it unless containers or images still use it.
+  if (previous && previous !== id) await docker.getImage(previous).remove().catch(() => undefined);
+  return id;
 }
 
 /** Makes a base image on one daemon unless it is there (or `force`). */

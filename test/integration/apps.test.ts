@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CoreProcess, freePort, tempDir } from '../support/core.js';
 import { EXAMPLE_APP_YAML } from '../support/example-app.js';
-import { removePodContainers, testDocker } from '../support/docker.js';
+import { removeAppImages, removePodContainers, testDocker } from '../support/docker.js';
 import { ExtraDaemon } from '../support/dockerd.js';
 import { LocalRegistry } from '../support/registry.js';
 import { dockerEndpoint, eventually, uniqueSuffix } from '../support/services.js';
@@ -104,7 +104,7 @@ describe('builds: an image per version from app.yaml, deployed by version', () =
   });
   after(async () => {
     await removePodContainers(docker, pod);
-    for (const image of await docker.listImages({ filters: { reference: [`${app}:*`] } })) await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+    await removeAppImages(docker, app);
     await core?.stop();
     await dir?.remove();
   });
@@ -207,7 +207,7 @@ describe('images on every node: a version built on one daemon runs on another', 
       await removePodContainers(testDocker(), pod);
       await core.stop();
       await extra.stop();
-      for (const image of await testDocker().listImages({ filters: { reference: [`*${app}:*`, `${app}:*`] } })) await testDocker().getImage(image.Id).remove({ force: true }).catch(() => undefined);
+      await removeAppImages(testDocker(), app);
       await dir.remove();
     }
   }

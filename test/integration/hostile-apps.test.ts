@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type Docker from 'dockerode';
 import { CoreProcess, freePort, tempDir } from '../support/core.js';
-import { removePodContainers, testDocker } from '../support/docker.js';
+import { removeAppImages, removePodContainers, testDocker } from '../support/docker.js';
 import { dockerEndpoint, eventually, uniqueSuffix } from '../support/services.js';
 
 /**
@@ -76,7 +76,7 @@ describe('hostile app.yaml: refused or inert, at build and at deploy', () => {
   });
   after(async () => {
     await removePodContainers(docker, pod);
-    for (const image of await docker.listImages({ filters: { reference: [`${app}:*`] } })) await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+    await removeAppImages(docker, app);
     for (const path of [secret, ...['build', 'deploy', 'cmd', 'meta', 'env'].map((m) => `${mark}-${m}`)]) rmSync(path, { force: true });
     await core?.stop();
     await dir?.remove();

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CoreProcess, tempDir } from '../support/core.js';
-import { BASE_IMAGE, removePodContainers, testDocker } from '../support/docker.js';
+import { BASE_IMAGE, removeAppImages, removePodContainers, testDocker } from '../support/docker.js';
 import { ExtraDaemon } from '../support/dockerd.js';
 import { dockerEndpoint, uniqueSuffix } from '../support/services.js';
 
@@ -88,7 +88,7 @@ describe('eru image base: a base image made from Debian busybox-static on the no
       assert.match(job.stdout, new RegExp(`^${app} 12\\.\\d+ built$`, 'm'));
     } finally {
       await removePodContainers(docker, pod);
-      for (const image of await docker.listImages({ filters: { reference: [`${app}:*`] } })) await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+      await removeAppImages(docker, app);
       if (!had) await docker.getImage(DEBIAN).remove({ force: true }).catch(() => undefined);
       await core.stop();
       await dir.remove();

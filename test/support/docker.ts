@@ -18,3 +18,10 @@ export async function removePodContainers(docker: Docker, pod: string): Promise<
     await docker.getContainer(info.Id).remove({ force: true }).catch(() => undefined);
   }
 }
+
+/** Removes the images Eru built for an app (APP:SHA7, and REGISTRY/APP:SHA7 when pushed). */
+export async function removeAppImages(docker: Docker, app: string): Promise<void> {
+  for (const image of await docker.listImages({ filters: { reference: [`${app}:*`, `*/${app}:*`] } })) {
+    await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+  }
+}
