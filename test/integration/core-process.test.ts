@@ -39,6 +39,17 @@ describe('eru core as a process', () => {
     await assert.rejects(CoreProcess.start(store), /in use by process/);
   });
 
+  it('refuses a registry or a bind root it cannot use, naming the option, before it opens anything', async () => {
+    const dir = await tempDir('eru-opts-');
+    cleanups.push(dir.remove);
+    const store = `embedded:${dir.path}/eru.db`;
+    await assert.rejects(CoreProcess.start(store, ['--registry', 'not a host:5000']), /registry: cannot read "not a host:5000" \(HOST:PORT of a registry/);
+    await assert.rejects(CoreProcess.start(store, ['--bind-root', '/']), /bind-root: "\/" is not an absolute directory below \//);
+    await assert.rejects(CoreProcess.start(store, ['--bind-root', 'relative/dir']), /bind-root: "relative\/dir"/);
+    const started = await CoreProcess.start(store, ['--registry', '127.0.0.1:5000', '--bind-root', '/srv/apps/']);
+    cleanups.push(() => started.stop());
+  });
+
   it('two cores against one etcd see each other’s pods and nodes at once', async () => {
     const store = `etcd://${etcdAddress()}`;
     const [a, b] = await Promise.all([CoreProcess.start(store), CoreProcess.start(store)]);

@@ -42,6 +42,7 @@ export function registerCore(program: Command): void {
         const token = adminToken({ ...options, token: globals(command).token });
         const [host, port] = parseHostPort(options.listen, 'listen');
         if (options.registry && !/^[A-Za-z0-9.-]+:\d{1,5}$/.test(options.registry)) throw invalid(['registry'], `cannot read "${options.registry}" (HOST:PORT of a registry, e.g. 127.0.0.1:5000)`);
+        const bindRoots = options.bindRoot?.map((dir) => bindRoot(dir));
         const store = openStore(options.store);
         const bus = openBus(options.bus);
         const app = await buildServer({
@@ -50,7 +51,7 @@ export function registerCore(program: Command): void {
           adminToken: token,
           nodeTtlSeconds: options.nodeTtl,
           ...(options.registry ? { registry: options.registry } : {}),
-          ...(options.bindRoot ? { bindRoots: options.bindRoot.map((dir) => bindRoot(dir)) } : {}),
+          ...(bindRoots ? { bindRoots } : {}),
           logger: { level: options.logLevel },
         });
         const shutdown = async (signal: string): Promise<void> => {
