@@ -1,7 +1,7 @@
 import { parseAppYaml } from '../build/appyaml.js';
-import { EruError, invalid } from '../lib/errors.js';
+import { invalid } from '../lib/errors.js';
 import { checkAppBinds } from './app-binds.js';
-import { resolveVersion } from './builds.js';
+import { builtVersion } from './builds.js';
 import type { CoreContext } from './context.js';
 import type { DeployBody } from './model/workload.js';
 import type { PlacementRequest } from './placement.js';
@@ -19,13 +19,7 @@ export async function resolveDeploy(context: CoreContext, body: DeployBody): Pro
     if (!image) throw invalid(['image'], 'give image, or version to run a built version of the app');
     return { ...rest, image, env };
   }
-  const version = (await resolveVersion(context, body.app, versionRef)).value;
-  if (!version.image) {
-    throw new EruError('NOT_BUILT', `${body.app}@${version.sha.slice(0, 7)} has not been built: eru build ${body.app} --revision ${version.sha.slice(0, 7)}`, {
-      status: 409,
-      path: ['version'],
-    });
-  }
+  const version = await builtVersion(context, body.app, versionRef);
   const app = parseAppYaml(version.appYaml);
   // Again at deploy: the operator may have narrowed the roots since the version was registered.
   checkAppBinds(app, context.bindRoots);

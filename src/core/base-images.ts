@@ -1,8 +1,9 @@
 import { BASE_IMAGES, baseImageId, baseRoot, importBase, type BaseKind, type BaseRoot } from '../build/base.js';
 import { engineMessage } from '../engine/engines.js';
-import { EruError, notFound } from '../lib/errors.js';
+import { EruError } from '../lib/errors.js';
 import type { CoreContext } from './context.js';
 import type { Node } from './model/node.js';
+import { nodeTargets } from './node-targets.js';
 import { EventQueue, eachLimited } from './stream.js';
 
 export type BaseImageEvent =
@@ -11,22 +12,12 @@ export type BaseImageEvent =
   | { type: 'node-failed'; node: string; image: string; error: string }
   | { type: 'result'; ok: boolean; image: string; made: number; present: number; failed: number };
 
-/** The nodes a base image goes to: the named ones, else every node of the pod, else every node. */
-async function targets(context: CoreContext, pod: string | undefined, names: readonly string[]): Promise<Node[]> {
-  if (pod && !(await context.repos.pods.get(pod))) throw notFound('pod', pod);
-  const all = (await context.repos.nodes.list()).map((n) => n.value);
-  for (const name of names) if (!all.some((n) => n.name === name)) throw notFound('node', name);
-  const chosen = all.filter((n) => (names.length === 0 || names.includes(n.name)) && (!pod || n.pod === pod));
-  if (chosen.length === 0) throw new EruError('NOT_FOUND', pod ? `pod ${pod} has no nodes` : 'there are no nodes', { status: 404 });
-  return chosen;
-}
-
 /**
  * Makes a base image (`eru image base busybox|debian`) on each target node that lacks it (or every
  * one, with force): the root filesystem is made once on the core's machine and imported node by node.
  */
 export async function startBaseImages(context: CoreContext, kind: BaseKind, options: { pod?: string; nodes: string[]; force: boolean }): Promise<EventQueue<BaseImageEvent>> {
-  const nodes = await targets(context, options.pod, options.nodes);
+  const nodes = await nodeTargets(context, options.pod, options.nodes);
   const { image } = BASE_IMAGES[kind];
   const events = new EventQueue<BaseImageEvent>();
   const counts = { made: 0, present: 0, failed: 0 };

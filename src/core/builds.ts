@@ -25,6 +25,18 @@ export async function resolveVersion(context: CoreContext, app: string, prefix: 
   return matches[0]!;
 }
 
+/** A version that has been built: its image, or a NOT_BUILT error that says how to build it. */
+export async function builtVersion(context: CoreContext, app: string, prefix: string): Promise<AppVersion & { image: string }> {
+  const version = (await resolveVersion(context, app, prefix)).value;
+  if (!version.image) {
+    throw new EruError('NOT_BUILT', `${app}@${version.sha.slice(0, 7)} has not been built: eru build ${app} --revision ${version.sha.slice(0, 7)}`, {
+      status: 409,
+      path: ['version'],
+    });
+  }
+  return { ...version, image: version.image };
+}
+
 /** The node of the pod with the most free CPU, skipping bypassed and down nodes: where builds go. */
 async function leastBusyNode(context: CoreContext, pod: string): Promise<string> {
   const { repos } = context;

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CoreProcess, freePort, tempDir } from '../support/core.js';
 import { EXAMPLE_APP_YAML } from '../support/example-app.js';
 import { removeAppImages, removePodContainers, testDocker } from '../support/docker.js';
 import { ExtraDaemon } from '../support/dockerd.js';
+import { GitRepo } from '../support/git.js';
 import { LocalRegistry } from '../support/registry.js';
 import { dockerEndpoint, eventually, uniqueSuffix } from '../support/services.js';
 
@@ -15,19 +14,11 @@ const APP_YAML = EXAMPLE_APP_YAML;
 describe('apps: registering versions from a git checkout, env per environment', () => {
   let core: CoreProcess;
   let dir: Awaited<ReturnType<typeof tempDir>>;
-  let repo: string;
-  const git = (...args: string[]): string => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
+  let repo: GitRepo;
 
   before(async () => {
     dir = await tempDir('eru-apps-');
-    repo = join(dir.path, 'hello');
-    execFileSync('git', ['init', '-q', repo]);
-    git('config', 'user.email', 'test@eru.local');
-    git('config', 'user.name', 'test');
-    writeFileSync(join(repo, 'app.yaml'), APP_YAML);
-    writeFileSync(join(repo, 'index.html'), 'hello\n');
-    git('add', '.');
-    git('commit', '-qm', 'first');
+    repo = GitRepo.create(join(dir.path, 'hello'), { 'app.yaml': APP_YAML, 'index.html': 'hello\n' });
     core = await CoreProcess.start(`embedded:${dir.path}/eru.db`);
   });
   after(async () => {
@@ -36,25 +27,22 @@ describe('apps: registering versions from a git checkout, env per environment', 
   });
 
   it('registers HEAD with its sha and path, and a second commit as a second version', async () => {
-    const first = git('rev-parse', 'HEAD');
-    const result = await core.eru(['app', 'register', '--dir', repo]);
+    const first = repo.head();
+    const result = await core.eru(['app', 'register', '--dir', repo.path]);
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stdout.trim(), `registered hello@${first.slice(0, 7)} (entrypoints: web, worker) from ${repo}`);
-    assert.equal((await core.eru(['app', 'register', '--dir', repo])).code, 0, 'registering the same sha again is fine');
+    assert.equal(result.stdout.trim(), `registered hello@${first.slice(0, 7)} (entrypoints: web, worker) from ${repo.path}`);
+    assert.equal((await core.eru(['app', 'register', '--dir', repo.path])).code, 0, 'registering the same sha again is fine');
 
-    writeFileSync(join(repo, 'index.html'), 'hello again\n');
-    git('commit', '-qam', 'second');
-    const second = git('rev-parse', 'HEAD');
-    assert.equal((await core.eru(['app', 'register', '--dir', repo])).code, 0);
+    const second = repo.commit({ 'index.html': 'hello again\n' }, 'second');
+    assert.equal((await core.eru(['app', 'register', '--dir', repo.path])).code, 0);
     const versions = JSON.parse((await core.eru(['app', 'versions', 'hello', '--json'])).stdout) as Array<{ sha: string }>;
     assert.deepEqual(versions.map((v) => v.sha), [first, second]);
     assert.match((await core.eru(['app', 'ls'])).stdout, /^hello\s+2\s+/m);
   });
 
   it('refuses a bad app.yaml with its field and line, and registers nothing', async () => {
-    writeFileSync(join(repo, 'app.yaml'), APP_YAML.replace('  worker:', '  bad_worker:'));
-    git('commit', '-qam', 'broken');
-    const result = await core.eru(['app', 'register', '--dir', repo]);
+    repo.commit({ 'app.yaml': APP_YAML.replace('  worker:', '  bad_worker:') }, 'broken');
+    const result = await core.eru(['app', 'register', '--dir', repo.path]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^eru: app\.yaml line 12: entrypoints\.bad_worker: bad name: .*no "_"/m);
     assert.equal((JSON.parse((await core.eru(['app', 'versions', 'hello', '--json'])).stdout) as unknown[]).length, 2);
@@ -80,24 +68,16 @@ describe('builds: an image per version from app.yaml, deployed by version', () =
   const docker = testDocker();
   let core: CoreProcess;
   let dir: Awaited<ReturnType<typeof tempDir>>;
-  let repo: string;
+  let repo: GitRepo;
   const pod = `build-${uniqueSuffix()}`;
   const app = `web${uniqueSuffix().slice(-6).replace(/[^a-z0-9]/g, 'x')}`;
-  const git = (...args: string[]): string => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
-  const commit = (html: string): string => {
-    writeFileSync(join(repo, 'index.html'), html);
-    git('add', '.');
-    git('commit', '-qm', html);
-    return git('rev-parse', 'HEAD');
-  };
+  let first = '';
+  const commit = (html: string): string => repo.commit({ 'index.html': html }, html);
 
   before(async () => {
     dir = await tempDir('eru-build-');
-    repo = join(dir.path, 'src');
-    execFileSync('git', ['init', '-q', repo]);
-    git('config', 'user.email', 'test@eru.local');
-    git('config', 'user.name', 'test');
-    writeFileSync(join(repo, 'app.yaml'), APP_YAML.replace('appname: hello', `appname: ${app}`));
+    repo = GitRepo.create(join(dir.path, 'src'), { 'app.yaml': APP_YAML.replace('appname: hello', `appname: ${app}`), 'index.html': 'first version\n' });
+    first = repo.head();
     core = await CoreProcess.start(`embedded:${dir.path}/eru.db`);
     await core.api('POST', '/v1/pods', { name: pod, sharebase: 100 });
     await core.api('POST', `/v1/pods/${pod}/nodes`, { name: `b-${uniqueSuffix()}`, endpoint: dockerEndpoint() });
@@ -110,8 +90,7 @@ describe('builds: an image per version from app.yaml, deployed by version', () =
   });
 
   it('builds a version tagged with its sha7, deploys its web entrypoint, which answers and turns healthy; a second commit builds a second tag', async () => {
-    const first = commit('first version\n');
-    assert.equal((await core.eru(['app', 'register', '--dir', repo])).code, 0);
+    assert.equal((await core.eru(['app', 'register', '--dir', repo.path])).code, 0);
     const build = await core.eru(['build', app, '--revision', first.slice(0, 7), '--pod', pod]);
     assert.equal(build.code, 0, build.stderr);
     assert.match(build.stdout, new RegExp(`^built ${app}:${first.slice(0, 7)} on b-`, 'm'));
@@ -144,7 +123,7 @@ describe('builds: an image per version from app.yaml, deployed by version', () =
     assert.match(logs, /UTC \d{4}/);
 
     const second = commit('second version\n');
-    assert.equal((await core.eru(['app', 'register', '--dir', repo])).code, 0);
+    assert.equal((await core.eru(['app', 'register', '--dir', repo.path])).code, 0);
     assert.equal((await core.eru(['build', app, '--revision', second, '--pod', pod])).code, 0);
     const versions = JSON.parse((await core.eru(['app', 'versions', app, '--json'])).stdout) as Array<{ sha: string; image?: string }>;
     assert.deepEqual(versions.map((v) => v.image), [`${app}:${first.slice(0, 7)}`, `${app}:${second.slice(0, 7)}`]);
@@ -152,7 +131,7 @@ describe('builds: an image per version from app.yaml, deployed by version', () =
 
   it('refuses to deploy a version never built, and an entrypoint the app does not have', async () => {
     const third = commit('third\n');
-    assert.equal((await core.eru(['app', 'register', '--dir', repo])).code, 0);
+    assert.equal((await core.eru(['app', 'register', '--dir', repo.path])).code, 0);
     const unbuilt = await core.eru(['deploy', app, '--version', third.slice(0, 7), '--entry', 'web', '--pod', pod, '--cpu', '0.1']);
     assert.equal(unbuilt.code, 1);
     assert.match(unbuilt.stderr, new RegExp(`${app}@${third.slice(0, 7)} has not been built: eru build ${app} --revision ${third.slice(0, 7)}`));
@@ -167,15 +146,9 @@ describe('images on every node: a version built on one daemon runs on another', 
   /** Builds on the main daemon, deploys on an extra one that lacks the image; returns the deploy's progress lines. */
   async function buildHereRunThere(registry?: LocalRegistry): Promise<{ app: string; sha: string; progress: string; build: string }> {
     const dir = await tempDir('eru-copy-');
-    const repo = join(dir.path, 'src');
-    const git = (...args: string[]): string => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
-    execFileSync('git', ['init', '-q', repo]);
     const app = `cp${uniqueSuffix().slice(-6).replace(/[^a-z0-9]/g, 'x')}`;
-    writeFileSync(join(repo, 'app.yaml'), EXAMPLE_APP_YAML.replace('appname: hello', `appname: ${app}`));
-    writeFileSync(join(repo, 'index.html'), 'copied\n');
-    git('add', '.');
-    git('-c', 'user.email=t@eru.local', '-c', 'user.name=t', 'commit', '-qm', 'one');
-    const sha = git('rev-parse', '--short=7', 'HEAD');
+    const repo = GitRepo.create(join(dir.path, 'src'), { 'app.yaml': EXAMPLE_APP_YAML.replace('appname: hello', `appname: ${app}`), 'index.html': 'copied\n' });
+    const sha = repo.head().slice(0, 7);
     const extra = await ExtraDaemon.start(3);
     const core = await CoreProcess.start(`embedded:${dir.path}/eru.db`, registry ? ['--registry', registry.address] : []);
     const pod = `copy-${uniqueSuffix()}`;
@@ -184,7 +157,7 @@ describe('images on every node: a version built on one daemon runs on another', 
       // The main daemon has more free CPU, so the build lands there; the extra one lacks the image.
       assert.equal((await core.api('POST', `/v1/pods/${pod}/nodes`, { name: 'a-main', endpoint: dockerEndpoint() })).status, 201);
       assert.equal((await core.api('POST', `/v1/pods/${pod}/nodes`, { name: 'b-extra', endpoint: extra.endpoint, cpus: ['0'] })).status, 201);
-      assert.equal((await core.eru(['app', 'register', '--dir', repo])).code, 0);
+      assert.equal((await core.eru(['app', 'register', '--dir', repo.path])).code, 0);
       const build = await core.eru(['build', app, '--revision', sha, '--pod', pod]);
       assert.equal(build.code, 0, build.stderr);
       const image = `${registry ? `${registry.address}/` : ''}${app}:${sha}`;

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type Docker from 'dockerode';
 import { CoreProcess, freePort, tempDir } from '../support/core.js';
+import { GitRepo } from '../support/git.js';
 import { removeAppImages, removePodContainers, testDocker } from '../support/docker.js';
 import { dockerEndpoint, eventually, uniqueSuffix } from '../support/services.js';
 
@@ -23,9 +23,8 @@ describe('hostile app.yaml: refused or inert, at build and at deploy', () => {
   const hostileArg = `a'b "c" $(touch ${mark}-deploy) && \`id\`; echo x\nnext line`;
   let core: CoreProcess;
   let dir: Awaited<ReturnType<typeof tempDir>>;
-  let repo: string;
+  let repo: GitRepo;
   let sha = '';
-  const git = (...args: string[]): string => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
   /** app.yaml is YAML, and JSON is YAML: each hostile string goes in exactly as written here. */
   const appYaml = (overrides: Record<string, unknown> = {}): string =>
     JSON.stringify({
@@ -60,16 +59,12 @@ describe('hostile app.yaml: refused or inert, at build and at deploy', () => {
 
   before(async () => {
     dir = await tempDir('eru-hostile-');
-    repo = join(dir.path, 'src');
-    execFileSync('git', ['init', '-q', repo]);
     writeFileSync(secret, 'host secret\n');
-    writeFileSync(join(repo, 'app.yaml'), appYaml());
+    repo = GitRepo.create(join(dir.path, 'src'), { 'app.yaml': appYaml() });
     // Links out of the checkout: the build context carries the links, never what they point at.
-    symlinkSync(secret, join(repo, 'leak'));
-    symlinkSync('/etc', join(repo, 'etc-leak'));
-    git('add', '.');
-    git('-c', 'user.email=t@eru.local', '-c', 'user.name=t', 'commit', '-qm', 'hostile');
-    sha = git('rev-parse', '--short=7', 'HEAD');
+    symlinkSync(secret, join(repo.path, 'leak'));
+    symlinkSync('/etc', join(repo.path, 'etc-leak'));
+    sha = repo.commit({}, 'links out').slice(0, 7);
     core = await CoreProcess.start(`embedded:${dir.path}/eru.db`);
     await core.api('POST', '/v1/pods', { name: pod, sharebase: 100 });
     await core.api('POST', `/v1/pods/${pod}/nodes`, { name: `h-${suffix}`, endpoint: dockerEndpoint() });
@@ -83,7 +78,7 @@ describe('hostile app.yaml: refused or inert, at build and at deploy', () => {
   });
 
   it('builds: quotes, $(), backticks, newlines, && and a 4,000-character command run only inside the build container', async () => {
-    assert.equal((await core.eru(['app', 'register', '--dir', repo])).code, 0);
+    assert.equal((await core.eru(['app', 'register', '--dir', repo.path])).code, 0);
     const build = await core.eru(['build', app, '--revision', sha, '--pod', pod]);
     assert.equal(build.code, 0, build.stderr);
     const image = `${app}:${sha}`;
@@ -135,16 +130,14 @@ describe('hostile app.yaml: refused or inert, at build and at deploy', () => {
     ];
     const versionsBefore = (await core.api<unknown[]>('GET', `/v1/apps/${app}/versions`)).body.length;
     for (const [what, overrides, message] of cases) {
-      writeFileSync(join(repo, 'app.yaml'), appYaml(overrides));
-      git('-c', 'user.email=t@eru.local', '-c', 'user.name=t', 'commit', '-qam', what);
-      const result = await core.eru(['app', 'register', '--dir', repo]);
+      repo.commit({ 'app.yaml': appYaml(overrides) }, what);
+      const result = await core.eru(['app', 'register', '--dir', repo.path]);
       assert.equal(result.code, 1, `${what}: ${result.stdout}`);
       assert.match(result.stderr, message, what);
     }
     assert.equal((await core.api<unknown[]>('GET', `/v1/apps/${app}/versions`)).body.length, versionsBefore);
     // The API gives the field's path too.
-    const head = git('rev-parse', 'HEAD');
-    const api = await core.api<{ code: string; path: string }>('POST', '/v1/apps/versions', { sha: head, repo, appYaml: appYaml({ binds: { '/': { bind: '/host' } } }) });
+    const api = await core.api<{ code: string; path: string }>('POST', '/v1/apps/versions', { sha: repo.head(), repo: repo.path, appYaml: appYaml({ binds: { '/': { bind: '/host' } } }) });
     assert.equal(api.status, 422);
     assert.deepEqual([api.body.code, api.body.path], ['FORBIDDEN_BIND', 'app.yaml.binds./']);
     assert.deepEqual(markers(), []);

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CoreProcess, tempDir } from '../support/core.js';
 import { BASE_IMAGE, removeAppImages, removePodContainers, testDocker } from '../support/docker.js';
 import { ExtraDaemon } from '../support/dockerd.js';
+import { EXAMPLE_APP_YAML } from '../support/example-app.js';
+import { GitRepo } from '../support/git.js';
 import { dockerEndpoint, uniqueSuffix } from '../support/services.js';
 
 const DEBIAN = 'local/debian:bookworm';
@@ -65,7 +65,6 @@ describe('eru image base: a base image made from Debian busybox-static on the no
       assert.match(made.stderr, /debootstrap --variant=minbase bookworm from http/);
       assert.match(made.stdout, /^local: made local\/debian:bookworm \([0-9a-f]{12}\)$/m);
 
-      execFileSync('git', ['init', '-q', repo]);
       const appYaml = [
         `appname: ${app}`,
         `base: ${DEBIAN}`,
@@ -76,10 +75,7 @@ describe('eru image base: a base image made from Debian busybox-static on the no
         '    cmd: echo "$(id -un) $(cat /etc/debian_version) $(cat /tmp/built)"',
         '',
       ].join('\n');
-      writeFileSync(join(repo, 'app.yaml'), appYaml);
-      execFileSync('git', ['-C', repo, 'add', '.']);
-      execFileSync('git', ['-C', repo, '-c', 'user.email=t@eru.local', '-c', 'user.name=t', 'commit', '-qm', 'debian']);
-      const sha = execFileSync('git', ['-C', repo, 'rev-parse', '--short=7', 'HEAD'], { encoding: 'utf8' }).trim();
+      const sha = GitRepo.create(repo, { 'app.yaml': appYaml }).head().slice(0, 7);
       assert.equal((await core.eru(['app', 'register', '--dir', repo])).code, 0);
       const build = await core.eru(['build', app, '--revision', sha, '--pod', pod]);
       assert.equal(build.code, 0, build.stderr);
@@ -91,6 +87,43 @@ describe('eru image base: a base image made from Debian busybox-static on the no
       await removeAppImages(docker, app);
       if (!had) await docker.getImage(DEBIAN).remove({ force: true }).catch(() => undefined);
       await core.stop();
+      await dir.remove();
+    }
+  });
+
+  it('eru image cache puts a built version on the nodes that lack it, ahead of the deploy', async () => {
+    const extra = await ExtraDaemon.start(5);
+    const dir = await tempDir('eru-cache-');
+    const core = await CoreProcess.start(`embedded:${dir.path}/eru.db`);
+    const pod = `cache-${uniqueSuffix()}`;
+    const app = `ca${uniqueSuffix().slice(-6).replace(/[^a-z0-9]/g, 'x')}`;
+    try {
+      const repo = GitRepo.create(join(dir.path, 'src'), { 'app.yaml': EXAMPLE_APP_YAML.replace('appname: hello', `appname: ${app}`), 'index.html': 'cached\n' });
+      const sha = repo.head().slice(0, 7);
+      await core.api('POST', '/v1/pods', { name: pod });
+      // The main daemon has more free CPU: the build lands there.
+      assert.equal((await core.api('POST', `/v1/pods/${pod}/nodes`, { name: 'a-main', endpoint: dockerEndpoint() })).status, 201);
+      assert.equal((await core.api('POST', `/v1/pods/${pod}/nodes`, { name: 'b-extra', endpoint: extra.endpoint, cpus: ['0'] })).status, 201);
+      assert.equal((await core.eru(['app', 'register', '--dir', repo.path])).code, 0);
+
+      const unbuilt = await core.eru(['image', 'cache', app, '--version', sha, '--pod', pod]);
+      assert.equal(unbuilt.code, 1);
+      assert.match(unbuilt.stderr, new RegExp(`${app}@${sha} has not been built`));
+      assert.equal((await core.eru(['build', app, '--revision', sha, '--pod', pod])).code, 0);
+
+      const cached = await core.eru(['image', 'cache', app, '--version', sha, '--pod', pod]);
+      assert.equal(cached.code, 0, cached.stderr);
+      assert.deepEqual(cached.stdout.trim().split('\n').sort(), [`a-main: ${app}:${sha} is there already`, `b-extra: copied ${app}:${sha} from a-main`]);
+      await extra.docker.getImage(`${app}:${sha}`).inspect();
+
+      const deployed = await core.eru(['deploy', app, '--version', sha, '--entry', 'worker', '--pod', pod, '--strategy', 'EACH', '--count', '1', '--cpu', '0.1']);
+      assert.equal(deployed.code, 0, deployed.stderr);
+      assert.doesNotMatch(deployed.stderr, /copied/, 'the deploy found the image in place');
+    } finally {
+      await removePodContainers(testDocker(), pod);
+      await removeAppImages(testDocker(), app);
+      await core.stop();
+      await extra.stop();
       await dir.remove();
     }
   });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { BASE_IMAGES, BASE_KINDS, makeBaseImage, type BaseKind } from '../../build/base.js';
 import type { BaseImageEvent } from '../../core/base-images.js';
+import type { ImageCacheEvent } from '../../core/image-cache.js';
 import { connectEngine } from '../../engine/docker.js';
 import { EruError, invalid } from '../../lib/errors.js';
 import { action } from '../output.js';
@@ -50,6 +51,27 @@ export function registerImage(program: Command): void {
         }
         if (!result) throw new EruError('UNAVAILABLE', 'the core closed the stream before the result');
         if (!result.ok) throw new EruError('IMAGE_FAILED', `${result.image} could not be made on ${result.failed} node(s)`);
+      }),
+    );
+  image
+    .command('cache')
+    .description("put a built version's image on nodes ahead of a deploy (pulled from the registry, or copied from its build node)")
+    .argument('<app>')
+    .requiredOption('--version <sha>', 'the built version (7 to 40 hex digits)')
+    .option('--pod <pod>', 'every node of this pod (default: every node)')
+    .option('--node <name>', 'this node (repeat for more)', collect)
+    .action(
+      action(async (app: string, options: { version: string; pod?: string; node?: string[] }, command: Command) => {
+        const body = { app, version: options.version, ...(options.pod ? { pod: options.pod } : {}), nodes: options.node ?? [] };
+        let result: Extract<ImageCacheEvent, { type: 'result' }> | undefined;
+        for await (const event of clientOf(command).stream<ImageCacheEvent>('POST', '/v1/images/cache', body)) {
+          if (globals(command).json) console.log(JSON.stringify(event));
+          else if (event.type === 'node') console.log(event.how === 'present' ? `${event.node}: ${event.image} is there already` : `${event.node}: ${event.how} ${event.image} from ${event.from}`);
+          else if (event.type === 'node-failed') console.error(`${event.node}: FAILED: ${event.error}`);
+          if (event.type === 'result') result = event;
+        }
+        if (!result) throw new EruError('UNAVAILABLE', 'the core closed the stream before the result');
+        if (!result.ok) throw new EruError('IMAGE_FAILED', `${result.image} could not be put on ${result.failed} node(s)`);
       }),
     );
 }
