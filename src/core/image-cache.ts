@@ -7,7 +7,7 @@ import { nodeTargets } from './node-targets.js';
 import { EventQueue, eachLimited } from './stream.js';
 
 export type ImageCacheEvent =
-  | { type: 'node'; node: string; image: string; how: 'present' | 'pulled' | 'copied'; from?: string }
+  | { type: 'node'; node: string; image: string; how: 'present' | 'pulled' | 'copied'; from?: string; note?: string }
   | { type: 'node-failed'; node: string; image: string; error: string }
   | { type: 'result'; ok: boolean; image: string; moved: number; present: number; failed: number };
 

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { isMissing } from '../engine/engines.js';
+import { engineMessage, isMissing } from '../engine/engines.js';
 import { followProgress } from '../engine/progress.js';
 import { EruError } from '../lib/errors.js';
 import type { CoreContext } from './context.js';
@@ -9,6 +9,8 @@ import { DnsLabelSchema } from './model/names.js';
 export interface ImageMove {
   from: string;
   how: 'pulled' | 'copied';
+  /** Why it was not the usual way: the pull that failed before the copy. */
+  note?: string;
 }
 
 /** Follows a pull, push or load; `line` gets its layer lines, without the byte counters that change many times a second. */
@@ -39,8 +41,9 @@ export async function pushImage(docker: Docker, image: string, line: (text: stri
 /**
  * Images on every node. An app version's image is pulled from the registry it was pushed to, or,
  * built without a registry, copied from the node it was built on through the Engine API (export
- * there, load here) before the node's containers are made. Returns how it came, or null when the
- * node had it (or it is not an image Eru built: creating the container will say it is missing).
+ * there, load here) before the node's containers are made. A failed pull falls back to the copy
+ * when the build node still has the image, and says so. Returns how it came, or null when the node
+ * had it (or it is not an image Eru built: creating the container will say it is missing).
  */
 export async function ensureImage(context: CoreContext, target: Docker, image: string): Promise<ImageMove | null> {
   try {
@@ -53,14 +56,20 @@ export async function ensureImage(context: CoreContext, target: Docker, image: s
   // (a deploy by version, `--image APP:SHA7`, or a job).
   const app = splitTag(image).repo.split('/').pop()!;
   const version = DnsLabelSchema.safeParse(app).success ? (await context.repos.versions.list(app)).find((v) => v.value.image === image)?.value : undefined;
+  const source = version?.builtOn ? (await context.repos.nodes.get(version.builtOn))?.value : undefined;
+  let pullFailure: string | undefined;
   if (version?.registry) {
     const { repo, tag } = splitTag(image);
-    await followStream(target, await target.createImage({ fromImage: repo, tag }), `pulling ${image}`);
-    return { from: version.registry, how: 'pulled' };
+    try {
+      await followStream(target, await target.createImage({ fromImage: repo, tag }), `pulling ${image}`);
+      return { from: version.registry, how: 'pulled' };
+    } catch (error) {
+      if (!source) throw error;
+      pullFailure = `the pull from ${version.registry} failed: ${(error instanceof EruError ? error.message : engineMessage(error)).trim()}`;
+    }
   }
-  const source = version?.builtOn ? (await context.repos.nodes.get(version.builtOn))?.value : undefined;
   if (!source) return null;
   const exported = await context.engines.get(source).getImage(image).get();
   await followStream(target, await target.loadImage(exported), `loading ${image}`);
-  return { from: source.name, how: 'copied' };
+  return { from: source.name, how: 'copied', ...(pullFailure ? { note: pullFailure } : {}) };
 }

@@ -143,8 +143,11 @@ describe('builds: an image per version from app.yaml, deployed by version', () =
 });
 
 describe('images on every node: a version built on one daemon runs on another', () => {
-  /** Builds on the main daemon, deploys on an extra one that lacks the image; returns the deploy's progress lines. */
-  async function buildHereRunThere(registry?: LocalRegistry): Promise<{ app: string; sha: string; progress: string; build: string }> {
+  /** Builds on the main daemon, deploys on an extra one that lacks the image; `then` runs before the clean-up. */
+  async function buildHereRunThere(
+    registry?: LocalRegistry,
+    then?: (run: { core: CoreProcess; extra: ExtraDaemon; image: string; app: string; sha: string }) => Promise<void>,
+  ): Promise<{ app: string; sha: string; progress: string; build: string }> {
     const dir = await tempDir('eru-copy-');
     const app = `cp${uniqueSuffix().slice(-6).replace(/[^a-z0-9]/g, 'x')}`;
     const repo = GitRepo.create(join(dir.path, 'src'), { 'app.yaml': EXAMPLE_APP_YAML.replace('appname: hello', `appname: ${app}`), 'index.html': 'copied\n' });
@@ -175,6 +178,7 @@ describe('images on every node: a version built on one daemon runs on another', 
       const job = await core.eru(['run', '--pod', pod, '--node', 'b-extra', '--image', image, '--cpu', '0.1', '--', 'sh', '-c', `cat /${app}/index.html`]);
       assert.equal(job.code, 0, job.stderr);
       assert.equal(job.stdout, 'copied\n');
+      await then?.({ core, extra, image, app, sha });
       return { app, sha, progress: deployed.stderr, build: build.stderr };
     } finally {
       await removePodContainers(testDocker(), pod);
@@ -190,12 +194,19 @@ describe('images on every node: a version built on one daemon runs on another', 
     assert.match(progress, new RegExp(`copied ${app}:${sha} to b-extra from a-main`));
   });
 
-  it('with a registry (docker-registry on 127.0.0.1), pushes the build and the other node pulls it', async () => {
+  it('with a registry (docker-registry on 127.0.0.1), pushes the build and the other node pulls it; with the registry gone, copies and says why', async () => {
     const registry = await LocalRegistry.start();
     try {
-      const { app, sha, progress, build } = await buildHereRunThere(registry);
+      const { app, sha, progress, build } = await buildHereRunThere(registry, async ({ core, extra, image, app, sha }) => {
+        assert.deepEqual(await registry.tags(app), [sha], 'the registry holds the tag');
+        // The registry goes away: a node that lacks the image gets a copy from the build node, and is told why.
+        await registry.stop();
+        await extra.docker.getImage(image).remove({ force: true });
+        const cached = await core.eru(['image', 'cache', app, '--version', sha, '--node', 'b-extra']);
+        assert.equal(cached.code, 0, cached.stderr);
+        assert.match(cached.stdout, new RegExp(`^b-extra: copied ${image.replace(/\./g, '\\.')} from a-main \\(the pull from ${registry.address.replace(/\./g, '\\.')} failed: .*connection refused\\)$`, 'm'));
+      });
       assert.match(build, new RegExp(`pushed ${registry.address}/${app}:${sha} to ${registry.address}`));
-      assert.deepEqual(await registry.tags(app), [sha], 'the registry holds the tag');
       assert.match(progress, new RegExp(`pulled ${registry.address}/${app}:${sha} on b-extra from ${registry.address}`));
       assert.doesNotMatch(progress, /copied/);
     } finally {

@@ -158,7 +158,9 @@ export function showEvent(event: DeployEvent, progress: Progress): void {
       progress.update(0, event.workloads.length);
       break;
     case 'image':
-      progress.item(event.how === 'pulled' ? `pulled ${event.image} on ${event.node} from ${event.from}` : `copied ${event.image} to ${event.node} from ${event.from}`);
+      progress.item(
+        event.how === 'pulled' ? `pulled ${event.image} on ${event.node} from ${event.from}` : `copied ${event.image} to ${event.node} from ${event.from}${event.note ? ` (${event.note})` : ''}`,
+      );
       break;
     case 'started':
       progress.item(`started ${event.id} on ${event.node} (cpuset ${event.cpuset})`);

@@ -66,7 +66,7 @@ export function registerImage(program: Command): void {
         let result: Extract<ImageCacheEvent, { type: 'result' }> | undefined;
         for await (const event of clientOf(command).stream<ImageCacheEvent>('POST', '/v1/images/cache', body)) {
           if (globals(command).json) console.log(JSON.stringify(event));
-          else if (event.type === 'node') console.log(event.how === 'present' ? `${event.node}: ${event.image} is there already` : `${event.node}: ${event.how} ${event.image} from ${event.from}`);
+          else if (event.type === 'node') console.log(event.how === 'present' ? `${event.node}: ${event.image} is there already` : `${event.node}: ${event.how} ${event.image} from ${event.from}${event.note ? ` (${event.note})` : ''}`);
           else if (event.type === 'node-failed') console.error(`${event.node}: FAILED: ${event.error}`);
           if (event.type === 'result') result = event;
         }

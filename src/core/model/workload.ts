@@ -161,7 +161,7 @@ export type Intent = z.infer<typeof IntentSchema>;
 /** One line of a deploy's progress stream. */
 export type DeployEvent =
   | { type: 'planned'; workloads: Array<{ id: string; node: string; cpuset: string }> }
-  | { type: 'image'; node: string; image: string; from: string; how: 'copied' | 'pulled' }
+  | { type: 'image'; node: string; image: string; from: string; how: 'copied' | 'pulled'; note?: string }
   | { type: 'created'; id: string; node: string; container: string }
   | { type: 'started'; id: string; node: string; cpuset: string; done: number; total: number }
   | { type: 'failed'; id: string; node: string; error: string }
