@@ -5,15 +5,18 @@
  * Scenario B: three fragments of 0.2, 0.3 and 0.5 CPU on one core.
  * Scenario C (3+ cores): 1.3 and 1.7 CPU, each with an exclusive core, sharing a third core.
  * Every workload is busy on all its CPUs. Each one's CPU use is measured from its cgroup's usage
- * (Docker's stats) over a few seconds and printed against what it declared. The baseline, measured
- * in the same run: the same cpusets and shares without the CFS quota (shares alone), as plain
- * `docker run` would give them. Target: every Eru workload within ±0.05 CPU of its declaration.
+ * (Docker's stats) over a few seconds and printed against what it declared, with the host's share
+ * and the idle time of each core. Measured in the same run, with plain containers on the same
+ * cpusets: the baseline (the same shares without the CFS quota, as `docker run` would give them) and
+ * one alternative weighting (1024 for a workload that holds a whole core). Target: every Eru
+ * workload within ±0.05 CPU of its declaration.
  */
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { CoreProcess, tempDir } from '../test/support/core.js';
 import { deployViaApi, resultOf } from '../test/support/deploy-api.js';
 import { BASE_IMAGE, removePodContainers, testDocker } from '../test/support/docker.js';
+import { CFS_PERIOD_US } from '../src/core/cpu.js';
 
 const MEASURE_MS = 5000;
 const BUSY = ['sh', '-c', 'for i in 1 2 3; do (while :; do :; done) & done; wait'];
@@ -97,19 +100,40 @@ async function eruScenario(core: CoreProcess, pod: string, requests: Array<[stri
   }
 }
 
-/** The same cpusets and shares, without the quota: what shares alone give. */
-async function sharesOnly(eru: Measured[], sharebase: number): Promise<Measured[]> {
+/** Another way to set the same cpusets, run by hand beside Eru's for comparison. */
+interface Variant {
+  label: string;
+  /** A CFS quota of cpu × period when the workload has a fragment. */
+  quota: boolean;
+  shares: (declared: number, fragmentShares: number) => number;
+}
+
+/** What DESIGN.md gives: 1024 × fragment / sharebase, 1024 without a fragment. */
+const designShares = (_declared: number, fragmentShares: number): number => fragmentShares;
+const VARIANTS: Variant[] = [
+  // The baseline: the same cpusets and shares without the quota, as plain `docker run` would give them.
+  { label: 'shares only (baseline)', quota: false, shares: designShares },
+  // The candidate the blocked decision is about: a workload that holds a whole core weighs 1024.
+  { label: 'alt: 1024 if it holds a core', quota: true, shares: (declared, fragmentShares) => (declared >= 1 ? 1024 : fragmentShares) },
+];
+
+async function runVariant(variant: Variant, eru: Measured[], sharebase: number): Promise<Measured[]> {
   const made: Array<{ name: string; declared: number; cpuset: string }> = [];
   try {
     for (const w of eru) {
       const fragment = Math.round((w.declared % 1) * sharebase);
+      const fragmentShares = fragment > 0 ? Math.round((1024 * fragment) / sharebase) : 1024;
       const name = `iso-baseline-${w.name}`;
       const container = await docker.createContainer({
         name,
         Image: BASE_IMAGE,
         Cmd: BUSY,
         Labels: { 'eru.pod': 'iso-baseline' },
-        HostConfig: { CpusetCpus: w.cpuset, CpuShares: fragment > 0 ? Math.round((1024 * fragment) / sharebase) : 1024 },
+        HostConfig: {
+          CpusetCpus: w.cpuset,
+          CpuShares: variant.shares(w.declared, fragmentShares),
+          ...(variant.quota && fragment > 0 ? { CpuQuota: Math.round(w.declared * CFS_PERIOD_US), CpuPeriod: CFS_PERIOD_US } : {}),
+        },
       });
       await container.start();
       made.push({ name, declared: w.declared, cpuset: w.cpuset });
@@ -120,26 +144,33 @@ async function sharesOnly(eru: Measured[], sharebase: number): Promise<Measured[
   }
 }
 
-function report(title: string, eru: Measured[], baseline: Measured[]): boolean {
+const signed = (value: number): string => (value >= 0 ? '+' : '') + value.toFixed(3);
+
+/** Prints Eru's figures beside each variant's; true when every Eru workload is within ±0.05 CPU. */
+async function report(title: string, eru: Measured[], sharebase: number): Promise<boolean> {
+  const lastEru = lastEruCoreUse;
+  const variants: Array<{ label: string; measured: Measured[] }> = [];
+  for (const variant of VARIANTS) variants.push({ label: variant.label, measured: await runVariant(variant, eru, sharebase) });
   console.log(`\n${title}`);
-  console.log(`${'workload'.padEnd(20)}${'cpuset'.padEnd(8)}declared  Eru (quota+shares)  off by         shares only (baseline)  off by`);
+  console.log(`${'workload'.padEnd(20)}${'cpuset'.padEnd(8)}declared  ${'Eru (quota+shares)'.padStart(18)}  off by        ${variants.map((v) => `${v.label.padStart(30)}  off by`).join('  ')}`);
   let ok = true;
   eru.forEach((w, i) => {
-    const b = baseline[i]!;
     const off = w.measured - w.declared;
     const inTarget = Math.abs(off) <= 0.05;
     ok &&= inTarget;
     console.log(
-      `${w.name.padEnd(20)}${w.cpuset.padEnd(8)}${w.declared.toFixed(2).padStart(8)}  ${w.measured.toFixed(3).padStart(18)}  ${(off >= 0 ? '+' : '') + off.toFixed(3)} ${inTarget ? 'ok' : 'MISSED'}` +
-        `  ${b.measured.toFixed(3).padStart(22)}  ${(b.measured - b.declared >= 0 ? '+' : '') + (b.measured - b.declared).toFixed(3)}`,
+      `${w.name.padEnd(20)}${w.cpuset.padEnd(8)}${w.declared.toFixed(2).padStart(8)}  ${w.measured.toFixed(3).padStart(18)}  ${signed(off)} ${(inTarget ? 'ok' : 'MISSED').padEnd(6)}` +
+        variants.map((v) => `  ${v.measured[i]!.measured.toFixed(3).padStart(30)}  ${signed(v.measured[i]!.measured - w.declared)}`).join(''),
     );
   });
   const cores = [...new Set(eru.flatMap((w) => w.cpuset.split(',').map(Number)))].sort((a, b) => a - b);
   for (const w of eru) console.log(`  ${w.name} per core: ${cores.map((core) => `${core}=${(w.perCore[core] ?? 0).toFixed(3)}`).join(' ')}`);
-  console.log(`  cores during Eru's run: ${cores.map((core) => `${core}: workloads ${lastEruCoreUse[core]!.containers.toFixed(3)}, host ${lastEruCoreUse[core]!.host.toFixed(3)}, idle ${lastEruCoreUse[core]!.idle.toFixed(3)}`).join(' | ')}`);
-  const eruError = eru.reduce((s, w) => s + Math.abs(w.measured - w.declared), 0);
-  const baseError = baseline.reduce((s, w) => s + Math.abs(w.measured - w.declared), 0);
-  console.log(`total deviation: Eru ${eruError.toFixed(3)} CPU, shares only ${baseError.toFixed(3)} CPU (×${(baseError / Math.max(eruError, 1e-6)).toFixed(1)})`);
+  console.log(`  cores during Eru's run: ${cores.map((core) => `${core}: workloads ${lastEru[core]!.containers.toFixed(3)}, host ${lastEru[core]!.host.toFixed(3)}, idle ${lastEru[core]!.idle.toFixed(3)}`).join(' | ')}`);
+  const deviation = (ms: Measured[]): number => ms.reduce((sum, w) => sum + Math.abs(w.measured - w.declared), 0);
+  const eruError = deviation(eru);
+  console.log(
+    `total deviation: Eru ${eruError.toFixed(3)} CPU; ${variants.map((v) => `${v.label} ${deviation(v.measured).toFixed(3)} CPU (×${(deviation(v.measured) / Math.max(eruError, 1e-6)).toFixed(1)})`).join('; ')}`,
+  );
   return ok;
 }
 
@@ -159,9 +190,9 @@ async function main(): Promise<void> {
     if (added.status !== 201) throw new Error(JSON.stringify(added.body));
     console.log(`node for A and B: ${hostNote(2)}`);
     const a = await eruScenario(core, pod, [['a-1-3', 1.3], ['a-0-7', 0.7]]);
-    const aOk = report('A: 1.3 CPU (1 exclusive + 0.3 shared) next to 0.7 CPU on the shared core', a, await sharesOnly(a, 10));
+    const aOk = await report('A: 1.3 CPU (1 exclusive + 0.3 shared) next to 0.7 CPU on the shared core', a, 10);
     const b = await eruScenario(core, pod, [['b-0-2', 0.2], ['b-0-3', 0.3], ['b-0-5', 0.5]]);
-    const bOk = report('B: fragments of 0.2, 0.3 and 0.5 CPU on one core', b, await sharesOnly(b, 10));
+    const bOk = await report('B: fragments of 0.2, 0.3 and 0.5 CPU on one core', b, 10);
     // C: two workloads that both hold an exclusive core share a third core (0.3 + 0.7): how their
     // weights on the shared core behave when each also runs on its own core. Needs 3 cores.
     let cOk = true;
@@ -171,7 +202,7 @@ async function main(): Promise<void> {
       if (wide.status !== 201) throw new Error(JSON.stringify(wide.body));
       console.log(`\nnode for C: ${hostNote(3)}`);
       const c = await eruScenario(core, pod, [['c-1-3', 1.3], ['c-1-7', 1.7]]);
-      cOk = report('C: 1.3 and 1.7 CPU, each with an exclusive core, sharing a third core 0.3 + 0.7', c, await sharesOnly(c, 10));
+      cOk = await report('C: 1.3 and 1.7 CPU, each with an exclusive core, sharing a third core 0.3 + 0.7', c, 10);
     } else {
       console.log('\nC: 1.3 and 1.7 CPU sharing a third core: skipped, needs 3 cores (this machine has 2)');
     }
