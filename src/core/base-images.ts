@@ -1,6 +1,5 @@
 import { BASE_IMAGES, baseImageId, baseRoot, importBase, type BaseKind, type BaseRoot } from '../build/base.js';
 import { engineMessage } from '../engine/engines.js';
-import { EruError } from '../lib/errors.js';
 import type { CoreContext } from './context.js';
 import type { Node } from './model/node.js';
 import { nodeTargets } from './node-targets.js';
@@ -23,7 +22,7 @@ export async function startBaseImages(context: CoreContext, kind: BaseKind, opti
   const counts = { made: 0, present: 0, failed: 0 };
   const fail = (node: Node, error: unknown): void => {
     counts.failed++;
-    events.push({ type: 'node-failed', node: node.name, image, error: error instanceof EruError ? error.message : engineMessage(error) });
+    events.push({ type: 'node-failed', node: node.name, image, error: engineMessage(error) });
   };
   const work = async (): Promise<void> => {
     const lacking: Node[] = [];

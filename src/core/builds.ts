@@ -3,7 +3,7 @@ import { EruError, conflict, notFound } from '../lib/errors.js';
 import { freePieces } from '../scheduler/fit.js';
 import { put, unchanged } from '../store/repositories.js';
 import type { CoreContext } from './context.js';
-import type { AppVersion } from './model/app.js';
+import { VersionRefSchema, type AppVersion } from './model/app.js';
 import { pushImage } from './images.js';
 import { optimistic } from './retry.js';
 import { EventQueue } from './stream.js';
@@ -17,7 +17,7 @@ export type BuildEvent =
 
 /** A version by a prefix of its sha (7 hex digits or more). */
 export async function resolveVersion(context: CoreContext, app: string, prefix: string): Promise<{ value: AppVersion; revision: number }> {
-  if (!/^[0-9a-f]{7,40}$/.test(prefix)) throw new EruError('INVALID_ARGUMENT', `version "${prefix}": give 7 to 40 hex digits of the commit sha`, { path: ['version'] });
+  if (!VersionRefSchema.safeParse(prefix).success) throw new EruError('INVALID_ARGUMENT', `version "${prefix}": give 7 to 40 hex digits of the commit sha`, { path: ['version'] });
   if (!(await context.repos.apps.get(app))) throw notFound('app', app);
   const matches = (await context.repos.versions.list(app)).filter((v) => v.value.sha.startsWith(prefix));
   if (matches.length === 0) throw notFound(`version of ${app}`, prefix);

@@ -1,5 +1,4 @@
 import { engineMessage } from '../engine/engines.js';
-import { EruError } from '../lib/errors.js';
 import { builtVersion } from './builds.js';
 import type { CoreContext } from './context.js';
 import { ensureImage } from './images.js';
@@ -27,7 +26,7 @@ export async function startImageCache(context: CoreContext, app: string, version
       events.push(moved ? { type: 'node', node: node.name, image, ...moved } : { type: 'node', node: node.name, image, how: 'present' });
     } catch (error) {
       counts.failed++;
-      events.push({ type: 'node-failed', node: node.name, image, error: error instanceof EruError ? error.message : engineMessage(error) });
+      events.push({ type: 'node-failed', node: node.name, image, error: engineMessage(error) });
     }
   }).finally(() => {
     events.push({ type: 'result', ok: counts.failed === 0, image, ...counts });

@@ -65,7 +65,7 @@ export async function ensureImage(context: CoreContext, target: Docker, image: s
       return { from: version.registry, how: 'pulled' };
     } catch (error) {
       if (!source) throw error;
-      pullFailure = `the pull from ${version.registry} failed: ${(error instanceof EruError ? error.message : engineMessage(error)).trim()}`;
+      pullFailure = `the pull from ${version.registry} failed: ${engineMessage(error).trim()}`;
     }
   }
   if (!source) return null;

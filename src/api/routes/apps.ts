@@ -4,7 +4,7 @@ import type { AppService } from '../../core/apps.js';
 import { startBuild } from '../../core/builds.js';
 import type { CoreContext } from '../../core/context.js';
 import { sendNdjson } from '../stream.js';
-import { AppEnvSchema, AppSchema, AppVersionSchema, EnvNameSchema, RegisterBodySchema } from '../../core/model/app.js';
+import { AppEnvSchema, AppSchema, AppVersionSchema, EnvNameSchema, RegisterBodySchema, VersionRefSchema } from '../../core/model/app.js';
 import { DnsLabelSchema } from '../../core/model/names.js';
 import { EnvSchema } from '../../core/model/workload.js';
 import { defineRoute, type RouteContext } from '../route.js';
@@ -61,7 +61,7 @@ export const appRoutes: FastifyPluginAsync<RouteContext & { apps: AppService; co
     tag: 'apps',
     scope: 'admin',
     params: AppParams,
-    body: z.object({ version: z.string().regex(/^[0-9a-f]{7,40}$/, '7 to 40 hex digits of the commit sha'), pod: DnsLabelSchema }).strict(),
+    body: z.object({ version: VersionRefSchema, pod: DnsLabelSchema }).strict(),
     stream: true,
     handler: async ({ params, body }, _request, reply) => {
       await sendNdjson(reply, await startBuild(core, params.app, body.version, body.pod));

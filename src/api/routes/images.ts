@@ -4,6 +4,7 @@ import { BASE_KINDS, type BaseKind } from '../../build/base.js';
 import { startBaseImages } from '../../core/base-images.js';
 import { startImageCache } from '../../core/image-cache.js';
 import type { CoreContext } from '../../core/context.js';
+import { VersionRefSchema } from '../../core/model/app.js';
 import { DnsLabelSchema, NodeNameSchema } from '../../core/model/names.js';
 import { defineRoute, type RouteContext } from '../route.js';
 import { sendNdjson } from '../stream.js';
@@ -20,7 +21,7 @@ const BaseImageBodySchema = z
 const ImageCacheBodySchema = z
   .object({
     app: DnsLabelSchema,
-    version: z.string().regex(/^[0-9a-f]{7,40}$/, '7 to 40 hex digits of the commit sha'),
+    version: VersionRefSchema,
     pod: DnsLabelSchema.optional(),
     nodes: z.array(NodeNameSchema).max(1000).default([]),
   })

@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import type { DeployEvent, Workload } from '../../core/model/workload.js';
 import { EruError, invalid } from '../../lib/errors.js';
 import { formatMemory, parseMemory } from '../../lib/units.js';
+import { followToResult } from '../follow.js';
 import { action, printTable } from '../output.js';
-import { clientOf, collect, globals, keyValue, wholeNumber } from '../options.js';
+import { collect, globals, keyValue, wholeNumber } from '../options.js';
 import { Progress } from '../progress.js';
 
 export interface PlacementOptions {
@@ -140,14 +141,7 @@ type DeployResult = Extract<DeployEvent, { type: 'result'; ok: true }>;
  * with --json) as it comes; a failed result becomes the command's error.
  */
 export async function followStream(cmd: Command, path: string, body: unknown, show: (event: DeployEvent) => void): Promise<DeployResult> {
-  const json = globals(cmd).json;
-  let result: Extract<DeployEvent, { type: 'result' }> | undefined;
-  for await (const event of clientOf(cmd).stream<DeployEvent>('POST', path, body)) {
-    if (json) process.stdout.write(`${JSON.stringify(event)}\n`);
-    else show(event);
-    if (event.type === 'result') result = event;
-  }
-  if (!result) throw new EruError('UNAVAILABLE', 'the core closed the stream before the result');
+  const result = await followToResult(cmd, path, body, show);
   if (!result.ok) throw new EruError(result.error.code, result.error.message);
   return result;
 }

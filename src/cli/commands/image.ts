@@ -4,8 +4,9 @@ import type { BaseImageEvent } from '../../core/base-images.js';
 import type { ImageCacheEvent } from '../../core/image-cache.js';
 import { connectEngine } from '../../engine/docker.js';
 import { EruError, invalid } from '../../lib/errors.js';
+import { followToResult } from '../follow.js';
 import { action } from '../output.js';
-import { clientOf, collect, globals } from '../options.js';
+import { collect, globals } from '../options.js';
 
 interface BaseOptions {
   pod?: string;
@@ -41,15 +42,11 @@ export function registerImage(program: Command): void {
           return;
         }
         const body = { kind, ...(options.pod ? { pod: options.pod } : {}), nodes: options.node ?? [], force: options.force ?? false };
-        let result: Extract<BaseImageEvent, { type: 'result' }> | undefined;
-        for await (const event of clientOf(command).stream<BaseImageEvent>('POST', '/v1/images/base', body)) {
-          if (json) console.log(JSON.stringify(event));
-          else if (event.type === 'output') console.error(event.line);
+        const result = await followToResult<BaseImageEvent>(command, '/v1/images/base', body, (event) => {
+          if (event.type === 'output') console.error(event.line);
           else if (event.type === 'node') console.log(describe(event));
           else if (event.type === 'node-failed') console.error(`${event.node}: FAILED: ${event.error}`);
-          if (event.type === 'result') result = event;
-        }
-        if (!result) throw new EruError('UNAVAILABLE', 'the core closed the stream before the result');
+        });
         if (!result.ok) throw new EruError('IMAGE_FAILED', `${result.image} could not be made on ${result.failed} node(s)`);
       }),
     );
@@ -63,14 +60,10 @@ export function registerImage(program: Command): void {
     .action(
       action(async (app: string, options: { version: string; pod?: string; node?: string[] }, command: Command) => {
         const body = { app, version: options.version, ...(options.pod ? { pod: options.pod } : {}), nodes: options.node ?? [] };
-        let result: Extract<ImageCacheEvent, { type: 'result' }> | undefined;
-        for await (const event of clientOf(command).stream<ImageCacheEvent>('POST', '/v1/images/cache', body)) {
-          if (globals(command).json) console.log(JSON.stringify(event));
-          else if (event.type === 'node') console.log(event.how === 'present' ? `${event.node}: ${event.image} is there already` : `${event.node}: ${event.how} ${event.image} from ${event.from}${event.note ? ` (${event.note})` : ''}`);
+        const result = await followToResult<ImageCacheEvent>(command, '/v1/images/cache', body, (event) => {
+          if (event.type === 'node') console.log(event.how === 'present' ? `${event.node}: ${event.image} is there already` : `${event.node}: ${event.how} ${event.image} from ${event.from}${event.note ? ` (${event.note})` : ''}`);
           else if (event.type === 'node-failed') console.error(`${event.node}: FAILED: ${event.error}`);
-          if (event.type === 'result') result = event;
-        }
-        if (!result) throw new EruError('UNAVAILABLE', 'the core closed the stream before the result');
+        });
         if (!result.ok) throw new EruError('IMAGE_FAILED', `${result.image} could not be put on ${result.failed} node(s)`);
       }),
     );

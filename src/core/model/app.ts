@@ -10,6 +10,8 @@ export const AppSchema = z.object({
 export type App = z.infer<typeof AppSchema>;
 
 export const ShaSchema = z.string().regex(/^[0-9a-f]{40}$/, 'a full git commit sha (40 hex digits)');
+/** A version as people give it: 7 to 40 hex digits of its sha. */
+export const VersionRefSchema = z.string().regex(/^[0-9a-f]{7,40}$/, '7 to 40 hex digits of the commit sha');
 
 /** One registered revision of an app: its app.yaml as committed at that sha. */
 export const AppVersionSchema = z.object({

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MemorySizeSchema } from '../../lib/validate.js';
 import { PlacementSchema, StrategySchema } from '../../scheduler/types.js';
+import { EnvNameSchema, VersionRefSchema } from './app.js';
 import { DnsLabelSchema, LabelsSchema, NodeNameSchema } from './names.js';
 
 /** An entrypoint name: part of the workload name `{app}_{entry}_{random}`, so no `_`. */
@@ -81,9 +82,9 @@ export const DeployBodySchema = WorkloadSpecSchema.extend({
   /** The image to run; or leave it out and give `version` to run a built version of the app. */
   image: WorkloadSpecSchema.shape.image.optional(),
   /** A built version of the app (7+ hex digits of its sha): image, command, health check, restart policy and binds come from its app.yaml entrypoint. */
-  version: z.string().regex(/^[0-9a-f]{7,40}$/, '7 to 40 hex digits of the commit sha').optional(),
+  version: VersionRefSchema.optional(),
   /** An environment whose env vars (eru app env set) the workloads get. */
-  envSet: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).optional(),
+  envSet: EnvNameSchema.optional(),
   count: z.number().int().min(1).max(10000),
   strategy: StrategySchema.default('AUTO'),
   limit: z.number().int().min(0).default(0),
