@@ -107,6 +107,7 @@ export function registerDeploy(program: Command): void {
       const app = options.app ?? (options.version ? command.shift() : undefined);
       if (!app) throw invalid(['app'], 'name the app: --app APP, or eru deploy APP --version SHA7');
       if (!options.image && !options.version) throw invalid(['image'], 'give --image, or --version to run a built version of the app');
+      const healthcheck = healthcheckBody(options);
       const body = {
         ...placementBody(options),
         app,
@@ -125,7 +126,7 @@ export function registerDeploy(program: Command): void {
         ...(options.user ? { user: options.user } : {}),
         ...(options.workdir ? { workdir: options.workdir } : {}),
         labels: options.label ?? {},
-        ...(healthcheckBody(options) ? { healthcheck: healthcheckBody(options) } : {}),
+        ...(healthcheck ? { healthcheck } : {}),
       };
       const progress = new Progress('deploying');
       const result = await followStream(cmd, '/v1/workloads', body, (event) => showEvent(event, progress)).finally(() => progress.done());
