@@ -41,12 +41,14 @@ function makeNodes(count: number): CandidateNode[] {
   const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   return Array.from({ length: count }, (_, n) => {
     const cpus: Record<string, number> = {};
+    const shared: Record<string, number> = {};
     for (let c = 0; c < CORES; c++) cpus[String(c)] = 100;
     if (n % 3 === 0) {
       cpus['0'] = 0;
       cpus['23'] = Math.floor(next() * 90) + 10;
+      shared['23'] = 1;
     }
-    return { name: `node-${n}`, cpus, unboundPieces: 0, memory: 128 * GiB, memoryTotal: 128 * GiB, labels: {}, bypass: false, count: 0 };
+    return { name: `node-${n}`, cpus, shared, unboundPieces: 0, memory: 128 * GiB, memoryTotal: 128 * GiB, labels: {}, bypass: false, count: 0 };
   });
 }
 
@@ -93,7 +95,7 @@ function runCase(size: number): CaseResult {
     for (const node of nodes) {
       const working = cloneResources(node);
       for (let plan = planInstance(working, pieces, POLICY); plan; plan = planInstance(working, pieces, POLICY)) {
-        applyPlacement(working, plan);
+        applyPlacement(working, plan, POLICY.sharebase);
         baselineTotal++;
       }
     }

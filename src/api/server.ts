@@ -25,6 +25,7 @@ import { podRoutes } from './routes/pods.js';
 import { eventRoutes } from './routes/events.js';
 import { workloadRoutes } from './routes/workloads.js';
 import { DEFAULT_BIND_ROOTS } from '../core/app-binds.js';
+import { migrateLedgers } from '../core/migrations.js';
 
 export interface ServerOptions {
   store: Store;
@@ -105,7 +106,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(agentRoutes, { ...context, liveness });
   await app.register(appRoutes, { ...context, core, apps: new AppService(repos, core.bindRoots, publish) });
   await app.register(imageRoutes, { ...context, core });
-  // Undo what dead cores left half-done before taking new work.
+  // Bring what older cores stored up to date, and undo what dead cores left half-done, before taking new work.
+  await migrateLedgers(core, app.log);
   await recovery.start();
   liveness.start();
   app.addHook('onClose', async () => {

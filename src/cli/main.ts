@@ -14,6 +14,14 @@ import { registerPlan } from './commands/plan.js';
 import { registerPod } from './commands/pod.js';
 import { reportError } from './output.js';
 
+// A reader that stops early (`eru plan … | head -2`) is no error: end quietly, as Unix tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    process.exitCode = 1;
+  });
+}
+
 /** The single `eru` executable: the servers (`eru core`, `eru agent`) and every client command. */
 export function buildProgram(): Command {
   const program = new Command('eru')

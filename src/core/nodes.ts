@@ -42,6 +42,7 @@ export class NodeService {
     };
     const ledger: NodeResources = {
       cpus: Object.fromEntries(cpus.map((core) => [core, pod.value.sharebase])),
+      shared: {},
       unboundPieces: 0,
       memory,
       memoryTotal: memory,
@@ -241,7 +242,8 @@ export function view(node: Node, ledger: NodeResources, pod: Pod, status?: NodeS
   const sharebase = pod.sharebase;
   const cpuMap = node.cpus.map((core) => {
     const free = ledger.cpus[core] ?? 0;
-    return { core, free, used: sharebase - free, state: free === sharebase ? ('free' as const) : free === 0 ? ('full' as const) : ('partial' as const) };
+    const state = free === sharebase ? ('free' as const) : free === 0 ? ('full' as const) : ('partial' as const);
+    return { core, free, used: sharebase - free, state, fragments: ledger.shared[core] ?? 0 };
   });
   const freePieces = cpuMap.reduce((sum, c) => sum + c.free, 0) - ledger.unboundPieces;
   return {

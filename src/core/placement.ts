@@ -26,6 +26,8 @@ export interface PodState {
 }
 
 export interface Reservation {
+  /** Set when the deploy has nothing to place (FILL already filled): why; nothing was reserved or written. */
+  alreadyDone?: string;
   intent: Intent;
   /** The intent's revision once written, for the transaction that ends it. */
   revision: number;
@@ -115,11 +117,15 @@ export async function reserve(
     const state = await loadPod(repos, request.pod);
     const policy = state.pod.value;
     const plan = planDeploy({ pod: request.pod, policy, nodes: candidates(state, request.app, request.entry), request: deployRequest(request) });
+    if (plan.alreadyDone !== undefined) {
+      const createdAt = now().toISOString();
+      return { alreadyDone: plan.alreadyDone, intent: { id: 'none', kind: 'deploy', owner, createdAt, workloads: [] }, revision: 0, pod: policy, nodes: state.nodes };
+    }
 
     const ledgers = new Map<string, NodeResources>();
     for (const placement of plan.placements) {
       const ledger = ledgers.get(placement.node) ?? cloneResources(state.ledgers.get(placement.node)!.value);
-      applyPlacement(ledger, placement);
+      applyPlacement(ledger, placement, policy.sharebase);
       ledgers.set(placement.node, ledger);
     }
     const createdAt = now().toISOString();

@@ -57,6 +57,10 @@ export async function createAndStart(docker: Docker, workload: Workload, start =
 async function rollout(context: CoreContext, reservation: Reservation, queue: EventQueue<DeployEvent>): Promise<void> {
   const { repos, engines, publish } = context;
   const { intent, nodes } = reservation;
+  if (reservation.alreadyDone !== undefined) {
+    queue.push({ type: 'result', ok: true, workloads: [], note: reservation.alreadyDone });
+    return;
+  }
   const { app, pod } = intent.workloads[0]!;
   // Every progress line goes to the client and, as deploy.progress/result, to the bus.
   const events = {
@@ -169,7 +173,8 @@ export async function rollBack({ repos, engines }: CoreContext, intent: Intent, 
         if (ledger) ledgers.set(workload.node, { revision: ledger.revision, value: cloneResources(ledger.value) });
       }
       const ledger = ledgers.get(workload.node);
-      if (ledger) releasePlacement(ledger.value, workload.placement);
+      const pod = await repos.pods.get(workload.pod);
+      if (ledger && pod) releasePlacement(ledger.value, workload.placement, pod.value.sharebase);
     }
     const result = await repos.store.txn(
       [unchanged(repos.intents.key(intent.id), current.revision), ...[...ledgers].map(([node, l]) => unchanged(repos.ledgers.key(node), l.revision))],

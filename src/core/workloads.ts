@@ -136,9 +136,10 @@ export class WorkloadService {
       const workloadKey = this.repos.workloads.key(workload.value.id);
       const ops = [del(workloadKey), del(this.repos.statuses.key(workload.value.id)), put(this.repos.intents.key(intent.id), intent)];
       const compares = [unchanged(workloadKey, workload.revision)];
-      if (ledger) {
+      const pod = await this.repos.pods.get(workload.value.pod);
+      if (ledger && pod) {
         const released = cloneResources(ledger.value);
-        releasePlacement(released, workload.value.placement);
+        releasePlacement(released, workload.value.placement, pod.value.sharebase);
         ops.push(put(this.repos.ledgers.key(workload.value.node), released));
         compares.push(unchanged(this.repos.ledgers.key(workload.value.node), ledger.revision));
       }

@@ -7,9 +7,11 @@ import type { NodeResources, Placement, SchedulingPolicy } from './types.js';
  * planning and applying succeed in a row, which the property tests check.
  *
  * Bound rule: `full` cores that are entirely free (exclusive), plus one fragment core for the
- * fragment. The fragment goes to an already-fragmented core first (the fullest that fits), and
- * only then splits a whole free core — the highest-numbered, so exclusive cores stay low and
- * contiguous — which `maxshare` may forbid.
+ * fragment. The fragment goes to an already-shared core first (the fullest that fits), and only
+ * then splits a whole free core — the highest-numbered, so exclusive cores stay low and
+ * contiguous — which `maxshare` may forbid. A core is shared while any fragment is on it (the
+ * ledger counts its holders), so a shared core filled up by fragments still counts against
+ * `maxshare` and is never handed out whole.
  */
 
 /** Cores to keep when re-planning a workload in place (realloc). */
@@ -28,6 +30,8 @@ export type InstancePlan = Omit<Placement, 'node'>;
 export class NodeWorkspace {
   private readonly ids: string[];
   private readonly free: number[];
+  /** Fragments held on each core; > 0 makes the core shared. */
+  private readonly holders: number[];
   private indexCache: Map<string, number> | undefined;
   private allCache: number[] | undefined;
   /** Whole free cores found by the current pickCores call; reused to spare the collector. */
@@ -37,7 +41,7 @@ export class NodeWorkspace {
   private readonly lastPicked: number[] = [];
   private readonly numaCores: Array<{ id: string; cores: number[] }>;
   private totalFree = 0;
-  private partial = 0;
+  private sharedCores = 0;
   private unboundPieces: number;
   private memory: number | null;
   private readonly numaMemory: Record<string, number> | undefined;
@@ -49,9 +53,13 @@ export class NodeWorkspace {
     // Core ids are canonical array-index strings, which Object.keys lists in ascending numeric order.
     this.ids = Object.keys(base.cpus);
     this.free = this.ids.map((id) => base.cpus[id]!);
-    for (const f of this.free) {
-      this.totalFree += f;
-      if (this.isPartial(f)) this.partial++;
+    this.holders = this.ids.map(() => 0);
+    for (const f of this.free) this.totalFree += f;
+    for (const core in base.shared) {
+      const i = this.position(core);
+      if (i === undefined) continue;
+      this.holders[i] = base.shared[core]!;
+      this.sharedCores++;
     }
     this.unboundPieces = base.unboundPieces;
     this.memory = base.memory;
@@ -59,19 +67,21 @@ export class NodeWorkspace {
     this.numaCores = !base.numa ? NO_NUMA : Object.entries(base.numa).map(([id, cores]) => ({
       id,
       cores: cores.flatMap((core) => {
-        const i = this.index().get(core);
+        const i = this.position(core);
         return i === undefined ? [] : [i];
       }),
     }));
   }
 
-  /** Core id → position; built only when a plan from elsewhere is applied or NUMA is in play. */
+  /** Core id → position; built only when a node's cores are not 0..N-1 or NUMA is in play. */
   private index(): Map<string, number> {
     return (this.indexCache ??= new Map(this.ids.map((id, i) => [id, i])));
   }
 
-  private isPartial(free: number): boolean {
-    return free > 0 && free < this.policy.sharebase;
+  /** Where a core is in the arrays: its own number when the node's cores are 0..N-1, as they mostly are. */
+  private position(core: string): number | undefined {
+    const n = Number(core);
+    return this.ids[n] === core ? n : this.index().get(core);
   }
 
   /** Plans one instance without changing anything; null when it does not fit. */
@@ -108,15 +118,16 @@ export class NodeWorkspace {
   private pickCores(subset: readonly number[], request: PieceRequest, prefer: CorePreference | undefined): Record<string, number> | null {
     const { sharebase, maxshare } = this.policy;
     const { full, fragment } = request;
-    const { ids, free } = this;
+    const { ids, free, holders } = this;
 
     let fragmentCore = -1;
     const whole = this.scratch;
     whole.length = 0;
     for (const i of subset) {
       const f = free[i]!;
-      if (f === sharebase) whole.push(i);
-      else if (fragment > 0 && f > 0 && f >= fragment) {
+      if (holders[i] === 0) {
+        if (f === sharebase) whole.push(i);
+      } else if (fragment > 0 && f >= fragment) {
         if (fragmentCore >= 0 && ids[fragmentCore] === prefer?.fragment) continue;
         // The fullest core that still fits packs fragments tightest.
         if (fragmentCore < 0 || f < free[fragmentCore]! || ids[i] === prefer?.fragment) fragmentCore = i;
@@ -124,7 +135,7 @@ export class NodeWorkspace {
     }
     const splitting = fragment > 0 && fragmentCore < 0;
     if (whole.length < full + (splitting ? 1 : 0)) return null;
-    if (splitting && maxshare >= 0 && this.partial + 1 > maxshare) return null;
+    if (splitting && maxshare >= 0 && this.sharedCores + 1 > maxshare) return null;
 
     if (splitting) fragmentCore = chooseCoreToSplit(ids, whole, prefer);
     const picked = this.lastPicked;
@@ -163,10 +174,10 @@ export class NodeWorkspace {
       const known = plan === this.lastPlan ? this.lastPicked : null;
       let k = 0;
       for (const core in plan.cpuset) {
-        const pieces = sign * plan.cpuset[core]!;
-        const i = known ? known[k++]! : this.index().get(core);
+        const pieces = plan.cpuset[core]!;
+        const i = known ? known[k++]! : this.position(core);
         if (i === undefined) throw new Error(`core ${core} is not on this node`);
-        this.changeCore(i, pieces);
+        this.changeCore(i, sign * pieces, pieces < this.policy.sharebase ? -sign : 0);
       }
     } else {
       this.unboundPieces -= sign * plan.pieces;
@@ -175,26 +186,34 @@ export class NodeWorkspace {
     if (plan.numa !== undefined && this.numaMemory?.[plan.numa] !== undefined) this.numaMemory[plan.numa]! += sign * plan.memory;
   }
 
-  private changeCore(i: number, pieces: number): void {
-    const before = this.free[i]!;
-    const after = before + pieces;
-    this.free[i] = after;
-    this.partial += Number(this.isPartial(after)) - Number(this.isPartial(before));
+  /** `pieces` more free on core i, and `fragments` more fragment holders there. */
+  private changeCore(i: number, pieces: number, fragments: number): void {
+    this.free[i] = this.free[i]! + pieces;
     this.totalFree += pieces;
+    if (fragments === 0) return;
+    const before = this.holders[i]!;
+    const after = before + fragments;
+    this.holders[i] = after;
+    this.sharedCores += Number(after > 0) - Number(before > 0);
   }
 
-  /** Memory and CPU-total left, for saying which limit stopped a simulation. */
-  get left(): { memory: number | null; pieces: number } {
-    return { memory: this.memory, pieces: this.totalFree - this.unboundPieces };
+  /** Memory and CPU-total left, and the shared cores, for saying which limit stopped a simulation. */
+  get left(): { memory: number | null; pieces: number; sharedCores: number } {
+    return { memory: this.memory, pieces: this.totalFree - this.unboundPieces, sharedCores: this.sharedCores };
   }
 
   /** The ledger as it now stands, in the store's shape. */
   toResources(): NodeResources {
     const cpus: Record<number, number> = {};
-    for (let i = 0; i < this.free.length; i++) cpus[Number(this.ids[i])] = this.free[i]!;
+    const shared: Record<number, number> = {};
+    for (let i = 0; i < this.free.length; i++) {
+      cpus[Number(this.ids[i])] = this.free[i]!;
+      if (this.holders[i]! > 0) shared[Number(this.ids[i])] = this.holders[i]!;
+    }
     const { base } = this;
     return {
       cpus,
+      shared,
       unboundPieces: this.unboundPieces,
       memory: this.memory,
       memoryTotal: base.memoryTotal,
@@ -228,19 +247,25 @@ export function planInstance(
 }
 
 /** Takes a placement's resources from a ledger, in place. */
-export function applyPlacement(resources: NodeResources, placement: InstancePlan): void {
-  adjustLedger(resources, placement, -1);
+export function applyPlacement(resources: NodeResources, placement: InstancePlan, sharebase: number): void {
+  adjustLedger(resources, placement, sharebase, -1);
 }
 
 /** Gives a placement's resources back to a ledger, in place. */
-export function releasePlacement(resources: NodeResources, placement: InstancePlan): void {
-  adjustLedger(resources, placement, +1);
+export function releasePlacement(resources: NodeResources, placement: InstancePlan, sharebase: number): void {
+  adjustLedger(resources, placement, sharebase, +1);
 }
 
-function adjustLedger(resources: NodeResources, placement: InstancePlan, sign: 1 | -1): void {
+function adjustLedger(resources: NodeResources, placement: InstancePlan, sharebase: number, sign: 1 | -1): void {
   if (placement.cpuset) {
     for (const [core, pieces] of Object.entries(placement.cpuset)) {
       resources.cpus[core] = (resources.cpus[core] ?? 0) + sign * pieces;
+      if (pieces < sharebase) {
+        // A fragment: one holder more (or fewer) on its core; the core stops being shared with its last.
+        const holders = (resources.shared[core] ?? 0) - sign;
+        if (holders > 0) resources.shared[core] = holders;
+        else delete resources.shared[core];
+      }
     }
   } else {
     resources.unboundPieces -= sign * placement.pieces;
@@ -255,6 +280,7 @@ export function cloneResources<T extends NodeResources>(resources: T): T {
   return {
     ...resources,
     cpus: { ...resources.cpus },
+    shared: { ...resources.shared },
     ...(resources.numaMemory ? { numaMemory: { ...resources.numaMemory } } : {}),
   };
 }
@@ -268,13 +294,13 @@ export function allocate<T extends NodeResources>(
   const placement = planInstance(resources, request, policy);
   if (!placement) return null;
   const next = cloneResources(resources);
-  applyPlacement(next, placement);
+  applyPlacement(next, placement, policy.sharebase);
   return { resources: next, placement };
 }
 
 /** Pure form: the ledger after giving a placement back. */
-export function release<T extends NodeResources>(resources: T, placement: InstancePlan): T {
+export function release<T extends NodeResources>(resources: T, placement: InstancePlan, sharebase: number): T {
   const next = cloneResources(resources);
-  releasePlacement(next, placement);
+  releasePlacement(next, placement, sharebase);
   return next;
 }

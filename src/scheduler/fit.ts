@@ -33,7 +33,7 @@ export class NodeFit implements NodeCapacity {
     private readonly limit: LimitKind,
     private readonly request: PieceRequest,
     private readonly policy: SchedulingPolicy,
-    /** memory: free bytes; cpu: pieces left; cores/maxshare: whole free cores or fragment cores. */
+    /** memory: free bytes; cpu: pieces left; cores: whole free cores; maxshare: shared cores. */
     private readonly amount: number,
     private readonly unboundPieces: number,
   ) {}
@@ -46,7 +46,7 @@ export class NodeFit implements NodeCapacity {
       case 'cpu':
         return `cpu: ${amount / policy.sharebase} CPU left on the node (unbound workloads hold ${this.unboundPieces / policy.sharebase}), ${request.pieces / policy.sharebase} each`;
       case 'maxshare':
-        return `cpu: maxshare ${policy.maxshare} reached (${amount} fragment cores), no fragment room for ${request.fragment} pieces`;
+        return `cpu: maxshare ${policy.maxshare} reached (${amount} shared cores), no fragment room for ${request.fragment} pieces`;
       case 'cores':
         return request.fragment === 0
           ? `cpu: ${amount} whole free cores, ${request.full} each`
@@ -71,19 +71,26 @@ export function nodeCapacity(
   const { sharebase, maxshare } = policy;
   const { full, fragment } = request;
 
-  // One pass: the CPU total, whole free cores, fragment slots, and cores that stay fragmented.
+  // One pass over the cores: the CPU total and whole free cores; then the shared cores: how many,
+  // and how many more fragments fit on them.
   let totalFree = 0;
   let whole = 0;
   let slots = 0;
-  let stuck = 0;
+  let sharedCores = 0;
   // A memory-only request (unbound, cpu 0) needs nothing from the cores.
   const cpus = request.pieces === 0 && !request.bind ? [] : Object.values(resources.cpus);
   for (const f of cpus) {
     totalFree += f;
     if (f === sharebase) whole++;
-    else if (f > 0 && fragment > 0) {
-      slots += Math.floor(f / fragment);
-      if (f % fragment !== 0) stuck++;
+  }
+  if (request.bind) {
+    for (const core in resources.shared) {
+      const f = resources.cpus[core];
+      if (f === undefined) continue;
+      sharedCores++;
+      // A shared core is never whole, even with every piece free for a moment: it has holders.
+      if (f === sharebase) whole--;
+      if (fragment > 0) slots += Math.floor(f / fragment);
     }
   }
 
@@ -91,13 +98,13 @@ export function nodeCapacity(
     request.memory === 0 || resources.memory === null ? UNLIMITED_INSTANCES : Math.floor(resources.memory / request.memory);
   const cpuLeft = totalFree - resources.unboundPieces;
   const cpuCount = request.pieces === 0 ? UNLIMITED_INSTANCES : Math.max(0, Math.floor(cpuLeft / request.pieces));
-  const cores = request.bind ? coreCount(whole, slots, stuck, full, fragment, sharebase, maxshare) : null;
+  const cores = request.bind ? coreCount(whole, slots, sharedCores, full, fragment, sharebase, maxshare) : null;
 
   // On a tie the more specific limit explains the figure: cores, then the CPU total, then memory.
   const capacity = Math.min(memoryCount, cpuCount, cores?.count ?? UNLIMITED_INSTANCES);
   const fit = (limit: LimitKind, amount: number): NodeFit =>
     new NodeFit(node, capacity, limit, request, policy, amount, resources.unboundPieces);
-  if (cores && cores.count === capacity) return cores.maxshareReached ? fit('maxshare', cores.stuck) : fit('cores', whole);
+  if (cores && cores.count === capacity) return cores.maxshareReached ? fit('maxshare', cores.sharedCores) : fit('cores', whole);
   if (cpuCount === capacity && cpuCount < UNLIMITED_INSTANCES) return fit('cpu', cpuLeft);
   if (memoryCount === capacity && memoryCount < UNLIMITED_INSTANCES) return fit('memory', resources.memory!);
   return fit('none', 0);
@@ -105,21 +112,20 @@ export function nodeCapacity(
 
 /**
  * Bound capacity without NUMA, in O(cores): the same sequence NodeWorkspace.plan would take, followed
- * on counts instead of cores. Fragment slots in already-fragmented cores are used first (each takes
- * `full` whole cores as well); when none is left a whole core is split, which `maxshare` may refuse.
- * A fragmented core whose free pieces are not a multiple of the fragment stays fragmented for good
- * ("stuck"); those are the fragment cores that count against `maxshare` when the next split comes.
+ * on counts instead of cores. Fragment slots in already-shared cores are used first (each takes
+ * `full` whole cores as well); when none is left a whole core is split and becomes shared for good
+ * (its fragments stay), which `maxshare` may refuse.
  */
 function coreCount(
   whole: number,
   slots: number,
-  stuck: number,
+  sharedCores: number,
   full: number,
   fragment: number,
   sharebase: number,
   maxshare: number,
-): { count: number; maxshareReached: boolean; stuck: number } {
-  if (fragment === 0) return { count: Math.floor(whole / full), maxshareReached: false, stuck };
+): { count: number; maxshareReached: boolean; sharedCores: number } {
+  if (fragment === 0) return { count: Math.floor(whole / full), maxshareReached: false, sharedCores };
   let count = 0;
   for (;;) {
     if (slots > 0) {
@@ -131,13 +137,13 @@ function coreCount(
       continue;
     }
     if (whole < full + 1) break;
-    if (maxshare >= 0 && stuck + 1 > maxshare) return { count, maxshareReached: true, stuck };
+    if (maxshare >= 0 && sharedCores + 1 > maxshare) return { count, maxshareReached: true, sharedCores };
     whole -= full + 1;
     count++;
+    sharedCores++;
     slots += Math.floor(sharebase / fragment) - 1;
-    if (sharebase % fragment !== 0) stuck++;
   }
-  return { count, maxshareReached: false, stuck };
+  return { count, maxshareReached: false, sharedCores };
 }
 
 /**
@@ -151,10 +157,11 @@ function simulatedCapacity(node: string, resources: NodeResources, request: Piec
     workspace.apply(plan);
     capacity++;
   }
-  const { memory, pieces } = workspace.left;
+  const { memory, pieces, sharedCores } = workspace.left;
   const fit = (limit: LimitKind, amount: number): NodeFit =>
     new NodeFit(node, capacity, limit, request, policy, amount, resources.unboundPieces);
   if (memory !== null && memory < request.memory) return fit('memory', memory);
   if (pieces < request.pieces) return fit('cpu', pieces);
+  if (request.fragment > 0 && policy.maxshare >= 0 && sharedCores >= policy.maxshare) return fit('maxshare', sharedCores);
   return fit('cores', 0);
 }

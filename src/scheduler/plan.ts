@@ -90,6 +90,7 @@ export function planDeploy(input: PlanInput): PlanResult {
     });
   }
 
+  if (distribution.alreadyDone !== undefined) return { capacity, placements: [], alreadyDone: distribution.alreadyDone };
   const placements: Placement[] = [];
   for (const node of feasible) {
     const count = distribution.counts.get(node.name) ?? 0;

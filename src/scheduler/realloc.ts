@@ -17,7 +17,7 @@ export function planRealloc(
 ): { placement: InstancePlan; resources: NodeResources } {
   const pieceRequest = toPieces(next, policy);
   const working = cloneResources(resources);
-  releasePlacement(working, current);
+  releasePlacement(working, current, policy.sharebase);
   const cores = Object.entries(current.cpuset ?? {});
   const plan = planInstance(working, pieceRequest, policy, {
     exclusive: new Set(cores.filter(([, pieces]) => pieces === policy.sharebase).map(([core]) => core)),
@@ -29,6 +29,6 @@ export function planRealloc(
       nodes: { [node]: 'not enough free cores or memory once the current share is given back' },
     });
   }
-  applyPlacement(working, plan);
+  applyPlacement(working, plan, policy.sharebase);
   return { placement: plan, resources: working };
 }

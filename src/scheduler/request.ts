@@ -47,6 +47,9 @@ export function validateDeploy(request: DeployRequest, path: ErrorPath = []): vo
   if (request.strategy === 'EACH' && request.count === 0) {
     throw invalid([...path, 'count'], 'EACH needs a count: how many instances on each node');
   }
+  if ((request.strategy === 'GLOBAL' || request.strategy === 'DRAINED') && request.limit > 0) {
+    throw invalid([...path, 'limit'], `limit has no meaning for ${request.strategy}; it is for AUTO (most per node), FILL (how many nodes) and EACH (how many nodes)`);
+  }
   if (request.strategy === 'FILL' && request.count === 0) {
     throw invalid([...path, 'count'], 'FILL needs a count: how many instances each node is topped up to');
   }

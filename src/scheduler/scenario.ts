@@ -13,6 +13,8 @@ const ScenarioNodeSchema = z
     name: z.string().min(1),
     cpu: z.number().int().min(0).optional(),
     cpus: z.record(CoreIdSchema, z.number().int().min(0)).optional(),
+    /** Cores already shared by fragments. A partly free core is shared anyway; list a core that fragments filled up (0 free). */
+    shared: z.array(z.union([CoreIdSchema, z.number().int().min(0)]).transform(String)).default([]),
     memory: MemorySizeSchema.optional(),
     numa: z.record(z.string(), z.array(z.union([z.string(), z.number().int().min(0)]).transform(String))).optional(),
     numa_memory: z.record(z.string(), MemorySizeSchema).optional(),
@@ -55,9 +57,17 @@ export function scenarioToPlanInput(data: unknown): PlanInput {
       throw invalid(path, 'give either cpu (a number of cores) or cpus (free pieces per core)');
     }
     const cpus = node.cpus ?? Object.fromEntries(Array.from({ length: node.cpu ?? 0 }, (_, c) => [String(c), sharebase]));
+    const shared: Record<string, number> = {};
     for (const [core, pieces] of Object.entries(cpus)) {
       if (pieces > sharebase) throw invalid([...path, 'cpus', core], `${pieces} pieces free, but a core has ${sharebase}`);
+      // Pieces are only ever taken from a core whole (exclusive) or as fragments: partly free means shared.
+      if (pieces > 0 && pieces < sharebase) shared[core] = 1;
     }
+    node.shared.forEach((core, j) => {
+      if (!(core in cpus)) throw invalid([...path, 'shared', j], `core ${core} is not one of the node's cores`);
+      if (cpus[core] === sharebase) throw invalid([...path, 'shared', j], `core ${core} is wholly free, so no fragment is on it`);
+      shared[core] = 1;
+    });
     for (const [numa, cores] of Object.entries(node.numa ?? {})) {
       cores.forEach((core, j) => {
         if (!(core in cpus)) throw invalid([...path, 'numa', numa, j], `core ${core} is not one of the node's cores`);
@@ -69,6 +79,7 @@ export function scenarioToPlanInput(data: unknown): PlanInput {
     return {
       name: node.name,
       cpus,
+      shared,
       unboundPieces: 0,
       memory: node.memory ?? null,
       memoryTotal: node.memory ?? null,

@@ -28,6 +28,12 @@ export const CoreIdSchema = z.string().regex(/^(0|[1-9]\d{0,8})$/, 'a core id is
 export const NodeResourcesSchema = z.object({
   /** Free pieces per core; a core's full size is the pod's sharebase. */
   cpus: z.record(CoreIdSchema, z.number().int().min(0)),
+  /**
+   * The shared ("fragment") cores: core id → how many workloads hold a fragment of it. A core stays
+   * shared while one fragment is on it, even when fragments fill it up; `maxshare` counts these.
+   */
+  // Ledgers written before shared cores were counted lack it; the core's start-up migration recounts them.
+  shared: z.record(CoreIdSchema, z.number().int().min(1)).default({}),
   /** Pieces held by unbound workloads; they run on the shared pool and count against the node's CPU total. */
   unboundPieces: z.number().int().min(0).default(0),
   /** Free memory in bytes; null = memory is not a limit on this node. */
@@ -69,10 +75,16 @@ export const NodeFilterSchema = z.object({
 export type NodeFilter = z.infer<typeof NodeFilterSchema>;
 
 /** A deploy as the scheduler sees it: how many, how spread, where allowed. */
+/** What `limit` means for each strategy; shown in `eru deploy --help`, the API document and the README. */
+export const LIMIT_MEANING =
+  'AUTO: at most this many instances of the app/entrypoint on any node, counting those it runs; ' +
+  'FILL: make this many nodes hold `count` each (nodes already holding it count; none left to fill is a no-op); ' +
+  'EACH: `count` on this many nodes, those with most room; GLOBAL, DRAINED: not allowed; 0: no limit';
+
 export const DeployRequestSchema = ResourceRequestSchema.extend({
   count: z.number().int().min(0).default(0),
   strategy: StrategySchema.default('AUTO'),
-  limit: z.number().int().min(0).default(0),
+  limit: z.number().int().min(0).default(0).describe(LIMIT_MEANING),
   filter: NodeFilterSchema.optional(),
 });
 export type DeployRequest = z.infer<typeof DeployRequestSchema>;
@@ -106,4 +118,6 @@ export interface CapacityReport {
 export interface DeployPlan {
   capacity: CapacityReport;
   placements: Placement[];
+  /** Set when nothing needed placing (FILL with every target node already at `count`): why. */
+  alreadyDone?: string;
 }

@@ -13,7 +13,7 @@ const KILL_AFTER_MS = [0, 40, 120, 250, 400, 600, 800, 1100, 1500, 2200];
 interface NodeView {
   cpus: string[];
   sharebase: number;
-  cpuMap: Array<{ core: string; free: number }>;
+  cpuMap: Array<{ core: string; free: number; fragments: number }>;
   resources: { memoryFree: number };
 }
 
@@ -47,6 +47,7 @@ async function killDuringDeploys(store: string, kills: number[], timeoutMs: numb
       const view = (await core.api<NodeView>('GET', `/v1/nodes/${node}`)).body;
       const ledger: NodeResources = {
         cpus: Object.fromEntries(view.cpuMap.map((c) => [c.core, c.free])),
+        shared: Object.fromEntries(view.cpuMap.filter((c) => c.fragments > 0).map((c) => [c.core, c.fragments])),
         unboundPieces: 0,
         memory: view.resources.memoryFree,
         memoryTotal: null,

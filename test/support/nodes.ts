@@ -12,5 +12,6 @@ export function wholeNode(name: string, cores: number, sharebase: number, extra:
     bypass: false,
     count: 0,
     ...extra,
+    shared: extra.shared ?? {},
   };
 }

@@ -3,7 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runEru } from '../support/cli.js';
+import { spawn } from 'node:child_process';
+import { ERU_BIN, runEru } from '../support/cli.js';
 
 describe('eru plan', () => {
   let dir: string;
@@ -69,6 +70,57 @@ deploy:
     assert.equal(result.stdout, '');
   });
 
+  it('maxshare holds when fragments fill a shared core (the issue\'s repro): capacity 2, one shared core', async () => {
+    const repro = 'sharebase: 10\nmaxshare: 1\nnodes:\n  - {name: n, cpu: 2}\ndeploy: {cpu: 0.5, count: 2}\n';
+    const result = await runEru(['plan', await file('maxshare.yaml', repro), '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout), { capacity: { total: 2, nodes: { n: 2 } }, placements: [{ node: 'n', cpuset: { '1': 5 }, memory: 0 }, { node: 'n', cpuset: { '1': 5 }, memory: 0 }] });
+    const four = await runEru(['plan', await file('maxshare4.yaml', repro.replace('count: 2', 'count: 4'))]);
+    assert.equal(four.code, 2);
+    assert.match(four.stderr, /can place 2 more of cpu=0.5 bound; 4 asked/);
+    assert.match(four.stderr, /n: 2 more: cpu: maxshare 1 reached \(1 shared cores\)/);
+    // A core the scenario says is shared (filled up by fragments) counts too; 1.5 may not split another.
+    const filled = 'sharebase: 10\nmaxshare: 1\nnodes:\n  - {name: n, cpus: {"0": 10, "1": 10, "2": 0}, shared: [2]}\ndeploy: {cpu: 1.5, count: 1}\n';
+    const refused = await runEru(['plan', await file('filled.yaml', filled)]);
+    assert.equal(refused.code, 2, refused.stdout);
+    assert.match(refused.stderr, /maxshare 1 reached/);
+    const unshared = await runEru(['plan', await file('unshared.yaml', filled.replace(', shared: [2]', '')), '--json']);
+    assert.deepEqual(JSON.parse(unshared.stdout).placements, [{ node: 'n', cpuset: { '0': 10, '1': 5 }, memory: 0 }]);
+  });
+
+  it('FILL and AUTO limit through eru plan', async () => {
+    const nodes = 'nodes:\n  - {name: a, cpu: 4, count: 2}\n  - {name: b, cpu: 4}\n  - {name: c, cpu: 4, count: 1}\n';
+    const filled = await runEru(['plan', '-', '--json'], { input: `${nodes}deploy: {cpu: 1, count: 2, strategy: FILL, limit: 1}` });
+    assert.equal(filled.code, 0, filled.stderr);
+    assert.deepEqual(JSON.parse(filled.stdout).placements, []);
+    const table = await runEru(['plan', '-'], { input: `${nodes}deploy: {cpu: 1, count: 2, strategy: FILL, limit: 1}` });
+    assert.match(table.stdout, /already filled: 1 node\(s\) hold 2 or more \(a\); limit 1/);
+    const two = await runEru(['plan', '-', '--json'], { input: `${nodes}deploy: {cpu: 1, count: 2, strategy: FILL, limit: 2}` });
+    assert.deepEqual(JSON.parse(two.stdout).placements.map((p: { node: string }) => p.node), ['c']);
+    const auto = await runEru(['plan', '-', '--json'], { input: `${nodes}deploy: {cpu: 1, count: 3, limit: 2}` });
+    assert.deepEqual(JSON.parse(auto.stdout).placements.map((p: { node: string }) => p.node), ['b', 'b', 'c']);
+    const over = await runEru(['plan', '-'], { input: `${nodes}deploy: {cpu: 1, count: 4, limit: 2}` });
+    assert.equal(over.code, 2);
+    assert.match(over.stderr, /with at most 2 per node the pod can take 3 more; 4 asked/);
+    const global = await runEru(['plan', '-'], { input: `${nodes}deploy: {cpu: 1, count: 1, strategy: GLOBAL, limit: 2}` });
+    assert.equal(global.code, 1);
+    assert.match(global.stderr, /deploy\.limit: limit has no meaning for GLOBAL/);
+  });
+
+  it('ends quietly when its reader stops early (eru plan … | head)', async () => {
+    const many = { nodes: Array.from({ length: 400 }, (_, i) => ({ name: `node-${i}`, cpu: 16 })), deploy: { cpu: 0.5, count: 6000 } };
+    const child = spawn(process.execPath, [ERU_BIN, 'plan', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdin.end(JSON.stringify(many));
+    // Like `head -2`: read a little, then close the pipe while eru is still writing.
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(stderr, '', 'no stack trace, no message');
+    assert.equal(code, 0);
+  });
+
   const bad: Array<[string, string, RegExp]> = [
     ['a cpu finer than the sharebase', scenario.replace('cpu: 1.5', 'cpu: 1.55'), /deploy\.cpu: cpu 1\.55 is not a multiple of 0\.1/],
     ['an unknown strategy', scenario.replace('count: 2', 'count: 2\n  strategy: SPREAD'), /deploy\.strategy: /],
@@ -84,6 +136,9 @@ deploy:
     ['an unknown field', scenario.replace('count: 2', 'count: 2\n  cpus: 3'), /deploy: .*cpus/],
     ['a wrong type', scenario.replace('count: 2', 'count: two'), /deploy\.count: /],
     ['an unknown sharebase', `sharebase: 7\n${scenario.replace('sharebase: 10', '')}`, /sharebase: /],
+    ['a shared core the node lacks', 'nodes: [{name: a, cpu: 2, shared: [4]}]\ndeploy: {cpu: 1}', /nodes\.0\.shared\.0: core 4 is not one of the node's cores/],
+    ['a shared core that is wholly free', 'sharebase: 10\nnodes: [{name: a, cpu: 2, shared: [1]}]\ndeploy: {cpu: 1}', /nodes\.0\.shared\.0: core 1 is wholly free/],
+    ['a limit with DRAINED', scenario.replace('count: 2', 'count: 2\n  strategy: DRAINED\n  limit: 1'), /deploy\.limit: limit has no meaning for DRAINED/],
     ['a NUMA core the node lacks', 'nodes: [{name: a, cpu: 2, numa: {"0": ["5"]}}]\ndeploy: {cpu: 1}', /nodes\.0\.numa\.0\.0: core 5/],
     ['text that is not YAML', 'nodes: [unclosed', /not valid YAML or JSON/],
   ];

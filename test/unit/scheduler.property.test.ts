@@ -11,6 +11,10 @@ import { autoOneAtATime } from '../support/auto-reference.js';
 
 const RUNS = { numRuns: 400 };
 
+/** The invariant maxshare promises: no more shared cores than it allows. */
+function sharedCoresWithin(maxshare: number, shared: Record<string, number>): void {
+  if (maxshare >= 0) assert.ok(Object.keys(shared).length <= maxshare, `${Object.keys(shared).length} shared cores, maxshare ${maxshare}`);
+}
 
 describe('scheduler properties', () => {
   it('capacity is exactly how many allocations in a row succeed', () => {
@@ -21,7 +25,7 @@ describe('scheduler properties', () => {
         const working = cloneResources(node);
         let placed = 0;
         for (let plan = planInstance(working, pieces, policy); plan && placed <= capacity; plan = planInstance(working, pieces, policy)) {
-          applyPlacement(working, plan);
+          applyPlacement(working, plan, policy.sharebase);
           placed++;
         }
         assert.equal(capacity, placed);
@@ -30,7 +34,7 @@ describe('scheduler properties', () => {
     );
   });
 
-  it('never overfills a core, gives at most one fragment core, never shares an exclusive core', () => {
+  it('never overfills a core, gives at most one fragment core, never shares an exclusive core, keeps maxshare', () => {
     fc.assert(
       fc.property(scenarioArb, ({ policy, node, request }) => {
         const S = policy.sharebase;
@@ -38,16 +42,23 @@ describe('scheduler properties', () => {
         const working = cloneResources(node);
         const exclusiveOwner = new Map<string, number>();
         const touched = new Map<string, number[]>();
+        const fragments = { ...node.shared };
         const plans: InstancePlan[] = [];
         for (let plan = planInstance(working, pieces, policy); plan && plans.length < 200; plan = planInstance(working, pieces, policy)) {
-          applyPlacement(working, plan);
+          for (const [core, p] of Object.entries(plan.cpuset ?? {})) {
+            if (p === S) assert.equal(working.shared[core], undefined, `core ${core} handed out whole while shared`);
+          }
+          applyPlacement(working, plan, S);
           plans.push(plan);
           for (const free of Object.values(working.cpus)) assert.ok(free >= 0 && free <= S, `core free ${free} out of 0..${S}`);
           assert.ok(working.memory === null || working.memory >= 0);
+          sharedCoresWithin(policy.maxshare, working.shared);
           if (!plan.cpuset) continue;
           const entries = Object.entries(plan.cpuset);
-          const fragments = entries.filter(([, p]) => p < S);
-          assert.ok(fragments.length <= 1, 'more than one fragment core');
+          const fragmentCores = entries.filter(([, p]) => p < S);
+          assert.ok(fragmentCores.length <= 1, 'more than one fragment core');
+          for (const [core] of fragmentCores) fragments[core] = (fragments[core] ?? 0) + 1;
+          assert.deepEqual(working.shared, fragments, 'shared cores count exactly the fragments on them');
           assert.equal(entries.filter(([, p]) => p === S).length, pieces.full);
           assert.equal(entries.reduce((sum, [, p]) => sum + p, 0), pieces.pieces);
           for (const [core, p] of entries) {
@@ -65,7 +76,7 @@ describe('scheduler properties', () => {
     );
   });
 
-  it('releasing what was allocated restores the ledger exactly, in any order', () => {
+  it('releasing what was allocated restores the ledger exactly, in any order, keeping maxshare throughout', () => {
     fc.assert(
       fc.property(scenarioArb, fc.infiniteStream(fc.nat()), ({ policy, node, request }, picks) => {
         const pieces = toPieces(request, policy);
@@ -73,13 +84,14 @@ describe('scheduler properties', () => {
         const working = cloneResources(node);
         const plans: InstancePlan[] = [];
         for (let plan = planInstance(working, pieces, policy); plan && plans.length < 50; plan = planInstance(working, pieces, policy)) {
-          applyPlacement(working, plan);
+          applyPlacement(working, plan, policy.sharebase);
           plans.push(plan);
         }
         const order = picks[Symbol.iterator]();
         while (plans.length > 0) {
           const [plan] = plans.splice(order.next().value! % plans.length, 1);
-          releasePlacement(working, plan!);
+          releasePlacement(working, plan!, policy.sharebase);
+          sharedCoresWithin(policy.maxshare, working.shared);
         }
         assert.deepEqual(working, before);
       }),
@@ -87,36 +99,53 @@ describe('scheduler properties', () => {
     );
   });
 
-  it('strategies never place more than a node can take, and place exactly what they report', () => {
+  it('strategies never place more than a node can take, place what they report, and keep limit; most cases place', () => {
+    const outcomes = new Map<string, { placed: number; refused: number }>();
     fc.assert(
       fc.property(clusterArb, ({ policy, nodes, request, count, strategy, limit }) => {
         const input = { pod: 'p', policy, nodes, request: { ...request, count, strategy, limit } };
+        const tally = outcomes.get(strategy) ?? { placed: 0, refused: 0 };
+        outcomes.set(strategy, tally);
         let result;
         try {
           result = planDeploy(input);
         } catch (error) {
-          if (error instanceof SchedulingError) return;
-          throw error;
+          if (!(error instanceof SchedulingError)) throw error;
+          tally.refused++;
+          return;
         }
+        tally.placed++;
         const perNode = new Map<string, number>();
         for (const p of result.placements) perNode.set(p.node, (perNode.get(p.node) ?? 0) + 1);
         for (const [name, placed] of perNode) assert.ok(placed <= result.capacity.nodes.find((fit) => fit.node === name)!.capacity);
+        const after = (node: { name: string; count: number }): number => node.count + (perNode.get(node.name) ?? 0);
         if (strategy === 'AUTO' || strategy === 'GLOBAL' || strategy === 'DRAINED') assert.equal(result.placements.length, count);
+        if (strategy === 'AUTO' && limit > 0) for (const node of nodes) if (perNode.has(node.name)) assert.ok(after(node) <= limit, `${node.name} over the AUTO limit`);
         if (strategy === 'EACH') for (const placed of perNode.values()) assert.equal(placed, count);
         if (strategy === 'FILL') {
-          for (const node of nodes) assert.ok(node.count + (perNode.get(node.name) ?? 0) <= Math.max(count, node.count));
+          for (const node of nodes) assert.ok(after(node) <= Math.max(count, node.count));
+          const holding = nodes.filter((node) => after(node) >= count).length;
+          const heldBefore = nodes.filter((node) => node.count >= count).length;
+          if (limit === 0) assert.equal(holding, nodes.length, 'FILL tops every node up');
+          else assert.equal(holding, Math.max(limit, heldBefore), 'FILL makes exactly `limit` nodes hold count');
+          assert.equal(result.alreadyDone !== undefined, result.placements.length === 0);
         }
-        // Applying every placement to its node leaves a valid ledger: no core, memory or CPU total overdrawn.
+        // Applying every placement to its node leaves a valid ledger: no core, memory or CPU total overdrawn, maxshare kept.
         for (const node of nodes) {
-          const after = cloneResources(node);
-          for (const p of result.placements.filter((q) => q.node === node.name)) applyPlacement(after, p);
-          for (const free of Object.values(after.cpus)) assert.ok(free >= 0 && free <= policy.sharebase);
-          assert.ok(after.memory === null || after.memory >= 0);
-          assert.ok(Object.values(after.cpus).reduce((a, b) => a + b, 0) >= after.unboundPieces);
+          const ledger = cloneResources(node);
+          for (const p of result.placements.filter((q) => q.node === node.name)) applyPlacement(ledger, p, policy.sharebase);
+          for (const free of Object.values(ledger.cpus)) assert.ok(free >= 0 && free <= policy.sharebase);
+          assert.ok(ledger.memory === null || ledger.memory >= 0);
+          assert.ok(Object.values(ledger.cpus).reduce((a, b) => a + b, 0) >= ledger.unboundPieces);
+          sharedCoresWithin(policy.maxshare, ledger.shared);
         }
       }),
-      RUNS,
+      { numRuns: 1000 },
     );
+    // A generator whose cases mostly fail early would test nothing: most must place, for every strategy.
+    for (const [strategy, { placed, refused }] of outcomes) {
+      assert.ok(placed / (placed + refused) >= 0.5, `${strategy}: only ${placed} of ${placed + refused} cases placed anything`);
+    }
   });
 
   it('is deterministic: the same input gives the same plan', () => {
@@ -142,7 +171,7 @@ describe('AUTO by levels', () => {
     const nodeArb = fc.record({ capacity: fc.integer({ min: 0, max: 12 }), count: fc.integer({ min: 0, max: 8 }) });
     fc.assert(
       fc.property(fc.array(nodeArb, { minLength: 1, maxLength: 10 }), fc.integer({ min: 1, max: 80 }), (specs, count) => {
-        const resources = { cpus: {}, unboundPieces: 0, memory: null, memoryTotal: null };
+        const resources = { cpus: {}, shared: {}, unboundPieces: 0, memory: null, memoryTotal: null };
         const nodes = specs.map((s, i) => ({ name: `n${i}`, ...s, resources }));
         const input = { nodes, count, limit: 0, pieces: 1, memory: 0, sharebase: 100 };
         const expected = autoOneAtATime(input);

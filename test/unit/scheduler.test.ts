@@ -45,7 +45,7 @@ describe('bound placement', () => {
   });
 
   it('chooses the fullest fragmented core that fits', () => {
-    const node = { ...wholeNode('n', 4, 10), cpus: { '0': 10, '1': 6, '2': 3, '3': 10 } };
+    const node = wholeNode('n', 4, 10, { cpus: { '0': 10, '1': 6, '2': 3, '3': 10 }, shared: { '1': 1, '2': 2 } });
     const result = allocate(node, toPieces({ cpu: 0.3, memory: 0, bind: true }, policy), policy)!;
     assert.deepEqual(result.placement.cpuset, { '2': 3 });
   });
@@ -81,7 +81,7 @@ describe('bound placement', () => {
   it('release gives back exactly what was taken', () => {
     const node = wholeNode('n', 3, 10, { memory: 4 * GiB, memoryTotal: 4 * GiB });
     const taken = allocate(node, toPieces({ cpu: 1.7, memory: GiB, bind: true }, policy), policy)!;
-    assert.deepEqual(release(taken.resources, taken.placement), node);
+    assert.deepEqual(release(taken.resources, taken.placement, 10), node);
   });
 });
 
@@ -138,8 +138,33 @@ describe('strategies', () => {
 
   it('FILL tops each node up to the count', () => {
     assert.deepEqual(perNode({ ...base, request: deploy({ count: 2, strategy: 'FILL' }) }), { b: 2, c: 1 });
-    assert.deepEqual(perNode({ ...base, request: deploy({ count: 2, strategy: 'FILL', limit: 1 }) }), { c: 1 });
     assert.throws(() => planDeploy({ ...base, request: deploy({ count: 4, strategy: 'FILL' }) }), /cannot be topped up to 4/);
+  });
+
+  it('FILL with limit makes `limit` nodes hold the count; nodes already holding it count', () => {
+    // a already holds 2: one node is enough, nothing to place.
+    const one = planDeploy({ ...base, request: deploy({ count: 2, strategy: 'FILL', limit: 1 }) });
+    assert.deepEqual(one.placements, []);
+    assert.match(one.alreadyDone!, /already filled: 1 node\(s\) hold 2 or more \(a\); limit 1/);
+    // Two: a, and c which is closest to 2.
+    assert.deepEqual(perNode({ ...base, request: deploy({ count: 2, strategy: 'FILL', limit: 2 }) }), { c: 1 });
+    assert.deepEqual(perNode({ ...base, request: deploy({ count: 2, strategy: 'FILL', limit: 3 }) }), { b: 2, c: 1 });
+    // Three nodes at 4: a (2 → 4) and b (0 → 4) can, c (1 → 4, 2 cores) cannot.
+    assert.throws(() => planDeploy({ ...base, request: deploy({ count: 4, strategy: 'FILL', limit: 3 }) }), /3 node\(s\) must hold 4: 0 already do and 2 more can reach it/);
+  });
+
+  it('FILL with limit on one usable node fails instead of topping that node up', () => {
+    const nodes2 = [wholeNode('only', 8, 100), wholeNode('off', 8, 100, { bypass: true }), wholeNode('full', 1, 100)];
+    assert.throws(() => planDeploy({ pod: 'p', policy, nodes: nodes2, request: deploy({ count: 2, strategy: 'FILL', limit: 3 }) }), SchedulingError);
+  });
+
+  it('AUTO with limit never puts more than `limit` of the app on a node, counting what it runs', () => {
+    // a runs 2 and c 1: with limit 2, a takes none, c one, b two.
+    assert.deepEqual(perNode({ ...base, request: deploy({ count: 3, limit: 2 }) }), { b: 2, c: 1 });
+    assert.throws(
+      () => planDeploy({ ...base, request: deploy({ count: 4, limit: 2 }) }),
+      (error: unknown) => error instanceof SchedulingError && /with at most 2 per node the pod can take 3 more; 4 asked/.test(error.message) && /at its limit: runs 2, limit 2/.test(JSON.stringify(error.details)),
+    );
   });
 
   it('EACH puts the count on every node, or on the best `limit` nodes', () => {
@@ -193,6 +218,8 @@ describe('errors say why', () => {
     ['negative memory', { memory: -1 }, 'memory'],
     ['unknown strategy', { strategy: 'SPREAD' as 'AUTO', count: 1 }, 'strategy'],
     ['EACH without a count', { strategy: 'EACH' }, 'count'],
+    ['limit with GLOBAL', { strategy: 'GLOBAL', count: 1, limit: 2 }, 'limit'],
+    ['limit with DRAINED', { strategy: 'DRAINED', count: 1, limit: 1 }, 'limit'],
   ];
   for (const [what, request, field] of bad) {
     it(`rejects ${what}, naming the field`, () => {
@@ -215,7 +242,7 @@ describe('realloc', () => {
     assert.deepEqual(grown.placement.cpuset, { '0': 10, '1': 10, '2': 10, '5': 5 });
     const shrunk = planRealloc('n', grown.resources, grown.placement, { cpu: 1.2, memory: 0, bind: true }, policy);
     assert.deepEqual(shrunk.placement.cpuset, { '0': 10, '5': 2 });
-    assert.deepEqual(release(shrunk.resources, shrunk.placement), node);
+    assert.deepEqual(release(shrunk.resources, shrunk.placement, 10), node);
   });
 
   it('refuses what does not fit and leaves the ledger as it was', () => {

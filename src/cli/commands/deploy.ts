@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { DeployEvent, Workload } from '../../core/model/workload.js';
 import { EruError, invalid } from '../../lib/errors.js';
+import { LIMIT_MEANING } from '../../scheduler/types.js';
 import { formatMemory, parseMemory } from '../../lib/units.js';
 import { followToResult } from '../follow.js';
 import { action, printTable } from '../output.js';
@@ -89,7 +90,7 @@ export function registerDeploy(program: Command): void {
     .option('--env-set <env>', 'add the env vars of this environment (eru app env set)')
     .option('--count <n>', 'how many', wholeNumber('count'), 1)
     .option('--strategy <s>', 'AUTO, FILL, EACH, GLOBAL or DRAINED', 'AUTO')
-    .option('--limit <n>', 'EACH/FILL: on at most this many nodes', wholeNumber('limit'), 0)
+    .option('--limit <n>', `${LIMIT_MEANING.replaceAll('`', '')}`, wholeNumber('limit'), 0)
     .option('--env <K=V>', 'environment variable (repeatable)', keyValue('env'))
     .option('--publish <spec>', '[HOST_IP:]HOST_PORT:CONTAINER_PORT; binds 127.0.0.1 unless a host address is given', collect)
     .option('--volume <spec>', '/host:/container[:ro] (repeatable)', collect)
@@ -130,7 +131,9 @@ export function registerDeploy(program: Command): void {
       };
       const progress = new Progress('deploying');
       const result = await followStream(cmd, '/v1/workloads', body, (event) => showEvent(event, progress)).finally(() => progress.done());
-      if (!globals(cmd).json) printWorkloads(result.workloads);
+      if (globals(cmd).json) return;
+      if (result.note) console.log(`nothing deployed: ${result.note}`);
+      else printWorkloads(result.workloads);
     }),
   );
 }

@@ -194,12 +194,13 @@ function printNode(node: NodeView): void {
     ['memory', `${formatMemory(node.resources.memoryFree)} of ${formatMemory(node.resources.memoryTotal)} free`],
     ...(node.numa ? [['numa', Object.entries(node.numa).map(([id, cores]) => `${id}: ${cores.join(',')}`).join('; ')]] : []),
   ]);
-  console.log(`\nCPU map (sharebase ${node.sharebase}: one piece = ${1 / node.sharebase} CPU)`);
+  console.log(`\nCPU map (sharebase ${node.sharebase}: one piece = ${1 / node.sharebase} CPU; maxshare caps the SHARED cores)`);
   printTable([
-    ['CORE', 'FREE', 'USED', 'STATE', ''],
+    ['CORE', 'FREE', 'USED', 'STATE', 'SHARED', ''],
     ...node.cpuMap.map((core) => {
       const used = Math.round((core.used / node.sharebase) * BAR_WIDTH);
-      return [core.core, core.free, core.used, core.state, `[${'#'.repeat(used)}${'.'.repeat(BAR_WIDTH - used)}]`];
+      const shared = core.fragments > 0 ? `yes (${core.fragments} fragment${core.fragments === 1 ? '' : 's'})` : '-';
+      return [core.core, core.free, core.used, core.state, shared, `[${'#'.repeat(used)}${'.'.repeat(BAR_WIDTH - used)}]`];
     }),
   ]);
 }

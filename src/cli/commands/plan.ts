@@ -48,8 +48,10 @@ async function readScenario(file: string): Promise<string> {
 export function planJson(result: PlanResult): {
   capacity: { total: number; nodes: Record<string, number> };
   placements: Array<Pick<Placement, 'node' | 'cpuset' | 'memory' | 'numa'>>;
+  alreadyDone?: string;
 } {
   return {
+    ...(result.alreadyDone !== undefined ? { alreadyDone: result.alreadyDone } : {}),
     capacity: {
       total: result.capacity.total,
       nodes: Object.fromEntries(result.capacity.nodes.map((fit) => [fit.node, fit.capacity])),
@@ -69,6 +71,7 @@ function printPlan(result: PlanResult): void {
     ...result.capacity.nodes.map((fit) => [fit.node, fit.capacity, fit.reason ?? '']),
     ['total', result.capacity.total, ''],
   ]);
+  if (result.alreadyDone !== undefined) process.stdout.write(`\nnothing to place: ${result.alreadyDone}\n`);
   if (result.placements.length === 0) return;
   process.stdout.write('\n');
   printTable([

@@ -74,6 +74,8 @@ export const CoreViewSchema = z.object({
   used: z.number().int(),
   /** free: all pieces free; partial: some pieces taken (fragments); full: no piece free. */
   state: z.enum(['free', 'partial', 'full']),
+  /** Workloads holding a fragment of this core; more than 0 makes it a shared core (maxshare counts these). */
+  fragments: z.number().int().min(0),
 });
 
 /** A node as the API shows it: never its TLS key, always its resources. */

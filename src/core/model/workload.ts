@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MemorySizeSchema } from '../../lib/validate.js';
-import { PlacementSchema, StrategySchema } from '../../scheduler/types.js';
+import { LIMIT_MEANING, PlacementSchema, StrategySchema } from '../../scheduler/types.js';
 import { EnvNameSchema, VersionRefSchema } from './app.js';
 import { DnsLabelSchema, LabelsSchema, NodeNameSchema } from './names.js';
 
@@ -87,7 +87,7 @@ export const DeployBodySchema = WorkloadSpecSchema.extend({
   envSet: EnvNameSchema.optional(),
   count: z.number().int().min(1).max(10000),
   strategy: StrategySchema.default('AUTO'),
-  limit: z.number().int().min(0).default(0),
+  limit: z.number().int().min(0).default(0).describe(LIMIT_MEANING),
   /** Only these nodes. */
   nodes: z.array(NodeNameSchema).default([]),
   /** Only nodes with these labels. */
@@ -112,7 +112,7 @@ export const CapacityBodySchema = z
     entry: EntrypointNameSchema.optional(),
     count: z.number().int().min(0).max(10000).default(0),
     strategy: StrategySchema.default('AUTO'),
-    limit: z.number().int().min(0).default(0),
+    limit: z.number().int().min(0).default(0).describe(LIMIT_MEANING),
     nodes: z.array(NodeNameSchema).default([]),
     nodeLabels: LabelsSchema.default({}),
   })
@@ -168,5 +168,5 @@ export type DeployEvent =
   | { type: 'failed'; id: string; node: string; error: string }
   | { type: 'rolledback'; removed: string[] }
   | { type: 'output'; stream: 'stdout' | 'stderr'; line: string }
-  | { type: 'result'; ok: true; workloads: Workload[]; exitCode?: number }
+  | { type: 'result'; ok: true; workloads: Workload[]; exitCode?: number; note?: string }
   | { type: 'result'; ok: false; error: { code: string; message: string; details?: unknown } };

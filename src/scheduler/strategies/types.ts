@@ -13,6 +13,7 @@ export interface StrategyInput {
   /** Feasible nodes, in the order the caller listed them. */
   nodes: readonly StrategyNode[];
   count: number;
+  /** Meaning per strategy: see LIMIT_MEANING in ../types.ts; 0 is no limit. */
   limit: number;
   pieces: number;
   memory: number;
@@ -21,7 +22,7 @@ export interface StrategyInput {
 
 /** Instances to add per node, or why the request cannot be met (with per-node reasons). */
 export type Distribution =
-  | { ok: true; counts: Map<string, number> }
+  | { ok: true; counts: Map<string, number>; alreadyDone?: string }
   | { ok: false; reason: string; nodes?: Record<string, string> };
 
 /** A strategy turns capacities into how many instances go where. Pure and deterministic. */
