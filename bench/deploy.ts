@@ -9,10 +9,10 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { eachLimited } from '../src/core/stream.js';
-import { CoreProcess, tempDir } from '../test/support/core.js';
-import { deployViaApi, resultOf } from '../test/support/deploy-api.js';
-import { BASE_IMAGE, removePodContainers, testDocker } from '../test/support/docker.js';
+import { eachLimited } from '../src/core/background.js';
+import { CoreProcess, tempDir } from '../harness/core.js';
+import { deployViaApi, resultOf } from '../harness/deploy.js';
+import { BASE_IMAGE, removePodContainers, testDocker } from '../harness/docker.js';
 
 const run = promisify(execFile);
 const COUNT = 40;

@@ -13,10 +13,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { CoreProcess, tempDir } from '../test/support/core.js';
-import { deployViaApi, resultOf } from '../test/support/deploy-api.js';
-import { BASE_IMAGE, removePodContainers, testDocker } from '../test/support/docker.js';
-import { CFS_PERIOD_US } from '../src/core/cpu.js';
+import { CoreProcess, tempDir } from '../harness/core.js';
+import { deployViaApi, resultOf } from '../harness/deploy.js';
+import { BASE_IMAGE, removePodContainers, testDocker } from '../harness/docker.js';
+import { CFS_PERIOD_US } from '../src/engine/cpu.js';
 
 const MEASURE_MS = 5000;
 const BUSY = ['sh', '-c', 'for i in 1 2 3; do (while :; do :; done) & done; wait'];

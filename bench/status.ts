@@ -8,15 +8,16 @@
  * stands on. Also the agent's CPU (from /proc) while it watches the 50 idle containers, and its memory.
  * Targets: median ≤ 200 ms, p99 ≤ 1 s, agent under 2% of a core when idle.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { openBus } from '../src/bus/index.js';
-import type { EruEvent } from '../src/bus/types.js';
-import { AgentProcess } from '../test/support/agent.js';
-import { CoreProcess, freePort, tempDir } from '../test/support/core.js';
-import { deployViaApi, resultOf } from '../test/support/deploy-api.js';
-import { BASE_IMAGE, removePodContainers, testDocker } from '../test/support/docker.js';
-import { eventually } from '../test/support/services.js';
+import { LineBuffer } from '../src/lib/lines.js';
+import type { EruEvent } from '../src/contract/events.js';
+import { AgentProcess } from '../harness/agent.js';
+import { CoreProcess, tempDir } from '../harness/core.js';
+import { startRedis } from '../harness/redis.js';
+import { deployViaApi, resultOf } from '../harness/deploy.js';
+import { BASE_IMAGE, removePodContainers, testDocker } from '../harness/docker.js';
+import { eventually } from '../harness/services.js';
 
 const COUNT = 50;
 const IDLE_MS = 10_000;
@@ -39,10 +40,8 @@ function rssMiB(pid: number): number {
 
 async function main(): Promise<void> {
   const dir = await tempDir('eru-bench-status-');
-  const redisPort = await freePort();
-  const redis = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(redisPort), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const redisUrl = `redis://127.0.0.1:${redisPort}`;
-  await new Promise((r) => setTimeout(r, 500));
+  const redis = await startRedis();
+  const redisUrl = redis.url;
   const core = await CoreProcess.start(`embedded:${dir.path}/eru.db`, ['--bus', redisUrl]);
   const bus = openBus(redisUrl);
   const statuses: Array<{ at: number; event: EruEvent }> = [];
@@ -76,8 +75,9 @@ async function main(): Promise<void> {
     // Docker's own event stream, the baseline subscriber.
     const dockerDies = new Map<string, number>();
     const dockerEvents = (await docker.getEvents({ filters: { type: ['container'], event: ['die'], label: ['eru.app=watched'] } })) as NodeJS.ReadableStream;
+    const lines = new LineBuffer();
     dockerEvents.on('data', (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) {
+      for (const line of lines.push(chunk).filter(Boolean)) {
         const e = JSON.parse(line) as { Actor: { Attributes: Record<string, string> } };
         dockerDies.set(e.Actor.Attributes['eru.workload']!, performance.now());
       }
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
     await removePodContainers(docker, 'status');
     await bus.close();
     await core.stop();
-    redis.kill();
+    await redis.stop();
     await dir.remove();
   }
 }

@@ -1,12 +1,13 @@
-import type Docker from 'dockerode';
-import { CoreClient } from '../cli/client.js';
-import { HEALTH_FAILING, HEALTH_PENDING, sameStatus, type WorkloadStatus } from '../core/model/status.js';
-import { connectEngine } from '../engine/docker.js';
-import { LABEL } from '../engine/spec.js';
 import type { Server } from 'node:http';
-import { containerOutput, type OutputLine } from '../core/workloads.js';
+import type Docker from 'dockerode';
+import { EruClient } from '../client/client.js';
+import { connectEngine } from '../engine/docker.js';
+import { containerOutput, type OutputLine } from '../engine/output.js';
+import { LABEL } from '../engine/spec.js';
 import { parseHostPort } from '../lib/address.js';
+import { LineBuffer } from '../lib/lines.js';
 import { formatMemory } from '../lib/units.js';
+import { HEALTH_FAILING, HEALTH_PENDING, sameStatus, type WorkloadStatus } from '../model/status.js';
 import { LogForwarder } from './forwarder.js';
 import { metricsServer } from './metrics.js';
 import { sampleContainer, sampleNode, toLineProtocol, type ContainerSample, type NodeSample } from './sampler.js';
@@ -41,7 +42,7 @@ const OOM_CHECK_MS = 2000;
  * Docker. It talks to the core, never to the store.
  */
 export class Agent {
-  private readonly client: CoreClient;
+  private readonly client: EruClient;
   private readonly docker: Docker;
   /** What the core last accepted, per workload. */
   private readonly reported = new Map<string, WorkloadStatus>();
@@ -56,7 +57,7 @@ export class Agent {
   private readonly guardReasons = new Map<string, string>();
 
   constructor(private readonly options: AgentOptions) {
-    this.client = new CoreClient({ url: options.core, token: options.token });
+    this.client = new EruClient({ url: options.core, token: options.token });
     this.docker = connectEngine({ endpoint: options.docker });
   }
 
@@ -157,7 +158,7 @@ export class Agent {
   private containers = 0;
 
   private async heartbeat(): Promise<void> {
-    await this.client.request('POST', `/v1/nodes/${encodeURIComponent(this.options.node)}/heartbeat`, { containers: this.containers, agent: 'eru-agent/0.1' });
+    await this.client.agent.heartbeat(this.options.node, { containers: this.containers, agent: 'eru-agent/0.1' });
   }
 
   private listMine(): Promise<Docker.ContainerInfo[]> {
@@ -220,7 +221,7 @@ export class Agent {
   private async report(statuses: WorkloadStatus[]): Promise<void> {
     const changed = statuses.filter((s) => !sameStatus(this.reported.get(s.id), s));
     if (changed.length === 0) return;
-    const answer = await this.client.request<{ unknown: string[] }>('POST', `/v1/nodes/${encodeURIComponent(this.options.node)}/status`, { workloads: changed });
+    const answer = await this.client.agent.report(this.options.node, { workloads: changed });
     for (const status of changed) this.reported.set(status.id, status);
     // Workloads the core no longer has (removed through Eru) are forgotten here too.
     for (const id of answer.unknown) this.reported.delete(id);
@@ -231,14 +232,10 @@ export class Agent {
       filters: { type: ['container'], label: [`${LABEL.managed}=true`, `${LABEL.node}=${this.options.node}`] },
     })) as NodeJS.ReadableStream;
     this.events = stream;
-    let buffer = '';
+    const buffer = new LineBuffer();
     stream.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString('utf8');
-      let newline: number;
-      while ((newline = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, newline).trim();
-        buffer = buffer.slice(newline + 1);
-        if (line) void this.onEvent(JSON.parse(line) as { Action?: string; id?: string; Actor?: { Attributes?: Record<string, string> } });
+      for (const line of buffer.push(chunk)) {
+        if (line.trim()) void this.onEvent(JSON.parse(line) as { Action?: string; id?: string; Actor?: { Attributes?: Record<string, string> } });
       }
     });
     const restart = (): void => {

@@ -1,37 +1,16 @@
-import { timingSafeEqual } from 'node:crypto';
-import { EruError } from '../lib/errors.js';
+import { EruError, ErrorCode } from '../lib/errors.js';
+import type { Auth, Principal } from '../core/auth/index.js';
 
-/**
- * Bearer tokens. The admin scope may do everything; a node scope (issued to an agent) may only report
- * for its own node. Node tokens are resolved through `nodeTokens`, which the agent issue fills in.
- */
-export type Principal = { scope: 'admin' } | { scope: 'node'; node: string };
+/** Who may call a route: anyone, the admin token, or a node token (agents) as well. */
 export type Scope = 'public' | 'admin' | 'node';
 
-export interface Authenticator {
-  authenticate(token: string): Promise<Principal | null>;
-}
-
-export function tokenAuthenticator(adminToken: string, nodeTokens?: (token: string) => Promise<string | null>): Authenticator {
-  const admin = Buffer.from(adminToken);
-  return {
-    async authenticate(token) {
-      const given = Buffer.from(token);
-      if (given.length === admin.length && timingSafeEqual(given, admin)) return { scope: 'admin' };
-      const node = nodeTokens ? await nodeTokens(token) : null;
-      return node ? { scope: 'node', node } : null;
-    },
-  };
-}
-
-export async function authorize(authenticator: Authenticator, header: string | undefined, scope: Scope): Promise<Principal | null> {
+/** Reads the bearer token of a request and checks it against the route's scope. */
+export async function authorize(auth: Auth, header: string | undefined, scope: Scope): Promise<Principal | null> {
   if (scope === 'public') return null;
   const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-  if (!match) throw new EruError('UNAUTHENTICATED', 'missing bearer token (Authorization: Bearer TOKEN)', { status: 401 });
-  const principal = await authenticator.authenticate(match[1]!);
-  if (!principal) throw new EruError('UNAUTHENTICATED', 'invalid token', { status: 401 });
-  if (scope === 'admin' && principal.scope !== 'admin') {
-    throw new EruError('FORBIDDEN', 'this call needs the admin scope', { status: 403 });
-  }
+  if (!match) throw new EruError(ErrorCode.UNAUTHENTICATED, 'missing bearer token (Authorization: Bearer TOKEN)');
+  const principal = await auth.authenticate(match[1]!);
+  if (!principal) throw new EruError(ErrorCode.UNAUTHENTICATED, 'invalid token');
+  if (scope === 'admin' && principal.scope !== 'admin') throw new EruError(ErrorCode.FORBIDDEN, 'this call needs the admin scope');
   return principal;
 }

@@ -1,64 +1,21 @@
 import type { FastifyInstance } from 'fastify';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Repositories } from '../store/repositories.js';
+import { Histogram, type Registry } from 'prom-client';
 
-/** The core's own Prometheus metrics: API latency, deploy and scheduling time, workloads per state. */
-export class CoreMetrics {
-  readonly registry = new Registry();
-  readonly apiSeconds = new Histogram({
+/** Times every request into the core's registry and serves the registry at /metrics. */
+export function registerMetrics(app: FastifyInstance, registry: Registry): void {
+  const apiSeconds = new Histogram({
     name: 'eru_core_api_request_seconds',
     help: 'API request latency',
     labelNames: ['method', 'route', 'status'] as const,
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [this.registry],
+    registers: [registry],
   });
-  readonly deploySeconds = new Histogram({
-    name: 'eru_core_deploy_seconds',
-    help: 'Time from a deploy request to its result, by outcome',
-    labelNames: ['outcome'] as const,
-    buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
-    registers: [this.registry],
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    apiSeconds.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
-  readonly scheduleSeconds = new Histogram({
-    name: 'eru_core_schedule_seconds',
-    help: 'Time to plan and reserve a deploy (reading the pod, the scheduler, the store transaction)',
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-    registers: [this.registry],
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', registry.contentType);
+    return registry.metrics();
   });
-  readonly reservationConflicts = new Counter({
-    name: 'eru_core_reservation_attempts_total',
-    help: 'Reservation transactions tried (more than deploys: a concurrent change made one re-plan)',
-    registers: [this.registry],
-  });
-
-  constructor(repos: Repositories) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'eru_core_' });
-    new Gauge({
-      name: 'eru_workloads',
-      help: 'Workloads by pod and state (running, healthy, not running, unknown)',
-      labelNames: ['pod', 'state'] as const,
-      registers: [this.registry],
-      async collect() {
-        this.reset();
-        const statuses = new Map((await repos.statuses.list()).map((s) => [s.name, s.value]));
-        for (const { value: workload } of await repos.workloads.list()) {
-          const status = statuses.get(workload.id);
-          const state = !status ? 'unknown' : !status.running ? 'not_running' : status.healthy ? 'healthy' : 'running';
-          this.inc({ pod: workload.pod, state });
-        }
-      },
-    });
-  }
-
-  /** Times every request and serves /metrics. */
-  register(app: FastifyInstance): void {
-    app.addHook('onResponse', async (request, reply) => {
-      const route = request.routeOptions.url ?? 'unmatched';
-      this.apiSeconds.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
-    });
-    app.get('/metrics', async (_request, reply) => {
-      reply.header('content-type', this.registry.contentType);
-      return this.registry.metrics();
-    });
-  }
 }

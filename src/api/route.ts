@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { ERROR_STATUS, ErrorBodySchema } from '../contract/errors.js';
+import type { Auth, Principal } from '../core/auth/index.js';
 import { parseWith } from '../lib/validate.js';
-import { authorize, type Authenticator, type Principal, type Scope } from './auth.js';
+import { authorize, type Scope } from './auth.js';
 
 /**
  * A route described once: its zod schemas validate the request, type the handler and feed the
@@ -33,9 +35,9 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   ) => Promise<unknown>;
 }
 
-/** Everything routes need from the server: where to register and how to authenticate. */
+/** Everything routes need from the server: how to authenticate, and the document to describe themselves in. */
 export interface RouteContext {
-  authenticator: Authenticator;
+  auth: Auth;
   document: ApiDocument;
 }
 
@@ -49,7 +51,7 @@ export function defineRoute<P extends AnyObject = typeof Empty, Q extends AnyObj
     method: spec.method,
     url: spec.url,
     handler: async (request, reply) => {
-      const principal = await authorize(context.authenticator, request.headers.authorization, spec.scope);
+      const principal = await authorize(context.auth, request.headers.authorization, spec.scope);
       const params = parseWith(spec.params ?? Empty, request.params ?? {}, ['params']) as z.output<P>;
       const query = parseWith(spec.query ?? Empty, request.query ?? {}, ['query']) as z.output<Q>;
       const body = (spec.body ? parseWith(spec.body, request.body ?? {}) : undefined) as z.output<B>;
@@ -86,12 +88,12 @@ export class ApiDocument {
         ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } } : {}),
         responses: {
           [status]: {
-            description: route.stream ? 'NDJSON stream of progress events, ending with a result event' : 'success',
+            description: route.stream ? 'NDJSON stream: one event (the schema below) per line; long operations end with a result event' : 'success',
             ...(route.response
               ? { content: { [route.stream ? 'application/x-ndjson' : 'application/json']: { schema: jsonSchema(route.response, 'output') } } }
               : {}),
           },
-          default: { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+          default: { description: 'an error: its code says which (see the Error schema)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
         },
       };
       (paths[path] ??= {})[route.method.toLowerCase()] = operation;
@@ -106,14 +108,8 @@ export class ApiDocument {
         securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
         schemas: {
           Error: {
-            type: 'object',
-            required: ['code', 'message'],
-            properties: {
-              code: { type: 'string', description: 'stable error code, e.g. INVALID_ARGUMENT, NOT_FOUND, CONFLICT' },
-              message: { type: 'string' },
-              path: { type: 'string', description: 'the failing field, dotted (e.g. cpus.2)' },
-              details: {},
-            },
+            ...jsonSchema(ErrorBodySchema, 'output'),
+            description: `Every error reply. The HTTP status by code: ${Object.entries(ERROR_STATUS).map(([code, status]) => `${code} ${status}`).join(', ')}.`,
           },
         },
       },

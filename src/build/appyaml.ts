@@ -1,8 +1,8 @@
 import { isMap, isSeq, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
-import { EruError, pathText } from '../lib/errors.js';
-import { DnsLabelSchema } from '../core/model/names.js';
-import { EntrypointNameSchema, RestartSchema } from '../core/model/workload.js';
+import { EruError, pathText, ErrorCode } from '../lib/errors.js';
+import { DnsLabelSchema } from '../model/names.js';
+import { EntrypointNameSchema, RestartSchema } from '../model/workload.js';
 
 /**
  * app.yaml: what a team writes instead of a Dockerfile. Everything in it is data: names are checked
@@ -64,11 +64,11 @@ const MAX_APP_YAML = 256 * 1024;
 
 /** Parses app.yaml text; an error names the field's path and its line. */
 export function parseAppYaml(text: string): AppYaml {
-  if (text.length > MAX_APP_YAML) throw new EruError('INVALID_ARGUMENT', `app.yaml is over ${MAX_APP_YAML / 1024} KiB`, { path: ['app.yaml'] });
+  if (text.length > MAX_APP_YAML) throw new EruError(ErrorCode.INVALID_ARGUMENT, `app.yaml is over ${MAX_APP_YAML / 1024} KiB`, { path: ['app.yaml'] });
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;
-    throw new EruError('INVALID_ARGUMENT', `app.yaml line ${first.linePos?.[0]?.line ?? '?'}: ${first.message.split('\n')[0]}`, { path: ['app.yaml'] });
+    throw new EruError(ErrorCode.INVALID_ARGUMENT, `app.yaml line ${first.linePos?.[0]?.line ?? '?'}: ${first.message.split('\n')[0]}`, { path: ['app.yaml'] });
   }
   const result = AppYamlSchema.safeParse(doc.toJS());
   if (result.success) return result.data;
@@ -78,7 +78,7 @@ export function parseAppYaml(text: string): AppYaml {
   // A bad map key (an entrypoint or bind name) says why through its nested issue.
   const nested = (issue as { issues?: Array<{ message: string }> }).issues?.[0]?.message;
   const message = issue.code === 'invalid_key' && nested ? `bad name: ${nested}` : issue.message;
-  throw new EruError('INVALID_ARGUMENT', `app.yaml${line ? ` line ${line}` : ''}: ${pathText(path) || '(top)'}: ${message}`, {
+  throw new EruError(ErrorCode.INVALID_ARGUMENT, `app.yaml${line ? ` line ${line}` : ''}: ${pathText(path) || '(top)'}: ${message}`, {
     path: ['app.yaml', ...path],
   });
 }

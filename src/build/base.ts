@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type Docker from 'dockerode';
 import { followProgress } from '../engine/progress.js';
-import { EruError } from '../lib/errors.js';
+import { EruError, ErrorCode } from '../lib/errors.js';
+import { BASE_IMAGES, type BaseKind } from '../model/images.js';
 
 const run = promisify(execFile);
 
@@ -16,16 +17,11 @@ const run = promisify(execFile);
  * - busybox: the static busybox of busybox-static with its applets linked in /bin (2 MB, instant);
  * - debian: Debian bookworm, minbase variant, through debootstrap from the mirror apt uses (~1 min).
  */
-export const BASE_IMAGES = {
-  busybox: { image: 'local/busybox:1', describe: 'busybox from Debian busybox-static, its applets in /bin', changes: ['ENV PATH=/bin', 'CMD ["/bin/sh"]'] },
-  debian: {
-    image: 'local/debian:bookworm',
-    describe: 'Debian bookworm (minbase) through debootstrap',
-    changes: ['ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'CMD ["/bin/bash"]'],
-  },
-} as const;
-export type BaseKind = keyof typeof BASE_IMAGES;
-export const BASE_KINDS = Object.keys(BASE_IMAGES) as BaseKind[];
+/** What `docker import` sets on each base besides its files (the kinds and image names: model/images.ts). */
+const IMPORT_CHANGES: Record<BaseKind, readonly string[]> = {
+  busybox: ['ENV PATH=/bin', 'CMD ["/bin/sh"]'],
+  debian: ['ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'CMD ["/bin/bash"]'],
+};
 
 /** A root filesystem in a temp directory, ready to import. */
 export interface BaseRoot {
@@ -42,7 +38,7 @@ async function needs(path: string, install: string): Promise<void> {
   try {
     await access(path);
   } catch {
-    throw new EruError('PRECONDITION_FAILED', `${path} not found on the core's machine: apt-get install ${install}`, { status: 412 });
+    throw new EruError(ErrorCode.PRECONDITION_FAILED, `${path} not found on the core's machine: apt-get install ${install}`);
   }
 }
 
@@ -62,7 +58,7 @@ async function busyboxRoot(dir: string): Promise<void> {
   await needs(BUSYBOX, 'busybox-static');
   const { stdout } = await run(BUSYBOX, ['--list']);
   // Debian's dynamically linked busybox has the same path but would not run in an empty image.
-  if (!stdout.includes('sh')) throw new EruError('PRECONDITION_FAILED', `${BUSYBOX} lists no sh applet`, { status: 412 });
+  if (!stdout.includes('sh')) throw new EruError(ErrorCode.PRECONDITION_FAILED, `${BUSYBOX} lists no sh applet`);
   for (const sub of ['bin', 'tmp', 'etc', 'root']) await mkdir(join(dir, sub), { recursive: true });
   // Any user may write /tmp (sticky, like every distribution's): apps do not run as root.
   await chmod(join(dir, 'tmp'), 0o1777);
@@ -101,7 +97,7 @@ async function debianRoot(dir: string, line: (text: string) => void): Promise<vo
     });
   }
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  if (code !== 0) throw new EruError('IMAGE_FAILED', `debootstrap exited ${code}: ${tail.trim().split('\n').slice(-3).join(' / ')}`, { status: 502 });
+  if (code !== 0) throw new EruError(ErrorCode.IMAGE_FAILED, `debootstrap exited ${code}: ${tail.trim().split('\n').slice(-3).join(' / ')}`);
   // What apt downloaded is not part of the image.
   await rm(join(dir, 'var/cache/apt/archives'), { recursive: true, force: true });
   await mkdir(join(dir, 'var/cache/apt/archives/partial'), { recursive: true });
@@ -121,14 +117,15 @@ export async function baseImageId(docker: Docker, kind: BaseKind): Promise<strin
 
 /** Imports a root filesystem into one daemon as the base image; returns its id. */
 export async function importBase(docker: Docker, root: BaseRoot): Promise<string> {
-  const { image, changes } = BASE_IMAGES[root.kind];
+  const { image } = BASE_IMAGES[root.kind];
+  const changes = IMPORT_CHANGES[root.kind];
   // busybox's files are made by whoever runs the core: root owns them in the image. debootstrap's keep theirs.
   const owners = root.kind === 'busybox' ? ['--owner=0', '--group=0'] : [];
   const tar = spawn('tar', ['-C', root.dir, '--numeric-owner', ...owners, '-c', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const [repo, tag] = image.split(/:(?=[^:/]+$)/) as [string, string];
   const previous = await baseImageId(docker, root.kind);
   const stream = await docker.importImage(tar.stdout, { repo, tag, changes: [...changes] });
-  await followProgress(docker, stream, (message) => new EruError('IMAGE_FAILED', `importing ${image}: ${message}`, { status: 502 }));
+  await followProgress(docker, stream, (message) => new EruError(ErrorCode.IMAGE_FAILED, `importing ${image}: ${message}`));
   const id = (await docker.getImage(image).inspect()).Id;
   // A base made again leaves the old one untagged: drop it unless containers or images still use it.
   if (previous && previous !== id) await docker.getImage(previous).remove().catch(() => undefined);

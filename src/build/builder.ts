@@ -5,7 +5,7 @@ import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import type Docker from 'dockerode';
 import { followProgress } from '../engine/progress.js';
-import { EruError } from '../lib/errors.js';
+import { EruError, ErrorCode } from '../lib/errors.js';
 import { parseAppYaml } from './appyaml.js';
 import { dockerfile } from './dockerfile.js';
 import { LAUNCHER_DIR, launcherFiles } from './launcher.js';
@@ -30,7 +30,7 @@ export async function checkout(repo: string, sha: string): Promise<{ dir: string
   } catch (error) {
     await remove();
     const stderr = (error as { stderr?: string }).stderr?.trim().split('\n').pop();
-    throw new EruError('BUILD_FAILED', `cannot check out ${sha.slice(0, 7)} of ${repo}: ${stderr || (error as Error).message}`, { status: 422 });
+    throw new EruError(ErrorCode.BUILD_FAILED, `cannot check out ${sha.slice(0, 7)} of ${repo}: ${stderr || (error as Error).message}`);
   }
 }
 
@@ -60,7 +60,7 @@ export async function buildImage(docker: Docker, dir: string, appYaml: string, t
   await followProgress(
     docker,
     stream,
-    (message) => new EruError('BUILD_FAILED', `building ${tag}: ${message}`, { status: 422 }),
+    (message) => new EruError(ErrorCode.BUILD_FAILED, `building ${tag}: ${message}`),
     (event) => {
       const text = event.stream ?? event.error ?? event.status;
       // Docker colours a RUN step's stderr; the lines go on as plain text.

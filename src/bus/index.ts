@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { invalid } from '../lib/errors.js';
 import { MemoryBus } from './memory.js';
 import { RedisBus } from './redis.js';
-import type { Bus, EruEvent } from './types.js';
+import type { EruEvent, EventType } from '../contract/events.js';
+import type { Bus } from './types.js';
 
-export type { Bus, Channel, EruEvent, Publish, Subscription } from './types.js';
+export type { Bus, Channel, Publish, Subscription } from './types.js';
 
 /** `memory` (one machine) or `redis://HOST:PORT`. */
 export function openBus(url: string): Bus {
@@ -14,6 +15,6 @@ export function openBus(url: string): Bus {
 }
 
 /** An event with its id and time filled in. */
-export function event(type: EruEvent['type'], fields: Omit<EruEvent, 'id' | 'type' | 'time' | 'data'> & { data?: EruEvent['data'] } = {}): EruEvent {
+export function event(type: EventType, fields: Omit<EruEvent, 'id' | 'type' | 'time' | 'data'> & { data?: EruEvent['data'] } = {}): EruEvent {
   return { id: randomBytes(8).toString('hex'), type, time: new Date().toISOString(), data: {}, ...fields };
 }

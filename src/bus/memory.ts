@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { channelName, channelsOf, type Bus, type Channel, type EruEvent, type Subscription } from './types.js';
+import type { EruEvent } from '../contract/events.js';
+import { channelName, channelsOf, type Bus, type Channel, type Subscription } from './types.js';
 
 /** The bus of a single-machine Eru: subscribers in this process. */
 export class MemoryBus implements Bus {

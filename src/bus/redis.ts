@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
-import { EruError } from '../lib/errors.js';
-import { EruEventSchema, channelName, channelsOf, type Bus, type Channel, type EruEvent, type Subscription } from './types.js';
+import { EruEventSchema, type EruEvent } from '../contract/events.js';
+import { EruError, ErrorCode } from '../lib/errors.js';
+import { channelName, channelsOf, type Bus, type Channel, type Subscription } from './types.js';
 
 /**
  * The bus of a cluster: Redis pub/sub. One connection publishes (each event on its channels in one
@@ -26,7 +27,7 @@ export class RedisBus implements Bus {
       for (const channel of channelsOf(event)) multi.publish(channel, text);
       await multi.exec();
     } catch (error) {
-      throw new EruError('BUS_UNAVAILABLE', `bus ${this.url}: ${(error as Error).message}`, { status: 503 });
+      throw new EruError(ErrorCode.BUS_UNAVAILABLE, `bus ${this.url}: ${(error as Error).message}`);
     }
   }
 

@@ -1,38 +1,9 @@
-import { z } from 'zod';
+import type { EruEvent } from '../contract/events.js';
 
 /**
- * Every state change is one event on the bus. Subscribers choose channels: everything, one app, or
- * one pod. Autoscalers, load balancers and the dashboard read them; nobody has to poll.
+ * The bus: every state change is one event (contract/events.ts). Subscribers choose channels:
+ * everything, one app, or one pod.
  */
-export const EVENT_TYPES = [
-  'app.registered',
-  'pod.created',
-  'pod.removed',
-  'node.added',
-  'node.updated',
-  'node.removed',
-  'node.down',
-  'node.up',
-  'workload.created',
-  'workload.removed',
-  'workload.status',
-  'deploy.progress',
-  'deploy.result',
-] as const;
-
-export const EruEventSchema = z.object({
-  /** Unique per event, for de-duplication by subscribers. */
-  id: z.string(),
-  type: z.enum(EVENT_TYPES),
-  time: z.string(),
-  pod: z.string().optional(),
-  app: z.string().optional(),
-  node: z.string().optional(),
-  workload: z.string().optional(),
-  data: z.record(z.string(), z.unknown()).default({}),
-});
-export type EruEvent = z.infer<typeof EruEventSchema>;
-
 export type Channel = { kind: 'all' } | { kind: 'app'; app: string } | { kind: 'pod'; pod: string };
 
 export interface Subscription {

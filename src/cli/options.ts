@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { invalid } from '../lib/errors.js';
-import { CoreClient } from './client.js';
+import { EruClient } from '../client/client.js';
 
 /** Options every client command shares, read through commander's globals. */
 export interface GlobalOptions {
@@ -14,9 +14,9 @@ export function globals(command: Command): GlobalOptions {
   return command.optsWithGlobals<GlobalOptions>();
 }
 
-export function clientOf(command: Command): CoreClient {
+export function clientOf(command: Command): EruClient {
   const { url, token } = globals(command);
-  return new CoreClient({ url, token });
+  return new EruClient({ url, token });
 }
 
 export function wholeNumber(flag: string): (value: string) => number {

@@ -1,5 +1,4 @@
-import { EruError } from '../lib/errors.js';
-import { SchedulingError } from '../scheduler/request.js';
+import { EruError, ErrorCode } from '../lib/errors.js';
 
 /** How the CLI talks to people (tables, one-line errors) and to scripts (`--json`). */
 
@@ -24,7 +23,7 @@ export const EXIT_INVALID = 1;
 export const EXIT_UNPLACEABLE = 2;
 
 export function reportError(error: unknown): number {
-  if (error instanceof SchedulingError || (error instanceof EruError && error.code === 'INSUFFICIENT_CAPACITY')) {
+  if (error instanceof EruError && error.code === ErrorCode.INSUFFICIENT_CAPACITY) {
     process.stderr.write(`eru: ${error.message}\n`);
     const nodes = (error.details as { nodes?: Record<string, string> } | undefined)?.nodes ?? {};
     for (const [node, reason] of Object.entries(nodes)) process.stderr.write(`  ${node}: ${reason}\n`);

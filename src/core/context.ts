@@ -1,8 +1,10 @@
 import type { Publish } from '../bus/types.js';
 import type { Engines } from '../engine/engines.js';
-import type { Repositories } from '../store/repositories.js';
+import type { Log } from '../lib/log.js';
+import type { CoreMetrics } from './metrics.js';
+import type { Repositories } from './repositories.js';
 
-/** What the core's services share: the store, the Docker clients, the bus, and who this core is. */
+/** What the core's use cases share: the store, the Docker clients, the bus, and who this core is. */
 export interface CoreContext {
   repos: Repositories;
   engines: Engines;
@@ -11,6 +13,8 @@ export interface CoreContext {
   owner: string;
   /** HOST:PORT of the registry builds are pushed to and nodes pull from; without one, images are copied between nodes. */
   registry?: string;
-  /** Host directories an app.yaml's binds may lie under (core/app-binds.ts). */
+  /** Host directories an app.yaml's binds may lie under (core/apps/binds.ts). */
   bindRoots: readonly string[];
+  log: Log;
+  metrics: CoreMetrics;
 }

@@ -1,19 +1,13 @@
-import { createHash, randomBytes } from 'node:crypto';
-import type { FastifyBaseLogger } from 'fastify';
 import { event } from '../bus/index.js';
-import { EruError, notFound } from '../lib/errors.js';
+import { notFound } from '../lib/errors.js';
+import { sameStatus, type NodeStatus, type WorkloadStatus } from '../model/status.js';
 import type { Lease } from '../store/types.js';
-import { absent, put, unchanged } from '../store/repositories.js';
 import type { CoreContext } from './context.js';
-import { sameStatus, type NodeStatus, type WorkloadStatus } from './model/status.js';
+import { absent, put, unchanged } from './repositories.js';
 
 export const DEFAULT_NODE_TTL_SECONDS = 10;
 const LEADER_TTL_SECONDS = 5;
 const TICK_MS = 1000;
-
-export function tokenHash(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
 
 /**
  * Node liveness and workload status, from the agents: a heartbeat keeps a node's alive key under a
@@ -28,28 +22,14 @@ export class Liveness {
   constructor(
     private readonly context: CoreContext,
     private readonly nodeTtlSeconds = DEFAULT_NODE_TTL_SECONDS,
-    private readonly log?: FastifyBaseLogger,
   ) {}
-
-  /** A new node token; only its hash is kept. */
-  async issueToken(node: string): Promise<{ node: string; token: string }> {
-    const { repos } = this.context;
-    if (!(await repos.nodes.get(node))) throw notFound('node', node);
-    const token = `eru-node-${randomBytes(24).toString('hex')}`;
-    await repos.store.put(repos.tokens.key(tokenHash(token)), JSON.stringify({ node, createdAt: new Date().toISOString() }));
-    return { node, token };
-  }
-
-  async nodeOfToken(token: string): Promise<string | null> {
-    return (await this.context.repos.tokens.get(tokenHash(token)))?.value.node ?? null;
-  }
 
   async heartbeat(node: string): Promise<{ ttl: number }> {
     const { repos, publish } = this.context;
     const known = await repos.nodes.get(node);
     if (!known) throw notFound('node', node);
-    const lease = await repos.store.grantLease(this.nodeTtlSeconds);
-    await repos.store.put(repos.keys.aliveNode(node), new Date().toISOString(), { lease: lease.id });
+    const lease = await repos.grantLease(this.nodeTtlSeconds);
+    await repos.alive.mark(node, lease, new Date().toISOString());
     const status = await repos.nodeStatus.get(node);
     if (!status || !status.value.up) {
       const up: NodeStatus = { up: true, since: new Date().toISOString() };
@@ -102,12 +82,12 @@ export class Liveness {
     try {
       if (!(await this.lead())) return;
       const { repos } = this.context;
-      const alive = new Set((await repos.store.range(repos.keys.alive)).map((kv) => kv.key.slice(repos.keys.alive.length)));
+      const alive = await repos.alive.list();
       for (const { name: node, value: status, revision } of await repos.nodeStatus.list()) {
         if (status.up && !alive.has(node)) await this.markDown(node, revision);
       }
     } catch (error) {
-      this.log?.warn({ err: error }, 'node liveness check failed; trying again');
+      this.context.log.warn({ err: error }, 'node liveness check failed; trying again');
     } finally {
       this.ticking = false;
     }
@@ -118,18 +98,16 @@ export class Liveness {
     if (this.leaderLease) {
       try {
         await this.leaderLease.keepAlive();
-        const leader = await repos.store.get(repos.keys.leader);
-        if (leader?.value === this.context.owner) return true;
+        if ((await repos.leader.get()) === this.context.owner) return true;
       } catch {
         // lost it; try again below
       }
       this.leaderLease = undefined;
     }
-    const lease = await repos.store.grantLease(LEADER_TTL_SECONDS);
-    const won = await repos.store.txn([absent(repos.keys.leader)], [{ type: 'put', key: repos.keys.leader, value: this.context.owner, lease: lease.id }]);
-    if (won.succeeded) {
+    const lease = await repos.grantLease(LEADER_TTL_SECONDS);
+    if (await repos.leader.claim(this.context.owner, lease)) {
       this.leaderLease = lease;
-      this.log?.info('this core now marks nodes down when their agents go quiet');
+      this.context.log.info('this core now marks nodes down when their agents go quiet');
       return true;
     }
     await lease.revoke().catch(() => undefined);
@@ -146,11 +124,5 @@ export class Liveness {
       if (workload.node !== node) continue;
       await this.record(workload, { id: workload.id, running: false, healthy: false, reason: `node ${node} is down` });
     }
-  }
-}
-
-export function requireNode(principal: { scope: string; node?: string } | null, node: string): void {
-  if (principal?.scope === 'node' && principal.node !== node) {
-    throw new EruError('FORBIDDEN', `this token is for node ${principal.node}; it cannot report for ${node}`, { status: 403 });
   }
 }

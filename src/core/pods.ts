@@ -1,15 +1,22 @@
 import { event, type Publish } from '../bus/index.js';
 import { conflict, notFound } from '../lib/errors.js';
-import { absent, del, put, unchanged, type Repositories } from '../store/repositories.js';
-import type { Pod, PodCreate } from './model/pod.js';
+import type { CoreContext } from './context.js';
+import { absent, del, put, unchanged, type Repositories } from './repositories.js';
+import type { PodCreate } from '../contract/pods.js';
+import type { Pod } from '../model/pod.js';
 import { optimistic } from './retry.js';
 
 export class PodService {
+  private readonly repos: Repositories;
+  private readonly publish: Publish;
+
   constructor(
-    private readonly repos: Repositories,
-    private readonly publish: Publish = () => undefined,
+    context: CoreContext,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.repos = context.repos;
+    this.publish = context.publish;
+  }
 
   async create(input: PodCreate): Promise<Pod> {
     const pod: Pod = { ...input, nodeCount: 0, createdAt: this.now().toISOString() };

@@ -1,8 +1,8 @@
-import type { FastifyBaseLogger } from 'fastify';
 import type { Lease } from '../store/types.js';
-import { put, unchanged, type Repositories } from '../store/repositories.js';
 import type { CoreContext } from './context.js';
-import { rollBack } from './rollout.js';
+import { rollBack } from './deploy/rollback.js';
+import { checkLedgers } from './ledger-check.js';
+import { put, unchanged, type Repositories } from './repositories.js';
 
 /** How long a dead core's intents wait before another core undoes them. */
 export const CORE_LEASE_TTL_SECONDS = 5;
@@ -21,10 +21,7 @@ export class Recovery {
   private readonly repos: Repositories;
   readonly owner: string;
 
-  constructor(
-    private readonly context: CoreContext,
-    private readonly log?: FastifyBaseLogger,
-  ) {
+  constructor(private readonly context: CoreContext) {
     this.repos = context.repos;
     this.owner = context.owner;
   }
@@ -38,10 +35,8 @@ export class Recovery {
   }
 
   private async announce(): Promise<void> {
-    this.lease = await this.repos.store.grantLease(CORE_LEASE_TTL_SECONDS);
-    await this.repos.store.put(this.repos.cores.key(this.owner), JSON.stringify({ startedAt: new Date().toISOString(), pid: process.pid }), {
-      lease: this.lease.id,
-    });
+    this.lease = await this.repos.grantLease(CORE_LEASE_TTL_SECONDS);
+    await this.repos.cores.announce(this.owner, this.lease, { startedAt: new Date().toISOString(), pid: process.pid });
   }
 
   private async keepAlive(): Promise<void> {
@@ -49,11 +44,11 @@ export class Recovery {
       await this.lease?.keepAlive();
     } catch {
       // The lease lapsed (a long pause): announce again. Intents this core owns may have been undone.
-      await this.announce().catch((error: unknown) => this.log?.warn({ err: error }, 'cannot renew the core lease'));
+      await this.announce().catch((error: unknown) => this.context.log.warn({ err: error }, 'cannot renew the core lease'));
     }
   }
 
-  /** Rolls back every intent whose owner is gone. */
+  /** Rolls back every intent whose owner is gone, then checks the ledgers if it undid any. */
   async sweep(): Promise<number> {
     if (this.sweeping) return 0;
     this.sweeping = true;
@@ -64,12 +59,14 @@ export class Recovery {
         const key = this.repos.intents.key(intent.id);
         const claimed = { ...intent, owner: this.owner };
         if (!(await this.repos.commit([unchanged(key, revision)], [put(key, claimed)]))) continue;
-        this.log?.warn({ intent: intent.id, kind: intent.kind, deadCore: intent.owner }, 'undoing the intent of a core that died');
+        this.context.log.warn({ intent: intent.id, kind: intent.kind, deadCore: intent.owner }, 'undoing the intent of a core that died');
         await rollBack(this.context, claimed);
         undone++;
       }
+      // What was undone must leave the ledgers exact; say so if it did not.
+      if (undone > 0) await checkLedgers(this.context);
     } catch (error) {
-      this.log?.error({ err: error }, 'recovery sweep failed; trying again');
+      this.context.log.error({ err: error }, 'recovery sweep failed; trying again');
     } finally {
       this.sweeping = false;
     }

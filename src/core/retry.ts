@@ -1,4 +1,4 @@
-import { EruError } from '../lib/errors.js';
+import { EruError, ErrorCode } from '../lib/errors.js';
 
 /**
  * Optimistic concurrency: `attempt` reads, decides and commits guarded by the revisions it read;
@@ -10,5 +10,5 @@ export async function optimistic<T>(what: string, attempt: () => Promise<T | und
     if (result !== undefined) return result;
     await new Promise((resolve) => setTimeout(resolve, Math.min(50, 2 ** i)));
   }
-  throw new EruError('CONFLICT', `${what}: too many concurrent changes, try again`, { status: 409 });
+  throw new EruError(ErrorCode.CONFLICT, `${what}: too many concurrent changes, try again`);
 }

@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { EruError } from '../lib/errors.js';
+import { EruError, ErrorCode } from '../lib/errors.js';
 
 /** How the core reaches one node's Docker Engine API. */
 export interface EngineEndpoint {
@@ -19,7 +19,7 @@ const INFO_TIMEOUT_MS = 5000;
 export function connectEngine({ endpoint, tls }: EngineEndpoint): Docker {
   if (endpoint.startsWith('unix://')) return new Docker({ socketPath: endpoint.slice('unix://'.length), timeout: 0 });
   const match = /^tcp:\/\/([\w.-]+):(\d+)$/.exec(endpoint);
-  if (!match) throw new EruError('INVALID_ARGUMENT', `endpoint ${endpoint}: use unix:///path or tcp://host:port`, { path: ['endpoint'] });
+  if (!match) throw new EruError(ErrorCode.INVALID_ARGUMENT, `endpoint ${endpoint}: use unix:///path or tcp://host:port`, { path: ['endpoint'] });
   return new Docker({
     host: match[1],
     port: Number(match[2]),
@@ -47,9 +47,8 @@ export async function engineInfo(target: EngineEndpoint): Promise<EngineInfo> {
     };
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new EruError('ENGINE_UNREACHABLE', `the Docker daemon at ${target.endpoint} does not answer: ${reason}`, {
-      path: ['endpoint'],
-      status: 400,
+    throw new EruError(ErrorCode.ENGINE_UNREACHABLE, `the Docker daemon at ${target.endpoint} does not answer: ${reason}`, {
+      path: ['endpoint']
     });
   } finally {
     clearTimeout(timer);

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
-import type { DockerCpu } from '../core/cpu.js';
-import type { Healthcheck } from '../core/model/workload.js';
+import type { Healthcheck } from '../model/workload.js';
+import type { DockerCpu } from './cpu.js';
 
 /** Labels that mark a container as Eru's, so an agent can rebuild its view from Docker alone. */
 export const LABEL = {

@@ -1,28 +1,61 @@
 /**
- * One error type for everything a user can get wrong or ask for in vain. The API turns it into
- * `{code, message, path?, details?}` with `status`; the CLI prints the message and exits non-zero.
+ * One error type for everything a user can get wrong or ask for in vain. It carries a stable code,
+ * a message and the failing field's path; which HTTP status a code means is the API's business
+ * (contract/errors.ts), so no layer below it speaks HTTP. The CLI prints the message and exits non-zero.
  */
 export type ErrorPath = ReadonlyArray<string | number>;
+
+/** Every code Eru answers with. Stable: scripts match on them. */
+export const ErrorCode = {
+  /** A field or argument is wrong; `path` names it. */
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  INVALID_JSON: 'INVALID_JSON',
+  BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  /** The thing exists already, is in use, or changed under the request. */
+  CONFLICT: 'CONFLICT',
+  /** The scheduler cannot place the request; `details.nodes` says why per node. */
+  INSUFFICIENT_CAPACITY: 'INSUFFICIENT_CAPACITY',
+  NOT_BUILT: 'NOT_BUILT',
+  FORBIDDEN_BIND: 'FORBIDDEN_BIND',
+  PRECONDITION_FAILED: 'PRECONDITION_FAILED',
+  BUILD_FAILED: 'BUILD_FAILED',
+  ENGINE_UNREACHABLE: 'ENGINE_UNREACHABLE',
+  ENGINE_ERROR: 'ENGINE_ERROR',
+  IMAGE_FAILED: 'IMAGE_FAILED',
+  DEPLOY_FAILED: 'DEPLOY_FAILED',
+  JOB_FAILED: 'JOB_FAILED',
+  LEASE_NOT_FOUND: 'LEASE_NOT_FOUND',
+  STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
+  STORE_CLOSED: 'STORE_CLOSED',
+  STORE_IN_USE: 'STORE_IN_USE',
+  BUS_UNAVAILABLE: 'BUS_UNAVAILABLE',
+  /** The core cannot be reached (said by the client). */
+  UNAVAILABLE: 'UNAVAILABLE',
+  LISTEN_FAILED: 'LISTEN_FAILED',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 export interface EruErrorOptions {
   path?: ErrorPath;
   details?: unknown;
-  status?: number;
 }
 
 export class EruError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly path?: ErrorPath;
   readonly details?: unknown;
-  readonly status: number;
 
-  constructor(code: string, message: string, options: EruErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: EruErrorOptions = {}) {
     super(message);
     this.name = 'EruError';
     this.code = code;
     this.path = options.path;
     this.details = options.details;
-    this.status = options.status ?? 400;
   }
 
   /** The same error with its path under `prefix`, for callers that embed a request in a larger document. */
@@ -30,14 +63,10 @@ export class EruError extends Error {
     const path = [...prefix, ...(this.path ?? [])];
     const old = this.path && this.path.length > 0 ? `${pathText(this.path)}: ` : '';
     const message = `${pathText(path)}: ${old ? this.message.slice(old.length) : this.message}`;
-    return new EruError(this.code, message, {
-      path,
-      details: this.details,
-      status: this.status,
-    });
+    return new EruError(this.code, message, { path, details: this.details });
   }
 
-  toJSON(): { code: string; message: string; path?: string; details?: unknown } {
+  toJSON(): { code: ErrorCode; message: string; path?: string; details?: unknown } {
     return {
       code: this.code,
       message: this.message,
@@ -53,13 +82,18 @@ export function pathText(path: ErrorPath): string {
 
 export function invalid(path: ErrorPath, message: string): EruError {
   const where = path.length > 0 ? `${pathText(path)}: ` : '';
-  return new EruError('INVALID_ARGUMENT', `${where}${message}`, { path, status: 400 });
+  return new EruError(ErrorCode.INVALID_ARGUMENT, `${where}${message}`, { path });
 }
 
 export function notFound(what: string, name: string): EruError {
-  return new EruError('NOT_FOUND', `${what} ${name} not found`, { status: 404 });
+  return new EruError(ErrorCode.NOT_FOUND, `${what} ${name} not found`);
 }
 
 export function conflict(message: string, details?: unknown): EruError {
-  return new EruError('CONFLICT', message, { status: 409, details });
+  return new EruError(ErrorCode.CONFLICT, message, { details });
+}
+
+/** A bug, not bad input: the API answers 500 and logs it. */
+export function internal(message: string): EruError {
+  return new EruError(ErrorCode.INTERNAL, message);
 }

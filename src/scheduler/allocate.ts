@@ -1,5 +1,6 @@
 import type { PieceRequest } from './request.js';
-import type { NodeResources, Placement, SchedulingPolicy } from './types.js';
+import type { NodeResources, Placement } from '../model/resources.js';
+import type { SchedulingPolicy } from './types.js';
 
 /**
  * Stage "allocate": the concrete cores for one instance on one node, and applying or releasing them

@@ -1,7 +1,8 @@
 import { formatMemory } from '../lib/units.js';
 import { NodeWorkspace } from './allocate.js';
 import type { PieceRequest } from './request.js';
-import type { NodeCapacity, NodeResources, SchedulingPolicy } from './types.js';
+import type { NodeResources } from '../model/resources.js';
+import type { NodeCapacity, SchedulingPolicy } from './types.js';
 
 /**
  * Stage "fit": how many more instances of a request one node can take, and why no more.

@@ -1,4 +1,5 @@
-import { EruError, type ErrorPath } from '../lib/errors.js';
+import { internal, type ErrorPath } from '../lib/errors.js';
+import type { Placement } from '../model/resources.js';
 import { NodeWorkspace } from './allocate.js';
 import { feasibleNodes } from './feasibility.js';
 import { nodeCapacity } from './fit.js';
@@ -9,7 +10,6 @@ import type {
   CapacityReport,
   DeployPlan,
   DeployRequest,
-  Placement,
   SchedulingPolicy,
 } from './types.js';
 
@@ -100,7 +100,7 @@ export function planDeploy(input: PlanInput): PlanResult {
       const plan = workspace.plan(pieceRequest);
       if (!plan) {
         // Capacity is defined as what these allocations achieve; reaching here is a scheduler bug.
-        throw new EruError('INTERNAL', `scheduler: node ${node.name} reported capacity it could not place`, { status: 500 });
+        throw internal(`scheduler: node ${node.name} reported capacity it could not place`);
       }
       workspace.apply(plan);
       placements.push(plan.numa === undefined

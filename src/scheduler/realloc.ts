@@ -1,6 +1,7 @@
 import { applyPlacement, cloneResources, planInstance, releasePlacement, type InstancePlan } from './allocate.js';
 import { describeRequest, SchedulingError, toPieces } from './request.js';
-import type { NodeResources, ResourceRequest, SchedulingPolicy } from './types.js';
+import type { NodeResources } from '../model/resources.js';
+import type { ResourceRequest, SchedulingPolicy } from './types.js';
 
 /**
  * Realloc: change a running workload's cpu/memory in place, on the same node. Its current share

@@ -1,6 +1,7 @@
-import { EruError, invalid, type ErrorPath } from '../lib/errors.js';
+import { EruError, invalid, type ErrorPath, ErrorCode } from '../lib/errors.js';
 import { formatMemory } from '../lib/units.js';
-import { STRATEGIES, type DeployRequest, type ResourceRequest, type SchedulingPolicy } from './types.js';
+import { STRATEGIES } from '../model/strategies.js';
+import type { DeployRequest, ResourceRequest, SchedulingPolicy } from './types.js';
 
 /** A request turned into pieces of the pod's sharebase: `full` whole cores plus a `fragment`. */
 export interface PieceRequest {
@@ -65,7 +66,7 @@ export function describeRequest(request: ResourceRequest): string {
 
 export class SchedulingError extends EruError {
   constructor(message: string, details: { nodes: Record<string, string> }) {
-    super('INSUFFICIENT_CAPACITY', message, { status: 409, details });
+    super(ErrorCode.INSUFFICIENT_CAPACITY, message, { details });
     this.name = 'SchedulingError';
   }
 }

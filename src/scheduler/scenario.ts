@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { invalid } from '../lib/errors.js';
 import { MemorySizeSchema, parseWith } from '../lib/validate.js';
 import type { PlanInput } from './plan.js';
-import { CoreIdSchema, SharebaseSchema, StrategySchema, type CandidateNode } from './types.js';
+import { CoreIdSchema, SharebaseSchema, StrategySchema } from '../model/resources.js';
+import type { CandidateNode } from './types.js';
 
 /**
  * The offline planner's scenario: pod settings, nodes with what is free on them, and one deploy.

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { EruError } from '../lib/errors.js';
+import { EruError, ErrorCode } from '../lib/errors.js';
 import type { Compare, KeyValue, Lease, Store, TxnOp, TxnResult, Watch, WatchEvent } from './types.js';
 
 /**
@@ -102,7 +102,7 @@ export class EmbeddedStore implements Store {
       if (ops.length === 0) return { succeeded: true, revision: this.revision() };
       for (const op of ops) {
         if (op.type === 'put' && op.lease !== undefined && !this.leaseAlive(op.lease)) {
-          throw new EruError('LEASE_NOT_FOUND', `lease ${op.lease} does not exist or has expired`, { status: 409 });
+          throw new EruError(ErrorCode.LEASE_NOT_FOUND, `lease ${op.lease} does not exist or has expired`);
         }
       }
       const revision = this.bump();
@@ -134,7 +134,7 @@ export class EmbeddedStore implements Store {
 
   async grantLease(ttlSeconds: number): Promise<Lease> {
     this.assertOpen();
-    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) throw new EruError('INVALID_ARGUMENT', 'a lease TTL is a whole number of seconds ≥ 1');
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) throw new EruError(ErrorCode.INVALID_ARGUMENT, 'a lease TTL is a whole number of seconds ≥ 1');
     const id = this.db.transaction(() => {
       this.db.prepare(`UPDATE meta SET value = value + 1 WHERE name = 'lease'`).run();
       const next = (this.db.prepare(`SELECT value FROM meta WHERE name = 'lease'`).get() as { value: number }).value;
@@ -150,7 +150,7 @@ export class EmbeddedStore implements Store {
         const changed = this.db
           .prepare('UPDATE leases SET expires_at = ? WHERE id = ? AND expires_at > ?')
           .run(this.now() + ttlSeconds * 1000, id, this.now()).changes;
-        if (changed === 0) throw new EruError('LEASE_NOT_FOUND', `lease ${id} has expired`, { status: 409 });
+        if (changed === 0) throw new EruError(ErrorCode.LEASE_NOT_FOUND, `lease ${id} has expired`);
       },
       revoke: async () => {
         this.assertOpen();
@@ -204,7 +204,7 @@ export class EmbeddedStore implements Store {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new EruError('STORE_CLOSED', `store ${this.description} is closed`, { status: 503 });
+    if (this.closed) throw new EruError(ErrorCode.STORE_CLOSED, `store ${this.description} is closed`);
   }
 
   async close(): Promise<void> {
@@ -239,9 +239,8 @@ function takeLock(lockPath: string, path: string): void {
   const holder = Number(readFileSync(lockPath, 'utf8'));
   if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processAlive(holder)) {
     throw new EruError(
-      'STORE_IN_USE',
+      ErrorCode.STORE_IN_USE,
       `embedded store ${path} is in use by process ${holder}; run several cores against etcd instead`,
-      { status: 409 },
     );
   }
   // A lock left by a process that died: take it over.

@@ -1,5 +1,5 @@
 import { Etcd3, type IKeyValue, type IRequestOp, type Watcher } from 'etcd3';
-import { EruError } from '../lib/errors.js';
+import { EruError, ErrorCode } from '../lib/errors.js';
 import type { Compare, KeyValue, Lease, Store, TxnOp, TxnResult, Watch, WatchEvent } from './types.js';
 
 /** The cluster store: a real etcd through the `etcd3` client. */
@@ -58,7 +58,7 @@ export class EtcdStore implements Store {
       keepAlive: async () => {
         const answer = await this.call(() => lease.keepaliveOnce());
         // etcd answers a keep-alive for a lease it no longer has with a TTL of 0.
-        if (Number(answer.TTL) <= 0) throw new EruError('LEASE_NOT_FOUND', `lease ${id} has expired`, { status: 409 });
+        if (Number(answer.TTL) <= 0) throw new EruError(ErrorCode.LEASE_NOT_FOUND, `lease ${id} has expired`);
       },
       revoke: async () => {
         await this.call(() => this.client.leaseClient.leaseRevoke({ ID: id }));
@@ -91,7 +91,7 @@ export class EtcdStore implements Store {
       return await run();
     } catch (error) {
       if (error instanceof EruError) throw error;
-      throw new EruError('STORE_UNAVAILABLE', `store ${this.description}: ${(error as Error).message}`, { status: 503 });
+      throw new EruError(ErrorCode.STORE_UNAVAILABLE, `store ${this.description}: ${(error as Error).message}`);
     }
   }
 

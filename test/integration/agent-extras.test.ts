@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { Workload } from '../../src/core/model/workload.js';
-import { AgentProcess } from '../support/agent.js';
-import { CoreProcess, freePort, tempDir } from '../support/core.js';
-import { deployViaApi, resultOf } from '../support/deploy-api.js';
-import { BASE_IMAGE, removePodContainers, testDocker } from '../support/docker.js';
-import { dockerEndpoint, eventually, uniqueSuffix } from '../support/services.js';
+import type { Workload } from '../../src/model/workload.js';
+import { AgentProcess } from '../../harness/agent.js';
+import { CoreProcess, freePort, tempDir } from '../../harness/core.js';
+import { deployViaApi, resultOf } from '../../harness/deploy.js';
+import { BASE_IMAGE, removePodContainers, testDocker } from '../../harness/docker.js';
+import { dockerEndpoint, eventually, uniqueSuffix } from '../../harness/services.js';
 
 describe('agent metrics, InfluxDB push, log forwarding, and the soft OOM guard', () => {
   const docker = testDocker();
@@ -56,15 +56,26 @@ describe('agent metrics, InfluxDB push, log forwarding, and the soft OOM guard',
     await dir?.remove();
   });
 
-  async function deploy(entry: string, command: string[], memory: string | number): Promise<Workload> {
-    const result = await deployViaApi(core, { pod, app: 'extras', entry, image: BASE_IMAGE, command, cpu: 0.1, memory, count: 1 });
+  async function deploy(entry: string, command: string[], memory: string | number, extra: Record<string, unknown> = {}): Promise<Workload> {
+    const result = await deployViaApi(core, { pod, app: 'extras', entry, image: BASE_IMAGE, command, cpu: 0.1, memory, count: 1, ...extra });
     const outcome = resultOf(result.events);
     assert.ok(outcome?.ok, JSON.stringify(result));
     return outcome.workloads[0]!;
   }
 
   it('serves Prometheus metrics per container and node, pushes line protocol, and forwards output as JSON lines', async () => {
-    const ticker = await deploy('ticker', ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done'], '64MiB');
+    // The ticker also serves a page on a published port, so the test can make it receive and send bytes.
+    const webPort = await freePort();
+    const ticker = await deploy(
+      'ticker',
+      ['sh', '-c', 'mkdir -p /tmp/www && echo hello > /tmp/www/index.html && httpd -p 8080 -h /tmp/www; i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done'],
+      '64MiB',
+      { publish: [`127.0.0.1:${webPort}:8080`] },
+    );
+    // A busy loop under its 0.1-CPU quota: the kernel must throttle it.
+    const burner = await deploy('burner', ['sh', '-c', 'while :; do :; done'], '16MiB');
+    await eventually(async () => (await fetch(`http://127.0.0.1:${webPort}/`).then((r) => r.text()).catch(() => '')).includes('hello'), 10_000, 'the ticker to serve');
+    for (let i = 0; i < 5; i++) await fetch(`http://127.0.0.1:${webPort}/`).then((r) => r.text());
     const metricsPort = await freePort();
     const influxUrl = `http://127.0.0.1:${(influx.address() as { port: number }).port}/write?db=eru`;
     const agent = new AgentProcess(core.url, node, token, dockerEndpoint(), undefined, [
@@ -80,17 +91,26 @@ describe('agent metrics, InfluxDB push, log forwarding, and the soft OOM guard',
       const body = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text()).catch(() => '');
       return body.includes(ticker.id) ? body : undefined;
     }, 15_000, 'container metrics');
-    const line = (name: string): number => {
-      const match = new RegExp(`^${name}\\{[^}]*workload="${ticker.id}"[^}]*\\} (\\S+)$`, 'm').exec(text);
-      assert.ok(match, `${name} for ${ticker.id} in:\n${text.slice(0, 2000)}`);
+    const line = (name: string, workload = ticker.id): number => {
+      const match = new RegExp(`^${name}\\{[^}]*workload="${workload}"[^}]*\\} (\\S+)$`, 'm').exec(text);
+      assert.ok(match, `${name} for ${workload} in:\n${text.slice(0, 2000)}`);
       return Number(match[1]);
     };
     assert.equal(line('eru_container_memory_limit_bytes'), 64 * 1024 * 1024);
     assert.ok(line('eru_container_memory_usage_bytes') > 0);
     assert.ok(line('eru_container_cpu_seconds_total') > 0);
-    assert.ok(line('eru_container_cpu_throttled_periods_total') >= 0);
-    assert.ok(line('eru_container_network_receive_bytes_total') >= 0);
+    // The page fetches went in and out of the ticker's network namespace.
+    assert.ok(line('eru_container_network_receive_bytes_total') > 0, 'bytes received');
+    assert.ok(line('eru_container_network_transmit_bytes_total') > 0, 'bytes sent');
     assert.equal(line('eru_container_restarts_total'), 0);
+    // The ticker sleeps within its quota; the burner is throttled.
+    const throttled = await eventually(async () => {
+      const body = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text());
+      const match = new RegExp(`^eru_container_cpu_throttled_periods_total\\{[^}]*workload="${burner.id}"[^}]*\\} (\\S+)$`, 'm').exec(body);
+      return match && Number(match[1]) > 0 ? body : undefined;
+    }, 10_000, 'the burner to be throttled');
+    assert.match(throttled, new RegExp(`^eru_container_cpu_throttled_seconds_total\\{[^}]*workload="${burner.id}"[^}]*\\} 0\\.\\d*[1-9]`, 'm'));
+    assert.equal((await core.api('DELETE', `/v1/workloads/${burner.id}`)).status, 200);
     assert.match(text, /^eru_node_memory_available_bytes\{node="[^"]+"\} \d+/m);
 
     const pushed = await eventually(async () => influxBodies.find((b) => b.includes(ticker.id)), 10_000, 'an InfluxDB push');
@@ -130,8 +150,11 @@ describe('agent metrics, InfluxDB push, log forwarding, and the soft OOM guard',
     assert.match(status.reason ?? '', /^stopped by the soft OOM guard: the host had .* available \(threshold 1TiB\); it used [\d.]+MiB, declared none$/);
     await agent.stop();
     assert.equal((await docker.getContainer(hog.id).inspect()).State.Running, false);
-    // The ticker, within its declaration, outlived the hog.
+    // The ticker, within its declaration, was left alone: still running, never restarted, its status untouched.
     const tickerState = await docker.getContainer(ticker!.id).inspect();
-    assert.ok(!tickerState.State.Running ? Date.parse(tickerState.State.FinishedAt) > Date.parse((await docker.getContainer(hog.id).inspect()).State.FinishedAt) : true);
+    assert.equal(tickerState.State.Running, true, 'the ticker outlived the hog');
+    assert.ok(Date.parse(tickerState.State.StartedAt) < Date.parse((await docker.getContainer(hog.id).inspect()).State.FinishedAt));
+    const tickerStatus = (await core.api<{ status: { running: boolean; reason?: string } | null }>('GET', `/v1/workloads/${ticker!.id}`)).body.status;
+    assert.equal(tickerStatus?.running, true);
   });
 });

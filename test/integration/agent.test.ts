@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { openBus } from '../../src/bus/index.js';
-import type { Bus, EruEvent } from '../../src/bus/types.js';
-import type { Workload } from '../../src/core/model/workload.js';
-import { AgentProcess } from '../support/agent.js';
-import { CoreProcess, tempDir } from '../support/core.js';
-import { deployViaApi, resultOf } from '../support/deploy-api.js';
-import { BASE_IMAGE, removePodContainers, testDocker } from '../support/docker.js';
-import { dockerEndpoint, etcdAddress, eventually, redisUrl, uniqueSuffix } from '../support/services.js';
+import type { Bus } from '../../src/bus/types.js';
+import type { EruEvent } from '../../src/contract/events.js';
+import type { Workload } from '../../src/model/workload.js';
+import { AgentProcess } from '../../harness/agent.js';
+import { CoreProcess, tempDir } from '../../harness/core.js';
+import { deployViaApi, resultOf } from '../../harness/deploy.js';
+import { BASE_IMAGE, removePodContainers, testDocker } from '../../harness/docker.js';
+import { dockerEndpoint, etcdAddress, eventually, redisUrl, uniqueSuffix } from '../../harness/services.js';
 
 const NODE_TTL = 3;
 
@@ -165,8 +166,8 @@ describe('with two cores, exactly one marks a quiet node down', () => {
 describe('eru watch', () => {
   it('prints changes as they happen, filtered by pod', async () => {
     const { spawn } = await import('node:child_process');
-    const { ERU_BIN } = await import('../support/cli.js');
-    const { TEST_TOKEN } = await import('../support/core.js');
+    const { ERU_BIN } = await import('../../harness/cli.js');
+    const { TEST_TOKEN } = await import('../../harness/core.js');
     const dir = await tempDir('eru-watch-');
     const core = await CoreProcess.start(`embedded:${dir.path}/eru.db`);
     const pod = `w-${uniqueSuffix()}`;

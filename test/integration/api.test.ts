@@ -8,8 +8,8 @@ import { promisify } from 'node:util';
 const execFileAsync = promisify(execFile);
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { CoreProcess, TEST_TOKEN, tempDir } from '../support/core.js';
-import { dockerEndpoint } from '../support/services.js';
+import { CoreProcess, TEST_TOKEN, tempDir } from '../../harness/core.js';
+import { dockerEndpoint } from '../../harness/services.js';
 
 /** POSTs a large body the way curl does: asking first (Expect: 100-continue), so a 413 comes before the upload. */
 async function postEarlyAnswer(url: string, body: string): Promise<{ status: number; body: string }> {
@@ -126,7 +126,7 @@ describe('core API: pods and nodes on the embedded store, against the local Dock
     assert.equal(added.status, 201, JSON.stringify(added.body));
     assert.equal(added.body.cpus.length, added.body.engine.cpus);
     assert.equal(added.body.memory, added.body.engine.memory);
-    assert.deepEqual(added.body.cpuMap[0], { core: '0', free: 10, used: 0, state: 'free' });
+    assert.deepEqual(added.body.cpuMap[0], { core: '0', free: 10, used: 0, state: 'free', fragments: 0 });
     assert.equal(added.body.tls, false);
     const pod = await core.api<{ nodeCount: number }>('GET', '/v1/pods/p1');
     assert.equal(pod.body.nodeCount, 1);

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CoreProcess, freePort, tempDir } from '../support/core.js';
+import { CoreProcess, freePort, tempDir } from '../../harness/core.js';
 import { EXAMPLE_APP_YAML } from '../support/example-app.js';
-import { removeAppImages, removePodContainers, testDocker } from '../support/docker.js';
-import { ExtraDaemon } from '../support/dockerd.js';
+import { removeAppImages, removePodContainers, testDocker } from '../../harness/docker.js';
+import { ExtraDaemon } from '../../harness/dockerd.js';
 import { GitRepo } from '../support/git.js';
-import { LocalRegistry } from '../support/registry.js';
-import { dockerEndpoint, eventually, uniqueSuffix } from '../support/services.js';
+import { LocalRegistry } from '../../harness/registry.js';
+import { dockerEndpoint, eventually, uniqueSuffix } from '../../harness/services.js';
 
 const APP_YAML = EXAMPLE_APP_YAML;
 

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { IntentSchema, WorkloadSchema, type Intent, type Workload } from '../../src/core/model/workload.js';
-import { NodeResourcesSchema, type NodeResources } from '../../src/scheduler/types.js';
+import { IntentSchema, WorkloadSchema, type Intent, type Workload } from '../../src/model/workload.js';
+import { NodeResourcesSchema, type NodeResources } from '../../src/model/resources.js';
 import { EtcdStore } from '../../src/store/etcd.js';
-import { CoreProcess } from '../support/core.js';
-import { deployViaApi, resultOf } from '../support/deploy-api.js';
-import { BASE_IMAGE, eruContainers, removePodContainers, testDocker } from '../support/docker.js';
+import { CoreProcess } from '../../harness/core.js';
+import { deployViaApi, resultOf } from '../../harness/deploy.js';
+import { BASE_IMAGE, eruContainers, removePodContainers, testDocker } from '../../harness/docker.js';
 import { checkLedgers } from '../support/invariants.js';
-import { dockerEndpoint, etcdAddress, uniqueSuffix } from '../support/services.js';
+import { dockerEndpoint, etcdAddress, uniqueSuffix } from '../../harness/services.js';
 
 const ROUNDS_PER_CORE = 100;
 const SIZES = [0.3, 0.5, 0.7, 1, 1.2, 0.05];

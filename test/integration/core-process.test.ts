@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { CoreProcess, tempDir } from '../support/core.js';
-import { dockerEndpoint, etcdAddress, uniqueSuffix } from '../support/services.js';
+import { CoreProcess, tempDir } from '../../harness/core.js';
+import { openStore } from '../../src/store/index.js';
+import { dockerEndpoint, etcdAddress, uniqueSuffix } from '../../harness/services.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 after(async () => {
@@ -28,6 +29,30 @@ describe('eru core as a process', () => {
       const node = await core.api<{ labels: Record<string, string>; cpuMap: unknown[] }>('GET', '/v1/nodes/box');
       assert.deepEqual([node.status, node.body.labels, node.body.cpuMap.length], [200, { a: 'b' }, 1], `after ${signal}`);
     }
+  });
+
+  it('checks every ledger at start-up: drift is logged per node and counted in /metrics, not repaired', async () => {
+    const dir = await tempDir('eru-drift-');
+    cleanups.push(dir.remove);
+    const store = `embedded:${dir.path}/eru.db`;
+    let core = await CoreProcess.start(store);
+    cleanups.push(() => core.stop());
+    assert.equal((await core.eru(['pod', 'add', 'drift', '--sharebase', '10'])).code, 0);
+    assert.equal((await core.eru(['node', 'add', 'drift', 'box', '--endpoint', dockerEndpoint(), '--cpu', '1'])).code, 0);
+    const clean = await fetch(`${core.url}/metrics`).then((r) => r.text());
+    assert.match(clean, /^eru_core_ledger_drift_total 0$/m, 'a consistent store has no drift');
+    await core.stop();
+    // A lost write: core 0 shows 3 pieces taken that no workload holds.
+    const raw = openStore(store);
+    const key = '/eru/ledgers/box';
+    const ledger = JSON.parse((await raw.get(key))!.value) as { cpus: Record<string, number> };
+    await raw.put(key, JSON.stringify({ ...ledger, cpus: { '0': 7 } }));
+    await raw.close();
+    core = new CoreProcess(store, core.port);
+    await core.start();
+    assert.match(core.log, /"node":"box".*core 0: the ledger says 7 pieces free, its holders leave 10.*the ledger of a node differs from what its workloads hold/);
+    assert.match(await fetch(`${core.url}/metrics`).then((r) => r.text()), /^eru_core_ledger_drift_total 1$/m);
+    assert.equal((await core.api<{ cpuMap: Array<{ free: number }> }>('GET', '/v1/nodes/box')).body.cpuMap[0]!.free, 7, 'reported, not repaired behind anyone\'s back');
   });
 
   it('refuses to open an embedded file another running core owns', async () => {

@@ -1,14 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import type { Intent, Workload } from '../../src/core/model/workload.js';
-import type { NodeResources } from '../../src/scheduler/types.js';
-import { CoreProcess, TEST_TOKEN, tempDir } from '../support/core.js';
-import { BASE_IMAGE, eruContainers, removePodContainers, testDocker } from '../support/docker.js';
+import type { Intent, Workload } from '../../src/model/workload.js';
+import type { NodeResources } from '../../src/model/resources.js';
+import { Repositories } from '../../src/core/repositories.js';
+import { openStore } from '../../src/store/index.js';
+import { CoreProcess, tempDir } from '../../harness/core.js';
+import { BASE_IMAGE, eruContainers, removePodContainers, testDocker } from '../../harness/docker.js';
 import { checkLedgers } from '../support/invariants.js';
-import { dockerEndpoint, etcdAddress, eventually, uniqueSuffix } from '../support/services.js';
+import { dockerEndpoint, etcdAddress, eventually, uniqueSuffix } from '../../harness/services.js';
 
-/** A fixed sequence of kill delays, so a failure can be replayed. */
-const KILL_AFTER_MS = [0, 40, 120, 250, 400, 600, 800, 1100, 1500, 2200];
+/**
+ * Where each kill lands: after this many progress events of a deploy of four (1 = just after the
+ * reservation and intent were written; then containers created and started). A deploy of four has
+ * nine progress events before its commit, so every kill interrupts it. Fixed, so a failure replays.
+ */
+const KILL_AFTER_EVENTS = [1, 2, 3, 4, 5, 6, 7, 2, 4, 6];
 
 interface NodeView {
   cpus: string[];
@@ -17,32 +23,45 @@ interface NodeView {
   resources: { memoryFree: number };
 }
 
-async function killDuringDeploys(store: string, kills: number[], timeoutMs: number): Promise<{ leftovers: number; placed: number }> {
+/** The intents the dead core left, read from the store itself before any core starts again. */
+async function intentsLeft(store: string): Promise<Intent[]> {
+  const opened = openStore(store);
+  try {
+    return (await new Repositories(opened).intents.list()).map((i) => i.value);
+  } finally {
+    await opened.close();
+  }
+}
+
+async function killDuringDeploys(store: string, kills: number[], timeoutMs: number): Promise<{ leftovers: number }> {
   const docker = testDocker();
   const pod = `crash-${uniqueSuffix()}`;
   const node = `victim-${uniqueSuffix()}`;
   let core = await CoreProcess.start(store);
-  let placed = 0;
   try {
     await core.api('POST', '/v1/pods', { name: pod, sharebase: 10 });
     assert.equal((await core.api('POST', `/v1/pods/${pod}/nodes`, { name: node, endpoint: dockerEndpoint(), cpus: ['0', '1'], memory: '1GiB' })).status, 201);
+    let undone = 0;
     for (const delay of kills) {
-      // A deploy of four; the core is killed with SIGKILL while it works.
-      const deploy = fetch(`${core.url}/v1/workloads`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ pod, app: 'crash', image: BASE_IMAGE, command: ['sleep', '300'], cpu: 0.2, memory: '16MiB', count: 4 }),
-      })
-        .then((r) => r.text())
-        .catch(() => '');
-      await new Promise((r) => setTimeout(r, delay));
-      await core.stop('SIGKILL');
-      await deploy;
+      // A deploy of four; the core is killed with SIGKILL while it works, after `delay` progress events.
+      let seen = 0;
+      try {
+        for await (const _event of core.client.stream('POST', '/v1/workloads', { pod, app: 'crash', image: BASE_IMAGE, command: ['sleep', '300'], cpu: 0.2, memory: '16MiB', count: 4 })) {
+          if (++seen === delay) break;
+        }
+      } finally {
+        await core.stop('SIGKILL');
+      }
+      assert.equal(seen, delay, 'the deploy was still under way when the core was killed');
+      const left = await intentsLeft(store);
+      assert.equal(left.length, 1, `after ${delay} events the dead core left its deploy's intent`);
+      assert.equal(left[0]!.workloads.length, 4);
       core = new CoreProcess(store, core.port);
       await core.start();
       // The new core undoes what the dead one left half-done (at once on the embedded store, after
       // the dead core's lease runs out on etcd).
       await eventually(async () => (await core.api<Intent[]>('GET', '/v1/intents')).body.length === 0, timeoutMs, 'the intents to be undone');
+      assert.equal(core.log.match(/undoing the intent of a core that died/g)?.length, ++undone, 'recovery undid the intent');
       const workloads = (await core.api<Workload[]>('GET', `/v1/workloads?pod=${pod}`)).body;
       const view = (await core.api<NodeView>('GET', `/v1/nodes/${node}`)).body;
       const ledger: NodeResources = {
@@ -55,11 +74,11 @@ async function killDuringDeploys(store: string, kills: number[], timeoutMs: numb
       checkLedgers(10, new Map([[node, ledger]]), workloads, []);
       assert.equal(view.resources.memoryFree, 1024 ** 3 - workloads.length * 16 * 1024 ** 2, 'memory equals the workloads');
       const containers = (await eruContainers(docker, pod)).map((c) => c.Names[0]!.slice(1)).sort();
-      assert.deepEqual(containers, workloads.map((w) => w.id).sort(), `after a kill at ${delay} ms: containers are exactly the recorded workloads`);
-      placed += workloads.length;
+      assert.deepEqual(containers, workloads.map((w) => w.id).sort(), `after a kill after ${delay} events: containers are exactly the recorded workloads`);
+      assert.equal(workloads.length, 0, 'an interrupted deploy is undone whole');
       for (const w of workloads) assert.equal((await core.api('DELETE', `/v1/workloads/${w.id}`)).status, 200);
     }
-    return { leftovers: (await eruContainers(docker, pod)).length, placed };
+    return { leftovers: (await eruContainers(docker, pod)).length };
   } finally {
     await removePodContainers(docker, pod);
     await core.api('DELETE', `/v1/nodes/${node}`).catch(() => undefined);
@@ -74,16 +93,15 @@ describe('killing the core (SIGKILL) at points of a deploy, then starting a core
     for (const remove of dirs) await remove();
   });
 
-  it(`embedded store, ${KILL_AFTER_MS.length} kills: no leaked container, no leaked reservation`, async () => {
+  it(`embedded store, ${KILL_AFTER_EVENTS.length} kills mid-deploy: each left an intent that recovery undid; no leaked container or reservation`, async () => {
     const dir = await tempDir('eru-crash-');
     dirs.push(dir.remove);
-    const { leftovers, placed } = await killDuringDeploys(`embedded:${dir.path}/eru.db`, KILL_AFTER_MS, 15_000);
+    const { leftovers } = await killDuringDeploys(`embedded:${dir.path}/eru.db`, KILL_AFTER_EVENTS, 15_000);
     assert.equal(leftovers, 0);
-    console.log(`embedded: ${KILL_AFTER_MS.length} kills, ${placed} workloads had been recorded before their kill`);
   });
 
-  it('etcd, 3 kills: the dead core’s intents are undone by the next core once its lease lapses', async () => {
-    const { leftovers } = await killDuringDeploys(`etcd://${etcdAddress()}`, [100, 500, 1000], 30_000);
+  it('etcd, 3 kills mid-deploy: the dead core’s intents are undone by the next core once its lease lapses', async () => {
+    const { leftovers } = await killDuringDeploys(`etcd://${etcdAddress()}`, [1, 3, 6], 30_000);
     assert.equal(leftovers, 0);
   });
 });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Workload } from '../../src/core/model/workload.js';
-import { CoreProcess, freePort, tempDir } from '../support/core.js';
-import { BASE_IMAGE, eruContainers, removePodContainers, testDocker } from '../support/docker.js';
-import { dockerEndpoint, uniqueSuffix } from '../support/services.js';
+import type { Workload } from '../../src/model/workload.js';
+import { CoreProcess, freePort, tempDir } from '../../harness/core.js';
+import { BASE_IMAGE, eruContainers, removePodContainers, testDocker } from '../../harness/docker.js';
+import { dockerEndpoint, uniqueSuffix } from '../../harness/services.js';
 
 interface NodeView {
   cpuMap: Array<{ core: string; free: number; used: number }>;

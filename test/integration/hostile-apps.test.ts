@@ -3,10 +3,10 @@ import { existsSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type Docker from 'dockerode';
-import { CoreProcess, freePort, tempDir } from '../support/core.js';
+import { CoreProcess, freePort, tempDir } from '../../harness/core.js';
 import { GitRepo } from '../support/git.js';
-import { removeAppImages, removePodContainers, testDocker } from '../support/docker.js';
-import { dockerEndpoint, eventually, uniqueSuffix } from '../support/services.js';
+import { removeAppImages, removePodContainers, testDocker } from '../../harness/docker.js';
+import { dockerEndpoint, eventually, uniqueSuffix } from '../../harness/services.js';
 
 /**
  * A hostile app.yaml, end to end: everything in it is either refused at registration (with its field)

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { CoreProcess, tempDir } from '../support/core.js';
-import { BASE_IMAGE, removeAppImages, removePodContainers, testDocker } from '../support/docker.js';
-import { ExtraDaemon } from '../support/dockerd.js';
+import { CoreProcess, tempDir } from '../../harness/core.js';
+import { BASE_IMAGE, removeAppImages, removePodContainers, testDocker } from '../../harness/docker.js';
+import { ExtraDaemon } from '../../harness/dockerd.js';
 import { EXAMPLE_APP_YAML } from '../support/example-app.js';
 import { GitRepo } from '../support/git.js';
-import { dockerEndpoint, uniqueSuffix } from '../support/services.js';
+import { dockerEndpoint, uniqueSuffix } from '../../harness/services.js';
 
 const DEBIAN = 'local/debian:bookworm';
 

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type Docker from 'dockerode';
-import type { Workload } from '../../src/core/model/workload.js';
-import { CoreProcess, tempDir } from '../support/core.js';
-import { BASE_IMAGE, eruContainers, removePodContainers, testDocker } from '../support/docker.js';
-import { ExtraDaemon } from '../support/dockerd.js';
-import { dockerEndpoint, uniqueSuffix } from '../support/services.js';
+import type { Workload } from '../../src/model/workload.js';
+import { CoreProcess, tempDir } from '../../harness/core.js';
+import { BASE_IMAGE, eruContainers, removePodContainers, testDocker } from '../../harness/docker.js';
+import { ExtraDaemon } from '../../harness/dockerd.js';
+import { dockerEndpoint, uniqueSuffix } from '../../harness/services.js';
 
 describe('placement across three Docker daemons follows the strategy asked', () => {
   const pod = `multi-${uniqueSuffix()}`;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { EmbeddedStore } from '../../src/store/embedded.js';
 import { openStore } from '../../src/store/index.js';
-import { etcdAddress } from '../support/services.js';
+import { etcdAddress } from '../../harness/services.js';
 import { storeConformance } from '../support/store-conformance.js';
 
 const dirs: string[] = [];

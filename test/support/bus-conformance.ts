@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { event } from '../../src/bus/index.js';
-import type { Bus, EruEvent } from '../../src/bus/types.js';
-import { eventually, uniqueSuffix } from './services.js';
+import type { Bus } from '../../src/bus/types.js';
+import type { EruEvent } from '../../src/contract/events.js';
+import { eventually, uniqueSuffix } from '../../harness/services.js';
 
 /** One suite for every bus backend. */
 export function busConformance(backend: string, open: () => Promise<Bus>): void {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Store, WatchEvent } from '../../src/store/types.js';
-import { eventually, uniqueSuffix } from './services.js';
+import { eventually, uniqueSuffix } from '../../harness/services.js';
 
 /** One suite for every store backend: what the rest of Eru relies on. */
 export function storeConformance(backend: string, open: () => Promise<Store>): void {
@@ -83,19 +83,27 @@ export function storeConformance(backend: string, open: () => Promise<Store>): v
       ]);
     });
 
-    it('of many concurrent compare-and-set increments, each lands exactly once', async () => {
+    it('of many concurrent compare-and-set increments, each lands exactly once: the losers retry', async () => {
+      const writers = 20;
       await store.put(`${ns}counter`, '0');
+      // Every writer reads before any writes, so all first attempts compare against the same revision.
+      let arrived = 0;
+      let release!: () => void;
+      const allRead = new Promise<void>((resolve) => (release = resolve));
       const increment = async (): Promise<number> => {
         for (let attempt = 1; ; attempt++) {
           const kv = (await store.get(`${ns}counter`))!;
+          if (attempt === 1 && ++arrived === writers) release();
+          if (attempt === 1) await allRead;
           const next = String(Number(kv.value) + 1);
           const result = await store.txn([{ key: kv.key, modRevision: kv.modRevision }], [{ type: 'put', key: kv.key, value: next }]);
           if (result.succeeded) return attempt;
         }
       };
-      const attempts = await Promise.all(Array.from({ length: 20 }, increment));
-      assert.equal((await store.get(`${ns}counter`))?.value, '20');
-      assert.ok(attempts.length === 20);
+      const attempts = await Promise.all(Array.from({ length: writers }, increment));
+      assert.equal((await store.get(`${ns}counter`))?.value, String(writers), 'every increment counted once');
+      assert.equal(attempts.filter((a) => a === 1).length, 1, 'of the writers that read the same revision, exactly one wins at once');
+      assert.ok(attempts.reduce((sum, a) => sum + a, 0) > writers, `the others retried: ${attempts.join(',')}`);
     });
 
     it('watches deliver every change under the prefix, in order, including deletes and transactions', async () => {

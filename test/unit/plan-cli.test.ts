@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { spawn } from 'node:child_process';
-import { ERU_BIN, runEru } from '../support/cli.js';
+import { ERU_BIN, runEru } from '../../harness/cli.js';
 
 describe('eru plan', () => {
   let dir: string;

@@ -1,12 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { z } from 'zod';
-import { requireNode, type Liveness } from '../../core/liveness.js';
-import { NodeNameParamsSchema } from '../../core/model/node.js';
-import { HeartbeatSchema, StatusReportSchema } from '../../core/model/status.js';
+import { HeartbeatAnswerSchema, HeartbeatSchema, NodeTokenViewSchema, StatusAnswerSchema, StatusReportSchema } from '../../contract/agents.js';
+import { NodeNameParamsSchema } from '../../contract/nodes.js';
+import { requireNode } from '../../core/auth/index.js';
+import type { Core } from '../../core/index.js';
 import { defineRoute, type RouteContext } from '../route.js';
 
 /** What agents call, with a node-scoped token that speaks for its own node only; and token issue. */
-export const agentRoutes: FastifyPluginAsync<RouteContext & { liveness: Liveness }> = async (app, { liveness, ...context }) => {
+export const agentRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = async (app, { core, ...context }) => {
   defineRoute(app, context, {
     method: 'POST',
     url: '/v1/nodes/:node/tokens',
@@ -14,9 +14,9 @@ export const agentRoutes: FastifyPluginAsync<RouteContext & { liveness: Liveness
     tag: 'agents',
     scope: 'admin',
     params: NodeNameParamsSchema,
-    response: z.object({ node: z.string(), token: z.string() }),
+    response: NodeTokenViewSchema,
     status: 201,
-    handler: ({ params }) => liveness.issueToken(params.node),
+    handler: ({ params }) => core.auth.issueNodeToken(params.node),
   });
   defineRoute(app, context, {
     method: 'POST',
@@ -26,10 +26,10 @@ export const agentRoutes: FastifyPluginAsync<RouteContext & { liveness: Liveness
     scope: 'node',
     params: NodeNameParamsSchema,
     body: HeartbeatSchema,
-    response: z.object({ ttl: z.number() }),
+    response: HeartbeatAnswerSchema,
     handler: ({ params, principal }) => {
       requireNode(principal, params.node);
-      return liveness.heartbeat(params.node);
+      return core.liveness.heartbeat(params.node);
     },
   });
   defineRoute(app, context, {
@@ -40,10 +40,10 @@ export const agentRoutes: FastifyPluginAsync<RouteContext & { liveness: Liveness
     scope: 'node',
     params: NodeNameParamsSchema,
     body: StatusReportSchema,
-    response: z.object({ changed: z.number(), unknown: z.array(z.string()) }),
+    response: StatusAnswerSchema,
     handler: ({ params, body, principal }) => {
       requireNode(principal, params.node);
-      return liveness.report(params.node, body.workloads);
+      return core.liveness.report(params.node, body.workloads);
     },
   });
 };

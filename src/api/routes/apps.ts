@@ -1,19 +1,15 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import type { AppService } from '../../core/apps.js';
-import { startBuild } from '../../core/builds.js';
-import type { CoreContext } from '../../core/context.js';
-import { sendNdjson } from '../stream.js';
-import { AppEnvSchema, AppSchema, AppVersionSchema, EnvNameSchema, RegisterBodySchema, VersionRefSchema } from '../../core/model/app.js';
-import { DnsLabelSchema } from '../../core/model/names.js';
-import { EnvSchema } from '../../core/model/workload.js';
+import { AppEnvParamsSchema, AppEnvSchema, AppListItemSchema, AppParamsSchema, BuildBodySchema, EnvVarsBodySchema, RegisterBodySchema } from '../../contract/apps.js';
+import { BuildEventSchema } from '../../contract/events.js';
+import type { Core } from '../../core/index.js';
+import { AppSchema, AppVersionSchema } from '../../model/app.js';
 import { defineRoute, type RouteContext } from '../route.js';
+import { sendNdjson } from '../stream.js';
 
-const AppParams = z.object({ app: DnsLabelSchema });
-const AppEnvParams = AppParams.extend({ env: EnvNameSchema });
-
-/** Apps: `POST /v1/apps/versions`, `GET /v1/apps[/{app}[/versions]]`, `GET|PUT /v1/apps/{app}/env/{env}`. */
-export const appRoutes: FastifyPluginAsync<RouteContext & { apps: AppService; core: CoreContext }> = async (app, { apps, core, ...context }) => {
+/** Apps: `POST /v1/apps/versions`, `GET /v1/apps[/{app}[/versions]]`, builds, `GET|PUT /v1/apps/{app}/env/{env}`. */
+export const appRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = async (app, { core, ...context }) => {
+  const { apps } = core;
   defineRoute(app, context, {
     method: 'POST',
     url: '/v1/apps/versions',
@@ -31,7 +27,7 @@ export const appRoutes: FastifyPluginAsync<RouteContext & { apps: AppService; co
     summary: 'List apps',
     tag: 'apps',
     scope: 'admin',
-    response: z.array(AppSchema.extend({ versions: z.number() })),
+    response: z.array(AppListItemSchema),
     handler: () => apps.list(),
   });
   defineRoute(app, context, {
@@ -40,7 +36,7 @@ export const appRoutes: FastifyPluginAsync<RouteContext & { apps: AppService; co
     summary: 'Show an app',
     tag: 'apps',
     scope: 'admin',
-    params: AppParams,
+    params: AppParamsSchema,
     response: AppSchema,
     handler: ({ params }) => apps.get(params.app),
   });
@@ -50,7 +46,7 @@ export const appRoutes: FastifyPluginAsync<RouteContext & { apps: AppService; co
     summary: "An app's registered versions, oldest first",
     tag: 'apps',
     scope: 'admin',
-    params: AppParams,
+    params: AppParamsSchema,
     response: z.array(AppVersionSchema),
     handler: ({ params }) => apps.versions(params.app),
   });
@@ -60,11 +56,12 @@ export const appRoutes: FastifyPluginAsync<RouteContext & { apps: AppService; co
     summary: 'Build a version: git checkout at its sha, a Dockerfile from app.yaml, built on the least busy node of the pod, tagged APP:SHA7; streams the build output',
     tag: 'apps',
     scope: 'admin',
-    params: AppParams,
-    body: z.object({ version: VersionRefSchema, pod: DnsLabelSchema }).strict(),
+    params: AppParamsSchema,
+    body: BuildBodySchema,
+    response: BuildEventSchema,
     stream: true,
     handler: async ({ params, body }, _request, reply) => {
-      await sendNdjson(reply, await startBuild(core, params.app, body.version, body.pod));
+      await sendNdjson(reply, await core.build(params.app, body.version, body.pod));
     },
   });
   defineRoute(app, context, {
@@ -73,8 +70,8 @@ export const appRoutes: FastifyPluginAsync<RouteContext & { apps: AppService; co
     summary: 'Set env vars of one environment of an app (merged)',
     tag: 'apps',
     scope: 'admin',
-    params: AppEnvParams,
-    body: z.object({ vars: EnvSchema }).strict(),
+    params: AppEnvParamsSchema,
+    body: EnvVarsBodySchema,
     response: AppEnvSchema,
     handler: ({ params, body }) => apps.setEnv(params.app, params.env, body.vars),
   });
@@ -84,7 +81,7 @@ export const appRoutes: FastifyPluginAsync<RouteContext & { apps: AppService; co
     summary: 'Env vars of one environment of an app',
     tag: 'apps',
     scope: 'admin',
-    params: AppEnvParams,
+    params: AppEnvParamsSchema,
     response: AppEnvSchema,
     handler: ({ params }) => apps.env(params.app, params.env),
   });

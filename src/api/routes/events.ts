@@ -1,20 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { z } from 'zod';
-import { EruEventSchema, type Bus, type Channel, type EruEvent } from '../../bus/types.js';
-import { DnsLabelSchema, NodeNameSchema } from '../../core/model/names.js';
-import { EventQueue } from '../../core/stream.js';
+import { EruEventSchema, EventFilterSchema } from '../../contract/events.js';
+import type { Core } from '../../core/index.js';
 import { defineRoute, type RouteContext } from '../route.js';
 import { sendNdjson } from '../stream.js';
 
-const EventFilterSchema = z.object({
-  app: DnsLabelSchema.optional(),
-  pod: DnsLabelSchema.optional(),
-  node: NodeNameSchema.optional(),
-  type: z.string().max(64).optional(),
-}).strict();
-
-/** `GET /v1/events`: the bus as an NDJSON stream, for `eru watch` and scripts. */
-export const eventRoutes: FastifyPluginAsync<RouteContext & { bus: Bus }> = async (app, { bus, ...context }) => {
+/** `GET /v1/events`: the bus as an NDJSON stream, for `eru watch`, the dashboard and scripts. */
+export const eventRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = async (app, { core, ...context }) => {
   defineRoute(app, context, {
     method: 'GET',
     url: '/v1/events',
@@ -25,19 +16,9 @@ export const eventRoutes: FastifyPluginAsync<RouteContext & { bus: Bus }> = asyn
     response: EruEventSchema,
     stream: true,
     handler: async ({ query }, request, reply) => {
-      // The narrowest channel that holds everything asked for; the rest is filtered here.
-      const channel: Channel = query.app ? { kind: 'app', app: query.app } : query.pod ? { kind: 'pod', pod: query.pod } : { kind: 'all' };
-      const matches = (e: EruEvent): boolean =>
-        (query.pod === undefined || e.pod === query.pod) &&
-        (query.node === undefined || e.node === query.node) &&
-        (query.type === undefined || e.type === query.type || e.type.startsWith(`${query.type}.`));
-      const queue = new EventQueue<EruEvent>();
-      const subscription = await bus.subscribe(channel, (e) => matches(e) && queue.push(e));
-      request.raw.on('close', () => {
-        void subscription.close();
-        queue.end();
-      });
-      await sendNdjson(reply, queue);
+      const watch = await core.watch(query);
+      request.raw.on('close', () => void watch.close());
+      await sendNdjson(reply, watch.events);
     },
   });
 };

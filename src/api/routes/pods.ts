@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { PodCreateSchema, PodSchema } from '../../core/model/pod.js';
-import { PodNameParamsSchema } from '../../core/model/node.js';
+import { PodCreateSchema, PodNameParamsSchema } from '../../contract/pods.js';
 import type { PodService } from '../../core/pods.js';
+import { PodSchema } from '../../model/pod.js';
 import { defineRoute, type RouteContext } from '../route.js';
 
 /** Pods: `GET|POST /v1/pods`, `GET|DELETE /v1/pods/{pod}`. */

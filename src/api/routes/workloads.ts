@@ -1,63 +1,38 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { resolveDeploy } from '../../core/app-deploy.js';
-import type { CoreContext } from '../../core/context.js';
-import { runJob } from '../../core/jobs.js';
-import { PodNameParamsSchema } from '../../core/model/node.js';
+import { DeployEventSchema, OutputLineSchema } from '../../contract/events.js';
+import { PodNameParamsSchema } from '../../contract/pods.js';
 import {
   CapacityBodySchema,
+  CapacityReportSchema,
+  ControlParamsSchema,
+  ControlQuerySchema,
   DeployBodySchema,
-  IntentSchema,
   JobBodySchema,
+  LogsQuerySchema,
   WorkloadFilterSchema,
   WorkloadIdParamsSchema,
-  WorkloadSchema,
-} from '../../core/model/workload.js';
-import { podCapacity, reserve } from '../../core/placement.js';
-import { startRollout } from '../../core/rollout.js';
-import type { WorkloadService } from '../../core/workloads.js';
+  WorkloadInspectSchema,
+} from '../../contract/workloads.js';
+import type { Core } from '../../core/index.js';
+import { IntentSchema, WorkloadSchema } from '../../model/workload.js';
 import { defineRoute, type RouteContext } from '../route.js';
-import type { CoreMetrics } from '../metrics.js';
 import { sendNdjson } from '../stream.js';
 
-/** Passes events through, letting `look` see each. */
-async function* tap<T>(events: AsyncIterable<T>, look: (event: T) => unknown): AsyncGenerator<T> {
-  for await (const event of events) {
-    look(event);
-    yield event;
-  }
-}
-
-const DeployEventSchema = z.object({ type: z.string() }).passthrough();
-const BooleanQuery = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
-
-interface WorkloadDeps {
-  core: CoreContext;
-  workloads: WorkloadService;
-  metrics: CoreMetrics;
-}
-
 /** Workloads, jobs and capacity: placing, finding, controlling and removing containers. */
-export const workloadRoutes: FastifyPluginAsync<RouteContext & WorkloadDeps> = async (app, { core, workloads, metrics, ...context }) => {
-  const { repos } = core;
+export const workloadRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = async (app, { core, ...context }) => {
+  const { workloads } = core;
   defineRoute(app, context, {
     method: 'POST',
     url: '/v1/workloads',
-    summary: 'Deploy workloads: plan, reserve, create and start; streams progress as NDJSON',
+    summary: 'Deploy workloads: plan, reserve, create and start; streams progress as NDJSON (bad input and no room are 4xx before the stream)',
     tag: 'workloads',
     scope: 'admin',
     body: DeployBodySchema,
     response: DeployEventSchema,
     stream: true,
     handler: async ({ body }, _request, reply) => {
-      // Planning and reserving fail as plain 4xx replies; only then does the stream begin.
-      const started = performance.now();
-      const reservation = await reserve(repos, await resolveDeploy(core, body), core.owner, undefined, () => metrics.reservationConflicts.inc());
-      metrics.scheduleSeconds.observe((performance.now() - started) / 1000);
-      const events = startRollout(core, reservation);
-      let outcome = 'failed';
-      await sendNdjson(reply, tap(events, (e) => e.type === 'result' && e.ok && (outcome = 'ok')));
-      metrics.deploySeconds.observe({ outcome }, (performance.now() - started) / 1000);
+      await sendNdjson(reply, await core.deploy(body));
     },
   });
   defineRoute(app, context, {
@@ -77,6 +52,7 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & WorkloadDeps> = a
     tag: 'workloads',
     scope: 'admin',
     params: WorkloadIdParamsSchema,
+    response: WorkloadInspectSchema,
     handler: ({ params }) => workloads.inspect(params.id),
   });
   defineRoute(app, context, {
@@ -95,8 +71,8 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & WorkloadDeps> = a
     summary: 'Start, stop or restart a workload',
     tag: 'workloads',
     scope: 'admin',
-    params: WorkloadIdParamsSchema.extend({ action: z.enum(['start', 'stop', 'restart']) }),
-    query: z.object({ timeout: z.coerce.number().int().min(0).max(3600).default(10) }).strict(),
+    params: ControlParamsSchema,
+    query: ControlQuerySchema,
     response: WorkloadSchema,
     handler: ({ params, query }) => workloads.control(params.id, params.action, query.timeout),
   });
@@ -107,7 +83,8 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & WorkloadDeps> = a
     tag: 'workloads',
     scope: 'admin',
     params: WorkloadIdParamsSchema,
-    query: z.object({ follow: BooleanQuery.default(false), tail: z.coerce.number().int().min(0).max(1_000_000).optional() }).strict(),
+    query: LogsQuerySchema,
+    response: OutputLineSchema,
     stream: true,
     handler: async ({ params, query }, _request, reply) => {
       await sendNdjson(reply, await workloads.logs(params.id, query));
@@ -120,7 +97,7 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & WorkloadDeps> = a
     tag: 'workloads',
     scope: 'admin',
     response: z.array(IntentSchema),
-    handler: async () => (await repos.intents.list()).map((i) => i.value),
+    handler: () => core.intents(),
   });
   defineRoute(app, context, {
     method: 'POST',
@@ -132,7 +109,7 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & WorkloadDeps> = a
     response: DeployEventSchema,
     stream: true,
     handler: async ({ body }, _request, reply) => {
-      await sendNdjson(reply, await runJob(core, body));
+      await sendNdjson(reply, await core.runJob(body));
     },
   });
   defineRoute(app, context, {
@@ -143,8 +120,9 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & WorkloadDeps> = a
     scope: 'admin',
     params: PodNameParamsSchema,
     body: CapacityBodySchema,
+    response: CapacityReportSchema,
     handler: async ({ params, body }) => {
-      const report = await podCapacity(repos, params.pod, body);
+      const report = await core.capacity(params.pod, body);
       return { total: report.total, nodes: report.nodes.map((fit) => ({ node: fit.node, capacity: fit.capacity, reason: fit.reason })) };
     },
   });

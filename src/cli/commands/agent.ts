@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { Agent } from '../../agent/agent.js';
 import { invalid } from '../../lib/errors.js';
 import { parseMemory } from '../../lib/units.js';
 import { action } from '../output.js';
@@ -38,7 +37,8 @@ export function registerAgent(program: Command): void {
         // --token is a global option: here it is the node token (eru node token NAME).
         const token = globals(command).token ?? process.env.ERU_TOKEN;
         if (!token) throw invalid(['token'], 'the agent needs its node token: --token or ERU_TOKEN (eru node token NAME issues one)');
-        const agent = new Agent({
+        const { runAgent } = await import('../run/agent.js');
+        await runAgent({
           core: options.core,
           token,
           node: options.node,
@@ -52,14 +52,6 @@ export function registerAgent(program: Command): void {
           ...(options.oomThreshold ? { oomThreshold: parseMemory(options.oomThreshold, ['oom-threshold']) } : {}),
           log: (message) => process.stderr.write(`${new Date().toISOString()} ${message}\n`),
         });
-        await agent.start();
-        process.stderr.write(`eru agent for node ${options.node} reporting to ${options.core}\n`);
-        const stop = (): void => {
-          agent.stop();
-          process.exit(0);
-        };
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
       }),
     );
 }

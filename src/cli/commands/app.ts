@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Command } from 'commander';
-import type { App, AppEnv, AppVersion } from '../../core/model/app.js';
-import { EruError } from '../../lib/errors.js';
+import type { App, AppEnv, AppVersion } from '../../model/app.js';
+import { EruError, ErrorCode } from '../../lib/errors.js';
 import { action, printJson, printTable } from '../output.js';
 import { clientOf, globals, keyValue } from '../options.js';
 
@@ -15,7 +15,7 @@ async function git(dir: string, args: string[]): Promise<string> {
     return (await run('git', ['-C', dir, ...args], { maxBuffer: 1024 * 1024 })).stdout;
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr?.trim().split('\n')[0];
-    throw new EruError('INVALID_ARGUMENT', `git ${args[0]} in ${dir}: ${stderr || (error as Error).message}`);
+    throw new EruError(ErrorCode.INVALID_ARGUMENT, `git ${args[0]} in ${dir}: ${stderr || (error as Error).message}`);
   }
 }
 

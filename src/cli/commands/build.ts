@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { BuildEvent } from '../../core/builds.js';
+import type { BuildEvent } from '../../contract/events.js';
 import { EruError } from '../../lib/errors.js';
 import { followToResult } from '../follow.js';
 import { action } from '../output.js';

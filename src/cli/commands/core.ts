@@ -1,14 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { buildServer } from '../../api/server.js';
-import { EruError, invalid } from '../../lib/errors.js';
-import { openBus } from '../../bus/index.js';
+import { eruHome } from '../../client/config.js';
 import { parseHostPort } from '../../lib/address.js';
-import { openStore } from '../../store/index.js';
-import { eruHome } from '../client.js';
+import { invalid } from '../../lib/errors.js';
 import { action } from '../output.js';
-import { DEFAULT_BIND_ROOTS } from '../../core/app-binds.js';
 import { collect, globals, wholeNumber } from '../options.js';
 
 interface CoreOptions {
@@ -34,7 +30,7 @@ export function registerCore(program: Command): void {
     .option('--token-file <file>', 'file holding the admin token')
     .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
     .option('--registry <host:port>', 'push builds to this registry and pull them on nodes (default: copy images node to node)')
-    .option('--bind-root <dir>', `a host directory app.yaml binds may use (repeat for more; default ${DEFAULT_BIND_ROOTS.join(', ')})`, collect)
+    .option('--bind-root <dir>', `a host directory app.yaml binds may use (repeat for more; default /srv/eru and /var/log/eru)`, collect)
     .option('--node-ttl <seconds>', 'a node is down after this long without a heartbeat from its agent', wholeNumber('node-ttl'), 10)
     .action(
       action(async (options: CoreOptions, command: Command) => {
@@ -43,33 +39,19 @@ export function registerCore(program: Command): void {
         const [host, port] = parseHostPort(options.listen, 'listen');
         if (options.registry && !/^[A-Za-z0-9.-]+:\d{1,5}$/.test(options.registry)) throw invalid(['registry'], `cannot read "${options.registry}" (HOST:PORT of a registry, e.g. 127.0.0.1:5000)`);
         const bindRoots = options.bindRoot?.map((dir) => bindRoot(dir));
-        const store = openStore(options.store);
-        const bus = openBus(options.bus);
-        const app = await buildServer({
-          store,
-          bus,
+        const { runCore } = await import('../run/core.js');
+        await runCore({
+          store: options.store,
+          bus: options.bus,
+          host,
+          port,
+          listen: options.listen,
           adminToken: token,
           nodeTtlSeconds: options.nodeTtl,
           ...(options.registry ? { registry: options.registry } : {}),
           ...(bindRoots ? { bindRoots } : {}),
-          logger: { level: options.logLevel },
+          logLevel: options.logLevel,
         });
-        const shutdown = async (signal: string): Promise<void> => {
-          app.log.info({ signal }, 'shutting down');
-          await app.close();
-          await bus.close();
-          await store.close();
-          process.exit(0);
-        };
-        process.once('SIGTERM', () => void shutdown('SIGTERM'));
-        process.once('SIGINT', () => void shutdown('SIGINT'));
-        try {
-          await app.listen({ host, port });
-        } catch (error) {
-          await store.close();
-          throw new EruError('LISTEN_FAILED', `cannot listen on ${options.listen}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-        }
-        app.log.info({ store: store.description }, 'eru core ready');
       }),
     );
 }

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import type { DeployEvent, Workload } from '../../core/model/workload.js';
+import type { DeployEvent } from '../../contract/events.js';
+import type { Workload } from '../../model/workload.js';
 import { EruError, invalid } from '../../lib/errors.js';
-import { LIMIT_MEANING } from '../../scheduler/types.js';
+import { LIMIT_MEANING } from '../../model/strategies.js';
 import { formatMemory, parseMemory } from '../../lib/units.js';
 import { followToResult } from '../follow.js';
 import { action, printTable } from '../output.js';

@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import { BASE_IMAGES, BASE_KINDS, makeBaseImage, type BaseKind } from '../../build/base.js';
-import type { BaseImageEvent } from '../../core/base-images.js';
-import type { ImageCacheEvent } from '../../core/image-cache.js';
-import { connectEngine } from '../../engine/docker.js';
-import { EruError, invalid } from '../../lib/errors.js';
+import type { BaseImageEvent, ImageCacheEvent } from '../../contract/events.js';
+import { BASE_IMAGES, BASE_KINDS, type BaseKind } from '../../model/images.js';
+import { EruError, invalid, ErrorCode } from '../../lib/errors.js';
 import { followToResult } from '../follow.js';
 import { action } from '../output.js';
 import { collect, globals } from '../options.js';
@@ -36,7 +34,8 @@ export function registerImage(program: Command): void {
         const json = globals(command).json;
         if (options.docker) {
           if (options.pod || options.node) throw invalid(['docker'], '--docker makes the image on that daemon alone: leave out --pod and --node');
-          const made = await makeBaseImage(connectEngine({ endpoint: options.docker }), kind as BaseKind, options.force, (line) => console.error(line));
+          const { makeBaseOn } = await import('../run/base-image.js');
+          const made = await makeBaseOn(options.docker, kind as BaseKind, options.force ?? false);
           const event = { type: 'node' as const, node: options.docker, ...made };
           console.log(json ? JSON.stringify(event) : describe(event));
           return;
@@ -47,7 +46,7 @@ export function registerImage(program: Command): void {
           else if (event.type === 'node') console.log(describe(event));
           else if (event.type === 'node-failed') console.error(`${event.node}: FAILED: ${event.error}`);
         });
-        if (!result.ok) throw new EruError('IMAGE_FAILED', `${result.image} could not be made on ${result.failed} node(s)`);
+        if (!result.ok) throw new EruError(ErrorCode.IMAGE_FAILED, `${result.image} could not be made on ${result.failed} node(s)`);
       }),
     );
   image
@@ -64,7 +63,7 @@ export function registerImage(program: Command): void {
           if (event.type === 'node') console.log(event.how === 'present' ? `${event.node}: ${event.image} is there already` : `${event.node}: ${event.how} ${event.image} from ${event.from}${event.note ? ` (${event.note})` : ''}`);
           else if (event.type === 'node-failed') console.error(`${event.node}: FAILED: ${event.error}`);
         });
-        if (!result.ok) throw new EruError('IMAGE_FAILED', `${result.image} could not be put on ${result.failed} node(s)`);
+        if (!result.ok) throw new EruError(ErrorCode.IMAGE_FAILED, `${result.image} could not be put on ${result.failed} node(s)`);
       }),
     );
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { NodeView } from '../../core/model/node.js';
+import type { NodeView } from '../../contract/nodes.js';
 import { invalid } from '../../lib/errors.js';
 import { formatMemory, parseMemory } from '../../lib/units.js';
 import { action, printJson, printTable } from '../output.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Pod } from '../../core/model/pod.js';
+import type { Pod } from '../../model/pod.js';
 import { action, printJson, printTable } from '../output.js';
 import { clientOf, globals, wholeNumber } from '../options.js';
 

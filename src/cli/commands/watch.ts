@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { EruEvent } from '../../bus/types.js';
+import type { EruEvent } from '../../contract/events.js';
 import { action } from '../output.js';
 import { clientOf, globals } from '../options.js';
 

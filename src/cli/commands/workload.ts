@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { Workload } from '../../core/model/workload.js';
-import type { ContainerState, OutputLine } from '../../core/workloads.js';
+import type { Workload } from '../../model/workload.js';
+import type { OutputLine } from '../../contract/events.js';
 import { formatMemory } from '../../lib/units.js';
 import { action, printJson, printTable } from '../output.js';
 import { clientOf, globals, wholeNumber } from '../options.js';
@@ -32,7 +32,7 @@ export function registerWorkloads(program: Command): void {
     .argument('<id>', 'workload id, container id or name, or an unambiguous prefix')
     .action(
       action(async (ref: string, _options: unknown, command: Command) => {
-        const shown = await clientOf(command).request<{ workload: Workload; container: ContainerState | null }>('GET', `/v1/workloads/${id(ref)}`);
+        const shown = await clientOf(command).workloads.inspect(ref);
         if (globals(command).json) return printJson(shown);
         const { workload: w, container: c } = shown;
         printTable([

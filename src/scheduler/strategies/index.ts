@@ -1,4 +1,4 @@
-import type { Strategy } from '../types.js';
+import type { Strategy } from '../../model/strategies.js';
 import { auto } from './auto.js';
 import { drained } from './drained.js';
 import { each } from './each.js';

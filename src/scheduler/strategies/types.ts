@@ -1,4 +1,4 @@
-import type { NodeResources } from '../types.js';
+import type { NodeResources } from '../../model/resources.js';
 
 /** What a strategy sees of a node: its capacity for this request, and its ledger for how loaded it is. */
 export interface StrategyNode {

@@ -1,0 +1,88 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EruClient } from '../src/client/client.js';
+import { ERU_BIN, runEru, type CliResult } from './cli.js';
+import { ManagedProcess } from './process.js';
+
+export const TEST_TOKEN = 'test-admin-token-0123456789';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function tempDir(prefix: string): Promise<{ path: string; remove: () => Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), prefix));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** An `eru core` process, as an operator would run it, and a client of it. */
+export class CoreProcess {
+  private process: ManagedProcess | undefined;
+  /** Output of earlier runs of this core (it may be stopped and started again). */
+  private earlier = '';
+  readonly client: EruClient;
+
+  constructor(
+    readonly store: string,
+    readonly port: number,
+    /** More `eru core` options, e.g. ['--bus', url, '--node-ttl', '3']. */
+    readonly extraArgs: string[] = [],
+  ) {
+    this.client = new EruClient({ url: this.url, token: TEST_TOKEN });
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Everything the core printed, over all its runs. */
+  get log(): string {
+    return this.earlier + (this.process?.output ?? '');
+  }
+
+  static async start(store: string, extraArgs: string[] = []): Promise<CoreProcess> {
+    const core = new CoreProcess(store, await freePort(), extraArgs);
+    await core.start();
+    return core;
+  }
+
+  async start(): Promise<void> {
+    this.earlier = this.log;
+    const started = new ManagedProcess(process.execPath, [ERU_BIN, 'core', '--store', this.store, '--listen', `127.0.0.1:${this.port}`, '--token', TEST_TOKEN, '--log-level', 'warn', ...this.extraArgs], 10_000_000).start();
+    this.process = started;
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      if (started.exitCode !== null) throw new Error(`eru core exited ${started.exitCode}: ${this.log}`);
+      try {
+        if ((await fetch(`${this.url}/healthz`)).ok) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`eru core did not answer: ${this.log}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await this.process?.stop(signal);
+  }
+
+  /** Runs `eru ARGS` against this core. */
+  eru(args: string[], options: { timeoutMs?: number } = {}): Promise<CliResult> {
+    return runEru(['--url', this.url, '--token', TEST_TOKEN, ...args], options);
+  }
+
+  /** One API call, answered whatever its status; `token: null` sends none. */
+  api<T = unknown>(method: string, path: string, body?: unknown, token: string | null = TEST_TOKEN): Promise<{ status: number; body: T }> {
+    return this.client.call<T>(method, path, body, { token });
+  }
+}

@@ -1,0 +1,59 @@
+import { pino } from 'pino';
+import { buildServer } from '../../api/server.js';
+import { openBus } from '../../bus/index.js';
+import { createCore } from '../../core/index.js';
+import { EruError, ErrorCode } from '../../lib/errors.js';
+import { openStore } from '../../store/index.js';
+
+export interface CoreRunOptions {
+  store: string;
+  bus: string;
+  host: string;
+  port: number;
+  listen: string;
+  adminToken: string;
+  nodeTtlSeconds: number;
+  registry?: string;
+  bindRoots?: string[];
+  logLevel: string;
+}
+
+/**
+ * `eru core`, loaded on demand: the composition root of a running core. It opens the store and the
+ * bus, creates the core, starts it (migrations, ledger check, recovery, liveness), then serves the API
+ * until SIGTERM or SIGINT.
+ */
+export async function runCore(options: CoreRunOptions): Promise<void> {
+  const log = pino({ level: options.logLevel });
+  const store = openStore(options.store);
+  const bus = openBus(options.bus);
+  const core = createCore({
+    store,
+    bus,
+    adminToken: options.adminToken,
+    nodeTtlSeconds: options.nodeTtlSeconds,
+    ...(options.registry ? { registry: options.registry } : {}),
+    ...(options.bindRoots ? { bindRoots: options.bindRoots } : {}),
+    log,
+  });
+  const app = await buildServer(core, log);
+  await core.start();
+  app.addHook('onClose', () => core.stop());
+  const shutdown = async (signal: string): Promise<void> => {
+    app.log.info({ signal }, 'shutting down');
+    await app.close();
+    await bus.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  try {
+    await app.listen({ host: options.host, port: options.port });
+  } catch (error) {
+    await core.stop();
+    await store.close();
+    throw new EruError(ErrorCode.LISTEN_FAILED, `cannot listen on ${options.listen}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  app.log.info({ store: store.description }, 'eru core ready');
+}

@@ -1,0 +1,178 @@
+import type { Heartbeat, HeartbeatAnswer, NodeTokenView, StatusAnswer, StatusReport } from '../contract/agents.js';
+import type { AppListItem, RegisterBody } from '../contract/apps.js';
+import type { ErrorBody } from '../contract/errors.js';
+import type { BaseImageEvent, BuildEvent, DeployEvent, EruEvent, EventFilter, ImageCacheEvent, OutputLine } from '../contract/events.js';
+import type { BaseImageBody, ImageCacheBody } from '../contract/images.js';
+import type { NodeCreate, NodePatch, NodeView } from '../contract/nodes.js';
+import type { PodCreate } from '../contract/pods.js';
+import type { CapacityBody, CapacityReportView, ControlAction, DeployBody, JobBody, WorkloadInspect } from '../contract/workloads.js';
+import { EruError, ErrorCode } from '../lib/errors.js';
+import { ndjson } from '../lib/lines.js';
+import type { App, AppEnv, AppVersion } from '../model/app.js';
+import type { Pod } from '../model/pod.js';
+import type { Intent, Workload } from '../model/workload.js';
+import { resolveConfig, type ClientConfig } from './config.js';
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+/** The last event of a long operation. */
+export type ResultOf<E extends { type: string }> = Extract<E, { type: 'result' }>;
+
+/**
+ * The typed client of Eru's API: the SDK a team imports (`eru/client`) to call the core and watch its
+ * events, and what the CLI, the agent, the tests and the benches use. JSON calls throw an EruError
+ * with the core's code, message and field path; streamed calls hand over NDJSON events as they come.
+ */
+export class EruClient {
+  readonly url: string;
+  private readonly token: string | undefined;
+
+  /** `url` and `token` as given, else ERU_URL / ERU_TOKEN, else ~/.eru/config.json, else http://127.0.0.1:5001. */
+  constructor(config: ClientConfig = {}) {
+    const resolved = resolveConfig(config);
+    this.url = resolved.url;
+    this.token = resolved.token;
+  }
+
+  /** One JSON call; a non-2xx answer is thrown as an EruError. */
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const { status, body: data } = await this.call<T>(method, path, body);
+    if (status >= 400) throw apiError(status, data);
+    return data as T;
+  }
+
+  /** One JSON call, answered whatever its status (for callers that look at refusals themselves). */
+  async call<T = unknown>(method: string, path: string, body?: unknown, options: { token?: string | null } = {}): Promise<{ status: number; body: T }> {
+    const response = await this.send(method, path, body, options.token);
+    const text = await response.text();
+    let data: unknown;
+    try {
+      data = text ? JSON.parse(text) : undefined;
+    } catch {
+      data = text;
+    }
+    return { status: response.status, body: data as T };
+  }
+
+  /** A whole streamed reply at once, whatever its status: the events, or the refusal (for callers that look at refusals themselves). */
+  async collect<T>(method: string, path: string, body?: unknown): Promise<{ status: number; events: T[]; refused?: ErrorBody }> {
+    const response = await this.send(method, path, body);
+    if (!response.ok) return { status: response.status, events: [], refused: (await response.json().catch(() => ({}))) as ErrorBody };
+    const events: T[] = [];
+    for await (const event of ndjson<T>(response.body as unknown as AsyncIterable<Uint8Array>)) events.push(event);
+    return { status: response.status, events };
+  }
+
+  /** A streamed reply: one JSON event per line, handed over as they arrive. A refusal (4xx) is thrown before any event. */
+  async *stream<T>(method: string, path: string, body?: unknown, onOpen?: () => void): AsyncGenerator<T> {
+    const response = await this.send(method, path, body);
+    if (!response.ok) throw apiError(response.status, await response.json().catch(() => undefined));
+    onOpen?.();
+    yield* ndjson<T>(response.body as unknown as AsyncIterable<Uint8Array>);
+  }
+
+  /** A long operation followed to its result event; `onEvent` sees every event, the result included. */
+  async follow<E extends { type: string }>(method: string, path: string, body: unknown, onEvent: (event: E) => void = () => undefined): Promise<ResultOf<E>> {
+    let result: ResultOf<E> | undefined;
+    for await (const event of this.stream<E>(method, path, body)) {
+      onEvent(event);
+      if (event.type === 'result') result = event as ResultOf<E>;
+    }
+    if (!result) throw new EruError(ErrorCode.UNAVAILABLE, 'the core closed the stream before the result');
+    return result;
+  }
+
+  private async send(method: string, path: string, body?: unknown, token: string | null | undefined = this.token): Promise<Response> {
+    try {
+      return await fetch(`${this.url}${path}`, {
+        method,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      throw new EruError(ErrorCode.UNAVAILABLE, `cannot reach the core at ${this.url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
+    }
+  }
+
+  readonly pods = {
+    list: () => this.request<Pod[]>('GET', '/v1/pods'),
+    get: (pod: string) => this.request<Pod>('GET', `/v1/pods/${enc(pod)}`),
+    create: (body: Partial<PodCreate> & { name: string }) => this.request<Pod>('POST', '/v1/pods', body),
+    remove: (pod: string) => this.request<Pod>('DELETE', `/v1/pods/${enc(pod)}`),
+    capacity: (pod: string, body: Partial<CapacityBody>) => this.request<CapacityReportView>('POST', `/v1/pods/${enc(pod)}/capacity`, body),
+  };
+
+  readonly nodes = {
+    list: (pod?: string) => this.request<NodeView[]>('GET', pod ? `/v1/pods/${enc(pod)}/nodes` : '/v1/nodes'),
+    get: (node: string) => this.request<NodeView>('GET', `/v1/nodes/${enc(node)}`),
+    add: (pod: string, body: Partial<NodeCreate> & { name: string; endpoint: string }) => this.request<NodeView>('POST', `/v1/pods/${enc(pod)}/nodes`, body),
+    update: (node: string, patch: NodePatch) => this.request<NodeView>('PATCH', `/v1/nodes/${enc(node)}`, patch),
+    remove: (node: string) => this.request<NodeView>('DELETE', `/v1/nodes/${enc(node)}`),
+    issueToken: (node: string) => this.request<NodeTokenView>('POST', `/v1/nodes/${enc(node)}/tokens`),
+  };
+
+  readonly workloads = {
+    list: (filter: { pod?: string; app?: string; entry?: string; node?: string } = {}) => this.request<Workload[]>('GET', `/v1/workloads${query(filter)}`),
+    inspect: (ref: string) => this.request<WorkloadInspect>('GET', `/v1/workloads/${enc(ref)}`),
+    remove: (ref: string) => this.request<Workload>('DELETE', `/v1/workloads/${enc(ref)}`),
+    control: (ref: string, action: ControlAction, timeout?: number) => this.request<Workload>('POST', `/v1/workloads/${enc(ref)}/${action}${query({ timeout })}`),
+    logs: (ref: string, options: { follow?: boolean; tail?: number } = {}) => this.stream<OutputLine>('GET', `/v1/workloads/${enc(ref)}/logs${query({ follow: options.follow ?? false, tail: options.tail })}`),
+    intents: () => this.request<Intent[]>('GET', '/v1/intents'),
+  };
+
+  /** Deploys and follows the progress to the result (ok, or the failure after the rollback). */
+  deploy(body: Partial<DeployBody> & Pick<DeployBody, 'pod' | 'app'> & { count: number }, onEvent?: (event: DeployEvent) => void): Promise<ResultOf<DeployEvent>> {
+    return this.follow<DeployEvent>('POST', '/v1/workloads', body, onEvent);
+  }
+
+  /** Runs a job; its output comes through `onEvent` as `output` events, its exit code in the result. */
+  runJob(body: Partial<JobBody> & Pick<JobBody, 'pod' | 'app' | 'image'>, onEvent?: (event: DeployEvent) => void): Promise<ResultOf<DeployEvent>> {
+    return this.follow<DeployEvent>('POST', '/v1/jobs', body, onEvent);
+  }
+
+  readonly apps = {
+    list: () => this.request<AppListItem[]>('GET', '/v1/apps'),
+    get: (app: string) => this.request<App>('GET', `/v1/apps/${enc(app)}`),
+    versions: (app: string) => this.request<AppVersion[]>('GET', `/v1/apps/${enc(app)}/versions`),
+    register: (body: RegisterBody) => this.request<AppVersion>('POST', '/v1/apps/versions', body),
+    setEnv: (app: string, env: string, vars: Record<string, string>) => this.request<AppEnv>('PUT', `/v1/apps/${enc(app)}/env/${enc(env)}`, { vars }),
+    env: (app: string, env: string) => this.request<AppEnv>('GET', `/v1/apps/${enc(app)}/env/${enc(env)}`),
+    build: (app: string, body: { version: string; pod: string }, onEvent?: (event: BuildEvent) => void) =>
+      this.follow<BuildEvent>('POST', `/v1/apps/${enc(app)}/builds`, body, onEvent),
+  };
+
+  readonly images = {
+    base: (body: BaseImageBody, onEvent?: (event: BaseImageEvent) => void) => this.follow<BaseImageEvent>('POST', '/v1/images/base', body, onEvent),
+    cache: (body: ImageCacheBody, onEvent?: (event: ImageCacheEvent) => void) => this.follow<ImageCacheEvent>('POST', '/v1/images/cache', body, onEvent),
+  };
+
+  /** Every change as it happens (`eru watch`): iterate, and break to stop. */
+  events(filter: EventFilter = {}, onOpen?: () => void): AsyncGenerator<EruEvent> {
+    return this.stream<EruEvent>('GET', `/v1/events${query(filter)}`, undefined, onOpen);
+  }
+
+  /** What an agent sends, with its node token. */
+  readonly agent = {
+    heartbeat: (node: string, body: Heartbeat) => this.request<HeartbeatAnswer>('POST', `/v1/nodes/${enc(node)}/heartbeat`, body),
+    report: (node: string, body: StatusReport) => this.request<StatusAnswer>('POST', `/v1/nodes/${enc(node)}/status`, body),
+  };
+}
+
+const enc = encodeURIComponent;
+
+function query(values: Query): string {
+  const params = new URLSearchParams(Object.entries(values).filter((e): e is [string, string | number | boolean] => e[1] !== undefined).map(([k, v]) => [k, String(v)]));
+  return params.size > 0 ? `?${params}` : '';
+}
+
+function apiError(status: number, data: unknown): EruError {
+  const body = (data ?? {}) as Partial<ErrorBody>;
+  return new EruError(body.code ?? (status >= 500 ? ErrorCode.INTERNAL : ErrorCode.INVALID_ARGUMENT), body.message ?? `the core answered ${status}`, {
+    details: body.details,
+    ...(body.path ? { path: body.path.split('.') } : {}),
+  });
+}

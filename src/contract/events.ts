@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { DnsLabelSchema, NodeNameSchema } from '../model/names.js';
+import { WorkloadSchema } from '../model/workload.js';
+import { ErrorBodySchema } from './errors.js';
+
+/**
+ * Everything Eru streams, as NDJSON, one event per line: the progress of long operations (deploy, job,
+ * build, base image, image cache), a workload's output, and the bus's changes (`GET /v1/events`).
+ * Each long operation ends with one `result` event.
+ */
+
+/** A long operation that failed: its result carries the error as the API would answer it. */
+const FailedResultSchema = z.object({ type: z.literal('result'), ok: z.literal(false), error: ErrorBodySchema });
+
+/** A line of a container's output. */
+export const OutputLineSchema = z.object({ stream: z.enum(['stdout', 'stderr']), line: z.string() });
+export type OutputLine = z.infer<typeof OutputLineSchema>;
+
+/** How an image reached a node that lacked it: pulled from the registry, or copied from its build node. */
+const ImageMoveFields = {
+  from: z.string(),
+  how: z.enum(['copied', 'pulled']),
+  /** Why it was not the usual way: the pull that failed before the copy. */
+  note: z.string().optional(),
+};
+
+/** Deploys (`POST /v1/workloads`) and jobs (`POST /v1/jobs`). */
+export const DeployEventSchema = z.union([
+  z.object({ type: z.literal('planned'), workloads: z.array(z.object({ id: z.string(), node: z.string(), cpuset: z.string() })) }),
+  z.object({ type: z.literal('image'), node: z.string(), image: z.string(), ...ImageMoveFields }),
+  z.object({ type: z.literal('created'), id: z.string(), node: z.string(), container: z.string() }),
+  z.object({ type: z.literal('started'), id: z.string(), node: z.string(), cpuset: z.string(), done: z.number().int(), total: z.number().int() }),
+  z.object({ type: z.literal('failed'), id: z.string(), node: z.string(), error: z.string() }),
+  z.object({ type: z.literal('rolledback'), removed: z.array(z.string()) }),
+  z.object({ type: z.literal('output'), ...OutputLineSchema.shape }),
+  z.object({
+    type: z.literal('result'),
+    ok: z.literal(true),
+    workloads: z.array(WorkloadSchema),
+    /** A job's exit code. */
+    exitCode: z.number().int().optional(),
+    /** Why nothing was deployed (FILL already filled). */
+    note: z.string().optional(),
+  }),
+  FailedResultSchema,
+]);
+export type DeployEvent = z.infer<typeof DeployEventSchema>;
+
+/** Builds (`POST /v1/apps/{app}/builds`). */
+export const BuildEventSchema = z.union([
+  z.object({ type: z.literal('building'), app: z.string(), sha: z.string(), node: z.string(), image: z.string() }),
+  z.object({ type: z.literal('output'), line: z.string() }),
+  z.object({ type: z.literal('pushed'), image: z.string(), registry: z.string() }),
+  z.object({ type: z.literal('result'), ok: z.literal(true), image: z.string(), node: z.string() }),
+  FailedResultSchema,
+]);
+export type BuildEvent = z.infer<typeof BuildEventSchema>;
+
+/** Base images (`POST /v1/images/base`): a line per node. */
+export const BaseImageEventSchema = z.union([
+  z.object({ type: z.literal('output'), line: z.string() }),
+  z.object({ type: z.literal('node'), node: z.string(), image: z.string(), made: z.boolean(), id: z.string() }),
+  z.object({ type: z.literal('node-failed'), node: z.string(), image: z.string(), error: z.string() }),
+  z.object({ type: z.literal('result'), ok: z.boolean(), image: z.string(), made: z.number().int(), present: z.number().int(), failed: z.number().int() }),
+]);
+export type BaseImageEvent = z.infer<typeof BaseImageEventSchema>;
+
+/** Image cache (`POST /v1/images/cache`): a line per node. */
+export const ImageCacheEventSchema = z.union([
+  z.object({ type: z.literal('node'), node: z.string(), image: z.string(), how: z.enum(['present', 'pulled', 'copied']), from: z.string().optional(), note: z.string().optional() }),
+  z.object({ type: z.literal('node-failed'), node: z.string(), image: z.string(), error: z.string() }),
+  z.object({ type: z.literal('result'), ok: z.boolean(), image: z.string(), moved: z.number().int(), present: z.number().int(), failed: z.number().int() }),
+]);
+export type ImageCacheEvent = z.infer<typeof ImageCacheEventSchema>;
+
+/** Every kind of change the bus carries. */
+export const EVENT_TYPES = [
+  'app.registered',
+  'pod.created',
+  'pod.removed',
+  'node.added',
+  'node.updated',
+  'node.removed',
+  'node.down',
+  'node.up',
+  'workload.created',
+  'workload.removed',
+  'workload.status',
+  'deploy.progress',
+  'deploy.result',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/**
+ * One state change on the bus. Subscribers choose channels: everything, one app, or one pod.
+ * Autoscalers, load balancers and the dashboard read them; nobody has to poll.
+ */
+export const EruEventSchema = z.object({
+  /** Unique per event, for de-duplication by subscribers. */
+  id: z.string(),
+  type: z.enum(EVENT_TYPES),
+  time: z.string(),
+  pod: z.string().optional(),
+  app: z.string().optional(),
+  node: z.string().optional(),
+  workload: z.string().optional(),
+  data: z.record(z.string(), z.unknown()).default({}),
+});
+export type EruEvent = z.infer<typeof EruEventSchema>;
+
+/** `GET /v1/events` filters; a misspelt one is refused. */
+export const EventFilterSchema = z
+  .object({
+    app: DnsLabelSchema.optional(),
+    pod: DnsLabelSchema.optional(),
+    node: NodeNameSchema.optional(),
+    type: z.string().max(64).optional(),
+  })
+  .strict();
+export type EventFilter = z.infer<typeof EventFilterSchema>;

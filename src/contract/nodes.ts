@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { MemorySizeSchema } from '../lib/validate.js';
+import { LabelsSchema, NodeNameSchema } from '../model/names.js';
+import { EndpointSchema, NodeSchema, NumaSchema, TlsSchema } from '../model/node.js';
+import { CoreIdSchema } from '../model/resources.js';
+
+/** Adding a node: CPU and memory come from the daemon unless given. */
+export const NodeCreateSchema = z
+  .object({
+    name: NodeNameSchema,
+    endpoint: EndpointSchema,
+    tls: TlsSchema.optional(),
+    labels: LabelsSchema.default({}),
+    /** A number of cores (0..N-1), or an explicit list of core ids. */
+    cpu: z.number().int().min(1).max(4096).optional(),
+    cpus: z.array(CoreIdSchema).min(1).max(4096).optional(),
+    memory: MemorySizeSchema.optional(),
+    numa: NumaSchema.optional(),
+    numaMemory: z.record(z.string(), MemorySizeSchema).optional(),
+  })
+  .strict();
+export type NodeCreate = z.infer<typeof NodeCreateSchema>;
+
+export const NodePatchSchema = z
+  .object({
+    /** Replaces the labels; `null` values remove a label. */
+    labels: z.record(z.string(), z.string().nullable()).optional(),
+    bypass: z.boolean().optional(),
+    cpu: z.number().int().min(1).max(4096).optional(),
+    cpus: z.array(CoreIdSchema).min(1).max(4096).optional(),
+    memory: MemorySizeSchema.optional(),
+  })
+  .strict();
+export type NodePatch = z.infer<typeof NodePatchSchema>;
+
+/** One core in a node's CPU map. */
+export const CoreViewSchema = z.object({
+  core: CoreIdSchema,
+  free: z.number().int(),
+  used: z.number().int(),
+  /** free: all pieces free; partial: some pieces taken (fragments); full: no piece free. */
+  state: z.enum(['free', 'partial', 'full']),
+  /** Workloads holding a fragment of this core; more than 0 makes it a shared core (maxshare counts these). */
+  fragments: z.number().int().min(0),
+});
+
+/** A node as the API shows it: never its TLS key, always its resources. */
+export const NodeViewSchema = NodeSchema.omit({ tls: true }).extend({
+  tls: z.boolean(),
+  sharebase: z.number().int(),
+  resources: z.object({
+    cpuTotal: z.number(),
+    cpuFree: z.number(),
+    memoryTotal: z.number().int(),
+    memoryFree: z.number().int(),
+    unboundCpu: z.number(),
+  }),
+  cpuMap: z.array(CoreViewSchema),
+  /** up/down from the node's agent; unknown while no agent has reported. */
+  liveness: z.object({ state: z.enum(['up', 'down', 'unknown']), since: z.string().optional(), reason: z.string().optional() }),
+});
+export type NodeView = z.infer<typeof NodeViewSchema>;
+export const NodeNameParamsSchema = z.object({ node: NodeNameSchema });

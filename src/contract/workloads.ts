@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { MemorySizeSchema } from '../lib/validate.js';
+import { EnvNameSchema, VersionRefSchema } from '../model/app.js';
+import { DnsLabelSchema, LabelsSchema, NodeNameSchema } from '../model/names.js';
+import { StrategySchema } from '../model/resources.js';
+import { LIMIT_MEANING } from '../model/strategies.js';
+import { WorkloadStatusSchema } from '../model/status.js';
+import { EntrypointNameSchema, WorkloadSchema, WorkloadSpecSchema } from '../model/workload.js';
+
+/** Workloads on the wire: deploy, job and capacity bodies, filters, and what `inspect` shows. */
+
+export const DeployBodySchema = WorkloadSpecSchema.extend({
+  /** The image to run; or leave it out and give `version` to run a built version of the app. */
+  image: WorkloadSpecSchema.shape.image.optional(),
+  /** A built version of the app (7+ hex digits of its sha): image, command, health check, restart policy and binds come from its app.yaml entrypoint. */
+  version: VersionRefSchema.optional(),
+  /** An environment whose env vars (eru app env set) the workloads get. */
+  envSet: EnvNameSchema.optional(),
+  count: z.number().int().min(1).max(10000),
+  strategy: StrategySchema.default('AUTO'),
+  limit: z.number().int().min(0).default(0).describe(LIMIT_MEANING),
+  /** Only these nodes. */
+  nodes: z.array(NodeNameSchema).default([]),
+  /** Only nodes with these labels. */
+  nodeLabels: LabelsSchema.default({}),
+})
+  .strict()
+  .refine((body) => body.image !== undefined || body.version !== undefined, { message: 'give image, or version to run a built version of the app', path: ['image'] });
+export type DeployBody = z.infer<typeof DeployBodySchema>;
+
+export const JobBodySchema = WorkloadSpecSchema.extend({
+  nodes: z.array(NodeNameSchema).default([]),
+  nodeLabels: LabelsSchema.default({}),
+}).strict();
+export type JobBody = z.infer<typeof JobBodySchema>;
+
+export const CapacityBodySchema = z
+  .object({
+    cpu: z.number().min(0).max(4096).default(0),
+    memory: MemorySizeSchema.default(0),
+    bind: z.boolean().default(true),
+    app: DnsLabelSchema.optional(),
+    entry: EntrypointNameSchema.optional(),
+    count: z.number().int().min(0).max(10000).default(0),
+    strategy: StrategySchema.default('AUTO'),
+    limit: z.number().int().min(0).default(0).describe(LIMIT_MEANING),
+    nodes: z.array(NodeNameSchema).default([]),
+    nodeLabels: LabelsSchema.default({}),
+  })
+  .strict();
+export type CapacityBody = z.infer<typeof CapacityBodySchema>;
+
+export const WorkloadFilterSchema = z.object({
+  pod: DnsLabelSchema.optional(),
+  app: DnsLabelSchema.optional(),
+  entry: EntrypointNameSchema.optional(),
+  node: NodeNameSchema.optional(),
+})
+  // A misspelt filter is an error, not a silently unfiltered list.
+  .strict();
+
+export const WorkloadIdParamsSchema = z.object({ id: z.string().min(1).max(256) });
+
+
+/** The container as Docker reports it, beside Eru's record. */
+export const ContainerStateSchema = z.object({
+  status: z.string(),
+  running: z.boolean(),
+  exitCode: z.number().int(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  cpusetCpus: z.string().optional(),
+  cpuShares: z.number().optional(),
+  cpuQuota: z.number().optional(),
+  memory: z.number().optional(),
+});
+export type ContainerState = z.infer<typeof ContainerStateSchema>;
+
+/** `GET /v1/workloads/{id}`: the record, the agent's last report, and the container (null when gone). */
+export const WorkloadInspectSchema = z.object({
+  workload: WorkloadSchema,
+  status: WorkloadStatusSchema.nullable(),
+  container: ContainerStateSchema.nullable(),
+});
+export type WorkloadInspect = z.infer<typeof WorkloadInspectSchema>;
+
+export const CONTROL_ACTIONS = ['start', 'stop', 'restart'] as const;
+export type ControlAction = (typeof CONTROL_ACTIONS)[number];
+export const ControlParamsSchema = WorkloadIdParamsSchema.extend({ action: z.enum(CONTROL_ACTIONS) });
+export const ControlQuerySchema = z.object({ timeout: z.coerce.number().int().min(0).max(3600).default(10) }).strict();
+
+const BooleanQuery = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+export const LogsQuerySchema = z.object({ follow: BooleanQuery.default(false), tail: z.coerce.number().int().min(0).max(1_000_000).optional() }).strict();
+
+/** `POST /v1/pods/{pod}/capacity`: how many more fit, per node, and why no more. */
+export const CapacityReportSchema = z.object({
+  total: z.number().int(),
+  nodes: z.array(z.object({ node: z.string(), capacity: z.number().int(), reason: z.string().optional() })),
+});
+export type CapacityReportView = z.infer<typeof CapacityReportSchema>;

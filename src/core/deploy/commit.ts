@@ -1,0 +1,39 @@
+import { event } from '../../bus/index.js';
+import { HEALTH_PENDING, type WorkloadStatus } from '../../model/status.js';
+import type { Workload } from '../../model/workload.js';
+import type { CoreContext } from '../context.js';
+import { del, put, unchanged } from '../repositories.js';
+import type { Reservation } from './reserve.js';
+import { reapplySharedPool } from './shared-pool.js';
+
+/**
+ * Step 5 of a deploy, "commit": the workloads are recorded, with their first status, and the intent
+ * cleared, in one transaction guarded by the intent's revision — if another core took the intent
+ * over (this one was thought dead) and rolled it back, nothing is recorded. Then the news goes out
+ * and unbound workloads on the touched nodes follow the new shared pool.
+ * Returns the recorded workloads, or null when the deploy was taken over.
+ */
+export async function commit(context: CoreContext, reservation: Reservation, containers: Map<string, string>): Promise<Workload[] | null> {
+  const { repos, publish } = context;
+  const { intent, nodes } = reservation;
+  const workloads = intent.workloads.map((w) => ({ ...w, containerId: containers.get(w.id) }));
+  // Started just now: running, and healthy unless it has checks to pass first. The agent reports from here on.
+  const statuses = new Map<string, WorkloadStatus>(
+    workloads.map((w) => [w.id, { id: w.id, running: true, healthy: w.healthcheck === undefined, ...(w.healthcheck ? { reason: HEALTH_PENDING } : {}) }]),
+  );
+  const recorded = await repos.commit(
+    [unchanged(repos.intents.key(intent.id), reservation.revision)],
+    [
+      ...workloads.map((w) => put(repos.workloads.key(w.id), w)),
+      ...[...statuses.values()].map((s) => put(repos.statuses.key(s.id), s)),
+      del(repos.intents.key(intent.id)),
+    ],
+  );
+  if (!recorded) return null;
+  for (const w of workloads) {
+    publish(event('workload.created', { app: w.app, pod: w.pod, node: w.node, workload: w.id, data: { entry: w.entry, cpuset: w.cpusetCpus, container: w.containerId } }));
+    publish(event('workload.status', { app: w.app, pod: w.pod, node: w.node, workload: w.id, data: { entry: w.entry, ...statuses.get(w.id)! } }));
+  }
+  await reapplySharedPool(context, nodes, new Set(workloads.filter((w) => w.placement.cpuset).map((w) => w.node)));
+  return workloads;
+}

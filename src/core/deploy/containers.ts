@@ -1,0 +1,47 @@
+import type Docker from 'dockerode';
+import { CFS_PERIOD_US } from '../../engine/cpu.js';
+import { engineMessage, isMissing, type Engines } from '../../engine/engines.js';
+import { containerSpec } from '../../engine/spec.js';
+import { EruError, ErrorCode, notFound } from '../../lib/errors.js';
+import type { Node } from '../../model/node.js';
+import type { Workload } from '../../model/workload.js';
+
+/** A workload's containers on its node: made exactly as its record says, removed by name. */
+
+export function dockerFor(engines: Engines, nodes: Map<string, Node>, name: string): Docker {
+  const node = nodes.get(name);
+  if (!node) throw notFound('node', name);
+  return engines.get(node);
+}
+
+/** Creates a workload's container with its cpuset, shares, quota and memory; starts it unless told not to. */
+export async function createContainer(docker: Docker, workload: Workload, start = true): Promise<Docker.Container> {
+  const container = await docker.createContainer(
+    containerSpec({
+      ...workload,
+      memory: workload.placement.memory,
+      cpu: {
+        cpusetCpus: workload.cpusetCpus,
+        cpuShares: workload.cpuShares,
+        cpuQuota: workload.cpuQuota,
+        cpuPeriod: workload.cpuQuota > 0 ? CFS_PERIOD_US : 0,
+        ...(workload.placement.numa !== undefined ? { cpusetMems: workload.placement.numa } : {}),
+      },
+    }),
+  );
+  if (start) await container.start();
+  return container;
+}
+
+/** Removes a workload's container by name; true when one was there. A node that is gone has none. */
+export async function removeContainer(engines: Engines, nodes: Map<string, Node>, workload: Workload): Promise<boolean> {
+  const node = nodes.get(workload.node);
+  if (!node) return false;
+  try {
+    await engines.get(node).getContainer(workload.id).remove({ force: true, v: true });
+    return true;
+  } catch (error) {
+    if (isMissing(error)) return false;
+    throw new EruError(ErrorCode.ENGINE_ERROR, `removing ${workload.id} on ${workload.node}: ${engineMessage(error)}`);
+  }
+}

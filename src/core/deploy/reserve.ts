@@ -1,0 +1,146 @@
+import { notFound } from '../../lib/errors.js';
+import { randomSuffix } from '../../lib/ids.js';
+import { dockerCpu, sharedPool } from '../../engine/cpu.js';
+import type { Node } from '../../model/node.js';
+import type { Pod } from '../../model/pod.js';
+import type { NodeResources } from '../../model/resources.js';
+import type { Intent, Workload, WorkloadSpec } from '../../model/workload.js';
+import { applyPlacement, capacityOf, cloneResources, planDeploy, type CandidateNode, type CapacityReport, type DeployRequest } from '../../scheduler/index.js';
+import { absent, put, unchanged, type Repositories, type Versioned } from '../repositories.js';
+import { optimistic } from '../retry.js';
+
+/**
+ * Step 2 of a deploy, "reserve": read a pod's nodes, ledgers and workloads, plan with the pure
+ * scheduler, and reserve in one transaction guarded by each touched ledger's revision, together with
+ * the intent record. A concurrent change to any of those ledgers makes the transaction fail and the
+ * plan is made again; there is no pod-wide lock.
+ */
+export interface PodState {
+  pod: Versioned<Pod>;
+  /** Nodes whose agent went quiet. */
+  down: Set<string>;
+  nodes: Map<string, Node>;
+  ledgers: Map<string, Versioned<NodeResources>>;
+  workloads: Workload[];
+}
+
+export interface Reservation {
+  /** Set when the deploy has nothing to place (FILL already filled): why; nothing was reserved or written. */
+  alreadyDone?: string;
+  intent: Intent;
+  /** The intent's revision once written, for the transaction that ends it. */
+  revision: number;
+  pod: Pod;
+  nodes: Map<string, Node>;
+}
+
+export interface PlacementRequest extends WorkloadSpec {
+  count: number;
+  strategy: DeployRequest['strategy'];
+  limit: number;
+  nodes: string[];
+  nodeLabels: Record<string, string>;
+}
+
+export async function loadPod(repos: Repositories, podName: string): Promise<PodState> {
+  const pod = await repos.pods.get(podName);
+  if (!pod) throw notFound('pod', podName);
+  const nodes = new Map((await repos.nodes.list()).filter((n) => n.value.pod === podName).map((n) => [n.value.name, n.value]));
+  const ledgers = new Map<string, Versioned<NodeResources>>();
+  await Promise.all(
+    [...nodes.keys()].map(async (name) => {
+      const ledger = await repos.ledgers.get(name);
+      if (ledger) ledgers.set(name, ledger);
+    }),
+  );
+  const workloads = (await repos.workloads.list()).map((w) => w.value).filter((w) => w.pod === podName);
+  const down = new Set((await repos.nodeStatus.list()).filter((s) => !s.value.up).map((s) => s.name));
+  return { pod, down, nodes, ledgers, workloads };
+}
+
+function candidates(state: PodState, app?: string, entry?: string): CandidateNode[] {
+  return [...state.nodes.values()]
+    .filter((node) => state.ledgers.has(node.name))
+    .map((node) => ({
+      name: node.name,
+      ...state.ledgers.get(node.name)!.value,
+      labels: node.labels,
+      bypass: node.bypass,
+      down: state.down.has(node.name),
+      count: state.workloads.filter((w) => w.node === node.name && w.app === app && w.entry === entry).length,
+    }));
+}
+
+type SchedulingFields = Omit<PlacementRequest, keyof WorkloadSpec> & Pick<WorkloadSpec, 'cpu' | 'memory' | 'bind'>;
+
+function deployRequest(request: SchedulingFields): DeployRequest {
+  return {
+    cpu: request.cpu,
+    memory: request.memory,
+    bind: request.bind,
+    count: request.count,
+    strategy: request.strategy,
+    limit: request.limit,
+    filter: { names: request.nodes, labels: request.nodeLabels },
+  };
+}
+
+/** The capacity-only dry run against the store. */
+export async function podCapacity(repos: Repositories, podName: string, request: SchedulingFields & { app?: string; entry?: string }): Promise<CapacityReport> {
+  const state = await loadPod(repos, podName);
+  return capacityOf({
+    pod: podName,
+    policy: state.pod.value,
+    nodes: candidates(state, request.app, request.entry),
+    request: { ...deployRequest(request), count: 0 },
+  });
+}
+
+export async function reserve(
+  repos: Repositories,
+  request: PlacementRequest,
+  owner: string,
+  now: () => Date = () => new Date(),
+  onAttempt: () => void = () => undefined,
+): Promise<Reservation> {
+  return optimistic(`deploying ${request.app}/${request.entry} into pod ${request.pod}`, async () => {
+    onAttempt();
+    const state = await loadPod(repos, request.pod);
+    const policy = state.pod.value;
+    const plan = planDeploy({ pod: request.pod, policy, nodes: candidates(state, request.app, request.entry), request: deployRequest(request) });
+    const createdAt = now().toISOString();
+    if (plan.alreadyDone !== undefined) {
+      return { alreadyDone: plan.alreadyDone, intent: { id: 'none', kind: 'deploy', owner, createdAt, workloads: [] }, revision: 0, pod: policy, nodes: state.nodes };
+    }
+
+    const ledgers = new Map<string, NodeResources>();
+    for (const placement of plan.placements) {
+      const ledger = ledgers.get(placement.node) ?? cloneResources(state.ledgers.get(placement.node)!.value);
+      applyPlacement(ledger, placement, policy.sharebase);
+      ledgers.set(placement.node, ledger);
+    }
+    const { count: _count, strategy: _strategy, limit: _limit, nodes: _nodes, nodeLabels: _labels, ...spec } = request;
+    const workloads: Workload[] = plan.placements.map(({ node: nodeName, ...placement }) => {
+      const node = state.nodes.get(nodeName)!;
+      const onNode = state.workloads.filter((w) => w.node === nodeName).map((w) => w.placement);
+      const cpu = dockerCpu(placement, policy.sharebase, sharedPool(node.cpus, [...onNode, placement], policy.sharebase));
+      return {
+        ...spec,
+        id: `${request.app}_${request.entry}_${randomSuffix()}`,
+        node: nodeName,
+        placement,
+        cpusetCpus: cpu.cpusetCpus,
+        cpuShares: cpu.cpuShares,
+        cpuQuota: cpu.cpuQuota,
+        createdAt,
+      };
+    });
+    const intent: Intent = { id: `deploy-${Date.parse(createdAt).toString(36)}-${randomSuffix()}`, kind: 'deploy', owner, createdAt, workloads };
+    const intentKey = repos.intents.key(intent.id);
+    const revision = await repos.commitAt(
+      [...[...ledgers.keys()].map((node) => unchanged(repos.ledgers.key(node), state.ledgers.get(node)!.revision)), absent(intentKey)],
+      [...[...ledgers].map(([node, ledger]) => put(repos.ledgers.key(node), ledger)), put(intentKey, intent)],
+    );
+    return revision !== null ? { intent, revision, pod: policy, nodes: state.nodes } : undefined;
+  });
+}

@@ -1,0 +1,52 @@
+import { parseAppYaml } from '../../build/appyaml.js';
+import { invalid } from '../../lib/errors.js';
+import { checkAppBinds } from '../apps/binds.js';
+import type { DeployBody } from '../../contract/workloads.js';
+import { builtVersion } from '../apps/versions.js';
+import type { CoreContext } from '../context.js';
+import type { PlacementRequest } from './reserve.js';
+
+/**
+ * Step 1 of a deploy, "resolve": a deploy body as the scheduler needs it. With `version`, the image is the version's build and the
+ * command, health check, restart policy, working directory and binds come from the app.yaml entrypoint;
+ * `envSet` adds that environment's vars (the body's own env wins). Without, the body is taken as it is.
+ */
+export async function resolveDeploy(context: CoreContext, body: DeployBody): Promise<PlacementRequest> {
+  const { version: versionRef, envSet, image, ...rest } = body;
+  let env = body.env;
+  if (envSet) env = { ...(await context.repos.appEnvs.get(body.app, envSet))?.value.vars, ...body.env };
+  if (!versionRef) {
+    if (!image) throw invalid(['image'], 'give image, or version to run a built version of the app');
+    return { ...rest, image, env };
+  }
+  const version = await builtVersion(context.repos, body.app, versionRef);
+  const app = parseAppYaml(version.appYaml);
+  // Again at deploy: the operator may have narrowed the roots since the version was registered.
+  checkAppBinds(app, context.bindRoots);
+  const entry = app.entrypoints[body.entry];
+  if (!entry) throw invalid(['entry'], `${body.app} has no entrypoint ${body.entry} (it has ${Object.keys(app.entrypoints).join(', ')})`);
+  const health = entry.healthcheck;
+  return {
+    ...rest,
+    image: version.image,
+    env,
+    // The image's launcher runs the entrypoint by name (build/launcher.ts).
+    command: body.command.length > 0 ? body.command : [body.entry],
+    restart: body.restart !== 'no' ? body.restart : (entry.restart ?? 'no'),
+    expose: [...new Set([...body.expose, ...entry.ports.map((port) => (port.includes('/') ? port : `${port}/tcp`))])],
+    labels: { ...Object.fromEntries(Object.entries(app.meta).map(([key, value]) => [`eru.meta.${key}`, value])), ...body.labels },
+    ...(entry.dir && !body.workdir ? { workdir: entry.dir } : {}),
+    volumes: [...body.volumes, ...Object.entries(app.binds).map(([source, target]) => `${source}:${target.bind}${target.ro ? ':ro' : ''}`)],
+    ...(health && !body.healthcheck && (health.tcp_ports.length > 0 || health.http)
+      ? {
+          healthcheck: {
+            tcpPorts: health.tcp_ports,
+            ...(health.http ? { http: { port: health.http.port, path: health.http.url, code: health.http.code } } : {}),
+            intervalSeconds: 2,
+            timeoutSeconds: 2,
+            retries: 3,
+          },
+        }
+      : {}),
+  };
+}

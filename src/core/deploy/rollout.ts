@@ -1,0 +1,66 @@
+import type { DeployEvent } from '../../contract/events.js';
+import { engineMessage } from '../../engine/engines.js';
+import type { Workload } from '../../model/workload.js';
+import { eachLimited } from '../background.js';
+import type { CoreContext } from '../context.js';
+import { ensureImage } from '../images/distribute.js';
+import { createContainer, dockerFor } from './containers.js';
+import type { Reservation } from './reserve.js';
+
+/** Containers created and started at once on one node. */
+const PER_NODE_PARALLELISM = 8;
+
+export interface RolloutOutcome {
+  /** Workload id → container id, for every container made. */
+  containers: Map<string, string>;
+  failures: Array<{ id: string; node: string; error: string }>;
+}
+
+/**
+ * Step 3 of a deploy, "roll out": on every node at once, the image first (pulled or copied when the
+ * node lacks it), then create and start each container, a bounded number at a time per node. The
+ * first failure stops what has not begun; what failed is reported, and the caller rolls back.
+ */
+export async function rollOut(context: CoreContext, reservation: Reservation, emit: (event: DeployEvent) => void): Promise<RolloutOutcome> {
+  const { intent, nodes } = reservation;
+  const total = intent.workloads.length;
+  const failures: RolloutOutcome['failures'] = [];
+  const containers = new Map<string, string>();
+  const fail = (failure: RolloutOutcome['failures'][number]): void => {
+    failures.push(failure);
+    emit({ type: 'failed', ...failure });
+  };
+  let done = 0;
+  await Promise.all(
+    [...groupByNode(intent.workloads)].map(async ([node, workloads]) => {
+      const docker = dockerFor(context.engines, nodes, node);
+      const image = workloads[0]!.image;
+      try {
+        const moved = await ensureImage(context, docker, image);
+        if (moved) emit({ type: 'image', node, image, ...moved });
+      } catch (error) {
+        fail({ id: workloads[0]!.id, node, error: `getting the image ${image}: ${engineMessage(error)}` });
+        return;
+      }
+      await eachLimited(workloads, PER_NODE_PARALLELISM, async (workload) => {
+        if (failures.length > 0) return;
+        try {
+          const container = await createContainer(docker, workload, false);
+          containers.set(workload.id, container.id);
+          emit({ type: 'created', id: workload.id, node, container: container.id });
+          await container.start();
+          emit({ type: 'started', id: workload.id, node, cpuset: workload.cpusetCpus, done: ++done, total });
+        } catch (error) {
+          fail({ id: workload.id, node, error: engineMessage(error) });
+        }
+      });
+    }),
+  );
+  return { containers, failures };
+}
+
+function groupByNode(workloads: readonly Workload[]): Map<string, Workload[]> {
+  const groups = new Map<string, Workload[]>();
+  for (const workload of workloads) groups.set(workload.node, [...(groups.get(workload.node) ?? []), workload]);
+  return groups;
+}

@@ -1,0 +1,155 @@
+import { hostname } from 'node:os';
+import { MemoryBus } from '../bus/memory.js';
+import type { Bus, Channel, Publish } from '../bus/types.js';
+import type { BaseImageEvent, BuildEvent, DeployEvent, EruEvent, EventFilter, ImageCacheEvent } from '../contract/events.js';
+import type { CapacityBody, DeployBody, JobBody } from '../contract/workloads.js';
+import { Engines } from '../engine/engines.js';
+import { randomSuffix } from '../lib/ids.js';
+import type { Log } from '../lib/log.js';
+import type { BaseKind } from '../model/images.js';
+import type { Intent } from '../model/workload.js';
+import type { CapacityReport } from '../scheduler/index.js';
+import type { Store } from '../store/types.js';
+import { AppService } from './apps/index.js';
+import { DEFAULT_BIND_ROOTS } from './apps/binds.js';
+import { Auth } from './auth/index.js';
+import { EventQueue } from './background.js';
+import { startBuild } from './builds.js';
+import type { CoreContext } from './context.js';
+import { deploy, podCapacity } from './deploy/index.js';
+import { startBaseImages } from './images/base.js';
+import { startImageCache } from './images/cache.js';
+import { runJob } from './jobs.js';
+import { checkLedgers } from './ledger-check.js';
+import { Liveness } from './liveness.js';
+import { CoreMetrics } from './metrics.js';
+import { migrateLedgers } from './migrations.js';
+import { NodeService } from './nodes/index.js';
+import { PodService } from './pods.js';
+import { Recovery } from './recovery.js';
+import { Repositories } from './repositories.js';
+import { WorkloadService } from './workloads/index.js';
+
+export interface CoreOptions {
+  store: Store;
+  /** Where changes are broadcast; in-process when not given. */
+  bus?: Bus;
+  /** The admin bearer token; node tokens are issued by the core and kept as hashes in the store. */
+  adminToken: string;
+  /** Seconds without a heartbeat before a node is marked down. */
+  nodeTtlSeconds?: number;
+  /** Push builds here and pull on nodes (HOST:PORT); else images are copied node to node. */
+  registry?: string;
+  /** Host directories app.yaml binds may use (default /srv/eru, /var/log/eru). */
+  bindRoots?: readonly string[];
+  log: Log;
+}
+
+/**
+ * The core: every use case, composed once. `createCore` wires the store, the bus, the Docker clients
+ * and the services; `start` brings stored records up to date, checks the ledgers, undoes what dead
+ * cores left and begins watching node liveness; `stop` ends that. The API maps HTTP onto this.
+ */
+export class Core {
+  readonly context: CoreContext;
+  readonly bus: Bus;
+  readonly auth: Auth;
+  readonly pods: PodService;
+  readonly nodes: NodeService;
+  readonly apps: AppService;
+  readonly workloads: WorkloadService;
+  readonly liveness: Liveness;
+  private readonly recovery: Recovery;
+
+  constructor(options: CoreOptions) {
+    const repos = new Repositories(options.store);
+    this.bus = options.bus ?? new MemoryBus();
+    const { log } = options;
+    const publish: Publish = (e) => void this.bus.publish(e).catch((error: unknown) => log.warn({ err: error, event: e.type }, 'cannot publish'));
+    this.context = {
+      repos,
+      engines: new Engines(),
+      publish,
+      owner: `${hostname()}-${process.pid}-${randomSuffix()}`,
+      bindRoots: options.bindRoots ?? DEFAULT_BIND_ROOTS,
+      ...(options.registry ? { registry: options.registry } : {}),
+      log,
+      metrics: new CoreMetrics(repos),
+    };
+    this.auth = new Auth(repos, options.adminToken);
+    this.pods = new PodService(this.context);
+    this.nodes = new NodeService(this.context);
+    this.apps = new AppService(this.context);
+    this.workloads = new WorkloadService(this.context);
+    this.liveness = new Liveness(this.context, options.nodeTtlSeconds);
+    this.recovery = new Recovery(this.context);
+  }
+
+  get metrics(): CoreMetrics {
+    return this.context.metrics;
+  }
+
+  /** Before taking work: migrate what older cores stored, check the ledgers, undo dead cores' intents, watch liveness. */
+  async start(): Promise<void> {
+    await migrateLedgers(this.context);
+    await checkLedgers(this.context);
+    await this.recovery.start();
+    this.liveness.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.liveness.stop();
+    await this.recovery.stop();
+  }
+
+  deploy(body: DeployBody): Promise<EventQueue<DeployEvent>> {
+    return deploy(this.context, body);
+  }
+
+  capacity(pod: string, body: CapacityBody): Promise<CapacityReport> {
+    return podCapacity(this.context.repos, pod, body);
+  }
+
+  runJob(body: JobBody): Promise<EventQueue<DeployEvent>> {
+    return runJob(this.context, body);
+  }
+
+  build(app: string, version: string, pod: string): Promise<EventQueue<BuildEvent>> {
+    return startBuild(this.context, app, version, pod);
+  }
+
+  baseImages(kind: BaseKind, options: { pod?: string; nodes: string[]; force: boolean }): Promise<EventQueue<BaseImageEvent>> {
+    return startBaseImages(this.context, kind, options);
+  }
+
+  cacheImage(app: string, version: string, options: { pod?: string; nodes: string[] }): Promise<EventQueue<ImageCacheEvent>> {
+    return startImageCache(this.context, app, version, options);
+  }
+
+  /** Deploys and removals under way (or left by a core that died, until another core undoes them). */
+  async intents(): Promise<Intent[]> {
+    return (await this.context.repos.intents.list()).map((i) => i.value);
+  }
+
+  /** The bus, filtered: the narrowest channel that holds everything asked for, the rest filtered here. */
+  async watch(filter: EventFilter): Promise<{ events: EventQueue<EruEvent>; close: () => Promise<void> }> {
+    const channel: Channel = filter.app ? { kind: 'app', app: filter.app } : filter.pod ? { kind: 'pod', pod: filter.pod } : { kind: 'all' };
+    const matches = (e: EruEvent): boolean =>
+      (filter.pod === undefined || e.pod === filter.pod) &&
+      (filter.node === undefined || e.node === filter.node) &&
+      (filter.type === undefined || e.type === filter.type || e.type.startsWith(`${filter.type}.`));
+    const events = new EventQueue<EruEvent>();
+    const subscription = await this.bus.subscribe(channel, (e) => matches(e) && events.push(e));
+    return {
+      events,
+      close: async () => {
+        await subscription.close();
+        events.end();
+      },
+    };
+  }
+}
+
+export function createCore(options: CoreOptions): Core {
+  return new Core(options);
+}

@@ -1,0 +1,165 @@
+import { event, type Publish } from '../../bus/index.js';
+import type { NodeCreate, NodePatch, NodeView } from '../../contract/nodes.js';
+import { engineInfo, type EngineInfo } from '../../engine/docker.js';
+import { conflict, internal, notFound } from '../../lib/errors.js';
+import { formatMemory } from '../../lib/units.js';
+import type { Node } from '../../model/node.js';
+import type { NodeResources } from '../../model/resources.js';
+import type { CoreContext } from '../context.js';
+import { absent, del, put, unchanged, type Repositories } from '../repositories.js';
+import { optimistic } from '../retry.js';
+import { chooseCores, chooseMemory, resize, usage, validateNuma } from './declared.js';
+import { view } from './view.js';
+
+/** Nodes: adding a Docker host to a pod, its labels and declared resources, and its CPU map. */
+export class NodeService {
+  private readonly repos: Repositories;
+  private readonly publish: Publish;
+
+  constructor(
+    context: CoreContext,
+    private readonly inspectEngine: (target: { endpoint: string; tls?: Node['tls'] }) => Promise<EngineInfo> = engineInfo,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.repos = context.repos;
+    this.publish = context.publish;
+  }
+
+  async add(podName: string, input: NodeCreate): Promise<NodeView> {
+    const pod = await this.repos.pods.get(podName);
+    if (!pod) throw notFound('pod', podName);
+    if (await this.repos.nodes.get(input.name)) throw conflict(`node ${input.name} already exists`);
+    const info = await this.inspectEngine({ endpoint: input.endpoint, tls: input.tls });
+    const cpus = chooseCores(input, info);
+    const memory = chooseMemory(input.memory, info);
+    validateNuma(input, cpus, memory);
+    const node: Node = {
+      name: input.name,
+      pod: podName,
+      endpoint: input.endpoint,
+      ...(input.tls ? { tls: input.tls } : {}),
+      labels: input.labels,
+      bypass: false,
+      cpus,
+      memory,
+      ...(input.numa ? { numa: input.numa } : {}),
+      ...(input.numaMemory ? { numaMemory: input.numaMemory } : {}),
+      engine: info,
+      createdAt: this.now().toISOString(),
+    };
+    const ledger: NodeResources = {
+      cpus: Object.fromEntries(cpus.map((core) => [core, pod.value.sharebase])),
+      shared: {},
+      unboundPieces: 0,
+      memory,
+      memoryTotal: memory,
+      ...(input.numa ? { numa: input.numa } : {}),
+      ...(input.numaMemory ? { numaMemory: input.numaMemory } : {}),
+    };
+    const added = await optimistic(`adding node ${input.name}`, async () => {
+      const current = await this.repos.pods.get(podName);
+      if (!current) throw notFound('pod', podName);
+      const nodeKey = this.repos.nodes.key(node.name);
+      const ledgerKey = this.repos.ledgers.key(node.name);
+      const podKey = this.repos.pods.key(podName);
+      const done = await this.repos.commit(
+        [unchanged(podKey, current.revision), absent(nodeKey), absent(ledgerKey)],
+        [put(podKey, { ...current.value, nodeCount: current.value.nodeCount + 1 }), put(nodeKey, node), put(ledgerKey, ledger)],
+      );
+      if (done) return view(node, ledger, current.value);
+      if (await this.repos.nodes.get(node.name)) throw conflict(`node ${node.name} already exists`);
+      return undefined;
+    });
+    this.publish(event('node.added', { pod: podName, node: node.name, data: { cpus: node.cpus.length, memory: node.memory } }));
+    return added;
+  }
+
+  async list(podName?: string): Promise<NodeView[]> {
+    if (podName !== undefined && !(await this.repos.pods.get(podName))) throw notFound('pod', podName);
+    const pods = new Map((await this.repos.pods.list()).map((p) => [p.value.name, p.value]));
+    const nodes = (await this.repos.nodes.list()).filter((n) => podName === undefined || n.value.pod === podName);
+    const statuses = new Map((await this.repos.nodeStatus.list()).map((s) => [s.name, s.value]));
+    return Promise.all(nodes.map(async ({ value }) => view(value, await this.ledgerOf(value.name), pods.get(value.pod)!, statuses.get(value.name))));
+  }
+
+  async get(name: string): Promise<NodeView> {
+    const node = await this.repos.nodes.get(name);
+    if (!node) throw notFound('node', name);
+    const pod = await this.repos.pods.get(node.value.pod);
+    const status = await this.repos.nodeStatus.get(name);
+    return view(node.value, await this.ledgerOf(name), pod!.value, status?.value);
+  }
+
+  private async ledgerOf(name: string): Promise<NodeResources> {
+    const ledger = await this.repos.ledgers.get(name);
+    if (!ledger) throw internal(`node ${name} has no ledger`);
+    return ledger.value;
+  }
+
+  async update(name: string, patch: NodePatch): Promise<NodeView> {
+    const updated = await optimistic(`updating node ${name}`, async () => {
+      const node = await this.repos.nodes.get(name);
+      if (!node) throw notFound('node', name);
+      const ledger = await this.repos.ledgers.get(name);
+      const pod = await this.repos.pods.get(node.value.pod);
+      if (!ledger || !pod) throw internal(`node ${name} is missing its ledger or pod`);
+
+      const labels = { ...node.value.labels };
+      for (const [key, value] of Object.entries(patch.labels ?? {})) {
+        if (value === null) delete labels[key];
+        else labels[key] = value;
+      }
+      let next: Node = { ...node.value, labels, bypass: patch.bypass ?? node.value.bypass };
+      let nextLedger = ledger.value;
+      if (patch.cpu !== undefined || patch.cpus !== undefined || patch.memory !== undefined) {
+        const resized = resize(next, ledger.value, patch, pod.value.sharebase);
+        next = resized.node;
+        nextLedger = resized.ledger;
+      }
+      const nodeKey = this.repos.nodes.key(name);
+      const ledgerKey = this.repos.ledgers.key(name);
+      const done = await this.repos.commit(
+        [unchanged(nodeKey, node.revision), unchanged(ledgerKey, ledger.revision)],
+        [put(nodeKey, next), ...(nextLedger !== ledger.value ? [put(ledgerKey, nextLedger)] : [])],
+      );
+      return done ? view(next, nextLedger, pod.value) : undefined;
+    });
+    this.publish(event('node.updated', { pod: updated.pod, node: name, data: { labels: updated.labels, bypass: updated.bypass } }));
+    return updated;
+  }
+
+  async remove(name: string): Promise<NodeView> {
+    const removed = await optimistic(`removing node ${name}`, async () => {
+      const node = await this.repos.nodes.get(name);
+      if (!node) throw notFound('node', name);
+      const ledger = await this.repos.ledgers.get(name);
+      const pod = await this.repos.pods.get(node.value.pod);
+      if (!ledger || !pod) throw internal(`node ${name} is missing its ledger or pod`);
+      const inUse = usage(node.value, ledger.value, pod.value.sharebase);
+      if (inUse.pieces > 0 || inUse.memory > 0) {
+        throw conflict(
+          `node ${name} still has workloads: ${inUse.pieces / pod.value.sharebase} CPU and ${formatMemory(inUse.memory)} in use; remove them first`,
+        );
+      }
+      const nodeKey = this.repos.nodes.key(name);
+      const ledgerKey = this.repos.ledgers.key(name);
+      const podKey = this.repos.pods.key(pod.value.name);
+      // Its agent's tokens and liveness go with it.
+      const tokens = (await this.repos.tokens.list()).filter((t) => t.value.node === name).map((t) => del(this.repos.tokens.key(t.name)));
+      const done = await this.repos.commit(
+        [unchanged(nodeKey, node.revision), unchanged(ledgerKey, ledger.revision), unchanged(podKey, pod.revision)],
+        [
+          del(nodeKey),
+          del(ledgerKey),
+          del(this.repos.nodeStatus.key(name)),
+          ...tokens,
+          put(podKey, { ...pod.value, nodeCount: Math.max(0, pod.value.nodeCount - 1) }),
+        ],
+      );
+      return done ? view(node.value, ledger.value, pod.value) : undefined;
+    });
+    this.publish(event('node.removed', { pod: removed.pod, node: name }));
+    return removed;
+  }
+}
+

@@ -1,0 +1,31 @@
+import type { NodeView } from '../../contract/nodes.js';
+import type { Node } from '../../model/node.js';
+import type { Pod } from '../../model/pod.js';
+import type { NodeResources } from '../../model/resources.js';
+import type { NodeStatus } from '../../model/status.js';
+
+/** A node as the API shows it: never its TLS key; its resources, its CPU map and its agent's liveness. */
+export function view(node: Node, ledger: NodeResources, pod: Pod, status?: NodeStatus): NodeView {
+  const { tls, ...rest } = node;
+  const sharebase = pod.sharebase;
+  const cpuMap = node.cpus.map((core) => {
+    const free = ledger.cpus[core] ?? 0;
+    const state = free === sharebase ? ('free' as const) : free === 0 ? ('full' as const) : ('partial' as const);
+    return { core, free, used: sharebase - free, state, fragments: ledger.shared[core] ?? 0 };
+  });
+  const freePieces = cpuMap.reduce((sum, c) => sum + c.free, 0) - ledger.unboundPieces;
+  return {
+    ...rest,
+    tls: tls !== undefined,
+    sharebase,
+    resources: {
+      cpuTotal: node.cpus.length,
+      cpuFree: freePieces / sharebase,
+      memoryTotal: node.memory,
+      memoryFree: ledger.memory ?? node.memory,
+      unboundCpu: ledger.unboundPieces / sharebase,
+    },
+    cpuMap,
+    liveness: status ? { state: status.up ? 'up' : 'down', since: status.since, ...(status.reason ? { reason: status.reason } : {}) } : { state: 'unknown' },
+  };
+}

@@ -1,0 +1,186 @@
+import { z } from 'zod';
+import { AppEnvSchema, AppSchema, AppVersionSchema } from '../model/app.js';
+import { NodeSchema, type Node } from '../model/node.js';
+import { PodSchema, type Pod } from '../model/pod.js';
+import { NodeResourcesSchema, type NodeResources } from '../model/resources.js';
+import { NodeStatusSchema, NodeTokenSchema, WorkloadStatusSchema } from '../model/status.js';
+import { IntentSchema, WorkloadSchema } from '../model/workload.js';
+import type { Compare, Lease, Store, TxnOp } from '../store/types.js';
+
+/**
+ * Typed access to what Eru keeps. Only this module knows the key layout; the rest of the core goes
+ * through it and never to the store's keys:
+ *   /eru/pods/{pod}        Pod
+ *   /eru/nodes/{node}      Node (labels, endpoint, declared resources)
+ *   /eru/ledgers/{node}    NodeResources: what is free on the node, guarded by its revision
+ *   /eru/workloads/{id}    Workload
+ *   /eru/intents/{id}      Intent: a deploy or removal under way (DESIGN.md, data flow)
+ *   /eru/cores/{id}        a running core, bound to its lease: gone when the core dies
+ *   /eru/leader            the core that marks nodes down, bound to its lease
+ *   /eru/alive/{node}      a node whose agent reported lately, bound to a lease of the node TTL
+ *   /eru/nodestatus/{node} NodeStatus: up or down, and since when
+ *   /eru/status/{id}       WorkloadStatus as the node's agent last reported it
+ *   /eru/tokens/{sha256}   a node token (only its hash is kept)
+ *   /eru/apps/{app}        App
+ *   /eru/versions/{app}/{sha}  AppVersion
+ *   /eru/appenv/{app}/{env}    AppEnv: env vars per environment, apart from app.yaml
+ */
+const ROOT = '/eru';
+const keys = {
+  pods: `${ROOT}/pods/`,
+  pod: (name: string) => `${ROOT}/pods/${name}`,
+  nodes: `${ROOT}/nodes/`,
+  node: (name: string) => `${ROOT}/nodes/${name}`,
+  ledger: (node: string) => `${ROOT}/ledgers/${node}`,
+  workloads: `${ROOT}/workloads/`,
+  workload: (id: string) => `${ROOT}/workloads/${id}`,
+  intents: `${ROOT}/intents/`,
+  intent: (id: string) => `${ROOT}/intents/${id}`,
+  core: (id: string) => `${ROOT}/cores/${id}`,
+  leader: `${ROOT}/leader`,
+  alive: `${ROOT}/alive/`,
+  aliveNode: (node: string) => `${ROOT}/alive/${node}`,
+  nodeStatuses: `${ROOT}/nodestatus/`,
+  nodeStatus: (node: string) => `${ROOT}/nodestatus/${node}`,
+  statuses: `${ROOT}/status/`,
+  status: (id: string) => `${ROOT}/status/${id}`,
+  tokens: `${ROOT}/tokens/`,
+  token: (hash: string) => `${ROOT}/tokens/${hash}`,
+  apps: `${ROOT}/apps/`,
+  app: (name: string) => `${ROOT}/apps/${name}`,
+  versions: (app: string) => `${ROOT}/versions/${app}/`,
+  version: (app: string, sha: string) => `${ROOT}/versions/${app}/${sha}`,
+  appEnv: (app: string, env: string) => `${ROOT}/appenv/${app}/${env}`,
+};
+
+/** A value and the revision it was read at, for compare-and-set. */
+export interface Versioned<T> {
+  value: T;
+  revision: number;
+}
+
+function decode<S extends z.ZodType>(schema: S, text: string): z.output<S> {
+  return schema.parse(JSON.parse(text));
+}
+
+async function read<S extends z.ZodType>(store: Store, schema: S, key: string): Promise<Versioned<z.output<S>> | null> {
+  const kv = await store.get(key);
+  return kv ? { value: decode(schema, kv.value), revision: kv.modRevision } : null;
+}
+
+/** Every value under a prefix, each with its name (the key without the prefix). */
+async function list<S extends z.ZodType>(store: Store, schema: S, prefix: string): Promise<Array<Versioned<z.output<S>> & { name: string }>> {
+  return (await store.range(prefix)).map((kv) => ({ name: kv.key.slice(prefix.length), value: decode(schema, kv.value), revision: kv.modRevision }));
+}
+
+export const put = <T>(key: string, value: T): TxnOp => ({ type: 'put', key, value: JSON.stringify(value) });
+export const del = (key: string): TxnOp => ({ type: 'delete', key });
+export const unchanged = (key: string, revision: number): Compare => ({ key, modRevision: revision });
+export const absent = (key: string): Compare => ({ key, modRevision: 0 });
+
+/** A record type's reads and its key, for transactions. */
+interface Records<S extends z.ZodType> {
+  get(name: string): Promise<Versioned<z.output<S>> | null>;
+  list(): Promise<Array<Versioned<z.output<S>> & { name: string }>>;
+  key(name: string): string;
+}
+
+function records<S extends z.ZodType>(store: Store, schema: S, key: (name: string) => string, prefix: string): Records<S> {
+  return {
+    get: (name: string) => read(store, schema, key(name)),
+    list: () => list(store, schema, prefix),
+    key,
+  };
+}
+
+export class Repositories {
+  private readonly store: Store;
+
+  constructor(store: Store) {
+    this.store = store;
+    this.pods = records(store, PodSchema, keys.pod, keys.pods);
+    this.nodes = records(store, NodeSchema, keys.node, keys.nodes);
+    this.workloads = records(store, WorkloadSchema, keys.workload, keys.workloads);
+    this.intents = records(store, IntentSchema, keys.intent, keys.intents);
+    this.nodeStatus = records(store, NodeStatusSchema, keys.nodeStatus, keys.nodeStatuses);
+    this.statuses = records(store, WorkloadStatusSchema, keys.status, keys.statuses);
+    this.tokens = records(store, NodeTokenSchema, keys.token, keys.tokens);
+    this.apps = records(store, AppSchema, keys.app, keys.apps);
+  }
+
+  /** Which store this is, for messages. */
+  get description(): string {
+    return this.store.description;
+  }
+
+  readonly pods: Records<typeof PodSchema>;
+  readonly nodes: Records<typeof NodeSchema>;
+  readonly workloads: Records<typeof WorkloadSchema>;
+  readonly intents: Records<typeof IntentSchema>;
+  readonly nodeStatus: Records<typeof NodeStatusSchema>;
+  readonly statuses: Records<typeof WorkloadStatusSchema>;
+  readonly tokens: Records<typeof NodeTokenSchema>;
+  readonly apps: Records<typeof AppSchema>;
+
+  readonly ledgers = {
+    get: (node: string): Promise<Versioned<NodeResources> | null> => read(this.store, NodeResourcesSchema, keys.ledger(node)),
+    key: keys.ledger,
+    /** A ledger as stored, unparsed: start-up migrations look at which fields it has. */
+    stored: async (node: string): Promise<Versioned<Record<string, unknown>> | null> => {
+      const kv = await this.store.get(keys.ledger(node));
+      return kv ? { value: JSON.parse(kv.value) as Record<string, unknown>, revision: kv.modRevision } : null;
+    },
+  };
+
+  readonly versions = {
+    get: (app: string, sha: string) => read(this.store, AppVersionSchema, keys.version(app, sha)),
+    list: (app: string) => list(this.store, AppVersionSchema, keys.versions(app)),
+    key: keys.version,
+  };
+
+  readonly appEnvs = {
+    get: (app: string, env: string) => read(this.store, AppEnvSchema, keys.appEnv(app, env)),
+    key: keys.appEnv,
+  };
+
+  /** Running cores, each bound to its lease: a core's key vanishes when it dies. */
+  readonly cores = {
+    announce: async (id: string, lease: Lease, info: { startedAt: string; pid: number }) => {
+      await this.store.put(keys.core(id), JSON.stringify(info), { lease: lease.id });
+    },
+    alive: async (id: string) => (await this.store.get(keys.core(id))) !== null,
+  };
+
+  /** The core that marks nodes down: one at a time, bound to its lease. */
+  readonly leader = {
+    /** True when `owner` became the leader (nobody was). */
+    claim: async (owner: string, lease: Lease) =>
+      (await this.store.txn([absent(keys.leader)], [{ type: 'put', key: keys.leader, value: owner, lease: lease.id }])).succeeded,
+    get: async () => (await this.store.get(keys.leader))?.value ?? null,
+  };
+
+  /** Nodes whose agent reported within the node TTL: each key is bound to a lease of that TTL. */
+  readonly alive = {
+    mark: async (node: string, lease: Lease, at: string) => {
+      await this.store.put(keys.aliveNode(node), at, { lease: lease.id });
+    },
+    list: async () => new Set((await this.store.range(keys.alive)).map((kv) => kv.key.slice(keys.alive.length))),
+  };
+
+  grantLease(ttlSeconds: number): Promise<Lease> {
+    return this.store.grantLease(ttlSeconds);
+  }
+
+  /** Applies `ops` if every compare holds; false when another writer came first. */
+  async commit(compares: Compare[], ops: TxnOp[]): Promise<boolean> {
+    return (await this.store.txn(compares, ops)).succeeded;
+  }
+
+  /** As commit, with the store's revision after the write (null when another writer came first). */
+  async commitAt(compares: Compare[], ops: TxnOp[]): Promise<number | null> {
+    const result = await this.store.txn(compares, ops);
+    return result.succeeded ? result.revision : null;
+  }
+}
+
+export type { Node, NodeResources, Pod };

@@ -1,0 +1,120 @@
+import type { Readable } from 'node:stream';
+import type { ControlAction, WorkloadInspect } from '../../contract/workloads.js';
+import { engineMessage, isMissing, type Engines } from '../../engine/engines.js';
+import { containerOutput } from '../../engine/output.js';
+import { EruError, ErrorCode, conflict, notFound } from '../../lib/errors.js';
+import type { Node } from '../../model/node.js';
+import type { Workload } from '../../model/workload.js';
+import type { CoreContext } from '../context.js';
+import type { Repositories, Versioned } from '../repositories.js';
+import { removeWorkload } from './remove.js';
+
+export interface WorkloadFilter {
+  pod?: string;
+  app?: string;
+  entry?: string;
+  node?: string;
+}
+
+/** Workloads once placed: finding them, looking inside, controlling, logs, removal. */
+export class WorkloadService {
+  private readonly repos: Repositories;
+  private readonly engines: Engines;
+
+  constructor(
+    private readonly context: CoreContext,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.repos = context.repos;
+    this.engines = context.engines;
+  }
+
+  async list(filter: WorkloadFilter = {}): Promise<Workload[]> {
+    return (await this.repos.workloads.list())
+      .map((w) => w.value)
+      .filter(
+        (w) =>
+          (filter.pod === undefined || w.pod === filter.pod) &&
+          (filter.app === undefined || w.app === filter.app) &&
+          (filter.entry === undefined || w.entry === filter.entry) &&
+          (filter.node === undefined || w.node === filter.node),
+      );
+  }
+
+  /** A workload by its id, its container id or name, or an unambiguous prefix of either. */
+  async resolve(ref: string): Promise<Versioned<Workload>> {
+    const exact = await this.repos.workloads.get(ref);
+    if (exact) return exact;
+    const all = await this.repos.workloads.list();
+    const matches = all.filter((w) => w.value.id.startsWith(ref) || (w.value.containerId?.startsWith(ref) ?? false));
+    if (matches.length === 1) return matches[0]!;
+    if (matches.length === 0) throw notFound('workload', ref);
+    throw conflict(`"${ref}" matches ${matches.length} workloads: ${matches.map((w) => w.value.id).join(', ')}`);
+  }
+
+  private async nodeOf(workload: Workload): Promise<Node> {
+    const node = await this.repos.nodes.get(workload.node);
+    if (!node) throw new EruError(ErrorCode.NOT_FOUND, `node ${workload.node} of workload ${workload.id} is gone`);
+    return node.value;
+  }
+
+  async inspect(ref: string): Promise<WorkloadInspect> {
+    const { value: workload } = await this.resolve(ref);
+    const status = (await this.repos.statuses.get(workload.id))?.value ?? null;
+    const docker = this.engines.get(await this.nodeOf(workload));
+    try {
+      const info = await docker.getContainer(workload.id).inspect();
+      return {
+        workload,
+        status,
+        container: {
+          status: info.State.Status,
+          running: info.State.Running,
+          exitCode: info.State.ExitCode,
+          startedAt: info.State.StartedAt,
+          finishedAt: info.State.FinishedAt,
+          cpusetCpus: info.HostConfig.CpusetCpus,
+          cpuShares: info.HostConfig.CpuShares,
+          cpuQuota: info.HostConfig.CpuQuota,
+          memory: info.HostConfig.Memory,
+        },
+      };
+    } catch (error) {
+      if (isMissing(error)) return { workload, status, container: null };
+      throw engineError(workload, error);
+    }
+  }
+
+  /** `timeout`: seconds a stop or restart waits after SIGTERM before SIGKILL. */
+  async control(ref: string, action: ControlAction, timeout = 10): Promise<Workload> {
+    const { value: workload } = await this.resolve(ref);
+    const container = this.engines.get(await this.nodeOf(workload)).getContainer(workload.id);
+    try {
+      if (action === 'start') await container.start();
+      else if (action === 'stop') await container.stop({ t: timeout });
+      else await container.restart({ t: timeout });
+    } catch (error) {
+      // 304: already in the state asked for.
+      if ((error as { statusCode?: number }).statusCode !== 304) throw engineError(workload, error);
+    }
+    return workload;
+  }
+
+  /** Removes a workload (remove.ts): its cores are free again and its container is gone. */
+  remove(ref: string): Promise<Workload> {
+    return removeWorkload(this.context, () => this.resolve(ref), this.now);
+  }
+
+  /** The container's output as lines tagged with their stream; follows when asked. */
+  async logs(ref: string, options: { follow: boolean; tail?: number }): Promise<Readable> {
+    const { value: workload } = await this.resolve(ref);
+    const container = this.engines.get(await this.nodeOf(workload)).getContainer(workload.id);
+    return containerOutput(container, options);
+  }
+}
+
+export function engineError(workload: Workload, error: unknown): EruError {
+  if (isMissing(error)) return new EruError(ErrorCode.NOT_FOUND, `the container of ${workload.id} is gone from ${workload.node}`);
+  return new EruError(ErrorCode.ENGINE_ERROR, `${workload.id} on ${workload.node}: ${engineMessage(error)}`);
+}
+

@@ -1,0 +1,58 @@
+import type { Placement } from '../model/resources.js';
+
+/**
+ * From a placement to the Docker CPU settings that make it true (DESIGN.md, resource model):
+ * - bound: CpusetCpus = its cores; CpuShares = 1024 × fragment / sharebase (1024 with no fragment);
+ *   with a fragment also a CFS quota of cpu × period, because shares alone leak the shared core's
+ *   time to whoever is busy on it; whole cores only get no quota (pinned work is never throttled);
+ * - unbound: the node's shared pool (cores nobody holds exclusively) under a quota of cpu × period.
+ */
+export const CFS_PERIOD_US = 100_000;
+/** The kernel refuses quotas under 1 ms. */
+const MIN_QUOTA_US = 1_000;
+/** Docker's smallest CpuShares. */
+const MIN_SHARES = 2;
+
+export interface DockerCpu {
+  cpusetCpus: string;
+  cpuShares: number;
+  cpuQuota: number;
+  cpuPeriod: number;
+  cpusetMems?: string;
+}
+
+export function sortCores(cores: Iterable<string>): string[] {
+  return [...cores].sort((a, b) => Number(a) - Number(b));
+}
+
+export function dockerCpu(placement: Omit<Placement, 'node'>, sharebase: number, sharedPool: readonly string[]): DockerCpu {
+  const quota = (pieces: number): number => Math.max(MIN_QUOTA_US, Math.round((pieces / sharebase) * CFS_PERIOD_US));
+  if (placement.cpuset) {
+    const cores = sortCores(Object.keys(placement.cpuset));
+    const fragment = Object.values(placement.cpuset).find((pieces) => pieces < sharebase) ?? 0;
+    return {
+      cpusetCpus: cores.join(','),
+      cpuShares: fragment > 0 ? Math.max(MIN_SHARES, Math.round((1024 * fragment) / sharebase)) : 1024,
+      cpuQuota: fragment > 0 ? quota(placement.pieces) : 0,
+      cpuPeriod: fragment > 0 ? CFS_PERIOD_US : 0,
+      ...(placement.numa !== undefined ? { cpusetMems: placement.numa } : {}),
+    };
+  }
+  return {
+    cpusetCpus: sharedPool.join(','),
+    cpuShares: 1024,
+    cpuQuota: placement.pieces > 0 ? quota(placement.pieces) : 0,
+    cpuPeriod: placement.pieces > 0 ? CFS_PERIOD_US : 0,
+  };
+}
+
+/** The node's cores that no bound workload holds whole: where unbound workloads run. */
+export function sharedPool(nodeCores: readonly string[], placements: Iterable<Omit<Placement, 'node'>>, sharebase: number): string[] {
+  const exclusive = new Set<string>();
+  for (const placement of placements) {
+    for (const [core, pieces] of Object.entries(placement.cpuset ?? {})) if (pieces === sharebase) exclusive.add(core);
+  }
+  const pool = nodeCores.filter((core) => !exclusive.has(core));
+  // Every core pinned whole: unbound work still needs somewhere to run, under its quota.
+  return pool.length > 0 ? sortCores(pool) : sortCores(nodeCores);
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { CoreIdSchema } from './resources.js';
+import { DnsLabelSchema, LabelsSchema, NodeNameSchema } from './names.js';
+
+/** How the core reaches a node's Docker daemon: a unix socket, or TCP with TLS client certificates. */
+export const EndpointSchema = z
+  .string()
+  .regex(/^(unix:\/\/\/\S+|tcp:\/\/[\w.-]+:\d{1,5})$/, 'an endpoint is unix:///path/to/docker.sock or tcp://host:port');
+
+export const TlsSchema = z
+  .object({
+    ca: z.string().min(1).max(65536),
+    cert: z.string().min(1).max(65536),
+    key: z.string().min(1).max(65536),
+  })
+  .strict();
+export type Tls = z.infer<typeof TlsSchema>;
+
+export const NumaSchema = z.record(z.string().regex(/^\d+$/, 'a NUMA node id is a whole number'), z.array(CoreIdSchema).min(1));
+
+/** A node as stored. Its free resources live apart, in its ledger, so that labels never race a deploy. */
+export const NodeSchema = z.object({
+  name: NodeNameSchema,
+  pod: DnsLabelSchema,
+  endpoint: EndpointSchema,
+  tls: TlsSchema.optional(),
+  labels: LabelsSchema.default({}),
+  bypass: z.boolean().default(false),
+  /** The cores Eru may pin to, by id. */
+  cpus: z.array(CoreIdSchema).min(1),
+  /** Memory Eru may hand out, in bytes. */
+  memory: z.number().int().min(0),
+  numa: NumaSchema.optional(),
+  numaMemory: z.record(z.string(), z.number().int().min(0)).optional(),
+  engine: z.object({ version: z.string(), os: z.string(), cpus: z.number().int(), memory: z.number().int() }),
+  createdAt: z.string(),
+});
+export type Node = z.infer<typeof NodeSchema>;
+

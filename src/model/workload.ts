@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { MemorySizeSchema } from '../lib/validate.js';
+import { DnsLabelSchema, LabelsSchema, NodeNameSchema } from './names.js';
+import { PlacementSchema } from './resources.js';
+
+/** An entrypoint name: part of the workload name `{app}_{entry}_{random}`, so no `_`. */
+export const EntrypointNameSchema = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'use lowercase letters, digits and inner dashes (no "_")');
+
+/** `8080:80`, `127.0.0.1:8080:80`, `0.0.0.0:8080:80/udp`; without a host address it binds 127.0.0.1. */
+export const PublishSchema = z
+  .string()
+  .regex(/^((\d{1,3}\.){3}\d{1,3}:)?\d{1,5}:\d{1,5}(\/(tcp|udp))?$/, 'use [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]');
+
+/** `/host:/container[:ro]`: absolute paths, no `..`. */
+export const VolumeSchema = z
+  .string()
+  .regex(/^\/[^:]*:\/[^:]*(:(ro|rw))?$/, 'use /host/path:/container/path[:ro]')
+  .refine((v) => !v.split(':').slice(0, 2).some((p) => p.split('/').includes('..')), 'a volume path may not contain ".."');
+
+export const RestartSchema = z
+  .string()
+  .regex(/^(no|always|unless-stopped|on-failure(:\d{1,4})?)$/, 'use no, always, unless-stopped or on-failure[:N]');
+
+export const EnvSchema = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an env name is letters, digits and _'), z.string().max(32768));
+
+const PortSchema = z.number().int().min(1).max(65535);
+
+/**
+ * Health checks, run inside the container by Docker every interval (so they reach the workload's own
+ * loopback and need no network path from the host); they use `sh`, `nc` and `wget` from the image.
+ */
+export const HealthcheckSchema = z
+  .object({
+    tcpPorts: z.array(PortSchema).max(16).default([]),
+    http: z
+      .object({
+        port: PortSchema,
+        path: z.string().max(512).regex(/^\/[A-Za-z0-9._~/-]*$/, 'a path of letters, digits and . _ ~ / -').default('/'),
+        code: z.number().int().min(100).max(599).default(200),
+      })
+      .strict()
+      .optional(),
+    intervalSeconds: z.number().int().min(1).max(3600).default(2),
+    timeoutSeconds: z.number().int().min(1).max(600).default(2),
+    retries: z.number().int().min(1).max(100).default(3),
+  })
+  .strict()
+  .refine((h) => h.tcpPorts.length > 0 || h.http !== undefined, 'a health check needs tcpPorts or http');
+export type Healthcheck = z.infer<typeof HealthcheckSchema>;
+
+/** What to run and how much of the pod it takes: the body of a deploy and of a job. */
+export const WorkloadSpecSchema = z
+  .object({
+    pod: DnsLabelSchema,
+    app: DnsLabelSchema,
+    entry: EntrypointNameSchema.default('main'),
+    image: z.string().min(1).max(512).regex(/^[\w./:@-]+$/, 'an image reference is letters, digits and . / : @ - _'),
+    command: z.array(z.string().max(32768)).max(256).default([]),
+    cpu: z.number().min(0).max(4096).default(0),
+    memory: MemorySizeSchema.default(0),
+    bind: z.boolean().default(true),
+    env: EnvSchema.default({}),
+    publish: z.array(PublishSchema).max(64).default([]),
+    /** Container ports to expose without publishing them (PORT/tcp|udp), as an entrypoint declares. */
+    expose: z.array(z.string().regex(/^\d{1,5}\/(tcp|udp)$/, 'PORT/tcp or PORT/udp')).max(64).default([]),
+    volumes: z.array(VolumeSchema).max(64).default([]),
+    restart: RestartSchema.default('no'),
+    user: z.string().max(256).regex(/^[\w.:-]*$/, 'a user is NAME, UID or UID:GID').optional(),
+    workdir: z.string().max(1024).regex(/^\//, 'an absolute path').optional(),
+    labels: LabelsSchema.default({}),
+    healthcheck: HealthcheckSchema.optional(),
+  })
+  .strict();
+export type WorkloadSpec = z.infer<typeof WorkloadSpecSchema>;
+
+/** A placed workload: one container on one node, with exactly what it holds there. */
+export const WorkloadSchema = WorkloadSpecSchema.extend({
+  /** Also the container's name: `{app}_{entry}_{6 random chars}`. */
+  id: z.string(),
+  node: NodeNameSchema,
+  placement: PlacementSchema.omit({ node: true }),
+  containerId: z.string().optional(),
+  /** Docker settings applied, for `inspect`. */
+  cpusetCpus: z.string(),
+  cpuShares: z.number().int(),
+  cpuQuota: z.number().int(),
+  createdAt: z.string(),
+});
+export type Workload = z.infer<typeof WorkloadSchema>;
+
+/**
+ * A change under way, kept in the store until it is done so that any core can finish or undo it
+ * when the core that began it dies: the containers it may have made (by name) and what it reserved.
+ */
+export const IntentSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['deploy', 'remove']),
+  /** The core process working on it; its liveness key vanishes when it dies. */
+  owner: z.string(),
+  createdAt: z.string(),
+  workloads: z.array(WorkloadSchema),
+});
+export type Intent = z.infer<typeof IntentSchema>;
+

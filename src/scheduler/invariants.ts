@@ -1,0 +1,54 @@
+import type { NodeResources, Placement } from '../model/resources.js';
+
+/** Something holding resources on a node: a workload, or one of a deploy under way. */
+export interface Holder {
+  id: string;
+  node: string;
+  placement: Omit<Placement, 'node'>;
+}
+
+/**
+ * The ledger invariant: a node's ledger equals its full size less what its holders hold, core by
+ * core (free pieces and fragment holders), in the shared pool and in memory; and no core held whole
+ * by one holder is held by anyone else. Returns what differs, in words; nothing when the ledger is right.
+ * The core checks it at start-up and after recovery; the tests check it after concurrent work.
+ */
+export function ledgerDrift(
+  node: string,
+  ledger: NodeResources,
+  holders: readonly Holder[],
+  declared: { sharebase: number; memory?: number | null },
+): string[] {
+  const { sharebase } = declared;
+  const drift: string[] = [];
+  const held = new Map<string, number>();
+  const owners = new Map<string, string[]>();
+  const fragments: Record<string, number> = {};
+  let unbound = 0;
+  let memory = 0;
+  for (const holder of holders) {
+    if (holder.node !== node) continue;
+    memory += holder.placement.memory;
+    if (!holder.placement.cpuset) unbound += holder.placement.pieces;
+    for (const [core, pieces] of Object.entries(holder.placement.cpuset ?? {})) {
+      held.set(core, (held.get(core) ?? 0) + pieces);
+      owners.set(core, [...(owners.get(core) ?? []), `${holder.id}:${pieces}`]);
+      if (pieces < sharebase) fragments[core] = (fragments[core] ?? 0) + 1;
+    }
+  }
+  for (const [core, free] of Object.entries(ledger.cpus)) {
+    const expected = sharebase - (held.get(core) ?? 0);
+    if (free !== expected) drift.push(`node ${node} core ${core}: the ledger says ${free} pieces free, its holders leave ${expected} (${owners.get(core)?.join(' ') ?? 'none'})`);
+    const list = owners.get(core) ?? [];
+    if (list.length > 1 && list.some((o) => o.endsWith(`:${sharebase}`))) drift.push(`node ${node} core ${core} is held whole and shared: ${list.join(' ')}`);
+    if ((ledger.shared[core] ?? 0) !== (fragments[core] ?? 0)) {
+      drift.push(`node ${node} core ${core}: the ledger counts ${ledger.shared[core] ?? 0} fragments on it, its holders ${fragments[core] ?? 0}`);
+    }
+  }
+  for (const core of held.keys()) if (!(core in ledger.cpus)) drift.push(`node ${node}: core ${core} is held but not in the ledger`);
+  if (ledger.unboundPieces !== unbound) drift.push(`node ${node}: the ledger says unbound workloads hold ${ledger.unboundPieces} pieces, they hold ${unbound}`);
+  if (declared.memory !== undefined && declared.memory !== null && ledger.memory !== null && ledger.memory !== declared.memory - memory) {
+    drift.push(`node ${node}: the ledger says ${ledger.memory} bytes free, its holders leave ${declared.memory - memory}`);
+  }
+  return drift;
+}
