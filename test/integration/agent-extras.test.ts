@@ -129,7 +129,7 @@ describe('agent metrics, InfluxDB push, log forwarding, and the soft OOM guard',
     const coreMetrics = await fetch(`${core.url}/metrics`).then((r) => r.text());
     assert.match(coreMetrics, /^eru_core_api_request_seconds_count\{method="POST",route="\/v1\/workloads",status="200"\} \d+/m);
     assert.match(coreMetrics, new RegExp(`^eru_workloads\\{pod="${pod}",state="[a-z_]+"\\} 1$`, 'm'));
-    assert.match(coreMetrics, /^eru_core_deploy_seconds_count\{outcome="ok"\} 1$/m);
+    assert.match(coreMetrics, /^eru_core_deploy_seconds_count\{outcome="ok"\} 2$/m);
     await agent.stop();
   });
 

@@ -41,7 +41,6 @@ async function killDuringDeploys(store: string, kills: number[], timeoutMs: numb
   try {
     await core.api('POST', '/v1/pods', { name: pod, sharebase: 10 });
     assert.equal((await core.api('POST', `/v1/pods/${pod}/nodes`, { name: node, endpoint: dockerEndpoint(), cpus: ['0', '1'], memory: '1GiB' })).status, 201);
-    let undone = 0;
     for (const delay of kills) {
       // A deploy of four; the core is killed with SIGKILL while it works, after `delay` progress events.
       let seen = 0;
@@ -61,7 +60,7 @@ async function killDuringDeploys(store: string, kills: number[], timeoutMs: numb
       // The new core undoes what the dead one left half-done (at once on the embedded store, after
       // the dead core's lease runs out on etcd).
       await eventually(async () => (await core.api<Intent[]>('GET', '/v1/intents')).body.length === 0, timeoutMs, 'the intents to be undone');
-      assert.equal(core.log.match(/undoing the intent of a core that died/g)?.length, ++undone, 'recovery undid the intent');
+      assert.equal(core.log.match(/undoing the intent of a core that died/g)?.length, 1, 'the new core undid the dead one\'s intent');
       const workloads = (await core.api<Workload[]>('GET', `/v1/workloads?pod=${pod}`)).body;
       const view = (await core.api<NodeView>('GET', `/v1/nodes/${node}`)).body;
       const ledger: NodeResources = {
