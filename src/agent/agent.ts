@@ -9,6 +9,7 @@ import { LineBuffer } from '../lib/lines.js';
 import { formatMemory } from '../lib/units.js';
 import { HEALTH_FAILING, HEALTH_PENDING, sameStatus, type WorkloadStatus } from '../model/status.js';
 import { LogForwarder } from './forwarder.js';
+import { shapeContainer } from './qos.js';
 import { metricsServer } from './metrics.js';
 import { sampleContainer, sampleNode, toLineProtocol, type ContainerSample, type NodeSample } from './sampler.js';
 
@@ -35,6 +36,12 @@ export interface AgentOptions {
 
 const OOM_CHECK_MS = 2000;
 
+interface DockerEvent {
+  Action?: string;
+  id?: string;
+  Actor?: { Attributes?: Record<string, string> };
+}
+
 /**
  * One per Docker host. Says the node is alive, follows Docker's events for Eru's containers on it,
  * and reports each workload's status when it changes; a periodic full look repairs anything missed.
@@ -47,7 +54,11 @@ export class Agent {
   /** What the core last accepted, per workload. */
   private readonly reported = new Map<string, WorkloadStatus>();
   private timers: NodeJS.Timeout[] = [];
-  private events: NodeJS.ReadableStream | undefined;
+  private readonly events: NodeJS.ReadableStream[] = [];
+  /** Egress shaping applied per workload (QoS by address), reported with its status. */
+  private readonly qos = new Map<string, string>();
+  /** Network id → driver, to find a container's macvlan interfaces. */
+  private readonly drivers = new Map<string, string>();
   private stopped = false;
   private metrics: Server | undefined;
   private forwarder: LogForwarder | undefined;
@@ -64,6 +75,8 @@ export class Agent {
   async start(): Promise<void> {
     await this.heartbeat();
     await this.followEvents();
+    // Containers that started before this agent get their shaping now.
+    for (const info of await this.listMine()) if (info.State === 'running' && info.Labels[LABEL.rate]) await this.shape(info.Id);
     await this.fullCheck();
     this.timers.push(setInterval(() => void this.heartbeat().catch((e: Error) => this.options.log(`heartbeat failed: ${e.message}`)), this.options.heartbeatMs));
     this.timers.push(setInterval(() => void this.fullCheck().catch((e: Error) => this.options.log(`full check failed: ${e.message}`)), this.options.checkMs));
@@ -201,8 +214,10 @@ export class Agent {
       const guarded = this.guardReasons.get(id);
       if (guarded) return { id, running: false, healthy: false, exitCode: state.ExitCode, reason: guarded };
       const health = (state as { Health?: { Status?: string } }).Health?.Status;
+      const qos = state.Running ? this.qos.get(id) : undefined;
       return {
         id,
+        ...(qos ? { qos } : {}),
         running: state.Running,
         healthy: state.Running && (health === undefined || health === 'healthy'),
         ...(state.Running ? {} : { exitCode: state.ExitCode }),
@@ -227,31 +242,37 @@ export class Agent {
     for (const id of answer.unknown) this.reported.delete(id);
   }
 
+  /** Docker's events for Eru's containers on this node, and containers joining Eru's networks (their shaping). */
   private async followEvents(): Promise<void> {
-    const stream = (await this.docker.getEvents({
-      filters: { type: ['container'], label: [`${LABEL.managed}=true`, `${LABEL.node}=${this.options.node}`] },
-    })) as NodeJS.ReadableStream;
-    this.events = stream;
+    await this.followDocker({ type: ['container'], label: [`${LABEL.managed}=true`, `${LABEL.node}=${this.options.node}`] }, (event) => this.onEvent(event));
+    await this.followDocker({ type: ['network'], event: ['connect'], label: [`${LABEL.managed}=true`] }, async (event) => {
+      const container = event.Actor?.Attributes?.container;
+      if (container) await this.onEvent({ ...event, id: container, Action: 'connect' });
+    });
+  }
+
+  private async followDocker(filters: Record<string, string[]>, onEvent: (event: DockerEvent) => Promise<void>): Promise<void> {
+    const stream = (await this.docker.getEvents({ filters })) as NodeJS.ReadableStream;
+    this.events.push(stream);
     const buffer = new LineBuffer();
     stream.on('data', (chunk: Buffer) => {
-      for (const line of buffer.push(chunk)) {
-        if (line.trim()) void this.onEvent(JSON.parse(line) as { Action?: string; id?: string; Actor?: { Attributes?: Record<string, string> } });
-      }
+      for (const line of buffer.push(chunk)) if (line.trim()) void onEvent(JSON.parse(line) as DockerEvent);
     });
     const restart = (): void => {
       if (this.stopped) return;
-      this.options.log('the Docker event stream ended; following again');
-      setTimeout(() => void this.followEvents().then(() => this.fullCheck()).catch(restart), 1000);
+      this.options.log('a Docker event stream ended; following again');
+      setTimeout(() => void this.followDocker(filters, onEvent).then(() => this.fullCheck()).catch(restart), 1000);
     };
     stream.on('end', restart);
     stream.on('error', restart);
   }
 
-  private async onEvent(event: { Action?: string; id?: string; Actor?: { Attributes?: Record<string, string> } }): Promise<void> {
+  private async onEvent(event: DockerEvent): Promise<void> {
     const action = event.Action?.split(':')[0];
-    if (!event.id || !['start', 'die', 'oom', 'health_status', 'restart', 'stop', 'pause', 'unpause'].includes(action ?? '')) return;
+    if (!event.id || !['start', 'die', 'oom', 'health_status', 'restart', 'stop', 'pause', 'unpause', 'connect'].includes(action ?? '')) return;
     try {
       if (action === 'start') this.forward(event.id);
+      if (action === 'start' || action === 'connect') await this.shape(event.id);
       const status = await this.statusOf(event.id);
       if (status) await this.report([status]);
     } catch (error) {
@@ -259,10 +280,24 @@ export class Agent {
     }
   }
 
+  /** Applies the container's rate to its macvlan interfaces (when it asks for one) and remembers what was applied. */
+  private async shape(containerId: string): Promise<void> {
+    try {
+      const info = await this.docker.getContainer(containerId).inspect();
+      const id = info.Config.Labels?.[LABEL.workload];
+      if (!id || !info.Config.Labels?.[LABEL.rate]) return;
+      const applied = await shapeContainer(this.docker, containerId, this.drivers);
+      if (applied) this.qos.set(id, applied);
+      else this.qos.delete(id);
+    } catch (error) {
+      this.options.log(`cannot shape ${containerId}: ${(error as Error).message}`);
+    }
+  }
+
   stop(): void {
     this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
-    (this.events as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+    for (const stream of this.events) (stream as unknown as { destroy?: () => void }).destroy?.();
     this.metrics?.close();
     this.forwarder?.close();
   }

@@ -8,6 +8,7 @@ import { agentRoutes } from './routes/agents.js';
 import { appRoutes } from './routes/apps.js';
 import { eventRoutes } from './routes/events.js';
 import { imageRoutes } from './routes/images.js';
+import { networkRoutes } from './routes/networks.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { podRoutes } from './routes/pods.js';
 import { workloadRoutes } from './routes/workloads.js';
@@ -62,6 +63,7 @@ export async function buildServer(core: Core, log: FastifyBaseLogger): Promise<F
   await app.register(agentRoutes, { ...context, core });
   await app.register(appRoutes, { ...context, core });
   await app.register(imageRoutes, { ...context, core });
+  await app.register(networkRoutes, { ...context, core });
   return app;
 }
 

@@ -9,6 +9,7 @@ import { registerDeploy } from './commands/deploy.js';
 import { registerRun } from './commands/run.js';
 import { registerWatch } from './commands/watch.js';
 import { registerWorkloads } from './commands/workload.js';
+import { registerNetwork } from './commands/network.js';
 import { registerNode } from './commands/node.js';
 import { registerPlan } from './commands/plan.js';
 import { registerPod } from './commands/pod.js';
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerRun(program);
   registerWorkloads(program);
   registerWatch(program);
+  registerNetwork(program);
   registerPlan(program);
   return program;
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { invalid } from '../lib/errors.js';
 import { EruClient } from '../client/client.js';
+import { nodeTransport } from '../client/node-transport.js';
 
 /** Options every client command shares, read through commander's globals. */
 export interface GlobalOptions {
@@ -16,7 +17,7 @@ export function globals(command: Command): GlobalOptions {
 
 export function clientOf(command: Command): EruClient {
   const { url, token } = globals(command);
-  return new EruClient({ url, token });
+  return new EruClient({ url, token, transport: nodeTransport });
 }
 
 export function wholeNumber(flag: string): (value: string) => number {

@@ -3,6 +3,7 @@ import type { AppListItem, RegisterBody } from '../contract/apps.js';
 import type { ErrorBody } from '../contract/errors.js';
 import type { BaseImageEvent, BuildEvent, DeployEvent, EruEvent, EventFilter, ImageCacheEvent, OutputLine } from '../contract/events.js';
 import type { BaseImageBody, ImageCacheBody } from '../contract/images.js';
+import type { ConnectBody, Endpoint, NetworkCreate, NetworkView } from '../contract/networks.js';
 import type { NodeCreate, NodePatch, NodeView } from '../contract/nodes.js';
 import type { PodCreate } from '../contract/pods.js';
 import type { CapacityBody, CapacityReportView, ControlAction, DeployBody, JobBody, WorkloadInspect } from '../contract/workloads.js';
@@ -12,6 +13,7 @@ import type { App, AppEnv, AppVersion } from '../model/app.js';
 import type { Pod } from '../model/pod.js';
 import type { Intent, Workload } from '../model/workload.js';
 import { resolveConfig, type ClientConfig } from './config.js';
+import { fetchTransport, readText, TransportError, type Transport, type TransportResponse } from './transport.js';
 
 type Query = Record<string, string | number | boolean | undefined>;
 
@@ -26,12 +28,14 @@ export type ResultOf<E extends { type: string }> = Extract<E, { type: 'result' }
 export class EruClient {
   readonly url: string;
   private readonly token: string | undefined;
+  private readonly transport: Transport;
 
   /** `url` and `token` as given, else ERU_URL / ERU_TOKEN, else ~/.eru/config.json, else http://127.0.0.1:5001. */
-  constructor(config: ClientConfig = {}) {
+  constructor(config: ClientConfig & { transport?: Transport } = {}) {
     const resolved = resolveConfig(config);
     this.url = resolved.url;
     this.token = resolved.token;
+    this.transport = config.transport ?? fetchTransport;
   }
 
   /** One JSON call; a non-2xx answer is thrown as an EruError. */
@@ -44,7 +48,7 @@ export class EruClient {
   /** One JSON call, answered whatever its status (for callers that look at refusals themselves). */
   async call<T = unknown>(method: string, path: string, body?: unknown, options: { token?: string | null } = {}): Promise<{ status: number; body: T }> {
     const response = await this.send(method, path, body, options.token);
-    const text = await response.text();
+    const text = await readText(response.body);
     let data: unknown;
     try {
       data = text ? JSON.parse(text) : undefined;
@@ -57,18 +61,18 @@ export class EruClient {
   /** A whole streamed reply at once, whatever its status: the events, or the refusal (for callers that look at refusals themselves). */
   async collect<T>(method: string, path: string, body?: unknown): Promise<{ status: number; events: T[]; refused?: ErrorBody }> {
     const response = await this.send(method, path, body);
-    if (!response.ok) return { status: response.status, events: [], refused: (await response.json().catch(() => ({}))) as ErrorBody };
+    if (response.status >= 400) return { status: response.status, events: [], refused: parseError(await readText(response.body)) };
     const events: T[] = [];
-    for await (const event of ndjson<T>(response.body as unknown as AsyncIterable<Uint8Array>)) events.push(event);
+    for await (const event of ndjson<T>(response.body)) events.push(event);
     return { status: response.status, events };
   }
 
   /** A streamed reply: one JSON event per line, handed over as they arrive. A refusal (4xx) is thrown before any event. */
   async *stream<T>(method: string, path: string, body?: unknown, onOpen?: () => void): AsyncGenerator<T> {
     const response = await this.send(method, path, body);
-    if (!response.ok) throw apiError(response.status, await response.json().catch(() => undefined));
+    if (response.status >= 400) throw apiError(response.status, parseError(await readText(response.body)));
     onOpen?.();
-    yield* ndjson<T>(response.body as unknown as AsyncIterable<Uint8Array>);
+    yield* ndjson<T>(response.body);
   }
 
   /** A long operation followed to its result event; `onEvent` sees every event, the result included. */
@@ -82,10 +86,11 @@ export class EruClient {
     return result;
   }
 
-  private async send(method: string, path: string, body?: unknown, token: string | null | undefined = this.token): Promise<Response> {
+  private async send(method: string, path: string, body?: unknown, token: string | null | undefined = this.token): Promise<TransportResponse> {
     try {
-      return await fetch(`${this.url}${path}`, {
+      return await this.transport({
         method,
+        url: `${this.url}${path}`,
         headers: {
           ...(token ? { authorization: `Bearer ${token}` } : {}),
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
@@ -93,8 +98,8 @@ export class EruClient {
         ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
       });
     } catch (error) {
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new EruError(ErrorCode.UNAVAILABLE, `cannot reach the core at ${this.url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
+      const reason = error instanceof TransportError ? error.reason : (error as Error).message;
+      throw new EruError(ErrorCode.UNAVAILABLE, `cannot reach the core at ${this.url}: ${reason}`);
     }
   }
 
@@ -122,6 +127,15 @@ export class EruClient {
     control: (ref: string, action: ControlAction, timeout?: number) => this.request<Workload>('POST', `/v1/workloads/${enc(ref)}/${action}${query({ timeout })}`),
     logs: (ref: string, options: { follow?: boolean; tail?: number } = {}) => this.stream<OutputLine>('GET', `/v1/workloads/${enc(ref)}/logs${query({ follow: options.follow ?? false, tail: options.tail })}`),
     intents: () => this.request<Intent[]>('GET', '/v1/intents'),
+    connect: (ref: string, body: ConnectBody) => this.request<Workload>('POST', `/v1/workloads/${enc(ref)}/networks`, body),
+    disconnect: (ref: string, network: string) => this.request<Workload>('DELETE', `/v1/workloads/${enc(ref)}/networks/${enc(network)}`),
+  };
+
+  readonly networks = {
+    list: () => this.request<NetworkView[]>('GET', '/v1/networks'),
+    get: (name: string) => this.request<NetworkView>('GET', `/v1/networks/${enc(name)}`),
+    add: (body: NetworkCreate) => this.request<NetworkView>('POST', '/v1/networks', body),
+    remove: (name: string) => this.request<NetworkView>('DELETE', `/v1/networks/${enc(name)}`),
   };
 
   /** Deploys and follows the progress to the result (ok, or the failure after the rollback). */
@@ -141,6 +155,7 @@ export class EruClient {
     register: (body: RegisterBody) => this.request<AppVersion>('POST', '/v1/apps/versions', body),
     setEnv: (app: string, env: string, vars: Record<string, string>) => this.request<AppEnv>('PUT', `/v1/apps/${enc(app)}/env/${enc(env)}`, { vars }),
     env: (app: string, env: string) => this.request<AppEnv>('GET', `/v1/apps/${enc(app)}/env/${enc(env)}`),
+    endpoints: (app: string, filter: { entry?: string; pod?: string; healthy?: boolean } = {}) => this.request<Endpoint[]>('GET', `/v1/apps/${enc(app)}/endpoints${query(filter)}`),
     build: (app: string, body: { version: string; pod: string }, onEvent?: (event: BuildEvent) => void) =>
       this.follow<BuildEvent>('POST', `/v1/apps/${enc(app)}/builds`, body, onEvent),
   };
@@ -167,6 +182,14 @@ const enc = encodeURIComponent;
 function query(values: Query): string {
   const params = new URLSearchParams(Object.entries(values).filter((e): e is [string, string | number | boolean] => e[1] !== undefined).map(([k, v]) => [k, String(v)]));
   return params.size > 0 ? `?${params}` : '';
+}
+
+function parseError(text: string): ErrorBody | undefined {
+  try {
+    return JSON.parse(text) as ErrorBody;
+  } catch {
+    return undefined;
+  }
 }
 
 function apiError(status: number, data: unknown): EruError {

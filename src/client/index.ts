@@ -7,6 +7,8 @@
  */
 export { EruClient, type ResultOf } from './client.js';
 export { DEFAULT_URL, eruHome, resolveConfig, type ClientConfig } from './config.js';
+export { nodeTransport } from './node-transport.js';
+export { fetchTransport, type Transport } from './transport.js';
 export { EruError, ErrorCode } from '../lib/errors.js';
 export type { BaseImageEvent, BuildEvent, DeployEvent, EruEvent, EventFilter, ImageCacheEvent, OutputLine } from '../contract/events.js';
 export type { NodeView } from '../contract/nodes.js';

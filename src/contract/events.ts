@@ -88,6 +88,9 @@ export const EVENT_TYPES = [
   'workload.status',
   'deploy.progress',
   'deploy.result',
+  'network.created',
+  'network.removed',
+  'endpoints.changed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

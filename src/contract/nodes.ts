@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MemorySizeSchema } from '../lib/validate.js';
 import { LabelsSchema, NodeNameSchema } from '../model/names.js';
+import { InterfaceNameSchema } from '../model/network.js';
 import { EndpointSchema, NodeSchema, NumaSchema, TlsSchema } from '../model/node.js';
 import { CoreIdSchema } from '../model/resources.js';
 
@@ -17,6 +18,8 @@ export const NodeCreateSchema = z
     memory: MemorySizeSchema.optional(),
     numa: NumaSchema.optional(),
     numaMemory: z.record(z.string(), MemorySizeSchema).optional(),
+    /** The interface macvlan networks sit on (checked on the node's daemon). */
+    macvlanParent: InterfaceNameSchema.optional(),
   })
   .strict();
 export type NodeCreate = z.infer<typeof NodeCreateSchema>;
@@ -29,6 +32,8 @@ export const NodePatchSchema = z
     cpu: z.number().int().min(1).max(4096).optional(),
     cpus: z.array(CoreIdSchema).min(1).max(4096).optional(),
     memory: MemorySizeSchema.optional(),
+    /** The macvlan parent interface; null removes it (refused while macvlan workloads run there). */
+    macvlanParent: InterfaceNameSchema.nullable().optional(),
   })
   .strict();
 export type NodePatch = z.infer<typeof NodePatchSchema>;

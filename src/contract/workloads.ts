@@ -6,6 +6,7 @@ import { StrategySchema } from '../model/resources.js';
 import { LIMIT_MEANING } from '../model/strategies.js';
 import { WorkloadStatusSchema } from '../model/status.js';
 import { EntrypointNameSchema, WorkloadSchema, WorkloadSpecSchema } from '../model/workload.js';
+import { DeployNetworkSchema } from './networks.js';
 
 /** Workloads on the wire: deploy, job and capacity bodies, filters, and what `inspect` shows. */
 
@@ -23,6 +24,8 @@ export const DeployBodySchema = WorkloadSpecSchema.extend({
   nodes: z.array(NodeNameSchema).default([]),
   /** Only nodes with these labels. */
   nodeLabels: LabelsSchema.default({}),
+  /** MacVLAN networks, each with fixed addresses for the instances when given. */
+  networks: z.array(DeployNetworkSchema).max(8).default([]),
 })
   .strict()
   .refine((body) => body.image !== undefined || body.version !== undefined, { message: 'give image, or version to run a built version of the app', path: ['image'] });

@@ -7,7 +7,9 @@ import { Engines } from '../engine/engines.js';
 import { randomSuffix } from '../lib/ids.js';
 import type { Log } from '../lib/log.js';
 import type { BaseKind } from '../model/images.js';
-import type { Intent } from '../model/workload.js';
+import type { ConnectBody, Endpoint } from '../contract/networks.js';
+import { notFound } from '../lib/errors.js';
+import type { Intent, Workload } from '../model/workload.js';
 import type { CapacityReport } from '../scheduler/index.js';
 import type { Store } from '../store/types.js';
 import { AppService } from './apps/index.js';
@@ -24,6 +26,8 @@ import { checkLedgers } from './ledger-check.js';
 import { Liveness } from './liveness.js';
 import { CoreMetrics } from './metrics.js';
 import { migrateLedgers } from './migrations.js';
+import { appEndpoints, type EndpointFilter } from './networks/endpoints.js';
+import { NetworkService } from './networks/index.js';
 import { NodeService } from './nodes/index.js';
 import { PodService } from './pods.js';
 import { Recovery } from './recovery.js';
@@ -59,6 +63,7 @@ export class Core {
   readonly apps: AppService;
   readonly workloads: WorkloadService;
   readonly liveness: Liveness;
+  readonly networks: NetworkService;
   private readonly recovery: Recovery;
 
   constructor(options: CoreOptions) {
@@ -82,6 +87,7 @@ export class Core {
     this.apps = new AppService(this.context);
     this.workloads = new WorkloadService(this.context);
     this.liveness = new Liveness(this.context, options.nodeTtlSeconds);
+    this.networks = new NetworkService(this.context);
     this.recovery = new Recovery(this.context);
   }
 
@@ -124,6 +130,21 @@ export class Core {
 
   cacheImage(app: string, version: string, options: { pod?: string; nodes: string[] }): Promise<EventQueue<ImageCacheEvent>> {
     return startImageCache(this.context, app, version, options);
+  }
+
+  /** A running workload joins a network (an address from its pool, or the one asked). */
+  connect(ref: string, body: ConnectBody): Promise<Workload> {
+    return this.networks.connect(() => this.workloads.resolve(ref), body);
+  }
+
+  disconnect(ref: string, network: string): Promise<Workload> {
+    return this.networks.disconnect(() => this.workloads.resolve(ref), network);
+  }
+
+  /** Where an app's workloads answer (core/networks/endpoints.ts). */
+  async endpoints(app: string, filter: EndpointFilter): Promise<Endpoint[]> {
+    if (!(await this.context.repos.apps.get(app)) && (await this.workloads.list({ app })).length === 0) throw notFound('app', app);
+    return appEndpoints(this.context.repos, app, filter);
   }
 
   /** Deploys and removals under way (or left by a core that died, until another core undoes them). */

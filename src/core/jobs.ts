@@ -4,7 +4,7 @@ import { containerOutput, type OutputLine } from '../engine/output.js';
 import { ErrorCode } from '../lib/errors.js';
 import { failedResult, runInBackground, type EventQueue } from './background.js';
 import type { CoreContext } from './context.js';
-import { createContainer, dockerFor } from './deploy/containers.js';
+import { createContainer, dockerFor, prepareNetworks } from './deploy/containers.js';
 import { reserve } from './deploy/reserve.js';
 import { rollBack } from './deploy/rollback.js';
 import { ensureImage } from './images/distribute.js';
@@ -24,6 +24,7 @@ export async function runJob(context: CoreContext, body: JobBody): Promise<Event
         const docker = dockerFor(context.engines, reservation.nodes, workload.node);
         const moved = await ensureImage(context, docker, workload.image);
         if (moved) emit({ type: 'image', node: workload.node, image: workload.image, ...moved });
+        await prepareNetworks(docker, reservation.nodes.get(workload.node)!, reservation.networks, workload.networks);
         const container = await createContainer(docker, workload, false);
         emit({ type: 'created', id: workload.id, node: workload.node, container: container.id });
         await container.start();

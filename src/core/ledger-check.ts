@@ -29,5 +29,27 @@ export async function checkLedgers({ repos, log, metrics }: CoreContext): Promis
     metrics.ledgerDrift.inc(drift.length);
     found.push(...drift);
   }
+  // Addresses: every held one is held by a workload (or a deploy under way) that says so, and back.
+  const byId = new Map(holders.map((h) => [h.id, h]));
+  for (const { value: network } of await repos.networks.list()) {
+    const held = await repos.addresses.list(network.name);
+    const drift: string[] = [];
+    for (const { name: address, value: holder } of held) {
+      const workload = byId.get(holder.workload);
+      if (!workload?.addresses.some((a) => a.network === network.name && a.address === address)) {
+        drift.push(`network ${network.name}: ${address} is held for ${holder.workload}, which ${workload ? 'does not have it' : 'does not exist'}`);
+      }
+    }
+    const heldSet = new Set(held.map((h) => `${h.name}=${h.value.workload}`));
+    for (const workload of holders) {
+      for (const a of workload.addresses) {
+        if (a.network === network.name && !heldSet.has(`${a.address}=${workload.id}`)) drift.push(`network ${network.name}: ${workload.id} has ${a.address}, which the pool does not hold for it`);
+      }
+    }
+    if (drift.length === 0) continue;
+    log.error({ network: network.name, drift }, 'the address pool of a network differs from what its workloads hold');
+    metrics.ledgerDrift.inc(drift.length);
+    found.push(...drift);
+  }
   return found;
 }

@@ -3,6 +3,7 @@ import { notFound } from '../lib/errors.js';
 import { sameStatus, type NodeStatus, type WorkloadStatus } from '../model/status.js';
 import type { Lease } from '../store/types.js';
 import type { CoreContext } from './context.js';
+import { announceEndpoints } from './networks/endpoints.js';
 import { absent, put, unchanged } from './repositories.js';
 
 export const DEFAULT_NODE_TTL_SECONDS = 10;
@@ -42,17 +43,19 @@ export class Liveness {
 
   /** Stores what changed and broadcasts it; statuses of workloads not on this node are refused. */
   async report(node: string, statuses: WorkloadStatus[]): Promise<{ changed: number; unknown: string[] }> {
-    let changed = 0;
     const unknown: string[] = [];
+    const apps: string[] = [];
     for (const status of statuses) {
       const workload = await this.context.repos.workloads.get(status.id);
       if (!workload || workload.value.node !== node) {
         unknown.push(status.id);
         continue;
       }
-      if (await this.record(workload.value, status)) changed++;
+      if (await this.record(workload.value, status)) apps.push(workload.value.app);
     }
-    return { changed, unknown };
+    // The agent's round trip does not wait for the endpoint lists.
+    if (apps.length > 0) void announceEndpoints(this.context, apps);
+    return { changed: apps.length, unknown };
   }
 
   private async record(workload: { id: string; app: string; pod: string; node: string; entry: string }, status: WorkloadStatus): Promise<boolean> {
@@ -120,9 +123,11 @@ export class Liveness {
     if (!(await repos.commit([unchanged(repos.nodeStatus.key(node), revision)], [put(repos.nodeStatus.key(node), down)]))) return;
     const known = await repos.nodes.get(node);
     publish(event('node.down', { pod: known?.value.pod, node, data: { reason: down.reason } }));
+    const apps: string[] = [];
     for (const { value: workload } of await repos.workloads.list()) {
       if (workload.node !== node) continue;
-      await this.record(workload, { id: workload.id, running: false, healthy: false, reason: `node ${node} is down` });
+      if (await this.record(workload, { id: workload.id, running: false, healthy: false, reason: `node ${node} is down` })) apps.push(workload.app);
     }
+    await announceEndpoints(this.context, apps);
   }
 }

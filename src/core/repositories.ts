@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppEnvSchema, AppSchema, AppVersionSchema } from '../model/app.js';
+import { AddressHolderSchema, NetworkSchema } from '../model/network.js';
 import { NodeSchema, type Node } from '../model/node.js';
 import { PodSchema, type Pod } from '../model/pod.js';
 import { NodeResourcesSchema, type NodeResources } from '../model/resources.js';
@@ -24,6 +25,8 @@ import type { Compare, Lease, Store, TxnOp } from '../store/types.js';
  *   /eru/apps/{app}        App
  *   /eru/versions/{app}/{sha}  AppVersion
  *   /eru/appenv/{app}/{env}    AppEnv: env vars per environment, apart from app.yaml
+ *   /eru/networks/{net}        Network: subnet, gateway, range, VLAN, pods
+ *   /eru/addresses/{net}/{ip}  AddressHolder: one key per held address (workload, node)
  */
 const ROOT = '/eru';
 const keys = {
@@ -51,6 +54,10 @@ const keys = {
   versions: (app: string) => `${ROOT}/versions/${app}/`,
   version: (app: string, sha: string) => `${ROOT}/versions/${app}/${sha}`,
   appEnv: (app: string, env: string) => `${ROOT}/appenv/${app}/${env}`,
+  networks: `${ROOT}/networks/`,
+  network: (name: string) => `${ROOT}/networks/${name}`,
+  addresses: (network: string) => `${ROOT}/addresses/${network}/`,
+  address: (network: string, address: string) => `${ROOT}/addresses/${network}/${address}`,
 };
 
 /** A value and the revision it was read at, for compare-and-set. */
@@ -106,6 +113,7 @@ export class Repositories {
     this.statuses = records(store, WorkloadStatusSchema, keys.status, keys.statuses);
     this.tokens = records(store, NodeTokenSchema, keys.token, keys.tokens);
     this.apps = records(store, AppSchema, keys.app, keys.apps);
+    this.networks = records(store, NetworkSchema, keys.network, keys.networks);
   }
 
   /** Which store this is, for messages. */
@@ -121,6 +129,14 @@ export class Repositories {
   readonly statuses: Records<typeof WorkloadStatusSchema>;
   readonly tokens: Records<typeof NodeTokenSchema>;
   readonly apps: Records<typeof AppSchema>;
+  readonly networks: Records<typeof NetworkSchema>;
+
+  /** Held addresses of a network, one key each (the name of a listed one is its address). */
+  readonly addresses = {
+    get: (network: string, address: string) => read(this.store, AddressHolderSchema, keys.address(network, address)),
+    list: (network: string) => list(this.store, AddressHolderSchema, keys.addresses(network)),
+    key: keys.address,
+  };
 
   readonly ledgers = {
     get: (node: string): Promise<Versioned<NodeResources> | null> => read(this.store, NodeResourcesSchema, keys.ledger(node)),

@@ -10,6 +10,12 @@ export const LABEL = {
   pod: 'eru.pod',
   node: 'eru.node',
   workload: 'eru.workload',
+  /** On networks Eru made: which of Eru's networks it is. */
+  network: 'eru.network',
+  /** Egress rate of the container's macvlan interfaces, for the agent to apply. */
+  rate: 'eru.rate',
+  /** The container's macvlan networks (comma-separated), whose interfaces the rate shapes. */
+  macvlan: 'eru.macvlan',
 } as const;
 
 export interface ContainerInput {
@@ -32,6 +38,11 @@ export interface ContainerInput {
   memory: number;
   cpu: DockerCpu;
   healthcheck?: Healthcheck;
+  /** Eru's addresses on its macvlan networks, by network. */
+  addresses?: ReadonlyArray<{ network: string; address: string }>;
+  /** The host's network stack instead of a network of the container's own. */
+  hostNetwork?: boolean;
+  rate?: string;
 }
 
 const SECOND_NS = 1_000_000_000;
@@ -72,6 +83,7 @@ export function containerSpec(input: ContainerInput): Docker.ContainerCreateOpti
     (bindings[key] ??= []).push({ HostIp: hostIp!, HostPort: hostPort! });
   }
   const [restartName, retries] = input.restart.split(':');
+  const addresses = input.addresses ?? [];
   return {
     name: input.id,
     Image: input.image,
@@ -85,6 +97,8 @@ export function containerSpec(input: ContainerInput): Docker.ContainerCreateOpti
       [LABEL.pod]: input.pod,
       [LABEL.node]: input.node,
       [LABEL.workload]: input.id,
+      ...(addresses.length > 0 ? { [LABEL.macvlan]: addresses.map((a) => a.network).join(',') } : {}),
+      ...(input.rate ? { [LABEL.rate]: input.rate } : {}),
     },
     ...(input.healthcheck ? { Healthcheck: dockerHealthcheck(input.healthcheck) } : {}),
     ...(input.user ? { User: input.user } : {}),
@@ -99,6 +113,11 @@ export function containerSpec(input: ContainerInput): Docker.ContainerCreateOpti
       PortBindings: bindings,
       Binds: input.volumes,
       RestartPolicy: { Name: restartName!, ...(retries ? { MaximumRetryCount: Number(retries) } : {}) },
+      ...(input.hostNetwork ? { NetworkMode: 'host' } : addresses.length > 0 ? { NetworkMode: addresses[0]!.network } : {}),
     },
+    // Each network with the address Eru chose: Docker's own IPAM only checks it.
+    ...(addresses.length > 0
+      ? { NetworkingConfig: { EndpointsConfig: Object.fromEntries(addresses.map((a) => [a.network, { IPAMConfig: { IPv4Address: a.address } }])) } }
+      : {}),
   };
 }

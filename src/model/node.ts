@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CoreIdSchema } from './resources.js';
 import { DnsLabelSchema, LabelsSchema, NodeNameSchema } from './names.js';
+import { InterfaceNameSchema } from './network.js';
 
 /** How the core reaches a node's Docker daemon: a unix socket, or TCP with TLS client certificates. */
 export const EndpointSchema = z
@@ -32,6 +33,8 @@ export const NodeSchema = z.object({
   memory: z.number().int().min(0),
   numa: NumaSchema.optional(),
   numaMemory: z.record(z.string(), z.number().int().min(0)).optional(),
+  /** The interface MacVLAN networks sit on (without a VLAN suffix); without one, no macvlan workload lands here. */
+  macvlanParent: InterfaceNameSchema.optional(),
   engine: z.object({ version: z.string(), os: z.string(), cpus: z.number().int(), memory: z.number().int() }),
   createdAt: z.string(),
 });

@@ -14,13 +14,15 @@ export const WorkloadStatusSchema = z.object({
   oomKilled: z.boolean().optional(),
   /** Why it is not running or not healthy, when known. */
   reason: z.string().max(1024).optional(),
+  /** Egress shaping the agent applied, e.g. `eth0: 10mbit`. */
+  qos: z.string().max(256).optional(),
 });
 export type WorkloadStatus = z.infer<typeof WorkloadStatusSchema>;
 
 /** Two statuses say the same (the id aside): then nothing is reported or broadcast. */
 export function sameStatus(a: WorkloadStatus | undefined, b: WorkloadStatus): boolean {
   return (
-    a !== undefined && a.running === b.running && a.healthy === b.healthy && a.exitCode === b.exitCode && a.oomKilled === b.oomKilled && a.reason === b.reason
+    a !== undefined && a.running === b.running && a.healthy === b.healthy && a.exitCode === b.exitCode && a.oomKilled === b.oomKilled && a.reason === b.reason && a.qos === b.qos
   );
 }
 

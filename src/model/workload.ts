@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MemorySizeSchema } from '../lib/validate.js';
 import { DnsLabelSchema, LabelsSchema, NodeNameSchema } from './names.js';
+import { RateSchema, WorkloadAddressSchema } from './network.js';
 import { PlacementSchema } from './resources.js';
 
 /** An entrypoint name: part of the workload name `{app}_{entry}_{random}`, so no `_`. */
@@ -73,6 +74,12 @@ export const WorkloadSpecSchema = z
     workdir: z.string().max(1024).regex(/^\//, 'an absolute path').optional(),
     labels: LabelsSchema.default({}),
     healthcheck: HealthcheckSchema.optional(),
+    /** MacVLAN networks (eru network add): each instance gets an address of each from Eru's pool. */
+    networks: z.array(DnsLabelSchema).max(8).default([]),
+    /** Host mode: the host's network stack, no address from a pool; ports are the host's. */
+    hostNetwork: z.boolean().default(false),
+    /** Egress shaping of the macvlan interfaces (applied by the node's agent). */
+    rate: RateSchema.optional(),
   })
   .strict();
 export type WorkloadSpec = z.infer<typeof WorkloadSpecSchema>;
@@ -83,6 +90,8 @@ export const WorkloadSchema = WorkloadSpecSchema.extend({
   id: z.string(),
   node: NodeNameSchema,
   placement: PlacementSchema.omit({ node: true }),
+  /** The addresses it holds, one per network. */
+  addresses: z.array(WorkloadAddressSchema).default([]),
   containerId: z.string().optional(),
   /** Docker settings applied, for `inspect`. */
   cpusetCpus: z.string(),

@@ -8,7 +8,7 @@ import type { CandidateNode, NodeFilter } from './types.js';
 export interface FeasibilityCheck {
   readonly name: string;
   /** Why the node cannot be used, or null when it can. */
-  reject(node: CandidateNode, filter: NodeFilter | undefined): string | null;
+  reject(node: CandidateNode, filter: NodeFilter | undefined, request: { macvlan?: boolean }): string | null;
 }
 
 export const bypassCheck: FeasibilityCheck = {
@@ -38,11 +38,18 @@ export const labelCheck: FeasibilityCheck = {
   },
 };
 
-export const DEFAULT_CHECKS: readonly FeasibilityCheck[] = [bypassCheck, downCheck, nameCheck, labelCheck];
+export const macvlanCheck: FeasibilityCheck = {
+  name: 'macvlan',
+  reject: (node, _filter, request) =>
+    request.macvlan && !node.macvlan ? `no macvlan parent for Eru's networks (eru node set ${node.name} --macvlan-parent IFACE)` : null,
+};
+
+export const DEFAULT_CHECKS: readonly FeasibilityCheck[] = [bypassCheck, downCheck, nameCheck, labelCheck, macvlanCheck];
 
 export function feasibleNodes<T extends CandidateNode>(
   nodes: readonly T[],
   filter: NodeFilter | undefined,
+  request: { macvlan?: boolean } = {},
   checks: readonly FeasibilityCheck[] = DEFAULT_CHECKS,
 ): { feasible: T[]; rejected: Map<string, string> } {
   const feasible: T[] = [];
@@ -50,7 +57,7 @@ export function feasibleNodes<T extends CandidateNode>(
   for (const node of nodes) {
     let reason: string | null = null;
     for (const check of checks) {
-      reason = check.reject(node, filter);
+      reason = check.reject(node, filter, request);
       if (reason) break;
     }
     if (reason) rejected.set(node.name, reason);

@@ -40,7 +40,7 @@ interface Assessed {
 function assess(input: PlanInput): Assessed {
   validateDeploy(input.request, input.requestPath);
   const pieceRequest = toPieces(input.request, input.policy, input.requestPath);
-  const { feasible, rejected } = feasibleNodes(input.nodes, input.request.filter);
+  const { feasible, rejected } = feasibleNodes(input.nodes, input.request.filter, input.request);
   const capacity: CapacityReport = { total: 0, nodes: [] };
   const feasibleCapacity: number[] = [];
   for (const node of input.nodes) {

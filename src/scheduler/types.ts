@@ -27,6 +27,8 @@ export const CandidateNodeSchema = NodeResourcesSchema.extend({
   down: z.boolean().optional(),
   /** Instances of the app/entrypoint being deployed that already run on the node. */
   count: z.number().int().min(0).default(0),
+  /** It has a macvlan parent interface, so workloads on Eru's networks can land here. */
+  macvlan: z.boolean().optional(),
 });
 export type CandidateNode = z.infer<typeof CandidateNodeSchema>;
 
@@ -50,6 +52,8 @@ export const DeployRequestSchema = ResourceRequestSchema.extend({
   strategy: StrategySchema.default('AUTO'),
   limit: z.number().int().min(0).default(0).describe(LIMIT_MEANING),
   filter: NodeFilterSchema.optional(),
+  /** The workloads join macvlan networks: only nodes with a macvlan parent will do. */
+  macvlan: z.boolean().optional(),
 });
 export type DeployRequest = z.infer<typeof DeployRequestSchema>;
 

@@ -8,6 +8,7 @@ import { followToResult } from '../follow.js';
 import { action, printTable } from '../output.js';
 import { collect, globals, keyValue, wholeNumber } from '../options.js';
 import { Progress } from '../progress.js';
+import { networksBody } from './network.js';
 
 export interface PlacementOptions {
   pod: string;
@@ -37,6 +38,8 @@ interface DeployOptions extends PlacementOptions {
   healthTcp?: string[];
   healthHttp?: string;
   healthInterval: number;
+  network?: string[];
+  rate?: string;
 }
 
 /** `--health-tcp 8080 --health-http 8080:/ready:200` → the API's healthcheck object. */
@@ -102,6 +105,8 @@ export function registerDeploy(program: Command): void {
     .option('--health-tcp <port>', 'healthy when this port accepts connections (repeatable)', collect)
     .option('--health-http <port[:path[:code]]>', 'healthy when GET answers this code (default / and 200)')
     .option('--health-interval <seconds>', 'seconds between health checks', wholeNumber('health-interval'), 2)
+    .option('--network <net[:ips]>', "a MacVLAN network (repeatable); NET:IP,IP or NET:FROM-TO fixes the addresses, one per instance; `host` for the host's network", collect)
+    .option('--rate <rate>', 'egress rate of the macvlan interfaces, e.g. 100mbit (applied by the node\'s agent)')
     .argument('[args...]', '[APP] then the command and arguments (after --)');
   placementOptions(deploy, '1').action(
     action(async (args: string[], options: DeployOptions, cmd: Command) => {
@@ -129,6 +134,8 @@ export function registerDeploy(program: Command): void {
         ...(options.workdir ? { workdir: options.workdir } : {}),
         labels: options.label ?? {},
         ...(healthcheck ? { healthcheck } : {}),
+        ...networksBody(options.network ?? []),
+        ...(options.rate ? { rate: options.rate } : {}),
       };
       const progress = new Progress('deploying');
       const result = await followStream(cmd, '/v1/workloads', body, (event) => showEvent(event, progress)).finally(() => progress.done());
@@ -176,9 +183,15 @@ export function showEvent(event: DeployEvent, progress: Progress): void {
   }
 }
 
+/** A workload's addresses as people read them: `net=10.20.0.5`, `host`, or `-` on the default bridge. */
+export function addressesOf(w: Workload): string {
+  if (w.hostNetwork) return 'host';
+  return w.addresses.map((a) => `${a.network}=${a.address}`).join(',') || '-';
+}
+
 export function printWorkloads(workloads: Workload[]): void {
   printTable([
-    ['ID', 'NODE', 'CPUSET', 'CPU', 'SHARES', 'QUOTA', 'MEMORY'],
+    ['ID', 'NODE', 'CPUSET', 'CPU', 'SHARES', 'QUOTA', 'MEMORY', 'ADDRESSES'],
     ...workloads.map((w) => [
       w.id,
       w.node,
@@ -187,6 +200,7 @@ export function printWorkloads(workloads: Workload[]): void {
       w.cpuShares,
       w.cpuQuota > 0 ? `${w.cpuQuota}/100000` : '-',
       w.placement.memory > 0 ? formatMemory(w.placement.memory) : '-',
+      addressesOf(w),
     ]),
   ]);
 }

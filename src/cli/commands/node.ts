@@ -16,6 +16,7 @@ interface NodeAddOptions {
   tlsKey?: string;
   numa?: string[];
   numaMemory?: string[];
+  macvlanParent?: string;
 }
 
 interface NodeSetOptions {
@@ -25,6 +26,7 @@ interface NodeSetOptions {
   cpu?: number;
   cpus?: string[];
   memory?: string;
+  macvlanParent?: string | false;
 }
 
 export function registerNode(program: Command): void {
@@ -45,6 +47,7 @@ export function registerNode(program: Command): void {
     .option('--tls-key <file>', 'client key')
     .option('--numa <id=cores>', 'a NUMA node and its cores, e.g. 0=0-3 (repeatable)', collect)
     .option('--numa-memory <id=size>', "a NUMA node's memory, e.g. 0=8GiB (repeatable)", collect)
+    .option('--macvlan-parent <iface>', "the interface Eru's MacVLAN networks sit on (never a management interface you need)")
     .action(
       action(async (pod: string, name: string, options: NodeAddOptions, command: Command) => {
         const tlsFiles = [options.tlsCa, options.tlsCert, options.tlsKey];
@@ -61,6 +64,7 @@ export function registerNode(program: Command): void {
             : {}),
           ...(options.numa ? { numa: parseNuma(options.numa) } : {}),
           ...(options.numaMemory ? { numaMemory: parseNumaMemory(options.numaMemory) } : {}),
+          ...(options.macvlanParent ? { macvlanParent: options.macvlanParent } : {}),
         };
         const added = await clientOf(command).request<NodeView>('POST', `/v1/pods/${encodeURIComponent(pod)}/nodes`, body);
         if (globals(command).json) return printJson(added);
@@ -116,6 +120,8 @@ export function registerNode(program: Command): void {
     .option('--cpu <n>', 'use cores 0..n-1', wholeNumber('cpu'))
     .option('--cpus <list>', 'use these cores, e.g. 0,2,4-7', coreList('cpus'))
     .option('--memory <size>', 'memory Eru may hand out')
+    .option('--macvlan-parent <iface>', "the interface Eru's MacVLAN networks sit on")
+    .option('--no-macvlan-parent', 'take the macvlan parent away (refused while workloads use it)')
     .action(
       action(async (name: string, options: NodeSetOptions, command: Command) => {
         const labels: Record<string, string | null> = { ...options.label };
@@ -126,8 +132,9 @@ export function registerNode(program: Command): void {
           ...(options.cpu !== undefined ? { cpu: options.cpu } : {}),
           ...(options.cpus ? { cpus: options.cpus } : {}),
           ...(options.memory !== undefined ? { memory: parseMemory(options.memory, ['memory']) } : {}),
+          ...(options.macvlanParent !== undefined ? { macvlanParent: options.macvlanParent === false ? null : options.macvlanParent } : {}),
         };
-        if (Object.keys(patch).length === 0) throw invalid([], 'nothing to change: give --label, --unlabel, --bypass, --no-bypass, --cpu, --cpus or --memory');
+        if (Object.keys(patch).length === 0) throw invalid([], 'nothing to change: give --label, --unlabel, --bypass, --no-bypass, --cpu, --cpus, --memory or --macvlan-parent');
         const updated = await clientOf(command).request<NodeView>('PATCH', `/v1/nodes/${encodeURIComponent(name)}`, patch);
         if (globals(command).json) return printJson(updated);
         printNode(updated);
@@ -189,6 +196,7 @@ function printNode(node: NodeView): void {
     ['engine', `Docker ${node.engine.version}, ${node.engine.os}`],
     ['labels', Object.entries(node.labels).map(([k, v]) => `${k}=${v}`).join(', ') || '-'],
     ['bypass', node.bypass ? 'yes (not scheduled on)' : 'no'],
+    ['macvlan parent', node.macvlanParent ?? '- (no workloads on Eru\'s networks here)'],
     ['agent', `${node.liveness.state}${node.liveness.since ? ` since ${node.liveness.since}` : ''}${node.liveness.reason ? ` (${node.liveness.reason})` : ''}`],
     ['cpu', `${node.resources.cpuFree} of ${node.resources.cpuTotal} free (unbound workloads hold ${node.resources.unboundCpu})`],
     ['memory', `${formatMemory(node.resources.memoryFree)} of ${formatMemory(node.resources.memoryTotal)} free`],

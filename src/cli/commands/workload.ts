@@ -4,7 +4,7 @@ import type { OutputLine } from '../../contract/events.js';
 import { formatMemory } from '../../lib/units.js';
 import { action, printJson, printTable } from '../output.js';
 import { clientOf, globals, wholeNumber } from '../options.js';
-import { placementBody, placementOptions, printWorkloads, type PlacementOptions } from './deploy.js';
+import { addressesOf, placementBody, placementOptions, printWorkloads, type PlacementOptions } from './deploy.js';
 
 const id = (ref: string): string => encodeURIComponent(ref);
 
@@ -47,6 +47,8 @@ export function registerWorkloads(program: Command): void {
           ['cpu shares / quota', `${w.cpuShares} / ${w.cpuQuota > 0 ? `${w.cpuQuota} per 100000 µs` : 'none'}`],
           ['memory', w.placement.memory > 0 ? formatMemory(w.placement.memory) : 'no limit'],
           ['numa', w.placement.numa ?? '-'],
+          ['addresses', addressesOf(w)],
+          ...(w.rate ? [['rate', `${w.rate}${shown.status?.qos ? ` (applied: ${shown.status.qos})` : ' (not applied yet: the node\'s agent applies it)'}`]] : []),
           ['container', c ? `${w.containerId ?? ''} ${c.status}${c.running ? '' : ` (exit ${c.exitCode})`}` : 'gone'],
           ['docker cpuset', c?.cpusetCpus ?? '-'],
         ]);

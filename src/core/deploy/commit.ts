@@ -4,6 +4,7 @@ import type { Workload } from '../../model/workload.js';
 import type { CoreContext } from '../context.js';
 import { del, put, unchanged } from '../repositories.js';
 import type { Reservation } from './reserve.js';
+import { announceEndpoints } from '../networks/endpoints.js';
 import { reapplySharedPool } from './shared-pool.js';
 
 /**
@@ -35,5 +36,6 @@ export async function commit(context: CoreContext, reservation: Reservation, con
     publish(event('workload.status', { app: w.app, pod: w.pod, node: w.node, workload: w.id, data: { entry: w.entry, ...statuses.get(w.id)! } }));
   }
   await reapplySharedPool(context, nodes, new Set(workloads.filter((w) => w.placement.cpuset).map((w) => w.node)));
+  await announceEndpoints(context, workloads.map((w) => w.app));
   return workloads;
 }

@@ -1,8 +1,10 @@
 import type Docker from 'dockerode';
 import { CFS_PERIOD_US } from '../../engine/cpu.js';
 import { engineMessage, isMissing, type Engines } from '../../engine/engines.js';
+import { ensureMacvlanNetwork } from '../../engine/networks.js';
 import { containerSpec } from '../../engine/spec.js';
 import { EruError, ErrorCode, notFound } from '../../lib/errors.js';
+import type { Network } from '../../model/network.js';
 import type { Node } from '../../model/node.js';
 import type { Workload } from '../../model/workload.js';
 
@@ -14,7 +16,15 @@ export function dockerFor(engines: Engines, nodes: Map<string, Node>, name: stri
   return engines.get(node);
 }
 
-/** Creates a workload's container with its cpuset, shares, quota and memory; starts it unless told not to. */
+/** Before a node's containers join Eru's networks: each network exists on the node's daemon. */
+export async function prepareNetworks(docker: Docker, node: Node, networks: ReadonlyMap<string, Network>, names: readonly string[]): Promise<void> {
+  for (const name of names) {
+    if (!node.macvlanParent) throw new EruError(ErrorCode.CONFLICT, `node ${node.name} has no macvlan parent for network ${name}`);
+    await ensureMacvlanNetwork(docker, networks.get(name)!, node.macvlanParent, node.name);
+  }
+}
+
+/** Creates a workload's container with its cpuset, shares, quota, memory and addresses; starts it unless told not to. */
 export async function createContainer(docker: Docker, workload: Workload, start = true): Promise<Docker.Container> {
   const container = await docker.createContainer(
     containerSpec({
@@ -27,6 +37,9 @@ export async function createContainer(docker: Docker, workload: Workload, start 
         cpuPeriod: workload.cpuQuota > 0 ? CFS_PERIOD_US : 0,
         ...(workload.placement.numa !== undefined ? { cpusetMems: workload.placement.numa } : {}),
       },
+      addresses: workload.addresses,
+      hostNetwork: workload.hostNetwork,
+      ...(workload.rate ? { rate: workload.rate } : {}),
     }),
   );
   if (start) await container.start();

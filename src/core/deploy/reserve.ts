@@ -1,12 +1,14 @@
-import { notFound } from '../../lib/errors.js';
+import { EruError, ErrorCode, invalid, notFound } from '../../lib/errors.js';
 import { randomSuffix } from '../../lib/ids.js';
 import { dockerCpu, sharedPool } from '../../engine/cpu.js';
+import type { Network } from '../../model/network.js';
 import type { Node } from '../../model/node.js';
 import type { Pod } from '../../model/pod.js';
 import type { NodeResources } from '../../model/resources.js';
 import type { Intent, Workload, WorkloadSpec } from '../../model/workload.js';
 import { applyPlacement, capacityOf, cloneResources, planDeploy, type CandidateNode, type CapacityReport, type DeployRequest } from '../../scheduler/index.js';
 import { absent, put, unchanged, type Repositories, type Versioned } from '../repositories.js';
+import { pickAddresses } from '../networks/pool.js';
 import { optimistic } from '../retry.js';
 
 /**
@@ -32,6 +34,8 @@ export interface Reservation {
   revision: number;
   pod: Pod;
   nodes: Map<string, Node>;
+  /** The macvlan networks the workloads join, by name. */
+  networks: Map<string, Network>;
 }
 
 export interface PlacementRequest extends WorkloadSpec {
@@ -40,6 +44,8 @@ export interface PlacementRequest extends WorkloadSpec {
   limit: number;
   nodes: string[];
   nodeLabels: Record<string, string>;
+  /** Network → the addresses asked for the instances, one each, in order. */
+  fixedAddresses?: Record<string, string[]>;
 }
 
 export async function loadPod(repos: Repositories, podName: string): Promise<PodState> {
@@ -67,11 +73,12 @@ function candidates(state: PodState, app?: string, entry?: string): CandidateNod
       labels: node.labels,
       bypass: node.bypass,
       down: state.down.has(node.name),
+      macvlan: node.macvlanParent !== undefined,
       count: state.workloads.filter((w) => w.node === node.name && w.app === app && w.entry === entry).length,
     }));
 }
 
-type SchedulingFields = Omit<PlacementRequest, keyof WorkloadSpec> & Pick<WorkloadSpec, 'cpu' | 'memory' | 'bind'>;
+type SchedulingFields = Omit<PlacementRequest, keyof WorkloadSpec | 'fixedAddresses'> & Pick<WorkloadSpec, 'cpu' | 'memory' | 'bind'> & { networks?: string[] };
 
 function deployRequest(request: SchedulingFields): DeployRequest {
   return {
@@ -82,11 +89,36 @@ function deployRequest(request: SchedulingFields): DeployRequest {
     strategy: request.strategy,
     limit: request.limit,
     filter: { names: request.nodes, labels: request.nodeLabels },
+    macvlan: (request.networks?.length ?? 0) > 0,
   };
 }
 
+/** Host mode, networks and shaping together make sense only so: checked before anything is planned. */
+function checkNetworking(request: PlacementRequest): void {
+  if (request.hostNetwork && request.networks.length > 0) throw invalid(['networks'], 'host mode uses the host\'s network: leave out networks');
+  if (request.hostNetwork && request.publish.length > 0) throw invalid(['publish'], 'host mode: ports are the host\'s own, so nothing is published');
+  if (request.rate && request.networks.length === 0) throw invalid(['rate'], 'rate shapes the macvlan interfaces: give a network');
+  for (const name of Object.keys(request.fixedAddresses ?? {})) {
+    if (!request.networks.includes(name)) throw invalid(['networks'], `addresses given for ${name}, which is not among the networks`);
+  }
+}
+
+/** The networks of a request, each one the pod may use. */
+async function loadNetworks(repos: Repositories, request: PlacementRequest): Promise<Map<string, Network>> {
+  const networks = new Map<string, Network>();
+  for (const [i, name] of request.networks.entries()) {
+    const network = (await repos.networks.get(name))?.value;
+    if (!network) throw new EruError(ErrorCode.NOT_FOUND, `network ${name} not found`, { path: ['networks', i] });
+    if (network.pods.length > 0 && !network.pods.includes(request.pod)) {
+      throw invalid(['networks', i], `network ${name} is not for pod ${request.pod} (it is for ${network.pods.join(', ')})`);
+    }
+    networks.set(name, network);
+  }
+  return networks;
+}
+
 /** The capacity-only dry run against the store. */
-export async function podCapacity(repos: Repositories, podName: string, request: SchedulingFields & { app?: string; entry?: string }): Promise<CapacityReport> {
+export async function podCapacity(repos: Repositories, podName: string, request: Omit<SchedulingFields, 'networks'> & { app?: string; entry?: string }): Promise<CapacityReport> {
   const state = await loadPod(repos, podName);
   return capacityOf({
     pod: podName,
@@ -103,6 +135,8 @@ export async function reserve(
   now: () => Date = () => new Date(),
   onAttempt: () => void = () => undefined,
 ): Promise<Reservation> {
+  checkNetworking(request);
+  const networks = await loadNetworks(repos, request);
   return optimistic(`deploying ${request.app}/${request.entry} into pod ${request.pod}`, async () => {
     onAttempt();
     const state = await loadPod(repos, request.pod);
@@ -110,7 +144,13 @@ export async function reserve(
     const plan = planDeploy({ pod: request.pod, policy, nodes: candidates(state, request.app, request.entry), request: deployRequest(request) });
     const createdAt = now().toISOString();
     if (plan.alreadyDone !== undefined) {
-      return { alreadyDone: plan.alreadyDone, intent: { id: 'none', kind: 'deploy', owner, createdAt, workloads: [] }, revision: 0, pod: policy, nodes: state.nodes };
+      return { alreadyDone: plan.alreadyDone, intent: { id: 'none', kind: 'deploy', owner, createdAt, workloads: [] }, revision: 0, pod: policy, nodes: state.nodes, networks };
+    }
+    // Addresses: the fixed ones asked for, or the lowest free ones; held keys are compared absent below.
+    const addresses = new Map<string, string[]>();
+    for (const [i, name] of request.networks.entries()) {
+      const held = new Map((await repos.addresses.list(name)).map((h) => [h.name, h.value]));
+      addresses.set(name, pickAddresses(networks.get(name)!, held, plan.placements.length, request.fixedAddresses?.[name] ?? [], ['networks', i, 'addresses']));
     }
 
     const ledgers = new Map<string, NodeResources>();
@@ -119,8 +159,8 @@ export async function reserve(
       applyPlacement(ledger, placement, policy.sharebase);
       ledgers.set(placement.node, ledger);
     }
-    const { count: _count, strategy: _strategy, limit: _limit, nodes: _nodes, nodeLabels: _labels, ...spec } = request;
-    const workloads: Workload[] = plan.placements.map(({ node: nodeName, ...placement }) => {
+    const { count: _count, strategy: _strategy, limit: _limit, nodes: _nodes, nodeLabels: _labels, fixedAddresses: _fixed, ...spec } = request;
+    const workloads: Workload[] = plan.placements.map(({ node: nodeName, ...placement }, k) => {
       const node = state.nodes.get(nodeName)!;
       const onNode = state.workloads.filter((w) => w.node === nodeName).map((w) => w.placement);
       const cpu = dockerCpu(placement, policy.sharebase, sharedPool(node.cpus, [...onNode, placement], policy.sharebase));
@@ -129,6 +169,7 @@ export async function reserve(
         id: `${request.app}_${request.entry}_${randomSuffix()}`,
         node: nodeName,
         placement,
+        addresses: request.networks.map((network) => ({ network, address: addresses.get(network)![k]! })),
         cpusetCpus: cpu.cpusetCpus,
         cpuShares: cpu.cpuShares,
         cpuQuota: cpu.cpuQuota,
@@ -137,10 +178,15 @@ export async function reserve(
     });
     const intent: Intent = { id: `deploy-${Date.parse(createdAt).toString(36)}-${randomSuffix()}`, kind: 'deploy', owner, createdAt, workloads };
     const intentKey = repos.intents.key(intent.id);
+    const addressKeys = workloads.flatMap((w) => w.addresses.map((a) => ({ key: repos.addresses.key(a.network, a.address), holder: { workload: w.id, node: w.node } })));
     const revision = await repos.commitAt(
-      [...[...ledgers.keys()].map((node) => unchanged(repos.ledgers.key(node), state.ledgers.get(node)!.revision)), absent(intentKey)],
-      [...[...ledgers].map(([node, ledger]) => put(repos.ledgers.key(node), ledger)), put(intentKey, intent)],
+      [
+        ...[...ledgers.keys()].map((node) => unchanged(repos.ledgers.key(node), state.ledgers.get(node)!.revision)),
+        absent(intentKey),
+        ...addressKeys.map((a) => absent(a.key)),
+      ],
+      [...[...ledgers].map(([node, ledger]) => put(repos.ledgers.key(node), ledger)), put(intentKey, intent), ...addressKeys.map((a) => put(a.key, a.holder))],
     );
-    return revision !== null ? { intent, revision, pod: policy, nodes: state.nodes } : undefined;
+    return revision !== null ? { intent, revision, pod: policy, nodes: state.nodes, networks } : undefined;
   });
 }

@@ -4,6 +4,7 @@ import { checkAppBinds } from '../apps/binds.js';
 import type { DeployBody } from '../../contract/workloads.js';
 import { builtVersion } from '../apps/versions.js';
 import type { CoreContext } from '../context.js';
+import { expandAddresses } from '../networks/pool.js';
 import type { PlacementRequest } from './reserve.js';
 
 /**
@@ -12,7 +13,16 @@ import type { PlacementRequest } from './reserve.js';
  * `envSet` adds that environment's vars (the body's own env wins). Without, the body is taken as it is.
  */
 export async function resolveDeploy(context: CoreContext, body: DeployBody): Promise<PlacementRequest> {
-  const { version: versionRef, envSet, image, ...rest } = body;
+  const { version: versionRef, envSet, image, networks: asked, ...others } = body;
+  // Networks by name; fixed addresses, ranges expanded, apart for the reservation.
+  const seen = new Set<string>();
+  const fixedAddresses: Record<string, string[]> = {};
+  asked.forEach((network, i) => {
+    if (seen.has(network.name)) throw invalid(['networks', i, 'name'], `network ${network.name} is asked twice`);
+    seen.add(network.name);
+    if (network.addresses.length > 0) fixedAddresses[network.name] = expandAddresses(network.addresses, ['networks', i, 'addresses']);
+  });
+  const rest = { ...others, networks: [...seen], fixedAddresses };
   let env = body.env;
   if (envSet) env = { ...(await context.repos.appEnvs.get(body.app, envSet))?.value.vars, ...body.env };
   if (!versionRef) {

@@ -21,7 +21,7 @@ export async function rollBack({ repos, engines }: CoreContext, intent: Intent, 
     }),
   );
   if (intent.kind === 'remove') {
-    // A removal already gave its resources back when it began.
+    // A removal already gave its resources (and addresses) back when it began.
     await repos.commit([], [del(repos.intents.key(intent.id))]);
     return removed;
   }
@@ -38,9 +38,11 @@ export async function rollBack({ repos, engines }: CoreContext, intent: Intent, 
       const pod = await repos.pods.get(workload.pod);
       if (ledger && pod) releasePlacement(ledger.value, workload.placement, pod.value.sharebase);
     }
+    // The addresses go back too: they are held by these workloads alone until this transaction.
+    const addresses = intent.workloads.flatMap((w) => w.addresses.map((a) => del(repos.addresses.key(a.network, a.address))));
     const done = await repos.commit(
       [unchanged(repos.intents.key(intent.id), current.revision), ...[...ledgers].map(([node, l]) => unchanged(repos.ledgers.key(node), l.revision))],
-      [...[...ledgers].map(([node, l]) => put(repos.ledgers.key(node), l.value)), del(repos.intents.key(intent.id))],
+      [...[...ledgers].map(([node, l]) => put(repos.ledgers.key(node), l.value)), ...addresses, del(repos.intents.key(intent.id))],
     );
     return done ? true : undefined;
   });

@@ -4,7 +4,7 @@ import type { Workload } from '../../model/workload.js';
 import { eachLimited } from '../background.js';
 import type { CoreContext } from '../context.js';
 import { ensureImage } from '../images/distribute.js';
-import { createContainer, dockerFor } from './containers.js';
+import { createContainer, dockerFor, prepareNetworks } from './containers.js';
 import type { Reservation } from './reserve.js';
 
 /** Containers created and started at once on one node. */
@@ -40,6 +40,12 @@ export async function rollOut(context: CoreContext, reservation: Reservation, em
         if (moved) emit({ type: 'image', node, image, ...moved });
       } catch (error) {
         fail({ id: workloads[0]!.id, node, error: `getting the image ${image}: ${engineMessage(error)}` });
+        return;
+      }
+      try {
+        await prepareNetworks(docker, nodes.get(node)!, reservation.networks, workloads[0]!.networks);
+      } catch (error) {
+        fail({ id: workloads[0]!.id, node, error: engineMessage(error) });
         return;
       }
       await eachLimited(workloads, PER_NODE_PARALLELISM, async (workload) => {

@@ -1,7 +1,9 @@
 import { event, type Publish } from '../../bus/index.js';
 import type { NodeCreate, NodePatch, NodeView } from '../../contract/nodes.js';
 import { engineInfo, type EngineInfo } from '../../engine/docker.js';
-import { conflict, internal, notFound } from '../../lib/errors.js';
+import type { Engines } from '../../engine/engines.js';
+import { probeParent } from '../../engine/networks.js';
+import { conflict, internal, invalid, notFound } from '../../lib/errors.js';
 import { formatMemory } from '../../lib/units.js';
 import type { Node } from '../../model/node.js';
 import type { NodeResources } from '../../model/resources.js';
@@ -15,6 +17,7 @@ import { view } from './view.js';
 export class NodeService {
   private readonly repos: Repositories;
   private readonly publish: Publish;
+  private readonly engines: Engines;
 
   constructor(
     context: CoreContext,
@@ -23,6 +26,7 @@ export class NodeService {
   ) {
     this.repos = context.repos;
     this.publish = context.publish;
+    this.engines = context.engines;
   }
 
   async add(podName: string, input: NodeCreate): Promise<NodeView> {
@@ -30,6 +34,7 @@ export class NodeService {
     if (!pod) throw notFound('pod', podName);
     if (await this.repos.nodes.get(input.name)) throw conflict(`node ${input.name} already exists`);
     const info = await this.inspectEngine({ endpoint: input.endpoint, tls: input.tls });
+    if (input.macvlanParent) await this.checkParent({ name: input.name, endpoint: input.endpoint, ...(input.tls ? { tls: input.tls } : {}) }, input.macvlanParent);
     const cpus = chooseCores(input, info);
     const memory = chooseMemory(input.memory, info);
     validateNuma(input, cpus, memory);
@@ -44,6 +49,7 @@ export class NodeService {
       memory,
       ...(input.numa ? { numa: input.numa } : {}),
       ...(input.numaMemory ? { numaMemory: input.numaMemory } : {}),
+      ...(input.macvlanParent ? { macvlanParent: input.macvlanParent } : {}),
       engine: info,
       createdAt: this.now().toISOString(),
     };
@@ -96,7 +102,18 @@ export class NodeService {
     return ledger.value;
   }
 
+  /** A parent Eru's networks can sit on: the node's daemon must find the interface. */
+  private async checkParent(target: Pick<Node, 'name' | 'endpoint' | 'tls'>, parent: string): Promise<void> {
+    const problem = await probeParent(this.engines.get(target), parent);
+    if (problem) throw invalid(['macvlanParent'], `the Docker daemon of ${target.name} cannot use interface ${parent} as a macvlan parent: ${problem}`);
+  }
+
   async update(name: string, patch: NodePatch): Promise<NodeView> {
+    if (typeof patch.macvlanParent === 'string') {
+      const node = await this.repos.nodes.get(name);
+      if (!node) throw notFound('node', name);
+      await this.checkParent(node.value, patch.macvlanParent);
+    }
     const updated = await optimistic(`updating node ${name}`, async () => {
       const node = await this.repos.nodes.get(name);
       if (!node) throw notFound('node', name);
@@ -110,6 +127,14 @@ export class NodeService {
         else labels[key] = value;
       }
       let next: Node = { ...node.value, labels, bypass: patch.bypass ?? node.value.bypass };
+      if (patch.macvlanParent !== undefined) {
+        const { macvlanParent: _old, ...rest } = next;
+        const holders = (await this.repos.workloads.list()).filter((w) => w.value.node === name && w.value.addresses.length > 0);
+        if (holders.length > 0 && patch.macvlanParent !== node.value.macvlanParent) {
+          throw conflict(`node ${name} has workloads on Eru's networks (${holders.map((w) => w.value.id).join(', ')}); remove them before changing its macvlan parent`);
+        }
+        next = patch.macvlanParent === null ? rest : { ...rest, macvlanParent: patch.macvlanParent };
+      }
       let nextLedger = ledger.value;
       if (patch.cpu !== undefined || patch.cpus !== undefined || patch.memory !== undefined) {
         const resized = resize(next, ledger.value, patch, pod.value.sharebase);

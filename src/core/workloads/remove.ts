@@ -5,6 +5,7 @@ import { cloneResources, releasePlacement } from '../../scheduler/index.js';
 import type { CoreContext } from '../context.js';
 import { removeContainer } from '../deploy/containers.js';
 import { reapplySharedPool } from '../deploy/shared-pool.js';
+import { announceEndpoints } from '../networks/endpoints.js';
 import { del, put, unchanged, type Versioned } from '../repositories.js';
 import { optimistic } from '../retry.js';
 
@@ -20,7 +21,12 @@ export async function removeWorkload(context: CoreContext, find: () => Promise<V
     const ledger = await repos.ledgers.get(workload.value.node);
     const intent: Intent = { id: `remove-${workload.value.id}-${randomSuffix()}`, kind: 'remove', owner, createdAt: now().toISOString(), workloads: [workload.value] };
     const workloadKey = repos.workloads.key(workload.value.id);
-    const ops = [del(workloadKey), del(repos.statuses.key(workload.value.id)), put(repos.intents.key(intent.id), intent)];
+    const ops = [
+      del(workloadKey),
+      del(repos.statuses.key(workload.value.id)),
+      put(repos.intents.key(intent.id), intent),
+      ...workload.value.addresses.map((a) => del(repos.addresses.key(a.network, a.address))),
+    ];
     const compares = [unchanged(workloadKey, workload.revision)];
     const pod = await repos.pods.get(workload.value.pod);
     if (ledger && pod) {
@@ -37,5 +43,6 @@ export async function removeWorkload(context: CoreContext, find: () => Promise<V
   await repos.commit([], [del(repos.intents.key(removal.id))]);
   if (workload.placement.cpuset) await reapplySharedPool(context, nodes, new Set([workload.node]));
   publish(event('workload.removed', { app: workload.app, pod: workload.pod, node: workload.node, workload: workload.id, data: { entry: workload.entry } }));
+  await announceEndpoints(context, [workload.app]);
   return workload;
 }

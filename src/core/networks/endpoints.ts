@@ -1,0 +1,62 @@
+import { event } from '../../bus/index.js';
+import type { Endpoint } from '../../contract/networks.js';
+import type { Node } from '../../model/node.js';
+import type { WorkloadStatus } from '../../model/status.js';
+import type { Workload } from '../../model/workload.js';
+import type { CoreContext } from '../context.js';
+import type { Repositories } from '../repositories.js';
+
+/**
+ * An app's endpoints: where each of its workloads answers — each Eru address with the entrypoint's
+ * ports, the node's address for host mode, and each published port. A load balancer or a DNS writer
+ * subscribes to `endpoints.changed` (the whole new list each time) instead of polling.
+ */
+export interface EndpointFilter {
+  entry?: string;
+  pod?: string;
+  healthy?: boolean;
+}
+
+/** The node's address as clients reach it: the host of a TCP endpoint; a unix socket is the core's own machine. */
+function nodeAddress(node: Node | undefined): string {
+  const match = /^tcp:\/\/([^:]+):/.exec(node?.endpoint ?? '');
+  return match ? match[1]! : '127.0.0.1';
+}
+
+export function endpointsOf(workload: Workload, node: Node | undefined, status: WorkloadStatus | undefined): Endpoint[] {
+  const running = status?.running ?? false;
+  const healthy = status?.healthy ?? false;
+  const containerPorts = [...new Set([...workload.expose, ...workload.publish.map((p) => `${p.split('/')[0]!.split(':').pop()}/${p.split('/')[1] ?? 'tcp'}`)])];
+  const base = { workload: workload.id, app: workload.app, entry: workload.entry, pod: workload.pod, node: workload.node, running, healthy };
+  const endpoints: Endpoint[] = workload.addresses.map((a) => ({ ...base, network: a.network, address: a.address, ports: containerPorts }));
+  if (workload.hostNetwork) endpoints.push({ ...base, network: 'host', address: nodeAddress(node), ports: containerPorts });
+  for (const publish of workload.publish) {
+    const [mapping, protocol = 'tcp'] = publish.split('/');
+    const parts = mapping!.split(':');
+    const [hostIp, hostPort] = parts.length === 3 ? [parts[0]!, parts[1]!] : ['127.0.0.1', parts[0]!];
+    endpoints.push({ ...base, network: 'published', address: hostIp === '0.0.0.0' ? nodeAddress(node) : hostIp, ports: [`${hostPort}/${protocol}`] });
+  }
+  return endpoints;
+}
+
+export async function appEndpoints(repos: Repositories, app: string, filter: EndpointFilter = {}): Promise<Endpoint[]> {
+  const workloads = (await repos.workloads.list()).map((w) => w.value).filter((w) => w.app === app && (filter.entry === undefined || w.entry === filter.entry) && (filter.pod === undefined || w.pod === filter.pod));
+  const nodes = new Map((await repos.nodes.list()).map((n) => [n.value.name, n.value]));
+  const statuses = new Map((await repos.statuses.list()).map((s) => [s.name, s.value]));
+  return workloads
+    .sort((a, b) => a.id.localeCompare(b.id))
+    .flatMap((w) => endpointsOf(w, nodes.get(w.node), statuses.get(w.id)))
+    .filter((e) => filter.healthy === undefined || e.healthy === filter.healthy);
+}
+
+/** Publishes each app's whole endpoint list after a change that may have moved it. */
+export async function announceEndpoints(context: CoreContext, apps: Iterable<string>): Promise<void> {
+  for (const app of new Set(apps)) {
+    try {
+      const endpoints = await appEndpoints(context.repos, app);
+      context.publish(event('endpoints.changed', { app, data: { endpoints } }));
+    } catch (error) {
+      context.log.warn({ err: error, app }, 'cannot announce the endpoints of an app');
+    }
+  }
+}
