@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { dockerEndpoint } from './services.js';
 
@@ -24,4 +25,23 @@ export async function removeAppImages(docker: Docker, app: string): Promise<void
   for (const image of await docker.listImages({ filters: { reference: [`${app}:*`, `*/${app}:*`] } })) {
     await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
   }
+}
+
+/** Runs a command in a container (as `docker exec` would) and returns its output and exit code. */
+export async function execIn(docker: Docker, container: string, cmd: string[], timeoutMs = 60_000): Promise<{ code: number; output: string }> {
+  const exec = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const chunks: Buffer[] = [];
+  const out = new PassThrough();
+  out.on('data', (d: Buffer) => chunks.push(d));
+  docker.modem.demuxStream(stream, out, out);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${cmd.join(' ')} in ${container} took over ${timeoutMs} ms`)), timeoutMs);
+    stream.on('end', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  const { ExitCode } = await exec.inspect();
+  return { code: ExitCode ?? -1, output: Buffer.concat(chunks).toString() };
 }

@@ -40,6 +40,7 @@ interface DeployOptions extends PlacementOptions {
   healthInterval: number;
   network?: string[];
   rate?: string;
+  expose?: string[];
 }
 
 /** `--health-tcp 8080 --health-http 8080:/ready:200` → the API's healthcheck object. */
@@ -106,6 +107,7 @@ export function registerDeploy(program: Command): void {
     .option('--health-http <port[:path[:code]]>', 'healthy when GET answers this code (default / and 200)')
     .option('--health-interval <seconds>', 'seconds between health checks', wholeNumber('health-interval'), 2)
     .option('--network <net[:ips]>', "a MacVLAN network (repeatable); NET:IP,IP or NET:FROM-TO fixes the addresses, one per instance; `host` for the host's network", collect)
+    .option('--expose <port>', 'a container port the workload answers on, PORT[/tcp|udp], listed in its endpoints (repeatable)', collect)
     .option('--rate <rate>', 'egress rate of the macvlan interfaces, e.g. 100mbit (applied by the node\'s agent)')
     .argument('[args...]', '[APP] then the command and arguments (after --)');
   placementOptions(deploy, '1').action(
@@ -128,6 +130,7 @@ export function registerDeploy(program: Command): void {
         limit: options.limit,
         env: options.env ?? {},
         publish: options.publish ?? [],
+        expose: (options.expose ?? []).map((port) => (port.includes('/') ? port : `${port}/tcp`)),
         volumes: options.volume ?? [],
         restart: options.restart,
         ...(options.user ? { user: options.user } : {}),

@@ -39,9 +39,16 @@ export class NetworkService {
     if (poolSize(poolOf(network)) < 1) throw invalid(['range'], `range ${network.range.from}-${network.range.to} leaves no address to hand out`);
     for (const { value: other } of await repos.networks.list()) {
       if (other.name === network.name) throw conflict(`network ${network.name} already exists`);
-      // The same VLAN (or none) on the nodes' parents is one L2 segment: subnets there must not overlap.
-      if (other.vlan === network.vlan && overlaps(subnet, parseCidr(other.subnet)!)) {
-        throw new EruError(ErrorCode.CONFLICT, `subnet ${network.subnet} overlaps network ${other.name} (${other.subnet}) on the same ${network.vlan === undefined ? 'parents (no VLAN)' : `VLAN ${network.vlan}`}`, { path: ['subnet'] });
+      // Networks whose pods meet may land on the same node, where Docker keeps one address space per
+      // daemon and one macvlan network per parent interface.
+      const shared = sharedPods(network.pods, other.pods);
+      if (shared === null) continue;
+      if (overlaps(subnet, parseCidr(other.subnet)!)) {
+        throw new EruError(ErrorCode.CONFLICT, `subnet ${network.subnet} overlaps network ${other.name} (${other.subnet}) on the same nodes (${shared}); give a subnet of its own, or pods apart`, { path: ['subnet'] });
+      }
+      if (other.vlan === network.vlan) {
+        const parent = network.vlan === undefined ? 'parent interface (no VLAN)' : `VLAN ${network.vlan}`;
+        throw new EruError(ErrorCode.CONFLICT, `network ${other.name} already sits on the same ${parent} on the same nodes (${shared}): Docker takes one macvlan network per parent; give --vlan, or pods apart`, { path: ['vlan'] });
       }
     }
     const key = repos.networks.key(network.name);
@@ -148,6 +155,14 @@ export class NetworkService {
     await announceEndpoints(this.context, [left.workload.app]);
     return left.workload;
   }
+}
+
+/** Which pods two networks share, in words, or null when none (no pods listed means every pod). */
+function sharedPods(a: readonly string[], b: readonly string[]): string | null {
+  if (a.length === 0 && b.length === 0) return 'every pod';
+  if (a.length === 0 || b.length === 0) return `pods ${(a.length === 0 ? b : a).join(', ')}`;
+  const both = a.filter((pod) => b.includes(pod));
+  return both.length > 0 ? `pods ${both.join(', ')}` : null;
 }
 
 function parseRange(text: string): { from: number; to: number } {
