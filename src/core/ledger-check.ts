@@ -29,8 +29,9 @@ export async function checkLedgers({ repos, log, metrics }: CoreContext): Promis
     metrics.ledgerDrift.inc(drift.length);
     found.push(...drift);
   }
-  // Addresses: every held one is held by a workload (or a deploy under way) that says so, and back.
-  const byId = new Map(holders.map((h) => [h.id, h]));
+  // Addresses: every held one is held by a workload (or a deploy or removal under way) that says so, and back.
+  const removals = (await repos.intents.list()).filter((i) => i.value.kind === 'remove').flatMap((i) => i.value.workloads);
+  const byId = new Map([...holders, ...removals].map((h) => [h.id, h]));
   for (const { value: network } of await repos.networks.list()) {
     const held = await repos.addresses.list(network.name);
     const drift: string[] = [];

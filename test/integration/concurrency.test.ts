@@ -6,6 +6,7 @@ import { EtcdStore } from '../../src/store/etcd.js';
 import { CoreProcess } from '../../harness/core.js';
 import { deployViaApi, resultOf } from '../../harness/deploy.js';
 import { BASE_IMAGE, eruContainers, removePodContainers, testDocker } from '../../harness/docker.js';
+import { L2Switch } from '../../harness/l2.js';
 import { checkLedgers } from '../support/invariants.js';
 import { dockerEndpoint, etcdAddress, uniqueSuffix } from '../../harness/services.js';
 
@@ -103,5 +104,116 @@ describe('two cores against one etcd deploying into the same node at once', () =
     assert.equal(end.workloads.length, 0);
     assert.equal((await eruContainers(docker, pod)).length, 0);
     console.log(`placed ${stats.placed}, refused for capacity ${stats.refused}, invariant checked ${checks} times`);
+  });
+});
+
+describe('two cores against one etcd taking addresses from one /27 at once', () => {
+  const docker = testDocker();
+  const pod = `addr-${uniqueSuffix()}`;
+  const node = `addr-${uniqueSuffix()}`;
+  const network = `pool-${uniqueSuffix().slice(-6)}`;
+  const l2 = L2Switch.create(uniqueSuffix().slice(-4).replace(/[^a-z0-9]/g, 'y'));
+  const store = new EtcdStore([etcdAddress()]);
+  let cores: CoreProcess[] = [];
+
+  before(async () => {
+    l2.plug(1);
+    cores = await Promise.all([CoreProcess.start(`etcd://${etcdAddress()}`), CoreProcess.start(`etcd://${etcdAddress()}`)]);
+    await cores[0]!.api('POST', '/v1/pods', { name: pod, sharebase: 100 });
+    const added = await cores[0]!.api('POST', `/v1/pods/${pod}/nodes`, { name: node, endpoint: dockerEndpoint(), macvlanParent: l2.parent(1) });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    const net = await cores[0]!.api('POST', '/v1/networks', { name: network, subnet: '10.233.0.0/27', pods: [pod] });
+    assert.equal(net.status, 201, JSON.stringify(net.body));
+  });
+  after(async () => {
+    await removePodContainers(docker, pod);
+    for (const w of (await cores[0]?.api<Workload[]>('GET', `/v1/workloads?pod=${pod}`))?.body ?? []) await cores[0]!.api('DELETE', `/v1/workloads/${w.id}`);
+    await cores[0]?.api('DELETE', `/v1/networks/${network}`);
+    await cores[0]?.api('DELETE', `/v1/nodes/${node}`);
+    await cores[0]?.api('DELETE', `/v1/pods/${pod}`);
+    await Promise.all(cores.map((c) => c.stop()));
+    await docker.getNetwork(network).remove().catch(() => undefined);
+    l2.remove();
+    await store.close();
+  });
+
+  /** One consistent read: held addresses, and the addresses of workloads and of deploys under way. */
+  async function held(): Promise<{ pool: Map<string, string>; workloads: Map<string, string>; intents: Map<string, string> }> {
+    const kvs = await store.range('/eru/');
+    const pool = new Map(kvs.filter((kv) => kv.key.startsWith(`/eru/addresses/${network}/`)).map((kv) => [kv.key.split('/').pop()!, (JSON.parse(kv.value) as { workload: string }).workload]));
+    const addressesOf = (list: Workload[]): Map<string, string> => new Map(list.flatMap((w) => w.addresses.filter((a) => a.network === network).map((a) => [a.address, w.id] as [string, string])));
+    const workloads = kvs.filter((kv) => kv.key.startsWith('/eru/workloads/')).map((kv) => WorkloadSchema.parse(JSON.parse(kv.value)));
+    // Deploys under way hold their addresses, and so do removals until their containers are gone.
+    const intents = kvs.filter((kv) => kv.key.startsWith('/eru/intents/')).map((kv) => IntentSchema.parse(JSON.parse(kv.value))).flatMap((i) => i.workloads);
+    return { pool, workloads: addressesOf(workloads), intents: addressesOf(intents) };
+  }
+
+  /** The addresses Docker has configured, per container; duplicates are kept to be found. */
+  async function inDocker(): Promise<Array<[string, string]>> {
+    const containers = await eruContainers(docker, pod);
+    return containers.flatMap((c) => {
+      const ep = c.NetworkSettings?.Networks?.[network] as { IPAMConfig?: { IPv4Address?: string }; IPAddress?: string } | undefined;
+      const address = ep?.IPAMConfig?.IPv4Address ?? ep?.IPAddress;
+      return address ? [[address, c.Labels['eru.workload']!] as [string, string]] : [];
+    });
+  }
+
+  it('300 deploy/remove rounds: never an address twice, the pool always equals its holders, all free at the end', async () => {
+    let stop = false;
+    let samples = 0;
+    const sampler = (async () => {
+      while (!stop) {
+        const { pool, workloads, intents } = await held();
+        // Every held address belongs to a workload or a deploy under way that has it, and back.
+        for (const [address, holder] of pool) assert.ok(workloads.get(address) === holder || intents.get(address) === holder, `${address} held for ${holder}, who lacks it`);
+        for (const [address, holder] of [...workloads, ...intents]) assert.equal(pool.get(address), holder, `${holder} has ${address} without holding it`);
+        const docked = await inDocker();
+        assert.equal(new Set(docked.map(([address]) => address)).size, docked.length, `an address twice in Docker: ${JSON.stringify(docked)}`);
+        samples++;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    const stats = { placed: 0, refused: 0 };
+    const worker = async (core: CoreProcess, seed: number, rounds: number): Promise<string[]> => {
+      const mine: string[][] = [];
+      for (let round = 0; round < rounds && !stop; round++) {
+        // One instance a round (a round costs Docker about half a second here); the rounds race for the lowest free address.
+        const result = await deployViaApi(core, { pod, app: 'addr', entry: `w${seed}`, image: BASE_IMAGE, command: ['sleep', '300'], cpu: 0.01, count: 1, networks: [{ name: network }] });
+        if (result.status === 409) {
+          assert.match(result.refused!.message, new RegExp(`network ${network} has \\d+ free address`));
+          stats.refused++;
+        } else {
+          const outcome = resultOf(result.events);
+          assert.ok(outcome?.ok, JSON.stringify(result.events));
+          mine.push(outcome.workloads.map((w) => w.id));
+          stats.placed++;
+        }
+        while (mine.length > 3) for (const id of mine.shift()!) assert.equal((await core.api('DELETE', `/v1/workloads/${id}`)).status, 200);
+      }
+      return mine.flat();
+    };
+    // A failure anywhere stops every worker before the test ends, so nothing is made after the clean-up.
+    const workers = [worker(cores[0]!, 1, 75), worker(cores[1]!, 2, 75), worker(cores[0]!, 3, 75), worker(cores[1]!, 4, 75)].map((w) => w.catch((error: unknown) => {
+      stop = true;
+      throw error;
+    }));
+    sampler.catch(() => (stop = true));
+    const settled = await Promise.allSettled(workers);
+    stop = true;
+    await sampler;
+    for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
+    const kept = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? outcome.value : []));
+    // At rest: the store's pool, Docker's configuration and the workloads say the same.
+    const rest = await held();
+    const docked = new Map(await inDocker());
+    assert.deepEqual([...rest.pool].sort(), [...rest.workloads].sort());
+    assert.deepEqual([...docked].sort(), [...rest.workloads].sort());
+    assert.equal(rest.workloads.size, kept.length);
+    for (const id of kept) assert.equal((await cores[0]!.api('DELETE', `/v1/workloads/${id}`)).status, 200);
+    const end = await held();
+    assert.equal(end.pool.size, 0, 'every address is free again');
+    assert.deepEqual(await inDocker(), []);
+    assert.ok(stats.placed + stats.refused === 300 && stats.placed >= 250 && samples > 20, `placed ${stats.placed}, refused ${stats.refused}, ${samples} samples`);
+    console.log(`addresses: ${stats.placed} deploys placed, ${stats.refused} refused for an exhausted pool, ${samples} consistent samples`);
   });
 });

@@ -21,8 +21,9 @@ export async function rollBack({ repos, engines }: CoreContext, intent: Intent, 
     }),
   );
   if (intent.kind === 'remove') {
-    // A removal already gave its resources (and addresses) back when it began.
-    await repos.commit([], [del(repos.intents.key(intent.id))]);
+    // A removal gave its cores and memory back when it began; its addresses go now that the containers have.
+    const addresses = intent.workloads.flatMap((w) => w.addresses.map((a) => del(repos.addresses.key(a.network, a.address))));
+    await repos.commit([], [...addresses, del(repos.intents.key(intent.id))]);
     return removed;
   }
   await optimistic(`releasing ${intent.id}`, async () => {

@@ -11,8 +11,9 @@ import { optimistic } from '../retry.js';
 
 /**
  * Removes a workload: its record and its reservation go in one transaction together with a removal
- * intent; then the container goes, then the intent. A core dying in between leaves the intent, and
- * recovery removes the container.
+ * intent; then the container goes, then the intent with the workload's addresses. An address stays
+ * held until its container is gone, so no other workload can be given it while Docker still has it.
+ * A core dying in between leaves the intent, and recovery removes the container and frees the addresses.
  */
 export async function removeWorkload(context: CoreContext, find: () => Promise<Versioned<Workload>>, now: () => Date): Promise<Workload> {
   const { repos, engines, owner, publish } = context;
@@ -21,12 +22,7 @@ export async function removeWorkload(context: CoreContext, find: () => Promise<V
     const ledger = await repos.ledgers.get(workload.value.node);
     const intent: Intent = { id: `remove-${workload.value.id}-${randomSuffix()}`, kind: 'remove', owner, createdAt: now().toISOString(), workloads: [workload.value] };
     const workloadKey = repos.workloads.key(workload.value.id);
-    const ops = [
-      del(workloadKey),
-      del(repos.statuses.key(workload.value.id)),
-      put(repos.intents.key(intent.id), intent),
-      ...workload.value.addresses.map((a) => del(repos.addresses.key(a.network, a.address))),
-    ];
+    const ops = [del(workloadKey), del(repos.statuses.key(workload.value.id)), put(repos.intents.key(intent.id), intent)];
     const compares = [unchanged(workloadKey, workload.revision)];
     const pod = await repos.pods.get(workload.value.pod);
     if (ledger && pod) {
@@ -40,7 +36,7 @@ export async function removeWorkload(context: CoreContext, find: () => Promise<V
   const workload = removal.workloads[0]!;
   const nodes = new Map((await repos.nodes.list()).map((n) => [n.value.name, n.value]));
   await removeContainer(engines, nodes, workload);
-  await repos.commit([], [del(repos.intents.key(removal.id))]);
+  await repos.commit([], [...workload.addresses.map((a) => del(repos.addresses.key(a.network, a.address))), del(repos.intents.key(removal.id))]);
   if (workload.placement.cpuset) await reapplySharedPool(context, nodes, new Set([workload.node]));
   publish(event('workload.removed', { app: workload.app, pod: workload.pod, node: workload.node, workload: workload.id, data: { entry: workload.entry } }));
   await announceEndpoints(context, [workload.app]);
