@@ -4,8 +4,10 @@
  *   - baseline: the same 40 through the Docker Engine API directly (create + start), with the same
  *     parallelism Eru uses per node (8);
  *   - `docker run -d` × 40 from the CLI at the same parallelism;
- *   - a Docker Swarm service with 40 replicas (swarm on loopback, torn down after), until all run.
- * Prints medians and the ratios. Targets: Eru within 1.15× of plain docker, and faster than Swarm.
+ *   - a Docker Swarm service with 40 replicas (swarm on loopback, torn down after), until all run;
+ *   - Eru again, the 40 on a MacVLAN network (on a veth the bench makes) with addresses from Eru's pool.
+ * Prints medians and the ratios. Targets: Eru within 1.15× of plain docker, faster than Swarm, and
+ * the macvlan deploy within 1.15× of the default-bridge one.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -13,6 +15,7 @@ import { eachLimited } from '../src/core/background.js';
 import { CoreProcess, tempDir } from '../harness/core.js';
 import { deployViaApi, resultOf } from '../harness/deploy.js';
 import { BASE_IMAGE, removePodContainers, testDocker } from '../harness/docker.js';
+import { L2Switch } from '../harness/l2.js';
 
 const run = promisify(execFile);
 const COUNT = 40;
@@ -31,10 +34,10 @@ async function timed(work: () => Promise<void>): Promise<number> {
   return performance.now() - start;
 }
 
-async function eruTrial(core: CoreProcess): Promise<number> {
+async function eruTrial(core: CoreProcess, networks: Array<{ name: string }> = []): Promise<number> {
   let ids: string[] = [];
   const ms = await timed(async () => {
-    const result = await deployViaApi(core, { pod: 'bench', app: 'bench', image: BASE_IMAGE, command: ['sleep', '600'], cpu: 0.05, memory: '16MiB', count: COUNT });
+    const result = await deployViaApi(core, { pod: 'bench', app: 'bench', image: BASE_IMAGE, command: ['sleep', '600'], cpu: 0.05, memory: '16MiB', count: COUNT, networks });
     const outcome = resultOf(result.events);
     if (!outcome?.ok) throw new Error(`Eru deploy failed: ${JSON.stringify(result.refused ?? outcome)}`);
     ids = outcome.workloads.map((w) => w.id);
@@ -99,18 +102,23 @@ async function swarmTrial(): Promise<number> {
 async function main(): Promise<void> {
   const dir = await tempDir('eru-bench-deploy-');
   const core = await CoreProcess.start(`embedded:${dir.path}/eru.db`);
+  const l2 = L2Switch.create('bnch');
   try {
     await core.api('POST', '/v1/pods', { name: 'bench', sharebase: 100 });
-    const added = await core.api('POST', '/v1/pods/bench/nodes', { name: 'local', endpoint: 'unix:///var/run/docker.sock' });
+    const added = await core.api('POST', '/v1/pods/bench/nodes', { name: 'local', endpoint: 'unix:///var/run/docker.sock', macvlanParent: l2.plug(1) });
     if (added.status !== 201) throw new Error(JSON.stringify(added.body));
+    const net = await core.api('POST', '/v1/networks', { name: 'benchnet', subnet: '10.236.0.0/24' });
+    if (net.status !== 201) throw new Error(JSON.stringify(net.body));
     const eru: number[] = [];
     const api: number[] = [];
     const cli: number[] = [];
+    const macvlan: number[] = [];
     for (let trial = 0; trial < TRIALS; trial++) {
       // Interleaved, so that a slow moment of the machine does not land on one side only.
       eru.push(await eruTrial(core));
       api.push(await apiTrial(trial));
       cli.push(await cliTrial(trial));
+      macvlan.push(await eruTrial(core, [{ name: 'benchnet' }]));
     }
     const swarm = await swarmTrial();
     const [e, a, c] = [median(eru), median(api), median(cli)];
@@ -120,12 +128,17 @@ async function main(): Promise<void> {
     console.log(`  Docker Engine API directly (baseline)              ${fmt(a)}   trials ${api.map(fmt).join(', ')}`);
     console.log(`  docker run -d (CLI)                                ${fmt(c)}   trials ${cli.map(fmt).join(', ')}`);
     console.log(`  Docker Swarm service, 40 replicas                  ${fmt(swarm)}`);
+    const m = median(macvlan);
+    console.log(`  Eru deploy on a MacVLAN network, Eru's addresses  ${fmt(m)}   trials ${macvlan.map(fmt).join(', ')}`);
     console.log(`ratios: Eru / Engine API ×${(e / a).toFixed(2)} (target ≤ 1.15: ${e / a <= 1.15 ? 'ok' : 'MISSED'}); Eru / docker run ×${(e / c).toFixed(2)}; Swarm / Eru ×${(swarm / e).toFixed(2)} (target > 1: ${swarm > e ? 'ok' : 'MISSED'})`);
+    console.log(`        macvlan / default bridge ×${(m / e).toFixed(2)} (target ≤ 1.15: ${m / e <= 1.15 ? 'ok' : 'MISSED'})`);
   } finally {
     await removePodContainers(docker, 'bench');
     await removePodContainers(docker, 'bench-baseline');
+    await core.api('DELETE', '/v1/networks/benchnet');
     await core.stop();
     await dir.remove();
+    l2.remove();
   }
 }
 

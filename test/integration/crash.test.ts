@@ -6,6 +6,7 @@ import { Repositories } from '../../src/core/repositories.js';
 import { openStore } from '../../src/store/index.js';
 import { CoreProcess, tempDir } from '../../harness/core.js';
 import { BASE_IMAGE, eruContainers, removePodContainers, testDocker } from '../../harness/docker.js';
+import { L2Switch } from '../../harness/l2.js';
 import { checkLedgers } from '../support/invariants.js';
 import { dockerEndpoint, etcdAddress, eventually, uniqueSuffix } from '../../harness/services.js';
 
@@ -33,19 +34,24 @@ async function intentsLeft(store: string): Promise<Intent[]> {
   }
 }
 
-async function killDuringDeploys(store: string, kills: number[], timeoutMs: number): Promise<{ leftovers: number }> {
+/** With `parent`, the deploys also take addresses from a network on it (a veth the test made). */
+async function killDuringDeploys(store: string, kills: number[], timeoutMs: number, parent?: string): Promise<{ leftovers: number }> {
   const docker = testDocker();
   const pod = `crash-${uniqueSuffix()}`;
   const node = `victim-${uniqueSuffix()}`;
+  const network = `crashnet-${uniqueSuffix().slice(-5)}`;
   let core = await CoreProcess.start(store);
   try {
     await core.api('POST', '/v1/pods', { name: pod, sharebase: 10 });
-    assert.equal((await core.api('POST', `/v1/pods/${pod}/nodes`, { name: node, endpoint: dockerEndpoint(), cpus: ['0', '1'], memory: '1GiB' })).status, 201);
+    const macvlan = parent ? { macvlanParent: parent } : {};
+    assert.equal((await core.api('POST', `/v1/pods/${pod}/nodes`, { name: node, endpoint: dockerEndpoint(), cpus: ['0', '1'], memory: '1GiB', ...macvlan })).status, 201);
+    if (parent) assert.equal((await core.api('POST', '/v1/networks', { name: network, subnet: '10.235.0.0/28', pods: [pod] })).status, 201);
+    const networks = parent ? [{ name: network }] : [];
     for (const delay of kills) {
       // A deploy of four; the core is killed with SIGKILL while it works, after `delay` progress events.
       let seen = 0;
       try {
-        for await (const _event of core.client.stream('POST', '/v1/workloads', { pod, app: 'crash', image: BASE_IMAGE, command: ['sleep', '300'], cpu: 0.2, memory: '16MiB', count: 4 })) {
+        for await (const _event of core.client.stream('POST', '/v1/workloads', { pod, app: 'crash', image: BASE_IMAGE, command: ['sleep', '300'], cpu: 0.2, memory: '16MiB', count: 4, networks })) {
           if (++seen === delay) break;
         }
       } finally {
@@ -55,6 +61,7 @@ async function killDuringDeploys(store: string, kills: number[], timeoutMs: numb
       const left = await intentsLeft(store);
       assert.equal(left.length, 1, `after ${delay} events the dead core left its deploy's intent`);
       assert.equal(left[0]!.workloads.length, 4);
+      if (parent) assert.equal(left[0]!.workloads.filter((w) => w.addresses.length === 1).length, 4, 'the intent carries the addresses');
       core = new CoreProcess(store, core.port);
       await core.start();
       // The new core undoes what the dead one left half-done (at once on the embedded store, after
@@ -75,11 +82,20 @@ async function killDuringDeploys(store: string, kills: number[], timeoutMs: numb
       const containers = (await eruContainers(docker, pod)).map((c) => c.Names[0]!.slice(1)).sort();
       assert.deepEqual(containers, workloads.map((w) => w.id).sort(), `after a kill after ${delay} events: containers are exactly the recorded workloads`);
       assert.equal(workloads.length, 0, 'an interrupted deploy is undone whole');
+      if (parent) {
+        const pool = (await core.api<{ used: number; holders: unknown[] }>('GET', `/v1/networks/${network}`)).body;
+        assert.deepEqual([pool.used, pool.holders], [0, []], 'no address is held by a workload that does not exist');
+      }
+      assert.doesNotMatch(core.log, /differs from what its workloads hold/, 'the ledgers and pools check clean');
       for (const w of workloads) assert.equal((await core.api('DELETE', `/v1/workloads/${w.id}`)).status, 200);
     }
     return { leftovers: (await eruContainers(docker, pod)).length };
   } finally {
     await removePodContainers(docker, pod);
+    if (parent) {
+      await core.api('DELETE', `/v1/networks/${network}`).catch(() => undefined);
+      await docker.getNetwork(network).remove().catch(() => undefined);
+    }
     await core.api('DELETE', `/v1/nodes/${node}`).catch(() => undefined);
     await core.api('DELETE', `/v1/pods/${pod}`).catch(() => undefined);
     await core.stop();
@@ -97,6 +113,18 @@ describe('killing the core (SIGKILL) at points of a deploy, then starting a core
     dirs.push(dir.remove);
     const { leftovers } = await killDuringDeploys(`embedded:${dir.path}/eru.db`, KILL_AFTER_EVENTS, 15_000);
     assert.equal(leftovers, 0);
+  });
+
+  it('embedded store, 3 kills mid-deploy with a network: the addresses the dead core took are free again', async () => {
+    const dir = await tempDir('eru-crash-net-');
+    dirs.push(dir.remove);
+    const l2 = L2Switch.create(uniqueSuffix().slice(-4).replace(/[^a-z0-9]/g, 'z'));
+    try {
+      const { leftovers } = await killDuringDeploys(`embedded:${dir.path}/eru.db`, [1, 3, 6], 15_000, l2.plug(1));
+      assert.equal(leftovers, 0);
+    } finally {
+      l2.remove();
+    }
   });
 
   it('etcd, 3 kills mid-deploy: the dead core’s intents are undone by the next core once its lease lapses', async () => {
