@@ -46,16 +46,19 @@ async function eruTrial(core: CoreProcess, networks: Array<{ name: string }> = [
   return ms;
 }
 
-async function apiTrial(trial: number): Promise<number> {
+/** The Engine API directly; with `network`, each container on that macvlan network at a fixed address, as Eru does. */
+async function apiTrial(trial: number, network?: string): Promise<number> {
   const names = Array.from({ length: COUNT }, (_, i) => `bench-api-${trial}-${i}`);
   const ms = await timed(() =>
     eachLimited(names, PARALLELISM, async (name) => {
+      const i = Number(name.split('-').pop());
       const container = await docker.createContainer({
         name,
         Image: BASE_IMAGE,
         Cmd: ['sleep', '600'],
         Labels: { 'eru.pod': 'bench-baseline' },
-        HostConfig: { CpuShares: 51, Memory: 16 * 1024 * 1024 },
+        HostConfig: { CpuShares: 51, Memory: 16 * 1024 * 1024, ...(network ? { NetworkMode: network } : {}) },
+        ...(network ? { NetworkingConfig: { EndpointsConfig: { [network]: { IPAMConfig: { IPv4Address: `10.236.0.${100 + i}` } } } } } : {}),
       });
       await container.start();
     }),
@@ -113,12 +116,14 @@ async function main(): Promise<void> {
     const api: number[] = [];
     const cli: number[] = [];
     const macvlan: number[] = [];
+    const apiMacvlan: number[] = [];
     for (let trial = 0; trial < TRIALS; trial++) {
       // Interleaved, so that a slow moment of the machine does not land on one side only.
       eru.push(await eruTrial(core));
       api.push(await apiTrial(trial));
       cli.push(await cliTrial(trial));
       macvlan.push(await eruTrial(core, [{ name: 'benchnet' }]));
+      apiMacvlan.push(await apiTrial(trial + TRIALS, 'benchnet'));
     }
     const swarm = await swarmTrial();
     const [e, a, c] = [median(eru), median(api), median(cli)];
@@ -129,9 +134,11 @@ async function main(): Promise<void> {
     console.log(`  docker run -d (CLI)                                ${fmt(c)}   trials ${cli.map(fmt).join(', ')}`);
     console.log(`  Docker Swarm service, 40 replicas                  ${fmt(swarm)}`);
     const m = median(macvlan);
+    const am = median(apiMacvlan);
     console.log(`  Eru deploy on a MacVLAN network, Eru's addresses  ${fmt(m)}   trials ${macvlan.map(fmt).join(', ')}`);
+    console.log(`  Engine API on the same network, fixed addresses    ${fmt(am)}   trials ${apiMacvlan.map(fmt).join(', ')}`);
     console.log(`ratios: Eru / Engine API ×${(e / a).toFixed(2)} (target ≤ 1.15: ${e / a <= 1.15 ? 'ok' : 'MISSED'}); Eru / docker run ×${(e / c).toFixed(2)}; Swarm / Eru ×${(swarm / e).toFixed(2)} (target > 1: ${swarm > e ? 'ok' : 'MISSED'})`);
-    console.log(`        macvlan / default bridge ×${(m / e).toFixed(2)} (target ≤ 1.15: ${m / e <= 1.15 ? 'ok' : 'MISSED'})`);
+    console.log(`        macvlan / default bridge ×${(m / e).toFixed(2)} (target ≤ 1.15: ${m / e <= 1.15 ? 'ok' : 'MISSED'}); Docker's own macvlan / bridge ×${(am / a).toFixed(2)}; Eru / Engine API on macvlan ×${(m / am).toFixed(2)}`);
   } finally {
     await removePodContainers(docker, 'bench');
     await removePodContainers(docker, 'bench-baseline');
