@@ -54,9 +54,9 @@ function layerRule(layer, extraPatterns = []) {
 const TYPES_ONLY = [
   { regex: '^zod$', allowTypeImports: true, message: 'light client (eslint.config.js): import zod as a type only here; schemas load in servers' },
   {
-    regex: '^(\\.\\./)+(contract|model)/(?!strategies\\.js$|images\\.js$)',
+    regex: '^(\\.\\./)+(contract|model)/(?!strategies\\.js$|images\\.js$|constants\\.js$)',
     allowTypeImports: true,
-    message: 'light client (eslint.config.js): import schema modules as types only here (model/strategies and model/images are plain data)',
+    message: 'light client (eslint.config.js): import schema modules as types only here (model/strategies, model/images and contract/constants are plain data)',
   },
 ];
 const CLI_COMMANDS_STATIC = [

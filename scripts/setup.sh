@@ -21,7 +21,7 @@ ln -sf "$ERU_ROOT/dist/src/cli/main.js" /usr/local/bin/eru
 if [ ! -s "$ERU_HOME/token" ]; then
   (umask 077; node -e 'console.log(require("crypto").randomBytes(24).toString("hex"))' >"$ERU_HOME/token")
 fi
-(umask 077; printf '{"url":"%s","token":"%s"}\n' "$ERU_URL" "$(cat "$ERU_HOME/token")" >"$ERU_HOME/config.json")
+(umask 077; printf '{"url":"%s","token":"%s","pod":"demo"}\n' "$ERU_URL" "$(cat "$ERU_HOME/token")" >"$ERU_HOME/config.json")
 
 # (Re)start the core so it runs the code just built.
 if [ -s "$ERU_HOME/core.pid" ] && kill -0 "$(cat "$ERU_HOME/core.pid")" 2>/dev/null; then
@@ -86,7 +86,7 @@ eru plan "$ERU_ROOT/examples/plan.yaml"
 cat <<MSG
 
 Eru is running: core at $ERU_URL, state in $ERU_HOME (token: $ERU_HOME/token).
-Demo: curl http://127.0.0.1:$DEMO_PORT/ and http://127.0.0.1:$APP_PORT/   (eru ps · eru inspect hello_web · eru logs demo_web)
+Demo: curl http://127.0.0.1:$DEMO_PORT/ and http://127.0.0.1:$APP_PORT/   (eru ps; then eru inspect NAME · eru logs NAME)
 Apps: eru app versions hello · eru build hello --revision SHA7 --pod demo · eru deploy hello --version SHA7 --entry web --pod demo
 Try:  eru deploy --pod demo --app x --image local/busybox:1 --cpu 0.3 --count 2 -- sleep 600
       eru run --pod demo --image local/busybox:1 -- sh -c 'echo hi; exit 3'; echo \$?

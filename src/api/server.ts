@@ -1,8 +1,12 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { statusOf } from '../contract/errors.js';
 import type { Core } from '../core/index.js';
+import { ARCHIVE_LIMIT } from '../core/workloads/archive.js';
 import { EruError, ErrorCode } from '../lib/errors.js';
+import { registerExecAttach } from './exec.js';
 import { registerMetrics } from './metrics.js';
+import { archiveRoutes } from './routes/archive.js';
+import { execRoutes } from './routes/exec.js';
 import { ApiDocument, type RouteContext } from './route.js';
 import { agentRoutes } from './routes/agents.js';
 import { appRoutes } from './routes/apps.js';
@@ -11,6 +15,7 @@ import { imageRoutes } from './routes/images.js';
 import { networkRoutes } from './routes/networks.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { podRoutes } from './routes/pods.js';
+import { serviceRoutes } from './routes/services.js';
 import { workloadRoutes } from './routes/workloads.js';
 
 const BODY_LIMIT = 1024 * 1024;
@@ -44,9 +49,11 @@ export async function buildServer(core: Core, log: FastifyBaseLogger): Promise<F
   // before it uploads, instead of a connection closed mid-upload.
   app.server.on('checkContinue', (request, response) => {
     const length = Number(request.headers['content-length'] ?? 0);
-    if (length > BODY_LIMIT) {
+    // A copy into a container (eru cp) is a tar of its own size limit; everything else is JSON.
+    const limit = request.headers['content-type'] === 'application/x-tar' ? ARCHIVE_LIMIT : BODY_LIMIT;
+    if (length > limit) {
       response.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-      response.end(JSON.stringify({ code: ErrorCode.BODY_TOO_LARGE, message: `a request body of ${length} bytes is over the limit of ${BODY_LIMIT}` }));
+      response.end(JSON.stringify({ code: ErrorCode.BODY_TOO_LARGE, message: `a request body of ${length} bytes is over the limit of ${limit}` }));
       return;
     }
     response.writeContinue();
@@ -64,6 +71,10 @@ export async function buildServer(core: Core, log: FastifyBaseLogger): Promise<F
   await app.register(appRoutes, { ...context, core });
   await app.register(imageRoutes, { ...context, core });
   await app.register(networkRoutes, { ...context, core });
+  await app.register(serviceRoutes, { ...context, core });
+  await app.register(execRoutes, { ...context, core });
+  await app.register(archiveRoutes, { ...context, core });
+  registerExecAttach(app, core);
   return app;
 }
 

@@ -40,6 +40,18 @@ const EntrypointSchema = z
       .optional(),
     restart: RestartSchema.optional(),
     dir: SafePath('dir').optional(),
+    /** Commands run inside each container through exec: after it starts, before it stops. */
+    hooks: z
+      .object({
+        after_start: z.array(Command).max(16).default([]),
+        before_stop: z.array(Command).max(16).default([]),
+        /** A failing after_start fails the instance's deploy; a failing before_stop aborts the stop. */
+        force: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
+    /** Seconds the container runs without its CPU quota at start (until healthy, or this long). */
+    startup_boost: z.union([z.number().int().min(1).max(3600), z.string().regex(/^\d{1,4}s$/, 'seconds, e.g. 30s').transform((s) => Number(s.slice(0, -1)))]).optional(),
   })
   .strict()
   .refine((e) => (e.cmd === undefined) !== (e.commands === undefined), 'give cmd (a string) or commands (a list), one of them');

@@ -12,7 +12,10 @@ import { registerWorkloads } from './commands/workload.js';
 import { registerNetwork } from './commands/network.js';
 import { registerNode } from './commands/node.js';
 import { registerPlan } from './commands/plan.js';
+import { registerCp } from './commands/cp.js';
+import { registerExec } from './commands/exec.js';
 import { registerPod } from './commands/pod.js';
+import { registerService } from './commands/service.js';
 import { reportError } from './output.js';
 
 // A reader that stops early (`eru plan … | head -2`) is no error: end quietly, as Unix tools do.
@@ -52,6 +55,9 @@ export function buildProgram(): Command {
   registerWorkloads(program);
   registerWatch(program);
   registerNetwork(program);
+  registerService(program);
+  registerExec(program);
+  registerCp(program);
   registerPlan(program);
   return program;
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { invalid } from '../lib/errors.js';
 import { EruClient } from '../client/client.js';
+import { resolveConfig } from '../client/config.js';
 import { nodeTransport } from '../client/node-transport.js';
 
 /** Options every client command shares, read through commander's globals. */
@@ -18,6 +19,15 @@ export function globals(command: Command): GlobalOptions {
 export function clientOf(command: Command): EruClient {
   const { url, token } = globals(command);
   return new EruClient({ url, token, transport: nodeTransport });
+}
+
+/** The pod a command uses when none is named: the client config's (`pod` in ~/.eru/config.json, or ERU_POD), else the only pod. */
+export async function defaultPod(command: Command): Promise<string> {
+  const configured = resolveConfig().pod;
+  if (configured) return configured;
+  const pods = await clientOf(command).pods.list();
+  if (pods.length === 1) return pods[0]!.name;
+  throw invalid(['pod'], pods.length === 0 ? 'there is no pod yet: eru pod add NAME' : `name the pod: --pod (one of ${pods.map((p) => p.name).join(', ')})`);
 }
 
 export function wholeNumber(flag: string): (value: string) => number {

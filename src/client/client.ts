@@ -6,12 +6,13 @@ import type { BaseImageBody, ImageCacheBody } from '../contract/images.js';
 import type { ConnectBody, Endpoint, NetworkCreate, NetworkView } from '../contract/networks.js';
 import type { NodeCreate, NodePatch, NodeView } from '../contract/nodes.js';
 import type { PodCreate } from '../contract/pods.js';
-import type { CapacityBody, CapacityReportView, ControlAction, DeployBody, JobBody, WorkloadInspect } from '../contract/workloads.js';
+import type { CapacityBody, CapacityReportView, ControlAction, DeployBody, JobBody, ResizeBody, WorkloadFilter, WorkloadInspect, WorkloadListItem } from '../contract/workloads.js';
 import { EruError, ErrorCode } from '../lib/errors.js';
 import { ndjson } from '../lib/lines.js';
 import type { App, AppEnv, AppVersion } from '../model/app.js';
 import type { Pod } from '../model/pod.js';
-import type { Intent, Workload } from '../model/workload.js';
+import type { Intent } from '../model/intent.js';
+import type { Workload } from '../model/workload.js';
 import { resolveConfig, type ClientConfig } from './config.js';
 import { fetchTransport, readText, TransportError, type Transport, type TransportResponse } from './transport.js';
 
@@ -121,9 +122,10 @@ export class EruClient {
   };
 
   readonly workloads = {
-    list: (filter: { pod?: string; app?: string; entry?: string; node?: string } = {}) => this.request<Workload[]>('GET', `/v1/workloads${query(filter)}`),
+    list: (filter: Partial<WorkloadFilter> = {}) => this.request<WorkloadListItem[]>('GET', `/v1/workloads${query(filter)}`),
     inspect: (ref: string) => this.request<WorkloadInspect>('GET', `/v1/workloads/${enc(ref)}`),
-    remove: (ref: string) => this.request<Workload>('DELETE', `/v1/workloads/${enc(ref)}`),
+    resize: (ref: string, body: ResizeBody) => this.request<Workload>('POST', `/v1/workloads/${enc(ref)}/resize`, body),
+    remove: (ref: string, options: { drain?: number } = {}) => this.request<Workload>('DELETE', `/v1/workloads/${enc(ref)}${query(options)}`),
     control: (ref: string, action: ControlAction, timeout?: number) => this.request<Workload>('POST', `/v1/workloads/${enc(ref)}/${action}${query({ timeout })}`),
     logs: (ref: string, options: { follow?: boolean; tail?: number } = {}) => this.stream<OutputLine>('GET', `/v1/workloads/${enc(ref)}/logs${query({ follow: options.follow ?? false, tail: options.tail })}`),
     intents: () => this.request<Intent[]>('GET', '/v1/intents'),

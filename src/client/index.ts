@@ -14,4 +14,5 @@ export type { BaseImageEvent, BuildEvent, DeployEvent, EruEvent, EventFilter, Im
 export type { NodeView } from '../contract/nodes.js';
 export type { DeployBody, JobBody, WorkloadInspect } from '../contract/workloads.js';
 export type { Pod } from '../model/pod.js';
-export type { Intent, Workload } from '../model/workload.js';
+export type { Intent } from '../model/intent.js';
+export type { Workload } from '../model/workload.js';

@@ -32,6 +32,12 @@ export const DeployEventSchema = z.union([
   z.object({ type: z.literal('started'), id: z.string(), node: z.string(), cpuset: z.string(), done: z.number().int(), total: z.number().int() }),
   z.object({ type: z.literal('failed'), id: z.string(), node: z.string(), error: z.string() }),
   z.object({ type: z.literal('rolledback'), removed: z.array(z.string()) }),
+  /** An instance removed (scale down, replace). */
+  z.object({ type: z.literal('removed'), id: z.string(), node: z.string() }),
+  /** A line for people: what a replace or a scale decided, e.g. no room to surge. */
+  z.object({ type: z.literal('note'), message: z.string() }),
+  /** A hook ran in a container: after_start after it started, before_stop before it stopped. */
+  z.object({ type: z.literal('hook'), id: z.string(), node: z.string(), hook: z.enum(['after_start', 'before_stop']), ok: z.boolean(), exitCode: z.number().int(), output: z.string() }),
   z.object({ type: z.literal('output'), ...OutputLineSchema.shape }),
   z.object({
     type: z.literal('result'),

@@ -20,6 +20,8 @@ export const NodeCreateSchema = z
     numaMemory: z.record(z.string(), MemorySizeSchema).optional(),
     /** The interface macvlan networks sit on (checked on the node's daemon). */
     macvlanParent: InterfaceNameSchema.optional(),
+    /** Cores kept out of scheduling for the host's own daemons. */
+    reserveCpus: z.array(CoreIdSchema).max(4096).default([]),
   })
   .strict();
 export type NodeCreate = z.infer<typeof NodeCreateSchema>;
@@ -34,6 +36,8 @@ export const NodePatchSchema = z
     memory: MemorySizeSchema.optional(),
     /** The macvlan parent interface; null removes it (refused while macvlan workloads run there). */
     macvlanParent: InterfaceNameSchema.nullable().optional(),
+    /** The cores kept for the host, as a whole new list ([] gives them all back); refused for cores in use. */
+    reserveCpus: z.array(CoreIdSchema).max(4096).optional(),
   })
   .strict();
 export type NodePatch = z.infer<typeof NodePatchSchema>;
@@ -43,8 +47,8 @@ export const CoreViewSchema = z.object({
   core: CoreIdSchema,
   free: z.number().int(),
   used: z.number().int(),
-  /** free: all pieces free; partial: some pieces taken (fragments); full: no piece free. */
-  state: z.enum(['free', 'partial', 'full']),
+  /** free: all pieces free; partial: some pieces taken (fragments); full: no piece free; reserved: kept for the host. */
+  state: z.enum(['free', 'partial', 'full', 'reserved']),
   /** Workloads holding a fragment of this core; more than 0 makes it a shared core (maxshare counts these). */
   fragments: z.number().int().min(0),
 });

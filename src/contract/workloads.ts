@@ -53,14 +53,42 @@ export const CapacityBodySchema = z
   .strict();
 export type CapacityBody = z.infer<typeof CapacityBodySchema>;
 
+/** A workload's state in one word, from its agent's last report: what `eru ps` shows and filters by. */
+export const WORKLOAD_STATES = ['running', 'healthy', 'unhealthy', 'starting', 'exited', 'unknown'] as const;
+export type WorkloadState = (typeof WORKLOAD_STATES)[number];
+
 export const WorkloadFilterSchema = z.object({
   pod: DnsLabelSchema.optional(),
   app: DnsLabelSchema.optional(),
   entry: EntrypointNameSchema.optional(),
   node: NodeNameSchema.optional(),
+  /** Only workloads in this state (see WORKLOAD_STATES). */
+  status: z.enum(WORKLOAD_STATES).optional(),
 })
   // A misspelt filter is an error, not a silently unfiltered list.
   .strict();
+export type WorkloadFilter = z.infer<typeof WorkloadFilterSchema>;
+
+/** A workload in a list: its record, the agent's last report, and its state in one word. */
+export const WorkloadListItemSchema = WorkloadSchema.extend({
+  status: WorkloadStatusSchema.nullable(),
+  state: z.enum(WORKLOAD_STATES),
+});
+export type WorkloadListItem = z.infer<typeof WorkloadListItemSchema>;
+
+/** `POST /v1/workloads/{id}/resize`: new CPU and memory, in place; left out, a value stays as it is. */
+export const ResizeBodySchema = z
+  .object({
+    cpu: z.number().min(0).max(4096).optional(),
+    memory: MemorySizeSchema.optional(),
+    /** false: leave the pinned cores for the shared pool under a quota; true: pin. */
+    bind: z.boolean().optional(),
+  })
+  .strict()
+  .refine((b) => b.cpu !== undefined || b.memory !== undefined || b.bind !== undefined, { message: 'give cpu, memory or bind', path: ['cpu'] });
+export type ResizeBody = z.infer<typeof ResizeBodySchema>;
+
+export const RemoveQuerySchema = z.object({ drain: z.coerce.number().int().min(0).max(600).default(0) }).strict();
 
 export const WorkloadIdParamsSchema = z.object({ id: z.string().min(1).max(256) });
 

@@ -8,8 +8,10 @@ import { randomSuffix } from '../lib/ids.js';
 import type { Log } from '../lib/log.js';
 import type { BaseKind } from '../model/images.js';
 import type { ConnectBody, Endpoint } from '../contract/networks.js';
+import type { ReplaceBody, ScaleBody } from '../contract/services.js';
 import { notFound } from '../lib/errors.js';
-import type { Intent, Workload } from '../model/workload.js';
+import type { Intent } from '../model/intent.js';
+import type { Workload } from '../model/workload.js';
 import type { CapacityReport } from '../scheduler/index.js';
 import type { Store } from '../store/types.js';
 import { AppService } from './apps/index.js';
@@ -29,9 +31,13 @@ import { migrateLedgers } from './migrations.js';
 import { appEndpoints, type EndpointFilter } from './networks/endpoints.js';
 import { NetworkService } from './networks/index.js';
 import { NodeService } from './nodes/index.js';
+import { replace } from './replace/index.js';
+import { scale } from './scale/index.js';
 import { PodService } from './pods.js';
 import { Recovery } from './recovery.js';
 import { Repositories } from './repositories.js';
+import { ArchiveService } from './workloads/archive.js';
+import { ExecService } from './workloads/exec.js';
 import { WorkloadService } from './workloads/index.js';
 
 export interface CoreOptions {
@@ -64,6 +70,8 @@ export class Core {
   readonly workloads: WorkloadService;
   readonly liveness: Liveness;
   readonly networks: NetworkService;
+  readonly exec: ExecService;
+  readonly archive: ArchiveService;
   private readonly recovery: Recovery;
 
   constructor(options: CoreOptions) {
@@ -88,6 +96,8 @@ export class Core {
     this.workloads = new WorkloadService(this.context);
     this.liveness = new Liveness(this.context, options.nodeTtlSeconds);
     this.networks = new NetworkService(this.context);
+    this.exec = new ExecService(this.context);
+    this.archive = new ArchiveService(this.context);
     this.recovery = new Recovery(this.context);
   }
 
@@ -130,6 +140,16 @@ export class Core {
 
   cacheImage(app: string, version: string, options: { pod?: string; nodes: string[] }): Promise<EventQueue<ImageCacheEvent>> {
     return startImageCache(this.context, app, version, options);
+  }
+
+  /** Scales a service (core/scale/): up with the spec its instances have, down evenly. */
+  scale(app: string, entry: string, body: ScaleBody): Promise<EventQueue<DeployEvent>> {
+    return scale(this.context, app, entry, body);
+  }
+
+  /** A rolling replace of a service to another version (core/replace/). */
+  replace(app: string, entry: string, body: ReplaceBody): Promise<EventQueue<DeployEvent>> {
+    return replace(this.context, app, entry, body);
   }
 
   /** A running workload joins a network (an address from its pool, or the one asked). */

@@ -2,6 +2,7 @@ import { event } from '../bus/index.js';
 import { notFound } from '../lib/errors.js';
 import { sameStatus, type NodeStatus, type WorkloadStatus } from '../model/status.js';
 import type { Lease } from '../store/types.js';
+import { applyDueQuotas } from './boost.js';
 import type { CoreContext } from './context.js';
 import { announceEndpoints } from './networks/endpoints.js';
 import { absent, put, unchanged } from './repositories.js';
@@ -89,6 +90,8 @@ export class Liveness {
       for (const { name: node, value: status, revision } of await repos.nodeStatus.list()) {
         if (status.up && !alive.has(node)) await this.markDown(node, revision);
       }
+      // The leader also ends startup boosts (core/boost.ts).
+      await applyDueQuotas(this.context);
     } catch (error) {
       this.context.log.warn({ err: error }, 'node liveness check failed; trying again');
     } finally {

@@ -2,7 +2,8 @@ import type { Lease } from '../store/types.js';
 import type { CoreContext } from './context.js';
 import { rollBack } from './deploy/rollback.js';
 import { checkLedgers } from './ledger-check.js';
-import { put, unchanged, type Repositories } from './repositories.js';
+import { rollBackReplace } from './replace/rollback.js';
+import { del, put, unchanged, type Repositories } from './repositories.js';
 
 /** How long a dead core's intents wait before another core undoes them. */
 export const CORE_LEASE_TTL_SECONDS = 5;
@@ -54,13 +55,19 @@ export class Recovery {
     this.sweeping = true;
     let undone = 0;
     try {
-      for (const { value: intent, revision } of await this.repos.intents.list()) {
+      // Deploys and removals first: a replace rolled back after them finds their resources free.
+      const intents = (await this.repos.intents.list()).sort((a, b) => Number(a.value.kind === 'replace') - Number(b.value.kind === 'replace'));
+      for (const { value: intent, revision } of intents) {
         if (intent.owner === this.owner || (await this.repos.cores.alive(intent.owner))) continue;
         const key = this.repos.intents.key(intent.id);
         const claimed = { ...intent, owner: this.owner };
         if (!(await this.repos.commit([unchanged(key, revision)], [put(key, claimed)]))) continue;
         this.context.log.warn({ intent: intent.id, kind: intent.kind, deadCore: intent.owner }, 'undoing the intent of a core that died');
-        await rollBack(this.context, claimed);
+        if (claimed.replace) {
+          // A replace: its own deploys and removals have intents of their own, undone apart; here the version goes back.
+          await rollBackReplace(this.context, claimed.replace);
+          await this.repos.commit([], [del(key)]);
+        } else await rollBack(this.context, claimed);
         undone++;
       }
       // What was undone must leave the ledgers exact; say so if it did not.

@@ -3,9 +3,11 @@ import { AppEnvSchema, AppSchema, AppVersionSchema } from '../model/app.js';
 import { AddressHolderSchema, NetworkSchema } from '../model/network.js';
 import { NodeSchema, type Node } from '../model/node.js';
 import { PodSchema, type Pod } from '../model/pod.js';
+import { ServiceSchema } from '../model/service.js';
 import { NodeResourcesSchema, type NodeResources } from '../model/resources.js';
 import { NodeStatusSchema, NodeTokenSchema, WorkloadStatusSchema } from '../model/status.js';
-import { IntentSchema, WorkloadSchema } from '../model/workload.js';
+import { IntentSchema } from '../model/intent.js';
+import { WorkloadSchema } from '../model/workload.js';
 import type { Compare, Lease, Store, TxnOp } from '../store/types.js';
 
 /**
@@ -27,6 +29,7 @@ import type { Compare, Lease, Store, TxnOp } from '../store/types.js';
  *   /eru/appenv/{app}/{env}    AppEnv: env vars per environment, apart from app.yaml
  *   /eru/networks/{net}        Network: subnet, gateway, range, VLAN, pods
  *   /eru/addresses/{net}/{ip}  AddressHolder: one key per held address (workload, node)
+ *   /eru/services/{pod}/{app}/{entry}  Service: what the last deploy of it asked for
  */
 const ROOT = '/eru';
 const keys = {
@@ -58,6 +61,8 @@ const keys = {
   network: (name: string) => `${ROOT}/networks/${name}`,
   addresses: (network: string) => `${ROOT}/addresses/${network}/`,
   address: (network: string, address: string) => `${ROOT}/addresses/${network}/${address}`,
+  services: `${ROOT}/services/`,
+  service: (pod: string, app: string, entry: string) => `${ROOT}/services/${pod}/${app}/${entry}`,
 };
 
 /** A value and the revision it was read at, for compare-and-set. */
@@ -130,6 +135,12 @@ export class Repositories {
   readonly tokens: Records<typeof NodeTokenSchema>;
   readonly apps: Records<typeof AppSchema>;
   readonly networks: Records<typeof NetworkSchema>;
+
+  readonly services = {
+    get: (pod: string, app: string, entry: string) => read(this.store, ServiceSchema, keys.service(pod, app, entry)),
+    list: () => list(this.store, ServiceSchema, keys.services),
+    key: keys.service,
+  };
 
   /** Held addresses of a network, one key each (the name of a listed one is its address). */
   readonly addresses = {

@@ -29,6 +29,8 @@ export const NodeSchema = z.object({
   bypass: z.boolean().default(false),
   /** The cores Eru may pin to, by id. */
   cpus: z.array(CoreIdSchema).min(1),
+  /** Cores kept for the host's own daemons (like kubelet's reserved CPUs): never scheduled on. */
+  reservedCpus: z.array(CoreIdSchema).default([]),
   /** Memory Eru may hand out, in bytes. */
   memory: z.number().int().min(0),
   numa: NumaSchema.optional(),

@@ -53,6 +53,17 @@ export const HealthcheckSchema = z
   .refine((h) => h.tcpPorts.length > 0 || h.http !== undefined, 'a health check needs tcpPorts or http');
 export type Healthcheck = z.infer<typeof HealthcheckSchema>;
 
+/** An entrypoint's hooks: shell commands (`sh -c`) run inside the container. */
+export const HooksSchema = z
+  .object({
+    afterStart: z.array(z.string().min(1).max(4096)).max(16).default([]),
+    beforeStop: z.array(z.string().min(1).max(4096)).max(16).default([]),
+    /** A failing after_start fails the instance; a failing before_stop aborts the stop. Without it, failures are reported. */
+    force: z.boolean().default(false),
+  })
+  .strict();
+export type Hooks = z.infer<typeof HooksSchema>;
+
 /** What to run and how much of the pod it takes: the body of a deploy and of a job. */
 export const WorkloadSpecSchema = z
   .object({
@@ -74,6 +85,14 @@ export const WorkloadSpecSchema = z
     workdir: z.string().max(1024).regex(/^\//, 'an absolute path').optional(),
     labels: LabelsSchema.default({}),
     healthcheck: HealthcheckSchema.optional(),
+    /** Commands run in the container through exec (app.yaml hooks). */
+    hooks: HooksSchema.optional(),
+    /**
+     * Seconds a container runs without its CFS quota at start, so a JVM or a cache warm-up starts at
+     * the speed of its cores; the quota comes on once it is healthy or the time is up. Without it the
+     * quota comes on as soon as the container runs. The ledger never changes.
+     */
+    startupBoost: z.number().int().min(1).max(3600).optional(),
     /** MacVLAN networks (eru network add): each instance gets an address of each from Eru's pool. */
     networks: z.array(DnsLabelSchema).max(8).default([]),
     /** Host mode: the host's network stack, no address from a pool; ports are the host's. */
@@ -92,6 +111,10 @@ export const WorkloadSchema = WorkloadSpecSchema.extend({
   placement: PlacementSchema.omit({ node: true }),
   /** The addresses it holds, one per network. */
   addresses: z.array(WorkloadAddressSchema).default([]),
+  /** Set while it is taken out of its endpoints before it stops (replace, scale down): since when. */
+  drainingSince: z.string().optional(),
+  /** When its CPU quota came on after the start (startup boost); absent while it runs without it. */
+  quotaSince: z.string().optional(),
   containerId: z.string().optional(),
   /** Docker settings applied, for `inspect`. */
   cpusetCpus: z.string(),
@@ -100,18 +123,4 @@ export const WorkloadSchema = WorkloadSpecSchema.extend({
   createdAt: z.string(),
 });
 export type Workload = z.infer<typeof WorkloadSchema>;
-
-/**
- * A change under way, kept in the store until it is done so that any core can finish or undo it
- * when the core that began it dies: the containers it may have made (by name) and what it reserved.
- */
-export const IntentSchema = z.object({
-  id: z.string(),
-  kind: z.enum(['deploy', 'remove']),
-  /** The core process working on it; its liveness key vanishes when it dies. */
-  owner: z.string(),
-  createdAt: z.string(),
-  workloads: z.array(WorkloadSchema),
-});
-export type Intent = z.infer<typeof IntentSchema>;
 

@@ -4,10 +4,11 @@ import type { NodeResources } from '../model/resources.js';
 import type { ResourceRequest, SchedulingPolicy } from './types.js';
 
 /**
- * Realloc: change a running workload's cpu/memory in place, on the same node. Its current share
- * is given back first, then the new request is planned preferring the cores it already has: the
- * same exclusive cores, the same fragment core, the same NUMA node. Pure; the ledger passed in is
- * left as it was.
+ * Realloc: change a running workload's cpu/memory in place, on the same node. The plan is made
+ * against the ledger with the workload's current pieces counted as its own (given back on a working
+ * copy only, so nobody else can take them), preferring the cores it already has: the same exclusive
+ * cores, the same fragment core, the same NUMA node. Pure; the ledger passed in is left as it was,
+ * and the caller commits the result guarded by that ledger's revision, all at once.
  */
 export function planRealloc(
   node: string,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { IntentSchema, WorkloadSchema, type Intent, type Workload } from '../../src/model/workload.js';
+import { IntentSchema, type Intent } from '../../src/model/intent.js';
+import { WorkloadSchema, type Workload } from '../../src/model/workload.js';
 import { NodeResourcesSchema, type NodeResources } from '../../src/model/resources.js';
 import { EtcdStore } from '../../src/store/etcd.js';
 import { CoreProcess } from '../../harness/core.js';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import type { Intent, Workload } from '../../src/model/workload.js';
+import type { Intent } from '../../src/model/intent.js';
+import type { Workload } from '../../src/model/workload.js';
 import type { NodeResources } from '../../src/model/resources.js';
 import { Repositories } from '../../src/core/repositories.js';
 import { openStore } from '../../src/store/index.js';

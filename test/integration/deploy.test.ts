@@ -78,8 +78,13 @@ describe('deploy on real Docker: a pod with sharebase 10 and a two-core node', (
 
   it('removing one frees exactly its pieces, seen in node show and in Docker', async () => {
     const [gone, stays] = await workloadsOf('half');
-    const result = await core.eru(['rm', gone!.id.slice(0, gone!.id.length - 2)]);
+    // A prefix of a name is not enough; a container id prefix is, and the CLI says what matched.
+    const prefix = await core.eru(['rm', gone!.id.slice(0, gone!.id.length - 2)]);
+    assert.equal(prefix.code, 1);
+    assert.match(prefix.stderr, /not found \(give its full name, or its container id or a prefix of it\)/);
+    const result = await core.eru(['rm', gone!.containerId!.slice(0, 12)]);
     assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, new RegExp(`removed ${gone!.id} .*\\(matched by container id ${gone!.containerId!.slice(0, 12)}\\)`));
     const map = (await nodeView()).cpuMap;
     assert.equal(map.find((c) => c.core === stays!.cpusetCpus)!.free, 5);
     await assert.rejects(docker.getContainer(gone!.id).inspect(), /no such container/i);

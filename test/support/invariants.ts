@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { NodeResources } from '../../src/model/resources.js';
-import type { Intent, Workload } from '../../src/model/workload.js';
+import type { Intent } from '../../src/model/intent.js';
+import type { Workload } from '../../src/model/workload.js';
 import { ledgerDrift } from '../../src/scheduler/invariants.js';
 
 /** Asserts the ledger invariant (scheduler/invariants.ts) on every node given. */

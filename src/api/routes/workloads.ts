@@ -10,12 +10,16 @@ import {
   DeployBodySchema,
   JobBodySchema,
   LogsQuerySchema,
+  RemoveQuerySchema,
+  ResizeBodySchema,
+  WorkloadListItemSchema,
   WorkloadFilterSchema,
   WorkloadIdParamsSchema,
   WorkloadInspectSchema,
 } from '../../contract/workloads.js';
 import type { Core } from '../../core/index.js';
-import { IntentSchema, WorkloadSchema } from '../../model/workload.js';
+import { IntentSchema } from '../../model/intent.js';
+import { WorkloadSchema } from '../../model/workload.js';
 import { defineRoute, type RouteContext } from '../route.js';
 import { sendNdjson } from '../stream.js';
 
@@ -42,7 +46,7 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & { core: Core }> =
     tag: 'workloads',
     scope: 'admin',
     query: WorkloadFilterSchema,
-    response: z.array(WorkloadSchema),
+    response: z.array(WorkloadListItemSchema),
     handler: ({ query }) => workloads.list(query),
   });
   defineRoute(app, context, {
@@ -58,12 +62,13 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & { core: Core }> =
   defineRoute(app, context, {
     method: 'DELETE',
     url: '/v1/workloads/:id',
-    summary: 'Remove a workload: its container goes and its cores are free again',
+    summary: 'Remove a workload: before_stop hooks, then its container goes and its cores are free again (drain=N: out of its endpoints N seconds first)',
     tag: 'workloads',
     scope: 'admin',
     params: WorkloadIdParamsSchema,
+    query: RemoveQuerySchema,
     response: WorkloadSchema,
-    handler: ({ params }) => workloads.remove(params.id),
+    handler: ({ params, query }) => workloads.remove(params.id, { drainSeconds: query.drain }),
   });
   defineRoute(app, context, {
     method: 'POST',
@@ -75,6 +80,17 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & { core: Core }> =
     query: ControlQuerySchema,
     response: WorkloadSchema,
     handler: ({ params, query }) => workloads.control(params.id, params.action, query.timeout),
+  });
+  defineRoute(app, context, {
+    method: 'POST',
+    url: '/v1/workloads/:id/resize',
+    summary: 'Resize a workload in place: new cores and memory on its node, planned keeping the cores it has, then docker update; no restart',
+    tag: 'workloads',
+    scope: 'admin',
+    params: WorkloadIdParamsSchema,
+    body: ResizeBodySchema,
+    response: WorkloadSchema,
+    handler: ({ params, body }) => workloads.realloc(params.id, body),
   });
   defineRoute(app, context, {
     method: 'GET',

@@ -3,7 +3,7 @@ import type { BuildEvent } from '../../contract/events.js';
 import { EruError } from '../../lib/errors.js';
 import { followToResult } from '../follow.js';
 import { action } from '../output.js';
-import { globals } from '../options.js';
+import { defaultPod, globals } from '../options.js';
 
 /** `eru build APP --revision SHA`: the image of one version, built from its app.yaml. */
 export function registerBuild(program: Command): void {
@@ -12,10 +12,10 @@ export function registerBuild(program: Command): void {
     .description('build a registered version of an app into an image tagged [REGISTRY/]APP:SHA7, streaming the build output (pushed when the core has --registry)')
     .argument('<app>')
     .requiredOption('--revision <sha>', 'the commit (7 to 40 hex digits)')
-    .option('--pod <pod>', 'the pod to build on (its least busy node)', 'demo')
+    .option('--pod <pod>', "the pod to build on (its least busy node); default: the client config's pod, or the only pod")
     .action(
-      action(async (app: string, options: { revision: string; pod: string }, command: Command) => {
-        const body = { version: options.revision, pod: options.pod };
+      action(async (app: string, options: { revision: string; pod?: string }, command: Command) => {
+        const body = { version: options.revision, pod: options.pod ?? (await defaultPod(command)) };
         const result = await followToResult<BuildEvent>(command, `/v1/apps/${encodeURIComponent(app)}/builds`, body, (event) => {
           if (event.type === 'output') process.stderr.write(`${event.line}\n`);
           else if (event.type === 'building') process.stderr.write(`building ${event.image} on ${event.node}\n`);

@@ -41,6 +41,7 @@ interface DeployOptions extends PlacementOptions {
   network?: string[];
   rate?: string;
   expose?: string[];
+  startupBoost?: string;
 }
 
 /** `--health-tcp 8080 --health-http 8080:/ready:200` → the API's healthcheck object. */
@@ -108,6 +109,7 @@ export function registerDeploy(program: Command): void {
     .option('--health-interval <seconds>', 'seconds between health checks', wholeNumber('health-interval'), 2)
     .option('--network <net[:ips]>', "a MacVLAN network (repeatable); NET:IP,IP or NET:FROM-TO fixes the addresses, one per instance; `host` for the host's network", collect)
     .option('--expose <port>', 'a container port the workload answers on, PORT[/tcp|udp], listed in its endpoints (repeatable)', collect)
+    .option('--startup-boost <seconds>', 'run without the CPU quota at start until healthy or this long, e.g. 30s (default: the quota comes on once it runs)')
     .option('--rate <rate>', 'egress rate of the macvlan interfaces, e.g. 100mbit (applied by the node\'s agent)')
     .argument('[args...]', '[APP] then the command and arguments (after --)');
   placementOptions(deploy, '1').action(
@@ -139,6 +141,7 @@ export function registerDeploy(program: Command): void {
         ...(healthcheck ? { healthcheck } : {}),
         ...networksBody(options.network ?? []),
         ...(options.rate ? { rate: options.rate } : {}),
+        ...(options.startupBoost !== undefined ? { startupBoost: wholeNumber('startup-boost')(options.startupBoost.replace(/s$/, '')) } : {}),
       };
       const progress = new Progress('deploying');
       const result = await followStream(cmd, '/v1/workloads', body, (event) => showEvent(event, progress)).finally(() => progress.done());
@@ -181,6 +184,15 @@ export function showEvent(event: DeployEvent, progress: Progress): void {
     case 'rolledback':
       progress.item(`rolled back: removed ${event.removed.length} container(s)`);
       break;
+    case 'removed':
+      progress.item(`removed ${event.id} from ${event.node}`);
+      break;
+    case 'note':
+      progress.item(event.message);
+      break;
+    case 'hook':
+      progress.item(`${event.hook} hook of ${event.id}: ${event.ok ? 'ok' : `FAILED (exit ${event.exitCode}): ${event.output.trim().split('\n').slice(-1)[0] ?? ''}`}`);
+      break;
     default:
       break;
   }
@@ -192,12 +204,27 @@ export function addressesOf(w: Workload): string {
   return w.addresses.map((a) => `${a.network}=${a.address}`).join(',') || '-';
 }
 
-export function printWorkloads(workloads: Workload[]): void {
+/** How long ago, in the largest unit: 45s, 12m, 3h, 2d. */
+export function age(since: string, now = Date.now()): string {
+  const seconds = Math.max(0, Math.floor((now - Date.parse(since)) / 1000));
+  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60]] as const) if (seconds >= size) return `${Math.floor(seconds / size)}${unit}`;
+  return `${seconds}s`;
+}
+
+/** STATUS from the agent's reports: `exited 137` shows the code; a deploy's own table has none yet. */
+function statusText(w: Workload & { state?: string; status?: { exitCode?: number } | null }): string {
+  if (!w.state) return '-';
+  return w.state === 'exited' && w.status?.exitCode !== undefined ? `exited ${w.status.exitCode}` : w.state;
+}
+
+export function printWorkloads(workloads: Array<Workload & { state?: string; status?: { exitCode?: number } | null }>): void {
   printTable([
-    ['ID', 'NODE', 'CPUSET', 'CPU', 'SHARES', 'QUOTA', 'MEMORY', 'ADDRESSES'],
+    ['ID', 'NODE', 'STATUS', 'AGE', 'CPUSET', 'CPU', 'SHARES', 'QUOTA', 'MEMORY', 'ADDRESSES'],
     ...workloads.map((w) => [
       w.id,
       w.node,
+      statusText(w),
+      age(w.createdAt),
       w.placement.cpuset ? w.cpusetCpus : `${w.cpusetCpus} (unbound)`,
       w.cpu,
       w.cpuShares,

@@ -17,6 +17,7 @@ interface NodeAddOptions {
   numa?: string[];
   numaMemory?: string[];
   macvlanParent?: string;
+  reserveCpus?: string[];
 }
 
 interface NodeSetOptions {
@@ -27,6 +28,7 @@ interface NodeSetOptions {
   cpus?: string[];
   memory?: string;
   macvlanParent?: string | false;
+  reserveCpus?: string[];
 }
 
 export function registerNode(program: Command): void {
@@ -48,6 +50,7 @@ export function registerNode(program: Command): void {
     .option('--numa <id=cores>', 'a NUMA node and its cores, e.g. 0=0-3 (repeatable)', collect)
     .option('--numa-memory <id=size>', "a NUMA node's memory, e.g. 0=8GiB (repeatable)", collect)
     .option('--macvlan-parent <iface>', "the interface Eru's MacVLAN networks sit on (never a management interface you need)")
+    .option('--reserve-cpus <list>', "cores kept for the host's own daemons, never scheduled on, e.g. 0 or 0,1", coreList('reserve-cpus'))
     .action(
       action(async (pod: string, name: string, options: NodeAddOptions, command: Command) => {
         const tlsFiles = [options.tlsCa, options.tlsCert, options.tlsKey];
@@ -65,6 +68,7 @@ export function registerNode(program: Command): void {
           ...(options.numa ? { numa: parseNuma(options.numa) } : {}),
           ...(options.numaMemory ? { numaMemory: parseNumaMemory(options.numaMemory) } : {}),
           ...(options.macvlanParent ? { macvlanParent: options.macvlanParent } : {}),
+          ...(options.reserveCpus ? { reserveCpus: options.reserveCpus } : {}),
         };
         const added = await clientOf(command).request<NodeView>('POST', `/v1/pods/${encodeURIComponent(pod)}/nodes`, body);
         if (globals(command).json) return printJson(added);
@@ -122,6 +126,7 @@ export function registerNode(program: Command): void {
     .option('--memory <size>', 'memory Eru may hand out')
     .option('--macvlan-parent <iface>', "the interface Eru's MacVLAN networks sit on")
     .option('--no-macvlan-parent', 'take the macvlan parent away (refused while workloads use it)')
+    .option('--reserve-cpus <list>', 'the cores kept for the host, as a whole new list ("" gives them all back)', (value: string) => (value === '' ? [] : coreList('reserve-cpus')(value)))
     .action(
       action(async (name: string, options: NodeSetOptions, command: Command) => {
         const labels: Record<string, string | null> = { ...options.label };
@@ -133,8 +138,9 @@ export function registerNode(program: Command): void {
           ...(options.cpus ? { cpus: options.cpus } : {}),
           ...(options.memory !== undefined ? { memory: parseMemory(options.memory, ['memory']) } : {}),
           ...(options.macvlanParent !== undefined ? { macvlanParent: options.macvlanParent === false ? null : options.macvlanParent } : {}),
+          ...(options.reserveCpus !== undefined ? { reserveCpus: options.reserveCpus } : {}),
         };
-        if (Object.keys(patch).length === 0) throw invalid([], 'nothing to change: give --label, --unlabel, --bypass, --no-bypass, --cpu, --cpus, --memory or --macvlan-parent');
+        if (Object.keys(patch).length === 0) throw invalid([], 'nothing to change: give --label, --unlabel, --bypass, --no-bypass, --cpu, --cpus, --memory, --macvlan-parent or --reserve-cpus');
         const updated = await clientOf(command).request<NodeView>('PATCH', `/v1/nodes/${encodeURIComponent(name)}`, patch);
         if (globals(command).json) return printJson(updated);
         printNode(updated);
@@ -197,6 +203,7 @@ function printNode(node: NodeView): void {
     ['labels', Object.entries(node.labels).map(([k, v]) => `${k}=${v}`).join(', ') || '-'],
     ['bypass', node.bypass ? 'yes (not scheduled on)' : 'no'],
     ['macvlan parent', node.macvlanParent ?? '- (no workloads on Eru\'s networks here)'],
+    ['reserved cores', node.reservedCpus.length > 0 ? `${node.reservedCpus.join(',')} (for the host, never scheduled on)` : '-'],
     ['agent', `${node.liveness.state}${node.liveness.since ? ` since ${node.liveness.since}` : ''}${node.liveness.reason ? ` (${node.liveness.reason})` : ''}`],
     ['cpu', `${node.resources.cpuFree} of ${node.resources.cpuTotal} free (unbound workloads hold ${node.resources.unboundCpu})`],
     ['memory', `${formatMemory(node.resources.memoryFree)} of ${formatMemory(node.resources.memoryTotal)} free`],

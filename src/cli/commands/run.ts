@@ -40,7 +40,8 @@ export function registerRun(program: Command): void {
       };
       const result = await followStream(cmd, '/v1/jobs', body, (event) => {
         if (event.type === 'output') (event.stream === 'stdout' ? process.stdout : process.stderr).write(`${event.line}\n`);
-        else if (event.type === 'started') process.stderr.write(`job ${event.id} on ${event.node} (cpuset ${event.cpuset})\n`);
+        // Said first, as soon as the job is placed: where it runs, before anything it prints.
+        else if (event.type === 'planned') for (const w of event.workloads) process.stderr.write(`job ${w.id} on ${w.node} (cpuset ${w.cpuset})\n`);
       });
       process.exitCode = result.exitCode ?? 0;
     }),

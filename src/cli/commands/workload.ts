@@ -1,12 +1,18 @@
 import type { Command } from 'commander';
 import type { Workload } from '../../model/workload.js';
 import type { OutputLine } from '../../contract/events.js';
+import type { WorkloadState } from '../../contract/workloads.js';
 import { formatMemory } from '../../lib/units.js';
 import { action, printJson, printTable } from '../output.js';
 import { clientOf, globals, wholeNumber } from '../options.js';
-import { addressesOf, placementBody, placementOptions, printWorkloads, type PlacementOptions } from './deploy.js';
+import { invalid } from '../../lib/errors.js';
+import { parseMemory } from '../../lib/units.js';
+import { addressesOf, cpuNumber, placementBody, placementOptions, printWorkloads, type PlacementOptions } from './deploy.js';
 
 const id = (ref: string): string => encodeURIComponent(ref);
+
+/** Says how a reference found its workload when it was not the workload's own name. */
+const matched = (ref: string, w: Workload): string => (ref === w.id ? '' : ` (matched by container id ${ref})`);
 
 /** Workloads once placed: ps, inspect, stop/start/restart, rm, logs; and capacity. */
 export function registerWorkloads(program: Command): void {
@@ -17,10 +23,10 @@ export function registerWorkloads(program: Command): void {
     .option('--app <app>')
     .option('--entry <entry>')
     .option('--node <node>')
+    .option('--status <state>', 'only workloads in this state: running, healthy, unhealthy, starting, exited, unknown')
     .action(
-      action(async (options: Record<string, string | undefined>, command: Command) => {
-        const query = new URLSearchParams(Object.entries(options).filter((e): e is [string, string] => e[1] !== undefined));
-        const workloads = await clientOf(command).request<Workload[]>('GET', `/v1/workloads${query.size ? `?${query}` : ''}`);
+      action(async (options: { pod?: string; app?: string; entry?: string; node?: string; status?: WorkloadState }, command: Command) => {
+        const workloads = await clientOf(command).workloads.list(options);
         if (globals(command).json) return printJson(workloads);
         printWorkloads(workloads);
       }),
@@ -50,6 +56,7 @@ export function registerWorkloads(program: Command): void {
           ['addresses', addressesOf(w)],
           ...(w.rate ? [['rate', `${w.rate}${shown.status?.qos ? ` (applied: ${shown.status.qos})` : ' (not applied yet: the node\'s agent applies it)'}`]] : []),
           ['container', c ? `${w.containerId ?? ''} ${c.status}${c.running ? '' : ` (exit ${c.exitCode})`}` : 'gone'],
+          ['cpu quota', w.cpuQuota <= 0 ? 'none' : w.quotaSince ? `on since ${w.quotaSince}` : `not yet: startup boost (${w.startupBoost ?? 0} s or until healthy)`],
           ['docker cpuset', c?.cpusetCpus ?? '-'],
         ]);
       }),
@@ -64,8 +71,8 @@ export function registerWorkloads(program: Command): void {
       .action(
         action(async (refs: string[], options: { time: number }, command: Command) => {
           for (const ref of refs) {
-            const w = await clientOf(command).request<Workload>('POST', `/v1/workloads/${id(ref)}/${verb}?timeout=${options.time}`);
-            if (!globals(command).json) console.log(`${verb}: ${w.id}`);
+            const w = await clientOf(command).workloads.control(ref, verb, options.time);
+            if (!globals(command).json) console.log(`${verb}: ${w.id}${matched(ref, w)}`);
             else printJson(w);
           }
         }),
@@ -74,15 +81,37 @@ export function registerWorkloads(program: Command): void {
 
   program
     .command('rm')
-    .description('remove workloads: the containers go and their cores are free again')
+    .description('remove workloads (by full name or container id prefix): before_stop hooks run, the containers go and their cores are free again')
     .argument('<ids...>')
+    .option('--drain <seconds>', 'take each out of its endpoints this long before it stops', wholeNumber('drain'), 0)
     .action(
-      action(async (refs: string[], _options: unknown, command: Command) => {
+      action(async (refs: string[], options: { drain: number }, command: Command) => {
         for (const ref of refs) {
-          const w = await clientOf(command).request<Workload>('DELETE', `/v1/workloads/${id(ref)}`);
+          const w = await clientOf(command).workloads.remove(ref, { drain: options.drain });
           if (globals(command).json) printJson(w);
-          else console.log(`removed ${w.id} from ${w.node} (freed ${w.cpu} CPU ${w.placement.cpuset ? `on cores ${w.cpusetCpus}` : "of the shared pool"})`);
+          else console.log(`removed ${w.id} from ${w.node} (freed ${w.cpu} CPU ${w.placement.cpuset ? `on cores ${w.cpusetCpus}` : 'of the shared pool'})${matched(ref, w)}`);
         }
+      }),
+    );
+
+  program
+    .command('realloc')
+    .description('resize a workload in place: new cores and memory, planned keeping the cores it has; the process is not restarted')
+    .argument('<id>', 'workload name or container id prefix')
+    .option('--cpu <cpu>', 'new CPU, e.g. 2.5')
+    .option('--memory <size>', 'new memory limit, e.g. 1GiB')
+    .option('--unbind', 'leave its pinned cores: run on the shared pool under a quota')
+    .option('--bind', 'pin it to cores')
+    .action(
+      action(async (ref: string, options: { cpu?: string; memory?: string; unbind?: boolean; bind?: boolean }, command: Command) => {
+        if (options.unbind && options.bind) throw invalid(['bind'], 'give --bind or --unbind, not both');
+        const w = await clientOf(command).workloads.resize(ref, {
+          ...(options.cpu !== undefined ? { cpu: cpuNumber(options.cpu) } : {}),
+          ...(options.memory !== undefined ? { memory: parseMemory(options.memory, ['memory']) } : {}),
+          ...(options.unbind ? { bind: false } : options.bind ? { bind: true } : {}),
+        });
+        if (globals(command).json) return printJson(w);
+        console.log(`${w.id} now holds ${w.cpu} CPU on ${w.placement.cpuset ? `cores ${w.cpusetCpus}` : `the shared pool (${w.cpusetCpus})`}, ${w.placement.memory > 0 ? formatMemory(w.placement.memory) : 'no memory limit'}`);
       }),
     );
 

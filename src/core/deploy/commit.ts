@@ -3,7 +3,10 @@ import { HEALTH_PENDING, type WorkloadStatus } from '../../model/status.js';
 import type { Workload } from '../../model/workload.js';
 import type { CoreContext } from '../context.js';
 import { del, put, unchanged } from '../repositories.js';
+import type { Service } from '../../model/service.js';
+import { specOf } from '../services.js';
 import type { Reservation } from './reserve.js';
+import type { RolloutOutcome } from './rollout.js';
 import { announceEndpoints } from '../networks/endpoints.js';
 import { reapplySharedPool } from './shared-pool.js';
 
@@ -14,10 +17,14 @@ import { reapplySharedPool } from './shared-pool.js';
  * and unbound workloads on the touched nodes follow the new shared pool.
  * Returns the recorded workloads, or null when the deploy was taken over.
  */
-export async function commit(context: CoreContext, reservation: Reservation, containers: Map<string, string>): Promise<Workload[] | null> {
+export async function commit(context: CoreContext, reservation: Reservation, outcome: Pick<RolloutOutcome, 'containers' | 'quotaOn'>): Promise<Workload[] | null> {
   const { repos, publish } = context;
-  const { intent, nodes } = reservation;
-  const workloads = intent.workloads.map((w) => ({ ...w, containerId: containers.get(w.id) }));
+  const { intent, nodes, service } = reservation;
+  const at = new Date().toISOString();
+  const workloads = intent.workloads.map((w) => ({ ...w, containerId: outcome.containers.get(w.id), ...(outcome.quotaOn.has(w.id) ? { quotaSince: at } : {}) }));
+  const first = workloads[0]!;
+  // What a scale or a replace of this service starts from.
+  const record: Service | undefined = service && { pod: first.pod, app: first.app, entry: first.entry, request: service.request, spec: specOf(first), ...(service.version ? { version: service.version } : {}), updatedAt: at };
   // Started just now: running, and healthy unless it has checks to pass first. The agent reports from here on.
   const statuses = new Map<string, WorkloadStatus>(
     workloads.map((w) => [w.id, { id: w.id, running: true, healthy: w.healthcheck === undefined, ...(w.healthcheck ? { reason: HEALTH_PENDING } : {}) }]),
@@ -28,6 +35,7 @@ export async function commit(context: CoreContext, reservation: Reservation, con
       ...workloads.map((w) => put(repos.workloads.key(w.id), w)),
       ...[...statuses.values()].map((s) => put(repos.statuses.key(s.id), s)),
       del(repos.intents.key(intent.id)),
+      ...(record ? [put(repos.services.key(record.pod, record.app, record.entry), record)] : []),
     ],
   );
   if (!recorded) return null;

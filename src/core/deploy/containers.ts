@@ -24,8 +24,13 @@ export async function prepareNetworks(docker: Docker, node: Node, networks: Read
   }
 }
 
-/** Creates a workload's container with its cpuset, shares, quota, memory and addresses; starts it unless told not to. */
-export async function createContainer(docker: Docker, workload: Workload, start = true): Promise<Docker.Container> {
+/**
+ * Creates a workload's container with its cpuset, shares, memory and addresses — and its CFS quota,
+ * unless `withoutQuota`: an exact quota also throttles the container's own start (runc's init, the
+ * first exec), so deploys start without it and put it on once the container runs (applyQuota).
+ */
+export async function createContainer(docker: Docker, workload: Workload, options: { start?: boolean; withoutQuota?: boolean } = {}): Promise<Docker.Container> {
+  const quota = options.withoutQuota ? 0 : workload.cpuQuota;
   const container = await docker.createContainer(
     containerSpec({
       ...workload,
@@ -33,8 +38,8 @@ export async function createContainer(docker: Docker, workload: Workload, start 
       cpu: {
         cpusetCpus: workload.cpusetCpus,
         cpuShares: workload.cpuShares,
-        cpuQuota: workload.cpuQuota,
-        cpuPeriod: workload.cpuQuota > 0 ? CFS_PERIOD_US : 0,
+        cpuQuota: quota,
+        cpuPeriod: quota > 0 ? CFS_PERIOD_US : 0,
         ...(workload.placement.numa !== undefined ? { cpusetMems: workload.placement.numa } : {}),
       },
       addresses: workload.addresses,
@@ -42,8 +47,14 @@ export async function createContainer(docker: Docker, workload: Workload, start 
       ...(workload.rate ? { rate: workload.rate } : {}),
     }),
   );
-  if (start) await container.start();
+  if (options.start ?? true) await container.start();
   return container;
+}
+
+/** Puts a running container's CFS quota on (after its start, or its startup boost). */
+export async function applyQuota(docker: Docker, workload: Workload): Promise<void> {
+  if (workload.cpuQuota <= 0) return;
+  await docker.getContainer(workload.id).update({ CpuQuota: workload.cpuQuota, CpuPeriod: CFS_PERIOD_US });
 }
 
 /** Removes a workload's container by name; true when one was there. A node that is gone has none. */

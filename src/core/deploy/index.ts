@@ -5,7 +5,7 @@ import { ErrorCode } from '../../lib/errors.js';
 import { failedResult, runInBackground, type EventQueue } from '../background.js';
 import type { CoreContext } from '../context.js';
 import { commit } from './commit.js';
-import { reserve, type Reservation } from './reserve.js';
+import { reserve, type PlacementRequest, type Reservation } from './reserve.js';
 import { resolveDeploy } from './resolve.js';
 import { rollBack } from './rollback.js';
 import { rollOut } from './rollout.js';
@@ -18,26 +18,41 @@ import { rollOut } from './rollout.js';
  * background and streams its progress; its intent in the store lets any core finish or undo it.
  */
 export async function deploy(context: CoreContext, body: DeployBody): Promise<EventQueue<DeployEvent>> {
-  const { metrics } = context;
-  const started = performance.now();
-  const request = await resolveDeploy(context, body);
-  const reservation = await reserve(context.repos, request, context.owner, undefined, () => metrics.reservationAttempts.inc());
-  metrics.scheduleSeconds.observe((performance.now() - started) / 1000);
-  return runInBackground(
-    async (emit) => {
-      const result = await carryOut(context, reservation, (progress) => {
-        emit(progress);
-        announce(context, reservation, progress);
-      });
-      metrics.deploySeconds.observe({ outcome: result.ok ? 'ok' : 'failed' }, (performance.now() - started) / 1000);
-      announce(context, reservation, result);
-      return result;
-    },
-    (error) => failedResult(error, ErrorCode.DEPLOY_FAILED),
-  );
+  return place(context, await resolveDeploy(context, body));
 }
 
-type DeployResult = Extract<DeployEvent, { type: 'result' }>;
+/** Steps 2–5 for a resolved request (a deploy, a scale up): reserved before this returns, the rest in the background. */
+export async function place(context: CoreContext, request: PlacementRequest): Promise<EventQueue<DeployEvent>> {
+  const started = performance.now();
+  const reservation = await reserveTimed(context, request, started);
+  return runInBackground((emit) => finish(context, reservation, started, emit), (error) => failedResult(error, ErrorCode.DEPLOY_FAILED));
+}
+
+/** The same, waited for, by use cases that go on from its result (replace, scale). A refusal is thrown. */
+export async function placeAndWait(context: CoreContext, request: PlacementRequest, emit: (event: DeployEvent) => void): Promise<DeployResult> {
+  const started = performance.now();
+  const reservation = await reserveTimed(context, request, started);
+  return finish(context, reservation, started, emit);
+}
+
+export type DeployResult = Extract<DeployEvent, { type: 'result' }>;
+
+async function reserveTimed(context: CoreContext, request: PlacementRequest, started: number): Promise<Reservation> {
+  const { metrics } = context;
+  const reservation = await reserve(context.repos, request, context.owner, undefined, () => metrics.reservationAttempts.inc());
+  metrics.scheduleSeconds.observe((performance.now() - started) / 1000);
+  return reservation;
+}
+
+async function finish(context: CoreContext, reservation: Reservation, started: number, emit: (event: DeployEvent) => void): Promise<DeployResult> {
+  const result = await carryOut(context, reservation, (progress) => {
+    emit(progress);
+    announce(context, reservation, progress);
+  });
+  context.metrics.deploySeconds.observe({ outcome: result.ok ? 'ok' : 'failed' }, (performance.now() - started) / 1000);
+  announce(context, reservation, result);
+  return result;
+}
 
 async function carryOut(context: CoreContext, reservation: Reservation, emit: (event: DeployEvent) => void): Promise<DeployResult> {
   if (reservation.alreadyDone !== undefined) return { type: 'result', ok: true, workloads: [], note: reservation.alreadyDone };
@@ -49,7 +64,7 @@ async function carryOut(context: CoreContext, reservation: Reservation, emit: (e
     const where = outcome.failures.map((f) => `${f.id} on ${f.node}: ${f.error}`).join('; ');
     return { type: 'result', ok: false, error: { code: ErrorCode.DEPLOY_FAILED, message: `deploy failed and was rolled back: ${where}`, details: { failures: outcome.failures } } };
   }
-  const workloads = await commit(context, reservation, outcome.containers);
+  const workloads = await commit(context, reservation, outcome);
   if (!workloads) return { type: 'result', ok: false, error: { code: ErrorCode.DEPLOY_FAILED, message: 'the deploy was rolled back by another core' } };
   return { type: 'result', ok: true, workloads };
 }

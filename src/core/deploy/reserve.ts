@@ -5,7 +5,8 @@ import type { Network } from '../../model/network.js';
 import type { Node } from '../../model/node.js';
 import type { Pod } from '../../model/pod.js';
 import type { NodeResources } from '../../model/resources.js';
-import type { Intent, Workload, WorkloadSpec } from '../../model/workload.js';
+import type { Intent } from '../../model/intent.js';
+import type { Workload, WorkloadSpec } from '../../model/workload.js';
 import { applyPlacement, capacityOf, cloneResources, planDeploy, type CandidateNode, type CapacityReport, type DeployRequest } from '../../scheduler/index.js';
 import { absent, put, unchanged, type Repositories, type Versioned } from '../repositories.js';
 import { pickAddresses } from '../networks/pool.js';
@@ -36,6 +37,14 @@ export interface Reservation {
   nodes: Map<string, Node>;
   /** The macvlan networks the workloads join, by name. */
   networks: Map<string, Network>;
+  /** For a service (a deploy, a scale, a replace; not a job): what to record of it at the commit. */
+  service?: ServiceOrigin;
+}
+
+/** Where a service's instances came from: the request as given, and the version it resolved to. */
+export interface ServiceOrigin {
+  request: Record<string, unknown>;
+  version?: string;
 }
 
 export interface PlacementRequest extends WorkloadSpec {
@@ -46,6 +55,7 @@ export interface PlacementRequest extends WorkloadSpec {
   nodeLabels: Record<string, string>;
   /** Network → the addresses asked for the instances, one each, in order. */
   fixedAddresses?: Record<string, string[]>;
+  service?: ServiceOrigin;
 }
 
 export async function loadPod(repos: Repositories, podName: string): Promise<PodState> {
@@ -78,7 +88,7 @@ function candidates(state: PodState, app?: string, entry?: string): CandidateNod
     }));
 }
 
-type SchedulingFields = Omit<PlacementRequest, keyof WorkloadSpec | 'fixedAddresses'> & Pick<WorkloadSpec, 'cpu' | 'memory' | 'bind'> & { networks?: string[] };
+type SchedulingFields = Omit<PlacementRequest, keyof WorkloadSpec | 'fixedAddresses' | 'service'> & Pick<WorkloadSpec, 'cpu' | 'memory' | 'bind'> & { networks?: string[] };
 
 function deployRequest(request: SchedulingFields): DeployRequest {
   return {
@@ -144,7 +154,7 @@ export async function reserve(
     const plan = planDeploy({ pod: request.pod, policy, nodes: candidates(state, request.app, request.entry), request: deployRequest(request) });
     const createdAt = now().toISOString();
     if (plan.alreadyDone !== undefined) {
-      return { alreadyDone: plan.alreadyDone, intent: { id: 'none', kind: 'deploy', owner, createdAt, workloads: [] }, revision: 0, pod: policy, nodes: state.nodes, networks };
+      return { alreadyDone: plan.alreadyDone, intent: { id: 'none', kind: 'deploy', owner, createdAt, workloads: [] }, revision: 0, pod: policy, nodes: state.nodes, networks, ...(request.service ? { service: request.service } : {}) };
     }
     // Addresses: the fixed ones asked for, or the lowest free ones; held keys are compared absent below.
     const addresses = new Map<string, string[]>();
@@ -159,7 +169,7 @@ export async function reserve(
       applyPlacement(ledger, placement, policy.sharebase);
       ledgers.set(placement.node, ledger);
     }
-    const { count: _count, strategy: _strategy, limit: _limit, nodes: _nodes, nodeLabels: _labels, fixedAddresses: _fixed, ...spec } = request;
+    const { count: _count, strategy: _strategy, limit: _limit, nodes: _nodes, nodeLabels: _labels, fixedAddresses: _fixed, service: _service, ...spec } = request;
     const workloads: Workload[] = plan.placements.map(({ node: nodeName, ...placement }, k) => {
       const node = state.nodes.get(nodeName)!;
       const onNode = state.workloads.filter((w) => w.node === nodeName).map((w) => w.placement);
@@ -187,6 +197,6 @@ export async function reserve(
       ],
       [...[...ledgers].map(([node, ledger]) => put(repos.ledgers.key(node), ledger)), put(intentKey, intent), ...addressKeys.map((a) => put(a.key, a.holder))],
     );
-    return revision !== null ? { intent, revision, pod: policy, nodes: state.nodes, networks } : undefined;
+    return revision !== null ? { intent, revision, pod: policy, nodes: state.nodes, networks, ...(request.service ? { service: request.service } : {}) } : undefined;
   });
 }

@@ -22,12 +22,15 @@ export async function resolveDeploy(context: CoreContext, body: DeployBody): Pro
     seen.add(network.name);
     if (network.addresses.length > 0) fixedAddresses[network.name] = expandAddresses(network.addresses, ['networks', i, 'addresses']);
   });
+  // The service remembers the request as given, without how many and without fixed addresses.
+  const { count: _count, ...asGiven } = body;
+  const request = { ...asGiven, networks: asked.map((n) => ({ name: n.name })) };
   const rest = { ...others, networks: [...seen], fixedAddresses };
   let env = body.env;
   if (envSet) env = { ...(await context.repos.appEnvs.get(body.app, envSet))?.value.vars, ...body.env };
   if (!versionRef) {
     if (!image) throw invalid(['image'], 'give image, or version to run a built version of the app');
-    return { ...rest, image, env };
+    return { ...rest, image, env, service: { request } };
   }
   const version = await builtVersion(context.repos, body.app, versionRef);
   const app = parseAppYaml(version.appYaml);
@@ -38,6 +41,7 @@ export async function resolveDeploy(context: CoreContext, body: DeployBody): Pro
   const health = entry.healthcheck;
   return {
     ...rest,
+    service: { request, version: version.sha },
     image: version.image,
     env,
     // The image's launcher runs the entrypoint by name (build/launcher.ts).
@@ -46,6 +50,8 @@ export async function resolveDeploy(context: CoreContext, body: DeployBody): Pro
     expose: [...new Set([...body.expose, ...entry.ports.map((port) => (port.includes('/') ? port : `${port}/tcp`))])],
     labels: { ...Object.fromEntries(Object.entries(app.meta).map(([key, value]) => [`eru.meta.${key}`, value])), ...body.labels },
     ...(entry.dir && !body.workdir ? { workdir: entry.dir } : {}),
+    ...(entry.hooks && !body.hooks ? { hooks: { afterStart: entry.hooks.after_start, beforeStop: entry.hooks.before_stop, force: entry.hooks.force } } : {}),
+    ...(entry.startup_boost !== undefined && body.startupBoost === undefined ? { startupBoost: entry.startup_boost } : {}),
     volumes: [...body.volumes, ...Object.entries(app.binds).map(([source, target]) => `${source}:${target.bind}${target.ro ? ':ro' : ''}`)],
     ...(health && !body.healthcheck && (health.tcp_ports.length > 0 || health.http)
       ? {

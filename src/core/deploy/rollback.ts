@@ -1,6 +1,6 @@
 import type { Node } from '../../model/node.js';
 import type { NodeResources } from '../../model/resources.js';
-import type { Intent } from '../../model/workload.js';
+import type { Intent } from '../../model/intent.js';
 import { cloneResources, releasePlacement } from '../../scheduler/index.js';
 import type { CoreContext } from '../context.js';
 import { del, put, unchanged } from '../repositories.js';

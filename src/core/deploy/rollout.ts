@@ -4,7 +4,8 @@ import type { Workload } from '../../model/workload.js';
 import { eachLimited } from '../background.js';
 import type { CoreContext } from '../context.js';
 import { ensureImage } from '../images/distribute.js';
-import { createContainer, dockerFor, prepareNetworks } from './containers.js';
+import { runHooks } from '../hooks.js';
+import { applyQuota, createContainer, dockerFor, prepareNetworks } from './containers.js';
 import type { Reservation } from './reserve.js';
 
 /** Containers created and started at once on one node. */
@@ -13,6 +14,8 @@ const PER_NODE_PARALLELISM = 8;
 export interface RolloutOutcome {
   /** Workload id → container id, for every container made. */
   containers: Map<string, string>;
+  /** Workloads whose CPU quota is on already (the others wait for their startup boost to end). */
+  quotaOn: Set<string>;
   failures: Array<{ id: string; node: string; error: string }>;
 }
 
@@ -26,6 +29,7 @@ export async function rollOut(context: CoreContext, reservation: Reservation, em
   const total = intent.workloads.length;
   const failures: RolloutOutcome['failures'] = [];
   const containers = new Map<string, string>();
+  const quotaOn = new Set<string>();
   const fail = (failure: RolloutOutcome['failures'][number]): void => {
     failures.push(failure);
     emit({ type: 'failed', ...failure });
@@ -51,18 +55,24 @@ export async function rollOut(context: CoreContext, reservation: Reservation, em
       await eachLimited(workloads, PER_NODE_PARALLELISM, async (workload) => {
         if (failures.length > 0) return;
         try {
-          const container = await createContainer(docker, workload, false);
+          const container = await createContainer(docker, workload, { start: false, withoutQuota: true });
           containers.set(workload.id, container.id);
           emit({ type: 'created', id: workload.id, node, container: container.id });
           await container.start();
+          if (workload.startupBoost === undefined) {
+            await applyQuota(docker, workload);
+            quotaOn.add(workload.id);
+          }
           emit({ type: 'started', id: workload.id, node, cpuset: workload.cpusetCpus, done: ++done, total });
+          const hookFailure = await runHooks(docker, workload, 'after_start', emit);
+          if (hookFailure && workload.hooks?.force) fail({ id: workload.id, node, error: hookFailure });
         } catch (error) {
           fail({ id: workload.id, node, error: engineMessage(error) });
         }
       });
     }),
   );
-  return { containers, failures };
+  return { containers, quotaOn, failures };
 }
 
 function groupByNode(workloads: readonly Workload[]): Map<string, Workload[]> {

@@ -25,7 +25,8 @@ function nodeAddress(node: Node | undefined): string {
 
 export function endpointsOf(workload: Workload, node: Node | undefined, status: WorkloadStatus | undefined): Endpoint[] {
   const running = status?.running ?? false;
-  const healthy = status?.healthy ?? false;
+  // A workload being drained (before it stops) is no place to send new requests.
+  const healthy = (status?.healthy ?? false) && workload.drainingSince === undefined;
   const containerPorts = [...new Set([...workload.expose, ...workload.publish.map((p) => `${p.split('/')[0]!.split(':').pop()}/${p.split('/')[1] ?? 'tcp'}`)])];
   const base = { workload: workload.id, app: workload.app, entry: workload.entry, pod: workload.pod, node: workload.node, running, healthy };
   const endpoints: Endpoint[] = workload.addresses.map((a) => ({ ...base, network: a.network, address: a.address, ports: containerPorts }));

@@ -24,6 +24,29 @@ export function chooseCores(input: { cpu?: number; cpus?: string[] }, info: Engi
   return Array.from({ length: count }, (_, i) => String(i));
 }
 
+/** The cores a node schedules on once `reserved` are kept for the host: each reserved one must be a core of it, and one must be left. */
+export function withoutReserved(cores: readonly string[], reserved: readonly string[], path: Array<string | number>): string[] {
+  reserved.forEach((core, i) => {
+    if (!cores.includes(core)) throw invalid([...path, i], `core ${core} is not one of the node's cores`);
+  });
+  const left = cores.filter((core) => !reserved.includes(core));
+  if (left.length === 0) throw invalid(path, 'every core would be reserved: leave at least one to schedule on');
+  return left;
+}
+
+/** A new set of reserved cores on a node: cores given to the host must be unused; cores given back come free. */
+export function reserveCores(node: Node, ledger: NodeResources, reserved: readonly string[], sharebase: number): { node: Node; ledger: NodeResources } {
+  const all = [...node.cpus, ...node.reservedCpus].sort((a, b) => Number(a) - Number(b));
+  const cpus = withoutReserved(all, reserved, ['reserveCpus']);
+  for (const core of reserved) {
+    if (node.cpus.includes(core) && ((ledger.cpus[core] ?? sharebase) < sharebase || ledger.shared[core] !== undefined)) {
+      throw conflict(`core ${core} of node ${node.name} is in use and cannot be reserved`);
+    }
+  }
+  const free = Object.fromEntries(cpus.map((core) => [core, ledger.cpus[core] ?? sharebase]));
+  return { node: { ...node, cpus, reservedCpus: [...reserved].sort((a, b) => Number(a) - Number(b)) }, ledger: { ...ledger, cpus: free } };
+}
+
 export function chooseMemory(memory: number | undefined, info: EngineInfo): number {
   if (memory === undefined) return info.memory;
   if (memory > info.memory) {

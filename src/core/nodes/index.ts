@@ -10,7 +10,7 @@ import type { NodeResources } from '../../model/resources.js';
 import type { CoreContext } from '../context.js';
 import { absent, del, put, unchanged, type Repositories } from '../repositories.js';
 import { optimistic } from '../retry.js';
-import { chooseCores, chooseMemory, resize, usage, validateNuma } from './declared.js';
+import { chooseCores, chooseMemory, reserveCores, resize, usage, validateNuma, withoutReserved } from './declared.js';
 import { view } from './view.js';
 
 /** Nodes: adding a Docker host to a pod, its labels and declared resources, and its CPU map. */
@@ -35,7 +35,8 @@ export class NodeService {
     if (await this.repos.nodes.get(input.name)) throw conflict(`node ${input.name} already exists`);
     const info = await this.inspectEngine({ endpoint: input.endpoint, tls: input.tls });
     if (input.macvlanParent) await this.checkParent({ name: input.name, endpoint: input.endpoint, ...(input.tls ? { tls: input.tls } : {}) }, input.macvlanParent);
-    const cpus = chooseCores(input, info);
+    const reservedCpus = input.reserveCpus ?? [];
+    const cpus = withoutReserved(chooseCores(input, info), reservedCpus, ['reserveCpus']);
     const memory = chooseMemory(input.memory, info);
     validateNuma(input, cpus, memory);
     const node: Node = {
@@ -46,6 +47,7 @@ export class NodeService {
       labels: input.labels,
       bypass: false,
       cpus,
+      reservedCpus,
       memory,
       ...(input.numa ? { numa: input.numa } : {}),
       ...(input.numaMemory ? { numaMemory: input.numaMemory } : {}),
@@ -140,6 +142,11 @@ export class NodeService {
         const resized = resize(next, ledger.value, patch, pod.value.sharebase);
         next = resized.node;
         nextLedger = resized.ledger;
+      }
+      if (patch.reserveCpus !== undefined) {
+        const reserved = reserveCores(next, nextLedger, patch.reserveCpus, pod.value.sharebase);
+        next = reserved.node;
+        nextLedger = reserved.ledger;
       }
       const nodeKey = this.repos.nodes.key(name);
       const ledgerKey = this.repos.ledgers.key(name);

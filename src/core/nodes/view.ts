@@ -8,12 +8,14 @@ import type { NodeStatus } from '../../model/status.js';
 export function view(node: Node, ledger: NodeResources, pod: Pod, status?: NodeStatus): NodeView {
   const { tls, ...rest } = node;
   const sharebase = pod.sharebase;
-  const cpuMap = node.cpus.map((core) => {
+  const schedulable = node.cpus.map((core) => {
     const free = ledger.cpus[core] ?? 0;
     const state = free === sharebase ? ('free' as const) : free === 0 ? ('full' as const) : ('partial' as const);
     return { core, free, used: sharebase - free, state, fragments: ledger.shared[core] ?? 0 };
   });
-  const freePieces = cpuMap.reduce((sum, c) => sum + c.free, 0) - ledger.unboundPieces;
+  const reserved = node.reservedCpus.map((core) => ({ core, free: 0, used: 0, state: 'reserved' as const, fragments: 0 }));
+  const cpuMap = [...schedulable, ...reserved].sort((a, b) => Number(a.core) - Number(b.core));
+  const freePieces = schedulable.reduce((sum, c) => sum + c.free, 0) - ledger.unboundPieces;
   return {
     ...rest,
     tls: tls !== undefined,

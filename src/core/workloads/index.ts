@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import type { ControlAction, WorkloadInspect } from '../../contract/workloads.js';
+import type { ControlAction, ResizeBody, WorkloadFilter, WorkloadInspect, WorkloadListItem, WorkloadState } from '../../contract/workloads.js';
+import { HEALTH_PENDING, type WorkloadStatus } from '../../model/status.js';
 import { engineMessage, isMissing, type Engines } from '../../engine/engines.js';
 import { containerOutput } from '../../engine/output.js';
 import { EruError, ErrorCode, conflict, notFound } from '../../lib/errors.js';
@@ -7,14 +8,9 @@ import type { Node } from '../../model/node.js';
 import type { Workload } from '../../model/workload.js';
 import type { CoreContext } from '../context.js';
 import type { Repositories, Versioned } from '../repositories.js';
-import { removeWorkload } from './remove.js';
+import { reallocWorkload } from './realloc.js';
+import { removeWorkload, type RemoveOptions } from './remove.js';
 
-export interface WorkloadFilter {
-  pod?: string;
-  app?: string;
-  entry?: string;
-  node?: string;
-}
 
 /** Workloads once placed: finding them, looking inside, controlling, logs, removal. */
 export class WorkloadService {
@@ -29,7 +25,8 @@ export class WorkloadService {
     this.engines = context.engines;
   }
 
-  async list(filter: WorkloadFilter = {}): Promise<Workload[]> {
+  async list(filter: WorkloadFilter = {}): Promise<WorkloadListItem[]> {
+    const statuses = new Map((await this.repos.statuses.list()).map((s) => [s.name, s.value]));
     return (await this.repos.workloads.list())
       .map((w) => w.value)
       .filter(
@@ -38,18 +35,28 @@ export class WorkloadService {
           (filter.app === undefined || w.app === filter.app) &&
           (filter.entry === undefined || w.entry === filter.entry) &&
           (filter.node === undefined || w.node === filter.node),
-      );
+      )
+      .map((w) => {
+        const status = statuses.get(w.id) ?? null;
+        return { ...w, status, state: stateOf(w, status) };
+      })
+      .filter((w) => filter.status === undefined || w.state === filter.status);
   }
 
   /** A workload by its id, its container id or name, or an unambiguous prefix of either. */
+  /**
+   * A workload by its full name (its id, also the container's name), or its container id or a prefix
+   * of it (4 hex digits or more). A prefix of a name is not enough: `eru rm hello` must not remove
+   * hello_web_x1y2z3 because it happens to be the only one.
+   */
   async resolve(ref: string): Promise<Versioned<Workload>> {
     const exact = await this.repos.workloads.get(ref);
     if (exact) return exact;
-    const all = await this.repos.workloads.list();
-    const matches = all.filter((w) => w.value.id.startsWith(ref) || (w.value.containerId?.startsWith(ref) ?? false));
+    if (!/^[0-9a-f]{4,64}$/.test(ref)) throw new EruError(ErrorCode.NOT_FOUND, `workload ${ref} not found (give its full name, or its container id or a prefix of it)`);
+    const matches = (await this.repos.workloads.list()).filter((w) => w.value.containerId?.startsWith(ref) ?? false);
     if (matches.length === 1) return matches[0]!;
-    if (matches.length === 0) throw notFound('workload', ref);
-    throw conflict(`"${ref}" matches ${matches.length} workloads: ${matches.map((w) => w.value.id).join(', ')}`);
+    if (matches.length === 0) throw notFound('workload with container id', ref);
+    throw conflict(`container id prefix "${ref}" matches ${matches.length} workloads: ${matches.map((w) => w.value.id).join(', ')}`);
   }
 
   private async nodeOf(workload: Workload): Promise<Node> {
@@ -101,8 +108,13 @@ export class WorkloadService {
   }
 
   /** Removes a workload (remove.ts): its cores are free again and its container is gone. */
-  remove(ref: string): Promise<Workload> {
-    return removeWorkload(this.context, () => this.resolve(ref), this.now);
+  remove(ref: string, options: RemoveOptions = {}): Promise<Workload> {
+    return removeWorkload(this.context, () => this.resolve(ref), this.now, options);
+  }
+
+  /** Resizes a workload in place (realloc.ts): new cores and memory, no restart. */
+  realloc(ref: string, body: ResizeBody): Promise<Workload> {
+    return reallocWorkload(this.context, () => this.resolve(ref), body);
   }
 
   /** The container's output as lines tagged with their stream; follows when asked. */
@@ -111,6 +123,14 @@ export class WorkloadService {
     const container = this.engines.get(await this.nodeOf(workload)).getContainer(workload.id);
     return containerOutput(container, options);
   }
+}
+
+/** One word for where a workload stands, from its agent's last report. */
+export function stateOf(workload: Workload, status: WorkloadStatus | null): WorkloadState {
+  if (!status) return 'unknown';
+  if (!status.running) return 'exited';
+  if (status.healthy) return workload.healthcheck ? 'healthy' : 'running';
+  return status.reason === HEALTH_PENDING ? 'starting' : 'unhealthy';
 }
 
 export function engineError(workload: Workload, error: unknown): EruError {

@@ -1,10 +1,15 @@
 import { event } from '../../bus/index.js';
+import type { DeployEvent } from '../../contract/events.js';
+import { engineMessage } from '../../engine/engines.js';
+import { conflict } from '../../lib/errors.js';
 import { randomSuffix } from '../../lib/ids.js';
-import type { Intent, Workload } from '../../model/workload.js';
+import type { Intent } from '../../model/intent.js';
+import type { Workload } from '../../model/workload.js';
 import { cloneResources, releasePlacement } from '../../scheduler/index.js';
 import type { CoreContext } from '../context.js';
 import { removeContainer } from '../deploy/containers.js';
 import { reapplySharedPool } from '../deploy/shared-pool.js';
+import { runHooks } from '../hooks.js';
 import { announceEndpoints } from '../networks/endpoints.js';
 import { del, put, unchanged, type Versioned } from '../repositories.js';
 import { optimistic } from '../retry.js';
@@ -15,8 +20,18 @@ import { optimistic } from '../retry.js';
  * held until its container is gone, so no other workload can be given it while Docker still has it.
  * A core dying in between leaves the intent, and recovery removes the container and frees the addresses.
  */
-export async function removeWorkload(context: CoreContext, find: () => Promise<Versioned<Workload>>, now: () => Date): Promise<Workload> {
+export interface RemoveOptions {
+  /** Seconds it stays out of its endpoints (still running) before it stops, so clients move off it first. */
+  drainSeconds?: number;
+  /** Sees the before_stop hooks' results. */
+  emit?: (event: DeployEvent) => void;
+}
+
+export async function removeWorkload(context: CoreContext, find: () => Promise<Versioned<Workload>>, now: () => Date, options: RemoveOptions = {}): Promise<Workload> {
   const { repos, engines, owner, publish } = context;
+  const target = await find();
+  if (options.drainSeconds) await drain(context, target, now, options.drainSeconds);
+  await beforeStop(context, target.value, options.emit);
   const removal = await optimistic('removing a workload', async () => {
     const workload = await find();
     const ledger = await repos.ledgers.get(workload.value.node);
@@ -41,4 +56,25 @@ export async function removeWorkload(context: CoreContext, find: () => Promise<V
   publish(event('workload.removed', { app: workload.app, pod: workload.pod, node: workload.node, workload: workload.id, data: { entry: workload.entry } }));
   await announceEndpoints(context, [workload.app]);
   return workload;
+}
+
+/** Takes a workload out of its app's endpoints, then waits while clients that read them move off it. */
+async function drain(context: CoreContext, target: Versioned<Workload>, now: () => Date, seconds: number): Promise<void> {
+  const { repos } = context;
+  const key = repos.workloads.key(target.value.id);
+  const marked = await repos.commit([unchanged(key, target.revision)], [put(key, { ...target.value, drainingSince: now().toISOString() })]);
+  if (!marked) return;
+  await announceEndpoints(context, [target.value.app]);
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+}
+
+/** The before_stop hooks, in the running container; with `force`, a failure stops the removal. */
+async function beforeStop(context: CoreContext, workload: Workload, emit?: (event: DeployEvent) => void): Promise<void> {
+  if (!workload.hooks?.beforeStop.length) return;
+  const node = (await context.repos.nodes.get(workload.node))?.value;
+  if (!node) return;
+  const failure = await runHooks(context.engines.get(node), workload, 'before_stop', emit).catch((error: unknown) => `before_stop hook of ${workload.id} could not run: ${engineMessage(error)}`);
+  if (!failure) return;
+  if (workload.hooks.force) throw conflict(`${failure}; ${workload.id} was not removed (its hooks are forced)`);
+  context.log.warn({ workload: workload.id, failure }, 'a before_stop hook failed; removing anyway');
 }

@@ -1,0 +1,63 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Readable } from 'node:stream';
+import { ArchiveQuerySchema, ArchiveStatSchema, UploadAnswerSchema } from '../../contract/archive.js';
+import { WorkloadIdParamsSchema } from '../../contract/workloads.js';
+import type { Core } from '../../core/index.js';
+import { ARCHIVE_LIMIT } from '../../core/workloads/archive.js';
+import { formatMemory } from '../../lib/units.js';
+import { defineRoute, type RouteContext } from '../route.js';
+
+/** `eru cp`: tar archives into and out of a workload's container. */
+export const archiveRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = async (app, { core, ...context }) => {
+  // An upload is the tar itself, read as a stream (not parsed, not held in memory).
+  app.addContentTypeParser('application/x-tar', (_request, payload, done) => done(null, payload));
+  const find = (id: string) => () => core.workloads.resolve(id);
+  defineRoute(app, context, {
+    method: 'GET',
+    url: '/v1/workloads/:id/archive/stat',
+    summary: 'What is at a path in a workload\'s container: whether it exists, is a directory, its size',
+    tag: 'archive',
+    scope: 'admin',
+    params: WorkloadIdParamsSchema,
+    query: ArchiveQuerySchema,
+    response: ArchiveStatSchema,
+    handler: ({ params, query }) => core.archive.stat(find(params.id), query.path),
+  });
+  defineRoute(app, context, {
+    method: 'GET',
+    url: '/v1/workloads/:id/archive',
+    summary: `A path of a workload's container as a tar stream (modes kept); over ${formatMemory(ARCHIVE_LIMIT)} it stops with an x-eru-error trailer`,
+    tag: 'archive',
+    scope: 'admin',
+    params: WorkloadIdParamsSchema,
+    query: ArchiveQuerySchema,
+    handler: async ({ params, query }, _request, reply) => {
+      const archive = await core.archive.download(find(params.id), query.path);
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, { 'content-type': 'application/x-tar', trailer: 'x-eru-error' });
+      let bytes = 0;
+      for await (const chunk of archive as AsyncIterable<Buffer>) {
+        bytes += chunk.length;
+        if (bytes > ARCHIVE_LIMIT) {
+          raw.addTrailers({ 'x-eru-error': `${query.path} is over the copy limit of ${formatMemory(ARCHIVE_LIMIT)}` });
+          (archive as Readable).destroy();
+          break;
+        }
+        raw.write(chunk);
+      }
+      raw.end();
+    },
+  });
+  defineRoute(app, context, {
+    method: 'PUT',
+    url: '/v1/workloads/:id/archive',
+    summary: `Unpack a tar (content-type application/x-tar, up to ${formatMemory(ARCHIVE_LIMIT)}) into a directory of a workload's container; nothing is written unless it all arrived`,
+    tag: 'archive',
+    scope: 'admin',
+    params: WorkloadIdParamsSchema,
+    query: ArchiveQuerySchema,
+    response: UploadAnswerSchema,
+    handler: ({ params, query }, request) => core.archive.upload(find(params.id), query.path, request.body as Readable),
+  });
+};

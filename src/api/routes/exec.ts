@@ -1,0 +1,44 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { ExecBodySchema, ExecParamsSchema, ExecStateSchema, ExecViewSchema, ResizeTtySchema } from '../../contract/exec.js';
+import { WorkloadIdParamsSchema } from '../../contract/workloads.js';
+import type { Core } from '../../core/index.js';
+import { defineRoute, type RouteContext } from '../route.js';
+
+/** Exec into a workload: create, resize its TTY, read its exit code (attaching is an upgrade: api/exec.ts). */
+export const execRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = async (app, { core, ...context }) => {
+  defineRoute(app, context, {
+    method: 'POST',
+    url: '/v1/workloads/:id/exec',
+    summary: 'Make an exec in a running workload; then attach to it (GET /v1/nodes/{node}/exec/{exec}/attach with Upgrade: eru-exec)',
+    tag: 'exec',
+    scope: 'admin',
+    params: WorkloadIdParamsSchema,
+    body: ExecBodySchema,
+    response: ExecViewSchema,
+    status: 201,
+    handler: ({ params, body }) => core.exec.create(() => core.workloads.resolve(params.id), body),
+  });
+  defineRoute(app, context, {
+    method: 'POST',
+    url: '/v1/nodes/:node/exec/:exec/resize',
+    summary: "Resize an exec's TTY",
+    tag: 'exec',
+    scope: 'admin',
+    params: ExecParamsSchema,
+    body: ResizeTtySchema,
+    handler: async ({ params, body }) => {
+      await core.exec.resize(params.node, params.exec, body);
+      return { ok: true };
+    },
+  });
+  defineRoute(app, context, {
+    method: 'GET',
+    url: '/v1/nodes/:node/exec/:exec',
+    summary: 'Whether an exec still runs, and its exit code once it is done',
+    tag: 'exec',
+    scope: 'admin',
+    params: ExecParamsSchema,
+    response: ExecStateSchema,
+    handler: ({ params }) => core.exec.inspect(params.node, params.exec),
+  });
+};

@@ -1,0 +1,38 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { DeployEventSchema } from '../../contract/events.js';
+import { ReplaceBodySchema, ScaleBodySchema, ServiceParamsSchema } from '../../contract/services.js';
+import type { Core } from '../../core/index.js';
+import { defineRoute, type RouteContext } from '../route.js';
+import { sendNdjson } from '../stream.js';
+
+/** Services (an app's entrypoint in a pod): scaling and rolling replaces, streamed like deploys. */
+export const serviceRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = async (app, { core, ...context }) => {
+  defineRoute(app, context, {
+    method: 'PUT',
+    url: '/v1/apps/:app/entries/:entry/scale',
+    summary: 'Scale a service to a count: up with the spec its instances have, down from the most crowded nodes, newest first (drained, before_stop hooks first)',
+    tag: 'services',
+    scope: 'admin',
+    params: ServiceParamsSchema,
+    body: ScaleBodySchema,
+    response: DeployEventSchema,
+    stream: true,
+    handler: async ({ params, body }, _request, reply) => {
+      await sendNdjson(reply, await core.scale(params.app, params.entry, body));
+    },
+  });
+  defineRoute(app, context, {
+    method: 'POST',
+    url: '/v1/apps/:app/entries/:entry/replace',
+    summary: 'Rolling replace of a service to another version: new instances ahead of old ones (max-surge), healthy before the old go; in place (max-unavailable) without room; a failed batch rolls back',
+    tag: 'services',
+    scope: 'admin',
+    params: ServiceParamsSchema,
+    body: ReplaceBodySchema,
+    response: DeployEventSchema,
+    stream: true,
+    handler: async ({ params, body }, _request, reply) => {
+      await sendNdjson(reply, await core.replace(params.app, params.entry, body));
+    },
+  });
+};

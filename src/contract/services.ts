@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { VersionRefSchema } from '../model/app.js';
+import { DnsLabelSchema } from '../model/names.js';
+import { EntrypointNameSchema } from '../model/workload.js';
+
+/** Services on the wire: an app's entrypoint in a pod, scaled, replaced by a new version, applied from a file. */
+export const ServiceParamsSchema = z.object({ app: DnsLabelSchema, entry: EntrypointNameSchema });
+
+/** `PUT /v1/apps/{app}/entries/{entry}/scale`. */
+export const ScaleBodySchema = z
+  .object({
+    /** The pod; may be left out when the app/entrypoint runs in one pod only. */
+    pod: DnsLabelSchema.optional(),
+    count: z.number().int().min(0).max(10000),
+    /** Seconds a removed instance is out of its endpoints before it stops. */
+    drain: z.number().int().min(0).max(600).default(0),
+  })
+  .strict();
+export type ScaleBody = z.infer<typeof ScaleBodySchema>;
+
+const Seconds = z.number().min(0).max(86400);
+
+/** `POST /v1/apps/{app}/entries/{entry}/replace`: a rolling replace to another version. */
+export const ReplaceBodySchema = z
+  .object({
+    pod: DnsLabelSchema.optional(),
+    version: VersionRefSchema,
+    /** New instances started ahead of the old ones they replace (needs room); 0 replaces in place. */
+    maxSurge: z.number().int().min(0).max(1000).default(1),
+    /** Old instances that may be gone before their replacements are healthy. */
+    maxUnavailable: z.number().int().min(0).max(1000).default(0),
+    /** Without a health check, how long a new instance must keep running to count as healthy. */
+    minHealthy: Seconds.default(10),
+    /** How long a new instance has to turn healthy before the batch counts as failed. */
+    healthyDeadline: Seconds.default(300),
+    /** Seconds an old instance is out of the endpoints before it stops. */
+    drain: Seconds.default(2),
+    /** Roll every replaced instance back to the old version when a batch fails (default). */
+    rollback: z.boolean().default(true),
+  })
+  .strict()
+  .refine((b) => b.maxSurge > 0 || b.maxUnavailable > 0, { message: 'max-surge and max-unavailable cannot both be 0: nothing could move', path: ['maxSurge'] });
+export type ReplaceBody = z.infer<typeof ReplaceBodySchema>;

@@ -1,0 +1,34 @@
+import type { CoreContext } from './context.js';
+import { applyQuota } from './deploy/containers.js';
+import { put, unchanged } from './repositories.js';
+
+/**
+ * Startup boost: a container starts without its CFS quota (the ledger still holds exactly its
+ * share) and gets it once it is healthy, or once its boost time is up. Any core can do it, so a core
+ * that dies between a start and the quota leaves nothing running unthrottled for good: the leader
+ * looks every second. Returns how many quotas it put on.
+ */
+export async function applyDueQuotas({ repos, engines, log }: CoreContext, now = Date.now()): Promise<number> {
+  let applied = 0;
+  const pending = (await repos.workloads.list()).filter((w) => w.value.cpuQuota > 0 && w.value.quotaSince === undefined && w.value.containerId !== undefined);
+  for (const { value: workload, revision } of pending) {
+    const node = (await repos.nodes.get(workload.node))?.value;
+    if (!node) continue;
+    const docker = engines.get(node);
+    let due = workload.startupBoost === undefined || now >= Date.parse(workload.createdAt) + workload.startupBoost * 1000;
+    try {
+      if (!due && workload.healthcheck) {
+        const health = ((await docker.getContainer(workload.id).inspect()).State as { Health?: { Status?: string } }).Health?.Status;
+        due = health === 'healthy';
+      }
+      if (!due) continue;
+      await applyQuota(docker, workload);
+    } catch (error) {
+      log.warn({ err: error, workload: workload.id }, 'cannot put the CPU quota on after the startup boost; trying again');
+      continue;
+    }
+    const key = repos.workloads.key(workload.id);
+    if (await repos.commit([unchanged(key, revision)], [put(key, { ...workload, quotaSince: new Date(now).toISOString() })])) applied++;
+  }
+  return applied;
+}

@@ -1,0 +1,168 @@
+import type { DeployEvent } from '../../contract/events.js';
+import type { ReplaceBody } from '../../contract/services.js';
+import type { DeployBody } from '../../contract/workloads.js';
+import { DeployBodySchema } from '../../contract/workloads.js';
+import { EruError, ErrorCode, conflict, invalid } from '../../lib/errors.js';
+import { randomSuffix } from '../../lib/ids.js';
+import { parseWith } from '../../lib/validate.js';
+import type { Intent } from '../../model/intent.js';
+import type { ReplaceState, Service } from '../../model/service.js';
+import type { Workload } from '../../model/workload.js';
+import { failedResult, runInBackground, type EventQueue } from '../background.js';
+import type { CoreContext } from '../context.js';
+import { placeAndWait, type DeployResult } from '../deploy/index.js';
+import type { PlacementRequest } from '../deploy/reserve.js';
+import { resolveDeploy } from '../deploy/resolve.js';
+import { absent, put, unchanged } from '../repositories.js';
+import { instancesOf, serviceOf } from '../scale/index.js';
+import { removeWorkload } from '../workloads/remove.js';
+import { waitHealthy } from './health.js';
+import { rollBackReplace } from './rollback.js';
+
+/**
+ * A rolling replace of a service to another version (see README.md). New instances start ahead of
+ * the old ones they replace (`maxSurge` at a time, planned by the scheduler), must turn healthy, and
+ * only then do old ones go (drained out of the endpoints first). With no room to surge it replaces in
+ * place, `maxUnavailable` at a time, each new instance on its old one's node and addresses. A batch
+ * that fails stops the rollout and, unless told not to, every replaced instance goes back to the old
+ * version. The whole replace is one intent in the store, so any core rolls it back if this one dies.
+ */
+export async function replace(context: CoreContext, app: string, entry: string, body: ReplaceBody): Promise<EventQueue<DeployEvent>> {
+  const from = await serviceOf(context, app, entry, body.pod);
+  if (!from.version) throw invalid(['version'], `${app}/${entry} was deployed from an image, not a version of the app: deploy it by version to replace it`);
+  // The same request, another version: resolved now, so a bad or unbuilt version is a 4xx before anything moves.
+  const request = parseWith(DeployBodySchema, { ...from.request, version: body.version, count: 1 }) as DeployBody;
+  const target = await resolveDeploy(context, request);
+  if (target.service?.version === from.version) throw conflict(`${app}/${entry} in pod ${from.pod} already runs ${from.version.slice(0, 7)}`);
+  const old = (await instancesOf(context, from)).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  if (old.length === 0) throw conflict(`${app}/${entry} has no instance in pod ${from.pod} to replace; scale it up instead`);
+  const replacing = new Replacing(context, await begin(context, from, old), body, target, from);
+  return runInBackground((emit) => replacing.run(old, emit), (error) => failedResult(error, ErrorCode.DEPLOY_FAILED));
+}
+
+/** The replace's intent, written before anything moves. */
+async function begin(context: CoreContext, from: Service, old: Workload[]): Promise<{ intent: Intent; revision: number }> {
+  const { repos, owner } = context;
+  if ((await repos.intents.list()).some((i) => i.value.replace && i.value.replace.pod === from.pod && i.value.replace.app === from.app && i.value.replace.entry === from.entry)) {
+    throw conflict(`${from.app}/${from.entry} in pod ${from.pod} is being replaced already`);
+  }
+  const state: ReplaceState = { pod: from.pod, app: from.app, entry: from.entry, from, oldIds: old.map((w) => w.id), removedOld: [], newIds: [] };
+  const intent: Intent = { id: `replace-${Date.now().toString(36)}-${randomSuffix()}`, kind: 'replace', owner, createdAt: new Date().toISOString(), workloads: [], replace: state };
+  const revision = await repos.commitAt([absent(repos.intents.key(intent.id))], [put(repos.intents.key(intent.id), intent)]);
+  if (revision === null) throw conflict('a replace with the same id exists; try again');
+  return { intent, revision };
+}
+
+class Replacing {
+  private readonly state: ReplaceState;
+  private intent: Intent;
+  private revision: number;
+
+  constructor(
+    private readonly context: CoreContext,
+    written: { intent: Intent; revision: number },
+    private readonly body: ReplaceBody,
+    private readonly target: PlacementRequest,
+    private readonly from: Service,
+  ) {
+    this.intent = written.intent;
+    this.revision = written.revision;
+    this.state = written.intent.replace!;
+  }
+
+  async run(old: Workload[], emit: (event: DeployEvent) => void): Promise<DeployResult> {
+    const remaining = [...old];
+    let inPlace = this.body.maxSurge === 0;
+    const version = this.target.service!.version!.slice(0, 7);
+    emit({ type: 'note', message: `replacing ${old.length} instance(s) of ${this.from.app}/${this.from.entry} with ${version}, ${inPlace ? `in place, ${this.body.maxUnavailable} at a time` : `${this.body.maxSurge} new ahead at a time`}` });
+    while (remaining.length > 0) {
+      let failure: string | null;
+      if (!inPlace) {
+        const batch = remaining.slice(0, Math.min(this.body.maxSurge, remaining.length));
+        const surged = await this.surge(batch, emit);
+        if (surged === 'no-room') {
+          inPlace = true;
+          emit({ type: 'note', message: `no room in pod ${this.from.pod} to start new instances ahead of the old: replacing in place, ${Math.max(1, this.body.maxUnavailable)} at a time` });
+          continue;
+        }
+        failure = surged;
+        if (failure === null) remaining.splice(0, batch.length);
+      } else {
+        const batch = remaining.splice(0, Math.min(Math.max(1, this.body.maxUnavailable), remaining.length));
+        failure = await this.inPlace(batch, emit);
+      }
+      if (failure !== null) return this.fail(failure, emit);
+    }
+    await this.context.repos.commit([unchanged(this.context.repos.intents.key(this.intent.id), this.revision)], [{ type: 'delete', key: this.context.repos.intents.key(this.intent.id) }]);
+    emit({ type: 'note', message: `${this.state.newIds.length} instance(s) now run ${version}` });
+    return { type: 'result', ok: true, workloads: await instancesOf(this.context, this.from) };
+  }
+
+  /** New instances first; once they are healthy the old ones go. */
+  private async surge(batch: Workload[], emit: (event: DeployEvent) => void): Promise<string | null | 'no-room'> {
+    let placed: DeployResult;
+    try {
+      placed = await placeAndWait(this.context, { ...this.target, count: batch.length, strategy: 'AUTO', limit: 0 }, emit);
+    } catch (error) {
+      if (error instanceof EruError && error.code === ErrorCode.INSUFFICIENT_CAPACITY) return 'no-room';
+      throw error;
+    }
+    if (!placed.ok) return placed.error.message;
+    await this.record({ newIds: [...this.state.newIds, ...placed.workloads.map((w) => w.id)] });
+    const unhealthy = await this.healthy(placed.workloads);
+    if (unhealthy) return unhealthy;
+    for (const victim of batch) await this.retire(victim, emit);
+    return null;
+  }
+
+  /** The old instances go first, then each is replaced on its own node with its own addresses. */
+  private async inPlace(batch: Workload[], emit: (event: DeployEvent) => void): Promise<string | null> {
+    for (const victim of batch) await this.retire(victim, emit);
+    const placed: Workload[] = [];
+    for (const victim of batch) {
+      const fixedAddresses = Object.fromEntries(victim.addresses.map((a) => [a.network, [a.address]]));
+      const result = await placeAndWait(this.context, { ...this.target, count: 1, strategy: 'AUTO', limit: 0, nodes: [victim.node], nodeLabels: {}, fixedAddresses }, emit);
+      if (!result.ok) return result.error.message;
+      placed.push(...result.workloads);
+      await this.record({ newIds: [...this.state.newIds, ...result.workloads.map((w) => w.id)] });
+    }
+    return this.healthy(placed);
+  }
+
+  private async healthy(workloads: Workload[]): Promise<string | null> {
+    const nodes = new Map((await this.context.repos.nodes.list()).map((n) => [n.value.name, n.value]));
+    return waitHealthy((w) => this.context.engines.get(nodes.get(w.node)!), workloads, { minHealthySeconds: this.body.minHealthy, deadlineSeconds: this.body.healthyDeadline });
+  }
+
+  private async retire(victim: Workload, emit: (event: DeployEvent) => void): Promise<void> {
+    const current = await this.context.repos.workloads.get(victim.id);
+    if (current) {
+      await removeWorkload(this.context, async () => (await this.context.repos.workloads.get(victim.id)) ?? current, () => new Date(), { drainSeconds: this.body.drain, emit });
+      emit({ type: 'removed', id: victim.id, node: victim.node });
+    }
+    await this.record({ removedOld: [...this.state.removedOld, victim.id] });
+  }
+
+  /** Progress into the intent, guarded by its revision: a core that lost its intent to recovery stops. */
+  private async record(change: Partial<ReplaceState>): Promise<void> {
+    Object.assign(this.state, change);
+    const next: Intent = { ...this.intent, replace: this.state };
+    const key = this.context.repos.intents.key(this.intent.id);
+    const at = await this.context.repos.commitAt([unchanged(key, this.revision)], [put(key, next)]);
+    if (at === null) throw conflict('the replace was taken over by another core (this one was thought dead); it rolls it back');
+    this.intent = next;
+    this.revision = at;
+  }
+
+  private async fail(reason: string, emit: (event: DeployEvent) => void): Promise<DeployResult> {
+    const key = this.context.repos.intents.key(this.intent.id);
+    if (!this.body.rollback) {
+      await this.context.repos.commit([unchanged(key, this.revision)], [{ type: 'delete', key }]);
+      return { type: 'result', ok: false, error: { code: ErrorCode.DEPLOY_FAILED, message: `replace stopped: ${reason}; not rolled back (--no-rollback): ${this.state.newIds.length} new and ${this.state.oldIds.length - this.state.removedOld.length} old instance(s) run` } };
+    }
+    emit({ type: 'note', message: `replace failed: ${reason}; rolling every replaced instance back to ${this.from.version!.slice(0, 7)}` });
+    await rollBackReplace(this.context, this.state, emit);
+    await this.context.repos.commit([unchanged(key, this.revision)], [{ type: 'delete', key }]);
+    return { type: 'result', ok: false, error: { code: ErrorCode.DEPLOY_FAILED, message: `replace failed and was rolled back: ${reason}; every instance runs ${this.from.version!.slice(0, 7)} again` } };
+  }
+}

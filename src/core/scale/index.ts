@@ -1,0 +1,71 @@
+import type { DeployEvent } from '../../contract/events.js';
+import type { ScaleBody } from '../../contract/services.js';
+import { ErrorCode, conflict, invalid } from '../../lib/errors.js';
+import type { Service } from '../../model/service.js';
+import type { Workload } from '../../model/workload.js';
+import { failedResult, runInBackground, type EventQueue } from '../background.js';
+import type { CoreContext } from '../context.js';
+import { placeAndWait } from '../deploy/index.js';
+import type { PlacementRequest } from '../deploy/reserve.js';
+import type { Versioned } from '../repositories.js';
+import { removeWorkload } from '../workloads/remove.js';
+import { chooseVictims } from './victims.js';
+
+/**
+ * Scaling a service (an app's entrypoint in a pod) to `count` instances. Up: the difference is
+ * deployed with the spec the running instances have (the service record of their last deploy). Down:
+ * the difference goes, most crowded node first and there the newest, each drained out of the
+ * endpoints and its before_stop hooks run first. Progress streams like a deploy's.
+ */
+export async function scale(context: CoreContext, app: string, entry: string, body: ScaleBody): Promise<EventQueue<DeployEvent>> {
+  const service = await serviceOf(context, app, entry, body.pod);
+  const instances = await instancesOf(context, service);
+  const { count } = body;
+  return runInBackground(
+    async (emit) => {
+      if (count > instances.length) {
+        const result = await placeAndWait(context, scaleUpRequest(service, count - instances.length), emit);
+        if (!result.ok) return result;
+      } else if (count < instances.length) {
+        for (const victim of chooseVictims(instances, instances.length - count)) {
+          const removed = await removeWorkload(context, () => found(context, victim.id), () => new Date(), { drainSeconds: body.drain, emit });
+          emit({ type: 'removed', id: removed.id, node: removed.node });
+        }
+      }
+      return { type: 'result', ok: true, workloads: await instancesOf(context, service) };
+    },
+    (error) => failedResult(error, ErrorCode.DEPLOY_FAILED),
+  );
+}
+
+/** The service to scale: in the pod given, or the only pod where the app/entrypoint was deployed. */
+export async function serviceOf(context: CoreContext, app: string, entry: string, pod?: string): Promise<Service> {
+  const services = (await context.repos.services.list()).map((s) => s.value).filter((s) => s.app === app && s.entry === entry && (pod === undefined || s.pod === pod));
+  if (services.length === 0) throw conflict(`${app}/${entry} has not been deployed${pod ? ` in pod ${pod}` : ''}: deploy it first (eru deploy), then scale or replace it`);
+  if (services.length > 1) throw invalid(['pod'], `${app}/${entry} runs in pods ${services.map((s) => s.pod).join(', ')}: name one`);
+  return services[0]!;
+}
+
+export async function instancesOf(context: CoreContext, service: Pick<Service, 'pod' | 'app' | 'entry'>): Promise<Workload[]> {
+  return (await context.repos.workloads.list()).map((w) => w.value).filter((w) => w.pod === service.pod && w.app === service.app && w.entry === service.entry);
+}
+
+/** New instances with the spec the running ones have, spread by AUTO within the first deploy's node filters. */
+export function scaleUpRequest(service: Service, count: number): PlacementRequest {
+  const filters = service.request as { nodes?: string[]; nodeLabels?: Record<string, string> };
+  return {
+    ...service.spec,
+    count,
+    strategy: 'AUTO',
+    limit: 0,
+    nodes: filters.nodes ?? [],
+    nodeLabels: filters.nodeLabels ?? {},
+    service: { request: service.request, ...(service.version ? { version: service.version } : {}) },
+  };
+}
+
+async function found(context: CoreContext, id: string): Promise<Versioned<Workload>> {
+  const workload = await context.repos.workloads.get(id);
+  if (!workload) throw conflict(`${id} went away during the scale`);
+  return workload;
+}

@@ -1,0 +1,94 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ArchiveStat } from '../../contract/archive.js';
+import { engineMessage, isMissing } from '../../engine/engines.js';
+import { EruError, ErrorCode, invalid, notFound } from '../../lib/errors.js';
+import { formatMemory } from '../../lib/units.js';
+import type { Workload } from '../../model/workload.js';
+import type { CoreContext } from '../context.js';
+import type { Versioned } from '../repositories.js';
+
+/** Most a copy into or out of a container may carry. */
+export const ARCHIVE_LIMIT = 512 * 1024 * 1024;
+const DIRECTORY = 2 ** 31;
+
+/**
+ * `eru cp`: files into and out of a workload's container as tar, through the core. An upload is
+ * received whole (within the limit) before anything is written into the container, so a refused or
+ * broken upload changes nothing.
+ */
+export class ArchiveService {
+  constructor(
+    private readonly context: CoreContext,
+    private readonly limit = ARCHIVE_LIMIT,
+  ) {}
+
+  async stat(find: () => Promise<Versioned<Workload>>, path: string): Promise<ArchiveStat> {
+    const container = await this.container(find);
+    try {
+      const response = (await container.infoArchive({ path: checked(path) })) as unknown as { headers: Record<string, string>; resume?: () => void };
+      response.resume?.();
+      const stat = JSON.parse(Buffer.from(response.headers['x-docker-container-path-stat'] ?? '', 'base64').toString('utf8')) as { size: number; mode: number };
+      return { path, exists: true, directory: (stat.mode & DIRECTORY) !== 0, size: stat.size };
+    } catch (error) {
+      if (isMissing(error)) return { path, exists: false, directory: false, size: 0 };
+      throw new EruError(ErrorCode.ENGINE_ERROR, engineMessage(error));
+    }
+  }
+
+  /** The path as a tar stream (its last element at the top of the archive, as Docker gives it). */
+  async download(find: () => Promise<Versioned<Workload>>, path: string): Promise<Readable> {
+    const container = await this.container(find);
+    try {
+      return (await container.getArchive({ path: checked(path) })) as unknown as Readable;
+    } catch (error) {
+      if (isMissing(error)) throw new EruError(ErrorCode.NOT_FOUND, `${path}: ${engineMessage(error)}`, { path: ['path'] });
+      throw new EruError(ErrorCode.ENGINE_ERROR, engineMessage(error));
+    }
+  }
+
+  /** Unpacks a tar into a directory of the container, once it has arrived whole and within the limit. */
+  async upload(find: () => Promise<Versioned<Workload>>, path: string, source: Readable): Promise<{ bytes: number }> {
+    const container = await this.container(find);
+    const dir = await mkdtemp(join(tmpdir(), 'eru-cp-'));
+    const file = join(dir, 'upload.tar');
+    let bytes = 0;
+    const limit = this.limit;
+    try {
+      await pipeline(
+        source,
+        async function* (chunks: AsyncIterable<Buffer>) {
+          for await (const chunk of chunks) {
+            bytes += chunk.length;
+            if (bytes > limit) throw new EruError(ErrorCode.BODY_TOO_LARGE, `the copy is over the limit of ${formatMemory(limit)}; nothing was written into the container`);
+            yield chunk;
+          }
+        },
+        createWriteStream(file),
+      );
+      await container.putArchive(createReadStream(file), { path: checked(path) }).catch((error: unknown) => {
+        if (isMissing(error)) throw new EruError(ErrorCode.NOT_FOUND, `${path}: ${engineMessage(error)}`, { path: ['path'] });
+        throw new EruError(ErrorCode.ENGINE_ERROR, engineMessage(error));
+      });
+      return { bytes };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  private async container(find: () => Promise<Versioned<Workload>>) {
+    const { value: workload } = await find();
+    const node = await this.context.repos.nodes.get(workload.node);
+    if (!node) throw notFound('node', workload.node);
+    return this.context.engines.get(node.value).getContainer(workload.id);
+  }
+}
+
+function checked(path: string): string {
+  if (!path.startsWith('/')) throw invalid(['path'], `${path}: give an absolute path in the container`);
+  return path;
+}
