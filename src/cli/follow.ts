@@ -6,9 +6,9 @@ import { clientOf, globals } from './options.js';
  * Sends a request whose answer is an NDJSON stream (deploys, jobs, builds, images) and follows it to
  * its `result` event: each event is shown as it comes, or printed as JSON with --json.
  */
-export function followToResult<E extends { type: string }>(cmd: Command, path: string, body: unknown, show: (event: E) => void): Promise<ResultOf<E>> {
+export function followToResult<E extends { type: string }>(cmd: Command, path: string, body: unknown, show: (event: E) => void, method = 'POST'): Promise<ResultOf<E>> {
   const json = globals(cmd).json;
-  return clientOf(cmd).follow<E>('POST', path, body, (event) => {
+  return clientOf(cmd).follow<E>(method, path, body, (event) => {
     if (json) process.stdout.write(`${JSON.stringify(event)}\n`);
     else show(event);
   });

@@ -12,6 +12,7 @@ import { registerWorkloads } from './commands/workload.js';
 import { registerNetwork } from './commands/network.js';
 import { registerNode } from './commands/node.js';
 import { registerPlan } from './commands/plan.js';
+import { registerApply } from './commands/apply.js';
 import { registerCp } from './commands/cp.js';
 import { registerExec } from './commands/exec.js';
 import { registerPod } from './commands/pod.js';
@@ -58,6 +59,7 @@ export function buildProgram(): Command {
   registerService(program);
   registerExec(program);
   registerCp(program);
+  registerApply(program);
   registerPlan(program);
   return program;
 }

@@ -4,6 +4,7 @@ import type { ErrorBody } from '../contract/errors.js';
 import type { BaseImageEvent, BuildEvent, DeployEvent, EruEvent, EventFilter, ImageCacheEvent, OutputLine } from '../contract/events.js';
 import type { BaseImageBody, ImageCacheBody } from '../contract/images.js';
 import type { ConnectBody, Endpoint, NetworkCreate, NetworkView } from '../contract/networks.js';
+import type { ServiceView } from '../contract/services.js';
 import type { NodeCreate, NodePatch, NodeView } from '../contract/nodes.js';
 import type { PodCreate } from '../contract/pods.js';
 import type { CapacityBody, CapacityReportView, ControlAction, DeployBody, JobBody, ResizeBody, WorkloadFilter, WorkloadInspect, WorkloadListItem } from '../contract/workloads.js';
@@ -131,6 +132,10 @@ export class EruClient {
     intents: () => this.request<Intent[]>('GET', '/v1/intents'),
     connect: (ref: string, body: ConnectBody) => this.request<Workload>('POST', `/v1/workloads/${enc(ref)}/networks`, body),
     disconnect: (ref: string, network: string) => this.request<Workload>('DELETE', `/v1/workloads/${enc(ref)}/networks/${enc(network)}`),
+  };
+
+  readonly services = {
+    list: () => this.request<ServiceView[]>('GET', '/v1/services'),
   };
 
   readonly networks = {

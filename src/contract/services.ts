@@ -1,10 +1,16 @@
 import { z } from 'zod';
+import { MemorySizeSchema } from '../lib/validate.js';
 import { VersionRefSchema } from '../model/app.js';
 import { DnsLabelSchema } from '../model/names.js';
+import { ServiceSchema } from '../model/service.js';
 import { EntrypointNameSchema } from '../model/workload.js';
 
 /** Services on the wire: an app's entrypoint in a pod, scaled, replaced by a new version, applied from a file. */
 export const ServiceParamsSchema = z.object({ app: DnsLabelSchema, entry: EntrypointNameSchema });
+
+/** `GET /v1/services`: each service with what its last deploy asked and how many instances it runs. */
+export const ServiceViewSchema = ServiceSchema.extend({ instances: z.number().int() });
+export type ServiceView = z.infer<typeof ServiceViewSchema>;
 
 /** `PUT /v1/apps/{app}/entries/{entry}/scale`. */
 export const ScaleBodySchema = z
@@ -17,6 +23,16 @@ export const ScaleBodySchema = z
   })
   .strict();
 export type ScaleBody = z.infer<typeof ScaleBodySchema>;
+
+/** `POST /v1/apps/{app}/entries/{entry}/resize`: every instance resized in place, and the service record too. */
+export const ServiceResizeBodySchema = z
+  .object({
+    pod: DnsLabelSchema.optional(),
+    cpu: z.number().min(0).max(4096).optional(),
+    memory: MemorySizeSchema.optional(),
+  })
+  .strict()
+  .refine((b) => b.cpu !== undefined || b.memory !== undefined, { message: 'give cpu or memory', path: ['cpu'] });
 
 const Seconds = z.number().min(0).max(86400);
 

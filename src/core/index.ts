@@ -2,13 +2,13 @@ import { hostname } from 'node:os';
 import { MemoryBus } from '../bus/memory.js';
 import type { Bus, Channel, Publish } from '../bus/types.js';
 import type { BaseImageEvent, BuildEvent, DeployEvent, EruEvent, EventFilter, ImageCacheEvent } from '../contract/events.js';
-import type { CapacityBody, DeployBody, JobBody } from '../contract/workloads.js';
+import type { CapacityBody, DeployBody, JobBody, ResizeBody } from '../contract/workloads.js';
 import { Engines } from '../engine/engines.js';
 import { randomSuffix } from '../lib/ids.js';
 import type { Log } from '../lib/log.js';
 import type { BaseKind } from '../model/images.js';
 import type { ConnectBody, Endpoint } from '../contract/networks.js';
-import type { ReplaceBody, ScaleBody } from '../contract/services.js';
+import type { ReplaceBody, ScaleBody, ServiceView } from '../contract/services.js';
 import { notFound } from '../lib/errors.js';
 import type { Intent } from '../model/intent.js';
 import type { Workload } from '../model/workload.js';
@@ -33,6 +33,7 @@ import { NetworkService } from './networks/index.js';
 import { NodeService } from './nodes/index.js';
 import { replace } from './replace/index.js';
 import { scale } from './scale/index.js';
+import { resizeService } from './scale/resize.js';
 import { PodService } from './pods.js';
 import { Recovery } from './recovery.js';
 import { Repositories } from './repositories.js';
@@ -52,6 +53,8 @@ export interface CoreOptions {
   registry?: string;
   /** Host directories app.yaml binds may use (default /srv/eru, /var/log/eru). */
   bindRoots?: readonly string[];
+  /** Most bytes `eru cp` carries into or out of a container (default 512 MiB). */
+  copyLimit?: number;
   log: Log;
 }
 
@@ -97,7 +100,7 @@ export class Core {
     this.liveness = new Liveness(this.context, options.nodeTtlSeconds);
     this.networks = new NetworkService(this.context);
     this.exec = new ExecService(this.context);
-    this.archive = new ArchiveService(this.context);
+    this.archive = new ArchiveService(this.context, options.copyLimit);
     this.recovery = new Recovery(this.context);
   }
 
@@ -145,6 +148,20 @@ export class Core {
   /** Scales a service (core/scale/): up with the spec its instances have, down evenly. */
   scale(app: string, entry: string, body: ScaleBody): Promise<EventQueue<DeployEvent>> {
     return scale(this.context, app, entry, body);
+  }
+
+  /** Every service: its last deploy's request and spec, and how many instances it runs. */
+  async services(): Promise<ServiceView[]> {
+    const workloads = (await this.context.repos.workloads.list()).map((w) => w.value);
+    return (await this.context.repos.services.list()).map(({ value: s }) => ({
+      ...s,
+      instances: workloads.filter((w) => w.pod === s.pod && w.app === s.app && w.entry === s.entry).length,
+    }));
+  }
+
+  /** Resizes every instance of a service in place and records the size (core/scale/resize.ts). */
+  resizeService(app: string, entry: string, pod: string | undefined, body: ResizeBody): Promise<Workload[]> {
+    return resizeService(this.context, app, entry, pod, body);
   }
 
   /** A rolling replace of a service to another version (core/replace/). */

@@ -39,8 +39,8 @@ export const archiveRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = 
       let bytes = 0;
       for await (const chunk of archive as AsyncIterable<Buffer>) {
         bytes += chunk.length;
-        if (bytes > ARCHIVE_LIMIT) {
-          raw.addTrailers({ 'x-eru-error': `${query.path} is over the copy limit of ${formatMemory(ARCHIVE_LIMIT)}` });
+        if (bytes > core.archive.limit) {
+          raw.addTrailers({ 'x-eru-error': `${query.path} is over the copy limit of ${formatMemory(core.archive.limit)}; nothing was written here` });
           (archive as Readable).destroy();
           break;
         }

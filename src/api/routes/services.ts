@@ -1,12 +1,23 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { DeployEventSchema } from '../../contract/events.js';
-import { ReplaceBodySchema, ScaleBodySchema, ServiceParamsSchema } from '../../contract/services.js';
+import { z } from 'zod';
+import { ReplaceBodySchema, ScaleBodySchema, ServiceParamsSchema, ServiceResizeBodySchema, ServiceViewSchema } from '../../contract/services.js';
+import { WorkloadSchema } from '../../model/workload.js';
 import type { Core } from '../../core/index.js';
 import { defineRoute, type RouteContext } from '../route.js';
 import { sendNdjson } from '../stream.js';
 
 /** Services (an app's entrypoint in a pod): scaling and rolling replaces, streamed like deploys. */
 export const serviceRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = async (app, { core, ...context }) => {
+  defineRoute(app, context, {
+    method: 'GET',
+    url: '/v1/services',
+    summary: 'Every service (an app\'s entrypoint in a pod): what its last deploy asked for, and how many instances it runs',
+    tag: 'services',
+    scope: 'admin',
+    response: z.array(ServiceViewSchema),
+    handler: () => core.services(),
+  });
   defineRoute(app, context, {
     method: 'PUT',
     url: '/v1/apps/:app/entries/:entry/scale',
@@ -19,6 +30,20 @@ export const serviceRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = 
     stream: true,
     handler: async ({ params, body }, _request, reply) => {
       await sendNdjson(reply, await core.scale(params.app, params.entry, body));
+    },
+  });
+  defineRoute(app, context, {
+    method: 'POST',
+    url: '/v1/apps/:app/entries/:entry/resize',
+    summary: 'Resize every instance of a service in place (no restart) and record the new size for later scale-ups',
+    tag: 'services',
+    scope: 'admin',
+    params: ServiceParamsSchema,
+    body: ServiceResizeBodySchema,
+    response: z.array(WorkloadSchema),
+    handler: ({ params, body }) => {
+      const { pod, ...size } = body;
+      return core.resizeService(params.app, params.entry, pod, size);
     },
   });
   defineRoute(app, context, {

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { eruHome } from '../../client/config.js';
 import { parseHostPort } from '../../lib/address.js';
 import { invalid } from '../../lib/errors.js';
+import { parseMemory } from '../../lib/units.js';
 import { action } from '../output.js';
 import { collect, globals, wholeNumber } from '../options.js';
 
@@ -17,6 +18,7 @@ interface CoreOptions {
   nodeTtl: number;
   registry?: string;
   bindRoot?: string[];
+  copyLimit?: string;
 }
 
 /** `eru core`: the stateless logic core. Any number may run against one etcd. */
@@ -31,6 +33,7 @@ export function registerCore(program: Command): void {
     .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
     .option('--registry <host:port>', 'push builds to this registry and pull them on nodes (default: copy images node to node)')
     .option('--bind-root <dir>', `a host directory app.yaml binds may use (repeat for more; default /srv/eru and /var/log/eru)`, collect)
+    .option('--copy-limit <size>', 'most an eru cp may carry into or out of a container', '512MiB')
     .option('--node-ttl <seconds>', 'a node is down after this long without a heartbeat from its agent', wholeNumber('node-ttl'), 10)
     .action(
       action(async (options: CoreOptions, command: Command) => {
@@ -50,6 +53,7 @@ export function registerCore(program: Command): void {
           nodeTtlSeconds: options.nodeTtl,
           ...(options.registry ? { registry: options.registry } : {}),
           ...(bindRoots ? { bindRoots } : {}),
+          ...(options.copyLimit ? { copyLimit: parseMemory(options.copyLimit, ['copy-limit']) } : {}),
           logLevel: options.logLevel,
         });
       }),

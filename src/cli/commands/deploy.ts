@@ -6,12 +6,12 @@ import { LIMIT_MEANING } from '../../model/strategies.js';
 import { formatMemory, parseMemory } from '../../lib/units.js';
 import { followToResult } from '../follow.js';
 import { action, printTable } from '../output.js';
-import { collect, globals, keyValue, wholeNumber } from '../options.js';
+import { collect, defaultPod, globals, keyValue, wholeNumber } from '../options.js';
 import { Progress } from '../progress.js';
 import { networksBody } from './network.js';
 
 export interface PlacementOptions {
-  pod: string;
+  pod?: string;
   cpu: string;
   memory?: string;
   bind: boolean;
@@ -66,7 +66,7 @@ export function cpuNumber(value: string): number {
 /** Options shared by deploy, run and capacity: where and how much. */
 export function placementOptions(command: Command, cpuDefault: string): Command {
   return command
-    .requiredOption('--pod <pod>', 'the pod to place into')
+    .option('--pod <pod>', "the pod to place into (default: the client config's pod, or the only pod)")
     .option('--cpu <cpu>', 'CPU per instance (e.g. 1.3: one exclusive core plus 0.3 of a shared one)', cpuDefault)
     .option('--memory <size>', 'memory limit per instance, e.g. 512MiB')
     .option('--no-bind', 'do not pin: run on the shared pool under a CPU quota')
@@ -74,9 +74,9 @@ export function placementOptions(command: Command, cpuDefault: string): Command 
     .option('--node-label <k=v>', 'only nodes with this label (repeatable)', keyValue('node-label'));
 }
 
-export function placementBody(options: PlacementOptions): Record<string, unknown> {
+export async function placementBody(options: PlacementOptions, command: Command): Promise<Record<string, unknown>> {
   return {
-    pod: options.pod,
+    pod: options.pod ?? (await defaultPod(command)),
     cpu: cpuNumber(options.cpu),
     memory: options.memory !== undefined ? parseMemory(options.memory, ['memory']) : 0,
     bind: options.bind,
@@ -120,7 +120,7 @@ export function registerDeploy(program: Command): void {
       if (!options.image && !options.version) throw invalid(['image'], 'give --image, or --version to run a built version of the app');
       const healthcheck = healthcheckBody(options);
       const body = {
-        ...placementBody(options),
+        ...(await placementBody(options, cmd)),
         app,
         entry: options.entry,
         ...(options.image ? { image: options.image } : {}),
@@ -158,8 +158,8 @@ type DeployResult = Extract<DeployEvent, { type: 'result'; ok: true }>;
  * Sends a deploy or a job and follows its NDJSON stream: each event is shown (or printed as JSON
  * with --json) as it comes; a failed result becomes the command's error.
  */
-export async function followStream(cmd: Command, path: string, body: unknown, show: (event: DeployEvent) => void): Promise<DeployResult> {
-  const result = await followToResult(cmd, path, body, show);
+export async function followStream(cmd: Command, path: string, body: unknown, show: (event: DeployEvent) => void, method = 'POST'): Promise<DeployResult> {
+  const result = await followToResult(cmd, path, body, show, method);
   if (!result.ok) throw new EruError(result.error.code, result.error.message);
   return result;
 }

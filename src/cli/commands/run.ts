@@ -29,7 +29,7 @@ export function registerRun(program: Command): void {
     action(async (command: string[], options: RunOptions, cmd: Command) => {
       if (command.length === 0) throw invalid(['command'], 'a job needs a command');
       const body = {
-        ...placementBody(options),
+        ...(await placementBody(options, cmd)),
         app: options.app,
         entry: options.entry,
         image: options.image,

@@ -15,9 +15,9 @@ export function seconds(flag: string): (value: string) => number {
   };
 }
 
-async function follow(cmd: Command, path: string, body: unknown, label: string): Promise<void> {
+async function follow(cmd: Command, method: string, path: string, body: unknown, label: string): Promise<void> {
   const progress = new Progress(label);
-  const result = await followStream(cmd, path, body, (event: DeployEvent) => showEvent(event, progress)).finally(() => progress.done());
+  const result = await followStream(cmd, path, body, (event: DeployEvent) => showEvent(event, progress), method).finally(() => progress.done());
   if (!globals(cmd).json) printWorkloads(result.workloads);
 }
 
@@ -35,7 +35,7 @@ export function registerService(program: Command): void {
       action(async (app: string, options: { entry: string; count: number; pod?: string; drain: number }, cmd: Command) => {
         if (options.count < 0) throw invalid(['count'], 'count must be 0 or more');
         const body = { count: options.count, drain: options.drain, ...(options.pod ? { pod: options.pod } : {}) };
-        await follow(cmd, `/v1/apps/${encodeURIComponent(app)}/entries/${encodeURIComponent(options.entry)}/scale`, body, 'scaling');
+        await follow(cmd, 'PUT', `/v1/apps/${encodeURIComponent(app)}/entries/${encodeURIComponent(options.entry)}/scale`, body, 'scaling');
       }),
     );
 
@@ -67,7 +67,7 @@ export function registerService(program: Command): void {
           ...(options.drain !== undefined ? { drain: options.drain } : {}),
           rollback: options.rollback,
         };
-        await follow(cmd, `/v1/apps/${encodeURIComponent(app)}/entries/${encodeURIComponent(options.entry)}/replace`, body, 'replacing');
+        await follow(cmd, 'POST', `/v1/apps/${encodeURIComponent(app)}/entries/${encodeURIComponent(options.entry)}/replace`, body, 'replacing');
       }),
     );
 }

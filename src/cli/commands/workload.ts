@@ -134,7 +134,7 @@ export function registerWorkloads(program: Command): void {
   const capacity = program.command('capacity').description('how many more of a request a pod can take (dry run)');
   placementOptions(capacity, '1').action(
     action(async (options: PlacementOptions, command: Command) => {
-      const { pod, ...body } = placementBody(options);
+      const { pod, ...body } = await placementBody(options, command);
       const report = await clientOf(command).request<{ total: number; nodes: Array<{ node: string; capacity: number; reason?: string }> }>(
         'POST',
         `/v1/pods/${id(String(pod))}/capacity`,

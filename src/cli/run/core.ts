@@ -15,6 +15,7 @@ export interface CoreRunOptions {
   nodeTtlSeconds: number;
   registry?: string;
   bindRoots?: string[];
+  copyLimit?: number;
   logLevel: string;
 }
 
@@ -34,6 +35,7 @@ export async function runCore(options: CoreRunOptions): Promise<void> {
     nodeTtlSeconds: options.nodeTtlSeconds,
     ...(options.registry ? { registry: options.registry } : {}),
     ...(options.bindRoots ? { bindRoots: options.bindRoots } : {}),
+    ...(options.copyLimit !== undefined ? { copyLimit: options.copyLimit } : {}),
     log,
   });
   const app = await buildServer(core, log);

@@ -24,7 +24,7 @@ const DIRECTORY = 2 ** 31;
 export class ArchiveService {
   constructor(
     private readonly context: CoreContext,
-    private readonly limit = ARCHIVE_LIMIT,
+    readonly limit = ARCHIVE_LIMIT,
   ) {}
 
   async stat(find: () => Promise<Versioned<Workload>>, path: string): Promise<ArchiveStat> {
