@@ -31,7 +31,7 @@ function tar(args: string[]): { child: ReturnType<typeof spawn>; done: Promise<v
 export function registerCp(program: Command): void {
   program
     .command('cp')
-    .description('copy files or directories between a workload and here: eru cp WORKLOAD:/path ./local, eru cp ./local WORKLOAD:/path (modes kept; 512 MiB at most)')
+    .description('copy files or directories between a workload and here: eru cp WORKLOAD:/path ./local, eru cp ./local WORKLOAD:/path (modes kept; files copied in belong to the workload\'s user; 512 MiB at most)')
     .argument('<source>')
     .argument('<destination>')
     .action(
@@ -47,8 +47,15 @@ export function registerCp(program: Command): void {
           const into = existsSync(local) && statSync(local).isDirectory();
           const staging = await mkdtemp(join(into ? local : dirname(local), '.eru-cp-'));
           try {
-            const unpack = tar(['-x', '-p', '-C', staging]);
-            await Promise.all([downloadArchive(client.url, token, from.ref, from.path, unpack.child.stdin!), unpack.done]);
+            const unpack = tar(['-x', '-p', '--no-same-owner', '-C', staging]); // owned here by whoever copied, as docker cp does
+            try {
+              await downloadArchive(client.url, token, from.ref, from.path, unpack.child.stdin!);
+            } catch (error) {
+              unpack.child.kill(); // else tar waits on its input for ever; the download's error is the one to tell
+              await unpack.done.catch(() => undefined);
+              throw error;
+            }
+            await unpack.done;
             const name = basename(from.path);
             await rename(join(staging, name), into ? join(local, name) : local);
           } finally {
@@ -63,7 +70,9 @@ export function registerCp(program: Command): void {
         const stat = await client.request<ArchiveStat>('GET', `/v1/workloads/${encodeURIComponent(target.ref)}/archive/stat?path=${encodeURIComponent(target.path)}`);
         // Into an existing directory under its own name; else under the destination's name, in its directory.
         const [dir, rename_] = stat.exists && stat.directory ? [target.path, []] : [dirname(target.path), [`--transform=s|^${basename(local)}|${basename(target.path)}|`]];
-        const pack = tar(['-c', '-C', dirname(local), ...rename_, basename(local)]);
+        // Owned by the user the workload runs as, so its app can read (and run) what was copied in.
+        const owner = ['--numeric-owner', `--owner=:${stat.owner.uid}`, `--group=:${stat.owner.gid}`];
+        const pack = tar(['-c', ...owner, '-C', dirname(local), ...rename_, basename(local)]);
         const [answer] = await Promise.all([uploadArchive(client.url, token, target.ref, dir, pack.child.stdout!), pack.done]);
         if (!globals(command).json) console.error(`copied ${source} to ${target.ref}:${target.path} (${answer.bytes} bytes of tar)`);
       }),

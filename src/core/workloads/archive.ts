@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ArchiveStat } from '../../contract/archive.js';
+import type Docker from 'dockerode';
+import type { ArchiveOwner, ArchiveStat } from '../../contract/archive.js';
 import { engineMessage, isMissing } from '../../engine/engines.js';
 import { EruError, ErrorCode, invalid, notFound } from '../../lib/errors.js';
 import { formatMemory } from '../../lib/units.js';
@@ -29,15 +30,44 @@ export class ArchiveService {
 
   async stat(find: () => Promise<Versioned<Workload>>, path: string): Promise<ArchiveStat> {
     const container = await this.container(find);
+    const owner = await this.owner(container);
     try {
       const response = (await container.infoArchive({ path: checked(path) })) as unknown as { headers: Record<string, string>; resume?: () => void };
       response.resume?.();
       const stat = JSON.parse(Buffer.from(response.headers['x-docker-container-path-stat'] ?? '', 'base64').toString('utf8')) as { size: number; mode: number };
-      return { path, exists: true, directory: (stat.mode & DIRECTORY) !== 0, size: stat.size };
+      return { path, exists: true, directory: (stat.mode & DIRECTORY) !== 0, size: stat.size, owner };
     } catch (error) {
-      if (isMissing(error)) return { path, exists: false, directory: false, size: 0 };
+      if (isMissing(error)) return { path, exists: false, directory: false, size: 0, owner };
       throw new EruError(ErrorCode.ENGINE_ERROR, engineMessage(error));
     }
+  }
+
+  /**
+   * The container's user as uid and gid, looked up in the container's own /etc/passwd. Docker's
+   * copyUIDGID looks names up on the host instead (moby/moby#34142), so clients set the owner in the
+   * tar they send.
+   */
+  private async owner(container: Docker.Container): Promise<ArchiveOwner> {
+    const user = (await container.inspect().catch((error: unknown) => {
+      throw new EruError(isMissing(error) ? ErrorCode.NOT_FOUND : ErrorCode.ENGINE_ERROR, engineMessage(error));
+    })).Config.User;
+    const [name = '', group] = user.split(':');
+    const numeric = (value: string | undefined): number | undefined => (value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined);
+    if (name === '' || name === 'root') return { user: 'root', uid: 0, gid: numeric(group) ?? 0 };
+    const passwd = await this.readFile(container, '/etc/passwd').catch(() => '');
+    const entry = passwd.split('\n').map((line) => line.split(':')).find((fields) => fields[0] === name || fields[2] === name);
+    const uid = numeric(name) ?? numeric(entry?.[2]);
+    if (uid === undefined) throw new EruError(ErrorCode.ENGINE_ERROR, `the container's user ${name} is not in its /etc/passwd`);
+    return { user: entry?.[0] ?? name, uid, gid: numeric(group) ?? numeric(entry?.[3]) ?? uid };
+  }
+
+  /** One small regular file of the container, read out of the one-entry tar Docker answers with. */
+  private async readFile(container: Docker.Container, path: string): Promise<string> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of (await container.getArchive({ path })) as unknown as AsyncIterable<Buffer>) chunks.push(chunk);
+    const tar = Buffer.concat(chunks);
+    const size = parseInt(tar.subarray(124, 136).toString('latin1').replace(/\0.*$/, '').trim() || '0', 8);
+    return tar.subarray(512, 512 + size).toString('utf8');
   }
 
   /** The path as a tar stream (its last element at the top of the archive, as Docker gives it). */

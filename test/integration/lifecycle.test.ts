@@ -1,0 +1,352 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type Docker from 'dockerode';
+import type { Endpoint } from '../../src/contract/networks.js';
+import type { WorkloadListItem } from '../../src/contract/workloads.js';
+import type { Intent } from '../../src/model/intent.js';
+import type { NodeResources } from '../../src/model/resources.js';
+import type { Workload } from '../../src/model/workload.js';
+import { AgentProcess } from '../../harness/agent.js';
+import { ERU_BIN } from '../../harness/cli.js';
+import { CoreProcess, TEST_TOKEN, tempDir } from '../../harness/core.js';
+import { BASE_IMAGE, eruContainers, execIn, removeAppImages, removePodContainers, testDocker } from '../../harness/docker.js';
+import { ExtraDaemon } from '../../harness/dockerd.js';
+import { L2Switch } from '../../harness/l2.js';
+import { dockerEndpoint, eventually, uniqueSuffix } from '../../harness/services.js';
+import { EXAMPLE_APP_YAML } from '../support/example-app.js';
+import { GitRepo } from '../support/git.js';
+import { checkLedgers } from '../support/invariants.js';
+
+interface NodeView {
+  cpuMap: Array<{ core: string; free: number; fragments: number; state: string }>;
+  resources: { memoryFree: number };
+}
+
+/** The example app with a health check on its page, served by busybox httpd. */
+const app = `life${uniqueSuffix().slice(-5).replace(/[^a-z0-9]/g, 'q')}`;
+const APP_YAML = EXAMPLE_APP_YAML.replace('appname: hello', `appname: ${app}`).replace('healthcheck: {http: {port: 8080, url: /index.html, code: 200}}', 'healthcheck: {http: {port: 8080, url: /index.html, code: 200}}\n    restart: "no"').replace('    restart: always\n', '');
+
+describe('a service\'s life: scale, rolling replace, realloc, exec, cp, hooks, startup boost, apply', () => {
+  const tag = uniqueSuffix().slice(-4).replace(/[^a-z0-9]/g, 'w');
+  const l2 = L2Switch.create(tag);
+  const pod = `life-${uniqueSuffix()}`;
+  const network = `lifenet-${tag}`;
+  let core: CoreProcess;
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let repo: GitRepo;
+  let extra: ExtraDaemon;
+  const agents: AgentProcess[] = [];
+  const dockers = new Map<string, Docker>();
+  const versions: Record<'v1' | 'v2' | 'bad', string> = { v1: '', v2: '', bad: '' };
+
+  before(async () => {
+    dir = await tempDir('eru-life-');
+    extra = await ExtraDaemon.start(7);
+    core = await CoreProcess.start(`embedded:${dir.path}/eru.db`, ['--copy-limit', '2MiB']);
+    assert.equal((await core.eru(['pod', 'add', pod, '--sharebase', '10'])).code, 0);
+    for (const [name, endpoint, host] of [['a', dockerEndpoint(), 1], ['b', extra.endpoint, 2]] as const) {
+      const added = await core.eru(['node', 'add', pod, `${name}-${tag}`, '--endpoint', endpoint, '--macvlan-parent', l2.plug(host)]);
+      assert.equal(added.code, 0, added.stderr);
+      dockers.set(`${name}-${tag}`, name === 'a' ? testDocker() : extra.docker);
+      const token = (await core.api<{ token: string }>('POST', `/v1/nodes/${name}-${tag}/tokens`)).body.token;
+      const agent = new AgentProcess(core.url, `${name}-${tag}`, token, endpoint);
+      agent.start();
+      agents.push(agent);
+    }
+    assert.equal((await core.eru(['network', 'add', network, '--subnet', '10.238.0.0/24', '--pod', pod])).code, 0);
+    repo = GitRepo.create(join(dir.path, app), { 'app.yaml': APP_YAML, 'index.html': 'version one\n' });
+    versions.v1 = repo.head().slice(0, 7);
+    repo.commit({ 'index.html': 'version two\n' });
+    versions.v2 = repo.head().slice(0, 7);
+    repo.commit({ 'app.yaml': APP_YAML.replace('url: /index.html', 'url: /never-there.html') });
+    versions.bad = repo.head().slice(0, 7);
+    for (const sha of [versions.v1, versions.v2, versions.bad]) {
+      repo.git('checkout', '-q', sha);
+      assert.equal((await core.eru(['app', 'register', '--dir', repo.path])).code, 0);
+      const built = await core.eru(['build', app, '--revision', sha, '--pod', pod], { timeoutMs: 180_000 });
+      assert.equal(built.code, 0, built.stderr);
+    }
+  });
+  after(async () => {
+    for (const agent of agents) await agent.stop();
+    for (const docker of dockers.values()) {
+      await removePodContainers(docker, pod);
+      await docker.getNetwork(network).remove().catch(() => undefined);
+      await removeAppImages(docker, app);
+    }
+    await extra?.stop();
+    l2.remove();
+    await core?.stop();
+    await dir?.remove();
+  });
+
+  const list = async (query: string): Promise<WorkloadListItem[]> => (await core.api<WorkloadListItem[]>('GET', `/v1/workloads?pod=${pod}${query}`)).body;
+  const dockerOf = (w: Workload): Docker => dockers.get(w.node)!;
+
+  /** The ledger invariant, read through the API: every node's cores and fragments are what its workloads hold. */
+  async function ledgersAgree(): Promise<void> {
+    const workloads = (await core.api<Workload[]>('GET', `/v1/workloads?pod=${pod}`)).body;
+    for (const node of dockers.keys()) {
+      const view = (await core.api<NodeView>('GET', `/v1/nodes/${node}`)).body;
+      const ledger: NodeResources = {
+        cpus: Object.fromEntries(view.cpuMap.filter((c) => c.state !== 'reserved').map((c) => [c.core, c.free])),
+        shared: Object.fromEntries(view.cpuMap.filter((c) => c.fragments > 0).map((c) => [c.core, c.fragments])),
+        unboundPieces: 0,
+        memory: null,
+        memoryTotal: null,
+      };
+      checkLedgers(10, new Map([[node, ledger]]), workloads, []);
+    }
+  }
+
+  // On empty nodes first: these two need whole cores of a 2-core machine.
+  it('resizes a busy workload 1.3 → 1.9 → 0.4 in place: cgroups and ledger agree each time; the process never restarts', async () => {
+    const deployed = await core.eru(['deploy', '--pod', pod, '--app', 'busy', '--node', `a-${tag}`, '--image', BASE_IMAGE, '--cpu', '1.3', '--', 'sh', '-c', 'while :; do :; done']);
+    assert.equal(deployed.code, 0, deployed.stderr);
+    const [busy] = (await core.api<Workload[]>('GET', `/v1/workloads?pod=${pod}&app=busy`)).body;
+    const first = (await testDocker().getContainer(busy!.id).inspect()).State;
+    for (const cpu of ['1.9', '0.4']) {
+      const resized = await core.eru(['realloc', busy!.id, '--cpu', cpu]);
+      assert.equal(resized.code, 0, resized.stderr);
+      const record = (await core.api<{ workload: Workload }>('GET', `/v1/workloads/${busy!.id}`)).body.workload;
+      const info = await testDocker().getContainer(busy!.id).inspect();
+      assert.equal(record.cpu, Number(cpu));
+      assert.deepEqual([info.HostConfig.CpusetCpus, info.HostConfig.CpuShares, info.HostConfig.CpuQuota], [record.cpusetCpus, record.cpuShares, record.cpuQuota]);
+      // The cgroup itself (cgroup v1, cgroupfs): what the kernel enforces.
+      assert.equal(readFileSync(`/sys/fs/cgroup/cpuset/docker/${info.Id}/cpuset.cpus`, 'utf8').trim(), record.cpusetCpus.includes(',') ? record.cpusetCpus.replace(/^(\d+),(\d+)$/, (m, x, y) => (Number(y) === Number(x) + 1 ? `${x}-${y}` : m)) : record.cpusetCpus);
+      assert.equal(Number(readFileSync(`/sys/fs/cgroup/cpu/docker/${info.Id}/cpu.cfs_quota_us`, 'utf8')), record.cpuQuota);
+      assert.deepEqual([info.State.Pid, info.State.StartedAt], [first.Pid, first.StartedAt], 'the same process');
+      await ledgersAgree();
+    }
+    const tooBig = await core.eru(['realloc', busy!.id, '--cpu', '2.5']);
+    assert.equal(tooBig.code, 2);
+    assert.match(tooBig.stderr, /cannot hold cpu=2\.5 .* in place/);
+    assert.equal((await core.eru(['rm', busy!.id])).code, 0);
+  });
+
+  it('reserved cores are never scheduled on, and come back when released', async () => {
+    const node = `b-${tag}`;
+    const busy = (await core.api<NodeView>('GET', `/v1/nodes/${node}`)).body.cpuMap.filter((c) => c.free < 10).map((c) => c.core);
+    const reserve = busy.includes('0') ? '1' : '0';
+    if (busy.includes(reserve)) return assert.fail(`both cores of ${node} are in use: ${busy.join(',')}`);
+    const set = await core.eru(['node', 'set', node, '--reserve-cpus', reserve]);
+    assert.equal(set.code, 0, set.stderr);
+    assert.match((await core.eru(['node', 'show', node])).stdout, new RegExp(`^${reserve}\\s+0\\s+0\\s+reserved`, 'm'));
+    const deployed = await core.client.deploy({ pod, app: 'rsv', image: BASE_IMAGE, command: ['sleep', '600'], cpu: 0.5, count: 2, nodes: [node] });
+    assert.ok(deployed.ok);
+    for (const w of deployed.workloads) assert.ok(!Object.keys(w.placement.cpuset ?? {}).includes(reserve), `placed on reserved core ${reserve}`);
+    const inUse = await core.eru(['node', 'set', node, '--reserve-cpus', `${reserve},${reserve === '0' ? '1' : '0'}`]);
+    assert.equal(inUse.code, 1, 'a core in use cannot be reserved');
+    for (const w of deployed.workloads) assert.equal((await core.eru(['rm', w.id])).code, 0);
+    assert.equal((await core.eru(['node', 'set', node, '--reserve-cpus', ''])).code, 0);
+    assert.equal((await core.api<NodeView>('GET', `/v1/nodes/${node}`)).body.cpuMap.find((c) => c.core === reserve)!.state, 'free');
+  });
+
+  it('scales 2 → 7 → 3 with the spec the instances have, keeping the spread even and the ledger exact', async () => {
+    const deployed = await core.eru(['deploy', app, '--version', versions.v1, '--entry', 'worker', '--pod', pod, '--count', '2', '--cpu', '0.2', '--memory', '32MiB', '--env', 'MODE=first']);
+    assert.equal(deployed.code, 0, deployed.stderr);
+    const spread = async (): Promise<number[]> => {
+      const workers = await list('&entry=worker');
+      return [...dockers.keys()].map((node) => workers.filter((w) => w.node === node).length);
+    };
+    for (const [count, expected] of [[7, [4, 3]], [3, [2, 1]]] as const) {
+      const scaled = await core.eru(['scale', app, '--entry', 'worker', '--count', String(count)]);
+      assert.equal(scaled.code, 0, scaled.stderr);
+      const counts = await spread();
+      assert.equal(counts[0]! + counts[1]!, count);
+      assert.ok(Math.abs(counts[0]! - counts[1]!) <= 1, `uneven: ${counts.join(' / ')} (wanted about ${expected.join(' / ')})`);
+      await ledgersAgree();
+    }
+    // Every instance, the added ones too, runs what the first deploy asked for.
+    for (const w of await list('&entry=worker')) {
+      assert.equal(w.image, `${app}:${versions.v1}`);
+      assert.deepEqual([w.cpu, w.placement.memory, w.env.MODE], [0.2, 32 * 1024 * 1024, 'first']);
+    }
+    const negative = await core.api<{ code: string; path: string }>('PUT', `/v1/apps/${app}/entries/worker/scale`, { count: -1 });
+    assert.deepEqual([negative.status, negative.body.path], [400, 'count']);
+    const never = await core.api<{ code: string }>('PUT', `/v1/apps/${app}/entries/nothing/scale`, { count: 2 });
+    assert.equal(never.status, 409);
+  });
+
+  it('replaces 6 web instances to a new version while a client through the endpoints sees no failed request', async () => {
+    const deployed = await core.eru(['deploy', app, '--version', versions.v1, '--entry', 'web', '--pod', pod, '--count', '6', '--cpu', '0.1', '--network', network]);
+    assert.equal(deployed.code, 0, deployed.stderr);
+    const client = await core.eru(['deploy', '--pod', pod, '--app', 'lifeclient', '--image', BASE_IMAGE, '--node', `a-${tag}`, '--cpu', '0.1', '--network', network, '--', 'sleep', '3600']);
+    assert.equal(client.code, 0, client.stderr);
+    const [reader] = (await core.api<Workload[]>('GET', `/v1/workloads?pod=${pod}&app=lifeclient`)).body;
+    const healthyEndpoints = async (): Promise<Endpoint[]> => (await core.api<Endpoint[]>('GET', `/v1/apps/${app}/endpoints?entry=web&healthy=true`)).body;
+    await eventually(async () => (await healthyEndpoints()).length === 6, 30_000, 'six healthy endpoints');
+
+    let stop = false;
+    const seen = { requests: 0, failed: [] as string[], pages: new Set<string>() };
+    const loop = (async () => {
+      for (let i = 0; !stop && i < 2000; i++) {
+        const endpoints = await healthyEndpoints();
+        const target = endpoints[i % Math.max(1, endpoints.length)];
+        if (!target) {
+          seen.failed.push('no healthy endpoint');
+          continue;
+        }
+        const got = await execIn(testDocker(), reader!.id, ['timeout', '5', 'wget', '-q', '-O', '-', `http://${target.address}:8080/index.html`]);
+        seen.requests++;
+        if (got.code !== 0) seen.failed.push(`${target.workload} ${target.address}: exit ${got.code} ${got.output.trim()}`);
+        else seen.pages.add(got.output.trim());
+      }
+    })();
+    const replaced = await core.eru(['replace', app, '--entry', 'web', '--version', versions.v2, '--max-unavailable', '0', '--max-surge', '1'], { timeoutMs: 300_000 });
+    await new Promise((r) => setTimeout(r, 1500));
+    stop = true;
+    await loop;
+    assert.equal(replaced.code, 0, replaced.stderr);
+    assert.match(replaced.stderr, /6 instance\(s\) now run/);
+    console.log(`during the replace: ${seen.requests} requests, ${seen.failed.length} failed, pages ${[...seen.pages].join(' | ')}`);
+    assert.deepEqual(seen.failed, [], 'no request failed');
+    assert.ok(seen.requests >= 20, `only ${seen.requests} requests`);
+    assert.deepEqual([...seen.pages].sort(), ['version one', 'version two']);
+    const web = await list('&entry=web');
+    assert.equal(web.length, 6);
+    for (const w of web) assert.equal(w.image, `${app}:${versions.v2}`);
+    await ledgersAgree();
+  });
+
+  it('a version whose health check never passes: the rollout stops at the first batch and every instance is back, serving', async () => {
+    const before = (await list('&entry=web')).map((w) => w.id).sort();
+    const failed = await core.eru(['replace', app, '--entry', 'web', '--version', versions.bad, '--healthy-deadline', '10s'], { timeoutMs: 120_000 });
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /replace failed and was rolled back: .* did not turn healthy within 10 s .*; every instance runs .* again/);
+    const web = await list('&entry=web');
+    assert.deepEqual(web.map((w) => w.id).sort(), before, 'the same six instances, none replaced');
+    for (const w of web) assert.equal(w.image, `${app}:${versions.v2}`);
+    const [reader] = (await core.api<Workload[]>('GET', `/v1/workloads?pod=${pod}&app=lifeclient`)).body;
+    const served = await execIn(testDocker(), reader!.id, ['timeout', '5', 'wget', '-q', '-O', '-', `http://${web[0]!.addresses[0]!.address}:8080/index.html`]);
+    assert.equal(served.output.trim(), 'version two');
+    const services = (await core.api<Array<{ app: string; entry: string; version?: string }>>('GET', '/v1/services')).body;
+    assert.match(services.find((s) => s.app === app && s.entry === 'web')!.version!, new RegExp(`^${versions.v2}`));
+    assert.deepEqual((await core.api<Intent[]>('GET', '/v1/intents')).body, []);
+  });
+
+  it('exec: an interactive shell in tmux, stdin piped, exit codes through; never into a stopped workload', async () => {
+    const [worker] = await list('&entry=worker');
+    const session = `eru-exec-${tag}`;
+    const exitFile = join(dir.path, 'exec-exit');
+    const env = `ERU_URL=${core.url} ERU_TOKEN=${TEST_TOKEN} ERU_HOME=${dir.path}`;
+    execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '100', '-y', '20', `${env} node ${ERU_BIN} exec -it ${worker!.id} -- sh; echo EXIT=$? > ${exitFile}; sleep 60`]);
+    try {
+      await eventually(async () => execFileSync('tmux', ['capture-pane', '-p', '-t', session]).toString().includes('#') || execFileSync('tmux', ['capture-pane', '-p', '-t', session]).toString().includes('$'), 15_000, 'the shell prompt');
+      execFileSync('tmux', ['send-keys', '-t', session, 'echo inside-$((6*7)) $(whoami); stty size', 'Enter']);
+      await eventually(async () => /inside-42/.test(execFileSync('tmux', ['capture-pane', '-p', '-t', session]).toString()), 10_000, 'the echo');
+      assert.match(execFileSync('tmux', ['capture-pane', '-p', '-t', session]).toString(), /^20 100$/m, 'the terminal has the pane\'s size');
+      execFileSync('tmux', ['send-keys', '-t', session, 'exit 4', 'Enter']);
+      await eventually(async () => existsSync(exitFile), 10_000, 'the exit');
+      assert.equal(readFileSync(exitFile, 'utf8').trim(), 'EXIT=4');
+    } finally {
+      execFileSync('tmux', ['kill-session', '-t', session]);
+    }
+    const code = await core.eru(['exec', worker!.id, '--', 'sh', '-c', 'echo out; echo err >&2; exit 7']);
+    assert.deepEqual([code.code, code.stdout, code.stderr], [7, 'out\n', 'err\n']);
+    const piped = await core.eru(['exec', '-i', worker!.id, '--', 'sh', '-c', 'tr a-z A-Z']);
+    assert.equal(piped.code, 0);
+    await dockerOf(worker!).getContainer(worker!.id).stop({ t: 0 });
+    const stopped = await core.eru(['exec', worker!.id, '--', 'true']);
+    assert.equal(stopped.code, 1);
+    assert.match(stopped.stderr, /is not running \(exited, exit 137\): nothing to exec into/);
+    const ps = await core.eru(['ps', '--pod', pod, '--status', 'exited']);
+    await eventually(async () => (await core.eru(['ps', '--pod', pod, '--status', 'exited'])).stdout.includes(worker!.id), 10_000, 'ps --status exited to list it');
+    assert.ok(ps.code === 0);
+    assert.match((await core.eru(['ps', '--pod', pod, '--status', 'exited'])).stdout, new RegExp(`${worker!.id}\\s+\\S+\\s+exited 137\\s+\\d+[smhd]`));
+    assert.equal((await core.eru(['rm', worker!.id])).code, 0);
+  });
+
+  it('cp: a file and a directory both ways, modes kept; over the copy limit nothing is written on either side', async () => {
+    const [worker] = await list('&entry=worker');
+    const local = join(dir.path, 'cp');
+    mkdirSync(join(local, 'tree', 'sub'), { recursive: true });
+    writeFileSync(join(local, 'tree', 'sub', 'run.sh'), '#!/bin/sh\necho ran\n');
+    chmodSync(join(local, 'tree', 'sub', 'run.sh'), 0o750);
+    assert.equal((await core.eru(['cp', join(local, 'tree'), `${worker!.id}:/tmp/copied`])).code, 0);
+    const inside = await execIn(dockerOf(worker!), worker!.id, ['sh', '-c', 'stat -c "%a %u" /tmp/copied/sub/run.sh && /tmp/copied/sub/run.sh']);
+    assert.equal(inside.output, '750 10001\nran\n', 'mode kept, owned by the app\'s user, runnable by it');
+    const back = await core.eru(['cp', `${worker!.id}:/tmp/copied`, join(local, 'back')]);
+    assert.equal(back.code, 0, back.stderr);
+    assert.equal(readFileSync(join(local, 'back', 'sub', 'run.sh'), 'utf8'), '#!/bin/sh\necho ran\n');
+    assert.equal(statSync(join(local, 'back', 'sub', 'run.sh')).mode & 0o777, 0o750);
+    assert.equal(statSync(join(local, 'back', 'sub', 'run.sh')).uid, process.getuid!(), 'owned here by who copied it');
+    // Over the core's 2 MiB limit, both ways: a clear error and nothing half-written.
+    writeFileSync(join(local, 'big'), Buffer.alloc(3 * 1024 * 1024, 1));
+    const up = await core.eru(['cp', join(local, 'big'), `${worker!.id}:/tmp/big`]);
+    assert.equal(up.code, 1);
+    assert.match(up.stderr, /over the limit of 2MiB; nothing was written into the container/);
+    assert.notEqual((await execIn(dockerOf(worker!), worker!.id, ['test', '-e', '/tmp/big'])).code, 0);
+    await execIn(dockerOf(worker!), worker!.id, ['sh', '-c', 'dd if=/dev/zero of=/tmp/huge bs=1M count=3 2>/dev/null']);
+    const down = await core.eru(['cp', `${worker!.id}:/tmp/huge`, join(local, 'huge')]);
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /over the copy limit of 2MiB/);
+    assert.equal(existsSync(join(local, 'huge')), false);
+    const missing = await core.eru(['cp', `${worker!.id}:/no/such`, join(local, 'x')], { timeoutMs: 20_000 });
+    assert.equal(missing.code, 1, missing.stderr);
+    assert.match(missing.stderr, /\/no\/such: .*(no such|not find|not found)/i);
+    assert.equal(existsSync(join(local, 'x')), false);
+  });
+
+  it('hooks: a forced after_start failure rolls the deploy back; a forced before_stop failure keeps the workload; others are reported', async () => {
+    const base = { pod, app: 'hooked', image: BASE_IMAGE, command: ['sleep', '600'], cpu: 0.1, count: 1 };
+    const forced = await core.client.collect<{ type: string; ok?: boolean; hook?: string }>('POST', '/v1/workloads', { ...base, entry: 'strict', hooks: { afterStart: ['exit 3'], force: true } });
+    const forcedResult = forced.events.at(-1) as unknown as { ok: boolean; error: { message: string } };
+    assert.equal(forcedResult.ok, false);
+    assert.match(forcedResult.error.message, /after_start hook "exit 3" of hooked_strict_\w+ exited 3/);
+    assert.ok(forced.events.some((e) => e.type === 'rolledback'));
+    assert.equal((await eruContainers(testDocker(), pod)).filter((c) => c.Labels['eru.app'] === 'hooked').length + (await eruContainers(extra.docker, pod)).filter((c) => c.Labels['eru.app'] === 'hooked').length, 0);
+    const lenient = await core.client.collect<{ type: string; ok?: boolean; hook?: string }>('POST', '/v1/workloads', { ...base, entry: 'lenient', hooks: { afterStart: ['echo warm > /tmp/warm', 'exit 2'], beforeStop: ['exit 5'], force: false } });
+    assert.equal((lenient.events.at(-1) as { ok: boolean }).ok, true);
+    assert.deepEqual(lenient.events.filter((e) => e.type === 'hook').map((e) => e.ok), [true, false]);
+    const [kept] = (await core.api<Workload[]>('GET', `/v1/workloads?pod=${pod}&app=hooked&entry=lenient`)).body;
+    assert.equal((await execIn(dockerOf(kept!), kept!.id, ['cat', '/tmp/warm'])).output, 'warm\n', 'after_start ran inside');
+    assert.equal((await core.eru(['rm', kept!.id])).code, 0, 'a failing before_stop without force is only reported');
+    const guarded = await core.client.collect<{ type: string }>('POST', '/v1/workloads', { ...base, entry: 'guarded', hooks: { beforeStop: ['exit 6'], force: true } });
+    const [stays] = (guarded.events.at(-1) as unknown as { workloads: Workload[] }).workloads;
+    const refused = await core.eru(['rm', stays!.id]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /before_stop hook "exit 6" of .* exited 6.*was not removed \(its hooks are forced\)/);
+    assert.equal((await dockerOf(stays!).getContainer(stays!.id).inspect()).State.Running, true);
+  });
+
+  it('startup boost: a container starts without its quota and gets it once running, or once its boost ends', async () => {
+    const plain = await core.client.deploy({ pod, app: 'boost', entry: 'plain', image: BASE_IMAGE, command: ['sleep', '600'], cpu: 0.1, count: 1 });
+    assert.ok(plain.ok);
+    const [p] = plain.workloads;
+    assert.equal((await dockerOf(p!).getContainer(p!.id).inspect()).HostConfig.CpuQuota, 10000, 'on as soon as it runs');
+    assert.ok(p!.quotaSince);
+    const boosted = await core.client.deploy({ pod, app: 'boost', entry: 'boosted', image: BASE_IMAGE, command: ['sleep', '600'], cpu: 0.1, count: 1, startupBoost: 3 });
+    assert.ok(boosted.ok);
+    const [b] = boosted.workloads;
+    assert.equal((await dockerOf(b!).getContainer(b!.id).inspect()).HostConfig.CpuQuota, 0, 'no quota during the boost');
+    assert.match((await core.eru(['inspect', b!.id])).stdout, /cpu quota\s+not yet: startup boost \(3 s or until healthy\)/);
+    await eventually(async () => (await dockerOf(b!).getContainer(b!.id).inspect()).HostConfig.CpuQuota === 10000, 10_000, 'the quota after the boost');
+    await eventually(async () => /cpu quota\s+on since 20/.test((await core.eru(['inspect', b!.id])).stdout), 5_000, 'inspect to say when the boost ended');
+    await ledgersAgree();
+  });
+
+  it('eru apply: a dry run prints the changes and changes nothing; the real run converges', async () => {
+    const file = join(dir.path, 'desired.yaml');
+    writeFileSync(file, `services:\n  - {app: ${app}, pod: ${pod}, entry: worker, version: ${versions.v2}, count: 2, cpu: 0.3, memory: 32MiB}\n  - {app: applied, pod: ${pod}, entry: main, image: ${BASE_IMAGE}, command: [sleep, '600'], count: 1, cpu: 0.1}\n`);
+    const before = (await list('&entry=worker')).map((w) => w.id).sort();
+    const dry = await core.eru(['apply', file, '--dry-run']);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, new RegExp(`would replace ${app}/worker in ${pod}: \\w{7} → ${versions.v2}`));
+    assert.match(dry.stdout, new RegExp(`would resize \\d+ instance\\(s\\) of ${app}/worker in ${pod}: cpu 0.2 → 0.3`));
+    assert.match(dry.stdout, /would create applied\/main/);
+    assert.deepEqual((await list('&entry=worker')).map((w) => w.id).sort(), before, 'a dry run changes nothing');
+    const real = await core.eru(['apply', file], { timeoutMs: 300_000 });
+    assert.equal(real.code, 0, real.stderr);
+    const workers = await list('&entry=worker');
+    assert.equal(workers.length, 2);
+    for (const w of workers) assert.deepEqual([w.image, w.cpu], [`${app}:${versions.v2}`, 0.3]);
+    assert.equal((await core.api<Workload[]>('GET', `/v1/workloads?pod=${pod}&app=applied`)).body.length, 1);
+    const again = await core.eru(['apply', file, '--dry-run']);
+    assert.match(again.stdout, /nothing to do/);
+    await ledgersAgree();
+  });
+});
