@@ -9,6 +9,8 @@ import type { WorkloadListItem } from '../../src/contract/workloads.js';
 import type { Intent } from '../../src/model/intent.js';
 import type { NodeResources } from '../../src/model/resources.js';
 import type { Workload } from '../../src/model/workload.js';
+import { Repositories } from '../../src/core/repositories.js';
+import { openStore } from '../../src/store/index.js';
 import { AgentProcess } from '../../harness/agent.js';
 import { ERU_BIN } from '../../harness/cli.js';
 import { CoreProcess, TEST_TOKEN, tempDir } from '../../harness/core.js';
@@ -348,5 +350,48 @@ describe('a service\'s life: scale, rolling replace, realloc, exec, cp, hooks, s
     const again = await core.eru(['apply', file, '--dry-run']);
     assert.match(again.stdout, /nothing to do/);
     await ledgersAgree();
+  });
+
+  it('SIGKILL of the core at three points of a replace: the next core rolls it back; every instance on the old version, nothing leaks', async () => {
+    const interrupted: Array<{ newIds: number; removedOld: number }> = [];
+    for (const killAfter of [3, 7, 12]) {
+      const before = await list('&entry=web');
+      assert.deepEqual([before.length, new Set(before.map((w) => w.image)).size], [6, 1]);
+      const oldImage = before[0]!.image;
+      const version = oldImage.endsWith(versions.v2) ? versions.v1 : versions.v2;
+      let seen = 0;
+      try {
+        for await (const _event of core.client.stream('POST', `/v1/apps/${app}/entries/web/replace`, { pod, version, maxSurge: 1, drain: 0 })) {
+          if (++seen === killAfter) break;
+        }
+      } finally {
+        await core.stop('SIGKILL');
+      }
+      assert.equal(seen, killAfter, 'the replace was under way when the core was killed');
+      const opened = openStore(core.store);
+      const left = (await new Repositories(opened).intents.list().finally(() => opened.close())).map((i) => i.value).find((i) => i.kind === 'replace');
+      assert.ok(left, `after ${killAfter} events the dead core left the replace's intent`);
+      interrupted.push({ newIds: left.replace!.newIds.length, removedOld: left.replace!.removedOld.length });
+      await core.start();
+      await eventually(async () => (await core.api<Intent[]>('GET', '/v1/intents')).body.length === 0, 60_000, 'the replace to be rolled back');
+      assert.match(core.log, /"kind":"replace".*undoing the intent of a core that died|undoing the intent of a core that died.*"kind":"replace"/);
+      const web = await list('&entry=web');
+      assert.equal(web.length, 6, 'as many instances as before');
+      assert.deepEqual([...new Set(web.map((w) => w.image))], [oldImage], 'every instance on the old version');
+      const containers = [...(await eruContainers(testDocker(), pod)), ...(await eruContainers(extra.docker, pod))].filter((c) => c.Labels['eru.app'] === app && c.Labels['eru.entry'] === 'web');
+      assert.deepEqual(containers.map((c) => c.Names[0]!.slice(1)).sort(), web.map((w) => w.id).sort(), 'no leaked container');
+      for (const c of containers) assert.equal(c.Image, oldImage);
+      const pool = (await core.api<{ holders: Array<{ workload: string }> }>('GET', `/v1/networks/${network}`)).body;
+      const holders = pool.holders.map((h) => h.workload);
+      for (const w of web) assert.ok(holders.includes(w.id), `${w.id} holds its address`);
+      const everyWorkload = (await core.api<Workload[]>('GET', `/v1/workloads?pod=${pod}`)).body.map((w) => w.id);
+      assert.deepEqual(holders.filter((h) => !everyWorkload.includes(h)), [], 'no address held by a workload that is gone');
+      await ledgersAgree();
+      const service = (await core.api<Array<{ app: string; entry: string; version?: string }>>('GET', '/v1/services')).body.find((x) => x.app === app && x.entry === 'web');
+      assert.equal(oldImage.endsWith(service!.version!.slice(0, 7)), true, 'the service record says the old version');
+    }
+    console.log(`interrupted replaces (new recorded / old removed): ${interrupted.map((i) => `${i.newIds}/${i.removedOld}`).join(', ')}`);
+    assert.ok(interrupted.some((i) => i.newIds > 0), 'a kill landed after new instances started');
+    assert.ok(interrupted.some((i) => i.removedOld > 0), 'a kill landed after old instances were gone');
   });
 });

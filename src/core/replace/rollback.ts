@@ -13,7 +13,10 @@ import { removeWorkload } from '../workloads/remove.js';
  */
 export async function rollBackReplace(context: CoreContext, state: ReplaceState, emit: (event: DeployEvent) => void = () => undefined): Promise<void> {
   const { repos } = context;
-  for (const id of state.newIds) {
+  // The recorded new instances, and any the dying core started but had not recorded yet: whatever
+  // instance of the service does not run the old image is new.
+  const unrecorded = (await instancesOf(context, state.from)).filter((w) => w.image !== state.from.spec.image).map((w) => w.id);
+  for (const id of new Set([...state.newIds, ...unrecorded])) {
     const workload = await repos.workloads.get(id);
     if (!workload) continue;
     await removeWorkload(context, async () => (await repos.workloads.get(id)) ?? workload, () => new Date());
