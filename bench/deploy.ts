@@ -5,9 +5,11 @@
  *     parallelism Eru uses per node (8);
  *   - `docker run -d` × 40 from the CLI at the same parallelism;
  *   - a Docker Swarm service with 40 replicas (swarm on loopback, torn down after), until all run;
- *   - Eru again, the 40 on a MacVLAN network (on a veth the bench makes) with addresses from Eru's pool.
+ *   - Eru again, the 40 on a MacVLAN network (on a veth the bench makes) with addresses from Eru's pool;
+ *   - Eru again at 0.01 CPU each (the quota applied once each runs), against `docker run -d` plain and
+ *     with `--cpus 0.01` (the quota throttling runc's start).
  * Prints medians and the ratios. Targets: Eru within 1.15× of plain docker, faster than Swarm, and
- * the macvlan deploy within 1.15× of the default-bridge one.
+ * the macvlan deploy within 1.15× of the default-bridge one, 40 × 0.01 CPU within 1.15× of docker run.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -34,10 +36,10 @@ async function timed(work: () => Promise<void>): Promise<number> {
   return performance.now() - start;
 }
 
-async function eruTrial(core: CoreProcess, networks: Array<{ name: string }> = []): Promise<number> {
+async function eruTrial(core: CoreProcess, networks: Array<{ name: string }> = [], cpu = 0.05): Promise<number> {
   let ids: string[] = [];
   const ms = await timed(async () => {
-    const result = await deployViaApi(core, { pod: 'bench', app: 'bench', image: BASE_IMAGE, command: ['sleep', '600'], cpu: 0.05, memory: '16MiB', count: COUNT, networks });
+    const result = await deployViaApi(core, { pod: 'bench', app: 'bench', image: BASE_IMAGE, command: ['sleep', '600'], cpu, memory: '16MiB', count: COUNT, networks });
     const outcome = resultOf(result.events);
     if (!outcome?.ok) throw new Error(`Eru deploy failed: ${JSON.stringify(result.refused ?? outcome)}`);
     ids = outcome.workloads.map((w) => w.id);
@@ -67,11 +69,12 @@ async function apiTrial(trial: number, network?: string): Promise<number> {
   return ms;
 }
 
-async function cliTrial(trial: number): Promise<number> {
-  const names = Array.from({ length: COUNT }, (_, i) => `bench-cli-${trial}-${i}`);
+/** `docker run -d` × 40; with `cpus`, each under that CFS quota from its start (what Eru avoids with its startup boost). */
+async function cliTrial(trial: number, cpus?: string): Promise<number> {
+  const names = Array.from({ length: COUNT }, (_, i) => `bench-cli-${trial}-${cpus ?? ''}-${i}`.replace('.', ''));
   const ms = await timed(() =>
     eachLimited(names, PARALLELISM, async (name) => {
-      await run('docker', ['run', '-d', '--name', name, '--label', 'eru.pod=bench-baseline', '--memory', '16m', BASE_IMAGE, 'sleep', '600']);
+      await run('docker', ['run', '-d', '--name', name, '--label', 'eru.pod=bench-baseline', '--memory', '16m', ...(cpus ? ['--cpus', cpus] : []), BASE_IMAGE, 'sleep', '600']);
     }),
   );
   await removePodContainers(docker, 'bench-baseline');
@@ -117,6 +120,8 @@ async function main(): Promise<void> {
     const cli: number[] = [];
     const macvlan: number[] = [];
     const apiMacvlan: number[] = [];
+    const tiny: number[] = [];
+    const cliTiny: number[] = [];
     for (let trial = 0; trial < TRIALS; trial++) {
       // Interleaved, so that a slow moment of the machine does not land on one side only.
       eru.push(await eruTrial(core));
@@ -124,6 +129,8 @@ async function main(): Promise<void> {
       cli.push(await cliTrial(trial));
       macvlan.push(await eruTrial(core, [{ name: 'benchnet' }]));
       apiMacvlan.push(await apiTrial(trial + TRIALS, 'benchnet'));
+      tiny.push(await eruTrial(core, [], 0.01));
+      cliTiny.push(await cliTrial(trial, '0.01'));
     }
     const swarm = await swarmTrial();
     const [e, a, c] = [median(eru), median(api), median(cli)];
@@ -137,8 +144,12 @@ async function main(): Promise<void> {
     const am = median(apiMacvlan);
     console.log(`  Eru deploy on a MacVLAN network, Eru's addresses  ${fmt(m)}   trials ${macvlan.map(fmt).join(', ')}`);
     console.log(`  Engine API on the same network, fixed addresses    ${fmt(am)}   trials ${apiMacvlan.map(fmt).join(', ')}`);
+    const [t, ct] = [median(tiny), median(cliTiny)];
+    console.log(`  Eru deploy, 40 × 0.01 CPU (quota once running)     ${fmt(t)}   trials ${tiny.map(fmt).join(', ')}`);
+    console.log(`  docker run -d --cpus 0.01 (quota from the start)   ${fmt(ct)}   trials ${cliTiny.map(fmt).join(', ')}`);
     console.log(`ratios: Eru / Engine API ×${(e / a).toFixed(2)} (target ≤ 1.15: ${e / a <= 1.15 ? 'ok' : 'MISSED'}); Eru / docker run ×${(e / c).toFixed(2)}; Swarm / Eru ×${(swarm / e).toFixed(2)} (target > 1: ${swarm > e ? 'ok' : 'MISSED'})`);
     console.log(`        macvlan / default bridge ×${(m / e).toFixed(2)} (target ≤ 1.15: ${m / e <= 1.15 ? 'ok' : 'MISSED'}); Docker's own macvlan / bridge ×${(am / a).toFixed(2)}; Eru / Engine API on macvlan ×${(m / am).toFixed(2)}`);
+    console.log(`        Eru 40 × 0.01 CPU / docker run ×${(t / c).toFixed(2)} (target ≤ 1.15: ${t / c <= 1.15 ? 'ok' : 'MISSED'}); docker run --cpus 0.01 / docker run ×${(ct / c).toFixed(2)}`);
   } finally {
     await removePodContainers(docker, 'bench');
     await removePodContainers(docker, 'bench-baseline');

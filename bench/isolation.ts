@@ -181,12 +181,13 @@ async function main(): Promise<void> {
   try {
     await core.api('POST', '/v1/pods', { name: pod, sharebase: 10 });
     const cores = Array.from({ length: cpus().length }, (_, i) => String(i));
-    // As a production node is added: the node's cores leave core 0 (and more) to the host's own
-    // work when the machine has cores to spare. On a 2-core machine the host shares both.
+    // As a production node is added: all its cores, core 0 (and more) reserved for the host's own
+    // work (`--reserve-cpus`) when the machine has cores to spare. On a 2-core machine the host shares both.
     const nodeCores = (wanted: number): string[] => cores.slice(-wanted);
+    const reserved = (wanted: number): string[] => cores.slice(0, Math.max(0, cores.length - wanted));
     const hostNote = (wanted: number): string =>
-      cores.length > wanted ? `cores ${nodeCores(wanted).join(',')}; the host keeps ${cores.slice(0, cores.length - wanted).join(',')}` : `cores ${nodeCores(wanted).join(',')}; no core left to the host: its own work runs on these`;
-    const added = await core.api('POST', `/v1/pods/${pod}/nodes`, { name: 'local', endpoint: 'unix:///var/run/docker.sock', cpus: nodeCores(2) });
+      cores.length > wanted ? `cores ${nodeCores(wanted).join(',')}; ${reserved(wanted).join(',')} reserved for the host (--reserve-cpus)` : `cores ${nodeCores(wanted).join(',')}; no core left to the host: its own work runs on these`;
+    const added = await core.api('POST', `/v1/pods/${pod}/nodes`, { name: 'local', endpoint: 'unix:///var/run/docker.sock', cpus: cores, reserveCpus: reserved(2) });
     if (added.status !== 201) throw new Error(JSON.stringify(added.body));
     console.log(`node for A and B: ${hostNote(2)}`);
     const a = await eruScenario(core, pod, [['a-1-3', 1.3], ['a-0-7', 0.7]]);
@@ -198,7 +199,7 @@ async function main(): Promise<void> {
     let cOk = true;
     if (cores.length >= 3) {
       await core.api('DELETE', '/v1/nodes/local');
-      const wide = await core.api('POST', `/v1/pods/${pod}/nodes`, { name: 'local', endpoint: 'unix:///var/run/docker.sock', cpus: nodeCores(3) });
+      const wide = await core.api('POST', `/v1/pods/${pod}/nodes`, { name: 'local', endpoint: 'unix:///var/run/docker.sock', cpus: cores, reserveCpus: reserved(3) });
       if (wide.status !== 201) throw new Error(JSON.stringify(wide.body));
       console.log(`\nnode for C: ${hostNote(3)}`);
       const c = await eruScenario(core, pod, [['c-1-3', 1.3], ['c-1-7', 1.7]]);

@@ -5,7 +5,7 @@ import { CoreProcess, freePort, tempDir } from '../../harness/core.js';
 import { EXAMPLE_APP_YAML } from '../support/example-app.js';
 import { removeAppImages, removePodContainers, testDocker } from '../../harness/docker.js';
 import { ExtraDaemon } from '../../harness/dockerd.js';
-import { GitRepo } from '../support/git.js';
+import { GitRepo } from '../../harness/git.js';
 import { LocalRegistry } from '../../harness/registry.js';
 import { dockerEndpoint, eventually, uniqueSuffix } from '../../harness/services.js';
 

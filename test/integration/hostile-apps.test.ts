@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type Docker from 'dockerode';
 import { CoreProcess, freePort, tempDir } from '../../harness/core.js';
-import { GitRepo } from '../support/git.js';
+import { GitRepo } from '../../harness/git.js';
 import { removeAppImages, removePodContainers, testDocker } from '../../harness/docker.js';
 import { dockerEndpoint, eventually, uniqueSuffix } from '../../harness/services.js';
 

@@ -5,7 +5,7 @@ import { CoreProcess, tempDir } from '../../harness/core.js';
 import { BASE_IMAGE, removeAppImages, removePodContainers, testDocker } from '../../harness/docker.js';
 import { ExtraDaemon } from '../../harness/dockerd.js';
 import { EXAMPLE_APP_YAML } from '../support/example-app.js';
-import { GitRepo } from '../support/git.js';
+import { GitRepo } from '../../harness/git.js';
 import { dockerEndpoint, uniqueSuffix } from '../../harness/services.js';
 
 const DEBIAN = 'local/debian:bookworm';

@@ -19,7 +19,7 @@ import { ExtraDaemon } from '../../harness/dockerd.js';
 import { L2Switch } from '../../harness/l2.js';
 import { dockerEndpoint, eventually, uniqueSuffix } from '../../harness/services.js';
 import { EXAMPLE_APP_YAML } from '../support/example-app.js';
-import { GitRepo } from '../support/git.js';
+import { GitRepo } from '../../harness/git.js';
 import { checkLedgers } from '../support/invariants.js';
 
 interface NodeView {
