@@ -32,7 +32,7 @@ const upInto = (folders) => `^(\\.\\./)+(${folders.join('|')})/`;
 function layerRule(layer, extraPatterns = []) {
   const forbidden = LAYERS.filter((other) => other !== layer && !ALLOWED[layer].includes(other));
   return {
-    files: [`src/${layer}/**/*.ts`],
+    files: [`src/${layer}/**/*.ts`, `src/${layer}/**/*.tsx`],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',

@@ -11,17 +11,25 @@ require_root() {
   [ "$(id -u)" = 0 ] || die "run as root: Docker, apt-get and the daemons need it"
 }
 
-install_packages() {
-  local missing=()
-  for pkg in "${DEBIAN_PACKAGES[@]}"; do
+# What the tests drive besides: tmux (eru exec -it), promtool (metrics), Chromium (the dashboard).
+TEST_PACKAGES=(tmux prometheus chromium openssl)
+
+install_packages() { # args: the packages (default: DEBIAN_PACKAGES)
+  local wanted=("$@") missing=()
+  [ ${#wanted[@]} -gt 0 ] || wanted=("${DEBIAN_PACKAGES[@]}")
+  for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
   done
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
+    # Debian's packages start their own services (redis, etcd, prometheus on 0.0.0.0) through their
+    # init scripts; Eru starts its own on loopback, so none may start while installing.
+    local policy=/usr/sbin/policy-rc.d added=''
+    if [ ! -e $policy ]; then printf '#!/bin/sh\nexit 101\n' >$policy && chmod +x $policy && added=1; fi
     apt-get update -q >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+    [ -z "$added" ] || rm -f $policy
   fi
-  # Debian's packages try to start their own services through init scripts; Eru starts its own on loopback.
   command -v node >/dev/null || die "Node.js 20 is needed (node not found)"
 }
 

@@ -4,6 +4,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 prepare_machine
+install_packages "${TEST_PACKAGES[@]}"
 
 WORK=$(mktemp -d /tmp/eru-test.XXXXXX)
 PIDS=()

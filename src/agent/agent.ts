@@ -7,10 +7,12 @@ import { LABEL } from '../engine/spec.js';
 import { parseHostPort } from '../lib/address.js';
 import { LineBuffer } from '../lib/lines.js';
 import { formatMemory } from '../lib/units.js';
-import { HEALTH_FAILING, HEALTH_PENDING, sameStatus, type WorkloadStatus } from '../model/status.js';
+import { HEALTH_FAILING, HEALTH_PENDING } from '../contract/states.js';
+import { sameStatus, type WorkloadStatus } from '../model/status.js';
 import { LogForwarder } from './forwarder.js';
 import { shapeContainer } from './qos.js';
 import { metricsServer } from './metrics.js';
+import { UsageMeter } from './usage.js';
 import { sampleContainer, sampleNode, toLineProtocol, type ContainerSample, type NodeSample } from './sampler.js';
 
 export interface AgentOptions {
@@ -66,6 +68,9 @@ export class Agent {
   private readonly forwarding = new Set<string>();
   /** Why the guard stopped a workload; kept until it runs again, so its status says why. */
   private readonly guardReasons = new Map<string, string>();
+  /** Running workloads → their container's full id, for the use figures of the heartbeat. */
+  private readonly running = new Map<string, string>();
+  private readonly usage = new UsageMeter();
 
   constructor(private readonly options: AgentOptions) {
     this.client = new EruClient({ url: options.core, token: options.token });
@@ -171,7 +176,12 @@ export class Agent {
   private containers = 0;
 
   private async heartbeat(): Promise<void> {
-    await this.client.agent.heartbeat(this.options.node, { containers: this.containers, agent: 'eru-agent/0.1' });
+    const [cpu, workloads] = [await this.usage.cores(), await this.usage.workloads(this.running)];
+    const answer = await this.client.agent.heartbeat(this.options.node, { containers: this.containers, agent: 'eru-agent/0.1', cpu, workloads });
+    if (answer.resend) {
+      this.reported.clear();
+      await this.fullCheck();
+    }
   }
 
   private listMine(): Promise<Docker.ContainerInfo[]> {
@@ -201,6 +211,7 @@ export class Agent {
     for (const [id, last] of this.reported) {
       if (!seen.has(id) && last.reason !== 'container removed') statuses.push({ id, running: false, healthy: false, reason: 'container removed' });
     }
+    for (const id of this.running.keys()) if (!seen.has(id)) this.running.delete(id);
     await this.report(statuses);
   }
 
@@ -210,7 +221,10 @@ export class Agent {
       const id = info.Config.Labels?.[LABEL.workload];
       if (!id) return null;
       const state = info.State;
-      if (state.Running) this.guardReasons.delete(id);
+      if (state.Running) {
+        this.guardReasons.delete(id);
+        this.running.set(id, info.Id);
+      } else this.running.delete(id);
       const guarded = this.guardReasons.get(id);
       if (guarded) return { id, running: false, healthy: false, exitCode: state.ExitCode, reason: guarded };
       const health = (state as { Health?: { Status?: string } }).Health?.Status;
@@ -273,11 +287,27 @@ export class Agent {
     try {
       if (action === 'start') this.forward(event.id);
       if (action === 'start' || action === 'connect') await this.shape(event.id);
+      // A death is reported from the event itself: an inspect now waits for Docker to finish tearing
+      // the container down (tens of ms). The inspect after it adds what the event does not say (OOM, an error).
+      const died = action === 'die' ? this.diedStatus(event) : null;
+      if (died) await this.report([died]);
       const status = await this.statusOf(event.id);
       if (status) await this.report([status]);
     } catch (error) {
       this.options.log(`cannot report ${event.Actor?.Attributes?.[LABEL.workload] ?? event.id}: ${(error as Error).message}`);
     }
+  }
+
+  /** A workload's status from Docker's `die` event alone (its labels and exit code are attributes of the event). */
+  private diedStatus(event: DockerEvent): WorkloadStatus | null {
+    const attributes = event.Actor?.Attributes ?? {};
+    const id = attributes[LABEL.workload];
+    if (!id) return null;
+    this.running.delete(id);
+    const exitCode = Number(attributes.exitCode ?? NaN);
+    const guarded = this.guardReasons.get(id);
+    if (!Number.isInteger(exitCode)) return null;
+    return { id, running: false, healthy: false, exitCode, reason: guarded ?? `exited with ${exitCode}` };
   }
 
   /** Applies the container's rate to its macvlan interfaces (when it asks for one) and remembers what was applied. */

@@ -22,6 +22,8 @@ export interface ContainerSample {
 
 export interface NodeSample {
   cpus: number;
+  /** Each core's busy and total ticks since boot (USER_HZ), by core number. */
+  cores: Array<{ busy: number; total: number }>;
   memoryTotal: number;
   memoryAvailable: number;
   load1: number;
@@ -99,7 +101,7 @@ export async function sampleNode(): Promise<NodeSample> {
   const kib = (field: string): number => Number(/\d+/.exec(meminfo.split('\n').find((l) => l.startsWith(`${field}:`)) ?? '0')![0]) * 1024;
   const load = (await readFile('/proc/loadavg', 'utf8')).split(' ');
   const cpus = (await readFile('/proc/cpuinfo', 'utf8')).split('\n').filter((l) => l.startsWith('processor')).length;
-  return { cpus, memoryTotal: kib('MemTotal'), memoryAvailable: kib('MemAvailable'), load1: Number(load[0]) };
+  return { cpus, cores: await coreTicks(), memoryTotal: kib('MemTotal'), memoryAvailable: kib('MemAvailable'), load1: Number(load[0]) };
 }
 
 /** InfluxDB line protocol for one round of samples. */
@@ -117,4 +119,26 @@ export function toLineProtocol(node: string, nodeSample: NodeSample, containers:
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Clock ticks per second in /proc/stat (USER_HZ, 100 on Linux). */
+export const USER_HZ = 100;
+
+/** Each core's busy and total ticks since boot, by core number (idle and iowait count as idle). */
+export async function coreTicks(): Promise<Array<{ busy: number; total: number }>> {
+  const cores: Array<{ busy: number; total: number }> = [];
+  for (const line of (await readFile('/proc/stat', 'utf8')).split('\n')) {
+    const match = /^cpu(\d+) (.*)$/.exec(line);
+    if (!match) continue;
+    // user nice system idle iowait irq softirq steal (guest time is already in user)
+    const fields = match[2]!.trim().split(/\s+/).slice(0, 8).map(Number);
+    const total = fields.reduce((a, b) => a + b, 0);
+    cores[Number(match[1])] = { busy: total - fields[3]! - fields[4]!, total };
+  }
+  return cores;
+}
+
+/** A container's CPU time so far in nanoseconds (cgroup v1 cpuacct, cgroupfs driver), or null once it is gone. */
+export function containerCpuNs(fullId: string): Promise<number | null> {
+  return readOr(() => readNumber(`${CGROUP}/cpuacct/docker/${fullId}/cpuacct.usage`), null);
 }

@@ -5,6 +5,7 @@ import { ARCHIVE_LIMIT } from '../core/workloads/archive.js';
 import { EruError, ErrorCode } from '../lib/errors.js';
 import { registerExecAttach } from './exec.js';
 import { registerMetrics } from './metrics.js';
+import { registerUi } from './ui.js';
 import { archiveRoutes } from './routes/archive.js';
 import { execRoutes } from './routes/exec.js';
 import { ApiDocument, type RouteContext } from './route.js';
@@ -21,7 +22,8 @@ import { workloadRoutes } from './routes/workloads.js';
 const BODY_LIMIT = 1024 * 1024;
 
 /**
- * The core's HTTP API: `/healthz`, `/metrics`, `/openapi.json`, and the resource routes under `/v1`.
+ * The core's HTTP API: `/healthz`, `/metrics`, `/openapi.json`, the resource routes under `/v1`, and
+ * the dashboard's static files at `/ui`.
  * HTTP only: each route group maps requests onto the core and its answers (or EruErrors) back.
  */
 export async function buildServer(core: Core, log: FastifyBaseLogger): Promise<FastifyInstance> {
@@ -63,7 +65,7 @@ export async function buildServer(core: Core, log: FastifyBaseLogger): Promise<F
   registerMetrics(app, core.metrics.registry);
   app.get('/healthz', async () => ({ ok: true, store: core.context.repos.description }));
   app.get('/openapi.json', async () => context.document.toJSON());
-  await app.register(podRoutes, { ...context, pods: core.pods });
+  await app.register(podRoutes, { ...context, pods: core.pods, podMap: (pod: string) => core.podMap(pod) });
   await app.register(nodeRoutes, { ...context, nodes: core.nodes });
   await app.register(workloadRoutes, { ...context, core });
   await app.register(eventRoutes, { ...context, core });
@@ -75,6 +77,7 @@ export async function buildServer(core: Core, log: FastifyBaseLogger): Promise<F
   await app.register(execRoutes, { ...context, core });
   await app.register(archiveRoutes, { ...context, core });
   registerExecAttach(app, core);
+  registerUi(app);
   return app;
 }
 

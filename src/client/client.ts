@@ -3,6 +3,7 @@ import type { AppListItem, RegisterBody } from '../contract/apps.js';
 import type { ErrorBody } from '../contract/errors.js';
 import type { BaseImageEvent, BuildEvent, DeployEvent, EruEvent, EventFilter, ImageCacheEvent, OutputLine } from '../contract/events.js';
 import type { BaseImageBody, ImageCacheBody } from '../contract/images.js';
+import type { PodMap } from '../contract/map.js';
 import type { ConnectBody, Endpoint, NetworkCreate, NetworkView } from '../contract/networks.js';
 import type { ServiceView } from '../contract/services.js';
 import type { NodeCreate, NodePatch, NodeView } from '../contract/nodes.js';
@@ -10,6 +11,7 @@ import type { PodCreate } from '../contract/pods.js';
 import type { CapacityBody, CapacityReportView, ControlAction, DeployBody, JobBody, ResizeBody, WorkloadFilter, WorkloadInspect, WorkloadListItem } from '../contract/workloads.js';
 import { EruError, ErrorCode } from '../lib/errors.js';
 import { ndjson } from '../lib/lines.js';
+import type { Activity } from '../model/activity.js';
 import type { App, AppEnv, AppVersion } from '../model/app.js';
 import type { Pod } from '../model/pod.js';
 import type { Intent } from '../model/intent.js';
@@ -70,8 +72,8 @@ export class EruClient {
   }
 
   /** A streamed reply: one JSON event per line, handed over as they arrive. A refusal (4xx) is thrown before any event. */
-  async *stream<T>(method: string, path: string, body?: unknown, onOpen?: () => void): AsyncGenerator<T> {
-    const response = await this.send(method, path, body);
+  async *stream<T>(method: string, path: string, body?: unknown, onOpen?: () => void, signal?: AbortSignal): AsyncGenerator<T> {
+    const response = await this.send(method, path, body, this.token, signal);
     if (response.status >= 400) throw apiError(response.status, parseError(await readText(response.body)));
     onOpen?.();
     yield* ndjson<T>(response.body);
@@ -88,9 +90,10 @@ export class EruClient {
     return result;
   }
 
-  private async send(method: string, path: string, body?: unknown, token: string | null | undefined = this.token): Promise<TransportResponse> {
+  private async send(method: string, path: string, body?: unknown, token: string | null | undefined = this.token, signal?: AbortSignal): Promise<TransportResponse> {
     try {
       return await this.transport({
+        ...(signal ? { signal } : {}),
         method,
         url: `${this.url}${path}`,
         headers: {
@@ -111,6 +114,8 @@ export class EruClient {
     create: (body: Partial<PodCreate> & { name: string }) => this.request<Pod>('POST', '/v1/pods', body),
     remove: (pod: string) => this.request<Pod>('DELETE', `/v1/pods/${enc(pod)}`),
     capacity: (pod: string, body: Partial<CapacityBody>) => this.request<CapacityReportView>('POST', `/v1/pods/${enc(pod)}/capacity`, body),
+    /** Every node's cores, their holders and measured use, in one answer (the dashboard's map). */
+    map: (pod: string) => this.request<PodMap>('GET', `/v1/pods/${enc(pod)}/map`),
   };
 
   readonly nodes = {
@@ -128,7 +133,8 @@ export class EruClient {
     resize: (ref: string, body: ResizeBody) => this.request<Workload>('POST', `/v1/workloads/${enc(ref)}/resize`, body),
     remove: (ref: string, options: { drain?: number } = {}) => this.request<Workload>('DELETE', `/v1/workloads/${enc(ref)}${query(options)}`),
     control: (ref: string, action: ControlAction, timeout?: number) => this.request<Workload>('POST', `/v1/workloads/${enc(ref)}/${action}${query({ timeout })}`),
-    logs: (ref: string, options: { follow?: boolean; tail?: number } = {}) => this.stream<OutputLine>('GET', `/v1/workloads/${enc(ref)}/logs${query({ follow: options.follow ?? false, tail: options.tail })}`),
+    logs: (ref: string, options: { follow?: boolean; tail?: number; signal?: AbortSignal } = {}) =>
+      this.stream<OutputLine>('GET', `/v1/workloads/${enc(ref)}/logs${query({ follow: options.follow ?? false, tail: options.tail })}`, undefined, undefined, options.signal),
     intents: () => this.request<Intent[]>('GET', '/v1/intents'),
     connect: (ref: string, body: ConnectBody) => this.request<Workload>('POST', `/v1/workloads/${enc(ref)}/networks`, body),
     disconnect: (ref: string, network: string) => this.request<Workload>('DELETE', `/v1/workloads/${enc(ref)}/networks/${enc(network)}`),
@@ -159,6 +165,7 @@ export class EruClient {
     list: () => this.request<AppListItem[]>('GET', '/v1/apps'),
     get: (app: string) => this.request<App>('GET', `/v1/apps/${enc(app)}`),
     versions: (app: string) => this.request<AppVersion[]>('GET', `/v1/apps/${enc(app)}/versions`),
+    activities: (app: string) => this.request<Activity[]>('GET', `/v1/apps/${enc(app)}/activities`),
     register: (body: RegisterBody) => this.request<AppVersion>('POST', '/v1/apps/versions', body),
     setEnv: (app: string, env: string, vars: Record<string, string>) => this.request<AppEnv>('PUT', `/v1/apps/${enc(app)}/env/${enc(env)}`, { vars }),
     env: (app: string, env: string) => this.request<AppEnv>('GET', `/v1/apps/${enc(app)}/env/${enc(env)}`),
@@ -173,8 +180,8 @@ export class EruClient {
   };
 
   /** Every change as it happens (`eru watch`): iterate, and break to stop. */
-  events(filter: EventFilter = {}, onOpen?: () => void): AsyncGenerator<EruEvent> {
-    return this.stream<EruEvent>('GET', `/v1/events${query(filter)}`, undefined, onOpen);
+  events(filter: EventFilter = {}, onOpen?: () => void, signal?: AbortSignal): AsyncGenerator<EruEvent> {
+    return this.stream<EruEvent>('GET', `/v1/events${query(filter)}`, undefined, onOpen, signal);
   }
 
   /** What an agent sends, with its node token. */

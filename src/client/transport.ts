@@ -8,6 +8,8 @@ export interface TransportRequest {
   url: string;
   headers: Record<string, string>;
   body?: string;
+  /** Ends the request (and a stream being read) when aborted. */
+  signal?: AbortSignal;
 }
 
 export interface TransportResponse {
@@ -25,10 +27,10 @@ export class TransportError extends Error {
   }
 }
 
-export const fetchTransport: Transport = async ({ method, url, headers, body }) => {
+export const fetchTransport: Transport = async ({ method, url, headers, body, signal }) => {
   let response: Response;
   try {
-    response = await fetch(url, { method, headers, ...(body !== undefined ? { body } : {}) });
+    response = await fetch(url, { method, headers, ...(body !== undefined ? { body } : {}), ...(signal ? { signal } : {}) });
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     throw new TransportError(cause?.code ?? cause?.message ?? (error as Error).message);

@@ -2,3 +2,39 @@
 
 /** The `Upgrade` header value that attaches to an exec (GET /v1/nodes/{node}/exec/{exec}/attach). */
 export const EXEC_UPGRADE = 'eru-exec';
+
+/** Every kind of change the bus carries. */
+export const EVENT_TYPES = [
+  'app.registered',
+  'pod.created',
+  'pod.removed',
+  'node.added',
+  'node.updated',
+  'node.removed',
+  'node.down',
+  'node.up',
+  'workload.created',
+  'workload.removed',
+  'workload.status',
+  'deploy.progress',
+  'deploy.result',
+  'network.created',
+  'network.removed',
+  'endpoints.changed',
+  'activity.started',
+  'activity.ended',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/**
+ * Whether an event passes `GET /v1/events` filters: each given one must match; a type matches itself
+ * and, as a family, every type under it (`workload` → `workload.status`…).
+ */
+export function eventMatches(filter: { app?: string; pod?: string; node?: string; type?: string }, event: { app?: string; pod?: string; node?: string; type: string }): boolean {
+  return (
+    (filter.app === undefined || event.app === filter.app) &&
+    (filter.pod === undefined || event.pod === filter.pod) &&
+    (filter.node === undefined || event.node === filter.node) &&
+    (filter.type === undefined || event.type === filter.type || event.type.startsWith(`${filter.type}.`))
+  );
+}

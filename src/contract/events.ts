@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DnsLabelSchema, NodeNameSchema } from '../model/names.js';
 import { WorkloadSchema } from '../model/workload.js';
+import { EVENT_TYPES } from './constants.js';
 import { ErrorBodySchema } from './errors.js';
 
 /**
@@ -79,26 +80,9 @@ export const ImageCacheEventSchema = z.union([
 ]);
 export type ImageCacheEvent = z.infer<typeof ImageCacheEventSchema>;
 
-/** Every kind of change the bus carries. */
-export const EVENT_TYPES = [
-  'app.registered',
-  'pod.created',
-  'pod.removed',
-  'node.added',
-  'node.updated',
-  'node.removed',
-  'node.down',
-  'node.up',
-  'workload.created',
-  'workload.removed',
-  'workload.status',
-  'deploy.progress',
-  'deploy.result',
-  'network.created',
-  'network.removed',
-  'endpoints.changed',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+/** Every kind of change the bus carries (plain data in ./constants.ts, for light clients). */
+export { EVENT_TYPES, type EventType } from './constants.js';
+
 
 /**
  * One state change on the bus. Subscribers choose channels: everything, one app, or one pod.

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MemorySizeSchema } from '../lib/validate.js';
 import { LabelsSchema, NodeNameSchema } from '../model/names.js';
 import { InterfaceNameSchema } from '../model/network.js';
+import { NodeUsageSchema } from '../model/status.js';
 import { EndpointSchema, NodeSchema, NumaSchema, TlsSchema } from '../model/node.js';
 import { CoreIdSchema } from '../model/resources.js';
 
@@ -51,6 +52,8 @@ export const CoreViewSchema = z.object({
   state: z.enum(['free', 'partial', 'full', 'reserved']),
   /** Workloads holding a fragment of this core; more than 0 makes it a shared core (maxshare counts these). */
   fragments: z.number().int().min(0),
+  /** Measured use (0–1) over the agent's last heartbeat interval; absent without an alive agent. */
+  use: z.number().min(0).max(1).optional(),
 });
 
 /** A node as the API shows it: never its TLS key, always its resources. */
@@ -67,6 +70,8 @@ export const NodeViewSchema = NodeSchema.omit({ tls: true }).extend({
   cpuMap: z.array(CoreViewSchema),
   /** up/down from the node's agent; unknown while no agent has reported. */
   liveness: z.object({ state: z.enum(['up', 'down', 'unknown']), since: z.string().optional(), reason: z.string().optional() }),
+  /** The agent's last heartbeat and what it measured (per core, per workload); absent when its lease lapsed. */
+  usage: NodeUsageSchema.optional(),
 });
 export type NodeView = z.infer<typeof NodeViewSchema>;
 export const NodeNameParamsSchema = z.object({ node: NodeNameSchema });

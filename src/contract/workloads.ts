@@ -5,6 +5,7 @@ import { DnsLabelSchema, LabelsSchema, NodeNameSchema } from '../model/names.js'
 import { StrategySchema } from '../model/resources.js';
 import { LIMIT_MEANING } from '../model/strategies.js';
 import { WorkloadStatusSchema } from '../model/status.js';
+import { WORKLOAD_STATES } from './states.js';
 import { EntrypointNameSchema, WorkloadSchema, WorkloadSpecSchema } from '../model/workload.js';
 import { DeployNetworkSchema } from './networks.js';
 
@@ -53,9 +54,7 @@ export const CapacityBodySchema = z
   .strict();
 export type CapacityBody = z.infer<typeof CapacityBodySchema>;
 
-/** A workload's state in one word, from its agent's last report: what `eru ps` shows and filters by. */
-export const WORKLOAD_STATES = ['running', 'healthy', 'unhealthy', 'starting', 'exited', 'unknown'] as const;
-export type WorkloadState = (typeof WORKLOAD_STATES)[number];
+export { WORKLOAD_STATES, type WorkloadState } from './states.js';
 
 export const WorkloadFilterSchema = z.object({
   pod: DnsLabelSchema.optional(),

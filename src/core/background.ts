@@ -8,15 +8,23 @@ export class EventQueue<T> implements AsyncIterable<T> {
   private readonly items: T[] = [];
   private waiting: (() => void) | undefined;
   private ended = false;
+  private readonly watchers: Array<{ item: (item: T) => void; end: () => void }> = [];
 
   push(item: T): void {
     this.items.push(item);
+    for (const watcher of this.watchers) watcher.item(item);
     this.wake();
   }
 
   end(): void {
     this.ended = true;
+    for (const watcher of this.watchers) watcher.end();
     this.wake();
+  }
+
+  /** Sees every item pushed from now on, besides the reader (the activity record keeps them). */
+  watch(item: (item: T) => void, end: () => void): void {
+    this.watchers.push({ item, end });
   }
 
   private wake(): void {

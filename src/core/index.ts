@@ -1,3 +1,6 @@
+import { eventMatches } from '../contract/constants.js';
+import type { Activity } from '../model/activity.js';
+import type { PodMap } from '../contract/map.js';
 import { hostname } from 'node:os';
 import { MemoryBus } from '../bus/memory.js';
 import type { Bus, Channel, Publish } from '../bus/types.js';
@@ -31,6 +34,8 @@ import { migrateLedgers } from './migrations.js';
 import { appEndpoints, type EndpointFilter } from './networks/endpoints.js';
 import { NetworkService } from './networks/index.js';
 import { NodeService } from './nodes/index.js';
+import { podMap } from './map.js';
+import { trackActivity } from './activities.js';
 import { replace } from './replace/index.js';
 import { scale } from './scale/index.js';
 import { resizeService } from './scale/resize.js';
@@ -121,20 +126,26 @@ export class Core {
     await this.recovery.stop();
   }
 
-  deploy(body: DeployBody): Promise<EventQueue<DeployEvent>> {
-    return deploy(this.context, body);
+  async deploy(body: DeployBody): Promise<EventQueue<DeployEvent>> {
+    const meta = { kind: 'deploy' as const, app: body.app, pod: body.pod, entry: body.entry, ...(body.version ? { version: body.version } : {}) };
+    return trackActivity(this.context, meta, await deploy(this.context, body));
   }
 
   capacity(pod: string, body: CapacityBody): Promise<CapacityReport> {
     return podCapacity(this.context.repos, pod, body);
   }
 
+  /** The dashboard's map of a pod: cores, their holders, measured use (core/map.ts). */
+  podMap(pod: string): Promise<PodMap> {
+    return podMap(this.context, this.nodes, this.workloads, pod);
+  }
+
   runJob(body: JobBody): Promise<EventQueue<DeployEvent>> {
     return runJob(this.context, body);
   }
 
-  build(app: string, version: string, pod: string): Promise<EventQueue<BuildEvent>> {
-    return startBuild(this.context, app, version, pod);
+  async build(app: string, version: string, pod: string): Promise<EventQueue<BuildEvent>> {
+    return trackActivity(this.context, { kind: 'build', app, pod, version }, await startBuild(this.context, app, version, pod));
   }
 
   baseImages(kind: BaseKind, options: { pod?: string; nodes: string[]; force: boolean }): Promise<EventQueue<BaseImageEvent>> {
@@ -146,8 +157,8 @@ export class Core {
   }
 
   /** Scales a service (core/scale/): up with the spec its instances have, down evenly. */
-  scale(app: string, entry: string, body: ScaleBody): Promise<EventQueue<DeployEvent>> {
-    return scale(this.context, app, entry, body);
+  async scale(app: string, entry: string, body: ScaleBody): Promise<EventQueue<DeployEvent>> {
+    return trackActivity(this.context, { kind: 'scale', app, entry, ...(body.pod ? { pod: body.pod } : {}) }, await scale(this.context, app, entry, body));
   }
 
   /** Every service: its last deploy's request and spec, and how many instances it runs. */
@@ -165,8 +176,14 @@ export class Core {
   }
 
   /** A rolling replace of a service to another version (core/replace/). */
-  replace(app: string, entry: string, body: ReplaceBody): Promise<EventQueue<DeployEvent>> {
-    return replace(this.context, app, entry, body);
+  async replace(app: string, entry: string, body: ReplaceBody): Promise<EventQueue<DeployEvent>> {
+    const meta = { kind: 'replace' as const, app, entry, version: body.version, ...(body.pod ? { pod: body.pod } : {}) };
+    return trackActivity(this.context, meta, await replace(this.context, app, entry, body));
+  }
+
+  /** An app's recent builds, deploys, scales and replaces, newest first. */
+  async activities(app: string): Promise<Activity[]> {
+    return (await this.context.repos.activities.list(app)).map((a) => a.value).reverse();
   }
 
   /** A running workload joins a network (an address from its pool, or the one asked). */
@@ -192,12 +209,8 @@ export class Core {
   /** The bus, filtered: the narrowest channel that holds everything asked for, the rest filtered here. */
   async watch(filter: EventFilter): Promise<{ events: EventQueue<EruEvent>; close: () => Promise<void> }> {
     const channel: Channel = filter.app ? { kind: 'app', app: filter.app } : filter.pod ? { kind: 'pod', pod: filter.pod } : { kind: 'all' };
-    const matches = (e: EruEvent): boolean =>
-      (filter.pod === undefined || e.pod === filter.pod) &&
-      (filter.node === undefined || e.node === filter.node) &&
-      (filter.type === undefined || e.type === filter.type || e.type.startsWith(`${filter.type}.`));
     const events = new EventQueue<EruEvent>();
-    const subscription = await this.bus.subscribe(channel, (e) => matches(e) && events.push(e));
+    const subscription = await this.bus.subscribe(channel, (e) => eventMatches(filter, e) && events.push(e));
     return {
       events,
       close: async () => {

@@ -1,5 +1,6 @@
 import { event } from '../bus/index.js';
 import { notFound } from '../lib/errors.js';
+import type { HeartbeatAnswer, HeartbeatBody } from '../contract/agents.js';
 import { sameStatus, type NodeStatus, type WorkloadStatus } from '../model/status.js';
 import type { Lease } from '../store/types.js';
 import { applyDueQuotas } from './boost.js';
@@ -26,20 +27,22 @@ export class Liveness {
     private readonly nodeTtlSeconds = DEFAULT_NODE_TTL_SECONDS,
   ) {}
 
-  async heartbeat(node: string): Promise<{ ttl: number }> {
+  async heartbeat(node: string, body: HeartbeatBody): Promise<HeartbeatAnswer> {
     const { repos, publish } = this.context;
     const known = await repos.nodes.get(node);
     if (!known) throw notFound('node', node);
     const lease = await repos.grantLease(this.nodeTtlSeconds);
-    await repos.alive.mark(node, lease, new Date().toISOString());
+    await repos.alive.mark(node, lease, { at: new Date().toISOString(), ...body });
     const status = await repos.nodeStatus.get(node);
     if (!status || !status.value.up) {
       const up: NodeStatus = { up: true, since: new Date().toISOString() };
       const key = repos.nodeStatus.key(node);
       const guard = status ? unchanged(key, status.revision) : absent(key);
       if (await repos.commit([guard], [put(key, up)])) publish(event('node.up', { pod: known.value.pod, node, data: {} }));
+      // Marking the node down overwrote its workloads' statuses: the agent sends them all again.
+      if (status) return { ttl: this.nodeTtlSeconds, resend: true };
     }
-    return { ttl: this.nodeTtlSeconds };
+    return { ttl: this.nodeTtlSeconds, resend: false };
   }
 
   /** Stores what changed and broadcasts it; statuses of workloads not on this node are refused. */

@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { ActivitySchema } from '../model/activity.js';
 import { AppEnvSchema, AppSchema, AppVersionSchema } from '../model/app.js';
 import { AddressHolderSchema, NetworkSchema } from '../model/network.js';
 import { NodeSchema, type Node } from '../model/node.js';
 import { PodSchema, type Pod } from '../model/pod.js';
 import { ServiceSchema } from '../model/service.js';
 import { NodeResourcesSchema, type NodeResources } from '../model/resources.js';
-import { NodeStatusSchema, NodeTokenSchema, WorkloadStatusSchema } from '../model/status.js';
+import { NodeStatusSchema, NodeTokenSchema, NodeUsageSchema, WorkloadStatusSchema, type NodeUsage } from '../model/status.js';
 import { IntentSchema } from '../model/intent.js';
 import { WorkloadSchema } from '../model/workload.js';
 import type { Compare, Lease, Store, TxnOp } from '../store/types.js';
@@ -30,6 +31,7 @@ import type { Compare, Lease, Store, TxnOp } from '../store/types.js';
  *   /eru/networks/{net}        Network: subnet, gateway, range, VLAN, pods
  *   /eru/addresses/{net}/{ip}  AddressHolder: one key per held address (workload, node)
  *   /eru/services/{pod}/{app}/{entry}  Service: what the last deploy of it asked for
+ *   /eru/activities/{app}/{id}  Activity: a build, deploy, scale or replace of the app, and its last lines
  */
 const ROOT = '/eru';
 const keys = {
@@ -63,6 +65,8 @@ const keys = {
   address: (network: string, address: string) => `${ROOT}/addresses/${network}/${address}`,
   services: `${ROOT}/services/`,
   service: (pod: string, app: string, entry: string) => `${ROOT}/services/${pod}/${app}/${entry}`,
+  activities: (app: string) => `${ROOT}/activities/${app}/`,
+  activity: (app: string, id: string) => `${ROOT}/activities/${app}/${id}`,
 };
 
 /** A value and the revision it was read at, for compare-and-set. */
@@ -142,6 +146,12 @@ export class Repositories {
     key: keys.service,
   };
 
+  /** An app's activities; ids sort by start time. */
+  readonly activities = {
+    list: (app: string) => list(this.store, ActivitySchema, keys.activities(app)),
+    key: keys.activity,
+  };
+
   /** Held addresses of a network, one key each (the name of a listed one is its address). */
   readonly addresses = {
     get: (network: string, address: string) => read(this.store, AddressHolderSchema, keys.address(network, address)),
@@ -188,10 +198,18 @@ export class Repositories {
 
   /** Nodes whose agent reported within the node TTL: each key is bound to a lease of that TTL. */
   readonly alive = {
-    mark: async (node: string, lease: Lease, at: string) => {
-      await this.store.put(keys.aliveNode(node), at, { lease: lease.id });
+    /** With what the agent measured, so the dashboard's use figures cost no write of their own. */
+    mark: async (node: string, lease: Lease, usage: NodeUsage) => {
+      await this.store.put(keys.aliveNode(node), JSON.stringify(usage), { lease: lease.id });
     },
     list: async () => new Set((await this.store.range(keys.alive)).map((kv) => kv.key.slice(keys.alive.length))),
+    get: async (node: string): Promise<NodeUsage | undefined> => {
+      const found = await this.store.get(keys.aliveNode(node));
+      return found ? aliveUsage(found.value) : undefined;
+    },
+    /** Each alive node's last heartbeat and use; a value from before use was kept is the time alone. */
+    usage: async (): Promise<Map<string, NodeUsage>> =>
+      new Map((await this.store.range(keys.alive)).map((kv) => [kv.key.slice(keys.alive.length), aliveUsage(kv.value)])),
   };
 
   grantLease(ttlSeconds: number): Promise<Lease> {
@@ -211,3 +229,8 @@ export class Repositories {
 }
 
 export type { Node, NodeResources, Pod };
+
+function aliveUsage(value: string): NodeUsage {
+  if (!value.startsWith('{')) return NodeUsageSchema.parse({ at: value });
+  return NodeUsageSchema.parse(JSON.parse(value));
+}

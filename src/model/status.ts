@@ -1,8 +1,5 @@
 import { z } from 'zod';
 
-/** Reasons shared by the core (at start) and the agent, so the same state reads the same. */
-export const HEALTH_PENDING = 'health checks pending';
-export const HEALTH_FAILING = 'health checks failing';
 
 /** What an agent says about one workload's container. */
 export const WorkloadStatusSchema = z.object({
@@ -33,5 +30,19 @@ export const NodeStatusSchema = z.object({
   reason: z.string().optional(),
 });
 export type NodeStatus = z.infer<typeof NodeStatusSchema>;
+
+/**
+ * What a node's agent measured over its last heartbeat interval: each core's use (0–1, by core number,
+ * from /proc/stat) and each running workload's CPU (in cores, from its cgroup). Kept with the node's
+ * alive key, so it is as fresh as the heartbeat and costs no write of its own.
+ */
+export const NodeUsageSchema = z.object({
+  at: z.string(),
+  agent: z.string().default(''),
+  containers: z.number().int().min(0).default(0),
+  cpu: z.array(z.number().min(0).max(1)).max(4096).default([]),
+  workloads: z.record(z.string(), z.number().min(0).max(4096)).default({}),
+});
+export type NodeUsage = z.infer<typeof NodeUsageSchema>;
 
 export const NodeTokenSchema = z.object({ node: z.string(), createdAt: z.string() });

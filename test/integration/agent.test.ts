@@ -116,6 +116,21 @@ describe('agent, status and the Redis bus', () => {
     console.log(`marked down ${took} ms after the agent was killed (TTL ${NODE_TTL} s)`);
   });
 
+  it('an agent paused past the TTL (same process): when it is back, every workload it runs reads running again', async () => {
+    const workload = await deployOne('paused');
+    await eventually(async () => events.some((e) => e.workload === workload.id && e.type === 'workload.status' && e.data.running === true), 10_000, 'running');
+    const downs = events.filter((e) => e.type === 'node.down' && e.node === node).length;
+    process.kill(agent.pid, 'SIGSTOP');
+    try {
+      await eventually(async () => events.filter((e) => e.type === 'node.down' && e.node === node).length > downs, (NODE_TTL + 5) * 1000, 'node.down');
+      await eventually(async () => (await core.api<{ status: { reason?: string } | null }>('GET', `/v1/workloads/${workload.id}`)).body.status?.reason?.includes('down') === true, 5_000, 'the status to say the node is down');
+    } finally {
+      process.kill(agent.pid, 'SIGCONT');
+    }
+    // The container never stopped; the agent that remembers reporting it running must say so again.
+    await eventually(async () => (await core.api<{ status: { running: boolean } | null }>('GET', `/v1/workloads/${workload.id}`)).body.status?.running === true, 10_000, 'the workload running again');
+  });
+
   it('a node token reports only for its own node and cannot call admin routes', async () => {
     const other = `other-${uniqueSuffix()}`;
     assert.equal((await core.api('POST', `/v1/pods/${pod}/nodes`, { name: other, endpoint: dockerEndpoint(), cpus: ['0'] })).status, 201);

@@ -179,6 +179,10 @@ describe('deploy on real Docker: a pod with sharebase 10 and a two-core node', (
     const ps = await core.eru(['ps', '--pod', pod, '--entry', 'talker']);
     assert.match(ps.stdout, new RegExp(talker!.id));
     assert.equal((await core.eru(['rm', 'nope-not-there'])).code, 1);
-    assert.match((await core.eru(['rm', 'svc_'])).stderr, /matches \d+ workloads/);
+    // A prefix of a name is not a workload: nothing is removed because it happens to match one.
+    const prefix = await core.eru(['rm', 'svc_']);
+    assert.equal(prefix.code, 1);
+    assert.match(prefix.stderr, /workload svc_ not found \(give its full name, or its container id or a prefix of it\)/);
+    assert.equal((await workloadsOf('talker')).length, 1);
   });
 });

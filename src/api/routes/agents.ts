@@ -27,9 +27,9 @@ export const agentRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = as
     params: NodeNameParamsSchema,
     body: HeartbeatSchema,
     response: HeartbeatAnswerSchema,
-    handler: ({ params, principal }) => {
+    handler: ({ params, body, principal }) => {
       requireNode(principal, params.node);
-      return core.liveness.heartbeat(params.node);
+      return core.liveness.heartbeat(params.node, body);
     },
   });
   defineRoute(app, context, {

@@ -3,11 +3,12 @@ import { z } from 'zod';
 import { AppEnvParamsSchema, AppEnvSchema, AppListItemSchema, AppParamsSchema, BuildBodySchema, EnvVarsBodySchema, RegisterBodySchema } from '../../contract/apps.js';
 import { BuildEventSchema } from '../../contract/events.js';
 import type { Core } from '../../core/index.js';
+import { ActivitySchema } from '../../model/activity.js';
 import { AppSchema, AppVersionSchema } from '../../model/app.js';
 import { defineRoute, type RouteContext } from '../route.js';
 import { sendNdjson } from '../stream.js';
 
-/** Apps: `POST /v1/apps/versions`, `GET /v1/apps[/{app}[/versions]]`, builds, `GET|PUT /v1/apps/{app}/env/{env}`. */
+/** Apps: `POST /v1/apps/versions`, `GET /v1/apps[/{app}[/versions|/activities]]`, builds, `GET|PUT /v1/apps/{app}/env/{env}`. */
 export const appRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = async (app, { core, ...context }) => {
   const { apps } = core;
   defineRoute(app, context, {
@@ -49,6 +50,16 @@ export const appRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = asyn
     params: AppParamsSchema,
     response: z.array(AppVersionSchema),
     handler: ({ params }) => apps.versions(params.app),
+  });
+  defineRoute(app, context, {
+    method: 'GET',
+    url: '/v1/apps/:app/activities',
+    summary: "An app's recent builds, deploys, scales and replaces, newest first, each with how it ended and its last lines of output or progress",
+    tag: 'apps',
+    scope: 'admin',
+    params: AppParamsSchema,
+    response: z.array(ActivitySchema),
+    handler: ({ params }) => core.activities(params.app),
   });
   defineRoute(app, context, {
     method: 'POST',

@@ -1,12 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { PodCreateSchema, PodNameParamsSchema } from '../../contract/pods.js';
+import { PodMapSchema, type PodMap } from '../../contract/map.js';
 import type { PodService } from '../../core/pods.js';
 import { PodSchema } from '../../model/pod.js';
 import { defineRoute, type RouteContext } from '../route.js';
 
-/** Pods: `GET|POST /v1/pods`, `GET|DELETE /v1/pods/{pod}`. */
-export const podRoutes: FastifyPluginAsync<RouteContext & { pods: PodService }> = async (app, { pods, ...context }) => {
+/** Pods: `GET|POST /v1/pods`, `GET|DELETE /v1/pods/{pod}`, `GET /v1/pods/{pod}/map`. */
+export const podRoutes: FastifyPluginAsync<RouteContext & { pods: PodService; podMap: (pod: string) => Promise<PodMap> }> = async (app, { pods, podMap, ...context }) => {
   defineRoute(app, context, {
     method: 'GET',
     url: '/v1/pods',
@@ -36,6 +37,16 @@ export const podRoutes: FastifyPluginAsync<RouteContext & { pods: PodService }> 
     params: PodNameParamsSchema,
     response: PodSchema,
     handler: ({ params }) => pods.get(params.pod),
+  });
+  defineRoute(app, context, {
+    method: 'GET',
+    url: '/v1/pods/:pod/map',
+    summary: "The pod's map, as the dashboard draws it: each node's cores, which workload holds which pieces, measured use",
+    tag: 'pods',
+    scope: 'admin',
+    params: PodNameParamsSchema,
+    response: PodMapSchema,
+    handler: ({ params }) => podMap(params.pod),
   });
   defineRoute(app, context, {
     method: 'DELETE',

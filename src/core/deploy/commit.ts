@@ -1,5 +1,6 @@
 import { event } from '../../bus/index.js';
-import { HEALTH_PENDING, type WorkloadStatus } from '../../model/status.js';
+import { HEALTH_PENDING } from '../../contract/states.js';
+import type { WorkloadStatus } from '../../model/status.js';
 import type { Workload } from '../../model/workload.js';
 import type { CoreContext } from '../context.js';
 import { del, put, unchanged } from '../repositories.js';

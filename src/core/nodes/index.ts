@@ -87,7 +87,8 @@ export class NodeService {
     const pods = new Map((await this.repos.pods.list()).map((p) => [p.value.name, p.value]));
     const nodes = (await this.repos.nodes.list()).filter((n) => podName === undefined || n.value.pod === podName);
     const statuses = new Map((await this.repos.nodeStatus.list()).map((s) => [s.name, s.value]));
-    return Promise.all(nodes.map(async ({ value }) => view(value, await this.ledgerOf(value.name), pods.get(value.pod)!, statuses.get(value.name))));
+    const usage = await this.repos.alive.usage();
+    return Promise.all(nodes.map(async ({ value }) => view(value, await this.ledgerOf(value.name), pods.get(value.pod)!, statuses.get(value.name), usage.get(value.name))));
   }
 
   async get(name: string): Promise<NodeView> {
@@ -95,7 +96,7 @@ export class NodeService {
     if (!node) throw notFound('node', name);
     const pod = await this.repos.pods.get(node.value.pod);
     const status = await this.repos.nodeStatus.get(name);
-    return view(node.value, await this.ledgerOf(name), pod!.value, status?.value);
+    return view(node.value, await this.ledgerOf(name), pod!.value, status?.value, await this.repos.alive.get(name));
   }
 
   private async ledgerOf(name: string): Promise<NodeResources> {

@@ -2,10 +2,10 @@ import type { NodeView } from '../../contract/nodes.js';
 import type { Node } from '../../model/node.js';
 import type { Pod } from '../../model/pod.js';
 import type { NodeResources } from '../../model/resources.js';
-import type { NodeStatus } from '../../model/status.js';
+import type { NodeStatus, NodeUsage } from '../../model/status.js';
 
-/** A node as the API shows it: never its TLS key; its resources, its CPU map and its agent's liveness. */
-export function view(node: Node, ledger: NodeResources, pod: Pod, status?: NodeStatus): NodeView {
+/** A node as the API shows it: never its TLS key; its resources, its CPU map, its agent's liveness and last measured use. */
+export function view(node: Node, ledger: NodeResources, pod: Pod, status?: NodeStatus, usage?: NodeUsage): NodeView {
   const { tls, ...rest } = node;
   const sharebase = pod.sharebase;
   const schedulable = node.cpus.map((core) => {
@@ -14,7 +14,8 @@ export function view(node: Node, ledger: NodeResources, pod: Pod, status?: NodeS
     return { core, free, used: sharebase - free, state, fragments: ledger.shared[core] ?? 0 };
   });
   const reserved = node.reservedCpus.map((core) => ({ core, free: 0, used: 0, state: 'reserved' as const, fragments: 0 }));
-  const cpuMap = [...schedulable, ...reserved].sort((a, b) => Number(a.core) - Number(b.core));
+  const measured = (core: string): { use?: number } => (usage?.cpu[Number(core)] !== undefined ? { use: usage.cpu[Number(core)]! } : {});
+  const cpuMap = [...schedulable, ...reserved].sort((a, b) => Number(a.core) - Number(b.core)).map((c) => ({ ...c, ...measured(c.core) }));
   const freePieces = schedulable.reduce((sum, c) => sum + c.free, 0) - ledger.unboundPieces;
   return {
     ...rest,
@@ -29,5 +30,6 @@ export function view(node: Node, ledger: NodeResources, pod: Pod, status?: NodeS
     },
     cpuMap,
     liveness: status ? { state: status.up ? 'up' : 'down', since: status.since, ...(status.reason ? { reason: status.reason } : {}) } : { state: 'unknown' },
+    ...(usage ? { usage } : {}),
   };
 }

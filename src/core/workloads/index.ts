@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { ControlAction, ResizeBody, WorkloadFilter, WorkloadInspect, WorkloadListItem, WorkloadState } from '../../contract/workloads.js';
-import { HEALTH_PENDING, type WorkloadStatus } from '../../model/status.js';
+import { workloadState } from '../../contract/states.js';
+import type { WorkloadStatus } from '../../model/status.js';
 import { engineMessage, isMissing, type Engines } from '../../engine/engines.js';
 import { containerOutput } from '../../engine/output.js';
 import { EruError, ErrorCode, conflict, notFound } from '../../lib/errors.js';
@@ -127,10 +128,7 @@ export class WorkloadService {
 
 /** One word for where a workload stands, from its agent's last report. */
 export function stateOf(workload: Workload, status: WorkloadStatus | null): WorkloadState {
-  if (!status) return 'unknown';
-  if (!status.running) return 'exited';
-  if (status.healthy) return workload.healthcheck ? 'healthy' : 'running';
-  return status.reason === HEALTH_PENDING ? 'starting' : 'unhealthy';
+  return workloadState(status, workload.healthcheck !== undefined);
 }
 
 export function engineError(workload: Workload, error: unknown): EruError {

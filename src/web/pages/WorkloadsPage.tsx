@@ -1,0 +1,115 @@
+import { useEffect } from 'preact/hooks';
+import type { WorkloadListItem } from '../../contract/workloads.js';
+import type { WorkloadStatus } from '../../model/status.js';
+import { WORKLOAD_STATES, workloadState } from '../../contract/states.js';
+import { State } from '../components/State.js';
+import { age, bytes, cpu } from '../format.js';
+import { markPainted } from '../live.js';
+import { useLoad, type PageProps } from '../page.js';
+import { href } from '../router.js';
+
+const FILTERS = ['pod', 'app', 'node', 'status'] as const;
+
+/** Every workload, grouped by app and entrypoint, filtered by pod, app, node and state (kept in the URL). */
+export function WorkloadsPage({ client, live, query }: PageProps & { query: Record<string, string> }) {
+  const filter = Object.fromEntries(FILTERS.filter((f) => query[f]).map((f) => [f, query[f]!]));
+  const list = useLoad(() => client.workloads.list(filter), [client, JSON.stringify(filter)], {
+    live,
+    stale: (e) => e.type === 'workload.created' || e.type === 'workload.removed' || e.type === 'endpoints.changed',
+  });
+  const setFilter = (name: string, value: string): void => {
+    location.hash = href('workloads', { ...query, [name]: value || undefined });
+  };
+  // Status changes are patched in place; other changes load the list again.
+  useEffect(
+    () =>
+      live.subscribe((event) => {
+        if (event.type !== 'workload.status' || !event.workload) return;
+        const status = event.data as unknown as WorkloadStatus;
+        list.setData((items) => (items.some((w) => w.id === event.workload) ? items.map((w) => (w.id === event.workload ? { ...w, status: { ...status, id: w.id } } : w)) : items));
+        markPainted();
+      }),
+    [live],
+  );
+  const groups = new Map<string, WorkloadListItem[]>();
+  for (const w of list.data ?? []) {
+    const key = `${w.app}/${w.entry}`;
+    groups.set(key, [...(groups.get(key) ?? []), w]);
+  }
+  return (
+    <section>
+      <h1>Workloads</h1>
+      <form class="filters" onSubmit={(e) => e.preventDefault()}>
+        {FILTERS.map((name) =>
+          name === 'status' ? (
+            <label key={name}>
+              status
+              <select value={query.status ?? ''} onChange={(e) => setFilter('status', (e.target as HTMLSelectElement).value)}>
+                <option value="">any</option>
+                {WORKLOAD_STATES.map((s) => (
+                  <option key={s}>{s}</option>
+                ))}
+              </select>
+            </label>
+          ) : (
+            <label key={name}>
+              {name}
+              <input value={query[name] ?? ''} size={10} onChange={(e) => setFilter(name, (e.target as HTMLInputElement).value)} />
+            </label>
+          ),
+        )}
+      </form>
+      {list.error && <p class="error">{list.error}</p>}
+      {!list.data && !list.error && <p class="muted">Loading workloads…</p>}
+      {list.data?.length === 0 && <p class="muted">No workload matches.</p>}
+      <div class="scroll">
+        <table class="list workloads">
+          <thead>
+            <tr>
+              <th>Workload</th>
+              <th>Status</th>
+              <th>Node</th>
+              <th>Cpuset</th>
+              <th>CPU</th>
+              <th>Memory</th>
+              <th>Addresses</th>
+              <th>Age</th>
+            </tr>
+          </thead>
+          {[...groups].map(([group, items]) => (
+            <tbody key={group}>
+              <tr class="group">
+                <th colSpan={8}>
+                  <a href={href('apps', items[0]!.app)}>{items[0]!.app}</a> / {items[0]!.entry} <span class="muted">({items.length})</span>
+                </th>
+              </tr>
+              {items.map((w) => (
+                <WorkloadRow w={w} key={w.id} />
+              ))}
+            </tbody>
+          ))}
+        </table>
+      </div>
+    </section>
+  );
+}
+
+function WorkloadRow({ w }: { w: WorkloadListItem }) {
+  const state = workloadState(w.status, w.healthcheck !== undefined);
+  return (
+    <tr data-workload={w.id} data-state={state}>
+      <td>
+        <a href={href('workloads', w.id)}>{w.id}</a>
+      </td>
+      <td>
+        <State state={state} detail={w.status && !w.status.running && w.status.exitCode !== undefined ? String(w.status.exitCode) : undefined} />
+      </td>
+      <td>{w.node}</td>
+      <td>{w.cpusetCpus || '–'}</td>
+      <td>{cpu(w.cpu)}</td>
+      <td>{w.placement.memory ? bytes(w.placement.memory) : '–'}</td>
+      <td>{w.addresses.map((a) => `${a.address} (${a.network})`).join(', ') || '–'}</td>
+      <td>{age(w.createdAt)}</td>
+    </tr>
+  );
+}
