@@ -15,7 +15,9 @@ cleanup() {
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     kill -9 "$pid" 2>/dev/null || true
   done
-  rm -rf "$WORK"
+  # dockerd leaves mounts in its exec root (netns/default) when it is stopped: unmount them, deepest first.
+  findmnt -rn -o TARGET | grep "^$WORK/" | sort -r | while read -r target; do umount -l "$target" || true; done
+  rm -rf "$WORK" || log "could not remove $WORK entirely"
   exit $status
 }
 trap cleanup EXIT

@@ -40,14 +40,11 @@ export const MapWorkloadSchema = z.object({
   node: z.string(),
   cpu: z.number(),
   memory: z.number().int(),
-  cpuset: z.string(),
   state: z.enum(WORKLOAD_STATES),
   /** It has a health check (so a status event's `healthy` reads as healthy, not just running). */
   healthcheck: z.boolean(),
   /** CPU used over the last heartbeat interval, in cores. */
   use: z.number().optional(),
-  addresses: z.array(z.string()),
-  createdAt: z.string(),
 });
 export type MapWorkload = z.infer<typeof MapWorkloadSchema>;
 

@@ -31,6 +31,7 @@ import { checkLedgers } from './ledger-check.js';
 import { Liveness } from './liveness.js';
 import { CoreMetrics } from './metrics.js';
 import { migrateLedgers } from './migrations.js';
+import { indexPendingQuotas } from './boost.js';
 import { appEndpoints, type EndpointFilter } from './networks/endpoints.js';
 import { NetworkService } from './networks/index.js';
 import { NodeService } from './nodes/index.js';
@@ -116,6 +117,7 @@ export class Core {
   /** Before taking work: migrate what older cores stored, check the ledgers, undo dead cores' intents, watch liveness. */
   async start(): Promise<void> {
     await migrateLedgers(this.context);
+    await indexPendingQuotas(this.context);
     await checkLedgers(this.context);
     await this.recovery.start();
     this.liveness.start();
@@ -137,7 +139,7 @@ export class Core {
 
   /** The dashboard's map of a pod: cores, their holders, measured use (core/map.ts). */
   podMap(pod: string): Promise<PodMap> {
-    return podMap(this.context, this.nodes, this.workloads, pod);
+    return podMap(this.context, this.nodes, pod);
   }
 
   runJob(body: JobBody): Promise<EventQueue<DeployEvent>> {

@@ -18,12 +18,15 @@ export async function resourceHolders(repos: Repositories): Promise<Workload[]> 
 export async function checkLedgers({ repos, log, metrics }: CoreContext): Promise<string[]> {
   const pods = new Map((await repos.pods.list()).map((p) => [p.value.name, p.value]));
   const holders = await resourceHolders(repos);
+  // Each node is checked against its own holders only: linear in workloads, not nodes × workloads.
+  const byNode = new Map<string, Workload[]>();
+  for (const holder of holders) byNode.set(holder.node, [...(byNode.get(holder.node) ?? []), holder]);
   const found: string[] = [];
   for (const { value: node } of await repos.nodes.list()) {
     const ledger = await repos.ledgers.get(node.name);
     const pod = pods.get(node.pod);
     if (!ledger || !pod) continue;
-    const drift = ledgerDrift(node.name, ledger.value, holders, { sharebase: pod.sharebase, memory: node.memory });
+    const drift = ledgerDrift(node.name, ledger.value, byNode.get(node.name) ?? [], { sharebase: pod.sharebase, memory: node.memory });
     if (drift.length === 0) continue;
     log.error({ node: node.name, drift }, 'the ledger of a node differs from what its workloads hold');
     metrics.ledgerDrift.inc(drift.length);

@@ -57,8 +57,9 @@ export class Liveness {
       }
       if (await this.record(workload.value, status)) apps.push(workload.value.app);
     }
-    // The agent's round trip does not wait for the endpoint lists.
-    if (apps.length > 0) void announceEndpoints(this.context, apps);
+    // The agent's round trip does not wait for the endpoint lists, nor do the status events already
+    // published: reading the app's workloads blocks, so it starts once the events are out.
+    if (apps.length > 0) setImmediate(() => void announceEndpoints(this.context, apps));
     return { changed: apps.length, unknown };
   }
 

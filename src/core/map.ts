@@ -1,19 +1,22 @@
 import type { PodMap } from '../contract/map.js';
+import { workloadState } from '../contract/states.js';
 import { notFound } from '../lib/errors.js';
 import type { CoreContext } from './context.js';
 import type { NodeService } from './nodes/index.js';
-import type { WorkloadService } from './workloads/index.js';
 
 /**
  * The pod map the dashboard draws: the nodes as the API shows them (CPU map, liveness, measured use)
- * joined with the workloads that hold each core's pieces. Built from the same views as `eru node show`
- * and `eru ps`, so the three always agree.
+ * joined with the workloads that hold each core's pieces. The nodes are `eru node show`'s views and
+ * the states `eru ps`'s (contract/states.ts), so the three always agree.
  */
-export async function podMap(context: CoreContext, nodes: NodeService, workloads: WorkloadService, podName: string): Promise<PodMap> {
+export async function podMap(context: CoreContext, nodes: NodeService, podName: string): Promise<PodMap> {
   const pod = await context.repos.pods.get(podName);
   if (!pod) throw notFound('pod', podName);
   const views = await nodes.list(podName);
-  const items = await workloads.list({ pod: podName });
+  // Read straight from the repositories: a list item per workload (a copy of every field) costs
+  // more than the map needs, for 20,000 workloads.
+  const statuses = new Map((await context.repos.statuses.list()).map((s) => [s.name, s.value]));
+  const items = (await context.repos.workloads.list()).map((w) => w.value).filter((w) => w.pod === podName);
   const usage = new Map(views.map((v) => [v.name, v.usage?.workloads ?? {}]));
   // core → holders, per node
   const holders = new Map<string, Map<string, Array<[string, number]>>>();
@@ -68,12 +71,9 @@ export async function podMap(context: CoreContext, nodes: NodeService, workloads
         node: w.node,
         cpu: w.cpu,
         memory: w.placement.memory,
-        cpuset: w.cpusetCpus,
-        state: w.state,
+        state: workloadState(statuses.get(w.id), w.healthcheck !== undefined),
         healthcheck: w.healthcheck !== undefined,
         ...(use !== undefined ? { use } : {}),
-        addresses: w.addresses.map((a) => `${a.network}:${a.address}`),
-        createdAt: w.createdAt,
       };
     }),
     free: { wholeCores, cpu: Math.round(freePieces) / sharebase, memory },

@@ -32,6 +32,7 @@ import type { Compare, Lease, Store, TxnOp } from '../store/types.js';
  *   /eru/addresses/{net}/{ip}  AddressHolder: one key per held address (workload, node)
  *   /eru/services/{pod}/{app}/{entry}  Service: what the last deploy of it asked for
  *   /eru/activities/{app}/{id}  Activity: a build, deploy, scale or replace of the app, and its last lines
+ *   /eru/boosts/{id}       a workload still running without its CPU quota (startup boost), until it gets it
  */
 const ROOT = '/eru';
 const keys = {
@@ -65,9 +66,14 @@ const keys = {
   address: (network: string, address: string) => `${ROOT}/addresses/${network}/${address}`,
   services: `${ROOT}/services/`,
   service: (pod: string, app: string, entry: string) => `${ROOT}/services/${pod}/${app}/${entry}`,
+  boosts: `${ROOT}/boosts/`,
+  boost: (id: string) => `${ROOT}/boosts/${id}`,
   activities: (app: string) => `${ROOT}/activities/${app}/`,
   activity: (app: string, id: string) => `${ROOT}/activities/${app}/${id}`,
 };
+
+/** A workload waiting for its CPU quota (core/boost.ts). */
+const PendingQuotaSchema = z.object({ node: z.string(), since: z.string() });
 
 /** A value and the revision it was read at, for compare-and-set. */
 export interface Versioned<T> {
@@ -75,18 +81,71 @@ export interface Versioned<T> {
   revision: number;
 }
 
-function decode<S extends z.ZodType>(schema: S, text: string): z.output<S> {
-  return schema.parse(JSON.parse(text));
+/**
+ * Decoded records by key, kept while the key's revision is unchanged: a value is validated once per
+ * revision, not at every read (a pod map reads 20,000 workloads). Cached values are frozen, so a
+ * caller that would change one in place fails loudly instead of changing it for every other reader.
+ */
+class DecodeCache {
+  private readonly entries = new Map<string, { revision: number; value: unknown }>();
+  private static readonly MAX = 500_000;
+
+  decode<S extends z.ZodType>(schema: S, kv: { key: string; value: string; modRevision: number }): z.output<S> {
+    const cached = this.entries.get(kv.key);
+    if (cached && cached.revision === kv.modRevision) return cached.value as z.output<S>;
+    const value = deepFreeze(schema.parse(JSON.parse(kv.value)));
+    if (this.entries.size >= DecodeCache.MAX) this.entries.clear();
+    this.entries.set(kv.key, { revision: kv.modRevision, value });
+    return value;
+  }
+
+  forget(key: string): void {
+    this.entries.delete(key);
+  }
+
+  private lists = 0;
+
+  /**
+   * Drops keys under a prefix that a full listing of it no longer has (deleted by another core; this
+   * core's own deletes are forgotten as they commit). Every 64th listing: a sweep reads the whole cache.
+   */
+  prune(prefix: string, present: () => ReadonlySet<string>): void {
+    if (++this.lists % 64 !== 0) return;
+    const keys = present();
+    for (const key of this.entries.keys()) if (key.startsWith(prefix) && !keys.has(key)) this.entries.delete(key);
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+const caches = new WeakMap<Store, DecodeCache>();
+function cacheOf(store: Store): DecodeCache {
+  let cache = caches.get(store);
+  if (!cache) caches.set(store, (cache = new DecodeCache()));
+  return cache;
 }
 
 async function read<S extends z.ZodType>(store: Store, schema: S, key: string): Promise<Versioned<z.output<S>> | null> {
   const kv = await store.get(key);
-  return kv ? { value: decode(schema, kv.value), revision: kv.modRevision } : null;
+  if (!kv) {
+    cacheOf(store).forget(key);
+    return null;
+  }
+  return { value: cacheOf(store).decode(schema, kv), revision: kv.modRevision };
 }
 
 /** Every value under a prefix, each with its name (the key without the prefix). */
 async function list<S extends z.ZodType>(store: Store, schema: S, prefix: string): Promise<Array<Versioned<z.output<S>> & { name: string }>> {
-  return (await store.range(prefix)).map((kv) => ({ name: kv.key.slice(prefix.length), value: decode(schema, kv.value), revision: kv.modRevision }));
+  const cache = cacheOf(store);
+  const kvs = await store.range(prefix);
+  cache.prune(prefix, () => new Set(kvs.map((kv) => kv.key)));
+  return kvs.map((kv) => ({ name: kv.key.slice(prefix.length), value: cache.decode(schema, kv), revision: kv.modRevision }));
 }
 
 export const put = <T>(key: string, value: T): TxnOp => ({ type: 'put', key, value: JSON.stringify(value) });
@@ -144,6 +203,15 @@ export class Repositories {
     get: (pod: string, app: string, entry: string) => read(this.store, ServiceSchema, keys.service(pod, app, entry)),
     list: () => list(this.store, ServiceSchema, keys.services),
     key: keys.service,
+  };
+
+  /**
+   * Workloads whose quota is still to come on (their name is the workload id): an index, so that the
+   * leader's look every second reads these few keys, not every workload.
+   */
+  readonly boosts = {
+    list: () => list(this.store, PendingQuotaSchema, keys.boosts),
+    key: keys.boost,
   };
 
   /** An app's activities; ids sort by start time. */
@@ -218,12 +286,13 @@ export class Repositories {
 
   /** Applies `ops` if every compare holds; false when another writer came first. */
   async commit(compares: Compare[], ops: TxnOp[]): Promise<boolean> {
-    return (await this.store.txn(compares, ops)).succeeded;
+    return (await this.commitAt(compares, ops)) !== null;
   }
 
   /** As commit, with the store's revision after the write (null when another writer came first). */
   async commitAt(compares: Compare[], ops: TxnOp[]): Promise<number | null> {
     const result = await this.store.txn(compares, ops);
+    if (result.succeeded) for (const op of ops) if (op.type === 'delete') cacheOf(this.store).forget(op.key);
     return result.succeeded ? result.revision : null;
   }
 }

@@ -50,33 +50,57 @@ export class EmbeddedStore implements Store {
       INSERT OR IGNORE INTO meta VALUES ('revision', 0), ('lease', 0);
     `);
     // The lock says no other process has the file: leases from before belong to a process that is gone.
-    const stale = this.db.prepare('SELECT id FROM leases').all() as Array<{ id: string }>;
+    for (const row of this.statement('SELECT * FROM kv ORDER BY key').all() as Row[]) this.remember(toKeyValue(row));
+    const stale = this.statement('SELECT id FROM leases').all() as Array<{ id: string }>;
     if (stale.length > 0) this.endLeases(stale.map((l) => l.id));
     this.sweeper = setInterval(() => this.expireLeases(), SWEEP_INTERVAL_MS);
     this.sweeper.unref();
   }
 
+  /**
+   * Every key in memory, in key order, written through to SQLite: this process holds the file's lock,
+   * so no one else writes it, and reads (a pod map reads 40,000 keys) never touch the disk.
+   */
+  private readonly kv = new Map<string, KeyValue>();
+  private readonly keys: string[] = [];
+
+  private remember(entry: KeyValue): void {
+    if (!this.kv.has(entry.key)) this.keys.splice(lowerBound(this.keys, entry.key), 0, entry.key);
+    this.kv.set(entry.key, Object.freeze(entry));
+  }
+
+  private forget(key: string): void {
+    if (!this.kv.delete(key)) return;
+    this.keys.splice(lowerBound(this.keys, key), 1);
+  }
+
+  /** Prepared statements by their SQL, prepared once (preparing costs more than running a short one). */
+  private readonly statements = new Map<string, Database.Statement>();
+  private statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) this.statements.set(sql, (statement = this.db.prepare(sql)));
+    return statement;
+  }
+
   private revision(): number {
-    return (this.db.prepare(`SELECT value FROM meta WHERE name = 'revision'`).get() as { value: number }).value;
+    return (this.statement(`SELECT value FROM meta WHERE name = 'revision'`).get() as { value: number }).value;
   }
 
   private bump(): number {
-    this.db.prepare(`UPDATE meta SET value = value + 1 WHERE name = 'revision'`).run();
+    this.statement(`UPDATE meta SET value = value + 1 WHERE name = 'revision'`).run();
     return this.revision();
   }
 
   async get(key: string): Promise<KeyValue | null> {
     this.assertOpen();
-    const row = this.db.prepare('SELECT * FROM kv WHERE key = ?').get(key) as Row | undefined;
-    return row ? toKeyValue(row) : null;
+    return this.kv.get(key) ?? null;
   }
 
   async range(prefix: string): Promise<KeyValue[]> {
     this.assertOpen();
-    const rows = this.db
-      .prepare('SELECT * FROM kv WHERE key >= ? AND substr(key, 1, ?) = ? ORDER BY key')
-      .all(prefix, prefix.length, prefix) as Row[];
-    return rows.map(toKeyValue);
+    const found: KeyValue[] = [];
+    for (let i = lowerBound(this.keys, prefix); i < this.keys.length && this.keys[i]!.startsWith(prefix); i++) found.push(this.kv.get(this.keys[i]!)!);
+    return found;
   }
 
   async put(key: string, value: string, options: { lease?: string } = {}): Promise<number> {
@@ -86,7 +110,7 @@ export class EmbeddedStore implements Store {
 
   async delete(key: string): Promise<boolean> {
     this.assertOpen();
-    const existed = this.db.prepare('SELECT 1 FROM kv WHERE key = ?').get(key) !== undefined;
+    const existed = this.kv.has(key);
     if (existed) await this.txn([], [{ type: 'delete', key }]);
     return existed;
   }
@@ -96,8 +120,7 @@ export class EmbeddedStore implements Store {
     const events: WatchEvent[] = [];
     const run = this.db.transaction((): TxnResult => {
       for (const compare of compares) {
-        const row = this.db.prepare('SELECT mod_rev FROM kv WHERE key = ?').get(compare.key) as { mod_rev: number } | undefined;
-        if ((row?.mod_rev ?? 0) !== compare.modRevision) return { succeeded: false, revision: this.revision() };
+        if ((this.kv.get(compare.key)?.modRevision ?? 0) !== compare.modRevision) return { succeeded: false, revision: this.revision() };
       }
       if (ops.length === 0) return { succeeded: true, revision: this.revision() };
       for (const op of ops) {
@@ -108,27 +131,44 @@ export class EmbeddedStore implements Store {
       const revision = this.bump();
       for (const op of ops) {
         if (op.type === 'put') {
-          this.db
-            .prepare(
+          this.statement(
               `INSERT INTO kv (key, value, create_rev, mod_rev, version, lease) VALUES (?, ?, ?, ?, 1, ?)
                ON CONFLICT (key) DO UPDATE SET value = excluded.value, mod_rev = excluded.mod_rev,
                  version = kv.version + 1, lease = excluded.lease`,
             )
             .run(op.key, op.value, revision, revision, op.lease ?? null);
           events.push({ type: 'put', key: op.key, value: op.value, revision });
-        } else if (this.db.prepare('DELETE FROM kv WHERE key = ?').run(op.key).changes > 0) {
+        } else if (this.statement('DELETE FROM kv WHERE key = ?').run(op.key).changes > 0) {
           events.push({ type: 'delete', key: op.key, revision });
         }
       }
       return { succeeded: true, revision };
     });
     const result = run.immediate();
+    // Committed: the same changes in memory.
+    const leases = new Map(ops.filter((op) => op.type === 'put').map((op) => [op.key, op.type === 'put' ? op.lease : undefined]));
+    for (const event of events) {
+      if (event.type === 'delete') {
+        this.forget(event.key);
+        continue;
+      }
+      const before = this.kv.get(event.key);
+      const lease = leases.get(event.key);
+      this.remember({
+        key: event.key,
+        value: event.value!,
+        createRevision: before?.createRevision ?? event.revision,
+        modRevision: event.revision,
+        version: (before?.version ?? 0) + 1,
+        ...(lease !== undefined ? { lease } : {}),
+      });
+    }
     this.publish(events);
     return result;
   }
 
   private leaseAlive(id: string): boolean {
-    const row = this.db.prepare('SELECT expires_at FROM leases WHERE id = ?').get(id) as { expires_at: number } | undefined;
+    const row = this.statement('SELECT expires_at FROM leases WHERE id = ?').get(id) as { expires_at: number } | undefined;
     return row !== undefined && row.expires_at > this.now();
   }
 
@@ -136,10 +176,10 @@ export class EmbeddedStore implements Store {
     this.assertOpen();
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) throw new EruError(ErrorCode.INVALID_ARGUMENT, 'a lease TTL is a whole number of seconds ≥ 1');
     const id = this.db.transaction(() => {
-      this.db.prepare(`UPDATE meta SET value = value + 1 WHERE name = 'lease'`).run();
-      const next = (this.db.prepare(`SELECT value FROM meta WHERE name = 'lease'`).get() as { value: number }).value;
+      this.statement(`UPDATE meta SET value = value + 1 WHERE name = 'lease'`).run();
+      const next = (this.statement(`SELECT value FROM meta WHERE name = 'lease'`).get() as { value: number }).value;
       const leaseId = String(next);
-      this.db.prepare('INSERT INTO leases VALUES (?, ?, ?)').run(leaseId, ttlSeconds, this.now() + ttlSeconds * 1000);
+      this.statement('INSERT INTO leases VALUES (?, ?, ?)').run(leaseId, ttlSeconds, this.now() + ttlSeconds * 1000);
       return leaseId;
     })();
     return {
@@ -147,8 +187,7 @@ export class EmbeddedStore implements Store {
       ttlSeconds,
       keepAlive: async () => {
         this.assertOpen();
-        const changed = this.db
-          .prepare('UPDATE leases SET expires_at = ? WHERE id = ? AND expires_at > ?')
+        const changed = this.statement('UPDATE leases SET expires_at = ? WHERE id = ? AND expires_at > ?')
           .run(this.now() + ttlSeconds * 1000, id, this.now()).changes;
         if (changed === 0) throw new EruError(ErrorCode.LEASE_NOT_FOUND, `lease ${id} has expired`);
       },
@@ -162,7 +201,7 @@ export class EmbeddedStore implements Store {
   /** Deletes expired leases and their keys, as one change each. */
   private expireLeases(): void {
     if (this.closed) return;
-    const expired = this.db.prepare('SELECT id FROM leases WHERE expires_at <= ?').all(this.now()) as Array<{ id: string }>;
+    const expired = this.statement('SELECT id FROM leases WHERE expires_at <= ?').all(this.now()) as Array<{ id: string }>;
     if (expired.length > 0) this.endLeases(expired.map((l) => l.id));
   }
 
@@ -171,15 +210,16 @@ export class EmbeddedStore implements Store {
     this.db
       .transaction(() => {
         for (const id of ids) {
-          const keys = this.db.prepare('SELECT key FROM kv WHERE lease = ? ORDER BY key').all(id) as Array<{ key: string }>;
-          this.db.prepare('DELETE FROM leases WHERE id = ?').run(id);
+          const keys = this.statement('SELECT key FROM kv WHERE lease = ? ORDER BY key').all(id) as Array<{ key: string }>;
+          this.statement('DELETE FROM leases WHERE id = ?').run(id);
           if (keys.length === 0) continue;
           const revision = this.bump();
-          this.db.prepare('DELETE FROM kv WHERE lease = ?').run(id);
+          this.statement('DELETE FROM kv WHERE lease = ?').run(id);
           for (const { key } of keys) events.push({ type: 'delete', key, revision });
         }
       })
       .immediate();
+    for (const event of events) this.forget(event.key);
     this.publish(events);
   }
 
@@ -215,6 +255,18 @@ export class EmbeddedStore implements Store {
     this.db.close();
     rmSync(this.lockPath, { force: true });
   }
+}
+
+/** The index of the first key in `sorted` that is ≥ `key`. */
+function lowerBound(sorted: readonly string[], key: string): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (sorted[mid]! < key) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }
 
 function toKeyValue(row: Row): KeyValue {

@@ -11,6 +11,8 @@ export interface PageProps {
 
 export interface Loaded<T> {
   data: T | undefined;
+  /** performance.now() when the request behind `data` was sent: events after it may not be in it. */
+  requestedAt: number;
   error: string | null;
   /** Replaces the data in place (an event patched it). */
   setData: (update: (current: T) => T) => void;
@@ -22,16 +24,19 @@ export interface Loaded<T> {
  */
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[], options: { live?: Live; stale?: (event: EruEvent) => boolean; everyMs?: number | ((data: T | undefined) => number) } = {}): Loaded<T> {
   const [data, setData] = useState<T | undefined>(undefined);
+  const [requestedAt, setRequestedAt] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const generation = useRef(0);
   const latest = useRef<T | undefined>(undefined);
   latest.current = data;
   const run = useCallback(() => {
     const mine = ++generation.current;
+    const sentAt = performance.now();
     load().then(
       (value) => {
         if (mine !== generation.current) return;
         setData(value);
+        setRequestedAt(sentAt);
         setError(null);
       },
       (failure: Error) => mine === generation.current && setError(failure.message),
@@ -67,5 +72,5 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], options: { l
       clearTimeout(every);
     };
   }, [run, options.live]);
-  return { data, error, setData: (update) => setData((current) => (current === undefined ? current : update(current))) };
+  return { data, requestedAt, error, setData: (update) => setData((current) => (current === undefined ? current : update(current))) };
 }

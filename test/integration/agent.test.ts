@@ -120,6 +120,8 @@ describe('agent, status and the Redis bus', () => {
     const workload = await deployOne('paused');
     await eventually(async () => events.some((e) => e.workload === workload.id && e.type === 'workload.status' && e.data.running === true), 10_000, 'running');
     const downs = events.filter((e) => e.type === 'node.down' && e.node === node).length;
+    // Past one full check (2 s here): the agent has reported it running itself and has nothing left to send.
+    await new Promise((r) => setTimeout(r, 2500));
     process.kill(agent.pid, 'SIGSTOP');
     try {
       await eventually(async () => events.filter((e) => e.type === 'node.down' && e.node === node).length > downs, (NODE_TTL + 5) * 1000, 'node.down');

@@ -35,6 +35,8 @@ export async function commit(context: CoreContext, reservation: Reservation, out
     [
       ...workloads.map((w) => put(repos.workloads.key(w.id), w)),
       ...[...statuses.values()].map((s) => put(repos.statuses.key(s.id), s)),
+      // Started without its quota (startup boost): the leader puts it on later (core/boost.ts).
+      ...workloads.filter((w) => w.cpuQuota > 0 && w.quotaSince === undefined).map((w) => put(repos.boosts.key(w.id), { node: w.node, since: at })),
       del(repos.intents.key(intent.id)),
       ...(record ? [put(repos.services.key(record.pod, record.app, record.entry), record)] : []),
     ],

@@ -42,8 +42,11 @@ export function endpointsOf(workload: Workload, node: Node | undefined, status: 
 
 export async function appEndpoints(repos: Repositories, app: string, filter: EndpointFilter = {}): Promise<Endpoint[]> {
   const workloads = (await repos.workloads.list()).map((w) => w.value).filter((w) => w.app === app && (filter.entry === undefined || w.entry === filter.entry) && (filter.pod === undefined || w.pod === filter.pod));
-  const nodes = new Map((await repos.nodes.list()).map((n) => [n.value.name, n.value]));
-  const statuses = new Map((await repos.statuses.list()).map((s) => [s.name, s.value]));
+  // Only the nodes and statuses of this app's workloads: an app is a small part of a large cluster.
+  const nodes = new Map<string, Node | undefined>();
+  for (const name of new Set(workloads.map((w) => w.node))) nodes.set(name, (await repos.nodes.get(name))?.value);
+  const statuses = new Map<string, WorkloadStatus | undefined>();
+  for (const w of workloads) statuses.set(w.id, (await repos.statuses.get(w.id))?.value);
   return workloads
     .sort((a, b) => a.id.localeCompare(b.id))
     .flatMap((w) => endpointsOf(w, nodes.get(w.node), statuses.get(w.id)))

@@ -44,7 +44,7 @@ export const NodeCard = memo(function NodeCard({ node, sharebase, workloads, now
           mem {bytes(usedMemory)} / {bytes(node.memory.total)}
         </span>
       </div>
-      <div class="cores">
+      <div class={node.cores.length <= 16 ? 'cores wide' : 'cores'}>
         {groups(node).map((group) => (
           <div class={group.numa === null ? 'numa none' : 'numa'} data-numa={group.numa ?? ''} key={group.numa ?? '-'}>
             {group.numa !== null && <span class="numa-label">NUMA {group.numa}</span>}

@@ -1,6 +1,6 @@
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { PodMap, MapWorkload } from '../../contract/map.js';
-import { workloadState } from '../../contract/states.js';
+import { workloadState, type WorkloadState } from '../../contract/states.js';
 import { NodeCard } from '../components/NodeCard.js';
 import { bytes, cpu } from '../format.js';
 import { markPainted } from '../live.js';
@@ -8,20 +8,26 @@ import { useLoad, type PageProps } from '../page.js';
 import { href } from '../router.js';
 
 /** Nodes drawn at first and added per step as the page scrolls: a pod of 1,000 nodes stays quick. */
-const PAGE = 24;
+const PAGE = 12;
+const EMPTY: ReadonlyMap<string, MapWorkload> = new Map();
 
-type ByNode = Map<string, Map<string, MapWorkload>>;
+type ByNode = Map<string, ReadonlyMap<string, MapWorkload>>;
+
+/** A state an event gave a workload, and when it came (to re-apply it over a load sent before it). */
+interface Override {
+  state: WorkloadState;
+  at: number;
+}
 
 /**
- * Workloads by node. A node whose workloads are the very same objects as before keeps its map, so
- * a status change re-draws only its own node's card.
+ * Workloads by node, with the states events gave since the load was requested. A status event
+ * replaces only its own node's map, so only that node's card re-draws.
  */
-function byNode(map: PodMap, previous: ByNode): ByNode {
-  const result: ByNode = new Map(map.nodes.map((n) => [n.name, new Map()]));
-  for (const w of map.workloads) result.get(w.node)?.set(w.id, w);
-  for (const [node, workloads] of result) {
-    const before = previous.get(node);
-    if (before && before.size === workloads.size && [...workloads].every(([id, w]) => before.get(id) === w)) result.set(node, before);
+function byNode(map: PodMap, overrides: ReadonlyMap<string, Override>): ByNode {
+  const result = new Map<string, Map<string, MapWorkload>>(map.nodes.map((n) => [n.name, new Map()]));
+  for (const w of map.workloads) {
+    const override = overrides.get(w.id);
+    result.get(w.node)?.set(w.id, override ? { ...w, state: override.state } : w);
   }
   return result;
 }
@@ -110,26 +116,40 @@ export function PodPage({ client, live, pod }: PageProps & { pod: string }) {
   const [shown, setShown] = useState(PAGE);
   const [now, setNow] = useState(Date.now());
   const sentinel = useRef<HTMLDivElement>(null);
-  const previous = useRef<ByNode>(new Map());
-  const nodesOf = useMemo(() => (previous.current = map.data ? byNode(map.data, previous.current) : new Map()), [map.data]);
+  const overrides = useRef(new Map<string, Override>());
+  const [nodesOf, setNodesOf] = useState<ByNode>(new Map());
 
-  // A status event changes one workload's state: patched in place, only its node re-draws.
+  // A fresh load: what events said since its request was sent still holds over it.
+  useEffect(() => {
+    if (!map.data) return;
+    for (const [id, o] of overrides.current) if (o.at <= map.requestedAt) overrides.current.delete(id);
+    setNodesOf(byNode(map.data, overrides.current));
+  }, [map.data]);
+  // A status event changes one workload's state: its node's map alone is replaced.
   useEffect(
     () =>
       live.subscribe((event) => {
-        if (event.type !== 'workload.status' || event.pod !== pod || !event.workload) return;
+        if (event.type !== 'workload.status' || event.pod !== pod || !event.workload || !event.node) return;
         const data = event.data as { running: boolean; healthy: boolean; reason?: string };
-        map.setData((current) => ({
-          ...current,
-          workloads: current.workloads.map((w) => (w.id === event.workload ? { ...w, state: workloadState(data, w.healthcheck) } : w)),
-        }));
+        const id = event.workload;
+        const node = event.node;
+        setNodesOf((current) => {
+          const workloads = current.get(node);
+          const workload = workloads?.get(id);
+          if (!workloads || !workload) return current;
+          const state = workloadState(data, workload.healthcheck);
+          overrides.current.set(id, { state, at: performance.now() });
+          const next = new Map(current);
+          next.set(node, new Map(workloads).set(id, { ...workload, state }));
+          return next;
+        });
       }),
     [live, pod],
   );
   useEffect(() => {
-    if (map.data) markPainted();
-    if (map.data && window.__eru.mapPaintedAt < 0) requestAnimationFrame(() => (window.__eru.mapPaintedAt = performance.now()));
-  }, [map.data]);
+    if (nodesOf.size > 0) markPainted();
+    if (nodesOf.size > 0 && window.__eru.mapPaintedAt < 0) requestAnimationFrame(() => (window.__eru.mapPaintedAt = performance.now()));
+  }, [nodesOf]);
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 5000);
     return () => clearInterval(timer);
@@ -151,7 +171,8 @@ export function PodPage({ client, live, pod }: PageProps & { pod: string }) {
     : nodes;
   const up = nodes.filter((n) => n.liveness === 'up').length;
   const down = nodes.filter((n) => n.liveness === 'down').length;
-  const bad = workloads.filter((w) => w.state === 'exited' || w.state === 'unhealthy').length;
+  let bad = 0;
+  for (const workloadsOfNode of nodesOf.values()) for (const w of workloadsOfNode.values()) if (w.state === 'exited' || w.state === 'unhealthy') bad++;
   return (
     <section class="pod" data-ready="true">
       <h1>
@@ -173,7 +194,7 @@ export function PodPage({ client, live, pod }: PageProps & { pod: string }) {
       <input class="filter" type="search" placeholder="filter nodes by name, label or app" value={filter} onInput={(e) => setFilter((e.target as HTMLInputElement).value)} aria-label="filter nodes" />
       <div class="nodes">
         {matching.slice(0, shown).map((node) => (
-          <NodeCard node={node} sharebase={sharebase} workloads={nodesOf.get(node.name)!} now={now} key={node.name} />
+          <NodeCard node={node} sharebase={sharebase} workloads={nodesOf.get(node.name) ?? EMPTY} now={now} key={node.name} />
         ))}
       </div>
       {matching.length > shown && (
