@@ -12,7 +12,7 @@ require_root() {
 }
 
 # What the tests drive besides: tmux (eru exec -it), promtool (metrics), Chromium (the dashboard).
-TEST_PACKAGES=(tmux prometheus chromium openssl)
+TEST_PACKAGES=(tmux prometheus chromium openssl moosefs-master moosefs-chunkserver moosefs-client moosefs-cli)
 
 install_packages() { # args: the packages (default: DEBIAN_PACKAGES)
   local wanted=("$@") missing=()

@@ -8,9 +8,11 @@ import { parseHostPort } from '../lib/address.js';
 import { LineBuffer } from '../lib/lines.js';
 import { formatMemory } from '../lib/units.js';
 import { HEALTH_FAILING, HEALTH_PENDING } from '../contract/states.js';
+import type { HeartbeatAnswer } from '../contract/agents.js';
 import { sameStatus, type WorkloadStatus } from '../model/status.js';
 import { LogForwarder } from './forwarder.js';
 import { shapeContainer } from './qos.js';
+import { VolumeKeeper } from './volumes.js';
 import { metricsServer } from './metrics.js';
 import { UsageMeter } from './usage.js';
 import { sampleContainer, sampleNode, toLineProtocol, type ContainerSample, type NodeSample } from './sampler.js';
@@ -59,6 +61,7 @@ export class Agent {
   private readonly events: NodeJS.ReadableStream[] = [];
   /** Egress shaping applied per workload (QoS by address), reported with its status. */
   private readonly qos = new Map<string, string>();
+  private readonly volumes = new VolumeKeeper((message) => this.options.log(message));
   /** Network id → driver, to find a container's macvlan interfaces. */
   private readonly drivers = new Map<string, string>();
   private stopped = false;
@@ -175,12 +178,35 @@ export class Agent {
   /** Eru containers seen at the last full check. */
   private containers = 0;
 
-  private async heartbeat(): Promise<void> {
-    const [cpu, workloads] = [await this.usage.cores(), await this.usage.workloads(this.running)];
-    const answer = await this.client.agent.heartbeat(this.options.node, { containers: this.containers, agent: 'eru-agent/0.1', cpu, workloads });
+  /** The last use figures sent, so an extra heartbeat (a volume just made) repeats them instead of measuring a few milliseconds. */
+  private lastUse: { cpu: number[]; workloads: Record<string, number> } = { cpu: [], workloads: {} };
+  private keeping = false;
+
+  private async heartbeat(measure = true): Promise<void> {
+    if (measure) this.lastUse = { cpu: await this.usage.cores(), workloads: await this.usage.workloads(this.running) };
+    const answer = await this.client.agent.heartbeat(this.options.node, {
+      containers: this.containers,
+      agent: 'eru-agent/0.1',
+      ...this.lastUse,
+      moosefs: await this.volumes.mounts(),
+      volumes: this.volumes.current(),
+    });
     if (answer.resend) {
       this.reported.clear();
       await this.fullCheck();
+    }
+    if (answer.shared && !this.keeping) void this.keepVolumes(answer.shared);
+  }
+
+  /** Shared volumes the core asked for; when a report changed, the core hears it at once (a deploy waits for it). */
+  private async keepVolumes(shared: NonNullable<HeartbeatAnswer['shared']>): Promise<void> {
+    this.keeping = true;
+    try {
+      if (await this.volumes.keep(shared)) await this.heartbeat(false);
+    } catch (error) {
+      this.options.log(`keeping shared volumes failed: ${(error as Error).message}`);
+    } finally {
+      this.keeping = false;
     }
   }
 

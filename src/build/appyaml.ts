@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { EruError, pathText, ErrorCode } from '../lib/errors.js';
 import { DnsLabelSchema } from '../model/names.js';
 import { EntrypointNameSchema, RestartSchema } from '../model/workload.js';
+import { SharedVolumesSchema } from '../model/volume.js';
 
 /**
  * app.yaml: what a team writes instead of a Dockerfile. Everything in it is data: names are checked
@@ -52,6 +53,8 @@ const EntrypointSchema = z
       .optional(),
     /** Seconds the container runs without its CPU quota at start (until healthy, or this long). */
     startup_boost: z.union([z.number().int().min(1).max(3600), z.string().regex(/^\d{1,4}s$/, 'seconds, e.g. 30s').transform((s) => Number(s.slice(0, -1)))]).optional(),
+    /** Shared volumes of this entrypoint, besides (or instead of, by name) the app's. */
+    shared: SharedVolumesSchema.optional(),
   })
   .strict()
   .refine((e) => (e.cmd === undefined) !== (e.commands === undefined), 'give cmd (a string) or commands (a list), one of them');
@@ -66,6 +69,8 @@ export const AppYamlSchema = z
     binds: z
       .record(SafePath('bind source'), z.object({ bind: SafePath('bind target'), ro: z.boolean().default(false) }).strict())
       .default({}),
+    /** Shared volumes (MooseFS) every entrypoint mounts: `{name, path, size}`, the directory `{shared root}/{app}/{name}`. */
+    shared: SharedVolumesSchema.default([]),
     /** Free-form facts about the app; each becomes a container label `eru.meta.KEY`. */
     meta: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'a meta key is letters, digits and . _ - (up to 128)'), z.string().max(1024)).default({}),
   })

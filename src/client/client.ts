@@ -7,7 +7,7 @@ import type { PodMap } from '../contract/map.js';
 import type { ConnectBody, Endpoint, NetworkCreate, NetworkView } from '../contract/networks.js';
 import type { ServiceView } from '../contract/services.js';
 import type { NodeCreate, NodePatch, NodeView } from '../contract/nodes.js';
-import type { PodCreate } from '../contract/pods.js';
+import type { PodCreate, PodPatch } from '../contract/pods.js';
 import type { CapacityBody, CapacityReportView, ControlAction, DeployBody, JobBody, ResizeBody, WorkloadFilter, WorkloadInspect, WorkloadListItem } from '../contract/workloads.js';
 import { EruError, ErrorCode } from '../lib/errors.js';
 import { ndjson } from '../lib/lines.js';
@@ -113,6 +113,7 @@ export class EruClient {
     get: (pod: string) => this.request<Pod>('GET', `/v1/pods/${enc(pod)}`),
     create: (body: Partial<PodCreate> & { name: string }) => this.request<Pod>('POST', '/v1/pods', body),
     remove: (pod: string) => this.request<Pod>('DELETE', `/v1/pods/${enc(pod)}`),
+    update: (pod: string, patch: PodPatch) => this.request<Pod>('PATCH', `/v1/pods/${enc(pod)}`, patch),
     capacity: (pod: string, body: Partial<CapacityBody>) => this.request<CapacityReportView>('POST', `/v1/pods/${enc(pod)}/capacity`, body),
     /** Every node's cores, their holders and measured use, in one answer (the dashboard's map). */
     map: (pod: string) => this.request<PodMap>('GET', `/v1/pods/${enc(pod)}/map`),

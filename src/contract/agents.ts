@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { WorkloadStatusSchema } from '../model/status.js';
+import { VolumeReportSchema } from '../model/volume.js';
 
 /** What agents send, with a node token that speaks for their own node only. */
 export const StatusReportSchema = z.object({ workloads: z.array(WorkloadStatusSchema).max(10000) }).strict();
@@ -17,14 +18,35 @@ export const HeartbeatSchema = z
     cpu: z.array(z.number().min(0).max(1)).max(4096).default([]),
     /** Each running workload's CPU since the last heartbeat, in cores. */
     workloads: z.record(z.string().max(256), z.number().min(0).max(4096)).default({}),
+    /** MooseFS mount points on the host (from /proc/self/mountinfo). */
+    moosefs: z.array(z.string().max(1024)).max(256).default([]),
+    /** What the agent last did about each shared volume it was asked to keep, by `{app}/{name}`. */
+    volumes: z.record(z.string().max(128), VolumeReportSchema).default({}),
   })
   .strict();
 export type Heartbeat = z.input<typeof HeartbeatSchema>;
 /** A heartbeat as validated, defaults filled. */
 export type HeartbeatBody = z.infer<typeof HeartbeatSchema>;
 
-/** `resend`: the node was down, so its workloads' statuses were overwritten; the agent reports them all again. */
-export const HeartbeatAnswerSchema = z.object({ ttl: z.number(), resend: z.boolean().default(false) });
+/** A shared volume the node's agent keeps: the directory `{root}/{app}/{name}`, owned by the app, with its quota; or deletes. */
+export const KeptVolumeSchema = z.object({
+  app: z.string(),
+  name: z.string(),
+  size: z.number().int().optional(),
+  /** `eru app volume rm`: delete the directory. */
+  remove: z.boolean(),
+});
+export type KeptVolume = z.infer<typeof KeptVolumeSchema>;
+
+/**
+ * `resend`: the node was down, so its workloads' statuses were overwritten; the agent reports them all again.
+ * `shared`: the node's shared root and the volumes its agent keeps there (absent when it keeps none).
+ */
+export const HeartbeatAnswerSchema = z.object({
+  ttl: z.number(),
+  resend: z.boolean().default(false),
+  shared: z.object({ root: z.string(), volumes: z.array(KeptVolumeSchema) }).optional(),
+});
 export type HeartbeatAnswer = z.input<typeof HeartbeatAnswerSchema>;
 
 /** A node token, shown once when issued. */

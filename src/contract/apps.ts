@@ -25,3 +25,25 @@ export type BuildBody = z.infer<typeof BuildBodySchema>;
 
 export const EnvVarsBodySchema = z.object({ vars: EnvSchema }).strict();
 export { AppEnvSchema };
+
+/** `GET /v1/apps/{app}/volumes`: each shared volume, its quota and use (as the freshest agent report has it), who uses it, and each node's state. */
+export const VolumeViewSchema = z.object({
+  app: z.string(),
+  name: z.string(),
+  size: z.number().int().optional(),
+  createdAt: z.string(),
+  removing: z.string().optional(),
+  /** Bytes in the volume and its hard quota, as MooseFS counts them, and when that was measured. */
+  used: z.number().int().optional(),
+  quota: z.number().int().optional(),
+  measuredAt: z.string().optional(),
+  /** Workloads (and deploys under way) that mount it. */
+  users: z.array(z.string()),
+  nodes: z.array(z.object({ node: z.string(), dir: z.string().optional(), ready: z.boolean(), error: z.string().optional() })),
+});
+export type VolumeView = z.infer<typeof VolumeViewSchema>;
+export const VolumeParamsSchema = AppParamsSchema.extend({ name: DnsLabelSchema });
+
+/** `DELETE /v1/apps/{app}/volumes/{name}`: removed, or still being removed by the agents when the wait ended. */
+export const VolumeRemovalSchema = z.object({ removed: z.boolean(), message: z.string() });
+export type VolumeRemoval = z.infer<typeof VolumeRemovalSchema>;

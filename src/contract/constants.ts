@@ -8,6 +8,7 @@ export const EVENT_TYPES = [
   'app.registered',
   'pod.created',
   'pod.removed',
+  'pod.updated',
   'node.added',
   'node.updated',
   'node.removed',

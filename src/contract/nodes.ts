@@ -5,6 +5,7 @@ import { InterfaceNameSchema } from '../model/network.js';
 import { NodeUsageSchema } from '../model/status.js';
 import { EndpointSchema, NodeSchema, NumaSchema, TlsSchema } from '../model/node.js';
 import { CoreIdSchema } from '../model/resources.js';
+import { SharedRootSchema } from '../model/volume.js';
 
 /** Adding a node: CPU and memory come from the daemon unless given. */
 export const NodeCreateSchema = z
@@ -39,6 +40,8 @@ export const NodePatchSchema = z
     macvlanParent: InterfaceNameSchema.nullable().optional(),
     /** The cores kept for the host, as a whole new list ([] gives them all back); refused for cores in use. */
     reserveCpus: z.array(CoreIdSchema).max(4096).optional(),
+    /** This node's own path to the pod's MooseFS (shared volumes); null falls back to the pod's. */
+    sharedRoot: SharedRootSchema.nullable().optional(),
   })
   .strict();
 export type NodePatch = z.infer<typeof NodePatchSchema>;

@@ -37,6 +37,8 @@ import { NetworkService } from './networks/index.js';
 import { NodeService } from './nodes/index.js';
 import { podMap } from './map.js';
 import { trackActivity } from './activities.js';
+import { appVolumes, removeVolume } from './volumes/index.js';
+import type { VolumeRemoval, VolumeView } from '../contract/apps.js';
 import { replace } from './replace/index.js';
 import { scale } from './scale/index.js';
 import { resizeService } from './scale/resize.js';
@@ -184,6 +186,16 @@ export class Core {
   }
 
   /** An app's recent builds, deploys, scales and replaces, newest first. */
+  /** An app's shared volumes with quota, use and users. */
+  volumes(app: string): Promise<VolumeView[]> {
+    return appVolumes(this.context, app);
+  }
+
+  /** Deletes an unused shared volume's directory and record. */
+  removeVolume(app: string, name: string): Promise<VolumeRemoval> {
+    return removeVolume(this.context, app, name);
+  }
+
   async activities(app: string): Promise<Activity[]> {
     return (await this.context.repos.activities.list(app)).map((a) => a.value).reverse();
   }

@@ -6,6 +6,7 @@ import { failedResult, runInBackground, type EventQueue } from './background.js'
 import type { CoreContext } from './context.js';
 import { applyQuota, createContainer, dockerFor, prepareNetworks } from './deploy/containers.js';
 import { reserve } from './deploy/reserve.js';
+import { volumesReady } from './volumes/prepare.js';
 import { rollBack } from './deploy/rollback.js';
 import { ensureImage } from './images/distribute.js';
 
@@ -25,6 +26,7 @@ export async function runJob(context: CoreContext, body: JobBody): Promise<Event
         const moved = await ensureImage(context, docker, workload.image);
         if (moved) emit({ type: 'image', node: workload.node, image: workload.image, ...moved });
         await prepareNetworks(docker, reservation.nodes.get(workload.node)!, reservation.networks, workload.networks);
+        await volumesReady(context, workload);
         const container = await createContainer(docker, workload, { start: false, withoutQuota: true });
         emit({ type: 'created', id: workload.id, node: workload.node, container: container.id });
         await container.start();

@@ -7,6 +7,7 @@ import { applyDueQuotas } from './boost.js';
 import type { CoreContext } from './context.js';
 import { announceEndpoints } from './networks/endpoints.js';
 import { absent, put, unchanged } from './repositories.js';
+import { keptVolumes, settleRemovals } from './volumes/keep.js';
 
 export const DEFAULT_NODE_TTL_SECONDS = 10;
 const LEADER_TTL_SECONDS = 5;
@@ -33,6 +34,9 @@ export class Liveness {
     if (!known) throw notFound('node', node);
     const lease = await repos.grantLease(this.nodeTtlSeconds);
     await repos.alive.mark(node, lease, { at: new Date().toISOString(), ...body });
+    await settleRemovals(repos, body.volumes);
+    const shared = await keptVolumes(repos, node);
+    const answer = { ttl: this.nodeTtlSeconds, resend: false, ...(shared ? { shared } : {}) };
     const status = await repos.nodeStatus.get(node);
     if (!status || !status.value.up) {
       const up: NodeStatus = { up: true, since: new Date().toISOString() };
@@ -40,9 +44,9 @@ export class Liveness {
       const guard = status ? unchanged(key, status.revision) : absent(key);
       if (await repos.commit([guard], [put(key, up)])) publish(event('node.up', { pod: known.value.pod, node, data: {} }));
       // Marking the node down overwrote its workloads' statuses: the agent sends them all again.
-      if (status) return { ttl: this.nodeTtlSeconds, resend: true };
+      if (status) return { ...answer, resend: true };
     }
-    return { ttl: this.nodeTtlSeconds, resend: false };
+    return answer;
   }
 
   /** Stores what changed and broadcasts it; statuses of workloads not on this node are refused. */

@@ -2,7 +2,7 @@ import { event, type Publish } from '../bus/index.js';
 import { conflict, notFound } from '../lib/errors.js';
 import type { CoreContext } from './context.js';
 import { absent, del, put, unchanged, type Repositories } from './repositories.js';
-import type { PodCreate } from '../contract/pods.js';
+import type { PodCreate, PodPatch } from '../contract/pods.js';
 import type { Pod } from '../model/pod.js';
 import { optimistic } from './retry.js';
 
@@ -34,6 +34,20 @@ export class PodService {
     const pod = await this.repos.pods.get(name);
     if (!pod) throw notFound('pod', name);
     return pod.value;
+  }
+
+  async update(name: string, patch: PodPatch): Promise<Pod> {
+    const updated = await optimistic(`updating pod ${name}`, async () => {
+      const pod = await this.repos.pods.get(name);
+      if (!pod) throw notFound('pod', name);
+      const { sharedRoot: _old, ...rest } = pod.value;
+      const sharedRoot = patch.sharedRoot === undefined ? pod.value.sharedRoot : (patch.sharedRoot ?? undefined);
+      const next: Pod = { ...rest, description: patch.description ?? pod.value.description, ...(sharedRoot ? { sharedRoot } : {}) };
+      const key = this.repos.pods.key(name);
+      return (await this.repos.commit([unchanged(key, pod.revision)], [put(key, next)])) ? next : undefined;
+    });
+    this.publish(event('pod.updated', { pod: name, data: { ...(updated.sharedRoot ? { sharedRoot: updated.sharedRoot } : {}) } }));
+    return updated;
   }
 
   async remove(name: string): Promise<Pod> {

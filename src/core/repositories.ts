@@ -9,6 +9,7 @@ import { NodeResourcesSchema, type NodeResources } from '../model/resources.js';
 import { NodeStatusSchema, NodeTokenSchema, NodeUsageSchema, WorkloadStatusSchema, type NodeUsage } from '../model/status.js';
 import { IntentSchema } from '../model/intent.js';
 import { WorkloadSchema } from '../model/workload.js';
+import { NodeVolumeSchema, VolumeRecordSchema } from '../model/volume.js';
 import type { Compare, Lease, Store, TxnOp } from '../store/types.js';
 
 /**
@@ -33,6 +34,8 @@ import type { Compare, Lease, Store, TxnOp } from '../store/types.js';
  *   /eru/services/{pod}/{app}/{entry}  Service: what the last deploy of it asked for
  *   /eru/activities/{app}/{id}  Activity: a build, deploy, scale or replace of the app, and its last lines
  *   /eru/boosts/{id}       a workload still running without its CPU quota (startup boost), until it gets it
+ *   /eru/volumes/{app}/{name}  VolumeRecord: an app's shared volume (MooseFS), from its first use to its removal
+ *   /eru/nodevolumes/{node}/{app}/{name}  a node whose agent keeps that volume's directory and quota
  */
 const ROOT = '/eru';
 const keys = {
@@ -68,6 +71,10 @@ const keys = {
   service: (pod: string, app: string, entry: string) => `${ROOT}/services/${pod}/${app}/${entry}`,
   boosts: `${ROOT}/boosts/`,
   boost: (id: string) => `${ROOT}/boosts/${id}`,
+  volumes: `${ROOT}/volumes/`,
+  volume: (app: string, name: string) => `${ROOT}/volumes/${app}/${name}`,
+  nodeVolumes: (node: string) => `${ROOT}/nodevolumes/${node}/`,
+  nodeVolume: (node: string, app: string, name: string) => `${ROOT}/nodevolumes/${node}/${app}/${name}`,
   activities: (app: string) => `${ROOT}/activities/${app}/`,
   activity: (app: string, id: string) => `${ROOT}/activities/${app}/${id}`,
 };
@@ -212,6 +219,22 @@ export class Repositories {
   readonly boosts = {
     list: () => list(this.store, PendingQuotaSchema, keys.boosts),
     key: keys.boost,
+  };
+
+  /** Shared volumes; a listed one's name is `{app}/{name}`. */
+  readonly volumes = {
+    get: (app: string, name: string) => read(this.store, VolumeRecordSchema, keys.volume(app, name)),
+    list: (app?: string) => list(this.store, VolumeRecordSchema, app ? `${keys.volumes}${app}/` : keys.volumes),
+    key: keys.volume,
+  };
+
+  /** The volumes a node's agent keeps (a listed one's name is `{app}/{name}`), or every node's when none is named. */
+  readonly nodeVolumes = {
+    list: (node: string) => list(this.store, NodeVolumeSchema, keys.nodeVolumes(node)),
+    /** Every node's, as [node, app, name]. */
+    all: async (): Promise<Array<[string, string, string]>> =>
+      (await this.store.range(`${ROOT}/nodevolumes/`)).map((kv) => kv.key.slice(`${ROOT}/nodevolumes/`.length).split('/') as [string, string, string]),
+    key: keys.nodeVolume,
   };
 
   /** An app's activities; ids sort by start time. */

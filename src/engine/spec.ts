@@ -32,6 +32,8 @@ export interface ContainerInput {
   /** Exposed but not published. */
   expose?: string[];
   volumes: string[];
+  /** Shared volumes: host directory → path in the container, as Mounts (a missing directory is an error, never made by Docker as root). */
+  sharedMounts?: ReadonlyArray<{ source: string; target: string }>;
   restart: string;
   user?: string;
   workdir?: string;
@@ -112,6 +114,7 @@ export function containerSpec(input: ContainerInput): Docker.ContainerCreateOpti
       ...(input.memory > 0 ? { Memory: input.memory, MemorySwap: input.memory } : {}),
       PortBindings: bindings,
       Binds: input.volumes,
+      ...(input.sharedMounts && input.sharedMounts.length > 0 ? { Mounts: input.sharedMounts.map((m) => ({ Type: 'bind' as const, Source: m.source, Target: m.target })) } : {}),
       RestartPolicy: { Name: restartName!, ...(retries ? { MaximumRetryCount: Number(retries) } : {}) },
       ...(input.hostNetwork ? { NetworkMode: 'host' } : addresses.length > 0 ? { NetworkMode: addresses[0]!.network } : {}),
     },

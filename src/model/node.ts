@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CoreIdSchema } from './resources.js';
 import { DnsLabelSchema, LabelsSchema, NodeNameSchema } from './names.js';
 import { InterfaceNameSchema } from './network.js';
+import { SharedRootSchema } from './volume.js';
 
 /** How the core reaches a node's Docker daemon: a unix socket, or TCP with TLS client certificates. */
 export const EndpointSchema = z
@@ -37,6 +38,8 @@ export const NodeSchema = z.object({
   numaMemory: z.record(z.string(), z.number().int().min(0)).optional(),
   /** The interface MacVLAN networks sit on (without a VLAN suffix); without one, no macvlan workload lands here. */
   macvlanParent: InterfaceNameSchema.optional(),
+  /** This node's own path to the pod's MooseFS, when it is not the pod's shared root. */
+  sharedRoot: SharedRootSchema.optional(),
   engine: z.object({ version: z.string(), os: z.string(), cpus: z.number().int(), memory: z.number().int() }),
   createdAt: z.string(),
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { VolumeReportSchema } from './volume.js';
 
 
 /** What an agent says about one workload's container. */
@@ -42,6 +43,10 @@ export const NodeUsageSchema = z.object({
   containers: z.number().int().min(0).default(0),
   cpu: z.array(z.number().min(0).max(1)).max(4096).default([]),
   workloads: z.record(z.string(), z.number().min(0).max(4096)).default({}),
+  /** MooseFS mount points the agent sees on its host. */
+  moosefs: z.array(z.string()).default([]),
+  /** What it last did about each shared volume it keeps, by `{app}/{name}`. */
+  volumes: z.record(z.string(), VolumeReportSchema).default({}),
 });
 export type NodeUsage = z.infer<typeof NodeUsageSchema>;
 

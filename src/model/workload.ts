@@ -3,6 +3,7 @@ import { MemorySizeSchema } from '../lib/validate.js';
 import { DnsLabelSchema, LabelsSchema, NodeNameSchema } from './names.js';
 import { RateSchema, WorkloadAddressSchema } from './network.js';
 import { PlacementSchema } from './resources.js';
+import { SharedVolumesSchema } from './volume.js';
 
 /** An entrypoint name: part of the workload name `{app}_{entry}_{random}`, so no `_`. */
 export const EntrypointNameSchema = z
@@ -99,6 +100,8 @@ export const WorkloadSpecSchema = z
     hostNetwork: z.boolean().default(false),
     /** Egress shaping of the macvlan interfaces (applied by the node's agent). */
     rate: RateSchema.optional(),
+    /** Shared volumes (MooseFS): the app's directories that every node of the pod sees. */
+    shared: SharedVolumesSchema.default([]),
   })
   .strict();
 export type WorkloadSpec = z.infer<typeof WorkloadSpecSchema>;
@@ -116,6 +119,8 @@ export const WorkloadSchema = WorkloadSpecSchema.extend({
   /** When its CPU quota came on after the start (startup boost); absent while it runs without it. */
   quotaSince: z.string().optional(),
   containerId: z.string().optional(),
+  /** The host directory of each shared volume on its node, in the order of `shared`. */
+  sharedDirs: z.array(z.string()).default([]),
   /** Docker settings applied, for `inspect`. */
   cpusetCpus: z.string(),
   cpuShares: z.number().int(),

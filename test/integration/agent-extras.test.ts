@@ -1,13 +1,22 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import type { NodeView } from '../../src/contract/nodes.js';
 import type { Workload } from '../../src/model/workload.js';
 import { AgentProcess } from '../../harness/agent.js';
 import { CoreProcess, freePort, tempDir } from '../../harness/core.js';
 import { deployViaApi, resultOf } from '../../harness/deploy.js';
 import { BASE_IMAGE, removePodContainers, testDocker } from '../../harness/docker.js';
 import { dockerEndpoint, eventually, uniqueSuffix } from '../../harness/services.js';
+
+/** promtool's complaints about an exposition, one per line (empty when it is clean). */
+function promtoolProblems(exposition: string): string[] {
+  const result = spawnSync('promtool', ['check', 'metrics'], { input: exposition, encoding: 'utf8' });
+  if (result.error) throw result.error;
+  return `${result.stdout}${result.stderr}`.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+}
 
 describe('agent metrics, InfluxDB push, log forwarding, and the soft OOM guard', () => {
   const docker = testDocker();
@@ -111,8 +120,25 @@ describe('agent metrics, InfluxDB push, log forwarding, and the soft OOM guard',
     }, 10_000, 'the burner to be throttled');
     const seconds = new RegExp(`^eru_container_cpu_throttled_seconds_total\\{[^}]*workload="${burner.id}"[^}]*\\} (\\S+)$`, 'm').exec(throttled);
     assert.ok(seconds && Number(seconds[1]) > 0, `the burner was throttled for some time: ${seconds?.[1]}`);
-    assert.equal((await core.api('DELETE', `/v1/workloads/${burner.id}`)).status, 200);
     assert.match(text, /^eru_node_memory_available_bytes\{node="[^"]+"\} \d+/m);
+    // Each core's busy time is a counter, per core; the burner keeps at least one core busy.
+    const busy = [...throttled.matchAll(/^eru_node_cpu_busy_seconds_total\{[^}]*cpu="(\d+)"[^}]*\} (\S+)$/gm)];
+    assert.equal(busy.length, (await docker.info()).NCPU, 'one busy counter per core');
+    assert.match(throttled, /^# TYPE eru_node_cpu_busy_seconds_total counter$/m);
+    assert.ok(busy.some(([, , value]) => Number(value) > 0), 'some core was busy');
+    // Every series passes promtool's lint: counters typed as counters, with units and help.
+    assert.deepEqual(promtoolProblems(throttled), [], 'agent /metrics');
+    // The heartbeat carries the same measurements to the core: a figure per core and per workload.
+    const usage = await eventually(async () => {
+      const view = (await core.api<NodeView>('GET', `/v1/nodes/${node}`)).body;
+      return view.usage && view.usage.workloads[burner.id] !== undefined ? view : undefined;
+    }, 10_000, 'use in the heartbeat');
+    assert.equal(usage.usage!.cpu.length, (await docker.info()).NCPU);
+    // The burner is held to 0.1 CPU by its quota: measured near that, never near a whole core.
+    const burnerUse = usage.usage!.workloads[burner.id]!;
+    assert.ok(burnerUse > 0.03 && burnerUse < 0.3, `the burner used ${burnerUse} cores`);
+    assert.ok(usage.cpuMap.some((c) => c.use !== undefined), 'the core map carries measured use');
+    assert.equal((await core.api('DELETE', `/v1/workloads/${burner.id}`)).status, 200);
 
     const pushed = await eventually(async () => influxBodies.find((b) => b.includes(ticker.id)), 10_000, 'an InfluxDB push');
     assert.match(pushed, /^\/write\?db=eru\n/);
@@ -128,6 +154,8 @@ describe('agent metrics, InfluxDB push, log forwarding, and the soft OOM guard',
     assert.match(forwarded[0]!.line, /^tick \d+$/);
 
     const coreMetrics = await fetch(`${core.url}/metrics`).then((r) => r.text());
+    // prom-client's own process and Node.js metrics aside, the core's series pass promtool too.
+    assert.deepEqual(promtoolProblems(coreMetrics).filter((p) => !/^(eru_core_nodejs_|process_)/.test(p)), [], 'core /metrics');
     assert.match(coreMetrics, /^eru_core_api_request_seconds_count\{method="POST",route="\/v1\/workloads",status="200"\} \d+/m);
     assert.match(coreMetrics, new RegExp(`^eru_workloads\\{pod="${pod}",state="[a-z_]+"\\} 1$`, 'm'));
     assert.match(coreMetrics, /^eru_core_deploy_seconds_count\{outcome="ok"\} 2$/m);

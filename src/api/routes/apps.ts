@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { AppEnvParamsSchema, AppEnvSchema, AppListItemSchema, AppParamsSchema, BuildBodySchema, EnvVarsBodySchema, RegisterBodySchema } from '../../contract/apps.js';
+import { AppEnvParamsSchema, AppEnvSchema, AppListItemSchema, AppParamsSchema, BuildBodySchema, EnvVarsBodySchema, RegisterBodySchema, VolumeParamsSchema, VolumeRemovalSchema, VolumeViewSchema } from '../../contract/apps.js';
 import { BuildEventSchema } from '../../contract/events.js';
 import type { Core } from '../../core/index.js';
 import { ActivitySchema } from '../../model/activity.js';
@@ -60,6 +60,26 @@ export const appRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = asyn
     params: AppParamsSchema,
     response: z.array(ActivitySchema),
     handler: ({ params }) => core.activities(params.app),
+  });
+  defineRoute(app, context, {
+    method: 'GET',
+    url: '/v1/apps/:app/volumes',
+    summary: "An app's shared volumes (MooseFS): quota, use, the workloads that mount each, and each node's state",
+    tag: 'apps',
+    scope: 'admin',
+    params: AppParamsSchema,
+    response: z.array(VolumeViewSchema),
+    handler: ({ params }) => core.volumes(params.app),
+  });
+  defineRoute(app, context, {
+    method: 'DELETE',
+    url: '/v1/apps/:app/volumes/:name',
+    summary: 'Delete a shared volume and its data; refused (409) while any workload uses it',
+    tag: 'apps',
+    scope: 'admin',
+    params: VolumeParamsSchema,
+    response: VolumeRemovalSchema,
+    handler: ({ params }) => core.removeVolume(params.app, params.name),
   });
   defineRoute(app, context, {
     method: 'POST',

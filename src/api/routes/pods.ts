@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { PodCreateSchema, PodNameParamsSchema } from '../../contract/pods.js';
+import { PodCreateSchema, PodNameParamsSchema, PodPatchSchema } from '../../contract/pods.js';
 import { PodMapSchema, type PodMap } from '../../contract/map.js';
 import type { PodService } from '../../core/pods.js';
 import { PodSchema } from '../../model/pod.js';
@@ -47,6 +47,17 @@ export const podRoutes: FastifyPluginAsync<RouteContext & { pods: PodService; po
     params: PodNameParamsSchema,
     response: PodMapSchema,
     handler: ({ params }) => podMap(params.pod),
+  });
+  defineRoute(app, context, {
+    method: 'PATCH',
+    url: '/v1/pods/:pod',
+    summary: "Change a pod: its description, its shared root (where every node has the pod's MooseFS mount)",
+    tag: 'pods',
+    scope: 'admin',
+    params: PodNameParamsSchema,
+    body: PodPatchSchema,
+    response: PodSchema,
+    handler: ({ params, body }) => pods.update(params.pod, body),
   });
   defineRoute(app, context, {
     method: 'DELETE',

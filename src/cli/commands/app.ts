@@ -3,7 +3,9 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Command } from 'commander';
 import type { App, AppEnv, AppVersion } from '../../model/app.js';
-import { EruError, ErrorCode } from '../../lib/errors.js';
+import type { VolumeRemoval, VolumeView } from '../../contract/apps.js';
+import { EruError, ErrorCode, invalid } from '../../lib/errors.js';
+import { formatMemory } from '../../lib/units.js';
 import { action, printJson, printTable } from '../output.js';
 import { clientOf, globals, keyValue } from '../options.js';
 
@@ -36,6 +38,46 @@ export function registerApp(program: Command): void {
         const version = await clientOf(command).request<AppVersion>('POST', '/v1/apps/versions', { sha, repo, appYaml });
         if (globals(command).json) return printJson(version);
         console.log(`registered ${version.app}@${version.sha.slice(0, 7)} (entrypoints: ${version.entrypoints.join(', ')}) from ${version.repo}`);
+      }),
+    );
+
+  app
+    .command('volumes')
+    .description("an app's shared volumes: quota, use, which workloads mount each, each node's state")
+    .argument('<app>')
+    .action(
+      action(async (name: string, _options: unknown, command: Command) => {
+        const volumes = await clientOf(command).request<VolumeView[]>('GET', `/v1/apps/${encodeURIComponent(name)}/volumes`);
+        if (globals(command).json) return printJson(volumes);
+        printTable([
+          ['NAME', 'USED', 'QUOTA', 'USERS', 'NODES', 'STATE'],
+          ...volumes.map((v) => [
+            v.name,
+            v.used !== undefined ? formatMemory(v.used) : '-',
+            v.quota !== undefined ? formatMemory(v.quota) : v.size !== undefined ? formatMemory(v.size) : 'none',
+            v.users.length,
+            v.nodes.map((n) => `${n.node}${n.ready ? '' : n.error ? ` (${n.error})` : ' (not ready)'}`).join(', ') || '-',
+            v.removing ? `removing since ${v.removing}` : 'ok',
+          ]),
+        ]);
+      }),
+    );
+
+  app
+    .command('volume')
+    .description('manage one shared volume')
+    .command('rm')
+    .description("delete a shared volume's directory and data (refused while any workload uses it)")
+    .argument('<app>')
+    .argument('<name>')
+    .option('--yes', 'yes, delete the data')
+    .action(
+      action(async (appName: string, name: string, options: { yes?: boolean }, command: Command) => {
+        if (!options.yes) throw invalid(['yes'], `this deletes every file of volume ${name} of ${appName} on the shared file system: add --yes`);
+        const removal = await clientOf(command).request<VolumeRemoval>('DELETE', `/v1/apps/${encodeURIComponent(appName)}/volumes/${encodeURIComponent(name)}`);
+        if (globals(command).json) return printJson(removal);
+        console.log(removal.message);
+        if (!removal.removed) process.exitCode = 1;
       }),
     );
 

@@ -31,6 +31,7 @@ interface DeployOptions extends PlacementOptions {
   env?: Record<string, string>;
   publish?: string[];
   volume?: string[];
+  shared?: string[];
   restart: string;
   user?: string;
   workdir?: string;
@@ -61,6 +62,13 @@ export function cpuNumber(value: string): number {
   const cpu = Number(value);
   if (!/^\d*\.?\d+$/.test(value) || !Number.isFinite(cpu)) throw invalid(['cpu'], `"${value}" is not a number of CPUs`);
   return cpu;
+}
+
+/** `data:/data[:10GiB]` → a shared volume; the core checks the name, path and size. */
+export function sharedVolumeOption(spec: string, index: number): { name: string; path: string; size?: string } {
+  const match = /^([^:]+):([^:]+)(?::([^:]+))?$/.exec(spec);
+  if (!match) throw invalid(['shared', index], `"${spec}": give NAME:/PATH or NAME:/PATH:SIZE, e.g. data:/data:10GiB`);
+  return { name: match[1]!, path: match[2]!, ...(match[3] ? { size: match[3] } : {}) };
 }
 
 /** Options shared by deploy, run and capacity: where and how much. */
@@ -100,6 +108,7 @@ export function registerDeploy(program: Command): void {
     .option('--env <K=V>', 'environment variable (repeatable)', keyValue('env'))
     .option('--publish <spec>', '[HOST_IP:]HOST_PORT:CONTAINER_PORT; binds 127.0.0.1 unless a host address is given', collect)
     .option('--volume <spec>', '/host:/container[:ro] (repeatable)', collect)
+    .option('--shared <name:path[:size]>', "a shared volume of the app on the pod's MooseFS, e.g. data:/data:10GiB (repeatable)", collect)
     .option('--restart <policy>', 'no, always, unless-stopped, on-failure[:N]', 'no')
     .option('--user <user>', 'user in the container')
     .option('--workdir <dir>', 'working directory in the container')
@@ -134,6 +143,7 @@ export function registerDeploy(program: Command): void {
         publish: options.publish ?? [],
         expose: (options.expose ?? []).map((port) => (port.includes('/') ? port : `${port}/tcp`)),
         volumes: options.volume ?? [],
+        shared: (options.shared ?? []).map(sharedVolumeOption),
         restart: options.restart,
         ...(options.user ? { user: options.user } : {}),
         ...(options.workdir ? { workdir: options.workdir } : {}),

@@ -29,6 +29,7 @@ interface NodeSetOptions {
   memory?: string;
   macvlanParent?: string | false;
   reserveCpus?: string[];
+  sharedRoot?: string | false;
 }
 
 export function registerNode(program: Command): void {
@@ -127,6 +128,8 @@ export function registerNode(program: Command): void {
     .option('--macvlan-parent <iface>', "the interface Eru's MacVLAN networks sit on")
     .option('--no-macvlan-parent', 'take the macvlan parent away (refused while workloads use it)')
     .option('--reserve-cpus <list>', 'the cores kept for the host, as a whole new list ("" gives them all back)', (value: string) => (value === '' ? [] : coreList('reserve-cpus')(value)))
+    .option('--shared-root <dir>', "this node's own path to the pod's MooseFS mount (shared volumes)")
+    .option('--no-shared-root', "use the pod's shared root again")
     .action(
       action(async (name: string, options: NodeSetOptions, command: Command) => {
         const labels: Record<string, string | null> = { ...options.label };
@@ -139,8 +142,9 @@ export function registerNode(program: Command): void {
           ...(options.memory !== undefined ? { memory: parseMemory(options.memory, ['memory']) } : {}),
           ...(options.macvlanParent !== undefined ? { macvlanParent: options.macvlanParent === false ? null : options.macvlanParent } : {}),
           ...(options.reserveCpus !== undefined ? { reserveCpus: options.reserveCpus } : {}),
+          ...(options.sharedRoot !== undefined ? { sharedRoot: options.sharedRoot === false ? null : options.sharedRoot } : {}),
         };
-        if (Object.keys(patch).length === 0) throw invalid([], 'nothing to change: give --label, --unlabel, --bypass, --no-bypass, --cpu, --cpus, --memory, --macvlan-parent or --reserve-cpus');
+        if (Object.keys(patch).length === 0) throw invalid([], 'nothing to change: give --label, --unlabel, --bypass, --no-bypass, --cpu, --cpus, --memory, --macvlan-parent, --reserve-cpus or --shared-root');
         const updated = await clientOf(command).request<NodeView>('PATCH', `/v1/nodes/${encodeURIComponent(name)}`, patch);
         if (globals(command).json) return printJson(updated);
         printNode(updated);
@@ -203,6 +207,7 @@ function printNode(node: NodeView): void {
     ['labels', Object.entries(node.labels).map(([k, v]) => `${k}=${v}`).join(', ') || '-'],
     ['bypass', node.bypass ? 'yes (not scheduled on)' : 'no'],
     ['macvlan parent', node.macvlanParent ?? '- (no workloads on Eru\'s networks here)'],
+    ['shared root', node.sharedRoot ?? "- (the pod's)"],
     ['reserved cores', node.reservedCpus.length > 0 ? `${node.reservedCpus.join(',')} (for the host, never scheduled on)` : '-'],
     ['agent', `${node.liveness.state}${node.liveness.since ? ` since ${node.liveness.since}` : ''}${node.liveness.reason ? ` (${node.liveness.reason})` : ''}`],
     ['cpu', `${node.resources.cpuFree} of ${node.resources.cpuTotal} free (unbound workloads hold ${node.resources.unboundCpu})`],

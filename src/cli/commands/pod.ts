@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { invalid } from '../../lib/errors.js';
 import type { Pod } from '../../model/pod.js';
 import { action, printJson, printTable } from '../output.js';
 import { clientOf, globals, wholeNumber } from '../options.js';
@@ -23,6 +24,26 @@ export function registerPod(program: Command): void {
         });
         if (globals(command).json) printJson(created);
         else console.log(`pod ${created.name} added (sharebase ${created.sharebase}, maxshare ${created.maxshare})`);
+      }),
+    );
+
+  pod
+    .command('set')
+    .description("change a pod: its shared root, where every node has the pod's MooseFS mount (shared volumes)")
+    .argument('<name>')
+    .option('--shared-root <dir>', 'the path of the MooseFS mount (or a directory in it) on every node')
+    .option('--no-shared-root', 'take the shared root away')
+    .option('--desc <text>', 'description')
+    .action(
+      action(async (name: string, options: { sharedRoot?: string | false; desc?: string }, command: Command) => {
+        const patch = {
+          ...(options.sharedRoot !== undefined ? { sharedRoot: options.sharedRoot === false ? null : options.sharedRoot } : {}),
+          ...(options.desc !== undefined ? { description: options.desc } : {}),
+        };
+        if (Object.keys(patch).length === 0) throw invalid([], 'nothing to change: give --shared-root DIR, --no-shared-root or --desc');
+        const updated = await clientOf(command).pods.update(name, patch);
+        if (globals(command).json) return printJson(updated);
+        console.log(`pod ${updated.name}: shared root ${updated.sharedRoot ?? 'none'}`);
       }),
     );
 
@@ -54,6 +75,7 @@ export function registerPod(program: Command): void {
           ['sharebase', `${shown.sharebase} (CPU granularity ${1 / shown.sharebase})`],
           ['maxshare', shown.maxshare === -1 ? 'no cap' : shown.maxshare],
           ['nodes', shown.nodeCount],
+          ['shared root', shown.sharedRoot ?? '-'],
           ['created', shown.createdAt],
         ]);
       }),

@@ -44,6 +44,7 @@ export async function createContainer(docker: Docker, workload: Workload, option
       },
       addresses: workload.addresses,
       hostNetwork: workload.hostNetwork,
+      sharedMounts: workload.shared.map((volume, i) => ({ source: workload.sharedDirs[i]!, target: volume.path })),
       ...(workload.rate ? { rate: workload.rate } : {}),
     }),
   );

@@ -11,6 +11,7 @@ import { applyPlacement, capacityOf, cloneResources, planDeploy, type CandidateN
 import { absent, put, unchanged, type Repositories, type Versioned } from '../repositories.js';
 import { pickAddresses } from '../networks/pool.js';
 import { optimistic } from '../retry.js';
+import { reserveVolumes } from '../volumes/reserve.js';
 
 /**
  * Step 2 of a deploy, "reserve": read a pod's nodes, ledgers and workloads, plan with the pure
@@ -163,6 +164,9 @@ export async function reserve(
       addresses.set(name, pickAddresses(networks.get(name)!, held, plan.placements.length, request.fixedAddresses?.[name] ?? [], ['networks', i, 'addresses']));
     }
 
+    const plannedNodes = [...new Set(plan.placements.map((p) => p.node))].map((name) => state.nodes.get(name)!);
+    const volumes = await reserveVolumes(repos, request, policy, plannedNodes, createdAt);
+
     const ledgers = new Map<string, NodeResources>();
     for (const placement of plan.placements) {
       const ledger = ledgers.get(placement.node) ?? cloneResources(state.ledgers.get(placement.node)!.value);
@@ -180,6 +184,7 @@ export async function reserve(
         node: nodeName,
         placement,
         addresses: request.networks.map((network) => ({ network, address: addresses.get(network)![k]! })),
+        sharedDirs: volumes.dirs.get(nodeName) ?? [],
         cpusetCpus: cpu.cpusetCpus,
         cpuShares: cpu.cpuShares,
         cpuQuota: cpu.cpuQuota,
@@ -194,8 +199,14 @@ export async function reserve(
         ...[...ledgers.keys()].map((node) => unchanged(repos.ledgers.key(node), state.ledgers.get(node)!.revision)),
         absent(intentKey),
         ...addressKeys.map((a) => absent(a.key)),
+        ...volumes.compares,
       ],
-      [...[...ledgers].map(([node, ledger]) => put(repos.ledgers.key(node), ledger)), put(intentKey, intent), ...addressKeys.map((a) => put(a.key, a.holder))],
+      [
+        ...[...ledgers].map(([node, ledger]) => put(repos.ledgers.key(node), ledger)),
+        put(intentKey, intent),
+        ...addressKeys.map((a) => put(a.key, a.holder)),
+        ...volumes.ops,
+      ],
     );
     return revision !== null ? { intent, revision, pod: policy, nodes: state.nodes, networks, ...(request.service ? { service: request.service } : {}) } : undefined;
   });

@@ -5,7 +5,17 @@ import type { DeployBody } from '../../contract/workloads.js';
 import { builtVersion } from '../apps/versions.js';
 import type { CoreContext } from '../context.js';
 import { expandAddresses } from '../networks/pool.js';
+import { SharedVolumesSchema, type SharedVolume } from '../../model/volume.js';
 import type { PlacementRequest } from './reserve.js';
+
+/** The app's volumes, then the entrypoint's, then the request's: a later one of the same name wins. */
+function mergeShared(layers: ReadonlyArray<readonly SharedVolume[]>): SharedVolume[] {
+  const byName = new Map<string, SharedVolume>();
+  for (const layer of layers) for (const volume of layer) byName.set(volume.name, volume);
+  const merged = SharedVolumesSchema.safeParse([...byName.values()]);
+  if (!merged.success) throw invalid(['shared', ...merged.error.issues[0]!.path.map(String)], `app.yaml and the request together: ${merged.error.issues[0]!.message}`);
+  return merged.data;
+}
 
 /**
  * Step 1 of a deploy, "resolve": a deploy body as the scheduler needs it. With `version`, the image is the version's build and the
@@ -52,6 +62,7 @@ export async function resolveDeploy(context: CoreContext, body: DeployBody): Pro
     ...(entry.dir && !body.workdir ? { workdir: entry.dir } : {}),
     ...(entry.hooks && !body.hooks ? { hooks: { afterStart: entry.hooks.after_start, beforeStop: entry.hooks.before_stop, force: entry.hooks.force } } : {}),
     ...(entry.startup_boost !== undefined && body.startupBoost === undefined ? { startupBoost: entry.startup_boost } : {}),
+    shared: mergeShared([app.shared, entry.shared ?? [], body.shared]),
     volumes: [...body.volumes, ...Object.entries(app.binds).map(([source, target]) => `${source}:${target.bind}${target.ro ? ':ro' : ''}`)],
     ...(health && !body.healthcheck && (health.tcp_ports.length > 0 || health.http)
       ? {

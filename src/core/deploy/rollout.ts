@@ -6,6 +6,7 @@ import type { CoreContext } from '../context.js';
 import { ensureImage } from '../images/distribute.js';
 import { runHooks } from '../hooks.js';
 import { applyQuota, createContainer, dockerFor, prepareNetworks } from './containers.js';
+import { volumesReady } from '../volumes/prepare.js';
 import type { Reservation } from './reserve.js';
 
 /** Containers created and started at once on one node. */
@@ -48,6 +49,7 @@ export async function rollOut(context: CoreContext, reservation: Reservation, em
       }
       try {
         await prepareNetworks(docker, nodes.get(node)!, reservation.networks, workloads[0]!.networks);
+        await volumesReady(context, workloads[0]!);
       } catch (error) {
         fail({ id: workloads[0]!.id, node, error: engineMessage(error) });
         return;

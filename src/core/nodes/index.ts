@@ -138,6 +138,10 @@ export class NodeService {
         }
         next = patch.macvlanParent === null ? rest : { ...rest, macvlanParent: patch.macvlanParent };
       }
+      if (patch.sharedRoot !== undefined) {
+        const { sharedRoot: _old, ...rest } = next;
+        next = patch.sharedRoot === null ? rest : { ...rest, sharedRoot: patch.sharedRoot };
+      }
       let nextLedger = ledger.value;
       if (patch.cpu !== undefined || patch.cpus !== undefined || patch.memory !== undefined) {
         const resized = resize(next, ledger.value, patch, pod.value.sharebase);

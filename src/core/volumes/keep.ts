@@ -1,0 +1,44 @@
+import type { KeptVolume } from '../../contract/agents.js';
+import type { VolumeReport } from '../../model/volume.js';
+import { volumeKey } from '../../model/volume.js';
+import { del, unchanged, type Repositories } from '../repositories.js';
+import { sharedRootOf } from './reserve.js';
+
+/**
+ * What a node's agent is to keep, for its heartbeat's answer: the node's shared root and each volume an
+ * instance there used (with its quota), or the ones `eru app volume rm` asked to delete. Undefined when
+ * it keeps none. Reads only this node's keys.
+ */
+export async function keptVolumes(repos: Repositories, node: string): Promise<{ root: string; volumes: KeptVolume[] } | undefined> {
+  const entries = await repos.nodeVolumes.list(node);
+  if (entries.length === 0) return undefined;
+  const record = (await repos.nodes.get(node))?.value;
+  const pod = record ? (await repos.pods.get(record.pod))?.value : undefined;
+  const root = record && pod ? sharedRootOf(pod, record) : undefined;
+  if (!root) return undefined;
+  const volumes: KeptVolume[] = [];
+  for (const entry of entries) {
+    const [app, name] = entry.name.split('/') as [string, string];
+    const volume = (await repos.volumes.get(app, name))?.value;
+    if (volume) volumes.push({ app, name, ...(volume.size !== undefined ? { size: volume.size } : {}), remove: volume.removing !== undefined });
+  }
+  return { root, volumes };
+}
+
+/**
+ * A volume being removed is gone once an agent reports its directory deleted: the shared file system
+ * is one, so one node's word is enough. Its record and every node's entry go in one transaction.
+ */
+export async function settleRemovals(repos: Repositories, reports: Record<string, VolumeReport>): Promise<string[]> {
+  const settled: string[] = [];
+  for (const [key, report] of Object.entries(reports)) {
+    if (!report.removed) continue;
+    const [app, name] = key.split('/') as [string, string];
+    const volume = await repos.volumes.get(app, name);
+    if (!volume?.value.removing) continue;
+    const holders = (await repos.nodeVolumes.all()).filter(([, a, n]) => a === app && n === name);
+    const ops = [del(repos.volumes.key(app, name)), ...holders.map(([node]) => del(repos.nodeVolumes.key(node, app, name)))];
+    if (await repos.commit([unchanged(repos.volumes.key(app, name), volume.revision)], ops)) settled.push(volumeKey(app, name));
+  }
+  return settled;
+}
