@@ -6,10 +6,12 @@ import type { VolumeView } from '../../src/contract/apps.js';
 import type { Workload } from '../../src/model/workload.js';
 import { AgentProcess } from '../../harness/agent.js';
 import { CoreProcess, tempDir } from '../../harness/core.js';
-import { BASE_IMAGE, eruContainers, removePodContainers, testDocker } from '../../harness/docker.js';
+import { BASE_IMAGE, eruContainers, removeAppImages, removePodContainers, testDocker } from '../../harness/docker.js';
 import { ExtraDaemon } from '../../harness/dockerd.js';
+import { GitRepo } from '../../harness/git.js';
 import { MooseFs } from '../../harness/moosefs.js';
 import { dockerEndpoint, eventually, uniqueSuffix } from '../../harness/services.js';
+import { EXAMPLE_APP_YAML } from '../support/example-app.js';
 
 /**
  * Shared volumes on a real MooseFS: two nodes (two Docker daemons), each with its own mount of the
@@ -54,7 +56,10 @@ describe('shared volumes on MooseFS', () => {
   });
 
   after(async () => {
-    for (const docker of new Set(engines.values())) await removePodContainers(docker, pod).catch(() => undefined);
+    for (const docker of new Set(engines.values())) {
+      await removePodContainers(docker, pod).catch(() => undefined);
+      await removeAppImages(docker, 'shrapp').catch(() => undefined);
+    }
     await Promise.all(agents.map((a) => a.stop()));
     await core?.stop();
     await extra?.stop();
@@ -104,6 +109,30 @@ describe('shared volumes on MooseFS', () => {
     const again = await deploy('shr', 'shr-b', ['data:/data'], 'sleep 600');
     assert.equal(again.code, 0, again.stderr);
     assert.equal((await exec(again.workload!.id, 'cat /data/x')).stdout, 'hello-from-a\n');
+  });
+
+  it("app.yaml volumes, the app's and an entrypoint's, mount into a built version that writes as the app's user", async () => {
+    const app = 'shrapp';
+    const yaml = `${EXAMPLE_APP_YAML.replace('appname: hello', `appname: ${app}`)}
+  writer:
+    cmd: sh -c 'id -u > /logs/uid; echo entry > /srv/data/y; sleep 600'
+    shared: [{name: data, path: /srv/data}]
+shared: [{name: logs, path: /logs, size: 5MiB}]
+`;
+    const repo = GitRepo.create(`${dir.path}/src`, { 'app.yaml': yaml, 'index.html': 'hi\n' });
+    const sha = repo.head().slice(0, 7);
+    assert.equal((await core.eru(['app', 'register', '--dir', repo.path])).code, 0);
+    const build = await core.eru(['build', app, '--revision', sha, '--pod', pod], { timeoutMs: 300_000 });
+    assert.equal(build.code, 0, build.stderr);
+    const deployed = await core.eru(['deploy', app, '--version', sha, '--entry', 'writer', '--pod', pod, '--node', 'shr-b', '--cpu', '0.1'], { timeoutMs: 120_000 });
+    assert.equal(deployed.code, 0, deployed.stderr);
+    // The app's process (uid 10001, not root) wrote into both volumes; node A's mount sees it.
+    await eventually(async () => existsSync(`${rootA}/${app}/logs/uid`) && existsSync(`${rootA}/${app}/data/y`), 15_000, 'the files of the built app');
+    assert.equal(readFileSync(`${rootA}/${app}/logs/uid`, 'utf8'), '10001\n');
+    assert.equal(readFileSync(`${rootA}/${app}/data/y`, 'utf8'), 'entry\n');
+    const volumes = JSON.parse((await core.eru(['--json', 'app', 'volumes', app])).stdout) as VolumeView[];
+    assert.deepEqual(volumes.map((v) => [v.name, v.size]), [['data', undefined], ['logs', 5 * 1024 * 1024]]);
+    for (const user of new Set(volumes.flatMap((v) => v.users))) await remove(user);
   });
 
   it('a 10 MiB quota stops a 20 MiB write inside the container, and eru app volumes shows the use', async () => {
