@@ -183,6 +183,11 @@ export class NodeService {
       const podKey = this.repos.pods.key(pod.value.name);
       // Its agent's tokens and liveness go with it.
       const tokens = (await this.repos.tokens.list()).filter((t) => t.value.node === name).map((t) => del(this.repos.tokens.key(t.name)));
+      // So do the shared volumes it kept (their data stays on the shared file system).
+      const kept = (await this.repos.nodeVolumes.list(name)).map((v) => {
+        const [app, volume] = v.name.split('/') as [string, string];
+        return del(this.repos.nodeVolumes.key(name, app, volume));
+      });
       const done = await this.repos.commit(
         [unchanged(nodeKey, node.revision), unchanged(ledgerKey, ledger.revision), unchanged(podKey, pod.revision)],
         [
@@ -190,6 +195,7 @@ export class NodeService {
           del(ledgerKey),
           del(this.repos.nodeStatus.key(name)),
           ...tokens,
+          ...kept,
           put(podKey, { ...pod.value, nodeCount: Math.max(0, pod.value.nodeCount - 1) }),
         ],
       );
