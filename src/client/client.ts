@@ -1,5 +1,5 @@
 import type { Heartbeat, HeartbeatAnswer, NodeTokenView, StatusAnswer, StatusReport } from '../contract/agents.js';
-import type { AppListItem, RegisterBody } from '../contract/apps.js';
+import type { AppListItem, RegisterBody, VolumeRemoval, VolumeView } from '../contract/apps.js';
 import type { ErrorBody } from '../contract/errors.js';
 import type { BaseImageEvent, BuildEvent, DeployEvent, EruEvent, EventFilter, ImageCacheEvent, OutputLine } from '../contract/events.js';
 import type { BaseImageBody, ImageCacheBody } from '../contract/images.js';
@@ -167,6 +167,8 @@ export class EruClient {
     get: (app: string) => this.request<App>('GET', `/v1/apps/${enc(app)}`),
     versions: (app: string) => this.request<AppVersion[]>('GET', `/v1/apps/${enc(app)}/versions`),
     activities: (app: string) => this.request<Activity[]>('GET', `/v1/apps/${enc(app)}/activities`),
+    volumes: (app: string) => this.request<VolumeView[]>('GET', `/v1/apps/${enc(app)}/volumes`),
+    removeVolume: (app: string, name: string) => this.request<VolumeRemoval>('DELETE', `/v1/apps/${enc(app)}/volumes/${enc(name)}`),
     register: (body: RegisterBody) => this.request<AppVersion>('POST', '/v1/apps/versions', body),
     setEnv: (app: string, env: string, vars: Record<string, string>) => this.request<AppEnv>('PUT', `/v1/apps/${enc(app)}/env/${enc(env)}`, { vars }),
     env: (app: string, env: string) => this.request<AppEnv>('GET', `/v1/apps/${enc(app)}/env/${enc(env)}`),

@@ -5,7 +5,8 @@ import type Docker from 'dockerode';
 import type { VolumeView } from '../../src/contract/apps.js';
 import type { Workload } from '../../src/model/workload.js';
 import { AgentProcess } from '../../harness/agent.js';
-import { CoreProcess, tempDir } from '../../harness/core.js';
+import { consoleErrors, launchBrowser, signIn } from '../../harness/browser.js';
+import { CoreProcess, TEST_TOKEN, tempDir } from '../../harness/core.js';
 import { BASE_IMAGE, eruContainers, removeAppImages, removePodContainers, testDocker } from '../../harness/docker.js';
 import { ExtraDaemon } from '../../harness/dockerd.js';
 import { GitRepo } from '../../harness/git.js';
@@ -158,6 +159,19 @@ shared: [{name: logs, path: /logs, size: 5MiB}]
     assert.deepEqual(listed[0]!.users, [user.id]);
     const table = await core.eru(['app', 'volumes', 'shr']);
     assert.match(table.stdout, /^data\s+5(\.\d)?MiB\s+10MiB\s+1\s+/m);
+    // The dashboard's app page shows the same.
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      const errors = consoleErrors(page);
+      await signIn(page, core.url, TEST_TOKEN);
+      await page.goto(`${core.url}/ui/#/apps/shr`);
+      const row = await page.waitForSelector('[data-volume="data"]');
+      assert.match((await row.textContent()) ?? '', /^data5(\.\d)?MiB10MiB1shr-a, shr-b$/);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
   });
 
   it('refuses hostile names and paths, and never follows a symlink planted in the shared root', async () => {

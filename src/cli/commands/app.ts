@@ -3,7 +3,6 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Command } from 'commander';
 import type { App, AppEnv, AppVersion } from '../../model/app.js';
-import type { VolumeRemoval, VolumeView } from '../../contract/apps.js';
 import { EruError, ErrorCode, invalid } from '../../lib/errors.js';
 import { formatMemory } from '../../lib/units.js';
 import { action, printJson, printTable } from '../output.js';
@@ -47,7 +46,7 @@ export function registerApp(program: Command): void {
     .argument('<app>')
     .action(
       action(async (name: string, _options: unknown, command: Command) => {
-        const volumes = await clientOf(command).request<VolumeView[]>('GET', `/v1/apps/${encodeURIComponent(name)}/volumes`);
+        const volumes = await clientOf(command).apps.volumes(name);
         if (globals(command).json) return printJson(volumes);
         printTable([
           ['NAME', 'USED', 'QUOTA', 'USERS', 'NODES', 'STATE'],
@@ -74,7 +73,7 @@ export function registerApp(program: Command): void {
     .action(
       action(async (appName: string, name: string, options: { yes?: boolean }, command: Command) => {
         if (!options.yes) throw invalid(['yes'], `this deletes every file of volume ${name} of ${appName} on the shared file system: add --yes`);
-        const removal = await clientOf(command).request<VolumeRemoval>('DELETE', `/v1/apps/${encodeURIComponent(appName)}/volumes/${encodeURIComponent(name)}`);
+        const removal = await clientOf(command).apps.removeVolume(appName, name);
         if (globals(command).json) return printJson(removal);
         console.log(removal.message);
         if (!removal.removed) process.exitCode = 1;

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Activity } from '../../model/activity.js';
+import { formatMemory } from '../../lib/units.js';
 import { age } from '../format.js';
 import { useLoad, type PageProps } from '../page.js';
 import { href } from '../router.js';
@@ -37,10 +38,11 @@ function ActivityRow({ activity, live }: { activity: Activity; live: PageProps['
 }
 
 export function AppPage({ client, live, app }: PageProps & { app: string }) {
-  const versions = useLoad(() => client.apps.versions(app), [client, app], { live, stale: (e) => e.app === app && (e.type === 'app.registered' || e.type === 'activity.ended') });
+  // An app run only from images has no registered versions (and no app record to ask about).
+  const versions = useLoad(async () => ((await client.apps.list()).some((a) => a.name === app) ? client.apps.versions(app) : []), [client, app], { live, stale: (e) => e.app === app && (e.type === 'app.registered' || e.type === 'activity.ended') });
   const activities = useLoad(() => client.apps.activities(app), [client, app], { live, stale: (e) => e.app === app && e.type.startsWith('activity.') });
   const services = useLoad(() => client.services.list(), [client], { live, stale: (e) => e.app === app && (e.type === 'workload.created' || e.type === 'workload.removed') });
-  if (versions.error) return <p class="error">{versions.error}</p>;
+  const volumes = useLoad(() => client.apps.volumes(app), [client, app], { live, everyMs: 10_000, stale: (e) => e.app === app && (e.type === 'workload.created' || e.type === 'workload.removed') });
   return (
     <section class="app">
       <h1>App {app}</h1>
@@ -74,8 +76,37 @@ export function AppPage({ client, live, app }: PageProps & { app: string }) {
             ))}
         </tbody>
       </table>
+      {(volumes.data?.length ?? 0) > 0 && (
+        <>
+          <h2>Shared volumes</h2>
+          <table class="list" data-volumes>
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Used</th>
+                <th>Quota</th>
+                <th>Mounted by</th>
+                <th>Nodes</th>
+              </tr>
+            </thead>
+            <tbody>
+              {volumes.data!.map((v) => (
+                <tr key={v.name} data-volume={v.name}>
+                  <td>{v.name}</td>
+                  <td>{v.used !== undefined ? formatMemory(v.used) : '-'}</td>
+                  <td>{v.quota !== undefined ? formatMemory(v.quota) : 'none'}</td>
+                  <td>{v.users.length}</td>
+                  <td>{v.nodes.map((n) => `${n.node}${n.ready ? '' : n.error ? ` (${n.error})` : ' (not ready)'}`).join(', ') || '-'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
       <h2>Versions</h2>
-      {!versions.data && <p class="muted">Loading…</p>}
+      {versions.error && <p class="error">{versions.error}</p>}
+      {!versions.data && !versions.error && <p class="muted">Loading…</p>}
+      {versions.data?.length === 0 && <p class="muted">No registered versions (run from images only).</p>}
       <table class="list" data-versions>
         <thead>
           <tr>
