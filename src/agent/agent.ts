@@ -195,7 +195,10 @@ export class Agent {
       this.reported.clear();
       await this.fullCheck();
     }
-    if (answer.shared && !this.keeping) void this.keepVolumes(answer.shared);
+    if (!this.keeping) {
+      this.volumes.retain(answer.shared);
+      if (answer.shared) void this.keepVolumes(answer.shared);
+    }
   }
 
   /** Shared volumes the core asked for; when a report changed, the core hears it at once (a deploy waits for it). */

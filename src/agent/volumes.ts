@@ -49,6 +49,16 @@ export class VolumeKeeper {
     return Object.fromEntries(this.reports);
   }
 
+  /** Forgets the reports of volumes the core no longer names (removed, or their node entry gone). */
+  retain(shared: { volumes: KeptVolume[] } | undefined): void {
+    const named = new Set((shared?.volumes ?? []).map((v) => volumeKey(v.app, v.name)));
+    for (const key of [...this.reports.keys()]) {
+      if (named.has(key)) continue;
+      this.reports.delete(key);
+      this.tried.delete(key);
+    }
+  }
+
   /** Acts on the answer's volumes; true when a report changed (worth a heartbeat right away). */
   async keep(shared: { root: string; volumes: KeptVolume[] }): Promise<boolean> {
     let changed = false;

@@ -90,6 +90,7 @@ describe('shared volumes on MooseFS', () => {
     const writer = await deploy('shr', 'shr-a', ['data:/data:10MiB'], 'echo hello-from-a > /data/x && sleep 600', ['--user', '10001']);
     assert.equal(writer.code, 0, writer.stderr);
     assert.deepEqual(writer.workload!.sharedDirs, [`${rootA}/shr/data`]);
+    assert.match((await core.eru(['inspect', writer.workload!.id])).stdout, new RegExp(`shared volumes\\s+data at /data \\(${rootA}/shr/data, quota 10MiB\\)`));
     // Docker on node A really mounts the directory of A's mount at /data.
     const mounts = (await engines.get('shr-a')!.getContainer(writer.workload!.id).inspect()).Mounts;
     assert.deepEqual(mounts.map((m) => [m.Source, m.Destination]), [[`${rootA}/shr/data`, '/data']]);

@@ -54,6 +54,7 @@ export function registerWorkloads(program: Command): void {
           ['memory', w.placement.memory > 0 ? formatMemory(w.placement.memory) : 'no limit'],
           ['numa', w.placement.numa ?? '-'],
           ['addresses', addressesOf(w)],
+          ...(w.shared.length > 0 ? [['shared volumes', w.shared.map((v, i) => `${v.name} at ${v.path} (${w.sharedDirs[i] ?? '?'}${v.size ? `, quota ${formatMemory(v.size)}` : ''})`).join('; ')]] : []),
           ...(w.rate ? [['rate', `${w.rate}${shown.status?.qos ? ` (applied: ${shown.status.qos})` : ' (not applied yet: the node\'s agent applies it)'}`]] : []),
           ['container', c ? `${w.containerId ?? ''} ${c.status}${c.running ? '' : ` (exit ${c.exitCode})`}` : 'gone'],
           ['cpu quota', w.cpuQuota <= 0 ? 'none' : w.quotaSince ? `on since ${w.quotaSince}` : `not yet: startup boost (${w.startupBoost ?? 0} s or until healthy)`],
