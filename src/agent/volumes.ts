@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
 import { lchown, lstat, mkdir, readdir, readFile, readlink, realpath, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import type { KeptVolume } from '../contract/agents.js';
-import { VOLUME_OWNER_UID, volumeKey, type VolumeReport } from '../model/volume.js';
+import { mountHolding, VOLUME_OWNER_UID, volumeDir, volumeKey, type VolumeReport } from '../model/volume.js';
 
 const run = promisify(execFile);
 
@@ -84,8 +85,8 @@ export class VolumeKeeper {
     try {
       if (!NAME.test(volume.app) || !NAME.test(volume.name)) throw new Error(`"${volume.app}/${volume.name}" is not an app and a volume name`);
       const mount = await this.mountOf(root);
-      const appDir = await ensureDirectory(`${root.replace(/\/+$/, '')}/${volume.app}`, 0, 0o755);
-      const dir = `${appDir}/${volume.name}`;
+      const dir = volumeDir(root, volume.app, volume.name);
+      await ensureDirectory(dirname(dir), 0, 0o755);
       if (volume.remove) {
         await refuseLink(dir);
         // fs.rm never follows links inside: it removes the links themselves.
@@ -107,17 +108,17 @@ export class VolumeKeeper {
   /** The MooseFS mount the shared root lies in, by its real path (a root that links elsewhere is caught here). */
   private async mountOf(root: string): Promise<string> {
     const mounts = await this.mounts();
-    const lexical = mounts.filter((m) => root === m || root.startsWith(`${m}/`)).sort((a, b) => b.length - a.length)[0];
+    const lexical = mountHolding(root, mounts);
     if (!lexical) throw new Error(`${root} is not on a MooseFS mount (this host has ${mounts.length > 0 ? mounts.join(', ') : 'none'})`);
     await mkdir(root, { recursive: true, mode: 0o755 });
     const real = await realpath(root);
-    if (!mounts.some((m) => real === m || real.startsWith(`${m}/`))) throw new Error(`${root} leads to ${real}, which is not on MooseFS`);
+    if (mountHolding(real, mounts) === undefined) throw new Error(`${root} leads to ${real}, which is not on MooseFS`);
     return lexical;
   }
 }
 
 /** A directory made (owned by uid) or found; a symbolic link or a file there is an error, never followed. */
-async function ensureDirectory(path: string, uid: number, mode: number): Promise<string> {
+async function ensureDirectory(path: string, uid: number, mode: number): Promise<void> {
   await refuseLink(path);
   try {
     await mkdir(path, { mode });
@@ -128,7 +129,6 @@ async function ensureDirectory(path: string, uid: number, mode: number): Promise
   const stat = await lstat(path);
   if (stat.isSymbolicLink()) throw new Error(`${path} is a symbolic link; Eru does not follow links in the shared root`);
   if (!stat.isDirectory()) throw new Error(`${path} is not a directory`);
-  return path;
 }
 
 async function refuseLink(path: string): Promise<void> {

@@ -89,6 +89,16 @@ export const VolumeReportSchema = z
   .strict();
 export type VolumeReport = z.infer<typeof VolumeReportSchema>;
 
+/** A volume's directory on a node: `{root}/{app}/{name}`. */
+export function volumeDir(root: string, app: string, name: string): string {
+  return `${root.replace(/\/+$/, '')}/${app}/${name}`;
+}
+
+/** The mount (of `mounts`) that holds `path`, by path alone; the deepest when they nest. */
+export function mountHolding(path: string, mounts: readonly string[]): string | undefined {
+  return mounts.filter((mount) => path === mount || path.startsWith(mount.endsWith('/') ? mount : `${mount}/`)).sort((a, b) => b.length - a.length)[0];
+}
+
 /** `{app}/{name}`: how agents and heartbeats name a volume. */
 export function volumeKey(app: string, name: string): string {
   return `${app}/${name}`;

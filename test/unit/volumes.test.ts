@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mooseFsMounts, parseQuota } from '../../src/agent/volumes.js';
 import { parseAppYaml } from '../../src/build/appyaml.js';
-import { onMooseFs } from '../../src/core/volumes/reserve.js';
 import { EruError } from '../../src/lib/errors.js';
-import { SharedVolumesSchema } from '../../src/model/volume.js';
+import { mountHolding, SharedVolumesSchema } from '../../src/model/volume.js';
 import { EXAMPLE_APP_YAML } from '../support/example-app.js';
 
 describe('shared volumes', () => {
@@ -47,10 +46,11 @@ describe('shared volumes', () => {
   });
 
   it('a root is on MooseFS only inside a mount, not beside it', () => {
-    assert.ok(onMooseFs('/mnt/mfs/eru', ['/mnt/mfs']));
-    assert.ok(onMooseFs('/mnt/mfs', ['/mnt/mfs']));
-    assert.ok(!onMooseFs('/mnt/mfs2/eru', ['/mnt/mfs']));
-    assert.ok(!onMooseFs('/mnt/mfs/eru', []));
+    assert.equal(mountHolding('/mnt/mfs/eru', ['/mnt/mfs']), '/mnt/mfs');
+    assert.equal(mountHolding('/mnt/mfs', ['/mnt/mfs']), '/mnt/mfs');
+    assert.equal(mountHolding('/mnt/mfs2/eru', ['/mnt/mfs']), undefined);
+    assert.equal(mountHolding('/mnt/mfs/eru', []), undefined);
+    assert.equal(mountHolding('/mnt/mfs/a/eru', ['/mnt/mfs', '/mnt/mfs/a']), '/mnt/mfs/a');
   });
 
   it('reads use and hard quota from mfsgetquota -n', () => {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { VolumeRemoval, VolumeView } from '../../contract/apps.js';
 import { conflict, notFound } from '../../lib/errors.js';
-import { volumeKey, type VolumeReport } from '../../model/volume.js';
+import { volumeDir, volumeKey, type VolumeReport } from '../../model/volume.js';
 import type { Workload } from '../../model/workload.js';
 import type { CoreContext } from '../context.js';
 import { del, put, unchanged, type Repositories } from '../repositories.js';
@@ -38,7 +38,7 @@ export async function appVolumes(context: CoreContext, app: string): Promise<Vol
         users: await usersOf(repos, app, record.name),
         nodes: reports.map(([node, report]) => ({
           node,
-          ...(report ? { dir: `${report.root.replace(/\/+$/, '')}/${app}/${record.name}` } : {}),
+          ...(report ? { dir: volumeDir(report.root, app, record.name) } : {}),
           ready: report?.ready ?? false,
           ...(report?.error ? { error: report.error } : {}),
         })),

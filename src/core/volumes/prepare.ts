@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { volumeKey } from '../../model/volume.js';
+import { volumeDir, volumeKey } from '../../model/volume.js';
 import type { Workload } from '../../model/workload.js';
 import type { CoreContext } from '../context.js';
 
@@ -24,7 +24,7 @@ export async function volumesReady(context: CoreContext, workload: Pick<Workload
       const dir = workload.sharedDirs[i]!;
       const size = (await repos.volumes.get(workload.app, volume.name))?.value.size;
       const report = reports[volumeKey(workload.app, volume.name)];
-      const forThis = report !== undefined && `${report.root.replace(/\/+$/, '')}/${workload.app}/${volume.name}` === dir && report.size === size;
+      const forThis = report !== undefined && volumeDir(report.root, workload.app, volume.name) === dir && report.size === size;
       if (forThis && report.error) throw new Error(`volume ${volume.name} on ${workload.node}: ${report.error}`);
       if (!forThis || !report.ready) waiting.push(volume.name);
     }

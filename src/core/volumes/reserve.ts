@@ -1,22 +1,13 @@
 import { EruError, ErrorCode, conflict } from '../../lib/errors.js';
 import type { Node } from '../../model/node.js';
 import type { Pod } from '../../model/pod.js';
-import type { SharedVolume } from '../../model/volume.js';
+import { mountHolding, volumeDir, type SharedVolume } from '../../model/volume.js';
 import type { Compare, TxnOp } from '../../store/types.js';
 import { absent, put, unchanged, type Repositories } from '../repositories.js';
 
 /** The node's path to the pod's MooseFS: its own, or the pod's. */
 export function sharedRootOf(pod: Pod, node: Node): string | undefined {
   return node.sharedRoot ?? pod.sharedRoot;
-}
-
-/** Whether `root` lies in one of the MooseFS mounts an agent sees (by path; the agent checks the real path again). */
-export function onMooseFs(root: string, mounts: readonly string[]): boolean {
-  return mounts.some((mount) => root === mount || root.startsWith(mount.endsWith('/') ? mount : `${mount}/`));
-}
-
-export function volumeDir(root: string, app: string, name: string): string {
-  return `${root.replace(/\/+$/, '')}/${app}/${name}`;
 }
 
 export interface VolumeReservation {
@@ -50,7 +41,8 @@ export async function reserveVolumes(
     }
     const alive = await repos.alive.get(node.name);
     if (!alive) lacking.push({ node: node.name, why: `${node.name}: its agent is not reporting, and Eru checks the MooseFS mount at ${root} through it` });
-    else if (!onMooseFs(root, alive.moosefs)) {
+    // By path; the agent checks the real path again when it makes the directory.
+    else if (mountHolding(root, alive.moosefs) === undefined) {
       const seen = alive.moosefs.length > 0 ? `MooseFS at ${alive.moosefs.join(', ')}` : 'no MooseFS mount';
       lacking.push({ node: node.name, why: `${node.name} has no MooseFS mount at ${root} (its agent sees ${seen})` });
     }
