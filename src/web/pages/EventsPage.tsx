@@ -1,12 +1,18 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { EruEvent } from '../../contract/events.js';
 import { EVENT_TYPES, eventMatches } from '../../contract/constants.js';
+import { Filters, pickFilters } from '../components/Filters.js';
 import { markPainted } from '../live.js';
 import type { PageProps } from '../page.js';
 import { href } from '../router.js';
 
 const KEPT = 500;
 const FILTERS = ['app', 'pod', 'node', 'type'] as const;
+/** A family (`workload.*`: every type under it), then each type. */
+const TYPE_OPTIONS = [
+  ...[...new Set(EVENT_TYPES.map((t) => t.split('.')[0]!))].map((family) => ({ value: family, label: `${family}.*` })),
+  ...EVENT_TYPES.map((t) => ({ value: t, label: t })),
+];
 
 /** What an event says, in a line: its data without the fields the columns show. */
 function describe(event: EruEvent): string {
@@ -22,7 +28,7 @@ function describe(event: EruEvent): string {
  */
 export function EventsPage({ live, query }: PageProps & { query: Record<string, string> }) {
   const [events, setEvents] = useState<EruEvent[]>([]);
-  const filter = Object.fromEntries(FILTERS.filter((f) => query[f]).map((f) => [f, query[f]!]));
+  const filter = pickFilters(FILTERS, query);
   const matches = (e: EruEvent): boolean => eventMatches(filter, e);
   useEffect(
     () =>
@@ -40,31 +46,7 @@ export function EventsPage({ live, query }: PageProps & { query: Record<string, 
   return (
     <section>
       <h1>Events</h1>
-      <form class="filters" onSubmit={(e) => e.preventDefault()}>
-        {FILTERS.map((name) =>
-          name === 'type' ? (
-            <label key={name}>
-              type
-              <select value={query.type ?? ''} onChange={(e) => setFilter('type', (e.target as HTMLSelectElement).value)}>
-                <option value="">any</option>
-                {[...new Set(EVENT_TYPES.map((t) => t.split('.')[0]!))].map((family) => (
-                  <option key={family} value={family}>
-                    {family}.*
-                  </option>
-                ))}
-                {EVENT_TYPES.map((t) => (
-                  <option key={t}>{t}</option>
-                ))}
-              </select>
-            </label>
-          ) : (
-            <label key={name}>
-              {name}
-              <input value={query[name] ?? ''} size={10} onChange={(e) => setFilter(name, (e.target as HTMLInputElement).value)} />
-            </label>
-          ),
-        )}
-      </form>
+      <Filters names={FILTERS} query={query} choices={{ name: 'type', options: TYPE_OPTIONS }} onChange={setFilter} />
       <p class="muted">{events.length === 0 ? 'Waiting for events… (they appear as they happen)' : `${events.length} event(s), newest first`}</p>
       <div class="scroll">
         <table class="list events" data-events>

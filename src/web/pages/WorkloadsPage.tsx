@@ -2,6 +2,7 @@ import { useEffect } from 'preact/hooks';
 import type { WorkloadListItem } from '../../contract/workloads.js';
 import type { WorkloadStatus } from '../../model/status.js';
 import { WORKLOAD_STATES, workloadState } from '../../contract/states.js';
+import { Filters, pickFilters } from '../components/Filters.js';
 import { State } from '../components/State.js';
 import { age, bytes, cpu } from '../format.js';
 import { markPainted } from '../live.js';
@@ -12,7 +13,7 @@ const FILTERS = ['pod', 'app', 'node', 'status'] as const;
 
 /** Every workload, grouped by app and entrypoint, filtered by pod, app, node and state (kept in the URL). */
 export function WorkloadsPage({ client, live, query }: PageProps & { query: Record<string, string> }) {
-  const filter = Object.fromEntries(FILTERS.filter((f) => query[f]).map((f) => [f, query[f]!]));
+  const filter = pickFilters(FILTERS, query);
   const list = useLoad(() => client.workloads.list(filter), [client, JSON.stringify(filter)], {
     live,
     stale: (e) => e.type === 'workload.created' || e.type === 'workload.removed' || e.type === 'endpoints.changed',
@@ -39,26 +40,7 @@ export function WorkloadsPage({ client, live, query }: PageProps & { query: Reco
   return (
     <section>
       <h1>Workloads</h1>
-      <form class="filters" onSubmit={(e) => e.preventDefault()}>
-        {FILTERS.map((name) =>
-          name === 'status' ? (
-            <label key={name}>
-              status
-              <select value={query.status ?? ''} onChange={(e) => setFilter('status', (e.target as HTMLSelectElement).value)}>
-                <option value="">any</option>
-                {WORKLOAD_STATES.map((s) => (
-                  <option key={s}>{s}</option>
-                ))}
-              </select>
-            </label>
-          ) : (
-            <label key={name}>
-              {name}
-              <input value={query[name] ?? ''} size={10} onChange={(e) => setFilter(name, (e.target as HTMLInputElement).value)} />
-            </label>
-          ),
-        )}
-      </form>
+      <Filters names={FILTERS} query={query} choices={{ name: 'status', options: WORKLOAD_STATES.map((state) => ({ value: state, label: state })) }} onChange={setFilter} />
       {list.error && <p class="error">{list.error}</p>}
       {!list.data && !list.error && <p class="muted">Loading workloads…</p>}
       {list.data?.length === 0 && <p class="muted">No workload matches.</p>}

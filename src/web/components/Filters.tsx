@@ -1,0 +1,45 @@
+/** A page's filters as kept in its URL: the query's values of `names`, empty ones left out. */
+export function pickFilters(names: readonly string[], query: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(names.filter((name) => query[name]).map((name) => [name, query[name]!]));
+}
+
+/**
+ * A filter form: a text box per name, and for the one name in `choices` a list of its options
+ * ("any" first). `onChange` gets the name and the new value ('' for none).
+ */
+export function Filters({
+  names,
+  query,
+  choices,
+  onChange,
+}: {
+  names: readonly string[];
+  query: Record<string, string>;
+  choices: { name: string; options: ReadonlyArray<{ value: string; label: string }> };
+  onChange: (name: string, value: string) => void;
+}) {
+  return (
+    <form class="filters" onSubmit={(e) => e.preventDefault()}>
+      {names.map((name) =>
+        name === choices.name ? (
+          <label key={name}>
+            {name}
+            <select value={query[name] ?? ''} onChange={(e) => onChange(name, (e.target as HTMLSelectElement).value)}>
+              <option value="">any</option>
+              {choices.options.map((option) => (
+                <option key={option.value} value={option.value}>
+                  {option.label}
+                </option>
+              ))}
+            </select>
+          </label>
+        ) : (
+          <label key={name}>
+            {name}
+            <input value={query[name] ?? ''} size={10} onChange={(e) => onChange(name, (e.target as HTMLInputElement).value)} />
+          </label>
+        ),
+      )}
+    </form>
+  );
+}
