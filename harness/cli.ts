@@ -1,8 +1,15 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** The built `eru` executable, run as a user would. */
 export const ERU_BIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+
+export interface RunOptions {
+  /** Written to the command's stdin, which is then closed. */
+  input?: string;
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+}
 
 export interface CliResult {
   code: number;
@@ -10,7 +17,7 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runEru(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runEru(args: string[], options: RunOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [ERU_BIN, ...args], {
       env: { ...process.env, ...options.env },
@@ -28,4 +35,9 @@ export function runEru(args: string[], options: { input?: string; env?: NodeJS.P
     });
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** `eru ARGS` with its stdin, stdout and stderr left to the caller, for commands a test talks to while they run. */
+export function spawnEru(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, [ERU_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
 }

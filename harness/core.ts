@@ -3,7 +3,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EruClient } from '../src/client/client.js';
-import { ERU_BIN, runEru, type CliResult } from './cli.js';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { ERU_BIN, runEru, spawnEru, type CliResult, type RunOptions } from './cli.js';
 import { ManagedProcess } from './process.js';
 
 export const TEST_TOKEN = 'test-admin-token-0123456789';
@@ -77,8 +78,13 @@ export class CoreProcess {
   }
 
   /** Runs `eru ARGS` against this core. */
-  eru(args: string[], options: { timeoutMs?: number } = {}): Promise<CliResult> {
+  eru(args: string[], options: RunOptions = {}): Promise<CliResult> {
     return runEru(['--url', this.url, '--token', TEST_TOKEN, ...args], options);
+  }
+
+  /** Starts `eru ARGS` against this core and hands over the running process (stdin open). */
+  eruRunning(args: string[]): ChildProcessWithoutNullStreams {
+    return spawnEru(['--url', this.url, '--token', TEST_TOKEN, ...args]);
   }
 
   /** One API call, answered whatever its status; `token: null` sends none. */

@@ -8,16 +8,6 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist', 'web');
 
-/** The client reads ~/.eru and the environment in Node; in the browser the page gives it the URL and token. */
-const browserConfig = {
-  name: 'browser-config',
-  setup(b) {
-    b.onResolve({ filter: /\/config\.js$/ }, (args) =>
-      args.importer.endsWith(join('src', 'client', 'client.ts')) ? { path: join(root, 'src', 'web', 'browser-config.ts') } : undefined,
-    );
-  },
-};
-
 await mkdir(out, { recursive: true });
 await build({
   entryPoints: [join(root, 'src', 'web', 'main.tsx')],
@@ -30,7 +20,6 @@ await build({
   jsx: 'automatic',
   jsxImportSource: 'preact',
   outfile: join(out, 'app.js'),
-  plugins: [browserConfig],
   logLevel: 'warning',
   legalComments: 'none',
 });

@@ -84,13 +84,11 @@ export class VolumeKeeper {
     const base = { root, ...(volume.size !== undefined ? { size: volume.size } : {}) };
     try {
       if (!NAME.test(volume.app) || !NAME.test(volume.name)) throw new Error(`"${volume.app}/${volume.name}" is not an app and a volume name`);
-      const mount = await this.mountOf(root);
+      const mount = await mooseFsMountOf(root, await this.mounts());
       const dir = volumeDir(root, volume.app, volume.name);
       await ensureDirectory(dirname(dir), 0, 0o755);
       if (volume.remove) {
-        await refuseLink(dir);
-        // fs.rm never follows links inside: it removes the links themselves.
-        await rm(dir, { recursive: true, force: true });
+        await removeDirectory(dir);
         return { ...base, ready: false, removed: true, measuredAt: new Date().toISOString() };
       }
       await ensureDirectory(dir, VOLUME_OWNER_UID, 0o750);
@@ -105,21 +103,28 @@ export class VolumeKeeper {
     }
   }
 
-  /** The MooseFS mount the shared root lies in, by its real path (a root that links elsewhere is caught here). */
-  private async mountOf(root: string): Promise<string> {
-    const mounts = await this.mounts();
-    const lexical = mountHolding(root, mounts);
-    if (!lexical) throw new Error(`${root} is not on a MooseFS mount (this host has ${mounts.length > 0 ? mounts.join(', ') : 'none'})`);
-    await mkdir(root, { recursive: true, mode: 0o755 });
-    const real = await realpath(root);
-    if (mountHolding(real, mounts) === undefined) throw new Error(`${root} leads to ${real}, which is not on MooseFS`);
-    return lexical;
-  }
+}
+
+/*
+ * Three checks keep the agent's writes inside the shared root, each where its path is used, each with
+ * one job (test/unit/volumes.test.ts plants a link where only that one looks):
+ * - the root itself, by its real path, must be on MooseFS (a root that links elsewhere);
+ * - a directory it makes or uses must be one, not a link (mkdir never follows a final link: EEXIST);
+ * - a directory it removes must not be a link (rm would remove the link and report the volume gone).
+ */
+
+/** The MooseFS mount `root` lies in, by its real path: a root that leads elsewhere through a link is refused. */
+export async function mooseFsMountOf(root: string, mounts: string[]): Promise<string> {
+  const lexical = mountHolding(root, mounts);
+  if (!lexical) throw new Error(`${root} is not on a MooseFS mount (this host has ${mounts.length > 0 ? mounts.join(', ') : 'none'})`);
+  await mkdir(root, { recursive: true, mode: 0o755 });
+  const real = await realpath(root);
+  if (mountHolding(real, mounts) === undefined) throw new Error(`${root} leads to ${real}, which is not on MooseFS`);
+  return lexical;
 }
 
 /** A directory made (owned by uid) or found; a symbolic link or a file there is an error, never followed. */
-async function ensureDirectory(path: string, uid: number, mode: number): Promise<void> {
-  await refuseLink(path);
+export async function ensureDirectory(path: string, uid: number, mode: number): Promise<void> {
   try {
     await mkdir(path, { mode });
     await lchown(path, uid, uid);
@@ -127,13 +132,16 @@ async function ensureDirectory(path: string, uid: number, mode: number): Promise
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
   const stat = await lstat(path);
-  if (stat.isSymbolicLink()) throw new Error(`${path} is a symbolic link; Eru does not follow links in the shared root`);
+  if (stat.isSymbolicLink()) throw new Error(`${path} is a symbolic link (to ${await readlink(path)}); Eru does not follow links in the shared root`);
   if (!stat.isDirectory()) throw new Error(`${path} is not a directory`);
 }
 
-async function refuseLink(path: string): Promise<void> {
-  const stat = await lstat(path).catch(() => undefined);
-  if (stat?.isSymbolicLink()) throw new Error(`${path} is a symbolic link (to ${await readlink(path)}); Eru does not follow links in the shared root`);
+/** A volume's directory deleted with what it holds; a link there is refused (fs.rm would only unlink it). */
+export async function removeDirectory(dir: string): Promise<void> {
+  const stat = await lstat(dir).catch(() => undefined);
+  if (stat?.isSymbolicLink()) throw new Error(`${dir} is a symbolic link (to ${await readlink(dir)}); Eru does not follow links in the shared root`);
+  // fs.rm never follows links inside: it removes the links themselves.
+  await rm(dir, { recursive: true, force: true });
 }
 
 /** `mfsgetquota -n` → the sum of file lengths and its hard quota. */

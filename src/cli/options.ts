@@ -18,7 +18,7 @@ export function globals(command: Command): GlobalOptions {
 
 export function clientOf(command: Command): EruClient {
   const { url, token } = globals(command);
-  return new EruClient({ url, token, transport: nodeTransport });
+  return new EruClient({ ...resolveConfig({ ...(url ? { url } : {}), ...(token ? { token } : {}) }), transport: nodeTransport });
 }
 
 /** The pod a command uses when none is named: the client config's (`pod` in ~/.eru/config.json, or ERU_POD), else the only pod. */

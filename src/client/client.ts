@@ -16,7 +16,6 @@ import type { App, AppEnv, AppVersion } from '../model/app.js';
 import type { Pod } from '../model/pod.js';
 import type { Intent } from '../model/intent.js';
 import type { Workload } from '../model/workload.js';
-import { resolveConfig, type ClientConfig } from './config.js';
 import { fetchTransport, readText, TransportError, type Transport, type TransportResponse } from './transport.js';
 
 type Query = Record<string, string | number | boolean | undefined>;
@@ -34,11 +33,13 @@ export class EruClient {
   private readonly token: string | undefined;
   private readonly transport: Transport;
 
-  /** `url` and `token` as given, else ERU_URL / ERU_TOKEN, else ~/.eru/config.json, else http://127.0.0.1:5001. */
-  constructor(config: ClientConfig & { transport?: Transport } = {}) {
-    const resolved = resolveConfig(config);
-    this.url = resolved.url;
-    this.token = resolved.token;
+  /**
+   * The core at `url`, with `token`. The client reads no file and no environment (it also runs in the
+   * browser); in Node, `resolveConfig()` (client/config.ts) finds them as the CLI does.
+   */
+  constructor(config: { url: string; token?: string; transport?: Transport }) {
+    this.url = config.url.replace(/\/+$/, '');
+    this.token = config.token;
     this.transport = config.transport ?? fetchTransport;
   }
 

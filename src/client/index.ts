@@ -1,8 +1,9 @@
 /**
  * `eru/client`: what a team imports to call Eru and watch its events ("whoever cares, does it").
  *
- *   import { EruClient } from 'eru/client';
+ *   import { EruClient, resolveConfig } from 'eru/client';
  *   const eru = new EruClient({ url: 'http://127.0.0.1:5001', token: process.env.ERU_TOKEN });
+ *   const same = new EruClient(resolveConfig());   // ERU_URL / ERU_TOKEN, else ~/.eru/config.json, as the CLI
  *   for await (const event of eru.events({ app: 'hello', type: 'workload.status' })) { ... }
  */
 export { EruClient, type ResultOf } from './client.js';

@@ -17,6 +17,8 @@ export const EVENT_TYPES = [
   'workload.created',
   'workload.removed',
   'workload.status',
+  'job.started',
+  'job.finished',
   'deploy.progress',
   'deploy.result',
   'network.created',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DnsLabelSchema, NodeNameSchema } from '../model/names.js';
 import { WorkloadSchema } from '../model/workload.js';
 import { EVENT_TYPES } from './constants.js';
+import { WORKLOAD_STATES } from './states.js';
 import { ErrorBodySchema } from './errors.js';
 
 /**
@@ -27,7 +28,12 @@ const ImageMoveFields = {
 
 /** Deploys (`POST /v1/workloads`) and jobs (`POST /v1/jobs`). */
 export const DeployEventSchema = z.union([
-  z.object({ type: z.literal('planned'), workloads: z.array(z.object({ id: z.string(), node: z.string(), cpuset: z.string() })) }),
+  z.object({
+    type: z.literal('planned'),
+    workloads: z.array(z.object({ id: z.string(), node: z.string(), cpuset: z.string() })),
+    /** EACH: nodes of the pod that get nothing, and why. */
+    leftOut: z.record(z.string(), z.string()).optional(),
+  }),
   z.object({ type: z.literal('image'), node: z.string(), image: z.string(), ...ImageMoveFields }),
   z.object({ type: z.literal('created'), id: z.string(), node: z.string(), container: z.string() }),
   z.object({ type: z.literal('started'), id: z.string(), node: z.string(), cpuset: z.string(), done: z.number().int(), total: z.number().int() }),
@@ -44,10 +50,14 @@ export const DeployEventSchema = z.union([
     type: z.literal('result'),
     ok: z.literal(true),
     workloads: z.array(WorkloadSchema),
+    /** Each workload's state as the core recorded it at the end (the agents report from there on). */
+    states: z.record(z.string(), z.enum(WORKLOAD_STATES)).optional(),
     /** A job's exit code. */
     exitCode: z.number().int().optional(),
     /** Why nothing was deployed (FILL already filled). */
     note: z.string().optional(),
+    /** EACH: nodes of the pod that got nothing, and why. */
+    leftOut: z.record(z.string(), z.string()).optional(),
   }),
   FailedResultSchema,
 ]);

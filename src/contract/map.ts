@@ -3,7 +3,7 @@ import { LabelsSchema, NodeNameSchema } from '../model/names.js';
 import { CoreIdSchema } from '../model/resources.js';
 import { PodSchema } from '../model/pod.js';
 import { CoreViewSchema } from './nodes.js';
-import { WORKLOAD_STATES } from './states.js';
+import { WORKLOAD_KINDS, WORKLOAD_STATES } from './states.js';
 
 /**
  * `GET /v1/pods/{pod}/map`: what the dashboard draws in one answer — every node of the pod as its
@@ -37,6 +37,8 @@ export const MapWorkloadSchema = z.object({
   id: z.string(),
   app: z.string(),
   entry: z.string(),
+  /** A job (eru run) holds its pieces while it runs, like a service's instance. */
+  kind: z.enum(WORKLOAD_KINDS),
   node: z.string(),
   cpu: z.number(),
   memory: z.number().int(),

@@ -3,7 +3,7 @@ import { MemorySizeSchema } from '../lib/validate.js';
 import { VersionRefSchema } from '../model/app.js';
 import { DnsLabelSchema } from '../model/names.js';
 import { ServiceSchema } from '../model/service.js';
-import { EntrypointNameSchema } from '../model/workload.js';
+import { EntrypointNameSchema, WorkloadSpecSchema } from '../model/workload.js';
 
 /** Services on the wire: an app's entrypoint in a pod, scaled, replaced by a new version, applied from a file. */
 export const ServiceParamsSchema = z.object({ app: DnsLabelSchema, entry: EntrypointNameSchema });
@@ -36,11 +36,14 @@ export const ServiceResizeBodySchema = z
 
 const Seconds = z.number().min(0).max(86400);
 
-/** `POST /v1/apps/{app}/entries/{entry}/replace`: a rolling replace to another version. */
+/** `POST /v1/apps/{app}/entries/{entry}/replace`: a rolling replace to another version, or (a service deployed from an image) another image. */
 export const ReplaceBodySchema = z
   .object({
     pod: DnsLabelSchema.optional(),
-    version: VersionRefSchema,
+    /** The built version to move to (a service deployed by version). */
+    version: VersionRefSchema.optional(),
+    /** The image to move to (a service deployed from an image). */
+    image: WorkloadSpecSchema.shape.image.optional(),
     /** New instances started ahead of the old ones they replace (needs room); 0 replaces in place. */
     maxSurge: z.number().int().min(0).max(1000).default(1),
     /** Old instances that may be gone before their replacements are healthy. */
@@ -55,5 +58,6 @@ export const ReplaceBodySchema = z
     rollback: z.boolean().default(true),
   })
   .strict()
+  .refine((b) => (b.version === undefined) !== (b.image === undefined), { message: 'give version (a service deployed by version) or image (one deployed from an image), one of them', path: ['version'] })
   .refine((b) => b.maxSurge > 0 || b.maxUnavailable > 0, { message: 'max-surge and max-unavailable cannot both be 0: nothing could move', path: ['maxSurge'] });
 export type ReplaceBody = z.infer<typeof ReplaceBodySchema>;

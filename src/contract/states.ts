@@ -5,9 +5,17 @@
 export const HEALTH_PENDING = 'health checks pending';
 export const HEALTH_FAILING = 'health checks failing';
 
-/** A workload's state in one word, from its agent's last report: what `eru ps` shows and filters by. */
-export const WORKLOAD_STATES = ['running', 'healthy', 'unhealthy', 'starting', 'exited', 'unknown'] as const;
+/**
+ * A workload's state in one word: what `eru ps` shows and filters by. From its agent's last report once
+ * it is recorded; before that, from what the core is doing with it (`creating` while a deploy or a job
+ * makes its container, `removing` until its container is gone).
+ */
+export const WORKLOAD_STATES = ['creating', 'running', 'healthy', 'unhealthy', 'starting', 'exited', 'removing', 'unknown'] as const;
 export type WorkloadState = (typeof WORKLOAD_STATES)[number];
+
+/** What holds a node's pieces: a service's instance (deploy, scale, replace) or an offline job (`eru run`) while it runs. */
+export const WORKLOAD_KINDS = ['service', 'job'] as const;
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 
 /** One word for where a workload stands, from its agent's last report (null: none yet). */
 export function workloadState(status: { running: boolean; healthy: boolean; reason?: string } | null | undefined, hasHealthcheck: boolean): WorkloadState {

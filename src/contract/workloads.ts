@@ -5,7 +5,7 @@ import { DnsLabelSchema, LabelsSchema, NodeNameSchema } from '../model/names.js'
 import { StrategySchema } from '../model/resources.js';
 import { LIMIT_MEANING } from '../model/strategies.js';
 import { WorkloadStatusSchema } from '../model/status.js';
-import { WORKLOAD_STATES } from './states.js';
+import { WORKLOAD_KINDS, WORKLOAD_STATES } from './states.js';
 import { EntrypointNameSchema, WorkloadSchema, WorkloadSpecSchema } from '../model/workload.js';
 import { DeployNetworkSchema } from './networks.js';
 
@@ -21,6 +21,8 @@ export const DeployBodySchema = WorkloadSpecSchema.extend({
   count: z.number().int().min(1).max(10000),
   strategy: StrategySchema.default('AUTO'),
   limit: z.number().int().min(0).default(0).describe(LIMIT_MEANING),
+  /** EACH: refuse the whole deploy when a node cannot take `count` (all or nothing), instead of leaving it out. */
+  strict: z.boolean().default(false),
   /** Only these nodes. */
   nodes: z.array(NodeNameSchema).default([]),
   /** Only nodes with these labels. */
@@ -54,7 +56,7 @@ export const CapacityBodySchema = z
   .strict();
 export type CapacityBody = z.infer<typeof CapacityBodySchema>;
 
-export { WORKLOAD_STATES, type WorkloadState } from './states.js';
+export { WORKLOAD_KINDS, WORKLOAD_STATES, type WorkloadKind, type WorkloadState } from './states.js';
 
 export const WorkloadFilterSchema = z.object({
   pod: DnsLabelSchema.optional(),
@@ -63,13 +65,16 @@ export const WorkloadFilterSchema = z.object({
   node: NodeNameSchema.optional(),
   /** Only workloads in this state (see WORKLOAD_STATES). */
   status: z.enum(WORKLOAD_STATES).optional(),
+  /** Only a service's instances, or only jobs. */
+  kind: z.enum(WORKLOAD_KINDS).optional(),
 })
   // A misspelt filter is an error, not a silently unfiltered list.
   .strict();
 export type WorkloadFilter = z.infer<typeof WorkloadFilterSchema>;
 
-/** A workload in a list: its record, the agent's last report, and its state in one word. */
+/** A workload in a list: its record, the agent's last report, its state in one word, and whether it is a job. */
 export const WorkloadListItemSchema = WorkloadSchema.extend({
+  kind: z.enum(WORKLOAD_KINDS),
   status: WorkloadStatusSchema.nullable(),
   state: z.enum(WORKLOAD_STATES),
 });

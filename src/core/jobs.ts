@@ -1,3 +1,4 @@
+import { event } from '../bus/index.js';
 import type { DeployEvent } from '../contract/events.js';
 import type { JobBody } from '../contract/workloads.js';
 import { containerOutput, type OutputLine } from '../engine/output.js';
@@ -9,15 +10,20 @@ import { reserve } from './deploy/reserve.js';
 import { volumesReady } from './volumes/prepare.js';
 import { rollBack } from './deploy/rollback.js';
 import { ensureImage } from './images/distribute.js';
+import { put, unchanged } from './repositories.js';
 
 /**
  * An offline job: placed like a deploy of one (so it holds its cores while it runs), its output
  * streamed, its exit code returned, and then removed with its resources released. While it runs it
- * lives in its intent; a core that dies leaves the intent, and recovery removes the job.
+ * lives in its intent (kind `job`), which `eru ps` and the pod map list; a core that dies leaves the
+ * intent, and recovery removes the job.
  */
 export async function runJob(context: CoreContext, body: JobBody): Promise<EventQueue<DeployEvent>> {
-  const reservation = await reserve(context.repos, { ...body, restart: 'no', count: 1, strategy: 'AUTO', limit: 0 }, context.owner);
+  const { repos, publish } = context;
+  const reservation = await reserve(repos, { ...body, restart: 'no', count: 1, strategy: 'AUTO', limit: 0, intentKind: 'job' }, context.owner);
   const workload = reservation.intent.workloads[0]!;
+  const about = { app: workload.app, pod: workload.pod, node: workload.node, workload: workload.id };
+  let exitCode: number | undefined;
   return runInBackground(
     async (emit) => {
       emit({ type: 'planned', workloads: [{ id: workload.id, node: workload.node, cpuset: workload.cpusetCpus }] });
@@ -31,12 +37,18 @@ export async function runJob(context: CoreContext, body: JobBody): Promise<Event
         emit({ type: 'created', id: workload.id, node: workload.node, container: container.id });
         await container.start();
         await applyQuota(docker, workload).catch(() => undefined);
+        // Its container is running: the intent says so (listed as running), unless recovery took it over.
+        const started = { ...reservation.intent, workloads: [{ ...workload, containerId: container.id }] };
+        await repos.commit([unchanged(repos.intents.key(started.id), reservation.revision)], [put(repos.intents.key(started.id), started)]);
+        publish(event('job.started', { ...about, data: { entry: workload.entry, cpuset: workload.cpusetCpus, container: container.id } }));
         emit({ type: 'started', id: workload.id, node: workload.node, cpuset: workload.cpusetCpus, done: 1, total: 1 });
         for await (const output of await containerOutput(container, { follow: true })) emit({ type: 'output', ...(output as OutputLine) });
-        const exit = (await container.wait()) as { StatusCode: number };
-        return { type: 'result', ok: true, workloads: [workload], exitCode: exit.StatusCode };
+        exitCode = ((await container.wait()) as { StatusCode: number }).StatusCode;
+        return { type: 'result', ok: true, workloads: [workload], exitCode };
       } finally {
         await rollBack(context, reservation.intent, reservation.nodes).catch((error: unknown) => context.log.warn({ err: error, job: workload.id }, 'cannot remove a job; recovery will'));
+        // Gone from the lists now: its container is removed and its pieces are free.
+        publish(event('job.finished', { ...about, data: { entry: workload.entry, ...(exitCode !== undefined ? { exitCode } : {}) } }));
       }
     },
     (error) => {

@@ -2,11 +2,11 @@ import type { Workload } from '../model/workload.js';
 import { ledgerDrift } from '../scheduler/index.js';
 import type { CoreContext } from './context.js';
 import type { Repositories } from './repositories.js';
+import { heldWorkloads } from './workloads/held.js';
 
-/** Everything that holds resources on nodes: the workloads, and those of deploys under way. */
+/** Everything that holds resources on nodes: the workloads, and those of deploys and jobs under way. */
 export async function resourceHolders(repos: Repositories): Promise<Workload[]> {
-  const intents = (await repos.intents.list()).filter((i) => i.value.kind === 'deploy').flatMap((i) => i.value.workloads);
-  return [...(await repos.workloads.list()).map((w) => w.value), ...intents];
+  return (await heldWorkloads(repos)).filter((h) => h.holdsPieces).map((h) => h.workload);
 }
 
 /**
@@ -17,7 +17,8 @@ export async function resourceHolders(repos: Repositories): Promise<Workload[]> 
  */
 export async function checkLedgers({ repos, log, metrics }: CoreContext): Promise<string[]> {
   const pods = new Map((await repos.pods.list()).map((p) => [p.value.name, p.value]));
-  const holders = await resourceHolders(repos);
+  const held = await heldWorkloads(repos);
+  const holders = held.filter((h) => h.holdsPieces).map((h) => h.workload);
   // Each node is checked against its own holders only: linear in workloads, not nodes × workloads.
   const byNode = new Map<string, Workload[]>();
   for (const holder of holders) byNode.set(holder.node, [...(byNode.get(holder.node) ?? []), holder]);
@@ -33,8 +34,7 @@ export async function checkLedgers({ repos, log, metrics }: CoreContext): Promis
     found.push(...drift);
   }
   // Addresses: every held one is held by a workload (or a deploy or removal under way) that says so, and back.
-  const removals = (await repos.intents.list()).filter((i) => i.value.kind === 'remove').flatMap((i) => i.value.workloads);
-  const byId = new Map([...holders, ...removals].map((h) => [h.id, h]));
+  const byId = new Map(held.map((h) => [h.workload.id, h.workload]));
   for (const { value: network } of await repos.networks.list()) {
     const held = await repos.addresses.list(network.name);
     const drift: string[] = [];
@@ -45,7 +45,7 @@ export async function checkLedgers({ repos, log, metrics }: CoreContext): Promis
       }
     }
     const heldSet = new Set(held.map((h) => `${h.name}=${h.value.workload}`));
-    for (const workload of holders) {
+    for (const workload of byId.values()) {
       for (const a of workload.addresses) {
         if (a.network === network.name && !heldSet.has(`${a.address}=${workload.id}`)) drift.push(`network ${network.name}: ${workload.id} has ${a.address}, which the pool does not hold for it`);
       }

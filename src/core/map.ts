@@ -1,8 +1,8 @@
 import type { PodMap } from '../contract/map.js';
-import { workloadState } from '../contract/states.js';
 import { notFound } from '../lib/errors.js';
 import type { CoreContext } from './context.js';
 import type { NodeService } from './nodes/index.js';
+import { heldState, heldWorkloads } from './workloads/held.js';
 
 /**
  * The pod map the dashboard draws: the nodes as the API shows them (CPU map, liveness, measured use)
@@ -16,11 +16,12 @@ export async function podMap(context: CoreContext, nodes: NodeService, podName: 
   // Read straight from the repositories: a list item per workload (a copy of every field) costs
   // more than the map needs, for 20,000 workloads.
   const statuses = new Map((await context.repos.statuses.list()).map((s) => [s.name, s.value]));
-  const items = (await context.repos.workloads.list()).map((w) => w.value).filter((w) => w.pod === podName);
+  // Whatever holds pieces: recorded workloads, and deploys and jobs under way (held.ts).
+  const items = (await heldWorkloads(context.repos)).filter((h) => h.holdsPieces && h.workload.pod === podName);
   const usage = new Map(views.map((v) => [v.name, v.usage?.workloads ?? {}]));
   // core → holders, per node
   const holders = new Map<string, Map<string, Array<[string, number]>>>();
-  for (const w of items) {
+  for (const { workload: w } of items) {
     const byCore = holders.get(w.node) ?? new Map<string, Array<[string, number]>>();
     holders.set(w.node, byCore);
     for (const [core, pieces] of Object.entries(w.placement.cpuset ?? {})) {
@@ -62,16 +63,18 @@ export async function podMap(context: CoreContext, nodes: NodeService, podName: 
   return {
     pod: pod.value,
     nodes: mapped,
-    workloads: items.map((w) => {
+    workloads: items.map((held) => {
+      const w = held.workload;
       const use = usage.get(w.node)?.[w.id];
       return {
         id: w.id,
         app: w.app,
         entry: w.entry,
+        kind: held.kind,
         node: w.node,
         cpu: w.cpu,
         memory: w.placement.memory,
-        state: workloadState(statuses.get(w.id), w.healthcheck !== undefined),
+        state: heldState(held, statuses.get(w.id)),
         healthcheck: w.healthcheck !== undefined,
         ...(use !== undefined ? { use } : {}),
       };

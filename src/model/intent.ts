@@ -8,7 +8,8 @@ import { WorkloadSchema } from './workload.js';
  */
 export const IntentSchema = z.object({
   id: z.string(),
-  kind: z.enum(['deploy', 'remove', 'replace']),
+  /** A job is a deploy of one whose container is removed when it exits: it lives in its intent alone. */
+  kind: z.enum(['deploy', 'job', 'remove', 'replace']),
   /** The core process working on it; its liveness key vanishes when it dies. */
   owner: z.string(),
   createdAt: z.string(),

@@ -46,22 +46,29 @@ export const macvlanCheck: FeasibilityCheck = {
 
 export const DEFAULT_CHECKS: readonly FeasibilityCheck[] = [bypassCheck, downCheck, nameCheck, labelCheck, macvlanCheck];
 
+/** The checks that are the caller's own choice of nodes: a node they reject was never asked for. */
+const CALLERS_CHOICE = new Set([nameCheck.name, labelCheck.name]);
+
 export function feasibleNodes<T extends CandidateNode>(
   nodes: readonly T[],
   filter: NodeFilter | undefined,
   request: { macvlan?: boolean } = {},
   checks: readonly FeasibilityCheck[] = DEFAULT_CHECKS,
-): { feasible: T[]; rejected: Map<string, string> } {
+): { feasible: T[]; rejected: Map<string, string>; notAsked: Set<string> } {
   const feasible: T[] = [];
   const rejected = new Map<string, string>();
+  const notAsked = new Set<string>();
   for (const node of nodes) {
     let reason: string | null = null;
     for (const check of checks) {
       reason = check.reject(node, filter, request);
-      if (reason) break;
+      if (reason) {
+        if (CALLERS_CHOICE.has(check.name)) notAsked.add(node.name);
+        break;
+      }
     }
     if (reason) rejected.set(node.name, reason);
     else feasible.push(node);
   }
-  return { feasible, rejected };
+  return { feasible, rejected, notAsked };
 }

@@ -35,12 +35,14 @@ interface Assessed {
   feasible: CandidateNode[];
   /** Capacity of each feasible node, by the same index. */
   feasibleCapacity: number[];
+  /** Nodes that may not take it for a reason of their own (down, bypassed...), not the caller's filter. */
+  unavailable: Map<string, string>;
 }
 
 function assess(input: PlanInput): Assessed {
   validateDeploy(input.request, input.requestPath);
   const pieceRequest = toPieces(input.request, input.policy, input.requestPath);
-  const { feasible, rejected } = feasibleNodes(input.nodes, input.request.filter, input.request);
+  const { feasible, rejected, notAsked } = feasibleNodes(input.nodes, input.request.filter, input.request);
   const capacity: CapacityReport = { total: 0, nodes: [] };
   const feasibleCapacity: number[] = [];
   for (const node of input.nodes) {
@@ -54,7 +56,8 @@ function assess(input: PlanInput): Assessed {
     feasibleCapacity.push(fit.capacity);
     capacity.total += fit.capacity;
   }
-  return { pieceRequest, capacity, feasible, feasibleCapacity };
+  const unavailable = new Map([...rejected].filter(([node]) => !notAsked.has(node)));
+  return { pieceRequest, capacity, feasible, feasibleCapacity, unavailable };
 }
 
 /** How many more instances fit, per node and in all: the capacity-only dry run. */
@@ -63,7 +66,7 @@ export function capacityOf(input: PlanInput): CapacityReport {
 }
 
 export function planDeploy(input: PlanInput): PlanResult {
-  const { pieceRequest, capacity, feasible, feasibleCapacity } = assess(input);
+  const { pieceRequest, capacity, feasible, feasibleCapacity, unavailable } = assess(input);
   const { request, policy } = input;
   if (request.count === 0) return { capacity, placements: [] };
 
@@ -83,6 +86,8 @@ export function planDeploy(input: PlanInput): PlanResult {
     pieces: pieceRequest.pieces,
     memory: pieceRequest.memory,
     sharebase: policy.sharebase,
+    ...(request.strict ? { strict: true } : {}),
+    unavailable,
   });
   if (!distribution.ok) {
     throw new SchedulingError(`pod ${input.pod} cannot place ${what} with ${request.strategy}: ${distribution.reason}`, {
@@ -108,5 +113,5 @@ export function planDeploy(input: PlanInput): PlanResult {
         : { node: node.name, cpuset: plan.cpuset, pieces: plan.pieces, memory: plan.memory, numa: plan.numa });
     }
   }
-  return { capacity, placements };
+  return { capacity, placements, ...(distribution.leftOut ? { leftOut: distribution.leftOut } : {}) };
 }

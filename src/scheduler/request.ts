@@ -51,6 +51,9 @@ export function validateDeploy(request: DeployRequest, path: ErrorPath = []): vo
   if ((request.strategy === 'GLOBAL' || request.strategy === 'DRAINED') && request.limit > 0) {
     throw invalid([...path, 'limit'], `limit has no meaning for ${request.strategy}; it is for AUTO (most per node), FILL (how many nodes) and EACH (how many nodes)`);
   }
+  if (request.strict && request.strategy !== 'EACH') {
+    throw invalid([...path, 'strict'], `strict has no meaning for ${request.strategy}; it is for EACH (every node or none)`);
+  }
   if (request.strategy === 'FILL' && request.count === 0) {
     throw invalid([...path, 'count'], 'FILL needs a count: how many instances each node is topped up to');
   }

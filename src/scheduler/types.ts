@@ -54,6 +54,8 @@ export const DeployRequestSchema = ResourceRequestSchema.extend({
   filter: NodeFilterSchema.optional(),
   /** The workloads join macvlan networks: only nodes with a macvlan parent will do. */
   macvlan: z.boolean().optional(),
+  /** EACH: refuse the deploy when any node cannot take `count`, instead of leaving it out. */
+  strict: z.boolean().optional(),
 });
 export type DeployRequest = z.infer<typeof DeployRequestSchema>;
 
@@ -75,4 +77,6 @@ export interface DeployPlan {
   placements: Placement[];
   /** Set when nothing needed placing (FILL with every target node already at `count`): why. */
   alreadyDone?: string;
+  /** EACH without strict: the nodes of the pod left out, and why (too little room, down, bypassed...). */
+  leftOut?: Record<string, string>;
 }

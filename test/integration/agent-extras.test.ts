@@ -5,6 +5,7 @@ import { createServer as createTcpServer, type Server as TcpServer } from 'node:
 import { after, before, describe, it } from 'node:test';
 import type { NodeView } from '../../src/contract/nodes.js';
 import type { Workload } from '../../src/model/workload.js';
+import { parseMemory } from '../../src/lib/units.js';
 import { AgentProcess } from '../../harness/agent.js';
 import { CoreProcess, freePort, tempDir } from '../../harness/core.js';
 import { deployViaApi, resultOf } from '../../harness/deploy.js';
@@ -128,6 +129,13 @@ describe('agent metrics, InfluxDB push, log forwarding, and the soft OOM guard',
     assert.ok(busy.some(([, , value]) => Number(value) > 0), 'some core was busy');
     // Every series passes promtool's lint: counters typed as counters, with units and help.
     assert.deepEqual(promtoolProblems(throttled), [], 'agent /metrics');
+    // …and promtool does find a counter typed as a gauge, so the clean result above means something.
+    const doctored = throttled.replace(/^# TYPE eru_node_cpu_busy_seconds_total counter$/m, '# TYPE eru_node_cpu_busy_seconds_total gauge');
+    assert.notEqual(doctored, throttled);
+    assert.ok(
+      promtoolProblems(doctored).some((p) => p.startsWith('eru_node_cpu_busy_seconds_total non-counter metrics should not have "_total" suffix')),
+      promtoolProblems(doctored).join('\n'),
+    );
     // The heartbeat carries the same measurements to the core: a figure per core and per workload.
     const usage = await eventually(async () => {
       const view = (await core.api<NodeView>('GET', `/v1/nodes/${node}`)).body;
@@ -163,11 +171,12 @@ describe('agent metrics, InfluxDB push, log forwarding, and the soft OOM guard',
   });
 
   it('with the host short of memory, the guard stops the container furthest over its declared memory, and says why', async () => {
-    // 60 MB held in a shell variable, with no memory declared: the furthest over its declaration.
-    const hog = await deploy('hog', ['sh', '-c', 'x=$(head -c 60000000 /dev/zero | tr "\\0" a); echo held; sleep 600'], 0);
+    // 60 MB held in a shell variable, with no memory declared: the furthest over its declaration. The
+    // shell must outlive the sleep (a last `sleep` would be exec'd, freeing the variable: that made this
+    // test pass or fail by timing). Half a core, so filling it is quick; the guard starts once it holds it.
+    const hog = await deploy('hog', ['sh', '-c', 'x=$(head -c 60000000 /dev/zero | tr "\\0" a); echo held; sleep 600; echo ${#x}'], 0, { cpu: 0.5 });
     const [ticker] = (await core.api<Workload[]>('GET', `/v1/workloads?pod=${pod}&entry=ticker`)).body;
-    await eventually(async () => (await docker.getContainer(hog.id).inspect()).State.Running, 10_000, 'the hog to run');
-    await new Promise((r) => setTimeout(r, 1500)); // let it fill its memory
+    await eventually(async () => (await core.eru(['logs', hog.id])).stdout.includes('held'), 60_000, 'the hog to hold its memory');
     // A threshold above any host's memory: the host is always "short".
     const agent = new AgentProcess(core.url, node, token, dockerEndpoint(), undefined, ['--oom-threshold', '1TiB']);
     agents.push(agent);
@@ -176,7 +185,12 @@ describe('agent metrics, InfluxDB push, log forwarding, and the soft OOM guard',
       const shown = await core.api<{ status: { running: boolean; reason?: string } | null }>('GET', `/v1/workloads/${hog.id}`);
       return shown.body.status && !shown.body.status.running ? shown.body.status : undefined;
     }, 15_000, 'the hog to be stopped');
-    assert.match(status.reason ?? '', /^stopped by the soft OOM guard: the host had .* available \(threshold 1TiB\); it used [\d.]+MiB, declared none$/);
+    const reason = /^stopped by the soft OOM guard: the host had (\S+) available \(threshold 1TiB\); it used (\S+), declared none$/.exec(status.reason ?? '');
+    assert.ok(reason, status.reason);
+    // The figures, read back as numbers: the host's memory is some, and the hog used its 60 MB.
+    assert.ok(parseMemory(reason[1], ['available']) > 0, reason[1]);
+    const used = parseMemory(reason[2], ['used']);
+    assert.ok(used >= 55_000_000 && used < 200 * 1024 * 1024, `the hog used ${reason[2]} (${used} bytes)`);
     await agent.stop();
     assert.equal((await docker.getContainer(hog.id).inspect()).State.Running, false);
     // The ticker, within its declaration, was left alone: still running, never restarted, its status untouched.

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { IntentSchema, type Intent } from '../../src/model/intent.js';
 import { WorkloadSchema, type Workload } from '../../src/model/workload.js';
+import type { NetworkView } from '../../src/contract/networks.js';
 import { NodeResourcesSchema, type NodeResources } from '../../src/model/resources.js';
 import { EtcdStore } from '../../src/store/etcd.js';
 import { CoreProcess } from '../../harness/core.js';
@@ -138,16 +139,36 @@ describe('two cores against one etcd taking addresses from one /27 at once', () 
     await store.close();
   });
 
-  /** One consistent read: held addresses, and the addresses of workloads and of deploys under way. */
-  async function held(): Promise<{ pool: Map<string, string>; workloads: Map<string, string>; intents: Map<string, string> }> {
+  /**
+   * One consistent read: the pool's held addresses, and every [address, holder] pair that workloads and
+   * intents (deploys under way, removals until their containers are gone) carry — a list, not a map by
+   * address, so that two holders of one address are both seen.
+   */
+  async function held(): Promise<{ pool: Map<string, string>; holders: Array<[string, string]> }> {
     const kvs = await store.range('/eru/');
     const pool = new Map(kvs.filter((kv) => kv.key.startsWith(`/eru/addresses/${network}/`)).map((kv) => [kv.key.split('/').pop()!, (JSON.parse(kv.value) as { workload: string }).workload]));
-    const addressesOf = (list: Workload[]): Map<string, string> => new Map(list.flatMap((w) => w.addresses.filter((a) => a.network === network).map((a) => [a.address, w.id] as [string, string])));
+    const pairsOf = (list: Workload[]): Array<[string, string]> => list.flatMap((w) => w.addresses.filter((a) => a.network === network).map((a) => [a.address, w.id] as [string, string]));
     const workloads = kvs.filter((kv) => kv.key.startsWith('/eru/workloads/')).map((kv) => WorkloadSchema.parse(JSON.parse(kv.value)));
-    // Deploys under way hold their addresses, and so do removals until their containers are gone.
     const intents = kvs.filter((kv) => kv.key.startsWith('/eru/intents/')).map((kv) => IntentSchema.parse(JSON.parse(kv.value))).flatMap((i) => i.workloads);
-    return { pool, workloads: addressesOf(workloads), intents: addressesOf(intents) };
+    return { pool, holders: [...pairsOf(workloads), ...pairsOf(intents)] };
   }
+
+  /** Each address has at most one holder, the pool holds exactly what the holders carry, and back. */
+  function assertOneHolderEach({ pool, holders }: { pool: Map<string, string>; holders: Array<[string, string]> }): void {
+    const byAddress = new Map<string, string[]>();
+    for (const [address, holder] of holders) byAddress.set(address, [...(byAddress.get(address) ?? []), holder]);
+    for (const [address, list] of byAddress) {
+      assert.equal(list.length, 1, `${address} has ${list.length} holders: ${list.join(', ')}`);
+      assert.equal(pool.get(address), list[0], `${list[0]} has ${address} without holding it in the pool`);
+    }
+    for (const [address, holder] of pool) assert.deepEqual(byAddress.get(address), [holder], `${address} held for ${holder}, who lacks it`);
+  }
+
+  it('the holder check sees one address with two holders', () => {
+    // The check above, on a doctored read: a map keyed by address would have kept only one of the two.
+    const doctored = { pool: new Map([['10.233.0.2', 'w1']]), holders: [['10.233.0.2', 'w1'], ['10.233.0.2', 'w2']] as Array<[string, string]> };
+    assert.throws(() => assertOneHolderEach(doctored), /10\.233\.0\.2 has 2 holders: w1, w2/);
+  });
 
   /** The addresses Docker has configured, per container; duplicates are kept to be found. */
   async function inDocker(): Promise<Array<[string, string]>> {
@@ -159,15 +180,13 @@ describe('two cores against one etcd taking addresses from one /27 at once', () 
     });
   }
 
-  it('300 deploy/remove rounds: never an address twice, the pool always equals its holders, all free at the end', async () => {
+  it('300 deploy/remove rounds: never an address twice, the pool always equals its holders; then to exhaustion, refused with nothing made; all free at the end', async () => {
     let stop = false;
     let samples = 0;
     const sampler = (async () => {
       while (!stop) {
-        const { pool, workloads, intents } = await held();
-        // Every held address belongs to a workload or a deploy under way that has it, and back.
-        for (const [address, holder] of pool) assert.ok(workloads.get(address) === holder || intents.get(address) === holder, `${address} held for ${holder}, who lacks it`);
-        for (const [address, holder] of [...workloads, ...intents]) assert.equal(pool.get(address), holder, `${holder} has ${address} without holding it`);
+        // Every held address belongs to exactly one workload or intent that has it, and back.
+        assertOneHolderEach(await held());
         const docked = await inDocker();
         assert.equal(new Set(docked.map(([address]) => address)).size, docked.length, `an address twice in Docker: ${JSON.stringify(docked)}`);
         samples++;
@@ -206,10 +225,29 @@ describe('two cores against one etcd taking addresses from one /27 at once', () 
     const kept = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? outcome.value : []));
     // At rest: the store's pool, Docker's configuration and the workloads say the same.
     const rest = await held();
-    const docked = new Map(await inDocker());
-    assert.deepEqual([...rest.pool].sort(), [...rest.workloads].sort());
-    assert.deepEqual([...docked].sort(), [...rest.workloads].sort());
-    assert.equal(rest.workloads.size, kept.length);
+    assertOneHolderEach(rest);
+    assert.deepEqual([...rest.pool].sort(), [...rest.holders].sort());
+    assert.deepEqual((await inDocker()).sort(), [...rest.holders].sort());
+    assert.equal(rest.holders.length, kept.length);
+
+    // To exhaustion: the rest of the pool in one deploy, then one more, refused with nothing made.
+    const { free } = (await cores[0]!.api<NetworkView>('GET', `/v1/networks/${network}`)).body;
+    assert.ok(free > 0, 'some addresses were free');
+    const filling = await deployViaApi(cores[1]!, { pod, app: 'addr', entry: 'fill', image: BASE_IMAGE, command: ['sleep', '300'], cpu: 0.01, count: free, networks: [{ name: network }] });
+    const filled = resultOf(filling.events);
+    assert.ok(filled?.ok, JSON.stringify(filling.events.slice(-1)));
+    kept.push(...filled.workloads.map((w) => w.id));
+    const full = await held();
+    assert.equal(full.pool.size, rest.pool.size + free);
+    const dockedFull = (await inDocker()).sort();
+    const containersFull = (await eruContainers(docker, pod)).length;
+    const over = await deployViaApi(cores[0]!, { pod, app: 'addr', entry: 'over', image: BASE_IMAGE, command: ['sleep', '300'], cpu: 0.01, count: 1, networks: [{ name: network }] });
+    assert.equal(over.status, 409, JSON.stringify(over.refused ?? over.events));
+    assert.match(over.refused!.message, new RegExp(`network ${network} has 0 free addresses; 1 asked`));
+    assert.deepEqual([...(await held()).pool].sort(), [...full.pool].sort(), 'the pool is unchanged by the refusal');
+    assert.deepEqual((await inDocker()).sort(), dockedFull);
+    assert.equal((await eruContainers(docker, pod)).length, containersFull, 'no container was made');
+
     for (const id of kept) assert.equal((await cores[0]!.api('DELETE', `/v1/workloads/${id}`)).status, 200);
     const end = await held();
     assert.equal(end.pool.size, 0, 'every address is free again');

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { parseMemory } from '../../src/lib/units.js';
 import { after, describe, it } from 'node:test';
 import { CoreProcess, tempDir } from '../../harness/core.js';
 import { openStore } from '../../src/store/index.js';
@@ -122,7 +123,9 @@ describe('eru CLI against a core', () => {
     assert.equal((await core.eru(['pod', 'add', 'cli', '--sharebase', '10', '--desc', 'from the CLI'])).code, 0);
     const add = await core.eru(['node', 'add', 'cli', 'local', '--endpoint', dockerEndpoint(), '--cpus', '0-1', '--memory', '2GiB']);
     assert.equal(add.code, 0, add.stderr);
-    assert.match(add.stdout, /node local added to pod cli: 2 cores, 2GiB/);
+    const added = /node local added to pod cli: (\d+) cores, (\S+)$/m.exec(add.stdout);
+    assert.ok(added, add.stdout);
+    assert.deepEqual([Number(added[1]), parseMemory(added[2], ['memory'])], [2, 2 * 1024 ** 3]);
 
     const show = await core.eru(['node', 'show', 'local']);
     assert.equal(show.code, 0);

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Workload } from '../../src/model/workload.js';
+import type { PodMap } from '../../src/contract/map.js';
 import { CoreProcess, freePort, tempDir } from '../../harness/core.js';
-import { BASE_IMAGE, eruContainers, removePodContainers, testDocker } from '../../harness/docker.js';
-import { dockerEndpoint, uniqueSuffix } from '../../harness/services.js';
+import { BASE_IMAGE, eruContainers, execIn, removePodContainers, testDocker } from '../../harness/docker.js';
+import { dockerEndpoint, eventually, uniqueSuffix } from '../../harness/services.js';
 
 interface NodeView {
   cpuMap: Array<{ core: string; free: number; used: number }>;
@@ -157,6 +158,45 @@ describe('deploy on real Docker: a pod with sharebase 10 and a two-core node', (
     assert.equal((await eruContainers(docker, pod)).filter((c) => c.Labels['eru.app'] === 'job').length, 0);
     const ok = await core.eru(['run', '--pod', pod, '--image', BASE_IMAGE, '--', 'true']);
     assert.equal(ok.code, 0, ok.stderr);
+  });
+
+  it('a running job is listed (KIND job) and drawn on the pod map with its pieces; the map\'s free pieces are what capacity places; gone after', async () => {
+    const mapOf = async (): Promise<PodMap> => (await core.api<PodMap>('GET', `/v1/pods/${pod}/map`)).body;
+    const capacityFor = async (cpu: number): Promise<number> => (await core.api<{ total: number }>('POST', `/v1/pods/${pod}/capacity`, { cpu })).body.total;
+    const before = await mapOf();
+    assert.equal(Math.round(before.free.cpu * 10), await capacityFor(0.1), 'free pieces = what capacity places, before');
+    // The job runs until the test says it may end.
+    const job = core.eruRunning(['run', '--pod', pod, '--image', BASE_IMAGE, '--cpu', '0.3', '--', 'sh', '-c', 'echo waiting; while [ ! -e /tmp/end ]; do sleep 0.2; done']);
+    const ended = new Promise<number | null>((resolve) => job.on('close', resolve));
+    try {
+      const listed = await eventually(async () => {
+        const jobs = JSON.parse((await core.eru(['--json', 'ps', '--pod', pod, '--jobs'])).stdout) as Array<Workload & { kind: string; state: string }>;
+        return jobs.length === 1 && jobs[0]!.state === 'running' ? jobs[0]! : undefined;
+      }, 20_000, 'the job in eru ps --jobs');
+      assert.equal(listed.kind, 'job');
+      assert.equal(Object.values(listed.placement.cpuset ?? {}).reduce((a, b) => a + b, 0), 3);
+      const table = await core.eru(['ps', '--pod', pod]);
+      assert.match(table.stdout, new RegExp(`^${listed.id}\\s+${node}\\s+job\\s+running\\s`, 'm'));
+      assert.equal(JSON.parse((await core.eru(['--json', 'ps', '--pod', pod, '--kind', 'service'])).stdout).some((w: Workload) => w.id === listed.id), false);
+      const during = await mapOf();
+      const [core0] = Object.entries(listed.placement.cpuset!)[0]!;
+      const cell = during.nodes[0]!.cores.find((c) => c.core === core0)!;
+      assert.ok(cell.holders.some(([id, pieces]) => id === listed.id && pieces === 3), JSON.stringify(cell));
+      assert.deepEqual(
+        during.workloads.filter((w) => w.id === listed.id).map((w) => [w.kind, w.state]),
+        [['job', 'running']],
+      );
+      assert.equal(Math.round(during.free.cpu * 10), Math.round(before.free.cpu * 10) - 3);
+      assert.equal(Math.round(during.free.cpu * 10), await capacityFor(0.1), 'free pieces = what capacity places, while the job runs');
+      await execIn(docker, listed.id, ['touch', '/tmp/end']);
+      assert.equal(await ended, 0);
+      assert.deepEqual(JSON.parse((await core.eru(['--json', 'ps', '--pod', pod, '--jobs'])).stdout), []);
+      const after = await mapOf();
+      assert.ok(!after.nodes[0]!.cores.some((c) => c.holders.some(([id]) => id === listed.id)), 'the job is gone from the map');
+      assert.deepEqual(after.free, before.free);
+    } finally {
+      job.kill('SIGKILL');
+    }
   });
 
   it('controls, inspects, and shows logs of a workload', async () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { parseMemory } from '../../src/lib/units.js';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -173,41 +174,52 @@ describe('a service\'s life: scale, rolling replace, realloc, exec, cp, hooks, s
     assert.equal(never.status, 409);
   });
 
-  it('replaces 6 web instances to a new version while a client through the endpoints sees no failed request', async () => {
+  it('replaces 6 web instances to a new version while 4 clients through the endpoints (100+ requests each) see no failed request', async () => {
     const deployed = await core.eru(['deploy', app, '--version', versions.v1, '--entry', 'web', '--pod', pod, '--count', '6', '--cpu', '0.1', '--network', network]);
     assert.equal(deployed.code, 0, deployed.stderr);
-    const client = await core.eru(['deploy', '--pod', pod, '--app', 'lifeclient', '--image', BASE_IMAGE, '--node', `a-${tag}`, '--cpu', '0.1', '--network', network, '--', 'sleep', '3600']);
-    assert.equal(client.code, 0, client.stderr);
+    const readerDeployed = await core.eru(['deploy', '--pod', pod, '--app', 'lifeclient', '--image', BASE_IMAGE, '--node', `a-${tag}`, '--cpu', '0.1', '--network', network, '--', 'sleep', '3600']);
+    assert.equal(readerDeployed.code, 0, readerDeployed.stderr);
     const [reader] = (await core.api<Workload[]>('GET', `/v1/workloads?pod=${pod}&app=lifeclient`)).body;
     const healthyEndpoints = async (): Promise<Endpoint[]> => (await core.api<Endpoint[]>('GET', `/v1/apps/${app}/endpoints?entry=web&healthy=true`)).body;
     await eventually(async () => (await healthyEndpoints()).length === 6, 30_000, 'six healthy endpoints');
 
+    // Four clients at once, each following the healthy endpoints as a load balancer would: it asks for
+    // them, then makes five requests (one `docker exec` running five wgets, each printing its outcome).
     let stop = false;
-    const seen = { requests: 0, failed: [] as string[], pages: new Set<string>() };
-    const loop = (async () => {
-      for (let i = 0; !stop && i < 2000; i++) {
+    const CLIENTS = 4;
+    const seen = Array.from({ length: CLIENTS }, () => ({ requests: 0, failed: [] as string[], pages: new Set<string>() }));
+    const loadClient = async (n: number): Promise<void> => {
+      const mine = seen[n]!;
+      for (let round = 0; !stop && round < 1000; round++) {
         const endpoints = await healthyEndpoints();
-        const target = endpoints[i % Math.max(1, endpoints.length)];
-        if (!target) {
-          seen.failed.push('no healthy endpoint');
+        if (endpoints.length === 0) {
+          mine.failed.push('no healthy endpoint');
           continue;
         }
-        const got = await execIn(testDocker(), reader!.id, ['timeout', '5', 'wget', '-q', '-O', '-', `http://${target.address}:8080/index.html`]);
-        seen.requests++;
-        if (got.code !== 0) seen.failed.push(`${target.workload} ${target.address}: exit ${got.code} ${got.output.trim()}`);
-        else seen.pages.add(got.output.trim());
+        const targets = Array.from({ length: 5 }, (_, i) => endpoints[(round * 5 + i + n) % endpoints.length]!);
+        const script = targets.map((t) => `if p=$(timeout 5 wget -q -O - http://${t.address}:8080/index.html); then echo "ok $p"; else echo "failed ${t.workload} ${t.address}: exit $?"; fi`).join('; ');
+        const got = await execIn(testDocker(), reader!.id, ['sh', '-c', script]);
+        for (const line of got.output.trim().split('\n')) {
+          mine.requests++;
+          if (line.startsWith('ok ')) mine.pages.add(line.slice(3));
+          else mine.failed.push(line);
+        }
       }
-    })();
+    };
+    const clients = Array.from({ length: CLIENTS }, (_, n) => loadClient(n));
     const replaced = await core.eru(['replace', app, '--entry', 'web', '--version', versions.v2, '--max-unavailable', '0', '--max-surge', '1'], { timeoutMs: 300_000 });
     await new Promise((r) => setTimeout(r, 1500));
     stop = true;
-    await loop;
+    await Promise.all(clients);
     assert.equal(replaced.code, 0, replaced.stderr);
     assert.match(replaced.stderr, /6 instance\(s\) now run/);
-    console.log(`during the replace: ${seen.requests} requests, ${seen.failed.length} failed, pages ${[...seen.pages].join(' | ')}`);
-    assert.deepEqual(seen.failed, [], 'no request failed');
-    assert.ok(seen.requests >= 20, `only ${seen.requests} requests`);
-    assert.deepEqual([...seen.pages].sort(), ['version one', 'version two']);
+    const failed = seen.flatMap((s) => s.failed);
+    console.log(`during the replace: ${CLIENTS} clients, ${seen.map((s) => s.requests).join(' + ')} requests, ${failed.length} failed`);
+    assert.deepEqual(failed, [], 'no request failed');
+    for (const [n, s] of seen.entries()) {
+      assert.ok(s.requests >= 100, `client ${n} made only ${s.requests} requests`);
+      assert.deepEqual([...s.pages].sort(), ['version one', 'version two'], `client ${n} saw both versions`);
+    }
     const web = await list('&entry=web');
     assert.equal(web.length, 6);
     for (const w of web) assert.equal(w.image, `${app}:${versions.v2}`);
@@ -249,8 +261,24 @@ describe('a service\'s life: scale, rolling replace, realloc, exec, cp, hooks, s
     }
     const code = await core.eru(['exec', worker!.id, '--', 'sh', '-c', 'echo out; echo err >&2; exit 7']);
     assert.deepEqual([code.code, code.stdout, code.stderr], [7, 'out\n', 'err\n']);
-    const piped = await core.eru(['exec', '-i', worker!.id, '--', 'sh', '-c', 'tr a-z A-Z']);
-    assert.equal(piped.code, 0);
+    // -i: stdin reaches the command. A line written while it runs comes back from `cat` before stdin is
+    // closed; closing stdin ends `cat`, and eru with it (exit 0, not the test's kill).
+    const cat = core.eruRunning(['exec', '-i', worker!.id, '--', 'cat']);
+    try {
+      let echoed = '';
+      cat.stdout.on('data', (d: Buffer) => (echoed += d.toString()));
+      const exited = new Promise<number | null>((resolve) => cat.on('close', (exitCode) => resolve(exitCode)));
+      cat.stdin.write('a line through stdin\n');
+      await eventually(async () => echoed === 'a line through stdin\n', 15_000, 'the line to come back while stdin is open');
+      assert.equal(cat.exitCode, null, 'cat still runs while stdin is open');
+      cat.stdin.end();
+      const exitCode = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 15_000))]);
+      assert.equal(exitCode, 0, 'closing stdin ended the command');
+    } finally {
+      cat.kill('SIGKILL');
+    }
+    const piped = await core.eru(['exec', '-i', worker!.id, '--', 'sh', '-c', 'tr a-z A-Z'], { input: 'upper case\n', timeoutMs: 20_000 });
+    assert.deepEqual([piped.code, piped.stdout], [0, 'UPPER CASE\n']);
     await dockerOf(worker!).getContainer(worker!.id).stop({ t: 0 });
     const stopped = await core.eru(['exec', worker!.id, '--', 'true']);
     assert.equal(stopped.code, 1);
@@ -258,7 +286,7 @@ describe('a service\'s life: scale, rolling replace, realloc, exec, cp, hooks, s
     const ps = await core.eru(['ps', '--pod', pod, '--status', 'exited']);
     await eventually(async () => (await core.eru(['ps', '--pod', pod, '--status', 'exited'])).stdout.includes(worker!.id), 10_000, 'ps --status exited to list it');
     assert.ok(ps.code === 0);
-    assert.match((await core.eru(['ps', '--pod', pod, '--status', 'exited'])).stdout, new RegExp(`${worker!.id}\\s+\\S+\\s+exited 137\\s+\\d+[smhd]`));
+    assert.match((await core.eru(['ps', '--pod', pod, '--status', 'exited'])).stdout, new RegExp(`${worker!.id}\\s+\\S+\\s+service\\s+exited 137\\s+\\d+[smhd]`));
     assert.equal((await core.eru(['rm', worker!.id])).code, 0);
   });
 
@@ -280,12 +308,16 @@ describe('a service\'s life: scale, rolling replace, realloc, exec, cp, hooks, s
     writeFileSync(join(local, 'big'), Buffer.alloc(3 * 1024 * 1024, 1));
     const up = await core.eru(['cp', join(local, 'big'), `${worker!.id}:/tmp/big`]);
     assert.equal(up.code, 1);
-    assert.match(up.stderr, /over the limit of 2MiB; nothing was written into the container/);
+    const upLimit = /over the limit of (\S+); nothing was written into the container/.exec(up.stderr);
+    assert.ok(upLimit, up.stderr);
+    assert.equal(parseMemory(upLimit[1], ['limit']), 2 * 1024 * 1024);
     assert.notEqual((await execIn(dockerOf(worker!), worker!.id, ['test', '-e', '/tmp/big'])).code, 0);
     await execIn(dockerOf(worker!), worker!.id, ['sh', '-c', 'dd if=/dev/zero of=/tmp/huge bs=1M count=3 2>/dev/null']);
     const down = await core.eru(['cp', `${worker!.id}:/tmp/huge`, join(local, 'huge')]);
     assert.equal(down.code, 1);
-    assert.match(down.stderr, /over the copy limit of 2MiB/);
+    const downLimit = /over the copy limit of (\S+?)[;,.]?(\s|$)/.exec(down.stderr);
+    assert.ok(downLimit, down.stderr);
+    assert.equal(parseMemory(downLimit[1], ['limit']), 2 * 1024 * 1024);
     assert.equal(existsSync(join(local, 'huge')), false);
     const missing = await core.eru(['cp', `${worker!.id}:/no/such`, join(local, 'x')], { timeoutMs: 20_000 });
     assert.equal(missing.code, 1, missing.stderr);
@@ -349,6 +381,54 @@ describe('a service\'s life: scale, rolling replace, realloc, exec, cp, hooks, s
     assert.equal((await core.api<Workload[]>('GET', `/v1/workloads?pod=${pod}&app=applied`)).body.length, 1);
     const again = await core.eru(['apply', file, '--dry-run']);
     assert.match(again.stdout, /nothing to do/);
+    await ledgersAgree();
+  });
+
+  it('eru apply sees a realloc as drift, replaces an image service with its new image, takes app.yaml\'s cmd, and a failed step says what was left undone', async () => {
+    // Another name for the base image, on both daemons: an image service's "new version".
+    const retagged = `local/busybox:retag-${tag}`;
+    for (const docker of dockers.values()) await docker.getImage(BASE_IMAGE).tag({ repo: 'local/busybox', tag: `retag-${tag}` });
+    try {
+      const [worker] = await list('&entry=worker');
+      const resized = await core.eru(['realloc', worker!.id, '--cpu', '0.4']);
+      assert.equal(resized.code, 0, resized.stderr);
+      const file = join(dir.path, 'desired-2.yaml');
+      writeFileSync(file, `services:\n  - {app: ${app}, pod: ${pod}, entry: worker, version: ${versions.v2}, count: 2, cpu: 0.3, memory: 32MiB}\n  - {app: applied, pod: ${pod}, entry: main, image: ${retagged}, command: [sleep, '600'], count: 1, cpu: 0.1}\n  - {app: cmdapp, pod: ${pod}, entry: main, image: ${BASE_IMAGE}, cmd: 'echo from-cmd; sleep 600', count: 1, cpu: 0.1}\n`);
+      const dry = await core.eru(['apply', file, '--dry-run']);
+      assert.equal(dry.code, 0, dry.stderr);
+      assert.match(dry.stdout, new RegExp(`^would resize 1 instance\\(s\\) of ${app}/worker in ${pod}: cpu 0.4 → 0.3`, 'm'));
+      assert.match(dry.stdout, new RegExp(`^would replace applied/main in ${pod}: ${BASE_IMAGE} → ${retagged}$`, 'm'));
+      assert.match(dry.stdout, /^would create cmdapp\/main/m);
+      const real = await core.eru(['apply', file], { timeoutMs: 300_000 });
+      assert.equal(real.code, 0, real.stderr);
+      assert.equal((await core.api<{ workload: Workload }>('GET', `/v1/workloads/${worker!.id}`)).body.workload.cpu, 0.3, 'resized back in place');
+      const [applied] = (await core.api<Workload[]>('GET', `/v1/workloads?pod=${pod}&app=applied`)).body;
+      assert.equal(applied!.image, retagged);
+      const [fromCmd] = (await core.api<Workload[]>('GET', `/v1/workloads?pod=${pod}&app=cmdapp`)).body;
+      assert.deepEqual(fromCmd!.command, ['sh', '-c', 'echo from-cmd; sleep 600']);
+      assert.match((await core.eru(['apply', file, '--dry-run'])).stdout, /nothing to do/);
+      // An image service is replaced by image, a version service by version; the other is a clear 400.
+      const wrongKind = await core.eru(['replace', 'applied', '--entry', 'main', '--version', versions.v1]);
+      assert.equal(wrongKind.code, 1);
+      assert.match(wrongKind.stderr, new RegExp(`applied/main runs the image ${retagged}, not a version of the app: replace it with an image \\(--image\\)`));
+      const same = await core.eru(['replace', 'applied', '--entry', 'main', '--image', retagged]);
+      assert.match(same.stderr, new RegExp(`already runs ${retagged}`));
+
+      // Both keys: refused with the field named. Then a step that cannot be done stops the rest.
+      writeFileSync(file, `services:\n  - {app: cmdapp, pod: ${pod}, entry: main, image: ${BASE_IMAGE}, cmd: 'x', command: [x], count: 1, cpu: 0.1}\n`);
+      const both = await core.eru(['apply', file]);
+      assert.equal(both.code, 1);
+      assert.match(both.stderr, /services\.0\.cmd: give command \(a list of words\) or cmd \(a string run by sh -c\), not both/);
+      writeFileSync(file, `services:\n  - {app: applied, pod: ${pod}, entry: main, image: ${retagged}, command: [sleep, '600'], count: 400, cpu: 0.1}\n  - {app: never, pod: ${pod}, entry: main, image: ${BASE_IMAGE}, command: [sleep, '600'], count: 1, cpu: 0.1}\n`);
+      const stopped = await core.eru(['apply', file], { timeoutMs: 120_000 });
+      assert.notEqual(stopped.code, 0);
+      assert.match(stopped.stderr, new RegExp(`apply stopped at "scale applied/main in ${pod}: 1 → 400": .*; 0 of 2 step\\(s\\) done, not done: create never/main in ${pod}`));
+      assert.equal((await core.api<Workload[]>('GET', `/v1/workloads?pod=${pod}&app=never`)).body.length, 0, 'nothing after the failed step was done');
+      assert.equal((await core.eru(['scale', 'cmdapp', '--entry', 'main', '--count', '0'])).code, 0);
+      assert.equal((await core.eru(['scale', 'applied', '--entry', 'main', '--count', '0'])).code, 0);
+    } finally {
+      for (const docker of dockers.values()) await docker.getImage(retagged).remove().catch(() => undefined);
+    }
     await ledgersAgree();
   });
 

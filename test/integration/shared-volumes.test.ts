@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { parseMemory } from '../../src/lib/units.js';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type Docker from 'dockerode';
@@ -90,7 +91,9 @@ describe('shared volumes on MooseFS', () => {
     const writer = await deploy('shr', 'shr-a', ['data:/data:10MiB'], 'echo hello-from-a > /data/x && sleep 600', ['--user', '10001']);
     assert.equal(writer.code, 0, writer.stderr);
     assert.deepEqual(writer.workload!.sharedDirs, [`${rootA}/shr/data`]);
-    assert.match((await core.eru(['inspect', writer.workload!.id])).stdout, new RegExp(`shared volumes\\s+data at /data \\(${rootA}/shr/data, quota 10MiB\\)`));
+    const inspected = new RegExp(`shared volumes\\s+data at /data \\(${rootA}/shr/data, quota (\\S+)\\)`).exec((await core.eru(['inspect', writer.workload!.id])).stdout);
+    assert.ok(inspected, 'inspect shows the shared volume');
+    assert.equal(parseMemory(inspected[1], ['quota']), 10 * 1024 * 1024);
     // Docker on node A really mounts the directory of A's mount at /data.
     const mounts = (await engines.get('shr-a')!.getContainer(writer.workload!.id).inspect()).Mounts;
     assert.deepEqual(mounts.map((m) => [m.Source, m.Destination]), [[`${rootA}/shr/data`, '/data']]);
@@ -158,8 +161,16 @@ shared: [{name: logs, path: /logs, size: 5MiB}]
     assert.equal(listed[0]!.quota, 10 * 1024 * 1024);
     assert.ok(listed[0]!.used! <= 10 * 1024 * 1024, `used ${listed[0]!.used}`);
     assert.deepEqual(listed[0]!.users, [user.id]);
+    // The table's figures, read back as numbers, are the listing's (to the one decimal it prints).
+    const near = (shown: string, bytes: number, what: string): void => {
+      const parsed = parseMemory(shown, [what]);
+      assert.ok(Math.abs(parsed - bytes) <= 0.05 * 1024 * 1024, `${what}: ${shown} shown for ${bytes} bytes`);
+    };
     const table = await core.eru(['app', 'volumes', 'shr']);
-    assert.match(table.stdout, /^data\s+5(\.\d)?MiB\s+10MiB\s+1\s+/m);
+    const row = /^data\s+(\S+)\s+(\S+)\s+1\s+/m.exec(table.stdout);
+    assert.ok(row, table.stdout);
+    near(row[1]!, listed[0]!.used!, 'used');
+    near(row[2]!, 10 * 1024 * 1024, 'quota');
     // The dashboard's app page shows the same.
     const browser = await launchBrowser();
     try {
@@ -167,8 +178,12 @@ shared: [{name: logs, path: /logs, size: 5MiB}]
       const errors = consoleErrors(page);
       await signIn(page, core.url, TEST_TOKEN);
       await page.goto(`${core.url}/ui/#/apps/shr`);
-      const row = await page.waitForSelector('[data-volume="data"]');
-      assert.match((await row.textContent()) ?? '', /^data5(\.\d)?MiB10MiB1shr-a, shr-b$/);
+      await page.waitForSelector('[data-volume="data"]');
+      const cells = await page.$$eval('[data-volume="data"] td', (tds) => tds.map((td) => td.textContent ?? ''));
+      assert.equal(cells.length, 5, cells.join(' | '));
+      assert.deepEqual([cells[0], cells[3], cells[4]], ['data', '1', 'shr-a, shr-b']);
+      near(cells[1]!, listed[0]!.used!, 'used on the page');
+      near(cells[2]!, 10 * 1024 * 1024, 'quota on the page');
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();

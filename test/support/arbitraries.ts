@@ -93,21 +93,26 @@ export const STRATEGY_NAMES = ['AUTO', 'FILL', 'EACH', 'GLOBAL', 'DRAINED'] as c
 
 /**
  * A pod and one deploy. Counts and limits are shaped per strategy so that most cases can be placed
- * (EACH asks a little of every node, FILL a target near what nodes run): a property whose cases
+ * (EACH asks a little of every node, FILL a target above what nodes run): a property whose cases
  * mostly fail early proves little. GLOBAL and DRAINED take no limit.
  */
 export const clusterArb = policyArb.chain((policy) =>
   fc.constantFrom(...STRATEGY_NAMES).chain((strategy) =>
-    fc.record({
-      policy: fc.constant(policy),
-      nodes: fc.integer({ min: 1, max: 6 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => nodeArb(policy, `node-${i + 1}`)))),
-      request: requestArb(policy),
-      strategy: fc.constant(strategy),
-      count: strategy === 'EACH' ? fc.constantFrom(1, 1, 2) : fc.integer({ min: 1, max: 6 }),
-      limit:
-        strategy === 'GLOBAL' || strategy === 'DRAINED'
-          ? fc.constant(0)
-          : fc.oneof({ arbitrary: fc.constant(0), weight: 1 }, { arbitrary: fc.integer({ min: 1, max: strategy === 'AUTO' ? 10 : 2 }), weight: 1 }),
+    fc.integer({ min: 1, max: 6 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => nodeArb(policy, `node-${i + 1}`)))).chain((nodes) => {
+      // FILL tops nodes up to count: one above what the fullest node runs, else most cases are no-ops; and
+      // mostly with a limit, since without one every node must reach count.
+      const most = Math.max(...nodes.map((node) => node.count));
+      return fc.record({
+        policy: fc.constant(policy),
+        nodes: fc.constant(nodes),
+        request: requestArb(policy),
+        strategy: fc.constant(strategy),
+        count: strategy === 'EACH' ? fc.constantFrom(1, 1, 2) : strategy === 'FILL' ? fc.constant(most + 1) : fc.integer({ min: 1, max: 4 }),
+        limit:
+          strategy === 'GLOBAL' || strategy === 'DRAINED'
+            ? fc.constant(0)
+            : fc.oneof({ arbitrary: fc.constant(0), weight: 1 }, { arbitrary: fc.integer({ min: 1, max: strategy === 'AUTO' ? 10 : 2 }), weight: strategy === 'FILL' ? 3 : 1 }),
+      });
     }),
   ),
 );

@@ -170,7 +170,27 @@ describe('strategies', () => {
   it('EACH puts the count on every node, or on the best `limit` nodes', () => {
     assert.deepEqual(perNode({ ...base, request: deploy({ count: 2, strategy: 'EACH' }) }), { a: 2, b: 2, c: 2 });
     assert.deepEqual(perNode({ ...base, request: deploy({ count: 3, strategy: 'EACH', limit: 2 }) }), { a: 3, b: 3 });
-    assert.throws(() => planDeploy({ ...base, request: deploy({ count: 3, strategy: 'EACH' }) }), SchedulingError);
+  });
+
+  it('EACH leaves out a node without room and says why; strict refuses the whole deploy', () => {
+    // c has 2 cores: 3 × 1 CPU do not fit there; a and b take 3 each.
+    const partial = planDeploy({ ...base, request: deploy({ count: 3, strategy: 'EACH' }) });
+    assert.deepEqual(perNode({ ...base, request: deploy({ count: 3, strategy: 'EACH' }) }), { a: 3, b: 3 });
+    assert.deepEqual(partial.leftOut, { c: 'can take 2, 3 asked on each node' });
+    assert.throws(
+      () => planDeploy({ ...base, request: deploy({ count: 3, strategy: 'EACH', strict: true }) }),
+      (error: unknown) => error instanceof SchedulingError && /1 node\(s\) cannot take 3 each \(strict: all or nothing\)/.test(error.message),
+    );
+    // A node that is down or bypassed is left out too, with its reason; one outside the asked nodes is not mentioned.
+    const more = [...nodes, wholeNode('d', 8, 100, { down: true }), wholeNode('e', 8, 100, { bypass: true })];
+    const withDown = planDeploy({ pod: 'p', policy, nodes: more, request: deploy({ count: 1, strategy: 'EACH', filter: { names: ['a', 'c', 'd', 'e'], labels: {} } }) });
+    assert.deepEqual(Object.keys(withDown.leftOut ?? {}).sort(), ['d', 'e']);
+    assert.match(withDown.leftOut!.d!, /^down/);
+    assert.deepEqual(new Set(withDown.placements.map((p) => p.node)), new Set(['a', 'c']));
+    // Nothing placeable at all: refused, strict or not.
+    assert.throws(() => planDeploy({ ...base, request: deploy({ count: 9, strategy: 'EACH' }) }), /no node can take 9/);
+    // Every node fits: nothing left out.
+    assert.equal(planDeploy({ ...base, request: deploy({ count: 1, strategy: 'EACH' }) }).leftOut, undefined);
   });
 
   it('DRAINED fills the smallest capacity first', () => {
@@ -218,6 +238,7 @@ describe('errors say why', () => {
     ['negative memory', { memory: -1 }, 'memory'],
     ['unknown strategy', { strategy: 'SPREAD' as 'AUTO', count: 1 }, 'strategy'],
     ['EACH without a count', { strategy: 'EACH' }, 'count'],
+    ['strict with AUTO', { count: 1, strict: true }, 'strict'],
     ['limit with GLOBAL', { strategy: 'GLOBAL', count: 1, limit: 2 }, 'limit'],
     ['limit with DRAINED', { strategy: 'DRAINED', count: 1, limit: 1 }, 'limit'],
   ];

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { mooseFsMounts, parseQuota } from '../../src/agent/volumes.js';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { ensureDirectory, mooseFsMounts, mooseFsMountOf, parseQuota, removeDirectory } from '../../src/agent/volumes.js';
 import { parseAppYaml } from '../../src/build/appyaml.js';
 import { EruError } from '../../src/lib/errors.js';
 import { mountHolding, SharedVolumesSchema } from '../../src/model/volume.js';
@@ -62,5 +65,61 @@ describe('shared volumes', () => {
     ].join('\n');
     assert.deepEqual(parseQuota(text), { used: 5242880, quota: 10485760 });
     assert.deepEqual(parseQuota(text.replace('10485760', '        -')), { used: 5242880 });
+  });
+});
+
+/**
+ * The agent's three link checks, each alone: a link planted where only that check looks. Each test
+ * fails when its check is taken out (the other checks do not look there).
+ */
+describe('shared volumes: the agent never follows a link', () => {
+  const top = mkdtempSync(join(tmpdir(), 'eru-links-'));
+  after(() => rmSync(top, { recursive: true, force: true }));
+  /** A directory outside the shared root, with a file in it, that a planted link points to. */
+  const outside = (name: string): string => {
+    const dir = join(top, `${name}-outside`);
+    mkdirSync(dir, { mode: 0o700 });
+    writeFileSync(join(dir, 'precious'), 'keep me');
+    return dir;
+  };
+
+  it('a volume directory that is a link: refused, and the place it points to keeps its owner and mode', async () => {
+    const target = outside('ensure');
+    const link = join(top, 'ensure-volume');
+    symlinkSync(target, link);
+    await assert.rejects(ensureDirectory(link, 10001, 0o750), new RegExp(`${link} is a symbolic link \\(to ${target}\\)`));
+    assert.deepEqual([statSync(target).uid, statSync(target).mode & 0o777], [process.getuid!(), 0o700]);
+    assert.ok(lstatSync(link).isSymbolicLink());
+    // A dangling link (to where a directory could be made) is refused too, and nothing is made there.
+    const dangling = join(top, 'ensure-dangling');
+    symlinkSync(join(top, 'nothing-here'), dangling);
+    await assert.rejects(ensureDirectory(dangling, 10001, 0o750), /is a symbolic link/);
+    assert.equal(existsSync(join(top, 'nothing-here')), false);
+    // And a real directory is made, owned by the uid.
+    await ensureDirectory(join(top, 'made'), 10001, 0o750);
+    assert.deepEqual([statSync(join(top, 'made')).uid, statSync(join(top, 'made')).mode & 0o777], [10001, 0o750]);
+  });
+
+  it('removing a volume whose directory is a link: refused, the link and what it points to stay', async () => {
+    const target = outside('remove');
+    const link = join(top, 'remove-volume');
+    symlinkSync(target, link);
+    await assert.rejects(removeDirectory(link), new RegExp(`${link} is a symbolic link`));
+    assert.ok(lstatSync(link).isSymbolicLink(), 'the link is not reported gone');
+    assert.equal(readFileSync(join(target, 'precious'), 'utf8'), 'keep me');
+    // A real directory goes, with what it holds.
+    mkdirSync(join(top, 'gone', 'sub'), { recursive: true });
+    await removeDirectory(join(top, 'gone'));
+    assert.equal(existsSync(join(top, 'gone')), false);
+  });
+
+  it('a shared root that leads off the mount through a link: refused', async () => {
+    const mount = join(top, 'mfs');
+    mkdirSync(mount);
+    const target = outside('root');
+    symlinkSync(target, join(mount, 'eru'));
+    await assert.rejects(mooseFsMountOf(join(mount, 'eru'), [mount]), new RegExp(`leads to ${target}, which is not on MooseFS`));
+    assert.equal(await mooseFsMountOf(join(mount, 'real-root'), [mount]), mount);
+    await assert.rejects(mooseFsMountOf('/srv/elsewhere', [mount]), /is not on a MooseFS mount/);
   });
 });

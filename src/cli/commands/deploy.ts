@@ -28,6 +28,7 @@ interface DeployOptions extends PlacementOptions {
   count: number;
   strategy: string;
   limit: number;
+  strict?: boolean;
   env?: Record<string, string>;
   publish?: string[];
   volume?: string[];
@@ -105,6 +106,7 @@ export function registerDeploy(program: Command): void {
     .option('--count <n>', 'how many', wholeNumber('count'), 1)
     .option('--strategy <s>', 'AUTO, FILL, EACH, GLOBAL or DRAINED', 'AUTO')
     .option('--limit <n>', `${LIMIT_MEANING.replaceAll('`', '')}`, wholeNumber('limit'), 0)
+    .option('--strict', 'EACH: all or nothing: refuse the deploy when a node cannot take --count (default: place where it fits, report the others)')
     .option('--env <K=V>', 'environment variable (repeatable)', keyValue('env'))
     .option('--publish <spec>', '[HOST_IP:]HOST_PORT:CONTAINER_PORT; binds 127.0.0.1 unless a host address is given', collect)
     .option('--volume <spec>', '/host:/container[:ro] (repeatable)', collect)
@@ -139,6 +141,7 @@ export function registerDeploy(program: Command): void {
         count: options.count,
         strategy: options.strategy.toUpperCase(),
         limit: options.limit,
+        ...(options.strict ? { strict: true } : {}),
         env: options.env ?? {},
         publish: options.publish ?? [],
         expose: (options.expose ?? []).map((port) => (port.includes('/') ? port : `${port}/tcp`)),
@@ -157,9 +160,14 @@ export function registerDeploy(program: Command): void {
       const result = await followStream(cmd, '/v1/workloads', body, (event) => showEvent(event, progress)).finally(() => progress.done());
       if (globals(cmd).json) return;
       if (result.note) console.log(`nothing deployed: ${result.note}`);
-      else printWorkloads(result.workloads);
+      else printWorkloads(withStates(result));
     }),
   );
+}
+
+/** A result's workloads with the states the core recorded for them, for the table. */
+export function withStates(result: { workloads: Workload[]; states?: Record<string, string> }): Array<Workload & { state?: string }> {
+  return result.workloads.map((w) => ({ ...w, ...(result.states?.[w.id] ? { state: result.states[w.id] } : {}) }));
 }
 
 type DeployResult = Extract<DeployEvent, { type: 'result'; ok: true }>;
@@ -177,6 +185,7 @@ export async function followStream(cmd: Command, path: string, body: unknown, sh
 export function showEvent(event: DeployEvent, progress: Progress): void {
   switch (event.type) {
     case 'planned':
+      for (const [node, reason] of Object.entries(event.leftOut ?? {})) progress.item(`left out ${node}: ${reason}`);
       progress.update(0, event.workloads.length);
       break;
     case 'image':
@@ -221,18 +230,20 @@ export function age(since: string, now = Date.now()): string {
   return `${seconds}s`;
 }
 
-/** STATUS from the agent's reports: `exited 137` shows the code; a deploy's own table has none yet. */
+/** STATUS: the state the core knows (`exited 137` shows the code). */
 function statusText(w: Workload & { state?: string; status?: { exitCode?: number } | null }): string {
   if (!w.state) return '-';
   return w.state === 'exited' && w.status?.exitCode !== undefined ? `exited ${w.status.exitCode}` : w.state;
 }
 
-export function printWorkloads(workloads: Array<Workload & { state?: string; status?: { exitCode?: number } | null }>): void {
+/** The workloads table: KIND says whether a service's instance or a job (eru run) holds the pieces. */
+export function printWorkloads(workloads: Array<Workload & { kind?: string; state?: string; status?: { exitCode?: number } | null }>): void {
   printTable([
-    ['ID', 'NODE', 'STATUS', 'AGE', 'CPUSET', 'CPU', 'SHARES', 'QUOTA', 'MEMORY', 'ADDRESSES'],
+    ['ID', 'NODE', 'KIND', 'STATUS', 'AGE', 'CPUSET', 'CPU', 'SHARES', 'QUOTA', 'MEMORY', 'ADDRESSES'],
     ...workloads.map((w) => [
       w.id,
       w.node,
+      w.kind ?? 'service',
       statusText(w),
       age(w.createdAt),
       w.placement.cpuset ? w.cpusetCpus : `${w.cpusetCpus} (unbound)`,

@@ -4,7 +4,7 @@ import { invalid } from '../../lib/errors.js';
 import { action } from '../output.js';
 import { globals, wholeNumber } from '../options.js';
 import { Progress } from '../progress.js';
-import { followStream, printWorkloads, showEvent } from './deploy.js';
+import { followStream, printWorkloads, showEvent, withStates } from './deploy.js';
 
 /** `30`, `30s`, `5m`, `1h` → seconds. */
 export function seconds(flag: string): (value: string) => number {
@@ -18,7 +18,7 @@ export function seconds(flag: string): (value: string) => number {
 async function follow(cmd: Command, method: string, path: string, body: unknown, label: string): Promise<void> {
   const progress = new Progress(label);
   const result = await followStream(cmd, path, body, (event: DeployEvent) => showEvent(event, progress), method).finally(() => progress.done());
-  if (!globals(cmd).json) printWorkloads(result.workloads);
+  if (!globals(cmd).json) printWorkloads(withStates(result));
 }
 
 /** `eru scale` and `eru replace`: a service's count and its version, changed while it serves. */
@@ -41,10 +41,11 @@ export function registerService(program: Command): void {
 
   program
     .command('replace')
-    .description('rolling replace of an app\'s entrypoint to another version: new instances turn healthy before old ones go; a failed batch rolls back')
+    .description('rolling replace of an app\'s entrypoint to another version (or image): new instances turn healthy before old ones go; a failed batch rolls back')
     .argument('<app>')
     .requiredOption('--entry <entry>', 'the entrypoint')
-    .requiredOption('--version <sha7>', 'the built version to move to')
+    .option('--version <sha7>', 'the built version to move to (a service deployed by version)')
+    .option('--image <image>', 'the image to move to (a service deployed with --image)')
     .option('--pod <pod>', 'the pod (may be left out when it runs in one pod)')
     .option('--batch <n>', 'replace n at a time, each new one ahead of its old one (= --max-surge n --max-unavailable 0)', wholeNumber('batch'))
     .option('--max-surge <n>', 'new instances started ahead of the old ones (needs room; 0: in place)', wholeNumber('max-surge'))
@@ -54,10 +55,11 @@ export function registerService(program: Command): void {
     .option('--drain <duration>', 'how long an old instance is out of the endpoints before it stops', seconds('drain'))
     .option('--no-rollback', 'on a failed batch, stop where it is instead of going back to the old version')
     .action(
-      action(async (app: string, options: { entry: string; version: string; pod?: string; batch?: number; maxSurge?: number; maxUnavailable?: number; minHealthy?: number; healthyDeadline?: number; drain?: number; rollback: boolean }, cmd: Command) => {
+      action(async (app: string, options: { entry: string; version?: string; image?: string; pod?: string; batch?: number; maxSurge?: number; maxUnavailable?: number; minHealthy?: number; healthyDeadline?: number; drain?: number; rollback: boolean }, cmd: Command) => {
         if (options.batch !== undefined && (options.maxSurge !== undefined || options.maxUnavailable !== undefined)) throw invalid(['batch'], 'give --batch, or --max-surge and --max-unavailable, not both');
+        if ((options.version === undefined) === (options.image === undefined)) throw invalid(['version'], 'give --version (a service deployed by version) or --image (one deployed from an image)');
         const body = {
-          version: options.version,
+          ...(options.version !== undefined ? { version: options.version } : { image: options.image }),
           ...(options.pod ? { pod: options.pod } : {}),
           ...(options.batch !== undefined ? { maxSurge: options.batch, maxUnavailable: 0 } : {}),
           ...(options.maxSurge !== undefined ? { maxSurge: options.maxSurge } : {}),

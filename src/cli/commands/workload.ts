@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Workload } from '../../model/workload.js';
 import type { OutputLine } from '../../contract/events.js';
-import type { WorkloadState } from '../../contract/workloads.js';
+import type { WorkloadKind, WorkloadState } from '../../contract/workloads.js';
 import { formatMemory } from '../../lib/units.js';
 import { action, printJson, printTable } from '../output.js';
 import { clientOf, globals, wholeNumber } from '../options.js';
@@ -23,10 +23,14 @@ export function registerWorkloads(program: Command): void {
     .option('--app <app>')
     .option('--entry <entry>')
     .option('--node <node>')
-    .option('--status <state>', 'only workloads in this state: running, healthy, unhealthy, starting, exited, unknown')
+    .option('--status <state>', 'only workloads in this state: creating, running, healthy, unhealthy, starting, exited, removing, unknown')
+    .option('--kind <kind>', "only a service's instances (service) or only offline jobs (job)")
+    .option('--jobs', 'only jobs: the same as --kind job')
     .action(
-      action(async (options: { pod?: string; app?: string; entry?: string; node?: string; status?: WorkloadState }, command: Command) => {
-        const workloads = await clientOf(command).workloads.list(options);
+      action(async (options: { pod?: string; app?: string; entry?: string; node?: string; status?: WorkloadState; kind?: WorkloadKind; jobs?: boolean }, command: Command) => {
+        const { jobs, ...filter } = options;
+        if (jobs && filter.kind !== undefined && filter.kind !== 'job') throw invalid(['kind'], '--jobs lists jobs: leave out --kind, or say --kind job');
+        const workloads = await clientOf(command).workloads.list({ ...filter, ...(jobs ? { kind: 'job' as const } : {}) });
         if (globals(command).json) return printJson(workloads);
         printWorkloads(workloads);
       }),

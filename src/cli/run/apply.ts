@@ -9,7 +9,10 @@ import { MemorySizeSchema, parseWith } from '../../lib/validate.js';
 import { DnsLabelSchema } from '../../model/names.js';
 import { EntrypointNameSchema } from '../../model/workload.js';
 
-/** One service as a desired-state file says it should be. */
+/**
+ * One service as a desired-state file says it should be. The command is `command` (a list of words)
+ * or, as in app.yaml, `cmd` (a string the image's `sh -c` runs).
+ */
 const DesiredSchema = z
   .object({
     app: DnsLabelSchema,
@@ -17,7 +20,8 @@ const DesiredSchema = z
     entry: EntrypointNameSchema,
     version: z.string().regex(/^[0-9a-f]{7,40}$/, '7 to 40 hex digits of the commit sha').optional(),
     image: z.string().optional(),
-    command: z.array(z.string()).default([]),
+    command: z.array(z.string()).optional(),
+    cmd: z.string().min(1).optional(),
     count: z.number().int().min(0).max(10000),
     cpu: z.number().min(0).max(4096),
     memory: MemorySizeSchema.default(0),
@@ -25,9 +29,18 @@ const DesiredSchema = z
     networks: z.array(DnsLabelSchema).default([]),
   })
   .strict()
-  .refine((s) => (s.version === undefined) !== (s.image === undefined), { message: 'give version (an app version) or image, one of them', path: ['version'] });
+  .refine((s) => (s.version === undefined) !== (s.image === undefined), { message: 'give version (an app version) or image, one of them', path: ['version'] })
+  .refine((s) => s.command === undefined || s.cmd === undefined, { message: 'give command (a list of words) or cmd (a string run by sh -c), not both', path: ['cmd'] })
+  .transform(({ cmd, command, ...rest }) => ({ ...rest, command: command ?? (cmd !== undefined ? ['sh', '-c', cmd] : []) }));
 const FileSchema = z.object({ services: z.array(DesiredSchema).min(1) }).strict();
 type Desired = z.output<typeof DesiredSchema>;
+
+/** An instance as apply compares it: what it holds now (a realloc may have changed one). */
+interface Instance {
+  id: string;
+  cpu: number;
+  memory: number;
+}
 
 /** One operation that moves a service towards its desired state. */
 type Step =
@@ -43,7 +56,7 @@ function describe(step: Step): string {
     case 'create':
       return `create ${name}: ${count} × ${step.desired.cpu} CPU${step.desired.version ? ` at ${step.desired.version}` : ` of ${step.desired.image}`}`;
     case 'replace':
-      return `replace ${name}: ${step.from.slice(0, 7)} → ${step.desired.version}`;
+      return `replace ${name}: ${step.from} → ${step.desired.version ?? step.desired.image}`;
     case 'resize':
       return `resize ${step.instances.length} instance(s) of ${name}: cpu ${step.cpu[0]} → ${step.cpu[1]}, memory ${step.memory[0]} → ${step.memory[1]}`;
     case 'scale':
@@ -51,21 +64,28 @@ function describe(step: Step): string {
   }
 }
 
-/** What to do, service by service, in order: create, or replace, resize, scale. */
-function plan(desired: Desired[], services: ServiceView[], instances: Map<string, string[]>): Step[] {
+/**
+ * What to do, service by service, in order: create, or replace, resize, scale. Sizes are compared on
+ * the instances themselves, so one resized by `eru realloc` is drift too, not only the service record.
+ */
+function plan(desired: Desired[], services: ServiceView[], instances: Map<string, Instance[]>): Step[] {
   const steps: Step[] = [];
   for (const want of desired) {
     const have = services.find((s) => s.pod === want.pod && s.app === want.app && s.entry === want.entry);
-    const key = `${want.pod}/${want.app}/${want.entry}`;
-    if (!have || have.instances === 0) {
+    const running = instances.get(`${want.pod}/${want.app}/${want.entry}`) ?? [];
+    if (!have || running.length === 0) {
       if (want.count > 0) steps.push({ kind: 'create', desired: want });
       continue;
     }
-    if (want.version && have.version && !have.version.startsWith(want.version)) steps.push({ kind: 'replace', desired: want, from: have.version });
-    if (have.spec.cpu !== want.cpu || have.spec.memory !== want.memory) {
-      steps.push({ kind: 'resize', desired: want, instances: instances.get(key) ?? [], cpu: [have.spec.cpu, want.cpu], memory: [have.spec.memory, want.memory] });
+    const from = have.version ? have.version.slice(0, 7) : have.spec.image;
+    if (want.version !== undefined ? !have.version?.startsWith(want.version) : have.version !== undefined || have.spec.image !== want.image) {
+      steps.push({ kind: 'replace', desired: want, from });
     }
-    if (have.instances !== want.count) steps.push({ kind: 'scale', desired: want, from: have.instances });
+    const off = running.filter((i) => i.cpu !== want.cpu || i.memory !== want.memory);
+    if (off.length > 0 || have.spec.cpu !== want.cpu || have.spec.memory !== want.memory) {
+      steps.push({ kind: 'resize', desired: want, instances: off.map((i) => i.id), cpu: [off[0]?.cpu ?? have.spec.cpu, want.cpu], memory: [off[0]?.memory ?? have.spec.memory, want.memory] });
+    }
+    if (running.length !== want.count) steps.push({ kind: 'scale', desired: want, from: running.length });
   }
   return steps;
 }
@@ -87,9 +107,11 @@ async function carryOut(client: EruClient, step: Step, say: (line: string) => vo
       check(await client.deploy({ pod, app, entry, count: d.count, cpu: d.cpu, memory: d.memory, command: d.command, networks: d.networks.map((name) => ({ name, addresses: [] })), ...(d.version ? { version: d.version } : { image: d.image! }), ...(d.envSet ? { envSet: d.envSet } : {}) }, show));
       return;
     }
-    case 'replace':
-      check(await client.follow<DeployEvent>('POST', `${path}/replace`, { pod, version: step.desired.version }, show));
+    case 'replace': {
+      const to = step.desired.version !== undefined ? { version: step.desired.version } : { image: step.desired.image };
+      check(await client.follow<DeployEvent>('POST', `${path}/replace`, { pod, ...to }, show));
       return;
+    }
     case 'resize':
       await client.request('POST', `${path}/resize`, { pod, cpu: step.desired.cpu, memory: step.desired.memory });
       return;
@@ -115,13 +137,33 @@ export async function runApply(client: EruClient, file: string, options: { dryRu
   }
   const desired = parseWith(FileSchema, data).services;
   const services = await client.services.list();
-  const workloads = await client.workloads.list();
-  const instances = new Map<string, string[]>();
-  for (const w of workloads) instances.set(`${w.pod}/${w.app}/${w.entry}`, [...(instances.get(`${w.pod}/${w.app}/${w.entry}`) ?? []), w.id]);
+  const workloads = await client.workloads.list({ kind: 'service' });
+  const instances = new Map<string, Instance[]>();
+  for (const w of workloads) {
+    const key = `${w.pod}/${w.app}/${w.entry}`;
+    instances.set(key, [...(instances.get(key) ?? []), { id: w.id, cpu: w.cpu, memory: w.placement.memory }]);
+  }
   const steps = plan(desired, services, instances);
-  if (options.json) process.stdout.write(`${JSON.stringify({ dryRun: options.dryRun, steps: steps.map((s) => ({ kind: s.kind, app: s.desired.app, entry: s.desired.entry, pod: s.desired.pod, change: describe(s) })) })}\n`);
-  else if (steps.length === 0) console.log('nothing to do: every service is as the file says');
-  else for (const step of steps) console.log(`${options.dryRun ? 'would ' : ''}${describe(step)}`);
-  if (options.dryRun) return;
-  for (const step of steps) await carryOut(client, step, (line) => (options.json ? undefined : console.log(line)));
+  const view = (s: Step): Record<string, string> => ({ kind: s.kind, app: s.desired.app, entry: s.desired.entry, pod: s.desired.pod, change: describe(s) });
+  if (!options.json) {
+    if (steps.length === 0) console.log('nothing to do: every service is as the file says');
+    else for (const step of steps) console.log(`${options.dryRun ? 'would ' : ''}${describe(step)}`);
+  }
+  if (options.dryRun) {
+    if (options.json) process.stdout.write(`${JSON.stringify({ dryRun: true, steps: steps.map(view) })}\n`);
+    return;
+  }
+  // Step by step; the first that fails stops the rest, and says what was done and what was not.
+  for (const [i, step] of steps.entries()) {
+    try {
+      await carryOut(client, step, (line) => (options.json ? undefined : console.log(line)));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const undone = steps.slice(i + 1);
+      if (options.json) process.stdout.write(`${JSON.stringify({ dryRun: false, done: steps.slice(0, i).map(view), failed: { ...view(step), error: message }, undone: undone.map(view) })}\n`);
+      const code = error instanceof EruError ? error.code : ErrorCode.INTERNAL;
+      throw new EruError(code, `apply stopped at "${describe(step)}": ${message}; ${i} of ${steps.length} step(s) done${undone.length > 0 ? `, not done: ${undone.map(describe).join('; ')}` : ''}`);
+    }
+  }
+  if (options.json) process.stdout.write(`${JSON.stringify({ dryRun: false, done: steps.map(view), undone: [] })}\n`);
 }

@@ -39,9 +39,11 @@ export function planJson(result: PlanResult): {
   capacity: { total: number; nodes: Record<string, number> };
   placements: Array<Pick<Placement, 'node' | 'cpuset' | 'memory' | 'numa'>>;
   alreadyDone?: string;
+  leftOut?: Record<string, string>;
 } {
   return {
     ...(result.alreadyDone !== undefined ? { alreadyDone: result.alreadyDone } : {}),
+    ...(result.leftOut ? { leftOut: result.leftOut } : {}),
     capacity: {
       total: result.capacity.total,
       nodes: Object.fromEntries(result.capacity.nodes.map((fit) => [fit.node, fit.capacity])),
@@ -62,6 +64,7 @@ function printPlan(result: PlanResult): void {
     ['total', result.capacity.total, ''],
   ]);
   if (result.alreadyDone !== undefined) process.stdout.write(`\nnothing to place: ${result.alreadyDone}\n`);
+  for (const [node, reason] of Object.entries(result.leftOut ?? {})) process.stdout.write(`left out ${node}: ${reason}\n`);
   if (result.placements.length === 0) return;
   process.stdout.write('\n');
   printTable([

@@ -9,6 +9,7 @@ import { reserve, type PlacementRequest, type Reservation } from './reserve.js';
 import { resolveDeploy } from './resolve.js';
 import { rollBack } from './rollback.js';
 import { rollOut } from './rollout.js';
+import { recordedStates } from '../workloads/held.js';
 
 /**
  * A deploy (see README.md): resolve → reserve → roll out → (roll back) → commit.
@@ -56,8 +57,8 @@ async function finish(context: CoreContext, reservation: Reservation, started: n
 
 async function carryOut(context: CoreContext, reservation: Reservation, emit: (event: DeployEvent) => void): Promise<DeployResult> {
   if (reservation.alreadyDone !== undefined) return { type: 'result', ok: true, workloads: [], note: reservation.alreadyDone };
-  const { intent, nodes } = reservation;
-  emit({ type: 'planned', workloads: intent.workloads.map((w) => ({ id: w.id, node: w.node, cpuset: w.cpusetCpus })) });
+  const { intent, nodes, leftOut } = reservation;
+  emit({ type: 'planned', workloads: intent.workloads.map((w) => ({ id: w.id, node: w.node, cpuset: w.cpusetCpus })), ...(leftOut ? { leftOut } : {}) });
   const outcome = await rollOut(context, reservation, emit);
   if (outcome.failures.length > 0) {
     emit({ type: 'rolledback', removed: await rollBack(context, intent, nodes) });
@@ -66,7 +67,7 @@ async function carryOut(context: CoreContext, reservation: Reservation, emit: (e
   }
   const workloads = await commit(context, reservation, outcome);
   if (!workloads) return { type: 'result', ok: false, error: { code: ErrorCode.DEPLOY_FAILED, message: 'the deploy was rolled back by another core' } };
-  return { type: 'result', ok: true, workloads };
+  return { type: 'result', ok: true, workloads, states: await recordedStates(context.repos, workloads), ...(leftOut ? { leftOut } : {}) };
 }
 
 /** Progress and results also go to the bus, as deploy.progress and deploy.result. */

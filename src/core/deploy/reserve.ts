@@ -31,6 +31,8 @@ export interface PodState {
 export interface Reservation {
   /** Set when the deploy has nothing to place (FILL already filled): why; nothing was reserved or written. */
   alreadyDone?: string;
+  /** EACH: the nodes left out, and why. */
+  leftOut?: Record<string, string>;
   intent: Intent;
   /** The intent's revision once written, for the transaction that ends it. */
   revision: number;
@@ -57,6 +59,10 @@ export interface PlacementRequest extends WorkloadSpec {
   /** Network → the addresses asked for the instances, one each, in order. */
   fixedAddresses?: Record<string, string[]>;
   service?: ServiceOrigin;
+  /** A job's intent says so: it is listed as a job while it runs (core/workloads/held.ts). */
+  intentKind?: 'deploy' | 'job';
+  /** EACH: all or nothing. */
+  strict?: boolean;
 }
 
 export async function loadPod(repos: Repositories, podName: string): Promise<PodState> {
@@ -89,7 +95,7 @@ function candidates(state: PodState, app?: string, entry?: string): CandidateNod
     }));
 }
 
-type SchedulingFields = Omit<PlacementRequest, keyof WorkloadSpec | 'fixedAddresses' | 'service'> & Pick<WorkloadSpec, 'cpu' | 'memory' | 'bind'> & { networks?: string[] };
+type SchedulingFields = Omit<PlacementRequest, keyof WorkloadSpec | 'fixedAddresses' | 'service' | 'intentKind'> & Pick<WorkloadSpec, 'cpu' | 'memory' | 'bind'> & { networks?: string[] };
 
 function deployRequest(request: SchedulingFields): DeployRequest {
   return {
@@ -101,6 +107,7 @@ function deployRequest(request: SchedulingFields): DeployRequest {
     limit: request.limit,
     filter: { names: request.nodes, labels: request.nodeLabels },
     macvlan: (request.networks?.length ?? 0) > 0,
+    ...(request.strict ? { strict: true } : {}),
   };
 }
 
@@ -173,7 +180,7 @@ export async function reserve(
       applyPlacement(ledger, placement, policy.sharebase);
       ledgers.set(placement.node, ledger);
     }
-    const { count: _count, strategy: _strategy, limit: _limit, nodes: _nodes, nodeLabels: _labels, fixedAddresses: _fixed, service: _service, ...spec } = request;
+    const { count: _count, strategy: _strategy, limit: _limit, nodes: _nodes, nodeLabels: _labels, fixedAddresses: _fixed, service: _service, intentKind = 'deploy', strict: _strict, ...spec } = request;
     const workloads: Workload[] = plan.placements.map(({ node: nodeName, ...placement }, k) => {
       const node = state.nodes.get(nodeName)!;
       const onNode = state.workloads.filter((w) => w.node === nodeName).map((w) => w.placement);
@@ -191,7 +198,7 @@ export async function reserve(
         createdAt,
       };
     });
-    const intent: Intent = { id: `deploy-${Date.parse(createdAt).toString(36)}-${randomSuffix()}`, kind: 'deploy', owner, createdAt, workloads };
+    const intent: Intent = { id: `${intentKind}-${Date.parse(createdAt).toString(36)}-${randomSuffix()}`, kind: intentKind, owner, createdAt, workloads };
     const intentKey = repos.intents.key(intent.id);
     const addressKeys = workloads.flatMap((w) => w.addresses.map((a) => ({ key: repos.addresses.key(a.network, a.address), holder: { workload: w.id, node: w.node } })));
     const revision = await repos.commitAt(
@@ -208,6 +215,8 @@ export async function reserve(
         ...volumes.ops,
       ],
     );
-    return revision !== null ? { intent, revision, pod: policy, nodes: state.nodes, networks, ...(request.service ? { service: request.service } : {}) } : undefined;
+    return revision !== null
+      ? { intent, revision, pod: policy, nodes: state.nodes, networks, ...(request.service ? { service: request.service } : {}), ...(plan.leftOut ? { leftOut: plan.leftOut } : {}) }
+      : undefined;
   });
 }

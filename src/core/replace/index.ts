@@ -15,12 +15,13 @@ import type { PlacementRequest } from '../deploy/reserve.js';
 import { resolveDeploy } from '../deploy/resolve.js';
 import { absent, put, unchanged } from '../repositories.js';
 import { instancesOf, serviceOf } from '../scale/index.js';
+import { recordedStates } from '../workloads/held.js';
 import { removeWorkload } from '../workloads/remove.js';
 import { waitHealthy } from './health.js';
 import { rollBackReplace } from './rollback.js';
 
 /**
- * A rolling replace of a service to another version (see README.md). New instances start ahead of
+ * A rolling replace of a service to another version, or another image (see README.md). New instances start ahead of
  * the old ones they replace (`maxSurge` at a time, planned by the scheduler), must turn healthy, and
  * only then do old ones go (drained out of the endpoints first). With no room to surge it replaces in
  * place, `maxUnavailable` at a time, each new instance on its old one's node and addresses. A batch
@@ -29,15 +30,22 @@ import { rollBackReplace } from './rollback.js';
  */
 export async function replace(context: CoreContext, app: string, entry: string, body: ReplaceBody): Promise<EventQueue<DeployEvent>> {
   const from = await serviceOf(context, app, entry, body.pod);
-  if (!from.version) throw invalid(['version'], `${app}/${entry} was deployed from an image, not a version of the app: deploy it by version to replace it`);
-  // The same request, another version: resolved now, so a bad or unbuilt version is a 4xx before anything moves.
-  const request = parseWith(DeployBodySchema, { ...from.request, version: body.version, count: 1 }) as DeployBody;
+  if (body.version !== undefined && !from.version) throw invalid(['version'], `${app}/${entry} runs the image ${from.spec.image}, not a version of the app: replace it with an image (--image)`);
+  if (body.image !== undefined && from.version) throw invalid(['image'], `${app}/${entry} runs version ${from.version.slice(0, 7)} of the app: replace it with a version (--version)`);
+  // The same request, another version or image: resolved now, so a bad or unbuilt version is a 4xx before anything moves.
+  const request = parseWith(DeployBodySchema, { ...from.request, ...(body.version !== undefined ? { version: body.version } : { image: body.image }), count: 1 }) as DeployBody;
   const target = await resolveDeploy(context, request);
-  if (target.service?.version === from.version) throw conflict(`${app}/${entry} in pod ${from.pod} already runs ${from.version.slice(0, 7)}`);
+  const to = runs({ version: target.service?.version, spec: target });
+  if (to === runs(from)) throw conflict(`${app}/${entry} in pod ${from.pod} already runs ${to}`);
   const old = (await instancesOf(context, from)).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   if (old.length === 0) throw conflict(`${app}/${entry} has no instance in pod ${from.pod} to replace; scale it up instead`);
   const replacing = new Replacing(context, await begin(context, from, old), body, target, from);
   return runInBackground((emit) => replacing.run(old, emit), (error) => failedResult(error, ErrorCode.DEPLOY_FAILED));
+}
+
+/** What a service's instances run, as people name it: the version's short sha, or the image. */
+function runs(service: { version?: string | undefined; spec: { image: string } }): string {
+  return service.version ? service.version.slice(0, 7) : service.spec.image;
 }
 
 /** The replace's intent, written before anything moves. */
@@ -73,7 +81,7 @@ class Replacing {
   async run(old: Workload[], emit: (event: DeployEvent) => void): Promise<DeployResult> {
     const remaining = [...old];
     let inPlace = this.body.maxSurge === 0;
-    const version = this.target.service!.version!.slice(0, 7);
+    const version = runs({ version: this.target.service?.version, spec: this.target });
     emit({ type: 'note', message: `replacing ${old.length} instance(s) of ${this.from.app}/${this.from.entry} with ${version}, ${inPlace ? `in place, ${this.body.maxUnavailable} at a time` : `${this.body.maxSurge} new ahead at a time`}` });
     while (remaining.length > 0) {
       let failure: string | null;
@@ -95,7 +103,8 @@ class Replacing {
     }
     await this.context.repos.commit([unchanged(this.context.repos.intents.key(this.intent.id), this.revision)], [{ type: 'delete', key: this.context.repos.intents.key(this.intent.id) }]);
     emit({ type: 'note', message: `${this.state.newIds.length} instance(s) now run ${version}` });
-    return { type: 'result', ok: true, workloads: await instancesOf(this.context, this.from) };
+    const workloads = await instancesOf(this.context, this.from);
+    return { type: 'result', ok: true, workloads, states: await recordedStates(this.context.repos, workloads) };
   }
 
   /** New instances first; once they are healthy the old ones go. */
@@ -160,9 +169,9 @@ class Replacing {
       await this.context.repos.commit([unchanged(key, this.revision)], [{ type: 'delete', key }]);
       return { type: 'result', ok: false, error: { code: ErrorCode.DEPLOY_FAILED, message: `replace stopped: ${reason}; not rolled back (--no-rollback): ${this.state.newIds.length} new and ${this.state.oldIds.length - this.state.removedOld.length} old instance(s) run` } };
     }
-    emit({ type: 'note', message: `replace failed: ${reason}; rolling every replaced instance back to ${this.from.version!.slice(0, 7)}` });
+    emit({ type: 'note', message: `replace failed: ${reason}; rolling every replaced instance back to ${runs(this.from)}` });
     await rollBackReplace(this.context, this.state, emit);
     await this.context.repos.commit([unchanged(key, this.revision)], [{ type: 'delete', key }]);
-    return { type: 'result', ok: false, error: { code: ErrorCode.DEPLOY_FAILED, message: `replace failed and was rolled back: ${reason}; every instance runs ${this.from.version!.slice(0, 7)} again` } };
+    return { type: 'result', ok: false, error: { code: ErrorCode.DEPLOY_FAILED, message: `replace failed and was rolled back: ${reason}; every instance runs ${runs(this.from)} again` } };
   }
 }

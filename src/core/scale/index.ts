@@ -8,6 +8,7 @@ import type { CoreContext } from '../context.js';
 import { placeAndWait } from '../deploy/index.js';
 import type { PlacementRequest } from '../deploy/reserve.js';
 import type { Versioned } from '../repositories.js';
+import { recordedStates } from '../workloads/held.js';
 import { removeWorkload } from '../workloads/remove.js';
 import { chooseVictims } from './victims.js';
 
@@ -32,7 +33,8 @@ export async function scale(context: CoreContext, app: string, entry: string, bo
           emit({ type: 'removed', id: removed.id, node: removed.node });
         }
       }
-      return { type: 'result', ok: true, workloads: await instancesOf(context, service) };
+      const workloads = await instancesOf(context, service);
+      return { type: 'result', ok: true, workloads, states: await recordedStates(context.repos, workloads) };
     },
     (error) => failedResult(error, ErrorCode.DEPLOY_FAILED),
   );

@@ -1,7 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { ControlAction, ResizeBody, WorkloadFilter, WorkloadInspect, WorkloadListItem, WorkloadState } from '../../contract/workloads.js';
-import { workloadState } from '../../contract/states.js';
-import type { WorkloadStatus } from '../../model/status.js';
+import type { ControlAction, ResizeBody, WorkloadFilter, WorkloadInspect, WorkloadListItem } from '../../contract/workloads.js';
 import { engineMessage, isMissing, type Engines } from '../../engine/engines.js';
 import { containerOutput } from '../../engine/output.js';
 import { EruError, ErrorCode, conflict, notFound } from '../../lib/errors.js';
@@ -9,6 +7,7 @@ import type { Node } from '../../model/node.js';
 import type { Workload } from '../../model/workload.js';
 import type { CoreContext } from '../context.js';
 import type { Repositories, Versioned } from '../repositories.js';
+import { heldState, heldWorkloads } from './held.js';
 import { reallocWorkload } from './realloc.js';
 import { removeWorkload, type RemoveOptions } from './remove.js';
 
@@ -26,20 +25,21 @@ export class WorkloadService {
     this.engines = context.engines;
   }
 
+  /** Every workload Eru has made or is making (held.ts): recorded ones, deploys and jobs under way, removals. */
   async list(filter: WorkloadFilter = {}): Promise<WorkloadListItem[]> {
     const statuses = new Map((await this.repos.statuses.list()).map((s) => [s.name, s.value]));
-    return (await this.repos.workloads.list())
-      .map((w) => w.value)
+    return (await heldWorkloads(this.repos))
       .filter(
-        (w) =>
+        ({ workload: w, kind }) =>
           (filter.pod === undefined || w.pod === filter.pod) &&
           (filter.app === undefined || w.app === filter.app) &&
           (filter.entry === undefined || w.entry === filter.entry) &&
-          (filter.node === undefined || w.node === filter.node),
+          (filter.node === undefined || w.node === filter.node) &&
+          (filter.kind === undefined || kind === filter.kind),
       )
-      .map((w) => {
-        const status = statuses.get(w.id) ?? null;
-        return { ...w, status, state: stateOf(w, status) };
+      .map((held) => {
+        const status = held.phase === 'recorded' ? (statuses.get(held.workload.id) ?? null) : null;
+        return { ...held.workload, kind: held.kind, status, state: heldState(held, status) };
       })
       .filter((w) => filter.status === undefined || w.state === filter.status);
   }
@@ -60,6 +60,18 @@ export class WorkloadService {
     throw conflict(`container id prefix "${ref}" matches ${matches.length} workloads: ${matches.map((w) => w.value.id).join(', ')}`);
   }
 
+  /** A workload to look at (inspect, logs): also one that lives only in an intent, such as a running job. */
+  private async find(ref: string): Promise<Workload> {
+    try {
+      return (await this.resolve(ref)).value;
+    } catch (error) {
+      if (!(error instanceof EruError) || error.code !== ErrorCode.NOT_FOUND) throw error;
+      const underWay = (await heldWorkloads(this.repos)).find((h) => h.workload.id === ref);
+      if (!underWay) throw error;
+      return underWay.workload;
+    }
+  }
+
   private async nodeOf(workload: Workload): Promise<Node> {
     const node = await this.repos.nodes.get(workload.node);
     if (!node) throw new EruError(ErrorCode.NOT_FOUND, `node ${workload.node} of workload ${workload.id} is gone`);
@@ -67,7 +79,7 @@ export class WorkloadService {
   }
 
   async inspect(ref: string): Promise<WorkloadInspect> {
-    const { value: workload } = await this.resolve(ref);
+    const workload = await this.find(ref);
     const status = (await this.repos.statuses.get(workload.id))?.value ?? null;
     const docker = this.engines.get(await this.nodeOf(workload));
     try {
@@ -120,16 +132,12 @@ export class WorkloadService {
 
   /** The container's output as lines tagged with their stream; follows when asked. */
   async logs(ref: string, options: { follow: boolean; tail?: number }): Promise<Readable> {
-    const { value: workload } = await this.resolve(ref);
+    const workload = await this.find(ref);
     const container = this.engines.get(await this.nodeOf(workload)).getContainer(workload.id);
     return containerOutput(container, options);
   }
 }
 
-/** One word for where a workload stands, from its agent's last report. */
-export function stateOf(workload: Workload, status: WorkloadStatus | null): WorkloadState {
-  return workloadState(status, workload.healthcheck !== undefined);
-}
 
 export function engineError(workload: Workload, error: unknown): EruError {
   if (isMissing(error)) return new EruError(ErrorCode.NOT_FOUND, `the container of ${workload.id} is gone from ${workload.node}`);

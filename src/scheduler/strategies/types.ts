@@ -18,11 +18,15 @@ export interface StrategyInput {
   pieces: number;
   memory: number;
   sharebase: number;
+  /** EACH: all or nothing, instead of leaving out the nodes that cannot take `count`. */
+  strict?: boolean;
+  /** Nodes of the pod that may not take anything (down, bypassed, no macvlan parent), with why; not the caller's filter. */
+  unavailable?: ReadonlyMap<string, string>;
 }
 
 /** Instances to add per node, or why the request cannot be met (with per-node reasons). */
 export type Distribution =
-  | { ok: true; counts: Map<string, number>; alreadyDone?: string }
+  | { ok: true; counts: Map<string, number>; alreadyDone?: string; leftOut?: Record<string, string> }
   | { ok: false; reason: string; nodes?: Record<string, string> };
 
 /** A strategy turns capacities into how many instances go where. Pure and deterministic. */

@@ -6,6 +6,12 @@ import { href } from '../router.js';
 /** A workload in trouble reads so in the map too: a red outline and a ✕, whatever the colour. */
 const BAD_STATES = new Set(['exited', 'unhealthy']);
 
+/** A piece's classes: its app's pattern, ✕ when in trouble, dashed when a job holds it. */
+function pieceClass(holder: { id: string; workload: MapWorkload | undefined }, base: string): string {
+  const w = holder.workload;
+  return `${base} pattern-${appLook(w?.app ?? holder.id).pattern}${BAD_STATES.has(w?.state ?? '') ? ' bad' : ''}${w?.kind === 'job' ? ' job' : ''}`;
+}
+
 function pieceStyle(app: string, width: number): string {
   const look = appLook(app);
   return `width:${width}%;--hue:${look.hue}`;
@@ -26,7 +32,7 @@ export const CoreCell = memo(function CoreCell({ core, sharebase, workloads }: {
   const kind = core.state === 'reserved' ? 'reserved' : holders.length === 0 ? 'free' : exclusive ? 'exclusive' : 'fragment';
   const title = [
     `core ${core.core}: ${kind}${kind === 'fragment' ? `, ${core.free}/${sharebase} pieces free` : ''}`,
-    ...holders.map((h) => `${h.id} (${h.workload ? `${h.workload.app}/${h.workload.entry}, ` : ''}${cpu(h.pieces / sharebase)} CPU${h.workload ? `, ${h.workload.state}` : ''})`),
+    ...holders.map((h) => `${h.id} (${h.workload ? `${h.workload.kind === 'job' ? 'job, ' : ''}${h.workload.app}/${h.workload.entry}, ` : ''}${cpu(h.pieces / sharebase)} CPU${h.workload ? `, ${h.workload.state}` : ''})`),
     `use ${percent(use)}`,
   ].join('\n');
   return (
@@ -42,10 +48,11 @@ export const CoreCell = memo(function CoreCell({ core, sharebase, workloads }: {
       {kind === 'reserved' && <span class="core-label">host</span>}
       {kind === 'exclusive' && (
         <a
-          class={`piece whole pattern-${appLook(holders[0]!.workload?.app ?? holders[0]!.id).pattern}${BAD_STATES.has(holders[0]!.workload?.state ?? '') ? ' bad' : ''}`}
+          class={pieceClass(holders[0]!, 'piece whole')}
           href={href('workloads', holders[0]!.id)}
           style={pieceStyle(holders[0]!.workload?.app ?? holders[0]!.id, 100)}
           data-workload={holders[0]!.id}
+          data-kind={holders[0]!.workload?.kind ?? 'service'}
           data-state={holders[0]!.workload?.state ?? 'unknown'}
         >
           <span class="core-label">{appLook(holders[0]!.workload?.app ?? holders[0]!.id).label}</span>
@@ -56,10 +63,11 @@ export const CoreCell = memo(function CoreCell({ core, sharebase, workloads }: {
           {holders.map((h) => (
             <a
               key={h.id}
-              class={`piece pattern-${appLook(h.workload?.app ?? h.id).pattern}${BAD_STATES.has(h.workload?.state ?? '') ? ' bad' : ''}`}
+              class={pieceClass(h, 'piece')}
               href={href('workloads', h.id)}
               style={pieceStyle(h.workload?.app ?? h.id, (h.pieces / sharebase) * 100)}
               data-workload={h.id}
+              data-kind={h.workload?.kind ?? 'service'}
               data-state={h.workload?.state ?? 'unknown'}
             />
           ))}

@@ -3,9 +3,15 @@ export function pickFilters(names: readonly string[], query: Record<string, stri
   return Object.fromEntries(names.filter((name) => query[name]).map((name) => [name, query[name]!]));
 }
 
+/** A filter that is a list of options rather than a text box. */
+export interface FilterChoice {
+  name: string;
+  options: ReadonlyArray<{ value: string; label: string }>;
+}
+
 /**
- * A filter form: a text box per name, and for the one name in `choices` a list of its options
- * ("any" first). `onChange` gets the name and the new value ('' for none).
+ * A filter form: a text box per name, and for each name in `choices` a list of its options ("any"
+ * first). `onChange` gets the name and the new value ('' for none).
  */
 export function Filters({
   names,
@@ -15,18 +21,19 @@ export function Filters({
 }: {
   names: readonly string[];
   query: Record<string, string>;
-  choices: { name: string; options: ReadonlyArray<{ value: string; label: string }> };
+  choices: readonly FilterChoice[];
   onChange: (name: string, value: string) => void;
 }) {
+  const lists = new Map(choices.map((c) => [c.name, c.options]));
   return (
     <form class="filters" onSubmit={(e) => e.preventDefault()}>
       {names.map((name) =>
-        name === choices.name ? (
+        lists.has(name) ? (
           <label key={name}>
             {name}
             <select value={query[name] ?? ''} onChange={(e) => onChange(name, (e.target as HTMLSelectElement).value)}>
               <option value="">any</option>
-              {choices.options.map((option) => (
+              {lists.get(name)!.map((option) => (
                 <option key={option.value} value={option.value}>
                   {option.label}
                 </option>

@@ -46,7 +46,7 @@ export function EventsPage({ live, query }: PageProps & { query: Record<string, 
   return (
     <section>
       <h1>Events</h1>
-      <Filters names={FILTERS} query={query} choices={{ name: 'type', options: TYPE_OPTIONS }} onChange={setFilter} />
+      <Filters names={FILTERS} query={query} choices={[{ name: 'type', options: TYPE_OPTIONS }]} onChange={setFilter} />
       <p class="muted">{events.length === 0 ? 'Waiting for events… (they appear as they happen)' : `${events.length} event(s), newest first`}</p>
       <div class="scroll">
         <table class="list events" data-events>

@@ -86,6 +86,14 @@ function Legend() {
         fragment (a piece per workload, free part empty)
       </span>
       <span class="item">
+        <span class="core fragment mini">
+          <span class="pieces">
+            <span class="piece job pattern-1" style="width:50%;--hue:300" />
+          </span>
+        </span>{' '}
+        J, dashed: a job (eru run) while it runs
+      </span>
+      <span class="item">
         <span class="core exclusive mini">
           <span class="piece whole bad" style="--hue:0" />
         </span>{' '}
@@ -108,7 +116,7 @@ export function PodPage({ client, live, pod }: PageProps & { pod: string }) {
   const map = useLoad(() => client.pods.map(pod), [client, pod], {
     live,
     // What moves pieces or nodes: a new or removed workload, a node change. Status changes are patched in place below.
-    stale: (e) => e.pod === pod && (e.type === 'workload.created' || e.type === 'workload.removed' || e.type.startsWith('node.')),
+    stale: (e) => e.pod === pod && (e.type === 'workload.created' || e.type === 'workload.removed' || e.type.startsWith('job.') || e.type.startsWith('node.')),
     // Measured use comes with heartbeats, not events: read again every 5 s (a large pod less often).
     everyMs: (data) => (data && data.nodes.length > 100 ? 30_000 : 5000),
   });

@@ -1,0 +1,45 @@
+import { workloadState, type WorkloadKind, type WorkloadState } from '../../contract/states.js';
+import type { WorkloadStatus } from '../../model/status.js';
+import type { Workload } from '../../model/workload.js';
+import type { Repositories } from '../repositories.js';
+
+/**
+ * Every container Eru has made or is making, with what the core knows of it: recorded workloads, and
+ * those still only in an intent — a deploy's instances being created, a job while it runs (a job lives
+ * in its intent alone), a removal until its container is gone. `eru ps`, the pod map and the ledger
+ * check all read this one list, so a container that holds pieces is never missing from any of them.
+ */
+export interface HeldWorkload {
+  workload: Workload;
+  kind: WorkloadKind;
+  /** recorded: the agent reports on it; otherwise what its intent is doing. */
+  phase: 'recorded' | 'creating' | 'running' | 'removing';
+  /** It holds cores and memory on its node's ledger (a removal gave them back when it began). */
+  holdsPieces: boolean;
+}
+
+export async function heldWorkloads(repos: Repositories): Promise<HeldWorkload[]> {
+  const held: HeldWorkload[] = (await repos.workloads.list()).map((w) => ({ workload: w.value, kind: 'service', phase: 'recorded', holdsPieces: true }));
+  const seen = new Set(held.map((h) => h.workload.id));
+  for (const { value: intent } of await repos.intents.list()) {
+    for (const workload of intent.workloads) {
+      if (seen.has(workload.id)) continue;
+      seen.add(workload.id);
+      if (intent.kind === 'deploy') held.push({ workload, kind: 'service', phase: 'creating', holdsPieces: true });
+      else if (intent.kind === 'job') held.push({ workload, kind: 'job', phase: workload.containerId ? 'running' : 'creating', holdsPieces: true });
+      else if (intent.kind === 'remove') held.push({ workload, kind: 'service', phase: 'removing', holdsPieces: false });
+    }
+  }
+  return held;
+}
+
+/** One word for where a held workload stands: the agent's last report once recorded, else its phase. */
+export function heldState(held: HeldWorkload, status: WorkloadStatus | null | undefined): WorkloadState {
+  return held.phase === 'recorded' ? workloadState(status, held.workload.healthcheck !== undefined) : held.phase;
+}
+
+/** The states of recorded workloads as the store has them now: what a deploy, a scale or a replace ends with. */
+export async function recordedStates(repos: Repositories, workloads: Workload[]): Promise<Record<string, WorkloadState>> {
+  const statuses = await Promise.all(workloads.map(async (w) => (await repos.statuses.get(w.id))?.value));
+  return Object.fromEntries(workloads.map((w, i) => [w.id, workloadState(statuses[i], w.healthcheck !== undefined)]));
+}
