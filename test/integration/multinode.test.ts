@@ -68,6 +68,25 @@ describe('placement across three Docker daemons follows the strategy asked', () 
     await removeEntry('each');
   });
 
+  it('EACH with a daemon that has no room: placed where it fits, the other left out with its reason (exit 0); --strict refuses with nothing made', async () => {
+    // 2 × 0.6 CPU needs two cores' worth: host-a (two cores) takes it, the one-core hosts cannot.
+    const strict = await core.eru(['deploy', '--pod', pod, '--app', 'multi', '--entry', 'strict', '--image', BASE_IMAGE, '--count', '2', '--cpu', '0.6', '--strategy', 'EACH', '--strict', '--', 'sleep', '300']);
+    assert.equal(strict.code, 2, strict.stderr);
+    assert.match(strict.stderr, /2 node\(s\) cannot take 2 each \(strict: all or nothing\)/);
+    for (const docker of engines.values()) assert.equal((await eruContainers(docker, pod)).filter((c) => c.Labels['eru.entry'] === 'strict').length, 0);
+    const result = await core.eru(['deploy', '--pod', pod, '--app', 'multi', '--entry', 'partial', '--image', BASE_IMAGE, '--count', '2', '--cpu', '0.6', '--strategy', 'EACH', '--', 'sleep', '300']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /^left out host-b: can take 1, 2 asked on each node$/m);
+    assert.match(result.stderr, /^left out host-c: can take 1, 2 asked on each node$/m);
+    const counts: Record<string, number> = {};
+    for (const [name, docker] of engines) {
+      const mine = (await eruContainers(docker, pod)).filter((c) => c.Labels['eru.entry'] === 'partial').length;
+      if (mine > 0) counts[name] = mine;
+    }
+    assert.deepEqual(counts, { 'host-a': 2 });
+    await removeEntry('partial');
+  });
+
   it('DRAINED fills the daemon with the least room first', async () => {
     // 1-CPU instances: host-b and host-c fit one each, host-a two; bin packing fills a one-core host first.
     assert.deepEqual(await deployAndCount('drained', ['--count', '2', '--cpu', '1', '--strategy', 'DRAINED']), { 'host-b': 1, 'host-c': 1 });
