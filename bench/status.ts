@@ -5,8 +5,10 @@
  * is killed with `docker kill` behind Eru's back; the time until its `workload.status` (not running,
  * exit code 137) arrives on Redis is the latency. The baseline, in the same run: the time until
  * Docker's own `die` event reaches a plain subscriber of the Docker event stream — the floor any agent
- * stands on. Also the agent's CPU (from /proc) while it watches the 50 idle containers, and its memory.
- * Targets: median ≤ 200 ms, p99 ≤ 1 s, agent under 2% of a core when idle.
+ * stands on. Also the idle cost, at rest (nothing happening, the agent's heartbeats every 2 s): the
+ * agent's CPU while it watches the 50 idle containers, and the core's with its one node, from /proc;
+ * and the agent's memory. Targets: median ≤ 200 ms, p99 ≤ 1 s, Eru adds ≤ 25 ms at the median and
+ * ≤ 50 ms at p99 over Docker's own event, the agent ≤ 1% of a core and the core ≤ 0.5% at rest.
  */
 import { readFileSync } from 'node:fs';
 import { openBus } from '../src/bus/index.js';
@@ -20,7 +22,9 @@ import { BASE_IMAGE, removePodContainers, testDocker } from '../harness/docker.j
 import { eventually } from '../harness/services.js';
 
 const COUNT = 50;
-const IDLE_MS = 10_000;
+/** At rest: the first full checks and health events settle, then both processes are measured for 30 s. */
+const SETTLE_MS = 12_000;
+const IDLE_MS = 30_000;
 const docker = testDocker('unix:///var/run/docker.sock');
 
 function percentile(values: number[], p: number): number {
@@ -64,13 +68,16 @@ async function main(): Promise<void> {
       'all 50 reported running',
     );
     const agentPid = agent.pid;
+    const corePid = core.pid;
 
-    // Idle: the agent watching 50 running containers, nothing happening.
-    await new Promise((r) => setTimeout(r, 2000));
+    // At rest: the agent watching 50 running containers, the core with its one node; nothing happening.
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
     const ticksPerSecond = 100;
     const idleBefore = cpuTicks(agentPid);
+    const coreBefore = cpuTicks(corePid);
     await new Promise((r) => setTimeout(r, IDLE_MS));
     const idleCpu = (cpuTicks(agentPid) - idleBefore) / ticksPerSecond / (IDLE_MS / 1000);
+    const coreIdleCpu = (cpuTicks(corePid) - coreBefore) / ticksPerSecond / (IDLE_MS / 1000);
 
     // Docker's own event stream, the baseline subscriber.
     const dockerDies = new Map<string, number>();
@@ -109,9 +116,10 @@ async function main(): Promise<void> {
     const addedMedian = percentile(eru, 50) - percentile(base, 50);
     const addedP99 = percentile(eru, 99) - percentile(base, 99);
     console.log(`  ratio of medians: ×${(percentile(eru, 50) / percentile(base, 50)).toFixed(2)}; Eru adds ${fmt(addedMedian)} at the median, ${fmt(addedP99)} at p99`);
-    console.log(`agent: ${(idleCpu * 100).toFixed(2)}% of a core idle (over ${IDLE_MS / 1000} s with ${COUNT} containers), ${(busyCpu * 100).toFixed(1)}% while reporting the kills, RSS ${rssMiB(agentPid).toFixed(0)} MiB`);
-    const ok = percentile(eru, 50) <= 200 && percentile(eru, 99) <= 1000 && idleCpu < 0.02 && addedMedian <= 25 && addedP99 <= 50;
-    console.log(`targets: median ≤ 200 ms, p99 ≤ 1 s, over Docker's ≤ 25 ms at the median and ≤ 50 ms at p99, agent < 2% of a core idle: ${ok ? 'ok' : 'MISSED'}`);
+    console.log(`agent: ${(idleCpu * 100).toFixed(2)}% of a core at rest (over ${IDLE_MS / 1000} s with ${COUNT} containers), ${(busyCpu * 100).toFixed(1)}% while reporting the kills, RSS ${rssMiB(agentPid).toFixed(0)} MiB`);
+    console.log(`core: ${(coreIdleCpu * 100).toFixed(2)}% of a core at rest (over the same ${IDLE_MS / 1000} s, one node heartbeating), RSS ${rssMiB(corePid).toFixed(0)} MiB`);
+    const ok = percentile(eru, 50) <= 200 && percentile(eru, 99) <= 1000 && addedMedian <= 25 && addedP99 <= 50 && idleCpu <= 0.01 && coreIdleCpu <= 0.005;
+    console.log(`targets: median ≤ 200 ms, p99 ≤ 1 s, over Docker's ≤ 25 ms at the median and ≤ 50 ms at p99, agent ≤ 1% and core ≤ 0.5% of a core at rest: ${ok ? 'ok' : 'MISSED'}`);
   } finally {
     await agent?.stop();
     await removePodContainers(docker, 'status');

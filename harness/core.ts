@@ -45,6 +45,12 @@ export class CoreProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The core process's id (for benches that measure it). */
+  get pid(): number {
+    if (!this.process) throw new Error('eru core is not running');
+    return this.process.pid;
+  }
+
   /** Everything the core printed, over all its runs. */
   get log(): string {
     return this.earlier + (this.process?.output ?? '');

@@ -183,7 +183,7 @@ export class Agent {
   private keeping = false;
 
   private async heartbeat(measure = true): Promise<void> {
-    if (measure) this.lastUse = { cpu: await this.usage.cores(), workloads: await this.usage.workloads(this.running) };
+    if (measure) this.lastUse = { cpu: this.usage.cores(), workloads: this.usage.workloads(this.running) };
     const answer = await this.client.agent.heartbeat(this.options.node, {
       containers: this.containers,
       agent: 'eru-agent/0.1',

@@ -9,8 +9,8 @@ export class UsageMeter {
   private readonly lastWorkloads = new Map<string, { ns: number; at: number }>();
 
   /** Each core's use (0–1) since the last call; 0 on the first. */
-  async cores(): Promise<number[]> {
-    const now = await coreTicks();
+  cores(): number[] {
+    const now = coreTicks();
     const use = Array.from(now, (tick, core) => {
       const before = this.lastCores[core];
       if (!tick || !before || tick.total <= before.total) return 0;
@@ -21,11 +21,11 @@ export class UsageMeter {
   }
 
   /** Each running workload's CPU (in cores) since the last call, by workload id; its container id → full id. */
-  async workloads(running: ReadonlyMap<string, string>): Promise<Record<string, number>> {
+  workloads(running: ReadonlyMap<string, string>): Record<string, number> {
     const use: Record<string, number> = {};
     const at = performance.now();
     for (const [workload, container] of running) {
-      const ns = await containerCpuNs(container);
+      const ns = containerCpuNs(container);
       if (ns === null) continue;
       const before = this.lastWorkloads.get(workload);
       this.lastWorkloads.set(workload, { ns, at });

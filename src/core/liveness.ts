@@ -20,6 +20,8 @@ const TICK_MS = 1000;
  */
 export class Liveness {
   private leaderLease: Lease | undefined;
+  /** Each node's alive lease, kept alive by its heartbeats instead of a new lease every time. */
+  private readonly nodeLeases = new Map<string, Lease>();
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
 
@@ -31,9 +33,11 @@ export class Liveness {
   async heartbeat(node: string, body: HeartbeatBody): Promise<HeartbeatAnswer> {
     const { repos, publish } = this.context;
     const known = await repos.nodes.get(node);
-    if (!known) throw notFound('node', node);
-    const lease = await repos.grantLease(this.nodeTtlSeconds);
-    await repos.alive.mark(node, lease, { at: new Date().toISOString(), ...body });
+    if (!known) {
+      this.nodeLeases.delete(node);
+      throw notFound('node', node);
+    }
+    await repos.alive.mark(node, await this.nodeLease(node), { at: new Date().toISOString(), ...body });
     await settleRemovals(repos, body.volumes);
     const shared = await keptVolumes(repos, node);
     const answer = { ttl: this.nodeTtlSeconds, resend: false, ...(shared ? { shared } : {}) };
@@ -47,6 +51,22 @@ export class Liveness {
       if (status) return { ...answer, resend: true };
     }
     return answer;
+  }
+
+  /** The node's lease, renewed; a new one when it lapsed (a late heartbeat) or was never granted by this core. */
+  private async nodeLease(node: string): Promise<Lease> {
+    const held = this.nodeLeases.get(node);
+    if (held) {
+      try {
+        await held.keepAlive();
+        return held;
+      } catch {
+        this.nodeLeases.delete(node);
+      }
+    }
+    const lease = await this.context.repos.grantLease(this.nodeTtlSeconds);
+    this.nodeLeases.set(node, lease);
+    return lease;
   }
 
   /** Stores what changed and broadcasts it; statuses of workloads not on this node are refused. */

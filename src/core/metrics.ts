@@ -33,7 +33,9 @@ export class CoreMetrics {
   });
 
   constructor(repos: Repositories) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'eru_core_' });
+    // The event loop's delay sampled once a second, not prom-client's default every 10 ms: that timer
+    // alone woke an idle core 100 times a second (most of its idle CPU).
+    collectDefaultMetrics({ register: this.registry, prefix: 'eru_core_', eventLoopMonitoringPrecision: 1000 });
     new Gauge({
       name: 'eru_workloads',
       help: 'Workloads by pod and state (running, healthy, not running, unknown)',

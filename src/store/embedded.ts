@@ -6,8 +6,10 @@ import type { Compare, KeyValue, Lease, Store, TxnOp, TxnResult, Watch, WatchEve
 
 /**
  * The embedded store: one SQLite file, for a single-machine Eru. Revisions, compares and leases
- * behave as etcd's do; watches and lease expiry live in this process, so one core process owns the
- * file at a time (a lock file says which).
+ * behave as etcd's do; watches and leases live in this process, so one core process owns the file at
+ * a time (a lock file says which). A lease is only ever held by the process that owns the file, so it
+ * lives in memory: a keep-alive (every heartbeat, every second of the leader's) writes nothing, and
+ * the keys bound to leases of a process that is gone are deleted when the next one opens the file.
  */
 
 interface Row {
@@ -19,13 +21,13 @@ interface Row {
   lease: string | null;
 }
 
-const SWEEP_INTERVAL_MS = 100;
 
 export class EmbeddedStore implements Store {
   readonly description: string;
   private readonly db: Database.Database;
   private readonly watchers = new Set<{ prefix: string; onEvent: (event: WatchEvent) => void }>();
-  private readonly sweeper: NodeJS.Timeout;
+  /** Fires when the first live lease lapses (not on a fixed tick: an idle core should sleep). */
+  private sweeper: { timer: NodeJS.Timeout; at: number } | undefined;
   private readonly lockPath: string;
   private closed = false;
 
@@ -46,15 +48,17 @@ export class EmbeddedStore implements Store {
         key TEXT PRIMARY KEY, value TEXT NOT NULL, create_rev INTEGER NOT NULL,
         mod_rev INTEGER NOT NULL, version INTEGER NOT NULL, lease TEXT);
       CREATE INDEX IF NOT EXISTS kv_lease ON kv (lease);
-      CREATE TABLE IF NOT EXISTS leases (id TEXT PRIMARY KEY, ttl INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+      DROP TABLE IF EXISTS leases;
       INSERT OR IGNORE INTO meta VALUES ('revision', 0), ('lease', 0);
     `);
-    // The lock says no other process has the file: leases from before belong to a process that is gone.
     for (const row of this.statement('SELECT * FROM kv ORDER BY key').all() as Row[]) this.remember(toKeyValue(row));
-    const stale = this.statement('SELECT id FROM leases').all() as Array<{ id: string }>;
-    if (stale.length > 0) this.endLeases(stale.map((l) => l.id));
-    this.sweeper = setInterval(() => this.expireLeases(), SWEEP_INTERVAL_MS);
-    this.sweeper.unref();
+    // The lock says no other process has the file: keys bound to leases belong to a process that is gone.
+    const stale = new Set([...this.kv.values()].flatMap((kv) => (kv.lease !== undefined ? [kv.lease] : [])));
+    if (stale.size > 0) this.endLeases([...stale]);
+    // Lease ids are never reused across the file's life: the counter is kept, bumped once per process.
+    this.statement(`UPDATE meta SET value = value + 1 WHERE name = 'lease'`).run();
+    this.leasePrefix = `${(this.statement(`SELECT value FROM meta WHERE name = 'lease'`).get() as { value: number }).value}-`;
+
   }
 
   /**
@@ -63,14 +67,26 @@ export class EmbeddedStore implements Store {
    */
   private readonly kv = new Map<string, KeyValue>();
   private readonly keys: string[] = [];
+  /** Live leases: id → TTL and when it lapses (this process's clock). */
+  private readonly leases = new Map<string, { ttlSeconds: number; expiresAt: number }>();
+  /** Lease id → the keys bound to it. */
+  private readonly leased = new Map<string, Set<string>>();
+  private readonly leasePrefix: string;
+  private leaseCounter = 0;
 
   private remember(entry: KeyValue): void {
-    if (!this.kv.has(entry.key)) this.keys.splice(lowerBound(this.keys, entry.key), 0, entry.key);
+    const before = this.kv.get(entry.key);
+    if (!before) this.keys.splice(lowerBound(this.keys, entry.key), 0, entry.key);
+    if (before?.lease !== undefined) this.leased.get(before.lease)?.delete(entry.key);
+    if (entry.lease !== undefined) this.leased.set(entry.lease, (this.leased.get(entry.lease) ?? new Set()).add(entry.key));
     this.kv.set(entry.key, Object.freeze(entry));
   }
 
   private forget(key: string): void {
-    if (!this.kv.delete(key)) return;
+    const before = this.kv.get(key);
+    if (!before) return;
+    this.kv.delete(key);
+    if (before.lease !== undefined) this.leased.get(before.lease)?.delete(key);
     this.keys.splice(lowerBound(this.keys, key), 1);
   }
 
@@ -168,28 +184,24 @@ export class EmbeddedStore implements Store {
   }
 
   private leaseAlive(id: string): boolean {
-    const row = this.statement('SELECT expires_at FROM leases WHERE id = ?').get(id) as { expires_at: number } | undefined;
-    return row !== undefined && row.expires_at > this.now();
+    const lease = this.leases.get(id);
+    return lease !== undefined && lease.expiresAt > this.now();
   }
 
   async grantLease(ttlSeconds: number): Promise<Lease> {
     this.assertOpen();
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) throw new EruError(ErrorCode.INVALID_ARGUMENT, 'a lease TTL is a whole number of seconds ≥ 1');
-    const id = this.db.transaction(() => {
-      this.statement(`UPDATE meta SET value = value + 1 WHERE name = 'lease'`).run();
-      const next = (this.statement(`SELECT value FROM meta WHERE name = 'lease'`).get() as { value: number }).value;
-      const leaseId = String(next);
-      this.statement('INSERT INTO leases VALUES (?, ?, ?)').run(leaseId, ttlSeconds, this.now() + ttlSeconds * 1000);
-      return leaseId;
-    })();
+    const id = `${this.leasePrefix}${++this.leaseCounter}`;
+    this.leases.set(id, { ttlSeconds, expiresAt: this.now() + ttlSeconds * 1000 });
+    this.armSweeper();
     return {
       id,
       ttlSeconds,
       keepAlive: async () => {
         this.assertOpen();
-        const changed = this.statement('UPDATE leases SET expires_at = ? WHERE id = ? AND expires_at > ?')
-          .run(this.now() + ttlSeconds * 1000, id, this.now()).changes;
-        if (changed === 0) throw new EruError(ErrorCode.LEASE_NOT_FOUND, `lease ${id} has expired`);
+        const lease = this.leases.get(id);
+        if (!lease || lease.expiresAt <= this.now()) throw new EruError(ErrorCode.LEASE_NOT_FOUND, `lease ${id} has expired`);
+        lease.expiresAt = this.now() + ttlSeconds * 1000;
       },
       revoke: async () => {
         this.assertOpen();
@@ -198,24 +210,45 @@ export class EmbeddedStore implements Store {
     };
   }
 
-  /** Deletes expired leases and their keys, as one change each. */
+  /** Ends expired leases (their keys deleted, as one change each), then waits for the next to lapse. */
   private expireLeases(): void {
+    this.sweeper = undefined;
     if (this.closed) return;
-    const expired = this.statement('SELECT id FROM leases WHERE expires_at <= ?').all(this.now()) as Array<{ id: string }>;
-    if (expired.length > 0) this.endLeases(expired.map((l) => l.id));
+    const now = this.now();
+    const expired = [...this.leases].filter(([, lease]) => lease.expiresAt <= now).map(([id]) => id);
+    if (expired.length > 0) this.endLeases(expired);
+    this.armSweeper();
+  }
+
+  /** A timer for the earliest expiry; keep-alives only move expiries later, so it may fire early, never late. */
+  private armSweeper(): void {
+    if (this.closed || this.leases.size === 0) return;
+    let first = Infinity;
+    for (const lease of this.leases.values()) first = Math.min(first, lease.expiresAt);
+    if (this.sweeper && this.sweeper.at <= first) return;
+    clearTimeout(this.sweeper?.timer);
+    const timer = setTimeout(() => this.expireLeases(), Math.max(0, first - this.now()) + 1);
+    timer.unref();
+    this.sweeper = { timer, at: first };
   }
 
   private endLeases(ids: string[]): void {
     const events: WatchEvent[] = [];
+    const doomed = ids.map((id) => [...(this.leased.get(id) ?? [])].sort());
+    for (const id of ids) {
+      this.leases.delete(id);
+      this.leased.delete(id);
+    }
+    if (doomed.every((keys) => keys.length === 0)) return;
     this.db
       .transaction(() => {
-        for (const id of ids) {
-          const keys = this.statement('SELECT key FROM kv WHERE lease = ? ORDER BY key').all(id) as Array<{ key: string }>;
-          this.statement('DELETE FROM leases WHERE id = ?').run(id);
+        for (const keys of doomed) {
           if (keys.length === 0) continue;
           const revision = this.bump();
-          this.statement('DELETE FROM kv WHERE lease = ?').run(id);
-          for (const { key } of keys) events.push({ type: 'delete', key, revision });
+          for (const key of keys) {
+            this.statement('DELETE FROM kv WHERE key = ?').run(key);
+            events.push({ type: 'delete', key, revision });
+          }
         }
       })
       .immediate();
@@ -250,7 +283,7 @@ export class EmbeddedStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.sweeper);
+    clearTimeout(this.sweeper?.timer);
     this.watchers.clear();
     this.db.close();
     rmSync(this.lockPath, { force: true });

@@ -34,6 +34,38 @@ describe('embedded store specifics', () => {
     await second.close();
   });
 
+  it('leases end with the process that held them: reopened, its leased keys are gone, its other keys stay, new lease ids are new', async () => {
+    const path = await tempDb();
+    const first = new EmbeddedStore(path);
+    const lease = await first.grantLease(60);
+    await first.put('/alive/n1', 'up', { lease: lease.id });
+    await first.put('/plain', 'kept');
+    // Closed without revoking, as a process that dies would leave it.
+    await first.close();
+    const second = new EmbeddedStore(path);
+    assert.equal(await second.get('/alive/n1'), null);
+    assert.equal((await second.get('/plain'))?.value, 'kept');
+    const next = await second.grantLease(60);
+    assert.notEqual(next.id, lease.id);
+    await assert.rejects(second.put('/late', 'x', { lease: lease.id }), /lease/);
+    await second.close();
+  });
+
+  it('a kept-alive lease outlives its TTL without a write: the revision does not move', async () => {
+    const path = await tempDb();
+    const store = new EmbeddedStore(path);
+    const lease = await store.grantLease(1);
+    const revision = await store.put('/held', 'yes', { lease: lease.id });
+    for (let i = 0; i < 6; i++) {
+      await new Promise((r) => setTimeout(r, 300));
+      await lease.keepAlive();
+    }
+    const held = await store.get('/held');
+    assert.equal(held?.modRevision, revision);
+    assert.equal(await store.put('/other', 'x'), revision + 1, 'keep-alives wrote nothing');
+    await store.close();
+  });
+
   it('refuses a second owner of the same file while the first is open', async () => {
     const path = await tempDb();
     const first = new EmbeddedStore(path);
