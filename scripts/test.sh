@@ -16,7 +16,8 @@ cleanup() {
     kill -9 "$pid" 2>/dev/null || true
   done
   # dockerd leaves mounts in its exec root (netns/default) when it is stopped: unmount them, deepest first.
-  findmnt -rn -o TARGET | grep "^$WORK/" | sort -r | while read -r target; do umount -l "$target" || true; done
+  # (No mount there is fine: grep finding nothing must not fail the run under set -e and pipefail.)
+  { findmnt -rn -o TARGET | grep "^$WORK/" || true; } | sort -r | while read -r target; do umount -l "$target" || true; done
   rm -rf "$WORK" || log "could not remove $WORK entirely"
   exit $status
 }
