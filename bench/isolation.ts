@@ -89,7 +89,7 @@ async function eruScenario(core: CoreProcess, pod: string, requests: Array<[stri
     const result = await deployViaApi(core, { pod, app: 'iso', entry, image: BASE_IMAGE, command: BUSY, cpu, count: 1 });
     const outcome = resultOf(result.events);
     if (!outcome?.ok) throw new Error(`deploy ${entry}: ${JSON.stringify(result.refused ?? outcome)}`);
-    placed.push({ name: outcome.workloads[0]!.id, declared: cpu, cpuset: outcome.workloads[0]!.cpusetCpus });
+    placed.push({ name: outcome.workloads[0]!.id, declared: cpu, cpuset: outcome.workloads[0]!.cpuSettings.cpusetCpus });
   }
   try {
     const measured = await measure(placed);

@@ -5,6 +5,15 @@ import { BASE_IMAGE, testDocker } from './docker.js';
 import { ManagedProcess } from './process.js';
 import { eventually } from './services.js';
 
+export interface ExtraDaemonOptions {
+  /**
+   * A network namespace of its own (made here, removed on stop), with its bridge and loopback inside:
+   * what its containers publish binds there, so daemons standing in for two hosts can each publish
+   * the same host port, as two real hosts can. Its socket is a file, reachable from here all the same.
+   */
+  ownNetwork?: boolean;
+}
+
 /**
  * An extra Docker daemon on this machine, standing in for another host: its own data root, exec
  * root, pidfile, socket, and its own bridge (never --bridge=none, which would delete docker0 of the
@@ -15,7 +24,10 @@ export class ExtraDaemon {
   readonly root: string;
   readonly bridge: string;
 
-  private constructor(readonly index: number) {
+  private constructor(
+    readonly index: number,
+    private readonly options: ExtraDaemonOptions,
+  ) {
     this.root = mkdtempSync(`/tmp/eru-d${index}-`);
     this.bridge = `eru-br${index}`;
   }
@@ -29,8 +41,8 @@ export class ExtraDaemon {
   }
 
   /** Starts daemon `index` (1..9) and gives it the base image from the main daemon. */
-  static async start(index: number): Promise<ExtraDaemon> {
-    const daemon = new ExtraDaemon(index);
+  static async start(index: number, options: ExtraDaemonOptions = {}): Promise<ExtraDaemon> {
+    const daemon = new ExtraDaemon(index, options);
     try {
       await daemon.boot();
     } catch (error) {
@@ -40,14 +52,30 @@ export class ExtraDaemon {
     return daemon;
   }
 
+  /** The namespace of a daemon with `ownNetwork`. */
+  private get namespace(): string | undefined {
+    return this.options.ownNetwork ? `eru-host${this.index}-${process.pid}` : undefined;
+  }
+
   private async boot(): Promise<void> {
-    ip(['link', 'del', this.bridge], true);
-    ip(['link', 'add', this.bridge, 'type', 'bridge']);
-    ip(['addr', 'add', `10.213.${this.index}.1/24`, 'dev', this.bridge]);
-    ip(['link', 'set', this.bridge, 'up']);
+    const netns = this.namespace;
+    // `ip -n NS …` inside the daemon's own namespace, else the machine's.
+    const here = (args: string[], ignoreErrors = false): void => ip(netns ? ['-n', netns, ...args] : args, ignoreErrors);
+    if (netns) {
+      ip(['netns', 'del', netns], true);
+      ip(['netns', 'add', netns]);
+      here(['link', 'set', 'lo', 'up']);
+    }
+    here(['link', 'del', this.bridge], true);
+    here(['link', 'add', this.bridge, 'type', 'bridge']);
+    here(['addr', 'add', `10.213.${this.index}.1/24`, 'dev', this.bridge]);
+    here(['link', 'set', this.bridge, 'up']);
+    // nsenter, not `ip netns exec`: that remounts /sys, and dockerd then finds no cgroups.
+    const [command, prefix] = netns ? ['nsenter', [`--net=/var/run/netns/${netns}`, 'dockerd']] : ['dockerd', []];
     const daemon = new ManagedProcess(
-      'dockerd',
+      command,
       [
+        ...prefix,
         '--data-root', `${this.root}/data`,
         '--exec-root', `${this.root}/exec`,
         '--pidfile', `${this.root}/dockerd.pid`,
@@ -78,7 +106,8 @@ export class ExtraDaemon {
 
   async stop(): Promise<void> {
     await this.process?.stop('SIGTERM', 20_000);
-    ip(['link', 'del', this.bridge], true);
+    if (this.namespace) ip(['netns', 'del', this.namespace], true);
+    else ip(['link', 'del', this.bridge], true);
     rmSync(this.root, { recursive: true, force: true });
   }
 }

@@ -47,6 +47,11 @@ export const DYNAMIC_ONLY = {
   'src/cli': { 'src/cli/run': 'cli/run/ holds servers; load it with `await import()` inside the command' },
 };
 
+/** A folder another may import only through its entry module: the API sees the core as `core/index.ts` exports it. */
+export const ENTRY_ONLY = {
+  'src/api': { 'src/core': 'src/core/index.js' },
+};
+
 const FOLDERS = Object.keys(ALLOWED).sort((a, b) => b.length - a.length);
 
 /** The folder of ALLOWED that holds a path relative to the root, or undefined. */
@@ -94,8 +99,14 @@ export const layersRule = {
         return;
       }
       if (!specifier.startsWith('.')) return;
-      const target = folderOf(relative(ROOT, resolve(dirname(context.filename), specifier)));
+      const targetPath = relative(ROOT, resolve(dirname(context.filename), specifier)).split(sep).join('/');
+      const target = folderOf(targetPath);
       if (!target || target === from) return;
+      const entry = ENTRY_ONLY[from]?.[target];
+      if (entry && targetPath !== entry) {
+        context.report({ node, message: `layering (scripts/layers.mjs): ${from} imports ${target} only through ${entry.replace(/\.js$/, '.ts')}; this import reaches into ${targetPath}` });
+        return;
+      }
       if (!ALLOWED[from].includes(target)) {
         context.report({
           node,

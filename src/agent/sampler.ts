@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type Docker from 'dockerode';
 import { LABEL } from '../engine/spec.js';
+import type { AgentState } from './state.js';
 
 /** One container's counters, read from its cgroups (v1, cgroupfs driver) and its network namespace. */
 export interface ContainerSample {
@@ -95,6 +96,17 @@ export async function sampleContainer(docker: Docker, id: string): Promise<Conta
     blockWrite: blockBytes(blkio, 'Write'),
     restarts: info.RestartCount ?? 0,
   };
+}
+
+/** Each running Eru container of the node, sampled now (for metrics and the OOM guard). */
+export async function sampleContainers(state: Pick<AgentState, 'docker' | 'listMine'>): Promise<ContainerSample[]> {
+  const containers: ContainerSample[] = [];
+  for (const info of await state.listMine()) {
+    if (info.State !== 'running') continue;
+    const sample = await sampleContainer(state.docker, info.Id);
+    if (sample) containers.push(sample);
+  }
+  return containers;
 }
 
 export async function sampleNode(): Promise<NodeSample> {

@@ -1,5 +1,5 @@
 import { EruError, ErrorCode } from '../lib/errors.js';
-import type { Auth, Principal } from '../core/auth/index.js';
+import type { Auth, Principal } from '../core/index.js';
 
 /** Who may call a route: anyone, the admin token, or a node token (agents) as well. */
 export type Scope = 'public' | 'admin' | 'node';

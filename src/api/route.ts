@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ERROR_STATUS, ErrorBodySchema } from '../contract/errors.js';
-import type { Auth, Principal } from '../core/auth/index.js';
+import type { Auth, Principal } from '../core/index.js';
 import { parseWith } from '../lib/validate.js';
 import { authorize, type Scope } from './auth.js';
 

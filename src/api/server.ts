@@ -1,7 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { statusOf } from '../contract/errors.js';
-import type { Core } from '../core/index.js';
-import { ARCHIVE_LIMIT } from '../core/workloads/archive.js';
+import { ARCHIVE_LIMIT, type Core } from '../core/index.js';
 import { EruError, ErrorCode } from '../lib/errors.js';
 import { registerExecAttach } from './exec.js';
 import { registerMetrics } from './metrics.js';
@@ -63,20 +62,21 @@ export async function buildServer(core: Core, log: FastifyBaseLogger): Promise<F
   });
 
   registerMetrics(app, core.metrics.registry);
-  app.get('/healthz', async () => ({ ok: true, store: core.context.repos.description }));
+  app.get('/healthz', async () => ({ ok: true, store: core.store }));
   app.get('/openapi.json', async () => context.document.toJSON());
-  await app.register(podRoutes, { ...context, pods: core.pods, podMap: (pod: string) => core.podMap(pod) });
+  // Each route group gets the one service of the core it maps onto (Fastify's encapsulation).
+  await app.register(podRoutes, { ...context, pods: core.pods });
   await app.register(nodeRoutes, { ...context, nodes: core.nodes });
-  await app.register(workloadRoutes, { ...context, core });
-  await app.register(eventRoutes, { ...context, core });
-  await app.register(agentRoutes, { ...context, core });
-  await app.register(appRoutes, { ...context, core });
-  await app.register(imageRoutes, { ...context, core });
-  await app.register(networkRoutes, { ...context, core });
-  await app.register(serviceRoutes, { ...context, core });
-  await app.register(execRoutes, { ...context, core });
-  await app.register(archiveRoutes, { ...context, core });
-  registerExecAttach(app, core);
+  await app.register(workloadRoutes, { ...context, workloads: core.workloads, deploys: core.deploys });
+  await app.register(eventRoutes, { ...context, events: core.events });
+  await app.register(agentRoutes, { ...context, agents: core.agents });
+  await app.register(appRoutes, { ...context, apps: core.apps, images: core.images, volumes: core.volumes });
+  await app.register(imageRoutes, { ...context, images: core.images });
+  await app.register(networkRoutes, { ...context, networks: core.networks });
+  await app.register(serviceRoutes, { ...context, services: core.services });
+  await app.register(execRoutes, { ...context, workloads: core.workloads });
+  await app.register(archiveRoutes, { ...context, workloads: core.workloads });
+  registerExecAttach(app, core.auth, core.workloads.exec);
   registerUi(app);
   return app;
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { invalid } from '../lib/errors.js';
 import { EruClient } from '../client/client.js';
-import { resolveConfig } from '../client/config.js';
+import { resolveConfig } from './config.js';
 import { nodeTransport } from '../client/node-transport.js';
 
 /** Options every client command shares, read through commander's globals. */

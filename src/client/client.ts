@@ -30,13 +30,10 @@ export type ResultOf<E extends { type: string }> = Extract<E, { type: 'result' }
  */
 export class EruClient {
   readonly url: string;
-  private readonly token: string | undefined;
+  readonly token: string | undefined;
   private readonly transport: Transport;
 
-  /**
-   * The core at `url`, with `token`. The client reads no file and no environment (it also runs in the
-   * browser); in Node, `resolveConfig()` (client/config.ts) finds them as the CLI does.
-   */
+  /** The core at `url`, with `token`: the client reads no file and no environment (the CLI does, cli/config.ts). */
   constructor(config: { url: string; token?: string; transport?: Transport }) {
     this.url = config.url.replace(/\/+$/, '');
     this.token = config.token;

@@ -1,13 +1,11 @@
 /**
  * `eru/client`: what a team imports to call Eru and watch its events ("whoever cares, does it").
  *
- *   import { EruClient, resolveConfig } from 'eru/client';
+ *   import { EruClient } from 'eru/client';
  *   const eru = new EruClient({ url: 'http://127.0.0.1:5001', token: process.env.ERU_TOKEN });
- *   const same = new EruClient(resolveConfig());   // ERU_URL / ERU_TOKEN, else ~/.eru/config.json, as the CLI
  *   for await (const event of eru.events({ app: 'hello', type: 'workload.status' })) { ... }
  */
 export { EruClient, type ResultOf } from './client.js';
-export { DEFAULT_URL, eruHome, resolveConfig, type ClientConfig } from './config.js';
 export { nodeTransport } from './node-transport.js';
 export { fetchTransport, type Transport } from './transport.js';
 export { EruError, ErrorCode } from '../lib/errors.js';

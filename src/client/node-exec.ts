@@ -1,38 +1,18 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import type { Duplex, Writable } from 'node:stream';
 import { EXEC_UPGRADE } from '../contract/constants.js';
 import type { ExecView } from '../contract/exec.js';
-import { EruError, ErrorCode } from '../lib/errors.js';
-import type { ErrorBody } from '../contract/errors.js';
+import { openRequest, refusalOf, unreachable, type Core } from './node-request.js';
 
 /** Opens an exec's stream through the core (an HTTP upgrade); Node only. */
-export function attachExec(url: string, token: string | undefined, view: ExecView): Promise<Duplex> {
-  const target = new URL(`${url}/v1/nodes/${encodeURIComponent(view.node)}/exec/${view.exec}/attach?tty=${view.tty}`);
-  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+export function attachExec(core: Core, view: ExecView): Promise<Duplex> {
   return new Promise((resolve, reject) => {
-    const request = send(target, {
-      method: 'GET',
-      headers: { connection: 'Upgrade', upgrade: EXEC_UPGRADE, ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    });
+    const request = openRequest(core, 'GET', `/v1/nodes/${encodeURIComponent(view.node)}/exec/${view.exec}/attach?tty=${view.tty}`, { connection: 'Upgrade', upgrade: EXEC_UPGRADE });
     request.on('upgrade', (_response, socket, head) => {
       if (head.length > 0) socket.unshift(head);
       resolve(socket);
     });
-    request.on('response', (response) => {
-      let text = '';
-      response.on('data', (d: Buffer) => (text += d.toString()));
-      response.on('end', () => {
-        let body: Partial<ErrorBody> = {};
-        try {
-          body = JSON.parse(text) as ErrorBody;
-        } catch {
-          // not JSON
-        }
-        reject(new EruError(body.code ?? ErrorCode.INTERNAL, body.message ?? `the core answered ${response.statusCode} to the attach`));
-      });
-    });
-    request.on('error', (error: NodeJS.ErrnoException) => reject(new EruError(ErrorCode.UNAVAILABLE, `cannot reach the core at ${url}: ${error.code ?? error.message}`)));
+    request.on('response', (response) => void refusalOf(response, 'the attach').then(reject, reject));
+    request.on('error', (error: NodeJS.ErrnoException) => reject(unreachable(core, error)));
     request.end();
   });
 }

@@ -6,7 +6,7 @@ import { StrategySchema } from '../model/resources.js';
 import { LIMIT_MEANING } from '../model/strategies.js';
 import { WorkloadStatusSchema } from '../model/status.js';
 import { WORKLOAD_KINDS, WORKLOAD_STATES } from './states.js';
-import { EntrypointNameSchema, WorkloadSchema, WorkloadSpecSchema } from '../model/workload.js';
+import { EntrypointNameSchema, PublishSchema, WorkloadSchema, WorkloadSpecSchema } from '../model/workload.js';
 import { DeployNetworkSchema } from './networks.js';
 
 /** Workloads on the wire: deploy, job and capacity bodies, filters, and what `inspect` shows. */
@@ -52,6 +52,8 @@ export const CapacityBodySchema = z
     limit: z.number().int().min(0).default(0).describe(LIMIT_MEANING),
     nodes: z.array(NodeNameSchema).default([]),
     nodeLabels: LabelsSchema.default({}),
+    /** Host ports each instance would publish: nodes where one is held are left out, and a node takes one. */
+    publish: z.array(PublishSchema).max(64).default([]),
   })
   .strict();
 export type CapacityBody = z.infer<typeof CapacityBodySchema>;

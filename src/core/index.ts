@@ -1,52 +1,30 @@
-import { eventMatches } from '../contract/constants.js';
-import type { Activity } from '../model/activity.js';
-import type { PodMap } from '../contract/map.js';
 import { hostname } from 'node:os';
 import { MemoryBus } from '../bus/memory.js';
-import type { Bus, Channel, Publish } from '../bus/types.js';
-import type { BaseImageEvent, BuildEvent, DeployEvent, EruEvent, EventFilter, ImageCacheEvent } from '../contract/events.js';
-import type { CapacityBody, DeployBody, JobBody, ResizeBody } from '../contract/workloads.js';
+import type { Bus, Publish } from '../bus/types.js';
 import { Engines } from '../engine/engines.js';
 import { randomSuffix } from '../lib/ids.js';
 import type { Log } from '../lib/log.js';
-import type { BaseKind } from '../model/images.js';
-import type { ConnectBody, Endpoint } from '../contract/networks.js';
-import type { ReplaceBody, ScaleBody, ServiceView } from '../contract/services.js';
-import { notFound } from '../lib/errors.js';
-import type { Intent } from '../model/intent.js';
-import type { Workload } from '../model/workload.js';
-import type { CapacityReport } from '../scheduler/index.js';
 import type { Store } from '../store/types.js';
+import { AgentGateway } from './agents/gateway.js';
 import { AppService } from './apps/index.js';
 import { DEFAULT_BIND_ROOTS } from './apps/binds.js';
 import { Auth } from './auth/index.js';
-import { EventQueue } from './background.js';
-import { startBuild } from './builds.js';
 import type { CoreContext } from './context.js';
-import { deploy, podCapacity } from './deploy/index.js';
-import { startBaseImages } from './images/base.js';
-import { startImageCache } from './images/cache.js';
-import { runJob } from './jobs.js';
-import { checkLedgers } from './ledger-check.js';
-import { Liveness } from './liveness.js';
+import { indexPendingQuotas } from './cpu/boost.js';
+import { checkLedgers } from './cpu/ledger-check.js';
+import { migrate } from './cpu/migrations.js';
+import { Deploys } from './deploy/index.js';
+import { Events } from './events/index.js';
+import { Images } from './images/index.js';
+import { Leader } from './leader/index.js';
 import { CoreMetrics } from './metrics.js';
-import { migrateLedgers } from './migrations.js';
-import { indexPendingQuotas } from './boost.js';
-import { appEndpoints, type EndpointFilter } from './networks/endpoints.js';
 import { NetworkService } from './networks/index.js';
 import { NodeService } from './nodes/index.js';
-import { podMap } from './map.js';
-import { trackActivity } from './activities.js';
-import { appVolumes, removeVolume } from './volumes/index.js';
-import type { VolumeRemoval, VolumeView } from '../contract/apps.js';
-import { replace } from './replace/index.js';
-import { scale } from './scale/index.js';
-import { resizeService } from './scale/resize.js';
-import { PodService } from './pods.js';
+import { PodService } from './pods/index.js';
 import { Recovery } from './recovery.js';
 import { Repositories } from './repositories.js';
-import { ArchiveService } from './workloads/archive.js';
-import { ExecService } from './workloads/exec.js';
+import { Services } from './services/index.js';
+import { Volumes } from './volumes/index.js';
 import { WorkloadService } from './workloads/index.js';
 
 export interface CoreOptions {
@@ -67,29 +45,36 @@ export interface CoreOptions {
 }
 
 /**
- * The core: every use case, composed once. `createCore` wires the store, the bus, the Docker clients
- * and the services; `start` brings stored records up to date, checks the ledgers, undoes what dead
- * cores left and begins watching node liveness; `stop` ends that. The API maps HTTP onto this.
+ * The core: one service per use-case folder (core/README.md maps them), composed once. The API
+ * registers each route group with only the service it maps onto. `start` brings stored records up to
+ * date, checks the ledgers, undoes what dead cores left and joins the leader election; `stop` ends that.
  */
 export class Core {
-  readonly context: CoreContext;
-  readonly bus: Bus;
-  readonly auth: Auth;
   readonly pods: PodService;
   readonly nodes: NodeService;
   readonly apps: AppService;
+  readonly images: Images;
+  readonly deploys: Deploys;
+  readonly services: Services;
   readonly workloads: WorkloadService;
-  readonly liveness: Liveness;
   readonly networks: NetworkService;
-  readonly exec: ExecService;
-  readonly archive: ArchiveService;
+  readonly volumes: Volumes;
+  readonly events: Events;
+  readonly agents: AgentGateway;
+  readonly auth: Auth;
+  readonly metrics: CoreMetrics;
+  /** Which store this core runs on, for /healthz. */
+  readonly store: string;
+  private readonly context: CoreContext;
+  private readonly leader: Leader;
   private readonly recovery: Recovery;
 
   constructor(options: CoreOptions) {
     const repos = new Repositories(options.store);
-    this.bus = options.bus ?? new MemoryBus();
+    const bus = options.bus ?? new MemoryBus();
     const { log } = options;
-    const publish: Publish = (e) => void this.bus.publish(e).catch((error: unknown) => log.warn({ err: error, event: e.type }, 'cannot publish'));
+    const publish: Publish = (e) => void bus.publish(e).catch((error: unknown) => log.warn({ err: error, event: e.type }, 'cannot publish'));
+    this.metrics = new CoreMetrics(repos);
     this.context = {
       repos,
       engines: new Engines(),
@@ -98,143 +83,60 @@ export class Core {
       bindRoots: options.bindRoots ?? DEFAULT_BIND_ROOTS,
       ...(options.registry ? { registry: options.registry } : {}),
       log,
-      metrics: new CoreMetrics(repos),
+      metrics: this.metrics,
     };
+    this.store = repos.description;
     this.auth = new Auth(repos, options.adminToken);
-    this.pods = new PodService(this.context);
     this.nodes = new NodeService(this.context);
+    this.pods = new PodService(this.context, this.nodes);
     this.apps = new AppService(this.context);
-    this.workloads = new WorkloadService(this.context);
-    this.liveness = new Liveness(this.context, options.nodeTtlSeconds);
-    this.networks = new NetworkService(this.context);
-    this.exec = new ExecService(this.context);
-    this.archive = new ArchiveService(this.context, options.copyLimit);
+    this.images = new Images(this.context);
+    this.deploys = new Deploys(this.context);
+    this.services = new Services(this.context);
+    this.workloads = new WorkloadService(this.context, options.copyLimit);
+    this.networks = new NetworkService(this.context, (ref) => this.workloads.resolve(ref));
+    this.volumes = new Volumes(this.context);
+    this.events = new Events(bus);
+    this.agents = new AgentGateway(this.context, options.nodeTtlSeconds);
+    this.leader = new Leader(this.context, this.agents.nodeTtlSeconds);
     this.recovery = new Recovery(this.context);
   }
 
-  get metrics(): CoreMetrics {
-    return this.context.metrics;
-  }
-
-  /** Before taking work: migrate what older cores stored, check the ledgers, undo dead cores' intents, watch liveness. */
+  /** Before taking work: migrate what older cores stored, check the ledgers, undo dead cores' intents, join the election. */
   async start(): Promise<void> {
-    await migrateLedgers(this.context);
+    await migrate(this.context);
     await indexPendingQuotas(this.context);
     await checkLedgers(this.context);
     await this.recovery.start();
-    this.liveness.start();
+    this.leader.start();
   }
 
   async stop(): Promise<void> {
-    await this.liveness.stop();
+    await this.leader.stop();
     await this.recovery.stop();
-  }
-
-  async deploy(body: DeployBody): Promise<EventQueue<DeployEvent>> {
-    const meta = { kind: 'deploy' as const, app: body.app, pod: body.pod, entry: body.entry, ...(body.version ? { version: body.version } : {}) };
-    return trackActivity(this.context, meta, await deploy(this.context, body));
-  }
-
-  capacity(pod: string, body: CapacityBody): Promise<CapacityReport> {
-    return podCapacity(this.context.repos, pod, body);
-  }
-
-  /** The dashboard's map of a pod: cores, their holders, measured use (core/map.ts). */
-  podMap(pod: string): Promise<PodMap> {
-    return podMap(this.context, this.nodes, pod);
-  }
-
-  runJob(body: JobBody): Promise<EventQueue<DeployEvent>> {
-    return runJob(this.context, body);
-  }
-
-  async build(app: string, version: string, pod: string): Promise<EventQueue<BuildEvent>> {
-    return trackActivity(this.context, { kind: 'build', app, pod, version }, await startBuild(this.context, app, version, pod));
-  }
-
-  baseImages(kind: BaseKind, options: { pod?: string; nodes: string[]; force: boolean }): Promise<EventQueue<BaseImageEvent>> {
-    return startBaseImages(this.context, kind, options);
-  }
-
-  cacheImage(app: string, version: string, options: { pod?: string; nodes: string[] }): Promise<EventQueue<ImageCacheEvent>> {
-    return startImageCache(this.context, app, version, options);
-  }
-
-  /** Scales a service (core/scale/): up with the spec its instances have, down evenly. */
-  async scale(app: string, entry: string, body: ScaleBody): Promise<EventQueue<DeployEvent>> {
-    return trackActivity(this.context, { kind: 'scale', app, entry, ...(body.pod ? { pod: body.pod } : {}) }, await scale(this.context, app, entry, body));
-  }
-
-  /** Every service: its last deploy's request and spec, and how many instances it runs. */
-  async services(): Promise<ServiceView[]> {
-    const workloads = (await this.context.repos.workloads.list()).map((w) => w.value);
-    return (await this.context.repos.services.list()).map(({ value: s }) => ({
-      ...s,
-      instances: workloads.filter((w) => w.pod === s.pod && w.app === s.app && w.entry === s.entry).length,
-    }));
-  }
-
-  /** Resizes every instance of a service in place and records the size (core/scale/resize.ts). */
-  resizeService(app: string, entry: string, pod: string | undefined, body: ResizeBody): Promise<Workload[]> {
-    return resizeService(this.context, app, entry, pod, body);
-  }
-
-  /** A rolling replace of a service to another version (core/replace/). */
-  async replace(app: string, entry: string, body: ReplaceBody): Promise<EventQueue<DeployEvent>> {
-    const meta = { kind: 'replace' as const, app, entry, version: body.version, ...(body.pod ? { pod: body.pod } : {}) };
-    return trackActivity(this.context, meta, await replace(this.context, app, entry, body));
-  }
-
-  /** An app's recent builds, deploys, scales and replaces, newest first. */
-  /** An app's shared volumes with quota, use and users. */
-  volumes(app: string): Promise<VolumeView[]> {
-    return appVolumes(this.context, app);
-  }
-
-  /** Deletes an unused shared volume's directory and record. */
-  removeVolume(app: string, name: string): Promise<VolumeRemoval> {
-    return removeVolume(this.context, app, name);
-  }
-
-  async activities(app: string): Promise<Activity[]> {
-    return (await this.context.repos.activities.list(app)).map((a) => a.value).reverse();
-  }
-
-  /** A running workload joins a network (an address from its pool, or the one asked). */
-  connect(ref: string, body: ConnectBody): Promise<Workload> {
-    return this.networks.connect(() => this.workloads.resolve(ref), body);
-  }
-
-  disconnect(ref: string, network: string): Promise<Workload> {
-    return this.networks.disconnect(() => this.workloads.resolve(ref), network);
-  }
-
-  /** Where an app's workloads answer (core/networks/endpoints.ts). */
-  async endpoints(app: string, filter: EndpointFilter): Promise<Endpoint[]> {
-    if (!(await this.context.repos.apps.get(app)) && (await this.workloads.list({ app })).length === 0) throw notFound('app', app);
-    return appEndpoints(this.context.repos, app, filter);
-  }
-
-  /** Deploys and removals under way (or left by a core that died, until another core undoes them). */
-  async intents(): Promise<Intent[]> {
-    return (await this.context.repos.intents.list()).map((i) => i.value);
-  }
-
-  /** The bus, filtered: the narrowest channel that holds everything asked for, the rest filtered here. */
-  async watch(filter: EventFilter): Promise<{ events: EventQueue<EruEvent>; close: () => Promise<void> }> {
-    const channel: Channel = filter.app ? { kind: 'app', app: filter.app } : filter.pod ? { kind: 'pod', pod: filter.pod } : { kind: 'all' };
-    const events = new EventQueue<EruEvent>();
-    const subscription = await this.bus.subscribe(channel, (e) => eventMatches(filter, e) && events.push(e));
-    return {
-      events,
-      close: async () => {
-        await subscription.close();
-        events.end();
-      },
-    };
   }
 }
 
 export function createCore(options: CoreOptions): Core {
   return new Core(options);
 }
+
+// What the API sees of the core's folders: their services' types and the few values routes need.
+export type { AgentGateway } from './agents/gateway.js';
+export type { AppService } from './apps/index.js';
+export type { Auth, Principal } from './auth/index.js';
+export { requireNode } from './auth/index.js';
+export type { EventQueue } from './background.js';
+export type { Deploys } from './deploy/index.js';
+export type { Events } from './events/index.js';
+export type { Images } from './images/index.js';
+export type { NetworkService } from './networks/index.js';
+export type { EndpointFilter } from './networks/endpoints.js';
+export type { NodeService } from './nodes/index.js';
+export type { PodService } from './pods/index.js';
+export type { Services } from './services/index.js';
+export type { Volumes } from './volumes/index.js';
+export type { WorkloadService } from './workloads/index.js';
+export type { ExecService } from './workloads/exec.js';
+export type { ArchiveService } from './workloads/archive.js';
+export { ARCHIVE_LIMIT } from './workloads/archive.js';

@@ -1,7 +1,7 @@
 import type { Lease } from '../store/types.js';
 import type { CoreContext } from './context.js';
 import { rollBack } from './deploy/rollback.js';
-import { checkLedgers } from './ledger-check.js';
+import { checkLedgers } from './cpu/ledger-check.js';
 import { rollBackReplace } from './replace/rollback.js';
 import { del, put, unchanged, type Repositories } from './repositories.js';
 

@@ -8,8 +8,9 @@ import { ServiceSchema } from '../model/service.js';
 import { NodeResourcesSchema, type NodeResources } from '../model/resources.js';
 import { NodeStatusSchema, NodeTokenSchema, NodeUsageSchema, WorkloadStatusSchema, type NodeUsage } from '../model/status.js';
 import { IntentSchema } from '../model/intent.js';
-import { WorkloadSchema } from '../model/workload.js';
+import { WorkloadSchema, upgradeWorkload } from '../model/workload.js';
 import { NodeVolumeSchema, VolumeRecordSchema } from '../model/volume.js';
+import { PortHolderSchema } from '../model/port.js';
 import type { Compare, Lease, Store, TxnOp } from '../store/types.js';
 
 /**
@@ -31,6 +32,7 @@ import type { Compare, Lease, Store, TxnOp } from '../store/types.js';
  *   /eru/appenv/{app}/{env}    AppEnv: env vars per environment, apart from app.yaml
  *   /eru/networks/{net}        Network: subnet, gateway, range, VLAN, pods
  *   /eru/addresses/{net}/{ip}  AddressHolder: one key per held address (workload, node)
+ *   /eru/ports/{node}/{port}-{proto}  PortHolder: one key per host port a workload publishes on the node
  *   /eru/services/{pod}/{app}/{entry}  Service: what the last deploy of it asked for
  *   /eru/activities/{app}/{id}  Activity: a build, deploy, scale or replace of the app, and its last lines
  *   /eru/boosts/{id}       a workload still running without its CPU quota (startup boost), until it gets it
@@ -67,6 +69,8 @@ const keys = {
   network: (name: string) => `${ROOT}/networks/${name}`,
   addresses: (network: string) => `${ROOT}/addresses/${network}/`,
   address: (network: string, address: string) => `${ROOT}/addresses/${network}/${address}`,
+  ports: (node: string) => `${ROOT}/ports/${node}/`,
+  port: (node: string, port: number, protocol: string) => `${ROOT}/ports/${node}/${port}-${protocol}`,
   services: `${ROOT}/services/`,
   service: (pod: string, app: string, entry: string) => `${ROOT}/services/${pod}/${app}/${entry}`,
   boosts: `${ROOT}/boosts/`,
@@ -97,10 +101,10 @@ class DecodeCache {
   private readonly entries = new Map<string, { revision: number; value: unknown }>();
   private static readonly MAX = 500_000;
 
-  decode<S extends z.ZodType>(schema: S, kv: { key: string; value: string; modRevision: number }): z.output<S> {
+  decode<S extends z.ZodType>(schema: S, kv: { key: string; value: string; modRevision: number }, upgrade: Upgrade = (raw) => raw): z.output<S> {
     const cached = this.entries.get(kv.key);
     if (cached && cached.revision === kv.modRevision) return cached.value as z.output<S>;
-    const value = deepFreeze(schema.parse(JSON.parse(kv.value)));
+    const value = deepFreeze(schema.parse(upgrade(JSON.parse(kv.value))));
     if (this.entries.size >= DecodeCache.MAX) this.entries.clear();
     this.entries.set(kv.key, { revision: kv.modRevision, value });
     return value;
@@ -138,22 +142,30 @@ function cacheOf(store: Store): DecodeCache {
   return cache;
 }
 
-async function read<S extends z.ZodType>(store: Store, schema: S, key: string): Promise<Versioned<z.output<S>> | null> {
+/** What older cores stored, in today's shape, before it is validated (model/workload.ts upgradeWorkload). */
+type Upgrade = (raw: unknown) => unknown;
+
+async function read<S extends z.ZodType>(store: Store, schema: S, key: string, upgrade?: Upgrade): Promise<Versioned<z.output<S>> | null> {
   const kv = await store.get(key);
   if (!kv) {
     cacheOf(store).forget(key);
     return null;
   }
-  return { value: cacheOf(store).decode(schema, kv), revision: kv.modRevision };
+  return { value: cacheOf(store).decode(schema, kv, upgrade), revision: kv.modRevision };
 }
 
 /** Every value under a prefix, each with its name (the key without the prefix). */
-async function list<S extends z.ZodType>(store: Store, schema: S, prefix: string): Promise<Array<Versioned<z.output<S>> & { name: string }>> {
+async function list<S extends z.ZodType>(store: Store, schema: S, prefix: string, upgrade?: Upgrade): Promise<Array<Versioned<z.output<S>> & { name: string }>> {
   const cache = cacheOf(store);
   const kvs = await store.range(prefix);
   cache.prune(prefix, () => new Set(kvs.map((kv) => kv.key)));
-  return kvs.map((kv) => ({ name: kv.key.slice(prefix.length), value: cache.decode(schema, kv), revision: kv.modRevision }));
+  return kvs.map((kv) => ({ name: kv.key.slice(prefix.length), value: cache.decode(schema, kv, upgrade), revision: kv.modRevision }));
 }
+
+const upgradeIntent: Upgrade = (raw) => {
+  const intent = raw as { workloads?: unknown[] };
+  return Array.isArray(intent?.workloads) ? { ...intent, workloads: intent.workloads.map(upgradeWorkload) } : raw;
+};
 
 export const put = <T>(key: string, value: T): TxnOp => ({ type: 'put', key, value: JSON.stringify(value) });
 export const del = (key: string): TxnOp => ({ type: 'delete', key });
@@ -167,10 +179,10 @@ interface Records<S extends z.ZodType> {
   key(name: string): string;
 }
 
-function records<S extends z.ZodType>(store: Store, schema: S, key: (name: string) => string, prefix: string): Records<S> {
+function records<S extends z.ZodType>(store: Store, schema: S, key: (name: string) => string, prefix: string, upgrade?: Upgrade): Records<S> {
   return {
-    get: (name: string) => read(store, schema, key(name)),
-    list: () => list(store, schema, prefix),
+    get: (name: string) => read(store, schema, key(name), upgrade),
+    list: () => list(store, schema, prefix, upgrade),
     key,
   };
 }
@@ -182,13 +194,18 @@ export class Repositories {
     this.store = store;
     this.pods = records(store, PodSchema, keys.pod, keys.pods);
     this.nodes = records(store, NodeSchema, keys.node, keys.nodes);
-    this.workloads = records(store, WorkloadSchema, keys.workload, keys.workloads);
-    this.intents = records(store, IntentSchema, keys.intent, keys.intents);
+    this.workloads = records(store, WorkloadSchema, keys.workload, keys.workloads, upgradeWorkload);
+    this.intents = records(store, IntentSchema, keys.intent, keys.intents, upgradeIntent);
     this.nodeStatus = records(store, NodeStatusSchema, keys.nodeStatus, keys.nodeStatuses);
     this.statuses = records(store, WorkloadStatusSchema, keys.status, keys.statuses);
     this.tokens = records(store, NodeTokenSchema, keys.token, keys.tokens);
     this.apps = records(store, AppSchema, keys.app, keys.apps);
     this.networks = records(store, NetworkSchema, keys.network, keys.networks);
+  }
+
+  /** Every node by its name. */
+  async nodesByName(): Promise<Map<string, Node>> {
+    return new Map((await this.nodes.list()).map((n) => [n.value.name, n.value]));
   }
 
   /** Which store this is, for messages. */
@@ -250,6 +267,12 @@ export class Repositories {
     key: keys.address,
   };
 
+  /** Held host ports of a node, one key each (the name of a listed one is `{port}-{proto}`). */
+  readonly ports = {
+    list: (node: string) => list(this.store, PortHolderSchema, keys.ports(node)),
+    key: keys.port,
+  };
+
   readonly ledgers = {
     get: (node: string): Promise<Versioned<NodeResources> | null> => read(this.store, NodeResourcesSchema, keys.ledger(node)),
     key: keys.ledger,
@@ -259,6 +282,16 @@ export class Repositories {
       return kv ? { value: JSON.parse(kv.value) as Record<string, unknown>, revision: kv.modRevision } : null;
     },
   };
+
+  /** Records as stored, unparsed, by kind: start-up migrations look at which fields they have. */
+  readonly stored = {
+    workloads: () => this.rawList(keys.workloads),
+    intents: () => this.rawList(keys.intents),
+  };
+
+  private async rawList(prefix: string): Promise<Array<Versioned<Record<string, unknown>> & { key: string }>> {
+    return (await this.store.range(prefix)).map((kv) => ({ key: kv.key, value: JSON.parse(kv.value) as Record<string, unknown>, revision: kv.modRevision }));
+  }
 
   readonly versions = {
     get: (app: string, sha: string) => read(this.store, AppVersionSchema, keys.version(app, sha)),

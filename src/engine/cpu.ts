@@ -1,7 +1,9 @@
+import type { CpuSettings } from '../model/workload.js';
 import type { Placement } from '../model/resources.js';
 
 /**
- * From a placement to the Docker CPU settings that make it true (DESIGN.md, resource model):
+ * From a placement to the Docker CPU settings that make it true (DESIGN.md, resource model), computed
+ * here once; the workload record keeps them whole and everything else reads them from there:
  * - bound: CpusetCpus = its cores; CpuShares = 1024 × fragment / sharebase (1024 with no fragment);
  *   with a fragment also a CFS quota of cpu × period, because shares alone leak the shared core's
  *   time to whoever is busy on it; whole cores only get no quota (pinned work is never throttled);
@@ -13,19 +15,18 @@ const MIN_QUOTA_US = 1_000;
 /** Docker's smallest CpuShares. */
 const MIN_SHARES = 2;
 
-export interface DockerCpu {
-  cpusetCpus: string;
-  cpuShares: number;
-  cpuQuota: number;
-  cpuPeriod: number;
-  cpusetMems?: string;
-}
+export type DockerCpu = CpuSettings;
+type PlacementOnNode = Omit<Placement, 'node'>;
 
 export function sortCores(cores: Iterable<string>): string[] {
   return [...cores].sort((a, b) => Number(a) - Number(b));
 }
 
-export function dockerCpu(placement: Omit<Placement, 'node'>, sharebase: number, sharedPool: readonly string[]): DockerCpu {
+/**
+ * The CPU settings of `placement` on a node with cores `nodeCores`, where `others` are the placements
+ * of everything else that holds pieces there (an unbound workload runs on the cores none of them holds whole).
+ */
+export function cpuFor(placement: PlacementOnNode, sharebase: number, nodeCores: readonly string[], others: Iterable<PlacementOnNode>): CpuSettings {
   const quota = (pieces: number): number => Math.max(MIN_QUOTA_US, Math.round((pieces / sharebase) * CFS_PERIOD_US));
   if (placement.cpuset) {
     const cores = sortCores(Object.keys(placement.cpuset));
@@ -39,20 +40,25 @@ export function dockerCpu(placement: Omit<Placement, 'node'>, sharebase: number,
     };
   }
   return {
-    cpusetCpus: sharedPool.join(','),
+    cpusetCpus: sharedPool(nodeCores, others, sharebase),
     cpuShares: 1024,
     cpuQuota: placement.pieces > 0 ? quota(placement.pieces) : 0,
     cpuPeriod: placement.pieces > 0 ? CFS_PERIOD_US : 0,
   };
 }
 
-/** The node's cores that no bound workload holds whole: where unbound workloads run. */
-export function sharedPool(nodeCores: readonly string[], placements: Iterable<Omit<Placement, 'node'>>, sharebase: number): string[] {
+/** The node's cores that no bound placement holds whole (`0,3`): where unbound workloads run. */
+export function sharedPool(nodeCores: readonly string[], placements: Iterable<PlacementOnNode>, sharebase: number): string {
   const exclusive = new Set<string>();
   for (const placement of placements) {
     for (const [core, pieces] of Object.entries(placement.cpuset ?? {})) if (pieces === sharebase) exclusive.add(core);
   }
   const pool = nodeCores.filter((core) => !exclusive.has(core));
   // Every core pinned whole: unbound work still needs somewhere to run, under its quota.
-  return pool.length > 0 ? sortCores(pool) : sortCores(nodeCores);
+  return (pool.length > 0 ? sortCores(pool) : sortCores(nodeCores)).join(',');
+}
+
+/** The settings a container starts with: its quota held back until it runs (core/cpu/boost.ts says why). */
+export function withoutQuota(settings: CpuSettings): CpuSettings {
+  return { ...settings, cpuQuota: 0, cpuPeriod: 0 };
 }

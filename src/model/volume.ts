@@ -103,3 +103,8 @@ export function mountHolding(path: string, mounts: readonly string[]): string | 
 export function volumeKey(app: string, name: string): string {
   return `${app}/${name}`;
 }
+
+/** A node's path to its pod's MooseFS: its own, or the pod's. */
+export function sharedRootOf(pod: { sharedRoot?: string | undefined }, node: { sharedRoot?: string | undefined }): string | undefined {
+  return node.sharedRoot ?? pod.sharedRoot;
+}

@@ -106,6 +106,18 @@ export const WorkloadSpecSchema = z
   .strict();
 export type WorkloadSpec = z.infer<typeof WorkloadSpecSchema>;
 
+/** A placement's Docker CPU settings (engine/cpu.ts `cpuFor`), kept whole with the workload. */
+export const CpuSettingsSchema = z.object({
+  cpusetCpus: z.string(),
+  cpuShares: z.number().int(),
+  /** CFS quota in µs per period; 0 for none (whole cores only). */
+  cpuQuota: z.number().int(),
+  cpuPeriod: z.number().int(),
+  /** The NUMA node's memory, for a placement inside one. */
+  cpusetMems: z.string().optional(),
+});
+export type CpuSettings = z.infer<typeof CpuSettingsSchema>;
+
 /** A placed workload: one container on one node, with exactly what it holds there. */
 export const WorkloadSchema = WorkloadSpecSchema.extend({
   /** Also the container's name: `{app}_{entry}_{6 random chars}`. */
@@ -121,11 +133,24 @@ export const WorkloadSchema = WorkloadSpecSchema.extend({
   containerId: z.string().optional(),
   /** The host directory of each shared volume on its node, in the order of `shared`. */
   sharedDirs: z.array(z.string()).default([]),
-  /** Docker settings applied, for `inspect`. */
-  cpusetCpus: z.string(),
-  cpuShares: z.number().int(),
-  cpuQuota: z.number().int(),
+  /** The Docker CPU settings its placement comes to (the quota may still be held back: `quotaSince`). */
+  cpuSettings: CpuSettingsSchema,
   createdAt: z.string(),
 });
 export type Workload = z.infer<typeof WorkloadSchema>;
+
+/**
+ * A workload record as older cores stored it (the CPU settings as three loose fields) in today's
+ * shape; today's records pass unchanged. Applied to every workload read (core/repositories.ts) and
+ * rewritten at start-up (core/cpu/migrations.ts).
+ */
+export function upgradeWorkload(raw: unknown): unknown {
+  if (raw === null || typeof raw !== 'object' || 'cpuSettings' in raw || !('cpusetCpus' in raw)) return raw;
+  const { cpusetCpus, cpuShares, cpuQuota, ...rest } = raw as Record<string, unknown> & { cpuQuota?: number; placement?: { numa?: string } };
+  const numa = rest.placement?.numa;
+  return {
+    ...rest,
+    cpuSettings: { cpusetCpus, cpuShares, cpuQuota, cpuPeriod: (cpuQuota ?? 0) > 0 ? 100_000 : 0, ...(numa !== undefined ? { cpusetMems: numa } : {}) },
+  };
+}
 

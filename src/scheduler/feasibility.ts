@@ -5,10 +5,16 @@ import type { CandidateNode, NodeFilter } from './types.js';
  * Each check is a small step behind one interface, in the manner of Kubernetes' filter plugins;
  * the first step that rejects a node gives the reason shown to the user.
  */
+/** What of the request the checks look at. */
+export interface FeasibilityRequest {
+  macvlan?: boolean | undefined;
+  ports?: readonly string[] | undefined;
+}
+
 export interface FeasibilityCheck {
   readonly name: string;
   /** Why the node cannot be used, or null when it can. */
-  reject(node: CandidateNode, filter: NodeFilter | undefined, request: { macvlan?: boolean }): string | null;
+  reject(node: CandidateNode, filter: NodeFilter | undefined, request: FeasibilityRequest): string | null;
 }
 
 export const bypassCheck: FeasibilityCheck = {
@@ -44,7 +50,19 @@ export const macvlanCheck: FeasibilityCheck = {
     request.macvlan && !node.macvlan ? `no macvlan parent for Eru's networks (eru node set ${node.name} --macvlan-parent IFACE)` : null,
 };
 
-export const DEFAULT_CHECKS: readonly FeasibilityCheck[] = [bypassCheck, downCheck, nameCheck, labelCheck, macvlanCheck];
+/** A host port the request publishes is held on the node (Nomad's port collision, Kubernetes' NodePorts filter). */
+export const portsCheck: FeasibilityCheck = {
+  name: 'ports',
+  reject: (node, _filter, request) => {
+    for (const port of request.ports ?? []) {
+      const holder = node.ports?.[port];
+      if (holder !== undefined) return `host port ${port} is held by ${holder}`;
+    }
+    return null;
+  },
+};
+
+export const DEFAULT_CHECKS: readonly FeasibilityCheck[] = [bypassCheck, downCheck, nameCheck, labelCheck, macvlanCheck, portsCheck];
 
 /** The checks that are the caller's own choice of nodes: a node they reject was never asked for. */
 const CALLERS_CHOICE = new Set([nameCheck.name, labelCheck.name]);
@@ -52,7 +70,7 @@ const CALLERS_CHOICE = new Set([nameCheck.name, labelCheck.name]);
 export function feasibleNodes<T extends CandidateNode>(
   nodes: readonly T[],
   filter: NodeFilter | undefined,
-  request: { macvlan?: boolean } = {},
+  request: FeasibilityRequest = {},
   checks: readonly FeasibilityCheck[] = DEFAULT_CHECKS,
 ): { feasible: T[]; rejected: Map<string, string>; notAsked: Set<string> } {
   const feasible: T[] = [];

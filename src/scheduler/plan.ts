@@ -10,6 +10,7 @@ import type {
   CapacityReport,
   DeployPlan,
   DeployRequest,
+  NodeCapacity,
   SchedulingPolicy,
 } from './types.js';
 
@@ -51,13 +52,19 @@ function assess(input: PlanInput): Assessed {
       capacity.nodes.push({ node: node.name, capacity: 0, reason });
       continue;
     }
-    const fit = nodeCapacity(node.name, node, pieceRequest, input.policy);
+    const fit = limitByPorts(nodeCapacity(node.name, node, pieceRequest, input.policy), input.request.ports);
     capacity.nodes.push(fit);
     feasibleCapacity.push(fit.capacity);
     capacity.total += fit.capacity;
   }
   const unavailable = new Map([...rejected].filter(([node]) => !notAsked.has(node)));
   return { pieceRequest, capacity, feasible, feasibleCapacity, unavailable };
+}
+
+/** One instance per node at most when the request publishes host ports: a second would collide with the first. */
+function limitByPorts(fit: NodeCapacity, ports: readonly string[] | undefined): NodeCapacity {
+  if (!ports?.length || fit.capacity <= 1) return fit;
+  return { node: fit.node, capacity: 1, reason: `one instance per node: it publishes host port ${ports.join(', ')}` };
 }
 
 /** How many more instances fit, per node and in all: the capacity-only dry run. */

@@ -9,6 +9,8 @@ import type { CandidateNode } from './types.js';
  * The offline planner's scenario: pod settings, nodes with what is free on them, and one deploy.
  * `eru plan` reads it from a file; the core builds the same PlanInput from the store.
  */
+const PortNameSchema = z.string().regex(/^\d{1,5}\/(tcp|udp)$/, 'a host port is PORT/tcp or PORT/udp');
+
 const ScenarioNodeSchema = z
   .object({
     name: z.string().min(1),
@@ -22,6 +24,8 @@ const ScenarioNodeSchema = z
     labels: z.record(z.string(), z.string()).default({}),
     bypass: z.boolean().default(false),
     count: z.number().int().min(0).default(0),
+    /** Host ports already held on the node: `8080/tcp` → who holds it. */
+    ports: z.record(PortNameSchema, z.string()).default({}),
   })
   .strict();
 
@@ -41,6 +45,8 @@ export const ScenarioSchema = z
         limit: z.number().int().min(0).default(0),
         nodes: z.array(z.string()).default([]),
         labels: z.record(z.string(), z.string()).default({}),
+        /** Host ports each instance publishes, `8080/tcp`. */
+        ports: z.array(PortNameSchema).default([]),
       })
       .strict(),
   })
@@ -89,6 +95,7 @@ export function scenarioToPlanInput(data: unknown): PlanInput {
       labels: node.labels,
       bypass: node.bypass,
       count: node.count,
+      ...(Object.keys(node.ports).length > 0 ? { ports: node.ports } : {}),
     };
   });
   const { deploy } = scenario;
@@ -104,6 +111,7 @@ export function scenarioToPlanInput(data: unknown): PlanInput {
       strategy: deploy.strategy,
       limit: deploy.limit,
       filter: { names: deploy.nodes, labels: deploy.labels },
+      ...(deploy.ports.length > 0 ? { ports: deploy.ports } : {}),
     },
     requestPath: ['deploy'],
   };

@@ -29,6 +29,8 @@ export const CandidateNodeSchema = NodeResourcesSchema.extend({
   count: z.number().int().min(0).default(0),
   /** It has a macvlan parent interface, so workloads on Eru's networks can land here. */
   macvlan: z.boolean().optional(),
+  /** Host ports held on the node (`8080/tcp` → the workload holding it). */
+  ports: z.record(z.string(), z.string()).optional(),
 });
 export type CandidateNode = z.infer<typeof CandidateNodeSchema>;
 
@@ -56,6 +58,8 @@ export const DeployRequestSchema = ResourceRequestSchema.extend({
   macvlan: z.boolean().optional(),
   /** EACH: refuse the deploy when any node cannot take `count`, instead of leaving it out. */
   strict: z.boolean().optional(),
+  /** Host ports each instance publishes (`8080/tcp`): a node where one is held cannot take it, and no node takes two. */
+  ports: z.array(z.string()).optional(),
 });
 export type DeployRequest = z.infer<typeof DeployRequestSchema>;
 

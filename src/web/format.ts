@@ -1,3 +1,4 @@
+import { age as ageOf } from '../lib/time.js';
 /** Bytes as people read them: 512 MiB, 1.5 GiB. */
 export function bytes(value: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -10,14 +11,9 @@ export function bytes(value: number): string {
   return `${n >= 10 || unit === 0 ? Math.round(n) : n.toFixed(1)} ${units[unit]}`;
 }
 
-/** How long ago: 5s, 3m, 2h, 4d. */
+/** How long ago (lib/time.ts), or a dash for a time not known. */
 export function age(iso: string | undefined, now = Date.now()): string {
-  if (!iso) return '–';
-  const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
-  if (seconds < 60) return `${seconds}s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
-  if (seconds < 86400) return `${Math.floor(seconds / 3600)}h`;
-  return `${Math.floor(seconds / 86400)}d`;
+  return iso ? ageOf(iso, now) : '–';
 }
 
 export function percent(value: number | undefined): string {

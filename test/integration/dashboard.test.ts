@@ -145,7 +145,7 @@ describe('the dashboard in a real browser (Debian Chromium through playwright-co
     await page.waitForFunction((n) => (document.querySelector('[data-logs]')?.textContent ?? '').split('\n').filter(Boolean).length > n, before, { timeout: 5000 });
     await page.goto(`${core.url}/ui/#/workloads/${big!.id}`);
     await page.waitForSelector(`[data-workload="${big!.id}"] dl.facts`);
-    assert.match((await page.textContent('dl.facts'))!, new RegExp(`1\\.3 on cpuset ${big!.cpusetCpus.replace(',', ',')}`));
+    assert.match((await page.textContent('dl.facts'))!, new RegExp(`1\\.3 on cpuset ${big!.cpuSettings.cpusetCpus.replace(',', ',')}`));
     await page.screenshot({ path: join(shots, 'workload-desktop.png'), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${core.url}/ui/#/pods/${pod}`);

@@ -63,7 +63,7 @@ describe('deploy on real Docker: a pod with sharebase 10 and a two-core node', (
     const [whole] = await workloadsOf('whole');
     const halves = await workloadsOf('half');
     const config = await hostConfig(whole!.id);
-    assert.notEqual(config.CpusetCpus, halves[0]!.cpusetCpus);
+    assert.notEqual(config.CpusetCpus, halves[0]!.cpuSettings.cpusetCpus);
     assert.equal(config.CpuShares, 1024);
     assert.equal(config.CpuQuota, 0);
   });
@@ -87,10 +87,10 @@ describe('deploy on real Docker: a pod with sharebase 10 and a two-core node', (
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, new RegExp(`removed ${gone!.id} .*\\(matched by container id ${gone!.containerId!.slice(0, 12)}\\)`));
     const map = (await nodeView()).cpuMap;
-    assert.equal(map.find((c) => c.core === stays!.cpusetCpus)!.free, 5);
+    assert.equal(map.find((c) => c.core === stays!.cpuSettings.cpusetCpus)!.free, 5);
     await assert.rejects(docker.getContainer(gone!.id).inspect(), /no such container/i);
     const show = await core.eru(['node', 'show', node]);
-    assert.match(show.stdout, new RegExp(`^${stays!.cpusetCpus}\\s+5\\s+5\\s+partial`, 'm'));
+    assert.match(show.stdout, new RegExp(`^${stays!.cpuSettings.cpusetCpus}\\s+5\\s+5\\s+partial`, 'm'));
     // And the freed half can be taken again.
     assert.equal((await deploy(['--entry', 'half', '--cpu', '0.5'])).code, 0);
   });
@@ -102,13 +102,13 @@ describe('deploy on real Docker: a pod with sharebase 10 and a two-core node', (
     const result = await deploy(['--entry', 'loose', '--no-bind', '--cpu', '0.3']);
     assert.equal(result.code, 0, result.stderr);
     const [loose] = await workloadsOf('loose');
-    const halfCore = (await workloadsOf('half'))[0]!.cpusetCpus;
+    const halfCore = (await workloadsOf('half'))[0]!.cpuSettings.cpusetCpus;
     assert.equal((await hostConfig(loose!.id)).CpusetCpus, '0,1', 'no core is pinned whole: the pool is every core');
     assert.equal((await hostConfig(loose!.id)).CpuQuota, 30_000);
     const pinned = await deploy(['--entry', 'whole', '--cpu', '1']);
     assert.equal(pinned.code, 0, pinned.stderr);
     const [whole] = await workloadsOf('whole');
-    assert.notEqual(whole!.cpusetCpus, halfCore);
+    assert.notEqual(whole!.cpuSettings.cpusetCpus, halfCore);
     assert.equal((await hostConfig(loose!.id)).CpusetCpus, halfCore, 'the pool shrank to the core nobody holds whole');
     for (const w of [...(await workloadsOf('whole')), ...(await workloadsOf('loose'))]) assert.equal((await core.eru(['rm', w.id])).code, 0);
     assert.equal((await hostConfig((await workloadsOf('half'))[0]!.id)).CpusetCpus, halfCore);
@@ -214,7 +214,7 @@ describe('deploy on real Docker: a pod with sharebase 10 and a two-core node', (
     assert.equal(logs, 'line 4\nline 5\n');
     const inspect = JSON.parse((await core.eru(['inspect', talker!.id, '--json'])).stdout) as { container: { running: boolean; cpusetCpus: string } };
     assert.equal(inspect.container.running, true);
-    assert.equal(inspect.container.cpusetCpus, talker!.cpusetCpus);
+    assert.equal(inspect.container.cpusetCpus, talker!.cpuSettings.cpusetCpus);
     assert.equal((await core.eru(['restart', talker!.id, '--time', '1'])).code, 0);
     const ps = await core.eru(['ps', '--pod', pod, '--entry', 'talker']);
     assert.match(ps.stdout, new RegExp(talker!.id));

@@ -117,10 +117,10 @@ describe('a service\'s life: scale, rolling replace, realloc, exec, cp, hooks, s
       const record = (await core.api<{ workload: Workload }>('GET', `/v1/workloads/${busy!.id}`)).body.workload;
       const info = await testDocker().getContainer(busy!.id).inspect();
       assert.equal(record.cpu, Number(cpu));
-      assert.deepEqual([info.HostConfig.CpusetCpus, info.HostConfig.CpuShares, info.HostConfig.CpuQuota], [record.cpusetCpus, record.cpuShares, record.cpuQuota]);
+      assert.deepEqual([info.HostConfig.CpusetCpus, info.HostConfig.CpuShares, info.HostConfig.CpuQuota], [record.cpuSettings.cpusetCpus, record.cpuSettings.cpuShares, record.cpuSettings.cpuQuota]);
       // The cgroup itself (cgroup v1, cgroupfs): what the kernel enforces.
-      assert.equal(readFileSync(`/sys/fs/cgroup/cpuset/docker/${info.Id}/cpuset.cpus`, 'utf8').trim(), record.cpusetCpus.includes(',') ? record.cpusetCpus.replace(/^(\d+),(\d+)$/, (m, x, y) => (Number(y) === Number(x) + 1 ? `${x}-${y}` : m)) : record.cpusetCpus);
-      assert.equal(Number(readFileSync(`/sys/fs/cgroup/cpu/docker/${info.Id}/cpu.cfs_quota_us`, 'utf8')), record.cpuQuota);
+      assert.equal(readFileSync(`/sys/fs/cgroup/cpuset/docker/${info.Id}/cpuset.cpus`, 'utf8').trim(), record.cpuSettings.cpusetCpus.includes(',') ? record.cpuSettings.cpusetCpus.replace(/^(\d+),(\d+)$/, (m, x, y) => (Number(y) === Number(x) + 1 ? `${x}-${y}` : m)) : record.cpuSettings.cpusetCpus);
+      assert.equal(Number(readFileSync(`/sys/fs/cgroup/cpu/docker/${info.Id}/cpu.cfs_quota_us`, 'utf8')), record.cpuSettings.cpuQuota);
       assert.deepEqual([info.State.Pid, info.State.StartedAt], [first.Pid, first.StartedAt], 'the same process');
       await ledgersAgree();
     }

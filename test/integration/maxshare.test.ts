@@ -39,7 +39,7 @@ describe('maxshare through the core and a real Docker node (sharebase 10, maxsha
   it('two 0.5 deploys land on one core, which stays shared when they fill it', async () => {
     for (let i = 0; i < 2; i++) assert.equal((await deploy(['--entry', 'half', '--cpu', '0.5'])).code, 0);
     const placed = await workloads();
-    assert.deepEqual(placed.map((w) => w.cpusetCpus), ['1', '1']);
+    assert.deepEqual(placed.map((w) => w.cpuSettings.cpusetCpus), ['1', '1']);
     for (const w of placed) assert.equal((await docker.getContainer(w.id).inspect()).HostConfig.CpusetCpus, '1');
     assert.deepEqual(await cpuMap(), [
       { core: '0', free: 10, used: 0, state: 'free', fragments: 0 },

@@ -19,6 +19,7 @@ describe('layers (scripts/layers.mjs, eslint.config.js)', () => {
     ['the model importing the scheduler', 'src/model/x.ts', "import { planDeploy } from '../scheduler/plan.js';\nexport const x = planDeploy;\n", 'eru/layers', /src\/model may import only src\/lib;/],
     ['the model re-exporting the core', 'src/model/x.ts', "export { Core } from '../core/index.js';\n", 'eru/layers', /src\/model may import only src\/lib;/],
     ['the api going around the core to the store', 'src/api/routes/x.ts', "import { openStore } from '../../store/index.js';\nexport const x = openStore;\n", 'eru/layers', /src\/api may import only src\/core, src\/contract, src\/model, src\/lib;/],
+    ['the api reaching into a core folder', 'src/api/routes/x.ts', "import type { NodeService } from '../../core/nodes/index.js';\nexport type X = NodeService;\n", 'eru/layers', /src\/api imports src\/core only through src\/core\/index\.ts; this import reaches into src\/core\/nodes\/index\.js/],
     ['the agent importing the core', 'src/agent/x.ts', "import { createCore } from '../core/index.js';\nexport const x = createCore;\n", 'eru/layers', /src\/agent may import only src\/client,/],
     ['the scheduler loading the core with import()', 'src/scheduler/x.ts', "export const x = async (): Promise<unknown> => import('../core/index.js');\n", 'eru/layers', /this import of src\/core runs up/],
     ['the model naming a core type through typeof import()', 'src/model/x.ts', "export type X = typeof import('../core/index.js');\n", 'eru/layers', /this import of src\/core runs up/],

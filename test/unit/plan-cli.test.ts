@@ -49,6 +49,27 @@ deploy:
     assert.match(result.stdout, /node-1\s+0:10,15:5\s+512MiB/);
   });
 
+  it('names a held host port as the reason a node is left out, and places one instance per node', async () => {
+    const ports = `
+nodes:
+  - {name: a, cpu: 4, ports: {"8080/tcp": web_main_x1y2z3}}
+  - {name: b, cpu: 4}
+  - {name: c, cpu: 4}
+deploy: {cpu: 0.5, count: 2, ports: ["8080/tcp"]}
+`;
+    const table = await runEru(['plan', await file('ports.yaml', ports)]);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^a\s+0\s+host port 8080\/tcp is held by web_main_x1y2z3$/m);
+    assert.match(table.stdout, /^b\s+1\s+one instance per node: it publishes host port 8080\/tcp$/m);
+    const json = JSON.parse((await runEru(['plan', await file('ports.yaml', ports), '--json'])).stdout) as { capacity: { total: number }; placements: Array<{ node: string }> };
+    assert.equal(json.capacity.total, 2);
+    assert.deepEqual(json.placements.map((p) => p.node).sort(), ['b', 'c']);
+    // A third instance has no node left: refused, naming the held port.
+    const three = await runEru(['plan', await file('three.yaml', ports.replace('count: 2', 'count: 3'))]);
+    assert.equal(three.code, 2);
+    assert.match(three.stderr, /a: 0 more: host port 8080\/tcp is held by web_main_x1y2z3/);
+  });
+
   it('reads JSON from standard input; placements are empty for a capacity-only run', async () => {
     const json = JSON.stringify({ nodes: [{ name: 'a', cpu: 4 }], deploy: { cpu: 0.5, bind: false } });
     const result = await runEru(['plan', '-', '--json'], { input: json });

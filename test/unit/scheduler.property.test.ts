@@ -133,8 +133,8 @@ describe('scheduler properties', () => {
   it('strategies never place more than a node can take, place what they report, and keep limit; most cases place', () => {
     const outcomes = new Map<string, PlacingCases>();
     fc.assert(
-      fc.property(clusterArb, ({ policy, nodes, request, count, strategy, limit }) => {
-        const input = { pod: 'p', policy, nodes, request: { ...request, count, strategy, limit } };
+      fc.property(clusterArb, ({ policy, nodes, request, count, strategy, limit, ports }) => {
+        const input = { pod: 'p', policy, nodes, request: { ...request, count, strategy, limit, ports } };
         const cases = outcomes.get(strategy) ?? new PlacingCases(`strategy ${strategy}`);
         outcomes.set(strategy, cases);
         let result;
@@ -150,6 +150,13 @@ describe('scheduler properties', () => {
         const perNode = new Map<string, number>();
         for (const p of result.placements) perNode.set(p.node, (perNode.get(p.node) ?? 0) + 1);
         for (const [name, placed] of perNode) assert.ok(placed <= result.capacity.nodes.find((fit) => fit.node === name)!.capacity);
+        // A host port asked: never on a node that holds it, never twice on one node.
+        if (ports.length > 0) {
+          for (const [name, placed] of perNode) {
+            assert.equal(nodes.find((n) => n.name === name)!.ports?.['8080/tcp'], undefined, `${name} holds the port`);
+            assert.equal(placed, 1, `${name} got ${placed} instances of one port`);
+          }
+        }
         const after = (node: { name: string; count: number }): number => node.count + (perNode.get(node.name) ?? 0);
         if (strategy === 'AUTO' || strategy === 'GLOBAL' || strategy === 'DRAINED') assert.equal(result.placements.length, count);
         if (strategy === 'AUTO' && limit > 0) for (const node of nodes) if (perNode.has(node.name)) assert.ok(after(node) <= limit, `${node.name} over the AUTO limit`);
@@ -159,10 +166,12 @@ describe('scheduler properties', () => {
           if (limit === 0) for (const node of nodes) assert.notEqual(perNode.has(node.name), result.leftOut?.[node.name] !== undefined, `${node.name}: placed and left out, or neither`);
         }
         if (strategy === 'FILL') {
+          // The nodes FILL may use: a node holding the asked host port is not one of them.
+          const usable = nodes.filter((node) => !ports.some((port) => node.ports?.[port] !== undefined));
           for (const node of nodes) assert.ok(after(node) <= Math.max(count, node.count));
-          const holding = nodes.filter((node) => after(node) >= count).length;
-          const heldBefore = nodes.filter((node) => node.count >= count).length;
-          if (limit === 0) assert.equal(holding, nodes.length, 'FILL tops every node up');
+          const holding = usable.filter((node) => after(node) >= count).length;
+          const heldBefore = usable.filter((node) => node.count >= count).length;
+          if (limit === 0) assert.equal(holding, usable.length, 'FILL tops every usable node up');
           else assert.equal(holding, Math.max(limit, heldBefore), 'FILL makes exactly `limit` nodes hold count');
           assert.equal(result.alreadyDone !== undefined, result.placements.length === 0);
         }
@@ -186,8 +195,8 @@ describe('scheduler properties', () => {
 
   it('is deterministic: the same input gives the same plan', () => {
     fc.assert(
-      fc.property(clusterArb, ({ policy, nodes, request, count, strategy, limit }) => {
-        const input = { pod: 'p', policy, nodes, request: { ...request, count, strategy, limit } };
+      fc.property(clusterArb, ({ policy, nodes, request, count, strategy, limit, ports }) => {
+        const input = { pod: 'p', policy, nodes, request: { ...request, count, strategy, limit, ports } };
         const run = (): unknown => {
           try {
             return planDeploy(structuredClone(input));

@@ -1,12 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { HeartbeatAnswerSchema, HeartbeatSchema, NodeTokenViewSchema, StatusAnswerSchema, StatusReportSchema } from '../../contract/agents.js';
 import { NodeNameParamsSchema } from '../../contract/nodes.js';
-import { requireNode } from '../../core/auth/index.js';
-import type { Core } from '../../core/index.js';
+import { requireNode, type AgentGateway } from '../../core/index.js';
 import { defineRoute, type RouteContext } from '../route.js';
 
 /** What agents call, with a node-scoped token that speaks for its own node only; and token issue. */
-export const agentRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = async (app, { core, ...context }) => {
+export const agentRoutes: FastifyPluginAsync<RouteContext & { agents: AgentGateway }> = async (app, { agents, ...context }) => {
   defineRoute(app, context, {
     method: 'POST',
     url: '/v1/nodes/:node/tokens',
@@ -16,7 +15,7 @@ export const agentRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = as
     params: NodeNameParamsSchema,
     response: NodeTokenViewSchema,
     status: 201,
-    handler: ({ params }) => core.auth.issueNodeToken(params.node),
+    handler: ({ params }) => context.auth.issueNodeToken(params.node),
   });
   defineRoute(app, context, {
     method: 'POST',
@@ -29,7 +28,7 @@ export const agentRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = as
     response: HeartbeatAnswerSchema,
     handler: ({ params, body, principal }) => {
       requireNode(principal, params.node);
-      return core.liveness.heartbeat(params.node, body);
+      return agents.heartbeat(params.node, body);
     },
   });
   defineRoute(app, context, {
@@ -43,7 +42,7 @@ export const agentRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = as
     response: StatusAnswerSchema,
     handler: ({ params, body, principal }) => {
       requireNode(principal, params.node);
-      return core.liveness.report(params.node, body.workloads);
+      return agents.report(params.node, body.workloads);
     },
   });
 };

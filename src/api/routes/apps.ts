@@ -2,15 +2,14 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { AppEnvParamsSchema, AppEnvSchema, AppListItemSchema, AppParamsSchema, BuildBodySchema, EnvVarsBodySchema, RegisterBodySchema, VolumeParamsSchema, VolumeRemovalSchema, VolumeViewSchema } from '../../contract/apps.js';
 import { BuildEventSchema } from '../../contract/events.js';
-import type { Core } from '../../core/index.js';
+import type { AppService, Images, Volumes } from '../../core/index.js';
 import { ActivitySchema } from '../../model/activity.js';
 import { AppSchema, AppVersionSchema } from '../../model/app.js';
 import { defineRoute, type RouteContext } from '../route.js';
 import { sendNdjson } from '../stream.js';
 
 /** Apps: `POST /v1/apps/versions`, `GET /v1/apps[/{app}[/versions|/activities]]`, builds, `GET|PUT /v1/apps/{app}/env/{env}`. */
-export const appRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = async (app, { core, ...context }) => {
-  const { apps } = core;
+export const appRoutes: FastifyPluginAsync<RouteContext & { apps: AppService; images: Images; volumes: Volumes }> = async (app, { apps, images, volumes, ...context }) => {
   defineRoute(app, context, {
     method: 'POST',
     url: '/v1/apps/versions',
@@ -59,7 +58,7 @@ export const appRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = asyn
     scope: 'admin',
     params: AppParamsSchema,
     response: z.array(ActivitySchema),
-    handler: ({ params }) => core.activities(params.app),
+    handler: ({ params }) => apps.activities(params.app),
   });
   defineRoute(app, context, {
     method: 'GET',
@@ -69,7 +68,7 @@ export const appRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = asyn
     scope: 'admin',
     params: AppParamsSchema,
     response: z.array(VolumeViewSchema),
-    handler: ({ params }) => core.volumes(params.app),
+    handler: ({ params }) => volumes.list(params.app),
   });
   defineRoute(app, context, {
     method: 'DELETE',
@@ -79,7 +78,7 @@ export const appRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = asyn
     scope: 'admin',
     params: VolumeParamsSchema,
     response: VolumeRemovalSchema,
-    handler: ({ params }) => core.removeVolume(params.app, params.name),
+    handler: ({ params }) => volumes.remove(params.app, params.name),
   });
   defineRoute(app, context, {
     method: 'POST',
@@ -92,7 +91,7 @@ export const appRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = asyn
     response: BuildEventSchema,
     stream: true,
     handler: async ({ params, body }, _request, reply) => {
-      await sendNdjson(reply, await core.build(params.app, body.version, body.pod));
+      await sendNdjson(reply, await images.build(params.app, body.version, body.pod));
     },
   });
   defineRoute(app, context, {

@@ -2,16 +2,15 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Readable } from 'node:stream';
 import { ArchiveQuerySchema, ArchiveStatSchema, UploadAnswerSchema } from '../../contract/archive.js';
 import { WorkloadIdParamsSchema } from '../../contract/workloads.js';
-import type { Core } from '../../core/index.js';
-import { ARCHIVE_LIMIT } from '../../core/workloads/archive.js';
+import { ARCHIVE_LIMIT, type WorkloadService } from '../../core/index.js';
 import { formatMemory } from '../../lib/units.js';
 import { defineRoute, type RouteContext } from '../route.js';
 
 /** `eru cp`: tar archives into and out of a workload's container. */
-export const archiveRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = async (app, { core, ...context }) => {
+export const archiveRoutes: FastifyPluginAsync<RouteContext & { workloads: WorkloadService }> = async (app, { workloads, ...context }) => {
   // An upload is the tar itself, read as a stream (not parsed, not held in memory).
   app.addContentTypeParser('application/x-tar', (_request, payload, done) => done(null, payload));
-  const find = (id: string) => () => core.workloads.resolve(id);
+  const find = (id: string) => () => workloads.resolve(id);
   defineRoute(app, context, {
     method: 'GET',
     url: '/v1/workloads/:id/archive/stat',
@@ -21,7 +20,7 @@ export const archiveRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = 
     params: WorkloadIdParamsSchema,
     query: ArchiveQuerySchema,
     response: ArchiveStatSchema,
-    handler: ({ params, query }) => core.archive.stat(find(params.id), query.path),
+    handler: ({ params, query }) => workloads.archive.stat(find(params.id), query.path),
   });
   defineRoute(app, context, {
     method: 'GET',
@@ -32,15 +31,15 @@ export const archiveRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = 
     params: WorkloadIdParamsSchema,
     query: ArchiveQuerySchema,
     handler: async ({ params, query }, _request, reply) => {
-      const archive = await core.archive.download(find(params.id), query.path);
+      const archive = await workloads.archive.download(find(params.id), query.path);
       reply.hijack();
       const raw = reply.raw;
       raw.writeHead(200, { 'content-type': 'application/x-tar', trailer: 'x-eru-error' });
       let bytes = 0;
       for await (const chunk of archive as AsyncIterable<Buffer>) {
         bytes += chunk.length;
-        if (bytes > core.archive.limit) {
-          raw.addTrailers({ 'x-eru-error': `${query.path} is over the copy limit of ${formatMemory(core.archive.limit)}; nothing was written here` });
+        if (bytes > workloads.archive.limit) {
+          raw.addTrailers({ 'x-eru-error': `${query.path} is over the copy limit of ${formatMemory(workloads.archive.limit)}; nothing was written here` });
           (archive as Readable).destroy();
           break;
         }
@@ -58,6 +57,6 @@ export const archiveRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = 
     params: WorkloadIdParamsSchema,
     query: ArchiveQuerySchema,
     response: UploadAnswerSchema,
-    handler: ({ params, query }, request) => core.archive.upload(find(params.id), query.path, request.body as Readable),
+    handler: ({ params, query }, request) => workloads.archive.upload(find(params.id), query.path, request.body as Readable),
   });
 };

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { EruEventSchema, EventFilterSchema } from '../../contract/events.js';
-import type { Core } from '../../core/index.js';
+import type { Events } from '../../core/index.js';
 import { defineRoute, type RouteContext } from '../route.js';
 import { sendNdjson } from '../stream.js';
 
 /** `GET /v1/events`: the bus as an NDJSON stream, for `eru watch`, the dashboard and scripts. */
-export const eventRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = async (app, { core, ...context }) => {
+export const eventRoutes: FastifyPluginAsync<RouteContext & { events: Events }> = async (app, { events, ...context }) => {
   defineRoute(app, context, {
     method: 'GET',
     url: '/v1/events',
@@ -16,7 +16,7 @@ export const eventRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = as
     response: EruEventSchema,
     stream: true,
     handler: async ({ query }, request, reply) => {
-      const watch = await core.watch(query);
+      const watch = await events.watch(query);
       request.raw.on('close', () => void watch.close());
       await sendNdjson(reply, watch.events);
     },

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { ExecBodySchema, ExecParamsSchema, ExecStateSchema, ExecViewSchema, ResizeTtySchema } from '../../contract/exec.js';
 import { WorkloadIdParamsSchema } from '../../contract/workloads.js';
-import type { Core } from '../../core/index.js';
+import type { WorkloadService } from '../../core/index.js';
 import { defineRoute, type RouteContext } from '../route.js';
 
 /** Exec into a workload: create, resize its TTY, read its exit code (attaching is an upgrade: api/exec.ts). */
-export const execRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = async (app, { core, ...context }) => {
+export const execRoutes: FastifyPluginAsync<RouteContext & { workloads: WorkloadService }> = async (app, { workloads, ...context }) => {
   defineRoute(app, context, {
     method: 'POST',
     url: '/v1/workloads/:id/exec',
@@ -16,7 +16,7 @@ export const execRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = asy
     body: ExecBodySchema,
     response: ExecViewSchema,
     status: 201,
-    handler: ({ params, body }) => core.exec.create(() => core.workloads.resolve(params.id), body),
+    handler: ({ params, body }) => workloads.exec.create(() => workloads.resolve(params.id), body),
   });
   defineRoute(app, context, {
     method: 'POST',
@@ -27,7 +27,7 @@ export const execRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = asy
     params: ExecParamsSchema,
     body: ResizeTtySchema,
     handler: async ({ params, body }) => {
-      await core.exec.resize(params.node, params.exec, body);
+      await workloads.exec.resize(params.node, params.exec, body);
       return { ok: true };
     },
   });
@@ -39,6 +39,6 @@ export const execRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = asy
     scope: 'admin',
     params: ExecParamsSchema,
     response: ExecStateSchema,
-    handler: ({ params }) => core.exec.inspect(params.node, params.exec),
+    handler: ({ params }) => workloads.exec.inspect(params.node, params.exec),
   });
 };

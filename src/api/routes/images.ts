@@ -1,12 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { BaseImageEventSchema, ImageCacheEventSchema } from '../../contract/events.js';
 import { BaseImageBodySchema, ImageCacheBodySchema } from '../../contract/images.js';
-import type { Core } from '../../core/index.js';
+import type { Images } from '../../core/index.js';
 import { defineRoute, type RouteContext } from '../route.js';
 import { sendNdjson } from '../stream.js';
 
 /** Images: `POST /v1/images/base` makes a base image (nothing can be pulled) on nodes; `POST /v1/images/cache` puts a version's image on nodes. */
-export const imageRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = async (app, { core, ...context }) => {
+export const imageRoutes: FastifyPluginAsync<RouteContext & { images: Images }> = async (app, { images, ...context }) => {
   defineRoute(app, context, {
     method: 'POST',
     url: '/v1/images/base',
@@ -17,7 +17,7 @@ export const imageRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = as
     response: BaseImageEventSchema,
     stream: true,
     handler: async ({ body }, _request, reply) => {
-      await sendNdjson(reply, await core.baseImages(body.kind, { ...(body.pod ? { pod: body.pod } : {}), nodes: body.nodes, force: body.force }));
+      await sendNdjson(reply, await images.base(body.kind, { ...(body.pod ? { pod: body.pod } : {}), nodes: body.nodes, force: body.force }));
     },
   });
   defineRoute(app, context, {
@@ -30,7 +30,7 @@ export const imageRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = as
     response: ImageCacheEventSchema,
     stream: true,
     handler: async ({ body }, _request, reply) => {
-      await sendNdjson(reply, await core.cacheImage(body.app, body.version, { ...(body.pod ? { pod: body.pod } : {}), nodes: body.nodes }));
+      await sendNdjson(reply, await images.cache(body.app, body.version, { ...(body.pod ? { pod: body.pod } : {}), nodes: body.nodes }));
     },
   });
 };

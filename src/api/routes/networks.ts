@@ -3,13 +3,12 @@ import { z } from 'zod';
 import { AppParamsSchema } from '../../contract/apps.js';
 import { ConnectBodySchema, EndpointQuerySchema, EndpointSchema, NetworkCreateSchema, NetworkNameParamsSchema, NetworkViewSchema } from '../../contract/networks.js';
 import { WorkloadIdParamsSchema } from '../../contract/workloads.js';
-import type { Core } from '../../core/index.js';
+import type { NetworkService } from '../../core/index.js';
 import { WorkloadSchema } from '../../model/workload.js';
 import { defineRoute, type RouteContext } from '../route.js';
 
 /** Networks (`/v1/networks`), workloads joining and leaving them, and an app's endpoints. */
-export const networkRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = async (app, { core, ...context }) => {
-  const { networks } = core;
+export const networkRoutes: FastifyPluginAsync<RouteContext & { networks: NetworkService }> = async (app, { networks, ...context }) => {
   defineRoute(app, context, {
     method: 'POST',
     url: '/v1/networks',
@@ -59,7 +58,7 @@ export const networkRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = 
     params: WorkloadIdParamsSchema,
     body: ConnectBodySchema,
     response: WorkloadSchema,
-    handler: ({ params, body }) => core.connect(params.id, body),
+    handler: ({ params, body }) => networks.connect(params.id, body),
   });
   defineRoute(app, context, {
     method: 'DELETE',
@@ -69,7 +68,7 @@ export const networkRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = 
     scope: 'admin',
     params: WorkloadIdParamsSchema.merge(NetworkNameParamsSchema),
     response: WorkloadSchema,
-    handler: ({ params }) => core.disconnect(params.id, params.network),
+    handler: ({ params }) => networks.disconnect(params.id, params.network),
   });
   defineRoute(app, context, {
     method: 'GET',
@@ -80,6 +79,6 @@ export const networkRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = 
     params: AppParamsSchema,
     query: EndpointQuerySchema,
     response: z.array(EndpointSchema),
-    handler: ({ params, query }) => core.endpoints(params.app, query),
+    handler: ({ params, query }) => networks.endpoints(params.app, query),
   });
 };

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { NodeCreateSchema, NodeNameParamsSchema, NodePatchSchema, NodeViewSchema } from '../../contract/nodes.js';
 import { PodNameParamsSchema } from '../../contract/pods.js';
-import type { NodeService } from '../../core/nodes/index.js';
+import type { NodeService } from '../../core/index.js';
 import { defineRoute, type RouteContext } from '../route.js';
 
 /** Nodes: `GET|POST /v1/pods/{pod}/nodes`, `GET /v1/nodes`, `GET|PATCH|DELETE /v1/nodes/{node}`. */

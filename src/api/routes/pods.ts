@@ -1,13 +1,14 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { PodCreateSchema, PodNameParamsSchema, PodPatchSchema } from '../../contract/pods.js';
-import { PodMapSchema, type PodMap } from '../../contract/map.js';
-import type { PodService } from '../../core/pods.js';
+import { PodMapSchema } from '../../contract/map.js';
+import { CapacityBodySchema, CapacityReportSchema } from '../../contract/workloads.js';
+import type { PodService } from '../../core/index.js';
 import { PodSchema } from '../../model/pod.js';
 import { defineRoute, type RouteContext } from '../route.js';
 
 /** Pods: `GET|POST /v1/pods`, `GET|DELETE /v1/pods/{pod}`, `GET /v1/pods/{pod}/map`. */
-export const podRoutes: FastifyPluginAsync<RouteContext & { pods: PodService; podMap: (pod: string) => Promise<PodMap> }> = async (app, { pods, podMap, ...context }) => {
+export const podRoutes: FastifyPluginAsync<RouteContext & { pods: PodService }> = async (app, { pods, ...context }) => {
   defineRoute(app, context, {
     method: 'GET',
     url: '/v1/pods',
@@ -46,7 +47,7 @@ export const podRoutes: FastifyPluginAsync<RouteContext & { pods: PodService; po
     scope: 'admin',
     params: PodNameParamsSchema,
     response: PodMapSchema,
-    handler: ({ params }) => podMap(params.pod),
+    handler: ({ params }) => pods.map(params.pod),
   });
   defineRoute(app, context, {
     method: 'PATCH',
@@ -68,5 +69,19 @@ export const podRoutes: FastifyPluginAsync<RouteContext & { pods: PodService; po
     params: PodNameParamsSchema,
     response: PodSchema,
     handler: ({ params }) => pods.remove(params.pod),
+  });
+  defineRoute(app, context, {
+    method: 'POST',
+    url: '/v1/pods/:pod/capacity',
+    summary: 'How many more of a request a pod can take, per node (a dry run through the scheduler)',
+    tag: 'pods',
+    scope: 'admin',
+    params: PodNameParamsSchema,
+    body: CapacityBodySchema,
+    response: CapacityReportSchema,
+    handler: async ({ params, body }) => {
+      const report = await pods.capacity(params.pod, body);
+      return { total: report.total, nodes: report.nodes.map((fit) => ({ node: fit.node, capacity: fit.capacity, reason: fit.reason })) };
+    },
   });
 };

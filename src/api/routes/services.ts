@@ -3,12 +3,12 @@ import { DeployEventSchema } from '../../contract/events.js';
 import { z } from 'zod';
 import { ReplaceBodySchema, ScaleBodySchema, ServiceParamsSchema, ServiceResizeBodySchema, ServiceViewSchema } from '../../contract/services.js';
 import { WorkloadSchema } from '../../model/workload.js';
-import type { Core } from '../../core/index.js';
+import type { Services } from '../../core/index.js';
 import { defineRoute, type RouteContext } from '../route.js';
 import { sendNdjson } from '../stream.js';
 
 /** Services (an app's entrypoint in a pod): scaling and rolling replaces, streamed like deploys. */
-export const serviceRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = async (app, { core, ...context }) => {
+export const serviceRoutes: FastifyPluginAsync<RouteContext & { services: Services }> = async (app, { services, ...context }) => {
   defineRoute(app, context, {
     method: 'GET',
     url: '/v1/services',
@@ -16,7 +16,7 @@ export const serviceRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = 
     tag: 'services',
     scope: 'admin',
     response: z.array(ServiceViewSchema),
-    handler: () => core.services(),
+    handler: () => services.list(),
   });
   defineRoute(app, context, {
     method: 'PUT',
@@ -29,7 +29,7 @@ export const serviceRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = 
     response: DeployEventSchema,
     stream: true,
     handler: async ({ params, body }, _request, reply) => {
-      await sendNdjson(reply, await core.scale(params.app, params.entry, body));
+      await sendNdjson(reply, await services.scale(params.app, params.entry, body));
     },
   });
   defineRoute(app, context, {
@@ -43,7 +43,7 @@ export const serviceRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = 
     response: z.array(WorkloadSchema),
     handler: ({ params, body }) => {
       const { pod, ...size } = body;
-      return core.resizeService(params.app, params.entry, pod, size);
+      return services.resize(params.app, params.entry, pod, size);
     },
   });
   defineRoute(app, context, {
@@ -57,7 +57,7 @@ export const serviceRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = 
     response: DeployEventSchema,
     stream: true,
     handler: async ({ params, body }, _request, reply) => {
-      await sendNdjson(reply, await core.replace(params.app, params.entry, body));
+      await sendNdjson(reply, await services.replace(params.app, params.entry, body));
     },
   });
 };

@@ -1,10 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { DeployEventSchema, OutputLineSchema } from '../../contract/events.js';
-import { PodNameParamsSchema } from '../../contract/pods.js';
 import {
-  CapacityBodySchema,
-  CapacityReportSchema,
   ControlParamsSchema,
   ControlQuerySchema,
   DeployBodySchema,
@@ -17,15 +14,14 @@ import {
   WorkloadIdParamsSchema,
   WorkloadInspectSchema,
 } from '../../contract/workloads.js';
-import type { Core } from '../../core/index.js';
+import type { Deploys, WorkloadService } from '../../core/index.js';
 import { IntentSchema } from '../../model/intent.js';
 import { WorkloadSchema } from '../../model/workload.js';
 import { defineRoute, type RouteContext } from '../route.js';
 import { sendNdjson } from '../stream.js';
 
-/** Workloads, jobs and capacity: placing, finding, controlling and removing containers. */
-export const workloadRoutes: FastifyPluginAsync<RouteContext & { core: Core }> = async (app, { core, ...context }) => {
-  const { workloads } = core;
+/** Workloads and jobs: placing, finding, controlling and removing containers. */
+export const workloadRoutes: FastifyPluginAsync<RouteContext & { workloads: WorkloadService; deploys: Deploys }> = async (app, { workloads, deploys, ...context }) => {
   defineRoute(app, context, {
     method: 'POST',
     url: '/v1/workloads',
@@ -36,7 +32,7 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & { core: Core }> =
     response: DeployEventSchema,
     stream: true,
     handler: async ({ body }, _request, reply) => {
-      await sendNdjson(reply, await core.deploy(body));
+      await sendNdjson(reply, await deploys.deploy(body));
     },
   });
   defineRoute(app, context, {
@@ -113,7 +109,7 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & { core: Core }> =
     tag: 'workloads',
     scope: 'admin',
     response: z.array(IntentSchema),
-    handler: () => core.intents(),
+    handler: () => deploys.intents(),
   });
   defineRoute(app, context, {
     method: 'POST',
@@ -125,21 +121,7 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & { core: Core }> =
     response: DeployEventSchema,
     stream: true,
     handler: async ({ body }, _request, reply) => {
-      await sendNdjson(reply, await core.runJob(body));
-    },
-  });
-  defineRoute(app, context, {
-    method: 'POST',
-    url: '/v1/pods/:pod/capacity',
-    summary: 'How many more of a request a pod can take, per node (a dry run through the scheduler)',
-    tag: 'pods',
-    scope: 'admin',
-    params: PodNameParamsSchema,
-    body: CapacityBodySchema,
-    response: CapacityReportSchema,
-    handler: async ({ params, body }) => {
-      const report = await core.capacity(params.pod, body);
-      return { total: report.total, nodes: report.nodes.map((fit) => ({ node: fit.node, capacity: fit.capacity, reason: fit.reason })) };
+      await sendNdjson(reply, await deploys.runJob(body));
     },
   });
 };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { eruHome } from '../../client/config.js';
+import { eruHome } from '../config.js';
 import { parseHostPort } from '../../lib/address.js';
 import { invalid } from '../../lib/errors.js';
 import { parseMemory } from '../../lib/units.js';

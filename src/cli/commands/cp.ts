@@ -4,7 +4,6 @@ import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { ArchiveStat } from '../../contract/archive.js';
-import { resolveConfig } from '../../client/config.js';
 import { downloadArchive, uploadArchive } from '../../client/node-archive.js';
 import { EruError, ErrorCode, invalid } from '../../lib/errors.js';
 import { action } from '../output.js';
@@ -37,7 +36,6 @@ export function registerCp(program: Command): void {
     .action(
       action(async (source: string, destination: string, _options: unknown, command: Command) => {
         const client = clientOf(command);
-        const { token } = resolveConfig({ ...(globals(command).token ? { token: globals(command).token } : {}) });
         const from = remote(source);
         const to = remote(destination);
         if (Boolean(from) === Boolean(to)) throw invalid(['source'], 'one side is WORKLOAD:/absolute/path, the other a local path');
@@ -49,7 +47,7 @@ export function registerCp(program: Command): void {
           try {
             const unpack = tar(['-x', '-p', '--no-same-owner', '-C', staging]); // owned here by whoever copied, as docker cp does
             try {
-              await downloadArchive(client.url, token, from.ref, from.path, unpack.child.stdin!);
+              await downloadArchive(client, from.ref, from.path, unpack.child.stdin!);
             } catch (error) {
               unpack.child.kill(); // else tar waits on its input for ever; the download's error is the one to tell
               await unpack.done.catch(() => undefined);
@@ -73,7 +71,7 @@ export function registerCp(program: Command): void {
         // Owned by the user the workload runs as, so its app can read (and run) what was copied in.
         const owner = ['--numeric-owner', `--owner=:${stat.owner.uid}`, `--group=:${stat.owner.gid}`];
         const pack = tar(['-c', ...owner, '-C', dirname(local), ...rename_, basename(local)]);
-        const [answer] = await Promise.all([uploadArchive(client.url, token, target.ref, dir, pack.child.stdout!), pack.done]);
+        const [answer] = await Promise.all([uploadArchive(client, target.ref, dir, pack.child.stdout!), pack.done]);
         if (!globals(command).json) console.error(`copied ${source} to ${target.ref}:${target.path} (${answer.bytes} bytes of tar)`);
       }),
     );

@@ -5,6 +5,7 @@ import { EruError, invalid } from '../../lib/errors.js';
 import { LIMIT_MEANING } from '../../model/strategies.js';
 import { formatMemory, parseMemory } from '../../lib/units.js';
 import { followToResult } from '../follow.js';
+import { age } from '../../lib/time.js';
 import { action, printTable } from '../output.js';
 import { collect, defaultPod, globals, keyValue, wholeNumber } from '../options.js';
 import { Progress } from '../progress.js';
@@ -178,7 +179,8 @@ type DeployResult = Extract<DeployEvent, { type: 'result'; ok: true }>;
  */
 export async function followStream(cmd: Command, path: string, body: unknown, show: (event: DeployEvent) => void, method = 'POST'): Promise<DeployResult> {
   const result = await followToResult(cmd, path, body, show, method);
-  if (!result.ok) throw new EruError(result.error.code, result.error.message);
+  // With its details, so that a capacity refusal prints each node's reason as a refused request does.
+  if (!result.ok) throw new EruError(result.error.code, result.error.message, result.error.details !== undefined ? { details: result.error.details } : {});
   return result;
 }
 
@@ -223,12 +225,6 @@ export function addressesOf(w: Workload): string {
   return w.addresses.map((a) => `${a.network}=${a.address}`).join(',') || '-';
 }
 
-/** How long ago, in the largest unit: 45s, 12m, 3h, 2d. */
-export function age(since: string, now = Date.now()): string {
-  const seconds = Math.max(0, Math.floor((now - Date.parse(since)) / 1000));
-  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60]] as const) if (seconds >= size) return `${Math.floor(seconds / size)}${unit}`;
-  return `${seconds}s`;
-}
 
 /** STATUS: the state the core knows (`exited 137` shows the code). */
 function statusText(w: Workload & { state?: string; status?: { exitCode?: number } | null }): string {
@@ -246,10 +242,10 @@ export function printWorkloads(workloads: Array<Workload & { kind?: string; stat
       w.kind ?? 'service',
       statusText(w),
       age(w.createdAt),
-      w.placement.cpuset ? w.cpusetCpus : `${w.cpusetCpus} (unbound)`,
+      w.placement.cpuset ? w.cpuSettings.cpusetCpus : `${w.cpuSettings.cpusetCpus} (unbound)`,
       w.cpu,
-      w.cpuShares,
-      w.cpuQuota > 0 ? `${w.cpuQuota}/100000` : '-',
+      w.cpuSettings.cpuShares,
+      w.cpuSettings.cpuQuota > 0 ? `${w.cpuSettings.cpuQuota}/100000` : '-',
       w.placement.memory > 0 ? formatMemory(w.placement.memory) : '-',
       addressesOf(w),
     ]),

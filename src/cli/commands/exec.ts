@@ -3,8 +3,7 @@ import type { ExecView } from '../../contract/exec.js';
 import { attachExec, demultiplex } from '../../client/node-exec.js';
 import { invalid } from '../../lib/errors.js';
 import { action } from '../output.js';
-import { clientOf, globals } from '../options.js';
-import { resolveConfig } from '../../client/config.js';
+import { clientOf } from '../options.js';
 
 /** `eru exec [-it] WORKLOAD -- CMD…`: a command in the container, through the core; its exit code becomes eru's. */
 export function registerExec(program: Command): void {
@@ -29,8 +28,7 @@ export function registerExec(program: Command): void {
           ...(options.user ? { user: options.user } : {}),
           ...(options.workdir ? { workdir: options.workdir } : {}),
         });
-        const { token } = resolveConfig({ ...(globals(command).token ? { token: globals(command).token } : {}) });
-        const socket = await attachExec(client.url, token, view);
+        const socket = await attachExec(client, view);
         const base = `/v1/nodes/${encodeURIComponent(view.node)}/exec/${view.exec}`;
         const stdin = process.stdin;
         const raw = tty && stdin.isTTY;

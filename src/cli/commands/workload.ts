@@ -4,7 +4,7 @@ import type { OutputLine } from '../../contract/events.js';
 import type { WorkloadKind, WorkloadState } from '../../contract/workloads.js';
 import { formatMemory } from '../../lib/units.js';
 import { action, printJson, printTable } from '../output.js';
-import { clientOf, globals, wholeNumber } from '../options.js';
+import { clientOf, collect, globals, wholeNumber } from '../options.js';
 import { invalid } from '../../lib/errors.js';
 import { parseMemory } from '../../lib/units.js';
 import { addressesOf, cpuNumber, placementBody, placementOptions, printWorkloads, type PlacementOptions } from './deploy.js';
@@ -53,15 +53,15 @@ export function registerWorkloads(program: Command): void {
           ['command', w.command.length > 0 ? JSON.stringify(w.command) : '(image default)'],
           ['cpu', `${w.cpu}${w.bind ? ' bound' : ' unbound'}`],
           ['cores (pieces)', w.placement.cpuset ? Object.entries(w.placement.cpuset).map(([core, p]) => `${core}:${p}`).join(',') : 'shared pool'],
-          ['cpuset', w.cpusetCpus],
-          ['cpu shares / quota', `${w.cpuShares} / ${w.cpuQuota > 0 ? `${w.cpuQuota} per 100000 µs` : 'none'}`],
+          ['cpuset', w.cpuSettings.cpusetCpus],
+          ['cpu shares / quota', `${w.cpuSettings.cpuShares} / ${w.cpuSettings.cpuQuota > 0 ? `${w.cpuSettings.cpuQuota} per 100000 µs` : 'none'}`],
           ['memory', w.placement.memory > 0 ? formatMemory(w.placement.memory) : 'no limit'],
           ['numa', w.placement.numa ?? '-'],
           ['addresses', addressesOf(w)],
           ...(w.shared.length > 0 ? [['shared volumes', w.shared.map((v, i) => `${v.name} at ${v.path} (${w.sharedDirs[i] ?? '?'}${v.size ? `, quota ${formatMemory(v.size)}` : ''})`).join('; ')]] : []),
           ...(w.rate ? [['rate', `${w.rate}${shown.status?.qos ? ` (applied: ${shown.status.qos})` : ' (not applied yet: the node\'s agent applies it)'}`]] : []),
           ['container', c ? `${w.containerId ?? ''} ${c.status}${c.running ? '' : ` (exit ${c.exitCode})`}` : 'gone'],
-          ['cpu quota', w.cpuQuota <= 0 ? 'none' : w.quotaSince ? `on since ${w.quotaSince}` : `not yet: startup boost (${w.startupBoost ?? 0} s or until healthy)`],
+          ['cpu quota', w.cpuSettings.cpuQuota <= 0 ? 'none' : w.quotaSince ? `on since ${w.quotaSince}` : `not yet: startup boost (${w.startupBoost ?? 0} s or until healthy)`],
           ['docker cpuset', c?.cpusetCpus ?? '-'],
         ]);
       }),
@@ -94,7 +94,7 @@ export function registerWorkloads(program: Command): void {
         for (const ref of refs) {
           const w = await clientOf(command).workloads.remove(ref, { drain: options.drain });
           if (globals(command).json) printJson(w);
-          else console.log(`removed ${w.id} from ${w.node} (freed ${w.cpu} CPU ${w.placement.cpuset ? `on cores ${w.cpusetCpus}` : 'of the shared pool'})${matched(ref, w)}`);
+          else console.log(`removed ${w.id} from ${w.node} (freed ${w.cpu} CPU ${w.placement.cpuset ? `on cores ${w.cpuSettings.cpusetCpus}` : 'of the shared pool'})${matched(ref, w)}`);
         }
       }),
     );
@@ -116,7 +116,7 @@ export function registerWorkloads(program: Command): void {
           ...(options.unbind ? { bind: false } : options.bind ? { bind: true } : {}),
         });
         if (globals(command).json) return printJson(w);
-        console.log(`${w.id} now holds ${w.cpu} CPU on ${w.placement.cpuset ? `cores ${w.cpusetCpus}` : `the shared pool (${w.cpusetCpus})`}, ${w.placement.memory > 0 ? formatMemory(w.placement.memory) : 'no memory limit'}`);
+        console.log(`${w.id} now holds ${w.cpu} CPU on ${w.placement.cpuset ? `cores ${w.cpuSettings.cpusetCpus}` : `the shared pool (${w.cpuSettings.cpusetCpus})`}, ${w.placement.memory > 0 ? formatMemory(w.placement.memory) : 'no memory limit'}`);
       }),
     );
 
@@ -136,14 +136,17 @@ export function registerWorkloads(program: Command): void {
       }),
     );
 
-  const capacity = program.command('capacity').description('how many more of a request a pod can take (dry run)');
+  const capacity = program
+    .command('capacity')
+    .description('how many more of a request a pod can take (dry run)')
+    .option('--publish <[ip:]port:port>', 'a host port each instance would publish (nodes where it is held are left out)', collect, []);
   placementOptions(capacity, '1').action(
-    action(async (options: PlacementOptions, command: Command) => {
+    action(async (options: PlacementOptions & { publish: string[] }, command: Command) => {
       const { pod, ...body } = await placementBody(options, command);
       const report = await clientOf(command).request<{ total: number; nodes: Array<{ node: string; capacity: number; reason?: string }> }>(
         'POST',
         `/v1/pods/${id(String(pod))}/capacity`,
-        body,
+        { ...body, ...(options.publish.length > 0 ? { publish: options.publish } : {}) },
       );
       if (globals(command).json) return printJson(report);
       printTable([['NODE', 'CAPACITY', 'LIMITED BY'], ...report.nodes.map((n) => [n.node, n.capacity, n.reason ?? '']), ['total', report.total, '']]);

@@ -2,6 +2,7 @@ import { event, type Publish } from '../../bus/index.js';
 import { parseAppYaml } from '../../build/appyaml.js';
 import type { AppListItem, RegisterBody } from '../../contract/apps.js';
 import { conflict, notFound } from '../../lib/errors.js';
+import type { Activity } from '../../model/activity.js';
 import type { App, AppEnv, AppVersion } from '../../model/app.js';
 import type { CoreContext } from '../context.js';
 import { absent, put, unchanged, type Repositories } from '../repositories.js';
@@ -22,6 +23,11 @@ export class AppService {
     this.repos = context.repos;
     this.publish = context.publish;
     this.bindRoots = context.bindRoots;
+  }
+
+  /** An app's recent builds, deploys, scales and replaces, newest first (activities.ts). */
+  async activities(app: string): Promise<Activity[]> {
+    return (await this.repos.activities.list(app)).map((a) => a.value).reverse();
   }
 
   /** Registers the app.yaml of one commit; the app is created on its first version. Idempotent per sha. */

@@ -5,11 +5,11 @@ import type { Workload } from '../../model/workload.js';
 import type { CoreContext } from '../context.js';
 import { del, put, unchanged } from '../repositories.js';
 import type { Service } from '../../model/service.js';
-import { specOf } from '../services.js';
+import { specOf } from '../services/spec.js';
 import type { Reservation } from './reserve.js';
 import type { RolloutOutcome } from './rollout.js';
 import { announceEndpoints } from '../networks/endpoints.js';
-import { reapplySharedPool } from './shared-pool.js';
+import { reapplySharedPool } from '../cpu/shared-pool.js';
 
 /**
  * Step 5 of a deploy, "commit": the workloads are recorded, with their first status, and the intent
@@ -36,14 +36,14 @@ export async function commit(context: CoreContext, reservation: Reservation, out
       ...workloads.map((w) => put(repos.workloads.key(w.id), w)),
       ...[...statuses.values()].map((s) => put(repos.statuses.key(s.id), s)),
       // Started without its quota (startup boost): the leader puts it on later (core/boost.ts).
-      ...workloads.filter((w) => w.cpuQuota > 0 && w.quotaSince === undefined).map((w) => put(repos.boosts.key(w.id), { node: w.node, since: at })),
+      ...workloads.filter((w) => w.cpuSettings.cpuQuota > 0 && w.quotaSince === undefined).map((w) => put(repos.boosts.key(w.id), { node: w.node, since: at })),
       del(repos.intents.key(intent.id)),
       ...(record ? [put(repos.services.key(record.pod, record.app, record.entry), record)] : []),
     ],
   );
   if (!recorded) return null;
   for (const w of workloads) {
-    publish(event('workload.created', { app: w.app, pod: w.pod, node: w.node, workload: w.id, data: { entry: w.entry, cpuset: w.cpusetCpus, container: w.containerId } }));
+    publish(event('workload.created', { app: w.app, pod: w.pod, node: w.node, workload: w.id, data: { entry: w.entry, cpuset: w.cpuSettings.cpusetCpus, container: w.containerId } }));
     publish(event('workload.status', { app: w.app, pod: w.pod, node: w.node, workload: w.id, data: { entry: w.entry, ...statuses.get(w.id)! } }));
   }
   await reapplySharedPool(context, nodes, new Set(workloads.filter((w) => w.placement.cpuset).map((w) => w.node)));

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { CFS_PERIOD_US } from '../../engine/cpu.js';
+import { withoutQuota } from '../../engine/cpu.js';
 import { engineMessage, isMissing, type Engines } from '../../engine/engines.js';
 import { ensureMacvlanNetwork } from '../../engine/networks.js';
 import { containerSpec } from '../../engine/spec.js';
@@ -30,18 +30,11 @@ export async function prepareNetworks(docker: Docker, node: Node, networks: Read
  * first exec), so deploys start without it and put it on once the container runs (applyQuota).
  */
 export async function createContainer(docker: Docker, workload: Workload, options: { start?: boolean; withoutQuota?: boolean } = {}): Promise<Docker.Container> {
-  const quota = options.withoutQuota ? 0 : workload.cpuQuota;
   const container = await docker.createContainer(
     containerSpec({
       ...workload,
       memory: workload.placement.memory,
-      cpu: {
-        cpusetCpus: workload.cpusetCpus,
-        cpuShares: workload.cpuShares,
-        cpuQuota: quota,
-        cpuPeriod: quota > 0 ? CFS_PERIOD_US : 0,
-        ...(workload.placement.numa !== undefined ? { cpusetMems: workload.placement.numa } : {}),
-      },
+      cpu: options.withoutQuota ? withoutQuota(workload.cpuSettings) : workload.cpuSettings,
       addresses: workload.addresses,
       hostNetwork: workload.hostNetwork,
       sharedMounts: workload.shared.map((volume, i) => ({ source: workload.sharedDirs[i]!, target: volume.path })),
@@ -54,8 +47,9 @@ export async function createContainer(docker: Docker, workload: Workload, option
 
 /** Puts a running container's CFS quota on (after its start, or its startup boost). */
 export async function applyQuota(docker: Docker, workload: Workload): Promise<void> {
-  if (workload.cpuQuota <= 0) return;
-  await docker.getContainer(workload.id).update({ CpuQuota: workload.cpuQuota, CpuPeriod: CFS_PERIOD_US });
+  const { cpuQuota, cpuPeriod } = workload.cpuSettings;
+  if (cpuQuota <= 0) return;
+  await docker.getContainer(workload.id).update({ CpuQuota: cpuQuota, CpuPeriod: cpuPeriod });
 }
 
 /** Removes a workload's container by name; true when one was there. A node that is gone has none. */

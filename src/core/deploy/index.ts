@@ -1,6 +1,9 @@
 import { event } from '../../bus/index.js';
 import type { DeployEvent } from '../../contract/events.js';
-import type { DeployBody } from '../../contract/workloads.js';
+import type { DeployBody, JobBody } from '../../contract/workloads.js';
+import type { Intent } from '../../model/intent.js';
+import { trackActivity } from '../apps/activities.js';
+import { runJob } from './job.js';
 import { ErrorCode } from '../../lib/errors.js';
 import { failedResult, runInBackground, type EventQueue } from '../background.js';
 import type { CoreContext } from '../context.js';
@@ -10,6 +13,25 @@ import { resolveDeploy } from './resolve.js';
 import { rollBack } from './rollback.js';
 import { rollOut } from './rollout.js';
 import { recordedStates } from '../workloads/held.js';
+
+/** Deploys, jobs (job.ts), and what is under way (intents): the `deploys` service of the core. */
+export class Deploys {
+  constructor(private readonly context: CoreContext) {}
+
+  async deploy(body: DeployBody): Promise<EventQueue<DeployEvent>> {
+    const meta = { kind: 'deploy' as const, app: body.app, pod: body.pod, entry: body.entry, ...(body.version ? { version: body.version } : {}) };
+    return trackActivity(this.context, meta, await deploy(this.context, body));
+  }
+
+  runJob(body: JobBody): Promise<EventQueue<DeployEvent>> {
+    return runJob(this.context, body);
+  }
+
+  /** Deploys, jobs, replaces and removals under way (or left by a core that died, until another core undoes them). */
+  async intents(): Promise<Intent[]> {
+    return (await this.context.repos.intents.list()).map((i) => i.value);
+  }
+}
 
 /**
  * A deploy (see README.md): resolve → reserve → roll out → (roll back) → commit.
@@ -58,7 +80,7 @@ async function finish(context: CoreContext, reservation: Reservation, started: n
 async function carryOut(context: CoreContext, reservation: Reservation, emit: (event: DeployEvent) => void): Promise<DeployResult> {
   if (reservation.alreadyDone !== undefined) return { type: 'result', ok: true, workloads: [], note: reservation.alreadyDone };
   const { intent, nodes, leftOut } = reservation;
-  emit({ type: 'planned', workloads: intent.workloads.map((w) => ({ id: w.id, node: w.node, cpuset: w.cpusetCpus })), ...(leftOut ? { leftOut } : {}) });
+  emit({ type: 'planned', workloads: intent.workloads.map((w) => ({ id: w.id, node: w.node, cpuset: w.cpuSettings.cpusetCpus })), ...(leftOut ? { leftOut } : {}) });
   const outcome = await rollOut(context, reservation, emit);
   if (outcome.failures.length > 0) {
     emit({ type: 'rolledback', removed: await rollBack(context, intent, nodes) });

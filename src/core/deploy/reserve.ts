@@ -1,17 +1,23 @@
 import { EruError, ErrorCode, invalid, notFound } from '../../lib/errors.js';
 import { randomSuffix } from '../../lib/ids.js';
-import { dockerCpu, sharedPool } from '../../engine/cpu.js';
+import { cpuFor } from '../../engine/cpu.js';
 import type { Network } from '../../model/network.js';
 import type { Node } from '../../model/node.js';
 import type { Pod } from '../../model/pod.js';
 import type { NodeResources } from '../../model/resources.js';
 import type { Intent } from '../../model/intent.js';
 import type { Workload, WorkloadSpec } from '../../model/workload.js';
-import { applyPlacement, capacityOf, cloneResources, planDeploy, type CandidateNode, type CapacityReport, type DeployRequest } from '../../scheduler/index.js';
-import { absent, put, unchanged, type Repositories, type Versioned } from '../repositories.js';
+import { capacityOf, planDeploy, type CandidateNode, type CapacityReport, type DeployRequest } from '../../scheduler/index.js';
+import { hostPortsOf, portName } from '../../model/port.js';
+import { absent, put, type Repositories, type Versioned } from '../repositories.js';
 import { pickAddresses } from '../networks/pool.js';
+import { combine } from '../reservations/index.js';
+import { takeAddresses } from '../reservations/addresses.js';
+import { readLedgers, takeCores } from '../reservations/ledger.js';
+import { takePorts } from '../reservations/ports.js';
+import { takeVolumes } from '../reservations/volumes.js';
 import { optimistic } from '../retry.js';
-import { reserveVolumes } from '../volumes/reserve.js';
+import { heldWorkloads } from '../workloads/held.js';
 
 /**
  * Step 2 of a deploy, "reserve": read a pod's nodes, ledgers and workloads, plan with the pure
@@ -25,7 +31,10 @@ export interface PodState {
   down: Set<string>;
   nodes: Map<string, Node>;
   ledgers: Map<string, Versioned<NodeResources>>;
-  workloads: Workload[];
+  /** What holds pieces on the pod's nodes: its workloads, and deploys and jobs under way. */
+  holders: Workload[];
+  /** Node → its held host ports (`8080/tcp` → holder), read when the request publishes any. */
+  ports: Map<string, Record<string, string>>;
 }
 
 export interface Reservation {
@@ -65,20 +74,23 @@ export interface PlacementRequest extends WorkloadSpec {
   strict?: boolean;
 }
 
-export async function loadPod(repos: Repositories, podName: string): Promise<PodState> {
+export async function loadPod(repos: Repositories, podName: string, options: { ports?: boolean } = {}): Promise<PodState> {
   const pod = await repos.pods.get(podName);
   if (!pod) throw notFound('pod', podName);
   const nodes = new Map((await repos.nodes.list()).filter((n) => n.value.pod === podName).map((n) => [n.value.name, n.value]));
-  const ledgers = new Map<string, Versioned<NodeResources>>();
-  await Promise.all(
-    [...nodes.keys()].map(async (name) => {
-      const ledger = await repos.ledgers.get(name);
-      if (ledger) ledgers.set(name, ledger);
-    }),
-  );
-  const workloads = (await repos.workloads.list()).map((w) => w.value).filter((w) => w.pod === podName);
+  const ledgers = await readLedgers(repos, nodes.keys());
+  const holders = (await heldWorkloads(repos)).filter((h) => h.holdsPieces && h.workload.pod === podName).map((h) => h.workload);
   const down = new Set((await repos.nodeStatus.list()).filter((s) => !s.value.up).map((s) => s.name));
-  return { pod, down, nodes, ledgers, workloads };
+  const ports = new Map<string, Record<string, string>>();
+  if (options.ports) {
+    await Promise.all(
+      [...nodes.keys()].map(async (name) => {
+        const held = await repos.ports.list(name);
+        ports.set(name, Object.fromEntries(held.map((h) => [h.name.replace('-', '/'), h.value.workload])));
+      }),
+    );
+  }
+  return { pod, down, nodes, ledgers, holders, ports };
 }
 
 function candidates(state: PodState, app?: string, entry?: string): CandidateNode[] {
@@ -91,11 +103,13 @@ function candidates(state: PodState, app?: string, entry?: string): CandidateNod
       bypass: node.bypass,
       down: state.down.has(node.name),
       macvlan: node.macvlanParent !== undefined,
-      count: state.workloads.filter((w) => w.node === node.name && w.app === app && w.entry === entry).length,
+      count: state.holders.filter((w) => w.node === node.name && w.app === app && w.entry === entry).length,
+      ...(state.ports.has(node.name) ? { ports: state.ports.get(node.name)! } : {}),
     }));
 }
 
-type SchedulingFields = Omit<PlacementRequest, keyof WorkloadSpec | 'fixedAddresses' | 'service' | 'intentKind'> & Pick<WorkloadSpec, 'cpu' | 'memory' | 'bind'> & { networks?: string[] };
+type SchedulingFields = Omit<PlacementRequest, keyof WorkloadSpec | 'fixedAddresses' | 'service' | 'intentKind'> &
+  Pick<WorkloadSpec, 'cpu' | 'memory' | 'bind'> & { networks?: string[]; publish?: string[]; hostNetwork?: boolean };
 
 function deployRequest(request: SchedulingFields): DeployRequest {
   return {
@@ -108,6 +122,7 @@ function deployRequest(request: SchedulingFields): DeployRequest {
     filter: { names: request.nodes, labels: request.nodeLabels },
     macvlan: (request.networks?.length ?? 0) > 0,
     ...(request.strict ? { strict: true } : {}),
+    ports: hostPortsOf({ publish: request.publish ?? [], ...(request.hostNetwork ? { hostNetwork: true } : {}) }).map(portName),
   };
 }
 
@@ -137,7 +152,7 @@ async function loadNetworks(repos: Repositories, request: PlacementRequest): Pro
 
 /** The capacity-only dry run against the store. */
 export async function podCapacity(repos: Repositories, podName: string, request: Omit<SchedulingFields, 'networks'> & { app?: string; entry?: string }): Promise<CapacityReport> {
-  const state = await loadPod(repos, podName);
+  const state = await loadPod(repos, podName, { ports: (request.publish?.length ?? 0) > 0 });
   return capacityOf({
     pod: podName,
     policy: state.pod.value,
@@ -157,7 +172,7 @@ export async function reserve(
   const networks = await loadNetworks(repos, request);
   return optimistic(`deploying ${request.app}/${request.entry} into pod ${request.pod}`, async () => {
     onAttempt();
-    const state = await loadPod(repos, request.pod);
+    const state = await loadPod(repos, request.pod, { ports: hostPortsOf(request).length > 0 });
     const policy = state.pod.value;
     const plan = planDeploy({ pod: request.pod, policy, nodes: candidates(state, request.app, request.entry), request: deployRequest(request) });
     const createdAt = now().toISOString();
@@ -172,19 +187,11 @@ export async function reserve(
     }
 
     const plannedNodes = [...new Set(plan.placements.map((p) => p.node))].map((name) => state.nodes.get(name)!);
-    const volumes = await reserveVolumes(repos, request, policy, plannedNodes, createdAt);
-
-    const ledgers = new Map<string, NodeResources>();
-    for (const placement of plan.placements) {
-      const ledger = ledgers.get(placement.node) ?? cloneResources(state.ledgers.get(placement.node)!.value);
-      applyPlacement(ledger, placement, policy.sharebase);
-      ledgers.set(placement.node, ledger);
-    }
+    const volumes = await takeVolumes(repos, request, policy, plannedNodes, createdAt);
     const { count: _count, strategy: _strategy, limit: _limit, nodes: _nodes, nodeLabels: _labels, fixedAddresses: _fixed, service: _service, intentKind = 'deploy', strict: _strict, ...spec } = request;
     const workloads: Workload[] = plan.placements.map(({ node: nodeName, ...placement }, k) => {
       const node = state.nodes.get(nodeName)!;
-      const onNode = state.workloads.filter((w) => w.node === nodeName).map((w) => w.placement);
-      const cpu = dockerCpu(placement, policy.sharebase, sharedPool(node.cpus, [...onNode, placement], policy.sharebase));
+      const others = state.holders.filter((w) => w.node === nodeName).map((w) => w.placement);
       return {
         ...spec,
         id: `${request.app}_${request.entry}_${randomSuffix()}`,
@@ -192,29 +199,21 @@ export async function reserve(
         placement,
         addresses: request.networks.map((network) => ({ network, address: addresses.get(network)![k]! })),
         sharedDirs: volumes.dirs.get(nodeName) ?? [],
-        cpusetCpus: cpu.cpusetCpus,
-        cpuShares: cpu.cpuShares,
-        cpuQuota: cpu.cpuQuota,
+        cpuSettings: cpuFor(placement, policy.sharebase, node.cpus, others),
         createdAt,
       };
     });
     const intent: Intent = { id: `${intentKind}-${Date.parse(createdAt).toString(36)}-${randomSuffix()}`, kind: intentKind, owner, createdAt, workloads };
     const intentKey = repos.intents.key(intent.id);
-    const addressKeys = workloads.flatMap((w) => w.addresses.map((a) => ({ key: repos.addresses.key(a.network, a.address), holder: { workload: w.id, node: w.node } })));
-    const revision = await repos.commitAt(
-      [
-        ...[...ledgers.keys()].map((node) => unchanged(repos.ledgers.key(node), state.ledgers.get(node)!.revision)),
-        absent(intentKey),
-        ...addressKeys.map((a) => absent(a.key)),
-        ...volumes.compares,
-      ],
-      [
-        ...[...ledgers].map(([node, ledger]) => put(repos.ledgers.key(node), ledger)),
-        put(intentKey, intent),
-        ...addressKeys.map((a) => put(a.key, a.holder)),
-        ...volumes.ops,
-      ],
+    // One transaction: every holding taken (core/reservations/) and the intent written, or nothing.
+    const part = combine(
+      takeCores(repos, state.ledgers, policy.sharebase, workloads),
+      takeAddresses(repos, workloads),
+      takePorts(repos, workloads),
+      volumes,
+      { compares: [absent(intentKey)], ops: [put(intentKey, intent)] },
     );
+    const revision = await repos.commitAt(part.compares, part.ops);
     return revision !== null
       ? { intent, revision, pod: policy, nodes: state.nodes, networks, ...(request.service ? { service: request.service } : {}), ...(plan.leftOut ? { leftOut: plan.leftOut } : {}) }
       : undefined;

@@ -4,7 +4,7 @@ import type { Workload } from '../../model/workload.js';
 import { eachLimited } from '../background.js';
 import type { CoreContext } from '../context.js';
 import { ensureImage } from '../images/distribute.js';
-import { runHooks } from '../hooks.js';
+import { runHooks } from '../workloads/hooks.js';
 import { applyQuota, createContainer, dockerFor, prepareNetworks } from './containers.js';
 import { volumesReady } from '../volumes/prepare.js';
 import type { Reservation } from './reserve.js';
@@ -65,7 +65,7 @@ export async function rollOut(context: CoreContext, reservation: Reservation, em
             await applyQuota(docker, workload);
             quotaOn.add(workload.id);
           }
-          emit({ type: 'started', id: workload.id, node, cpuset: workload.cpusetCpus, done: ++done, total });
+          emit({ type: 'started', id: workload.id, node, cpuset: workload.cpuSettings.cpusetCpus, done: ++done, total });
           const hookFailure = await runHooks(docker, workload, 'after_start', emit);
           if (hookFailure && workload.hooks?.force) fail({ id: workload.id, node, error: hookFailure });
         } catch (error) {

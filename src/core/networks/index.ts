@@ -1,23 +1,34 @@
 import { event } from '../../bus/index.js';
-import type { ConnectBody, NetworkCreate, NetworkView } from '../../contract/networks.js';
+import type { ConnectBody, Endpoint, NetworkCreate, NetworkView } from '../../contract/networks.js';
 import { engineMessage } from '../../engine/engines.js';
 import { ensureMacvlanNetwork, removeMacvlanNetwork } from '../../engine/networks.js';
 import { EruError, ErrorCode, conflict, invalid, notFound } from '../../lib/errors.js';
 import { contains, formatIpv4, overlaps, parseCidr, parseIpv4 } from '../../lib/ipv4.js';
-import type { AddressHolder, Network } from '../../model/network.js';
+import type { Network } from '../../model/network.js';
 import type { Workload } from '../../model/workload.js';
 import type { CoreContext } from '../context.js';
-import { absent, del, put, unchanged, type Versioned } from '../repositories.js';
+import { absent, del, put, unchanged, type Repositories, type Versioned } from '../repositories.js';
+import { combine, type TxnPart } from '../reservations/index.js';
+import { giveAddress, takeAddress } from '../reservations/addresses.js';
 import { optimistic } from '../retry.js';
-import { announceEndpoints } from './endpoints.js';
+import { announceEndpoints, appEndpoints, type EndpointFilter } from './endpoints.js';
 import { pickAddresses, poolOf, poolSize } from './pool.js';
 
-/** Networks: adding and removing Eru's macvlan networks, what they hold, and connecting workloads later. */
+/** Networks: adding and removing Eru's macvlan networks, what they hold, connecting workloads later, and where apps answer. */
 export class NetworkService {
   constructor(
     private readonly context: CoreContext,
+    /** A workload by the reference a user gives (its name, or its container id or a prefix of it). */
+    private readonly resolve: (ref: string) => Promise<Versioned<Workload>>,
     private readonly now: () => Date = () => new Date(),
   ) {}
+
+  /** Where an app's workloads answer (endpoints.ts). */
+  async endpoints(app: string, filter: EndpointFilter): Promise<Endpoint[]> {
+    const { repos } = this.context;
+    if (!(await repos.apps.get(app)) && !(await repos.workloads.list()).some((w) => w.value.app === app)) throw notFound('app', app);
+    return appEndpoints(repos, app, filter);
+  }
 
   async add(input: NetworkCreate): Promise<NetworkView> {
     const { repos, publish } = this.context;
@@ -98,8 +109,9 @@ export class NetworkService {
   }
 
   /** Joins a running workload to a network: the address is taken in the store first, then Docker connects; undone if Docker refuses. */
-  async connect(find: () => Promise<Versioned<Workload>>, body: ConnectBody): Promise<Workload> {
+  async connect(ref: string, body: ConnectBody): Promise<Workload> {
     const { repos, engines } = this.context;
+    const find = (): Promise<Versioned<Workload>> => this.resolve(ref);
     const network = await this.network(body.network);
     const taken = await optimistic(`connecting to ${network.name}`, async () => {
       const { value: workload, revision } = await find();
@@ -111,10 +123,8 @@ export class NetworkService {
       const held = new Map((await repos.addresses.list(network.name)).map((h) => [h.name, h.value]));
       const [address] = pickAddresses(network, held, 1, body.address ? [body.address] : [], ['address']);
       const next: Workload = { ...workload, networks: [...workload.networks, network.name], addresses: [...workload.addresses, { network: network.name, address: address! }] };
-      const addressKey = repos.addresses.key(network.name, address!);
-      const workloadKey = repos.workloads.key(workload.id);
-      const holder: AddressHolder = { workload: workload.id, node: workload.node };
-      const at = await repos.commitAt([unchanged(workloadKey, revision), absent(addressKey)], [put(workloadKey, next), put(addressKey, holder)]);
+      const part = combine(recordChange(repos, workload.id, revision, next), takeAddress(repos, workload, network.name, address!));
+      const at = await repos.commitAt(part.compares, part.ops);
       return at === null ? undefined : { workload: next, before: workload, node, address: address!, revision: at };
     });
     try {
@@ -123,7 +133,8 @@ export class NetworkService {
       await docker.getNetwork(network.name).connect({ Container: taken.workload.id, EndpointConfig: { IPAMConfig: { IPv4Address: taken.address } } });
     } catch (error) {
       // Docker refused: give the address back and the record its old networks.
-      await repos.commit([unchanged(repos.workloads.key(taken.workload.id), taken.revision)], [put(repos.workloads.key(taken.workload.id), taken.before), del(repos.addresses.key(network.name, taken.address))]);
+      const undo = combine(recordChange(repos, taken.workload.id, taken.revision, taken.before), giveAddress(repos, taken.workload, network.name, taken.address));
+      await repos.commit(undo.compares, undo.ops);
       throw new EruError(ErrorCode.ENGINE_ERROR, `connecting ${taken.workload.id} to ${network.name} on ${taken.node.name}: ${engineMessage(error)}`);
     }
     await announceEndpoints(this.context, [taken.workload.app]);
@@ -131,30 +142,35 @@ export class NetworkService {
   }
 
   /** Leaves a network: the address is given back in the store first, then Docker disconnects; undone if Docker refuses. */
-  async disconnect(find: () => Promise<Versioned<Workload>>, networkName: string): Promise<Workload> {
+  async disconnect(ref: string, networkName: string): Promise<Workload> {
     const { repos, engines } = this.context;
+    const find = (): Promise<Versioned<Workload>> => this.resolve(ref);
     const left = await optimistic(`disconnecting from ${networkName}`, async () => {
       const { value: workload, revision } = await find();
       const held = workload.addresses.find((a) => a.network === networkName);
       if (!held) throw new EruError(ErrorCode.NOT_FOUND, `${workload.id} is not on network ${networkName}`, { path: ['network'] });
       const next: Workload = { ...workload, networks: workload.networks.filter((n) => n !== networkName), addresses: workload.addresses.filter((a) => a.network !== networkName) };
-      const workloadKey = repos.workloads.key(workload.id);
-      const at = await repos.commitAt([unchanged(workloadKey, revision)], [put(workloadKey, next), del(repos.addresses.key(networkName, held.address))]);
+      const part = combine(recordChange(repos, workload.id, revision, next), giveAddress(repos, workload, networkName, held.address));
+      const at = await repos.commitAt(part.compares, part.ops);
       return at === null ? undefined : { workload: next, before: workload, address: held.address, revision: at };
     });
     const node = (await repos.nodes.get(left.workload.node))?.value;
     try {
       if (node) await engines.get(node).getNetwork(networkName).disconnect({ Container: left.workload.id, Force: false });
     } catch (error) {
-      const undone = await repos.commit(
-        [unchanged(repos.workloads.key(left.workload.id), left.revision), absent(repos.addresses.key(networkName, left.address))],
-        [put(repos.workloads.key(left.workload.id), left.before), put(repos.addresses.key(networkName, left.address), { workload: left.workload.id, node: left.workload.node })],
-      );
+      const undo = combine(recordChange(repos, left.workload.id, left.revision, left.before), takeAddress(repos, left.workload, networkName, left.address));
+      const undone = await repos.commit(undo.compares, undo.ops);
       throw new EruError(ErrorCode.ENGINE_ERROR, `disconnecting ${left.workload.id} from ${networkName}: ${engineMessage(error)}${undone ? '' : ' (and the address was taken meanwhile)'}`);
     }
     await announceEndpoints(this.context, [left.workload.app]);
     return left.workload;
   }
+}
+
+/** A workload's record replaced, guarded by the revision it was read at. */
+function recordChange(repos: Repositories, id: string, revision: number, next: Workload): TxnPart {
+  const key = repos.workloads.key(id);
+  return { compares: [unchanged(key, revision)], ops: [put(key, next)] };
 }
 
 /** Which pods two networks share, in words, or null when none (no pods listed means every pod). */

@@ -10,6 +10,8 @@ import type { NodeResources } from '../../model/resources.js';
 import type { CoreContext } from '../context.js';
 import { absent, del, put, unchanged, type Repositories } from '../repositories.js';
 import { optimistic } from '../retry.js';
+import { combine } from '../reservations/index.js';
+import { closeLedger, guardLedger, openLedger, rewriteLedger } from '../reservations/ledger.js';
 import { chooseCores, chooseMemory, reserveCores, resize, usage, validateNuma, withoutReserved } from './declared.js';
 import { view } from './view.js';
 
@@ -68,12 +70,12 @@ export class NodeService {
       const current = await this.repos.pods.get(podName);
       if (!current) throw notFound('pod', podName);
       const nodeKey = this.repos.nodes.key(node.name);
-      const ledgerKey = this.repos.ledgers.key(node.name);
       const podKey = this.repos.pods.key(podName);
-      const done = await this.repos.commit(
-        [unchanged(podKey, current.revision), absent(nodeKey), absent(ledgerKey)],
-        [put(podKey, { ...current.value, nodeCount: current.value.nodeCount + 1 }), put(nodeKey, node), put(ledgerKey, ledger)],
-      );
+      const part = combine(openLedger(this.repos, node.name, ledger), {
+        compares: [unchanged(podKey, current.revision), absent(nodeKey)],
+        ops: [put(podKey, { ...current.value, nodeCount: current.value.nodeCount + 1 }), put(nodeKey, node)],
+      });
+      const done = await this.repos.commit(part.compares, part.ops);
       if (done) return view(node, ledger, current.value);
       if (await this.repos.nodes.get(node.name)) throw conflict(`node ${node.name} already exists`);
       return undefined;
@@ -154,11 +156,10 @@ export class NodeService {
         nextLedger = reserved.ledger;
       }
       const nodeKey = this.repos.nodes.key(name);
-      const ledgerKey = this.repos.ledgers.key(name);
-      const done = await this.repos.commit(
-        [unchanged(nodeKey, node.revision), unchanged(ledgerKey, ledger.revision)],
-        [put(nodeKey, next), ...(nextLedger !== ledger.value ? [put(ledgerKey, nextLedger)] : [])],
-      );
+      // The ledger is rewritten when the node's cores or memory changed, and guarded either way.
+      const ledgerPart = nextLedger !== ledger.value ? rewriteLedger(this.repos, name, ledger.revision, nextLedger) : guardLedger(this.repos, name, ledger.revision);
+      const part = combine(ledgerPart, { compares: [unchanged(nodeKey, node.revision)], ops: [put(nodeKey, next)] });
+      const done = await this.repos.commit(part.compares, part.ops);
       return done ? view(next, nextLedger, pod.value) : undefined;
     });
     this.publish(event('node.updated', { pod: updated.pod, node: name, data: { labels: updated.labels, bypass: updated.bypass } }));
@@ -179,7 +180,6 @@ export class NodeService {
         );
       }
       const nodeKey = this.repos.nodes.key(name);
-      const ledgerKey = this.repos.ledgers.key(name);
       const podKey = this.repos.pods.key(pod.value.name);
       // Its agent's tokens and liveness go with it.
       const tokens = (await this.repos.tokens.list()).filter((t) => t.value.node === name).map((t) => del(this.repos.tokens.key(t.name)));
@@ -188,11 +188,12 @@ export class NodeService {
         const [app, volume] = v.name.split('/') as [string, string];
         return del(this.repos.nodeVolumes.key(name, app, volume));
       });
+      const ledgerPart = closeLedger(this.repos, name, ledger.revision);
       const done = await this.repos.commit(
-        [unchanged(nodeKey, node.revision), unchanged(ledgerKey, ledger.revision), unchanged(podKey, pod.revision)],
+        [...ledgerPart.compares, unchanged(nodeKey, node.revision), unchanged(podKey, pod.revision)],
         [
+          ...ledgerPart.ops,
           del(nodeKey),
-          del(ledgerKey),
           del(this.repos.nodeStatus.key(name)),
           ...tokens,
           ...kept,

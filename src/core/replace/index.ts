@@ -88,9 +88,10 @@ class Replacing {
       if (!inPlace) {
         const batch = remaining.slice(0, Math.min(this.body.maxSurge, remaining.length));
         const surged = await this.surge(batch, emit);
-        if (surged === 'no-room') {
+        if (typeof surged === 'object' && surged !== null) {
           inPlace = true;
-          emit({ type: 'note', message: `no room in pod ${this.from.pod} to start new instances ahead of the old: replacing in place, ${Math.max(1, this.body.maxUnavailable)} at a time` });
+          const why = Object.entries(surged.noRoom).map(([node, reason]) => `${node}: ${reason}`).join('; ');
+          emit({ type: 'note', message: `no room in pod ${this.from.pod} to start new instances ahead of the old (${why}): replacing in place, ${Math.max(1, this.body.maxUnavailable)} at a time` });
           continue;
         }
         failure = surged;
@@ -107,13 +108,17 @@ class Replacing {
     return { type: 'result', ok: true, workloads, states: await recordedStates(this.context.repos, workloads) };
   }
 
-  /** New instances first; once they are healthy the old ones go. */
-  private async surge(batch: Workload[], emit: (event: DeployEvent) => void): Promise<string | null | 'no-room'> {
+  /**
+   * New instances first; once they are healthy the old ones go. With no room for them (too few free
+   * cores, or every node's host port held by the old instances) nothing was reserved: `noRoom` says
+   * why, per node.
+   */
+  private async surge(batch: Workload[], emit: (event: DeployEvent) => void): Promise<string | null | { noRoom: Record<string, string> }> {
     let placed: DeployResult;
     try {
       placed = await placeAndWait(this.context, { ...this.target, count: batch.length, strategy: 'AUTO', limit: 0 }, emit);
     } catch (error) {
-      if (error instanceof EruError && error.code === ErrorCode.INSUFFICIENT_CAPACITY) return 'no-room';
+      if (error instanceof EruError && error.code === ErrorCode.INSUFFICIENT_CAPACITY) return { noRoom: (error.details as { nodes?: Record<string, string> } | undefined)?.nodes ?? {} };
       throw error;
     }
     if (!placed.ok) return placed.error.message;
@@ -139,7 +144,7 @@ class Replacing {
   }
 
   private async healthy(workloads: Workload[]): Promise<string | null> {
-    const nodes = new Map((await this.context.repos.nodes.list()).map((n) => [n.value.name, n.value]));
+    const nodes = await this.context.repos.nodesByName();
     return waitHealthy((w) => this.context.engines.get(nodes.get(w.node)!), workloads, { minHealthySeconds: this.body.minHealthy, deadlineSeconds: this.body.healthyDeadline });
   }
 

@@ -77,3 +77,16 @@ export async function removeVolume(context: CoreContext, app: string, name: stri
   }
   return { removed: false, message: `volume ${name} of ${app} is marked for removal; the agents of ${holders.join(', ')} have not deleted it yet` };
 }
+
+/** Shared volumes of an app: listed with their use and users, removed when unused. */
+export class Volumes {
+  constructor(private readonly context: CoreContext) {}
+
+  list(app: string): Promise<VolumeView[]> {
+    return appVolumes(this.context, app);
+  }
+
+  remove(app: string, name: string): Promise<VolumeRemoval> {
+    return removeVolume(this.context, app, name);
+  }
+}

@@ -1,8 +1,7 @@
 import type { KeptVolume } from '../../contract/agents.js';
 import type { VolumeReport } from '../../model/volume.js';
-import { volumeKey } from '../../model/volume.js';
+import { sharedRootOf, volumeKey } from '../../model/volume.js';
 import { del, unchanged, type Repositories } from '../repositories.js';
-import { sharedRootOf } from './reserve.js';
 
 /**
  * What a node's agent is to keep, for its heartbeat's answer: the node's shared root and each volume an

@@ -9,20 +9,27 @@ import type { CoreContext } from '../context.js';
 import type { Repositories, Versioned } from '../repositories.js';
 import { heldState, heldWorkloads } from './held.js';
 import { reallocWorkload } from './realloc.js';
+import { ArchiveService } from './archive.js';
+import { ExecService } from './exec.js';
 import { removeWorkload, type RemoveOptions } from './remove.js';
 
 
-/** Workloads once placed: finding them, looking inside, controlling, logs, removal. */
+/** Workloads once placed: finding them, looking inside, controlling, logs, removal, resizing; exec and copy (exec.ts, archive.ts). */
 export class WorkloadService {
   private readonly repos: Repositories;
   private readonly engines: Engines;
+  readonly exec: ExecService;
+  readonly archive: ArchiveService;
 
   constructor(
     private readonly context: CoreContext,
+    copyLimit?: number,
     private readonly now: () => Date = () => new Date(),
   ) {
     this.repos = context.repos;
     this.engines = context.engines;
+    this.exec = new ExecService(context);
+    this.archive = new ArchiveService(context, copyLimit);
   }
 
   /** Every workload Eru has made or is making (held.ts): recorded ones, deploys and jobs under way, removals. */

@@ -5,11 +5,12 @@ import { conflict } from '../../lib/errors.js';
 import { randomSuffix } from '../../lib/ids.js';
 import type { Intent } from '../../model/intent.js';
 import type { Workload } from '../../model/workload.js';
-import { cloneResources, releasePlacement } from '../../scheduler/index.js';
 import type { CoreContext } from '../context.js';
-import { removeContainer } from '../deploy/containers.js';
-import { reapplySharedPool } from '../deploy/shared-pool.js';
-import { runHooks } from '../hooks.js';
+import { rollBack } from '../deploy/rollback.js';
+import { combine, NOTHING } from '../reservations/index.js';
+import { giveCores, readLedgers } from '../reservations/ledger.js';
+import { reapplySharedPool } from '../cpu/shared-pool.js';
+import { runHooks } from './hooks.js';
 import { announceEndpoints } from '../networks/endpoints.js';
 import { del, put, unchanged, type Versioned } from '../repositories.js';
 import { optimistic } from '../retry.js';
@@ -28,30 +29,26 @@ export interface RemoveOptions {
 }
 
 export async function removeWorkload(context: CoreContext, find: () => Promise<Versioned<Workload>>, now: () => Date, options: RemoveOptions = {}): Promise<Workload> {
-  const { repos, engines, owner, publish } = context;
+  const { repos, owner, publish } = context;
   const target = await find();
   if (options.drainSeconds) await drain(context, target, now, options.drainSeconds);
   await beforeStop(context, target.value, options.emit);
   const removal = await optimistic('removing a workload', async () => {
     const workload = await find();
-    const ledger = await repos.ledgers.get(workload.value.node);
     const intent: Intent = { id: `remove-${workload.value.id}-${randomSuffix()}`, kind: 'remove', owner, createdAt: now().toISOString(), workloads: [workload.value] };
     const workloadKey = repos.workloads.key(workload.value.id);
-    const ops = [del(workloadKey), del(repos.statuses.key(workload.value.id)), put(repos.intents.key(intent.id), intent)];
-    const compares = [unchanged(workloadKey, workload.revision)];
     const pod = await repos.pods.get(workload.value.pod);
-    if (ledger && pod) {
-      const released = cloneResources(ledger.value);
-      releasePlacement(released, workload.value.placement, pod.value.sharebase);
-      ops.push(put(repos.ledgers.key(workload.value.node), released));
-      compares.push(unchanged(repos.ledgers.key(workload.value.node), ledger.revision));
-    }
-    return (await repos.commit(compares, ops)) ? intent : undefined;
+    // Its cores and memory go back now; its addresses and ports once its container is gone (rollBack).
+    const cores = pod ? giveCores(repos, await readLedgers(repos, [workload.value.node]), pod.value.sharebase, [workload.value]) : NOTHING;
+    const part = combine(cores, {
+      compares: [unchanged(workloadKey, workload.revision)],
+      ops: [del(workloadKey), del(repos.statuses.key(workload.value.id)), put(repos.intents.key(intent.id), intent)],
+    });
+    return (await repos.commit(part.compares, part.ops)) ? intent : undefined;
   });
   const workload = removal.workloads[0]!;
-  const nodes = new Map((await repos.nodes.list()).map((n) => [n.value.name, n.value]));
-  await removeContainer(engines, nodes, workload);
-  await repos.commit([], [...workload.addresses.map((a) => del(repos.addresses.key(a.network, a.address))), del(repos.intents.key(removal.id))]);
+  const nodes = await repos.nodesByName();
+  await rollBack(context, removal, nodes);
   if (workload.placement.cpuset) await reapplySharedPool(context, nodes, new Set([workload.node]));
   publish(event('workload.removed', { app: workload.app, pod: workload.pod, node: workload.node, workload: workload.id, data: { entry: workload.entry } }));
   await announceEndpoints(context, [workload.app]);

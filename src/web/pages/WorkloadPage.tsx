@@ -80,7 +80,7 @@ export function WorkloadPage({ client, live, id }: PageProps & { id: string }) {
         <Field name="image">{w.image}</Field>
         <Field name="command">{w.command.join(' ') || '(image default)'}</Field>
         <Field name="CPU">
-          {cpu(w.cpu)} {w.bind ? `on cpuset ${w.cpusetCpus}` : '(unbound, shared pool)'} · shares {w.cpuShares} · quota {w.cpuQuota > 0 ? `${w.cpuQuota} µs per 100 ms` : 'none'}
+          {cpu(w.cpu)} {w.bind ? `on cpuset ${w.cpuSettings.cpusetCpus}` : '(unbound, shared pool)'} · shares {w.cpuSettings.cpuShares} · quota {w.cpuSettings.cpuQuota > 0 ? `${w.cpuSettings.cpuQuota} µs per 100 ms` : 'none'}
         </Field>
         <Field name="pieces">{Object.entries(w.placement.cpuset ?? {}).map(([core, pieces]) => `core ${core}: ${pieces}`).join(', ') || '–'}</Field>
         <Field name="memory">{w.placement.memory ? bytes(w.placement.memory) : 'no limit'}</Field>

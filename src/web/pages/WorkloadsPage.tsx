@@ -98,7 +98,7 @@ function WorkloadRow({ w }: { w: WorkloadListItem }) {
         <State state={state} detail={w.status && !w.status.running && w.status.exitCode !== undefined ? String(w.status.exitCode) : undefined} />
       </td>
       <td>{w.node}</td>
-      <td>{w.cpusetCpus || '–'}</td>
+      <td>{w.cpuSettings.cpusetCpus || '–'}</td>
       <td>{cpu(w.cpu)}</td>
       <td>{w.placement.memory ? bytes(w.placement.memory) : '–'}</td>
       <td>{w.addresses.map((a) => `${a.address} (${a.network})`).join(', ') || '–'}</td>

@@ -1,13 +1,13 @@
-import { buildImage, checkout } from '../build/builder.js';
-import type { BuildEvent } from '../contract/events.js';
-import { EruError, ErrorCode, notFound } from '../lib/errors.js';
-import { freePieces } from '../scheduler/index.js';
-import { resolveVersion } from './apps/versions.js';
-import { failedResult, runInBackground, type EventQueue } from './background.js';
-import type { CoreContext } from './context.js';
-import { pushImage } from './images/distribute.js';
-import { put, unchanged } from './repositories.js';
-import { optimistic } from './retry.js';
+import { buildImage, checkout } from '../../build/builder.js';
+import type { BuildEvent } from '../../contract/events.js';
+import { EruError, ErrorCode, notFound } from '../../lib/errors.js';
+import { freePieces } from '../../scheduler/index.js';
+import { resolveVersion } from '../apps/versions.js';
+import { failedResult, runInBackground, type EventQueue } from '../background.js';
+import type { CoreContext } from '../context.js';
+import { pushImage } from './distribute.js';
+import { put, unchanged } from '../repositories.js';
+import { optimistic } from '../retry.js';
 
 /** The node of the pod with the most free CPU, skipping bypassed and down nodes: where builds go. */
 async function leastBusyNode({ repos }: CoreContext, pod: string): Promise<string> {

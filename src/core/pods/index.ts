@@ -1,21 +1,39 @@
-import { event, type Publish } from '../bus/index.js';
-import { conflict, notFound } from '../lib/errors.js';
-import type { CoreContext } from './context.js';
-import { absent, del, put, unchanged, type Repositories } from './repositories.js';
-import type { PodCreate, PodPatch } from '../contract/pods.js';
-import type { Pod } from '../model/pod.js';
-import { optimistic } from './retry.js';
+import { event, type Publish } from '../../bus/index.js';
+import { conflict, notFound } from '../../lib/errors.js';
+import type { CoreContext } from '../context.js';
+import { absent, del, put, unchanged, type Repositories } from '../repositories.js';
+import type { PodCreate, PodPatch } from '../../contract/pods.js';
+import type { Pod } from '../../model/pod.js';
+import { optimistic } from '../retry.js';
+import type { CapacityBody } from '../../contract/workloads.js';
+import type { PodMap } from '../../contract/map.js';
+import type { CapacityReport } from '../../scheduler/index.js';
+import { podCapacity } from '../deploy/reserve.js';
+import type { NodeService } from '../nodes/index.js';
+import { podMap } from './map.js';
 
+/** Pods: the groups of nodes with their CPU granularity; what each can still take, and its map of cores. */
 export class PodService {
   private readonly repos: Repositories;
   private readonly publish: Publish;
 
   constructor(
-    context: CoreContext,
+    private readonly context: CoreContext,
+    private readonly nodes: NodeService,
     private readonly now: () => Date = () => new Date(),
   ) {
     this.repos = context.repos;
     this.publish = context.publish;
+  }
+
+  /** The capacity-only dry run: how many more of a request each node takes, and why no more. */
+  capacity(pod: string, body: CapacityBody): Promise<CapacityReport> {
+    return podCapacity(this.repos, pod, body);
+  }
+
+  /** The dashboard's map of a pod: cores, their holders, measured use (map.ts). */
+  map(pod: string): Promise<PodMap> {
+    return podMap(this.context, this.nodes, pod);
   }
 
   async create(input: PodCreate): Promise<Pod> {

@@ -1,16 +1,16 @@
-import { event } from '../bus/index.js';
-import type { DeployEvent } from '../contract/events.js';
-import type { JobBody } from '../contract/workloads.js';
-import { containerOutput, type OutputLine } from '../engine/output.js';
-import { ErrorCode } from '../lib/errors.js';
-import { failedResult, runInBackground, type EventQueue } from './background.js';
-import type { CoreContext } from './context.js';
-import { applyQuota, createContainer, dockerFor, prepareNetworks } from './deploy/containers.js';
-import { reserve } from './deploy/reserve.js';
-import { volumesReady } from './volumes/prepare.js';
-import { rollBack } from './deploy/rollback.js';
-import { ensureImage } from './images/distribute.js';
-import { put, unchanged } from './repositories.js';
+import { event } from '../../bus/index.js';
+import type { DeployEvent } from '../../contract/events.js';
+import type { JobBody } from '../../contract/workloads.js';
+import { containerOutput, type OutputLine } from '../../engine/output.js';
+import { ErrorCode } from '../../lib/errors.js';
+import { failedResult, runInBackground, type EventQueue } from '../background.js';
+import type { CoreContext } from '../context.js';
+import { applyQuota, createContainer, dockerFor, prepareNetworks } from './containers.js';
+import { reserve } from './reserve.js';
+import { volumesReady } from '../volumes/prepare.js';
+import { rollBack } from './rollback.js';
+import { ensureImage } from '../images/distribute.js';
+import { put, unchanged } from '../repositories.js';
 
 /**
  * An offline job: placed like a deploy of one (so it holds its cores while it runs), its output
@@ -26,7 +26,7 @@ export async function runJob(context: CoreContext, body: JobBody): Promise<Event
   let exitCode: number | undefined;
   return runInBackground(
     async (emit) => {
-      emit({ type: 'planned', workloads: [{ id: workload.id, node: workload.node, cpuset: workload.cpusetCpus }] });
+      emit({ type: 'planned', workloads: [{ id: workload.id, node: workload.node, cpuset: workload.cpuSettings.cpusetCpus }] });
       try {
         const docker = dockerFor(context.engines, reservation.nodes, workload.node);
         const moved = await ensureImage(context, docker, workload.image);
@@ -40,8 +40,8 @@ export async function runJob(context: CoreContext, body: JobBody): Promise<Event
         // Its container is running: the intent says so (listed as running), unless recovery took it over.
         const started = { ...reservation.intent, workloads: [{ ...workload, containerId: container.id }] };
         await repos.commit([unchanged(repos.intents.key(started.id), reservation.revision)], [put(repos.intents.key(started.id), started)]);
-        publish(event('job.started', { ...about, data: { entry: workload.entry, cpuset: workload.cpusetCpus, container: container.id } }));
-        emit({ type: 'started', id: workload.id, node: workload.node, cpuset: workload.cpusetCpus, done: 1, total: 1 });
+        publish(event('job.started', { ...about, data: { entry: workload.entry, cpuset: workload.cpuSettings.cpusetCpus, container: container.id } }));
+        emit({ type: 'started', id: workload.id, node: workload.node, cpuset: workload.cpuSettings.cpusetCpus, done: 1, total: 1 });
         for await (const output of await containerOutput(container, { follow: true })) emit({ type: 'output', ...(output as OutputLine) });
         exitCode = ((await container.wait()) as { StatusCode: number }).StatusCode;
         return { type: 'result', ok: true, workloads: [workload], exitCode };

@@ -1,8 +1,8 @@
-import type { PodMap } from '../contract/map.js';
-import { notFound } from '../lib/errors.js';
-import type { CoreContext } from './context.js';
-import type { NodeService } from './nodes/index.js';
-import { heldState, heldWorkloads } from './workloads/held.js';
+import type { PodMap } from '../../contract/map.js';
+import { notFound } from '../../lib/errors.js';
+import type { CoreContext } from '../context.js';
+import type { NodeService } from '../nodes/index.js';
+import { heldState, heldWorkloads } from '../workloads/held.js';
 
 /**
  * The pod map the dashboard draws: the nodes as the API shows them (CPU map, liveness, measured use)

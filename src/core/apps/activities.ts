@@ -1,9 +1,9 @@
-import { event } from '../bus/index.js';
-import { ACTIVITIES_KEPT, ACTIVITY_LINES, type Activity } from '../model/activity.js';
-import { randomSuffix } from '../lib/ids.js';
-import type { EventQueue } from './background.js';
-import type { CoreContext } from './context.js';
-import { del, put } from './repositories.js';
+import { event } from '../../bus/index.js';
+import { ACTIVITIES_KEPT, ACTIVITY_LINES, type Activity } from '../../model/activity.js';
+import { randomSuffix } from '../../lib/ids.js';
+import type { EventQueue } from '../background.js';
+import type { CoreContext } from '../context.js';
+import { del, put } from '../repositories.js';
 
 /** One line of text for an event of a build or deploy stream, as the dashboard lists it. */
 function lineOf(event: { type: string } & Record<string, unknown>): string | null {

@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
-import type { DeployEvent } from '../contract/events.js';
-import { execCommand } from '../engine/exec.js';
-import type { Workload } from '../model/workload.js';
+import type { DeployEvent } from '../../contract/events.js';
+import { execCommand } from '../../engine/exec.js';
+import type { Workload } from '../../model/workload.js';
 
 export type HookName = 'after_start' | 'before_stop';
 

@@ -1,4 +1,4 @@
-import { WorkloadSpecSchema, type Workload, type WorkloadSpec } from '../model/workload.js';
+import { WorkloadSpecSchema, type Workload, type WorkloadSpec } from '../../model/workload.js';
 
 const SPEC_FIELDS = Object.keys(WorkloadSpecSchema.shape) as Array<keyof WorkloadSpec>;
 

@@ -1,8 +1,8 @@
-import type { Workload } from '../model/workload.js';
-import { ledgerDrift } from '../scheduler/index.js';
-import type { CoreContext } from './context.js';
-import type { Repositories } from './repositories.js';
-import { heldWorkloads } from './workloads/held.js';
+import type { Workload } from '../../model/workload.js';
+import { ledgerDrift } from '../../scheduler/index.js';
+import type { CoreContext } from '../context.js';
+import type { Repositories } from '../repositories.js';
+import { heldWorkloads } from '../workloads/held.js';
 
 /** Everything that holds resources on nodes: the workloads, and those of deploys and jobs under way. */
 export async function resourceHolders(repos: Repositories): Promise<Workload[]> {

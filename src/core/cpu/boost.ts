@@ -1,6 +1,6 @@
-import type { CoreContext } from './context.js';
-import { applyQuota } from './deploy/containers.js';
-import { del, put, unchanged } from './repositories.js';
+import type { CoreContext } from '../context.js';
+import { applyQuota } from '../deploy/containers.js';
+import { del, put, unchanged } from '../repositories.js';
 
 /**
  * Startup boost: a container starts without its CFS quota (the ledger still holds exactly its
@@ -14,7 +14,7 @@ export async function applyDueQuotas({ repos, engines, log }: CoreContext, now =
     const found = await repos.workloads.get(id);
     const boostKey = repos.boosts.key(id);
     // Gone, or given its quota another way (a resize): nothing to wait for.
-    if (!found || found.value.quotaSince !== undefined || found.value.cpuQuota <= 0) {
+    if (!found || found.value.quotaSince !== undefined || found.value.cpuSettings.cpuQuota <= 0) {
       await repos.commit([], [del(boostKey)]);
       continue;
     }
@@ -43,7 +43,7 @@ export async function applyDueQuotas({ repos, engines, log }: CoreContext, now =
 /** Start-up: workloads an older core left waiting for their quota get their index key (repos.boosts). */
 export async function indexPendingQuotas({ repos }: CoreContext): Promise<number> {
   const indexed = new Set((await repos.boosts.list()).map((b) => b.name));
-  const pending = (await repos.workloads.list()).filter((w) => w.value.cpuQuota > 0 && w.value.quotaSince === undefined && w.value.containerId !== undefined && !indexed.has(w.value.id));
+  const pending = (await repos.workloads.list()).filter((w) => w.value.cpuSettings.cpuQuota > 0 && w.value.quotaSince === undefined && w.value.containerId !== undefined && !indexed.has(w.value.id));
   if (pending.length > 0) await repos.commit([], pending.map((w) => put(repos.boosts.key(w.value.id), { node: w.value.node, since: w.value.createdAt })));
   return pending.length;
 }

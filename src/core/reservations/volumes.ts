@@ -1,29 +1,23 @@
 import { EruError, ErrorCode, conflict } from '../../lib/errors.js';
 import type { Node } from '../../model/node.js';
 import type { Pod } from '../../model/pod.js';
-import { mountHolding, volumeDir, type SharedVolume } from '../../model/volume.js';
-import type { Compare, TxnOp } from '../../store/types.js';
+import { mountHolding, sharedRootOf, volumeDir, type SharedVolume } from '../../model/volume.js';
 import { absent, put, unchanged, type Repositories } from '../repositories.js';
+import type { TxnPart } from './index.js';
 
-/** The node's path to the pod's MooseFS: its own, or the pod's. */
-export function sharedRootOf(pod: Pod, node: Node): string | undefined {
-  return node.sharedRoot ?? pod.sharedRoot;
-}
-
-export interface VolumeReservation {
-  compares: Compare[];
-  ops: TxnOp[];
+export interface VolumeReservation extends TxnPart {
   /** Node → each volume's directory there, in the order of the request's volumes. */
   dirs: Map<string, string[]>;
 }
 
 /**
- * The shared-volume part of a deploy's reservation, for the nodes of its plan: refused, before anything
- * is made, when a node has no shared root or its agent sees no MooseFS mount there (naming each such
- * node), or when a volume is being removed. Otherwise the volume records (first use, or a new size) and
- * which nodes keep them go into the reservation's transaction, guarded by each record's revision.
+ * Shared volumes, taken by a deploy for the nodes of its plan: refused, before anything is made, when a
+ * node has no shared root or its agent sees no MooseFS mount there (naming each such node), or when a
+ * volume is being removed. Otherwise the volume records (first use, or a new size) and which nodes keep
+ * them go into the reservation's transaction, guarded by each record's revision. Nothing is given back
+ * when a workload goes: the data outlives it (a volume's removal is core/volumes/).
  */
-export async function reserveVolumes(
+export async function takeVolumes(
   repos: Repositories,
   request: { app: string; shared: readonly SharedVolume[] },
   pod: Pod,

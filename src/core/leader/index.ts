@@ -1,0 +1,69 @@
+import type { Lease } from '../../store/types.js';
+import type { CoreContext } from '../context.js';
+import { applyDueQuotas } from '../cpu/boost.js';
+import { markQuietNodesDown } from './node-down.js';
+
+const LEADER_TTL_SECONDS = 5;
+const TICK_MS = 1000;
+
+/**
+ * The leader: one core, elected through the store (a key bound to its lease), does what must be done
+ * once for the cluster, every second: marks down the nodes whose agents went quiet (node-down.ts) and
+ * ends startup boosts (core/cpu/boost.ts). Any core takes over within the lease TTL when it dies.
+ */
+export class Leader {
+  private lease: Lease | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking = false;
+
+  constructor(
+    private readonly context: CoreContext,
+    private readonly nodeTtlSeconds: number,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), TICK_MS);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.lease?.revoke().catch(() => undefined);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      if (!(await this.lead())) return;
+      await markQuietNodesDown(this.context, this.nodeTtlSeconds);
+      await applyDueQuotas(this.context);
+    } catch (error) {
+      this.context.log.warn({ err: error }, "the leader's tick failed; trying again");
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  /** Holds or seeks the leadership. */
+  private async lead(): Promise<boolean> {
+    const { repos } = this.context;
+    if (this.lease) {
+      try {
+        await this.lease.keepAlive();
+        if ((await repos.leader.get()) === this.context.owner) return true;
+      } catch {
+        // lost it; try again below
+      }
+      this.lease = undefined;
+    }
+    const lease = await repos.grantLease(LEADER_TTL_SECONDS);
+    if (await repos.leader.claim(this.context.owner, lease)) {
+      this.lease = lease;
+      this.context.log.info('this core is the leader: it marks nodes down when their agents go quiet, and ends startup boosts');
+      return true;
+    }
+    await lease.revoke().catch(() => undefined);
+    return false;
+  }
+}

@@ -1,0 +1,44 @@
+import type { DeployEvent } from '../../contract/events.js';
+import type { ReplaceBody, ScaleBody, ServiceView } from '../../contract/services.js';
+import type { ResizeBody } from '../../contract/workloads.js';
+import type { Workload } from '../../model/workload.js';
+import { trackActivity } from '../apps/activities.js';
+import type { EventQueue } from '../background.js';
+import type { CoreContext } from '../context.js';
+import { replace } from '../replace/index.js';
+import { scale } from '../scale/index.js';
+import { resizeService } from '../scale/resize.js';
+
+/**
+ * Services: an app's entrypoint in a pod, as its deploys recorded it (spec.ts); scaled (core/scale/),
+ * replaced by another version or image (core/replace/), resized in place as a whole.
+ */
+export class Services {
+  constructor(private readonly context: CoreContext) {}
+
+  /** Every service: its last deploy's request and spec, and how many instances it runs. */
+  async list(): Promise<ServiceView[]> {
+    const instances = new Map<string, number>();
+    for (const { value: w } of await this.context.repos.workloads.list()) {
+      const key = `${w.pod}/${w.app}/${w.entry}`;
+      instances.set(key, (instances.get(key) ?? 0) + 1);
+    }
+    return (await this.context.repos.services.list()).map(({ value: s }) => ({ ...s, instances: instances.get(`${s.pod}/${s.app}/${s.entry}`) ?? 0 }));
+  }
+
+  /** Up with the spec its instances have, down evenly (core/scale/). */
+  async scale(app: string, entry: string, body: ScaleBody): Promise<EventQueue<DeployEvent>> {
+    return trackActivity(this.context, { kind: 'scale', app, entry, ...(body.pod ? { pod: body.pod } : {}) }, await scale(this.context, app, entry, body));
+  }
+
+  /** A rolling replace to another version or image (core/replace/). */
+  async replace(app: string, entry: string, body: ReplaceBody): Promise<EventQueue<DeployEvent>> {
+    const meta = { kind: 'replace' as const, app, entry, ...(body.version ? { version: body.version } : {}), ...(body.pod ? { pod: body.pod } : {}) };
+    return trackActivity(this.context, meta, await replace(this.context, app, entry, body));
+  }
+
+  /** Every instance resized in place, and the size recorded (core/scale/resize.ts). */
+  resize(app: string, entry: string, pod: string | undefined, body: ResizeBody): Promise<Workload[]> {
+    return resizeService(this.context, app, entry, pod, body);
+  }
+}
