@@ -27,10 +27,13 @@ export class AgentProcess {
 
   start(): void {
     const { heartbeatMs, checkMs } = this.intervals;
-    this.process = new ManagedProcess(process.execPath, [
-      ERU_BIN, 'agent', '--core', this.core, '--node', this.node, '--token', this.token, '--docker', this.docker,
-      '--heartbeat', String(heartbeatMs), '--check', String(checkMs), ...this.extraArgs,
-    ]).start();
+    // The token in the environment, as an operator would keep it off the command line.
+    this.process = new ManagedProcess(
+      process.execPath,
+      [ERU_BIN, 'agent', '--core', this.core, '--node', this.node, '--docker', this.docker, '--heartbeat', String(heartbeatMs), '--check', String(checkMs), ...this.extraArgs],
+      100_000,
+      { ERU_NODE_TOKEN: this.token },
+    ).start();
   }
 
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {

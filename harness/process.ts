@@ -13,10 +13,12 @@ export class ManagedProcess {
     readonly command: string,
     readonly args: readonly string[],
     private readonly keep = 100_000,
+    /** More environment for the process (a token, kept off its command line). */
+    private readonly env: NodeJS.ProcessEnv = {},
   ) {}
 
   start(): this {
-    const child = spawn(this.command, [...this.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(this.command, [...this.args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
     const append = (d: Buffer): void => {
       this.output = (this.output + d.toString()).slice(-this.keep);
     };

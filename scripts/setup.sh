@@ -8,7 +8,7 @@ prepare_machine
 
 ERU_HOME=${ERU_HOME:-$HOME/.eru}
 export ERU_HOME
-mkdir -p "$ERU_HOME"
+mkdir -p "$ERU_HOME" && chmod 700 "$ERU_HOME"   # tokens, the store, the agent token: the operator's alone
 ERU_PORT=${ERU_PORT:-5001}
 ERU_URL="http://127.0.0.1:$ERU_PORT"
 
@@ -44,7 +44,9 @@ eru image base busybox --pod demo
 # The node's agent: heartbeat, container status, metrics on 127.0.0.1:9101.
 if [ -s "$ERU_HOME/agent.pid" ] && kill -0 "$(cat "$ERU_HOME/agent.pid")" 2>/dev/null; then kill "$(cat "$ERU_HOME/agent.pid")"; sleep 1; fi
 log "starting the agent of node local (log: $ERU_HOME/agent.log, metrics: http://127.0.0.1:9101/metrics)"
-nohup eru agent --core "$ERU_URL" --node local --token "$(eru node token local)" \
+# Its token in a file only root reads (not on the command line, where `ps` would show it); issued once.
+[ -s "$ERU_HOME/agent.token" ] || (umask 077; eru node token local >"$ERU_HOME/agent.token")
+nohup eru agent --core "$ERU_URL" --node local --token-file "$ERU_HOME/agent.token" \
   --metrics-listen 127.0.0.1:9101 >>"$ERU_HOME/agent.log" 2>&1 &
 echo $! >"$ERU_HOME/agent.pid"
 

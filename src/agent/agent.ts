@@ -12,6 +12,7 @@ import { StatusHook } from './hooks/status.js';
 import type { AgentHook, ContainerEvent } from './hooks/types.js';
 import { UsageHook } from './hooks/usage.js';
 import { VolumeHook } from './hooks/volumes.js';
+import { BindHook } from './hooks/binds.js';
 import { AgentState } from './state.js';
 
 export interface AgentOptions {
@@ -71,6 +72,7 @@ export class Agent {
       status,
       new UsageHook(this.state),
       new VolumeHook(this.state),
+      new BindHook(this.state),
       ...(options.metricsListen || options.influx
         ? [new MetricsHook({ ...(options.metricsListen ? { listen: options.metricsListen } : {}), ...(options.influx ? { influx: options.influx } : {}), ...(options.influxIntervalMs ? { influxIntervalMs: options.influxIntervalMs } : {}) })]
         : []),

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ERROR_STATUS, ErrorBodySchema } from '../contract/errors.js';
-import type { Auth, Principal } from '../core/index.js';
+import { mayChangeApp, type Auth, type Principal } from '../core/index.js';
 import { parseWith } from '../lib/validate.js';
-import { authorize, type Scope } from './auth.js';
+import { authorize, type Access } from './auth.js';
 
 /**
  * A route described once: its zod schemas validate the request, type the handler and feed the
@@ -19,7 +19,10 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   url: string;
   summary: string;
   tag: string;
-  scope: Scope;
+  /** Who may call it (api/auth.ts). */
+  access: Access;
+  /** For `app` access: the app the call changes, from the parsed request (resolved first, for a workload). */
+  app?: (input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> }) => string | Promise<string>;
   params?: P;
   query?: Q;
   body?: B;
@@ -51,10 +54,14 @@ export function defineRoute<P extends AnyObject = typeof Empty, Q extends AnyObj
     method: spec.method,
     url: spec.url,
     handler: async (request, reply) => {
-      const principal = await authorize(context.auth, request.headers.authorization, spec.scope);
+      const principal = await authorize(context.auth, request.headers.authorization, spec.access);
       const params = parseWith(spec.params ?? Empty, request.params ?? {}, ['params']) as z.output<P>;
       const query = parseWith(spec.query ?? Empty, request.query ?? {}, ['query']) as z.output<Q>;
       const body = (spec.body ? parseWith(spec.body, request.body ?? {}) : undefined) as z.output<B>;
+      if (spec.access === 'app') {
+        if (!spec.app) throw new Error(`route ${spec.method} ${spec.url} has app access but names no app`);
+        mayChangeApp(principal, await spec.app({ params, query, body }));
+      }
       const result = await spec.handler({ params, query, body, principal }, request, reply);
       if (reply.sent) return reply;
       reply.status(spec.status ?? 200);
@@ -83,7 +90,8 @@ export class ApiDocument {
       const operation: Record<string, unknown> = {
         summary: route.summary,
         tags: [route.tag],
-        ...(route.scope === 'public' ? { security: [] } : {}),
+        'x-eru-access': route.access,
+        ...(route.access === 'public' ? { security: [] } : {}),
         ...(parameters.length > 0 ? { parameters } : {}),
         ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } } : {}),
         responses: {

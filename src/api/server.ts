@@ -9,6 +9,7 @@ import { archiveRoutes } from './routes/archive.js';
 import { execRoutes } from './routes/exec.js';
 import { ApiDocument, type RouteContext } from './route.js';
 import { agentRoutes } from './routes/agents.js';
+import { tokenRoutes } from './routes/tokens.js';
 import { appRoutes } from './routes/apps.js';
 import { eventRoutes } from './routes/events.js';
 import { imageRoutes } from './routes/images.js';
@@ -70,6 +71,7 @@ export async function buildServer(core: Core, log: FastifyBaseLogger): Promise<F
   await app.register(workloadRoutes, { ...context, workloads: core.workloads, deploys: core.deploys });
   await app.register(eventRoutes, { ...context, events: core.events });
   await app.register(agentRoutes, { ...context, agents: core.agents });
+  await app.register(tokenRoutes, context);
   await app.register(appRoutes, { ...context, apps: core.apps, images: core.images, volumes: core.volumes });
   await app.register(imageRoutes, { ...context, images: core.images });
   await app.register(networkRoutes, { ...context, networks: core.networks });

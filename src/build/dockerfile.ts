@@ -1,13 +1,12 @@
 import type { AppYaml } from './appyaml.js';
 import { LAUNCHER_DIR, LAUNCHER_IN_IMAGE } from './launcher.js';
+import { APP_UID, APP_USER } from '../model/user.js';
 
 /**
  * The Dockerfile Eru writes for an app: FROM its base, the code under /APP, an unprivileged user for
  * the app, one RUN per build command, and the launcher as ENTRYPOINT. Every value from app.yaml enters as a JSON string (exec form),
  * so a quote, a newline or `$()` in it is only ever data for the shell inside the build container.
  */
-/** The app's user id in its image: not root, and the same on every base. */
-export const APP_UID = 10001;
 
 export function dockerfile(app: AppYaml): string {
   const json = (value: unknown): string => JSON.stringify(value);
@@ -28,7 +27,8 @@ export function dockerfile(app: AppYaml): string {
     )}]`,
     ...app.build.map((command) => `RUN ["/bin/sh", "-c", ${json(command)}]`),
     ...(app.volumes.length > 0 ? [`VOLUME ${json(app.volumes)}`] : []),
-    `USER ${app.appname}`,
+    // Numeric: a build step that rewrites /etc/passwd cannot make the name mean root.
+    `USER ${APP_USER}`,
     `ENTRYPOINT ${json(['/bin/sh', `${LAUNCHER_IN_IMAGE}/launch`])}`,
   ];
   return `${lines.join('\n')}\n`;

@@ -17,6 +17,7 @@ import { registerCp } from './commands/cp.js';
 import { registerExec } from './commands/exec.js';
 import { registerPod } from './commands/pod.js';
 import { registerService } from './commands/service.js';
+import { registerToken } from './commands/token.js';
 import { reportError } from './output.js';
 
 // A reader that stops early (`eru plan … | head -2`) is no error: end quietly, as Unix tools do.
@@ -57,6 +58,7 @@ export function buildProgram(): Command {
   registerWatch(program);
   registerNetwork(program);
   registerService(program);
+  registerToken(program);
   registerExec(program);
   registerCp(program);
   registerApply(program);

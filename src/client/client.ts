@@ -1,4 +1,5 @@
-import type { Heartbeat, HeartbeatAnswer, NodeTokenView, StatusAnswer, StatusReport } from '../contract/agents.js';
+import type { Heartbeat, HeartbeatAnswer, StatusAnswer, StatusReport } from '../contract/agents.js';
+import type { IssuedToken, TokenCreate, TokenView } from '../contract/tokens.js';
 import type { AppListItem, RegisterBody, VolumeRemoval, VolumeView } from '../contract/apps.js';
 import type { ErrorBody } from '../contract/errors.js';
 import type { BaseImageEvent, BuildEvent, DeployEvent, EruEvent, EventFilter, ImageCacheEvent, OutputLine } from '../contract/events.js';
@@ -123,7 +124,14 @@ export class EruClient {
     add: (pod: string, body: Partial<NodeCreate> & { name: string; endpoint: string }) => this.request<NodeView>('POST', `/v1/pods/${enc(pod)}/nodes`, body),
     update: (node: string, patch: NodePatch) => this.request<NodeView>('PATCH', `/v1/nodes/${enc(node)}`, patch),
     remove: (node: string) => this.request<NodeView>('DELETE', `/v1/nodes/${enc(node)}`),
-    issueToken: (node: string) => this.request<NodeTokenView>('POST', `/v1/nodes/${enc(node)}/tokens`),
+    issueToken: (node: string, options: { expires?: string } = {}) => this.request<IssuedToken>('POST', `/v1/nodes/${enc(node)}/tokens`, options),
+  };
+
+  /** Tokens with scopes (admin, viewer, deployer for apps); node tokens are issued per node and listed here too. */
+  readonly tokens = {
+    create: (body: Omit<TokenCreate, 'apps'> & { apps?: string[] }) => this.request<IssuedToken>('POST', '/v1/tokens', body),
+    list: () => this.request<TokenView[]>('GET', '/v1/tokens'),
+    remove: (name: string) => this.request<TokenView>('DELETE', `/v1/tokens/${enc(name)}`),
   };
 
   readonly workloads = {

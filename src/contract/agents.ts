@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { WorkloadStatusSchema } from '../model/status.js';
 import { VolumeReportSchema } from '../model/volume.js';
+import { BindCheckSchema, BindReportSchema } from '../model/bind.js';
 
 /** What agents send, with a node token that speaks for their own node only. */
 export const StatusReportSchema = z.object({ workloads: z.array(WorkloadStatusSchema).max(10000) }).strict();
@@ -22,6 +23,8 @@ export const HeartbeatSchema = z
     moosefs: z.array(z.string().max(1024)).max(256).default([]),
     /** What the agent last did about each shared volume it was asked to keep, by `{app}/{name}`. */
     volumes: z.record(z.string().max(128), VolumeReportSchema).default({}),
+    /** What it found checking each bind source it was asked about, by the check's id. */
+    binds: z.record(z.string().max(128), BindReportSchema).default({}),
   })
   .strict();
 export type Heartbeat = z.input<typeof HeartbeatSchema>;
@@ -46,9 +49,8 @@ export const HeartbeatAnswerSchema = z.object({
   ttl: z.number(),
   resend: z.boolean().default(false),
   shared: z.object({ root: z.string(), volumes: z.array(KeptVolumeSchema) }).optional(),
+  /** Bind sources to check on the node before containers that bind them are made. */
+  binds: z.array(BindCheckSchema).default([]),
 });
 export type HeartbeatAnswer = z.input<typeof HeartbeatAnswerSchema>;
 
-/** A node token, shown once when issued. */
-export const NodeTokenViewSchema = z.object({ node: z.string(), token: z.string() });
-export type NodeTokenView = z.infer<typeof NodeTokenViewSchema>;

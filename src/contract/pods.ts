@@ -4,7 +4,7 @@ import { PodSchema } from '../model/pod.js';
 import { SharedRootSchema } from '../model/volume.js';
 
 /** `POST /v1/pods`. */
-export const PodCreateSchema = PodSchema.pick({ name: true, description: true, sharebase: true, maxshare: true }).strict();
+export const PodCreateSchema = PodSchema.pick({ name: true, description: true, sharebase: true, maxshare: true, pidsLimit: true, defaultMemory: true }).strict();
 export type PodCreate = z.infer<typeof PodCreateSchema>;
 
 /** `PATCH /v1/pods/{pod}`: what may change on a pod; null takes a setting away. */
@@ -13,6 +13,8 @@ export const PodPatchSchema = z
     description: PodSchema.shape.description.optional(),
     /** Where every node of the pod has its MooseFS mount, for shared volumes; a node may have its own. */
     sharedRoot: SharedRootSchema.nullable().optional(),
+    pidsLimit: PodSchema.shape.pidsLimit.unwrap().optional(),
+    defaultMemory: PodSchema.shape.defaultMemory.unwrap().optional(),
   })
   .strict();
 export type PodPatch = z.infer<typeof PodPatchSchema>;

@@ -125,7 +125,7 @@ export function createCore(options: CoreOptions): Core {
 export type { AgentGateway } from './agents/gateway.js';
 export type { AppService } from './apps/index.js';
 export type { Auth, Principal } from './auth/index.js';
-export { requireNode } from './auth/index.js';
+export { checkDeployer, mayChangeApp, redactEnv, redactService, redactWorkload, requireNode } from './auth/index.js';
 export type { EventQueue } from './background.js';
 export type { Deploys } from './deploy/index.js';
 export type { Events } from './events/index.js';

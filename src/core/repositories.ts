@@ -6,11 +6,13 @@ import { NodeSchema, type Node } from '../model/node.js';
 import { PodSchema, type Pod } from '../model/pod.js';
 import { ServiceSchema } from '../model/service.js';
 import { NodeResourcesSchema, type NodeResources } from '../model/resources.js';
-import { NodeStatusSchema, NodeTokenSchema, NodeUsageSchema, WorkloadStatusSchema, type NodeUsage } from '../model/status.js';
+import { NodeStatusSchema, NodeUsageSchema, WorkloadStatusSchema, type NodeUsage } from '../model/status.js';
+import { TokenSchema, upgradeToken } from '../model/token.js';
 import { IntentSchema } from '../model/intent.js';
 import { WorkloadSchema, upgradeWorkload } from '../model/workload.js';
 import { NodeVolumeSchema, VolumeRecordSchema } from '../model/volume.js';
 import { PortHolderSchema } from '../model/port.js';
+import { BindCheckSchema, type BindCheck } from '../model/bind.js';
 import type { Compare, Lease, Store, TxnOp } from '../store/types.js';
 
 /**
@@ -26,7 +28,7 @@ import type { Compare, Lease, Store, TxnOp } from '../store/types.js';
  *   /eru/alive/{node}      a node whose agent reported lately, bound to a lease of the node TTL
  *   /eru/nodestatus/{node} NodeStatus: up or down, and since when
  *   /eru/status/{id}       WorkloadStatus as the node's agent last reported it
- *   /eru/tokens/{sha256}   a node token (only its hash is kept)
+ *   /eru/tokens/{sha256}   Token: a token's name, scope, apps or node, expiry (only its hash is kept)
  *   /eru/apps/{app}        App
  *   /eru/versions/{app}/{sha}  AppVersion
  *   /eru/appenv/{app}/{env}    AppEnv: env vars per environment, apart from app.yaml
@@ -38,6 +40,7 @@ import type { Compare, Lease, Store, TxnOp } from '../store/types.js';
  *   /eru/boosts/{id}       a workload still running without its CPU quota (startup boost), until it gets it
  *   /eru/volumes/{app}/{name}  VolumeRecord: an app's shared volume (MooseFS), from its first use to its removal
  *   /eru/nodevolumes/{node}/{app}/{name}  a node whose agent keeps that volume's directory and quota
+ *   /eru/bindchecks/{node}/{id}  BindCheck: a bind source the node's agent is to check, bound to a short lease
  */
 const ROOT = '/eru';
 const keys = {
@@ -79,6 +82,8 @@ const keys = {
   volume: (app: string, name: string) => `${ROOT}/volumes/${app}/${name}`,
   nodeVolumes: (node: string) => `${ROOT}/nodevolumes/${node}/`,
   nodeVolume: (node: string, app: string, name: string) => `${ROOT}/nodevolumes/${node}/${app}/${name}`,
+  bindChecks: (node: string) => `${ROOT}/bindchecks/${node}/`,
+  bindCheck: (node: string, id: string) => `${ROOT}/bindchecks/${node}/${id}`,
   activities: (app: string) => `${ROOT}/activities/${app}/`,
   activity: (app: string, id: string) => `${ROOT}/activities/${app}/${id}`,
 };
@@ -198,7 +203,7 @@ export class Repositories {
     this.intents = records(store, IntentSchema, keys.intent, keys.intents, upgradeIntent);
     this.nodeStatus = records(store, NodeStatusSchema, keys.nodeStatus, keys.nodeStatuses);
     this.statuses = records(store, WorkloadStatusSchema, keys.status, keys.statuses);
-    this.tokens = records(store, NodeTokenSchema, keys.token, keys.tokens);
+    this.tokens = records(store, TokenSchema, keys.token, keys.tokens, upgradeToken);
     this.apps = records(store, AppSchema, keys.app, keys.apps);
     this.networks = records(store, NetworkSchema, keys.network, keys.networks);
   }
@@ -219,7 +224,7 @@ export class Repositories {
   readonly intents: Records<typeof IntentSchema>;
   readonly nodeStatus: Records<typeof NodeStatusSchema>;
   readonly statuses: Records<typeof WorkloadStatusSchema>;
-  readonly tokens: Records<typeof NodeTokenSchema>;
+  readonly tokens: Records<typeof TokenSchema>;
   readonly apps: Records<typeof AppSchema>;
   readonly networks: Records<typeof NetworkSchema>;
 
@@ -252,6 +257,15 @@ export class Repositories {
     all: async (): Promise<Array<[string, string, string]>> =>
       (await this.store.range(`${ROOT}/nodevolumes/`)).map((kv) => kv.key.slice(`${ROOT}/nodevolumes/`.length).split('/') as [string, string, string]),
     key: keys.nodeVolume,
+  };
+
+  /** Bind sources a node's agent is to check (core/apps/binds.ts); each vanishes with its lease. */
+  readonly bindChecks = {
+    list: (node: string) => list(this.store, BindCheckSchema, keys.bindChecks(node)),
+    ask: async (node: string, check: BindCheck, lease: Lease) => {
+      await this.store.put(keys.bindCheck(node, check.id), JSON.stringify(check), { lease: lease.id });
+    },
+    key: keys.bindCheck,
   };
 
   /** An app's activities; ids sort by start time. */

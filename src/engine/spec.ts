@@ -32,6 +32,8 @@ export interface ContainerInput {
   /** Exposed but not published. */
   expose?: string[];
   volumes: string[];
+  /** An app.yaml's binds, checked on the node before the container is made. */
+  binds?: readonly string[];
   /** Shared volumes: host directory → path in the container, as Mounts (a missing directory is an error, never made by Docker as root). */
   sharedMounts?: ReadonlyArray<{ source: string; target: string }>;
   restart: string;
@@ -45,7 +47,19 @@ export interface ContainerInput {
   /** The host's network stack instead of a network of the container's own. */
   hostNetwork?: boolean;
   rate?: string;
+  /** Capabilities given back (admin only); NET_RAW and MKNOD are dropped otherwise. */
+  capAdd?: readonly string[];
+  /** Most processes the container may have. */
+  pidsLimit?: number;
 }
+
+/**
+ * What every workload's container gets, whoever asks: no way to gain privileges (setuid, file
+ * capabilities), no raw sockets (a workload could forge another's address on Eru's macvlan networks,
+ * whose pools promise each address once) nor device nodes, and its log capped on the node's disk.
+ */
+export const DROPPED_CAPABILITIES = ['NET_RAW', 'MKNOD'] as const;
+export const LOG_LIMITS = { 'max-size': '20m', 'max-file': '3' } as const;
 
 const SECOND_NS = 1_000_000_000;
 
@@ -107,13 +121,18 @@ export function containerSpec(input: ContainerInput): Docker.ContainerCreateOpti
     ...(input.workdir ? { WorkingDir: input.workdir } : {}),
     ExposedPorts: exposed,
     HostConfig: {
+      SecurityOpt: ['no-new-privileges'],
+      CapDrop: DROPPED_CAPABILITIES.filter((cap) => !(input.capAdd ?? []).includes(cap)),
+      ...(input.capAdd && input.capAdd.length > 0 ? { CapAdd: [...input.capAdd] } : {}),
+      ...(input.pidsLimit !== undefined ? { PidsLimit: input.pidsLimit } : {}),
+      LogConfig: { Type: 'json-file', Config: { ...LOG_LIMITS } },
       CpusetCpus: input.cpu.cpusetCpus,
       CpuShares: input.cpu.cpuShares,
       ...(input.cpu.cpuQuota > 0 ? { CpuQuota: input.cpu.cpuQuota, CpuPeriod: input.cpu.cpuPeriod } : {}),
       ...(input.cpu.cpusetMems !== undefined ? { CpusetMems: input.cpu.cpusetMems } : {}),
       ...(input.memory > 0 ? { Memory: input.memory, MemorySwap: input.memory } : {}),
       PortBindings: bindings,
-      Binds: input.volumes,
+      Binds: [...input.volumes, ...(input.binds ?? [])],
       ...(input.sharedMounts && input.sharedMounts.length > 0 ? { Mounts: input.sharedMounts.map((m) => ({ Type: 'bind' as const, Source: m.source, Target: m.target })) } : {}),
       RestartPolicy: { Name: restartName!, ...(retries ? { MaximumRetryCount: Number(retries) } : {}) },
       ...(input.hostNetwork ? { NetworkMode: 'host' } : addresses.length > 0 ? { NetworkMode: addresses[0]!.network } : {}),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { VolumeReportSchema } from './volume.js';
+import { BindReportSchema } from './bind.js';
 
 
 /** What an agent says about one workload's container. */
@@ -47,7 +48,8 @@ export const NodeUsageSchema = z.object({
   moosefs: z.array(z.string()).default([]),
   /** What it last did about each shared volume it keeps, by `{app}/{name}`. */
   volumes: z.record(z.string(), VolumeReportSchema).default({}),
+  /** What it found checking the bind sources it was asked about, by check id. */
+  binds: z.record(z.string(), BindReportSchema).default({}),
 });
 export type NodeUsage = z.infer<typeof NodeUsageSchema>;
 
-export const NodeTokenSchema = z.object({ node: z.string(), createdAt: z.string() });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { APP_UID } from './user.js';
 import { MemorySizeSchema } from '../lib/validate.js';
 import { DnsLabelSchema } from './names.js';
 
@@ -9,7 +10,7 @@ import { DnsLabelSchema } from './names.js';
  */
 
 /** The uid (and gid) an app's image runs as (build/dockerfile.ts) and owns its volumes as. */
-export const VOLUME_OWNER_UID = 10001;
+export const VOLUME_OWNER_UID = APP_UID;
 
 /** An absolute host path where a node has its MooseFS mount (or a directory inside it). */
 export const SharedRootSchema = z

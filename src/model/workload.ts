@@ -31,6 +31,9 @@ export const EnvSchema = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, '
 
 const PortSchema = z.number().int().min(1).max(65535);
 
+/** An app's environment name (prod, staging): which env set a workload runs with. */
+export const EnvSetNameSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'an environment is lowercase letters, digits and dashes');
+
 /**
  * Health checks, run inside the container by Docker every interval (so they reach the workload's own
  * loopback and need no network path from the host); they use `sh`, `nc` and `wget` from the image.
@@ -72,6 +75,8 @@ export const WorkloadSpecSchema = z
     app: DnsLabelSchema,
     entry: EntrypointNameSchema.default('main'),
     image: z.string().min(1).max(512).regex(/^[\w./:@-]+$/, 'an image reference is letters, digits and . / : @ - _'),
+    /** A version's built image by its ID: the container is made from exactly it, whatever a tag says now. */
+    imageId: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'an image ID: sha256: and 64 hex digits').optional(),
     command: z.array(z.string().max(32768)).max(256).default([]),
     cpu: z.number().min(0).max(4096).default(0),
     memory: MemorySizeSchema.default(0),
@@ -80,7 +85,13 @@ export const WorkloadSpecSchema = z
     publish: z.array(PublishSchema).max(64).default([]),
     /** Container ports to expose without publishing them (PORT/tcp|udp), as an entrypoint declares. */
     expose: z.array(z.string().regex(/^\d{1,5}\/(tcp|udp)$/, 'PORT/tcp or PORT/udp')).max(64).default([]),
+    /** Host paths bound in, given by an admin (`eru deploy --volume`): not checked, the admin's own. */
     volumes: z.array(VolumeSchema).max(64).default([]),
+    /**
+     * An app.yaml's binds (`SOURCE:TARGET[:ro]`), each source under `{bind root}/{app}/`: checked on the
+     * node by its agent before the container is made (core/apps/binds.ts, agent/binds.ts).
+     */
+    binds: z.array(VolumeSchema).max(64).default([]),
     restart: RestartSchema.default('no'),
     user: z.string().max(256).regex(/^[\w.:-]*$/, 'a user is NAME, UID or UID:GID').optional(),
     workdir: z.string().max(1024).regex(/^\//, 'an absolute path').optional(),
@@ -102,6 +113,12 @@ export const WorkloadSpecSchema = z
     rate: RateSchema.optional(),
     /** Shared volumes (MooseFS): the app's directories that every node of the pod sees. */
     shared: SharedVolumesSchema.default([]),
+    /** Capabilities given back beyond Docker's defaults less NET_RAW and MKNOD (admin only): NET_RAW lets a workload forge addresses on Eru's networks. */
+    capAdd: z.array(z.string().regex(/^[A-Z_]{2,32}$/, 'a capability name such as NET_ADMIN')).max(16).default([]),
+    /** Most processes it may have; the pod's default when left out. */
+    pidsLimit: z.number().int().min(16).max(4_194_304).optional(),
+    /** The app's env set it runs with, by name and version: its values are put in when the container is made, never kept here. */
+    envSet: z.object({ name: EnvSetNameSchema, version: z.number().int().min(0) }).strict().optional(),
   })
   .strict();
 export type WorkloadSpec = z.infer<typeof WorkloadSpecSchema>;

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { EruError, ErrorCode } from '../lib/errors.js';
@@ -36,9 +36,13 @@ export class EmbeddedStore implements Store {
     private readonly now: () => number = Date.now,
   ) {
     this.description = `embedded:${path}`;
-    mkdirSync(dirname(path), { recursive: true });
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.lockPath = `${path}.lock`;
     takeLock(this.lockPath, path);
+    // Only the owner reads the store (it holds tokens' hashes, env sets, nodes' Docker client keys):
+    // the file is made 0600 before SQLite opens it, and SQLite gives its -wal and -shm the same mode.
+    if (!existsSync(path)) writeFileSync(path, '', { mode: 0o600 });
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
@@ -316,7 +320,7 @@ function toKeyValue(row: Row): KeyValue {
 /** One process owns an embedded store: a second core on the same file would miss watches and leases. */
 function takeLock(lockPath: string, path: string): void {
   try {
-    writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
+    writeFileSync(lockPath, String(process.pid), { flag: 'wx', mode: 0o600 });
     return;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;

@@ -89,14 +89,15 @@ describe('builds: an image per version from app.yaml, deployed by version', () =
     await dir?.remove();
   });
 
-  it('builds a version tagged with its sha7, deploys its web entrypoint, which answers and turns healthy; a second commit builds a second tag', async () => {
+  it('builds a version tagged with its full sha, deploys its web entrypoint, which answers and turns healthy; a second commit builds a second tag', async () => {
     assert.equal((await core.eru(['app', 'register', '--dir', repo.path])).code, 0);
     const build = await core.eru(['build', app, '--revision', first.slice(0, 7), '--pod', pod]);
     assert.equal(build.code, 0, build.stderr);
-    assert.match(build.stdout, new RegExp(`^built ${app}:${first.slice(0, 7)} on b-`, 'm'));
+    // Tagged by the full sha (a short prefix could be ground to by another commit), and recorded by ID.
+    assert.match(build.stdout, new RegExp(`^built ${app}:${first} on b-`, 'm'));
     assert.match(build.stderr, /Step \d+\/\d+ : FROM local\/busybox:1/);
-    const image = await docker.getImage(`${app}:${first.slice(0, 7)}`).inspect();
-    assert.equal(image.Config.User, app, 'the app runs as its own user');
+    const image = await docker.getImage(`${app}:${first}`).inspect();
+    assert.equal(image.Config.User, '10001:10001', 'the app runs as its numeric uid, not a name /etc/passwd could make root');
 
     const port = await freePort();
     const deployed = await core.eru(['deploy', app, '--version', first.slice(0, 7), '--entry', 'web', '--pod', pod, '--cpu', '0.1', '--memory', '32MiB', '--publish', `${port}:8080`]);
@@ -109,6 +110,11 @@ describe('builds: an image per version from app.yaml, deployed by version', () =
     assert.deepEqual(image.Config.Entrypoint, ['/bin/sh', '/.eru/launch']);
     const container = await docker.getContainer(workload!.id).inspect();
     assert.deepEqual(Object.keys(container.Config.ExposedPorts ?? {}), ['8080/tcp'], 'the entrypoint declares its port');
+    // Made from exactly the image built (its ID, recorded with the version), as uid 10001 whatever the image says.
+    const [built] = JSON.parse((await core.eru(['app', 'versions', app, '--json'])).stdout) as Array<{ imageId?: string }>;
+    assert.equal(built!.imageId, image.Id);
+    assert.equal(container.Image, image.Id);
+    assert.equal(container.Config.User, '10001:10001');
     await eventually(async () => (await docker.getContainer(workload!.id).inspect()).State.Health?.Status === 'healthy', 20_000, 'healthy');
 
     // The worker entrypoint of the same version: its own command, run by the image's launcher.
@@ -126,7 +132,7 @@ describe('builds: an image per version from app.yaml, deployed by version', () =
     assert.equal((await core.eru(['app', 'register', '--dir', repo.path])).code, 0);
     assert.equal((await core.eru(['build', app, '--revision', second, '--pod', pod])).code, 0);
     const versions = JSON.parse((await core.eru(['app', 'versions', app, '--json'])).stdout) as Array<{ sha: string; image?: string }>;
-    assert.deepEqual(versions.map((v) => v.image), [`${app}:${first.slice(0, 7)}`, `${app}:${second.slice(0, 7)}`]);
+    assert.deepEqual(versions.map((v) => v.image), [`${app}:${first}`, `${app}:${second}`]);
   });
 
   it('refuses to deploy a version never built, and an entrypoint the app does not have', async () => {
@@ -151,7 +157,7 @@ describe('images on every node: a version built on one daemon runs on another', 
     const dir = await tempDir('eru-copy-');
     const app = `cp${uniqueSuffix().slice(-6).replace(/[^a-z0-9]/g, 'x')}`;
     const repo = GitRepo.create(join(dir.path, 'src'), { 'app.yaml': EXAMPLE_APP_YAML.replace('appname: hello', `appname: ${app}`), 'index.html': 'copied\n' });
-    const sha = repo.head().slice(0, 7);
+    const sha = repo.head();
     const extra = await ExtraDaemon.start(3);
     const core = await CoreProcess.start(`embedded:${dir.path}/eru.db`, registry ? ['--registry', registry.address] : []);
     const pod = `copy-${uniqueSuffix()}`;
@@ -171,7 +177,9 @@ describe('images on every node: a version built on one daemon runs on another', 
       const onExtra = await extra.docker.listContainers({ filters: { label: [`eru.app=${app}`] } });
       assert.equal(onExtra.length, 1);
       assert.equal(onExtra[0]!.State, 'running');
-      assert.equal(onExtra[0]!.Image, image);
+      // Made from the image's ID, which is the same on the node it reached as where it was built.
+      assert.equal(onExtra[0]!.Image, (await testDocker().getImage(image).inspect()).Id);
+      assert.equal((await extra.docker.getImage(image).inspect()).Id, onExtra[0]!.Image);
 
       // A job by image (any app name) on a node that lacks it: the image's name says which version it is.
       await extra.docker.getImage(image).remove({ force: true });

@@ -35,10 +35,13 @@ describe('hostile app.yaml: refused or inert, at build and at deploy', () => {
         `echo $(touch ${mark}-build) \`id -u\` > /tmp/subst && true && echo and >> /tmp/subst`,
         `echo first > /tmp/nl\necho 'USER root' >> /tmp/nl`,
         `echo ${'x'.repeat(4000)} > /tmp/long`,
+        // The app's user made root by name: as root in the build, the app's line in /etc/passwd says uid 0.
+        `sed -i 's/^${app}:x:10001:10001:/${app}:x:0:0:/' /etc/passwd`,
       ],
       entrypoints: {
         web: { commands: ['sh', '-c', 'printf %s "$1" > /tmp/arg; exec httpd -f -p 8080 -h /tmp', 'argv0', hostileArg], ports: ['8080/tcp'] },
         shell: { cmd: `echo "$(echo inner)" 'it'"'"'s' "$EVIL" > /tmp/out; touch ${mark}-cmd; exec sleep 300` },
+        whoami: { cmd: 'id -u; id -g; grep "^$(id -un 2>/dev/null || echo none):" /etc/passwd; exec sleep 300' },
       },
       meta: { owner: `'; touch ${mark}-meta #` },
       ...overrides,
@@ -64,7 +67,7 @@ describe('hostile app.yaml: refused or inert, at build and at deploy', () => {
     // Links out of the checkout: the build context carries the links, never what they point at.
     symlinkSync(secret, join(repo.path, 'leak'));
     symlinkSync('/etc', join(repo.path, 'etc-leak'));
-    sha = repo.commit({}, 'links out').slice(0, 7);
+    sha = repo.commit({}, 'links out');
     core = await CoreProcess.start(`embedded:${dir.path}/eru.db`);
     await core.api('POST', '/v1/pods', { name: pod, sharebase: 100 });
     await core.api('POST', `/v1/pods/${pod}/nodes`, { name: `h-${suffix}`, endpoint: dockerEndpoint() });
@@ -84,7 +87,8 @@ describe('hostile app.yaml: refused or inert, at build and at deploy', () => {
     const image = `${app}:${sha}`;
     assert.deepEqual(markers(), [], 'nothing ran on the host');
     const inspected = await docker.getImage(image).inspect();
-    assert.equal(inspected.Config.User, app, 'a newline in a build command did not add a USER line');
+    assert.equal(inspected.Config.User, '10001:10001', 'a newline in a build command did not add a USER line; the user is numeric');
+    assert.match(await inImage(image, `grep ^${app}: /etc/passwd`), new RegExp(`^${app}:x:0:0:`), 'the build step did make the name root in the image');
     assert.equal(await inImage(image, 'cat /tmp/quotes'), 'double single\n');
     assert.equal(await inImage(image, 'cat /tmp/subst'), '0\nand\n', '$() and `` ran in the build container, as root there');
     assert.equal(await inImage(image, `test -e ${mark}-build && echo inside`), 'inside\n');
@@ -92,6 +96,19 @@ describe('hostile app.yaml: refused or inert, at build and at deploy', () => {
     assert.equal(await inImage(image, 'wc -c < /tmp/long'), '4001\n');
     assert.equal(await inImage(image, `readlink /${app}/leak; cat /${app}/leak 2>&1 || true`), `${secret}\ncat: can't open '/${app}/leak': No such file or directory\n`);
     assert.equal(await inImage(image, `readlink /${app}/etc-leak`), '/etc\n');
+  });
+
+  it('a build step that makes the app\'s name root in /etc/passwd: the container still runs as 10001:10001', async () => {
+    const deployed = await core.eru(['deploy', app, '--version', sha, '--entry', 'whoami', '--pod', pod, '--cpu', '0.1']);
+    assert.equal(deployed.code, 0, deployed.stderr);
+    const [workload] = (await core.api<Array<{ id: string }>>('GET', `/v1/workloads?app=${app}&entry=whoami`)).body;
+    const logs = await eventually(async () => {
+      const out = demux(await docker.getContainer(workload!.id).logs({ stdout: true, stderr: true }));
+      return out.includes('\n') ? out : undefined;
+    }, 10_000, 'id -u in the container');
+    const [uid, gid] = logs.split('\n');
+    assert.deepEqual([uid, gid], ['10001', '10001'], logs);
+    assert.equal((await docker.getContainer(workload!.id).inspect()).Config.User, '10001:10001');
   });
 
   it('deploys: a commands list reaches the process word for word; cmd and env values stay data', async () => {
@@ -115,8 +132,9 @@ describe('hostile app.yaml: refused or inert, at build and at deploy', () => {
 
   it('refuses what could reach the host or the Dockerfile, naming the field, and registers nothing', async () => {
     const cases: Array<[string, Record<string, unknown>, RegExp]> = [
-      ['bind of /', { binds: { '/': { bind: '/host' } } }, /binds\.\/: the host path is outside the bind roots \(\/srv\/eru, \/var\/log\/eru\)/],
-      ['bind of the Docker socket', { binds: { '/var/run/docker.sock': { bind: '/docker.sock' } } }, /outside the bind roots/],
+      ['bind of /', { binds: { '/': { bind: '/host' } } }, new RegExp(`binds\\./: an app binds only under its own directory of a bind root \\(/srv/eru/${app}/, /var/log/eru/${app}/\\)`)],
+      ['bind of the Docker socket', { binds: { '/var/run/docker.sock': { bind: '/docker.sock' } } }, /only under its own directory of a bind root/],
+      ["bind of a bind root itself", { binds: { '/srv/eru': { bind: '/all' } } }, /only under its own directory of a bind root/],
       ['traversal in a bind source', { binds: { '/srv/eru/../../etc': { bind: '/etc2' } } }, /binds.*may not contain "\.\."/],
       ['traversal in a bind target', { binds: { '/srv/eru/logs': { bind: '/logs/../../bin' } } }, /binds.*may not contain "\.\."/],
       ['traversal in a working directory', { entrypoints: { web: { cmd: 'true', dir: '/app/../../root' } } }, /entrypoints\.web\.dir: dir: may not contain "\.\."/],

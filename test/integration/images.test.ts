@@ -75,7 +75,7 @@ describe('eru image base: a base image made from Debian busybox-static on the no
         '    cmd: echo "$(id -un) $(cat /etc/debian_version) $(cat /tmp/built)"',
         '',
       ].join('\n');
-      const sha = GitRepo.create(repo, { 'app.yaml': appYaml }).head().slice(0, 7);
+      const sha = GitRepo.create(repo, { 'app.yaml': appYaml }).head();
       assert.equal((await core.eru(['app', 'register', '--dir', repo])).code, 0);
       const build = await core.eru(['build', app, '--revision', sha, '--pod', pod]);
       assert.equal(build.code, 0, build.stderr);
@@ -99,7 +99,7 @@ describe('eru image base: a base image made from Debian busybox-static on the no
     const app = `ca${uniqueSuffix().slice(-6).replace(/[^a-z0-9]/g, 'x')}`;
     try {
       const repo = GitRepo.create(join(dir.path, 'src'), { 'app.yaml': EXAMPLE_APP_YAML.replace('appname: hello', `appname: ${app}`), 'index.html': 'cached\n' });
-      const sha = repo.head().slice(0, 7);
+      const sha = repo.head();
       await core.api('POST', '/v1/pods', { name: pod });
       // The main daemon has more free CPU: the build lands there.
       assert.equal((await core.api('POST', `/v1/pods/${pod}/nodes`, { name: 'a-main', endpoint: dockerEndpoint() })).status, 201);
@@ -108,7 +108,7 @@ describe('eru image base: a base image made from Debian busybox-static on the no
 
       const unbuilt = await core.eru(['image', 'cache', app, '--version', sha, '--pod', pod]);
       assert.equal(unbuilt.code, 1);
-      assert.match(unbuilt.stderr, new RegExp(`${app}@${sha} has not been built`));
+      assert.match(unbuilt.stderr, new RegExp(`${app}@${sha.slice(0, 7)} has not been built`));
       assert.equal((await core.eru(['build', app, '--revision', sha, '--pod', pod])).code, 0);
 
       const cached = await core.eru(['image', 'cache', app, '--version', sha, '--pod', pod]);

@@ -61,11 +61,11 @@ describe('a service\'s life: scale, rolling replace, realloc, exec, cp, hooks, s
     }
     assert.equal((await core.eru(['network', 'add', network, '--subnet', '10.238.0.0/24', '--pod', pod])).code, 0);
     repo = GitRepo.create(join(dir.path, app), { 'app.yaml': APP_YAML, 'index.html': 'version one\n' });
-    versions.v1 = repo.head().slice(0, 7);
+    versions.v1 = repo.head();
     repo.commit({ 'index.html': 'version two\n' });
-    versions.v2 = repo.head().slice(0, 7);
+    versions.v2 = repo.head();
     repo.commit({ 'app.yaml': APP_YAML.replace('url: /index.html', 'url: /never-there.html') });
-    versions.bad = repo.head().slice(0, 7);
+    versions.bad = repo.head();
     for (const sha of [versions.v1, versions.v2, versions.bad]) {
       repo.git('checkout', '-q', sha);
       assert.equal((await core.eru(['app', 'register', '--dir', repo.path])).code, 0);
@@ -468,7 +468,7 @@ describe('a service\'s life: scale, rolling replace, realloc, exec, cp, hooks, s
       assert.deepEqual(holders.filter((h) => !everyWorkload.includes(h)), [], 'no address held by a workload that is gone');
       await ledgersAgree();
       const service = (await core.api<Array<{ app: string; entry: string; version?: string }>>('GET', '/v1/services')).body.find((x) => x.app === app && x.entry === 'web');
-      assert.equal(oldImage.endsWith(service!.version!.slice(0, 7)), true, 'the service record says the old version');
+      assert.equal(oldImage.endsWith(service!.version!), true, 'the service record says the old version');
     }
     console.log(`interrupted replaces (new recorded / old removed): ${interrupted.map((i) => `${i.newIds}/${i.removedOld}`).join(', ')}`);
     assert.ok(interrupted.some((i) => i.newIds > 0), 'a kill landed after new instances started');

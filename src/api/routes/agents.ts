@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { HeartbeatAnswerSchema, HeartbeatSchema, NodeTokenViewSchema, StatusAnswerSchema, StatusReportSchema } from '../../contract/agents.js';
+import { HeartbeatAnswerSchema, HeartbeatSchema, StatusAnswerSchema, StatusReportSchema } from '../../contract/agents.js';
+import { IssuedTokenSchema, NodeTokenCreateSchema } from '../../contract/tokens.js';
 import { NodeNameParamsSchema } from '../../contract/nodes.js';
 import { requireNode, type AgentGateway } from '../../core/index.js';
 import { defineRoute, type RouteContext } from '../route.js';
@@ -9,20 +10,21 @@ export const agentRoutes: FastifyPluginAsync<RouteContext & { agents: AgentGatew
   defineRoute(app, context, {
     method: 'POST',
     url: '/v1/nodes/:node/tokens',
-    summary: "Issue a node token for the node's agent (shown once; only its hash is kept)",
+    summary: "Issue a node token for the node's agent (shown once; only its hash is kept; listed and revoked under /v1/tokens)",
     tag: 'agents',
-    scope: 'admin',
+    access: 'admin',
     params: NodeNameParamsSchema,
-    response: NodeTokenViewSchema,
+    body: NodeTokenCreateSchema.optional(),
+    response: IssuedTokenSchema,
     status: 201,
-    handler: ({ params }) => context.auth.issueNodeToken(params.node),
+    handler: ({ params, body }) => context.auth.issueNodeToken(params.node, body?.expires),
   });
   defineRoute(app, context, {
     method: 'POST',
     url: '/v1/nodes/:node/heartbeat',
     summary: 'An agent says its node is alive; the node is down when this stops for the node TTL',
     tag: 'agents',
-    scope: 'node',
+    access: 'node',
     params: NodeNameParamsSchema,
     body: HeartbeatSchema,
     response: HeartbeatAnswerSchema,
@@ -36,7 +38,7 @@ export const agentRoutes: FastifyPluginAsync<RouteContext & { agents: AgentGatew
     url: '/v1/nodes/:node/status',
     summary: "An agent reports its workloads' status; changes are stored and broadcast",
     tag: 'agents',
-    scope: 'node',
+    access: 'node',
     params: NodeNameParamsSchema,
     body: StatusReportSchema,
     response: StatusAnswerSchema,

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { AppEnvParamsSchema, AppEnvSchema, AppListItemSchema, AppParamsSchema, BuildBodySchema, EnvVarsBodySchema, RegisterBodySchema, VolumeParamsSchema, VolumeRemovalSchema, VolumeViewSchema } from '../../contract/apps.js';
 import { BuildEventSchema } from '../../contract/events.js';
-import type { AppService, Images, Volumes } from '../../core/index.js';
+import { redactEnv, type AppService, type Images, type Volumes } from '../../core/index.js';
 import { ActivitySchema } from '../../model/activity.js';
 import { AppSchema, AppVersionSchema } from '../../model/app.js';
 import { defineRoute, type RouteContext } from '../route.js';
@@ -15,7 +15,8 @@ export const appRoutes: FastifyPluginAsync<RouteContext & { apps: AppService; im
     url: '/v1/apps/versions',
     summary: 'Register an app version: its app.yaml as committed at a git sha',
     tag: 'apps',
-    scope: 'admin',
+    access: 'app',
+    app: ({ body }) => apps.nameOf(body.appYaml),
     body: RegisterBodySchema,
     response: AppVersionSchema,
     status: 201,
@@ -26,7 +27,7 @@ export const appRoutes: FastifyPluginAsync<RouteContext & { apps: AppService; im
     url: '/v1/apps',
     summary: 'List apps',
     tag: 'apps',
-    scope: 'admin',
+    access: 'read',
     response: z.array(AppListItemSchema),
     handler: () => apps.list(),
   });
@@ -35,7 +36,7 @@ export const appRoutes: FastifyPluginAsync<RouteContext & { apps: AppService; im
     url: '/v1/apps/:app',
     summary: 'Show an app',
     tag: 'apps',
-    scope: 'admin',
+    access: 'read',
     params: AppParamsSchema,
     response: AppSchema,
     handler: ({ params }) => apps.get(params.app),
@@ -45,7 +46,7 @@ export const appRoutes: FastifyPluginAsync<RouteContext & { apps: AppService; im
     url: '/v1/apps/:app/versions',
     summary: "An app's registered versions, oldest first",
     tag: 'apps',
-    scope: 'admin',
+    access: 'read',
     params: AppParamsSchema,
     response: z.array(AppVersionSchema),
     handler: ({ params }) => apps.versions(params.app),
@@ -55,7 +56,7 @@ export const appRoutes: FastifyPluginAsync<RouteContext & { apps: AppService; im
     url: '/v1/apps/:app/activities',
     summary: "An app's recent builds, deploys, scales and replaces, newest first, each with how it ended and its last lines of output or progress",
     tag: 'apps',
-    scope: 'admin',
+    access: 'read',
     params: AppParamsSchema,
     response: z.array(ActivitySchema),
     handler: ({ params }) => apps.activities(params.app),
@@ -65,7 +66,7 @@ export const appRoutes: FastifyPluginAsync<RouteContext & { apps: AppService; im
     url: '/v1/apps/:app/volumes',
     summary: "An app's shared volumes (MooseFS): quota, use, the workloads that mount each, and each node's state",
     tag: 'apps',
-    scope: 'admin',
+    access: 'read',
     params: AppParamsSchema,
     response: z.array(VolumeViewSchema),
     handler: ({ params }) => volumes.list(params.app),
@@ -75,7 +76,7 @@ export const appRoutes: FastifyPluginAsync<RouteContext & { apps: AppService; im
     url: '/v1/apps/:app/volumes/:name',
     summary: 'Delete a shared volume and its data; refused (409) while any workload uses it',
     tag: 'apps',
-    scope: 'admin',
+    access: 'admin',
     params: VolumeParamsSchema,
     response: VolumeRemovalSchema,
     handler: ({ params }) => volumes.remove(params.app, params.name),
@@ -85,7 +86,8 @@ export const appRoutes: FastifyPluginAsync<RouteContext & { apps: AppService; im
     url: '/v1/apps/:app/builds',
     summary: 'Build a version: git checkout at its sha, a Dockerfile from app.yaml, built on the least busy node of the pod, tagged APP:SHA7; streams the build output',
     tag: 'apps',
-    scope: 'admin',
+    access: 'app',
+    app: ({ params }) => params.app,
     params: AppParamsSchema,
     body: BuildBodySchema,
     response: BuildEventSchema,
@@ -99,7 +101,8 @@ export const appRoutes: FastifyPluginAsync<RouteContext & { apps: AppService; im
     url: '/v1/apps/:app/env/:env',
     summary: 'Set env vars of one environment of an app (merged)',
     tag: 'apps',
-    scope: 'admin',
+    access: 'app',
+    app: ({ params }) => params.app,
     params: AppEnvParamsSchema,
     body: EnvVarsBodySchema,
     response: AppEnvSchema,
@@ -110,9 +113,12 @@ export const appRoutes: FastifyPluginAsync<RouteContext & { apps: AppService; im
     url: '/v1/apps/:app/env/:env',
     summary: 'Env vars of one environment of an app',
     tag: 'apps',
-    scope: 'admin',
+    access: 'read',
     params: AppEnvParamsSchema,
     response: AppEnvSchema,
-    handler: ({ params }) => apps.env(params.app, params.env),
+    handler: async ({ params, principal }) => {
+      const env = await apps.env(params.app, params.env);
+      return { ...env, vars: redactEnv(principal, env.vars) };
+    },
   });
 };

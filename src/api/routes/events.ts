@@ -11,7 +11,7 @@ export const eventRoutes: FastifyPluginAsync<RouteContext & { events: Events }> 
     url: '/v1/events',
     summary: 'Watch state changes as they happen (NDJSON), optionally for one app, pod, node or event type',
     tag: 'events',
-    scope: 'admin',
+    access: 'read',
     query: EventFilterSchema,
     response: EruEventSchema,
     stream: true,

@@ -3,7 +3,7 @@ import { DeployEventSchema } from '../../contract/events.js';
 import { z } from 'zod';
 import { ReplaceBodySchema, ScaleBodySchema, ServiceParamsSchema, ServiceResizeBodySchema, ServiceViewSchema } from '../../contract/services.js';
 import { WorkloadSchema } from '../../model/workload.js';
-import type { Services } from '../../core/index.js';
+import { redactService, type Services } from '../../core/index.js';
 import { defineRoute, type RouteContext } from '../route.js';
 import { sendNdjson } from '../stream.js';
 
@@ -14,16 +14,17 @@ export const serviceRoutes: FastifyPluginAsync<RouteContext & { services: Servic
     url: '/v1/services',
     summary: 'Every service (an app\'s entrypoint in a pod): what its last deploy asked for, and how many instances it runs',
     tag: 'services',
-    scope: 'admin',
+    access: 'read',
     response: z.array(ServiceViewSchema),
-    handler: () => services.list(),
+    handler: async ({ principal }) => (await services.list()).map((s) => redactService(principal, s)),
   });
   defineRoute(app, context, {
     method: 'PUT',
     url: '/v1/apps/:app/entries/:entry/scale',
     summary: 'Scale a service to a count: up with the spec its instances have, down from the most crowded nodes, newest first (drained, before_stop hooks first)',
     tag: 'services',
-    scope: 'admin',
+    access: 'app',
+    app: ({ params }) => params.app,
     params: ServiceParamsSchema,
     body: ScaleBodySchema,
     response: DeployEventSchema,
@@ -37,7 +38,8 @@ export const serviceRoutes: FastifyPluginAsync<RouteContext & { services: Servic
     url: '/v1/apps/:app/entries/:entry/resize',
     summary: 'Resize every instance of a service in place (no restart) and record the new size for later scale-ups',
     tag: 'services',
-    scope: 'admin',
+    access: 'app',
+    app: ({ params }) => params.app,
     params: ServiceParamsSchema,
     body: ServiceResizeBodySchema,
     response: z.array(WorkloadSchema),
@@ -51,7 +53,8 @@ export const serviceRoutes: FastifyPluginAsync<RouteContext & { services: Servic
     url: '/v1/apps/:app/entries/:entry/replace',
     summary: 'Rolling replace of a service to another version: new instances ahead of old ones (max-surge), healthy before the old go; in place (max-unavailable) without room; a failed batch rolls back',
     tag: 'services',
-    scope: 'admin',
+    access: 'app',
+    app: ({ params }) => params.app,
     params: ServiceParamsSchema,
     body: ReplaceBodySchema,
     response: DeployEventSchema,

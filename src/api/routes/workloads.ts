@@ -14,7 +14,7 @@ import {
   WorkloadIdParamsSchema,
   WorkloadInspectSchema,
 } from '../../contract/workloads.js';
-import type { Deploys, WorkloadService } from '../../core/index.js';
+import { checkDeployer, redactWorkload, type Deploys, type WorkloadService } from '../../core/index.js';
 import { IntentSchema } from '../../model/intent.js';
 import { WorkloadSchema } from '../../model/workload.js';
 import { defineRoute, type RouteContext } from '../route.js';
@@ -27,11 +27,13 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & { workloads: Work
     url: '/v1/workloads',
     summary: 'Deploy workloads: plan, reserve, create and start; streams progress as NDJSON (bad input and no room are 4xx before the stream)',
     tag: 'workloads',
-    scope: 'admin',
+    access: 'app',
+    app: ({ body }) => body.app,
     body: DeployBodySchema,
     response: DeployEventSchema,
     stream: true,
-    handler: async ({ body }, _request, reply) => {
+    handler: async ({ body, principal }, _request, reply) => {
+      checkDeployer(principal, body);
       await sendNdjson(reply, await deploys.deploy(body));
     },
   });
@@ -40,27 +42,31 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & { workloads: Work
     url: '/v1/workloads',
     summary: 'List workloads',
     tag: 'workloads',
-    scope: 'admin',
+    access: 'read',
     query: WorkloadFilterSchema,
     response: z.array(WorkloadListItemSchema),
-    handler: ({ query }) => workloads.list(query),
+    handler: async ({ query, principal }) => (await workloads.list(query)).map((w) => redactWorkload(principal, w)),
   });
   defineRoute(app, context, {
     method: 'GET',
     url: '/v1/workloads/:id',
     summary: 'Show a workload: its placement and its container as Docker reports it',
     tag: 'workloads',
-    scope: 'admin',
+    access: 'read',
     params: WorkloadIdParamsSchema,
     response: WorkloadInspectSchema,
-    handler: ({ params }) => workloads.inspect(params.id),
+    handler: async ({ params, principal }) => {
+      const shown = await workloads.inspect(params.id);
+      return { ...shown, workload: redactWorkload(principal, shown.workload) };
+    },
   });
   defineRoute(app, context, {
     method: 'DELETE',
     url: '/v1/workloads/:id',
     summary: 'Remove a workload: before_stop hooks, then its container goes and its cores are free again (drain=N: out of its endpoints N seconds first)',
     tag: 'workloads',
-    scope: 'admin',
+    access: 'app',
+    app: ({ params }) => workloads.appOf(params.id),
     params: WorkloadIdParamsSchema,
     query: RemoveQuerySchema,
     response: WorkloadSchema,
@@ -71,7 +77,8 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & { workloads: Work
     url: '/v1/workloads/:id/:action',
     summary: 'Start, stop or restart a workload',
     tag: 'workloads',
-    scope: 'admin',
+    access: 'app',
+    app: ({ params }) => workloads.appOf(params.id),
     params: ControlParamsSchema,
     query: ControlQuerySchema,
     response: WorkloadSchema,
@@ -82,7 +89,8 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & { workloads: Work
     url: '/v1/workloads/:id/resize',
     summary: 'Resize a workload in place: new cores and memory on its node, planned keeping the cores it has, then docker update; no restart',
     tag: 'workloads',
-    scope: 'admin',
+    access: 'app',
+    app: ({ params }) => workloads.appOf(params.id),
     params: WorkloadIdParamsSchema,
     body: ResizeBodySchema,
     response: WorkloadSchema,
@@ -93,7 +101,7 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & { workloads: Work
     url: '/v1/workloads/:id/logs',
     summary: "A workload's output, as NDJSON lines {stream, line}",
     tag: 'workloads',
-    scope: 'admin',
+    access: 'read',
     params: WorkloadIdParamsSchema,
     query: LogsQuerySchema,
     response: OutputLineSchema,
@@ -107,20 +115,22 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & { workloads: Work
     url: '/v1/intents',
     summary: 'Deploys and removals under way (or left by a core that died, until another core undoes them)',
     tag: 'workloads',
-    scope: 'admin',
+    access: 'read',
     response: z.array(IntentSchema),
-    handler: () => deploys.intents(),
+    handler: async ({ principal }) => (await deploys.intents()).map((i) => ({ ...i, workloads: i.workloads.map((w) => redactWorkload(principal, w)) })),
   });
   defineRoute(app, context, {
     method: 'POST',
     url: '/v1/jobs',
     summary: 'Run a job: place one workload, stream its output, remove it; the result carries the exit code',
     tag: 'workloads',
-    scope: 'admin',
+    access: 'app',
+    app: ({ body }) => body.app,
     body: JobBodySchema,
     response: DeployEventSchema,
     stream: true,
-    handler: async ({ body }, _request, reply) => {
+    handler: async ({ body, principal }, _request, reply) => {
+      checkDeployer(principal, body);
       await sendNdjson(reply, await deploys.runJob(body));
     },
   });

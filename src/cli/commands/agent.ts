@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { invalid } from '../../lib/errors.js';
 import { parseMemory } from '../../lib/units.js';
@@ -5,6 +6,7 @@ import { action } from '../output.js';
 import { globals, wholeNumber } from '../options.js';
 
 interface AgentCliOptions {
+  tokenFile?: string;
   core: string;
   node: string;
   docker: string;
@@ -17,6 +19,16 @@ interface AgentCliOptions {
   oomThreshold?: string;
 }
 
+function readToken(path: string): string {
+  try {
+    const token = readFileSync(path, 'utf8').trim();
+    if (token) return token;
+  } catch (error) {
+    throw invalid(['token-file'], `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  throw invalid(['token-file'], `${path} is empty`);
+}
+
 /** `eru agent`: one per Docker host, reporting for its node with a node token. */
 export function registerAgent(program: Command): void {
   program
@@ -24,6 +36,7 @@ export function registerAgent(program: Command): void {
     .description("run the agent of one node: heartbeat, container status from Docker's events, periodic full checks")
     .requiredOption('--core <url>', 'the core to report to')
     .requiredOption('--node <name>', 'the node this agent speaks for')
+    .option('--token-file <path>', 'a file holding the node token (eru node token NAME issues one); or ERU_NODE_TOKEN — not --token, which `ps` shows')
     .option('--docker <url>', 'the local Docker daemon', 'unix:///var/run/docker.sock')
     .option('--heartbeat <ms>', 'heartbeat interval', wholeNumber('heartbeat'), 2000)
     .option('--check <ms>', 'full check interval', wholeNumber('check'), 10_000)
@@ -34,9 +47,10 @@ export function registerAgent(program: Command): void {
     .option('--oom-threshold <size>', 'soft OOM guard: below this much available host memory, stop the container furthest over its declared memory')
     .action(
       action(async (options: AgentCliOptions, command: Command) => {
-        // --token is a global option: here it is the node token (eru node token NAME).
-        const token = globals(command).token ?? process.env.ERU_TOKEN;
-        if (!token) throw invalid(['token'], 'the agent needs its node token: --token or ERU_TOKEN (eru node token NAME issues one)');
+        // A file or the environment, so the token is not on a command line every user can read in `ps`;
+        // --token (global) still works for a quick try.
+        const token = options.tokenFile ? readToken(options.tokenFile) : (process.env.ERU_NODE_TOKEN ?? globals(command).token ?? process.env.ERU_TOKEN);
+        if (!token) throw invalid(['token-file'], 'the agent needs its node token: --token-file FILE or ERU_NODE_TOKEN (eru node token NAME issues one)');
         const { runAgent } = await import('../run/agent.js');
         await runAgent({
           core: options.core,

@@ -36,6 +36,7 @@ interface DeployOptions extends PlacementOptions {
   shared?: string[];
   restart: string;
   user?: string;
+  capAdd?: string[];
   workdir?: string;
   label?: Record<string, string>;
   healthTcp?: string[];
@@ -113,7 +114,8 @@ export function registerDeploy(program: Command): void {
     .option('--volume <spec>', '/host:/container[:ro] (repeatable)', collect)
     .option('--shared <name:path[:size]>', "a shared volume of the app on the pod's MooseFS, e.g. data:/data:10GiB (repeatable)", collect)
     .option('--restart <policy>', 'no, always, unless-stopped, on-failure[:N]', 'no')
-    .option('--user <user>', 'user in the container')
+    .option('--user <user>', 'user in the container (admin only; an app version runs as 10001:10001)')
+    .option('--cap-add <cap>', 'give back a capability dropped by default (NET_RAW, MKNOD) or add one (admin only)', collect)
     .option('--workdir <dir>', 'working directory in the container')
     .option('--label <k=v>', 'container label (repeatable)', keyValue('label'))
     .option('--health-tcp <port>', 'healthy when this port accepts connections (repeatable)', collect)
@@ -150,6 +152,7 @@ export function registerDeploy(program: Command): void {
         shared: (options.shared ?? []).map(sharedVolumeOption),
         restart: options.restart,
         ...(options.user ? { user: options.user } : {}),
+        ...(options.capAdd ? { capAdd: options.capAdd } : {}),
         ...(options.workdir ? { workdir: options.workdir } : {}),
         labels: options.label ?? {},
         ...(healthcheck ? { healthcheck } : {}),

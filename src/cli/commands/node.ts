@@ -153,11 +153,12 @@ export function registerNode(program: Command): void {
 
   node
     .command('token')
-    .description("issue a token for the node's agent (shown once)")
+    .description("issue a token for the node's agent (shown once; eru token ls lists it, eru token rm revokes it)")
     .argument('<name>')
+    .option('--expires <duration>', 'expires after this long: 30d, 12h (default: never)')
     .action(
-      action(async (name: string, _options: unknown, command: Command) => {
-        const issued = await clientOf(command).request<{ node: string; token: string }>('POST', `/v1/nodes/${encodeURIComponent(name)}/tokens`);
+      action(async (name: string, options: { expires?: string }, command: Command) => {
+        const issued = await clientOf(command).nodes.issueToken(name, options.expires ? { expires: options.expires } : {});
         if (globals(command).json) printJson(issued);
         else console.log(issued.token);
       }),

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { invalid } from '../../lib/errors.js';
+import { formatMemory, parseMemory } from '../../lib/units.js';
 import type { Pod } from '../../model/pod.js';
 import { action, printJson, printTable } from '../output.js';
 import { clientOf, globals, wholeNumber } from '../options.js';
@@ -14,13 +15,17 @@ export function registerPod(program: Command): void {
     .option('--sharebase <n>', 'pieces per core: 10, 100 or 1000', wholeNumber('sharebase'), 100)
     .option('--maxshare <n>', 'most fragment cores per node, -1 for no cap', wholeNumber('maxshare'), -1)
     .option('--desc <text>', 'description', '')
+    .option('--pids-limit <n>', 'most processes a workload may have', wholeNumber('pids-limit'))
+    .option('--default-memory <size>', 'the memory limit of a workload that declares none, e.g. 512MiB')
     .action(
-      action(async (name: string, options: { sharebase: number; maxshare: number; desc: string }, command: Command) => {
+      action(async (name: string, options: { sharebase: number; maxshare: number; desc: string; pidsLimit?: number; defaultMemory?: string }, command: Command) => {
         const created = await clientOf(command).request<Pod>('POST', '/v1/pods', {
           name,
           description: options.desc,
           sharebase: options.sharebase,
           maxshare: options.maxshare,
+          ...(options.pidsLimit !== undefined ? { pidsLimit: options.pidsLimit } : {}),
+          ...(options.defaultMemory !== undefined ? { defaultMemory: options.defaultMemory } : {}),
         });
         if (globals(command).json) printJson(created);
         else console.log(`pod ${created.name} added (sharebase ${created.sharebase}, maxshare ${created.maxshare})`);
@@ -29,21 +34,25 @@ export function registerPod(program: Command): void {
 
   pod
     .command('set')
-    .description("change a pod: its shared root, where every node has the pod's MooseFS mount (shared volumes)")
+    .description("change a pod: its shared root (where every node has the pod's MooseFS mount), its workloads' defaults")
     .argument('<name>')
     .option('--shared-root <dir>', 'the path of the MooseFS mount (or a directory in it) on every node')
     .option('--no-shared-root', 'take the shared root away')
     .option('--desc <text>', 'description')
+    .option('--pids-limit <n>', 'most processes a workload may have', wholeNumber('pids-limit'))
+    .option('--default-memory <size>', 'the memory limit of a workload that declares none (0: none)')
     .action(
-      action(async (name: string, options: { sharedRoot?: string | false; desc?: string }, command: Command) => {
+      action(async (name: string, options: { sharedRoot?: string | false; desc?: string; pidsLimit?: number; defaultMemory?: string }, command: Command) => {
         const patch = {
           ...(options.sharedRoot !== undefined ? { sharedRoot: options.sharedRoot === false ? null : options.sharedRoot } : {}),
           ...(options.desc !== undefined ? { description: options.desc } : {}),
+          ...(options.pidsLimit !== undefined ? { pidsLimit: options.pidsLimit } : {}),
+          ...(options.defaultMemory !== undefined ? { defaultMemory: parseMemory(options.defaultMemory, ['default-memory']) } : {}),
         };
-        if (Object.keys(patch).length === 0) throw invalid([], 'nothing to change: give --shared-root DIR, --no-shared-root or --desc');
+        if (Object.keys(patch).length === 0) throw invalid([], 'nothing to change: give --shared-root DIR, --no-shared-root, --desc, --pids-limit or --default-memory');
         const updated = await clientOf(command).pods.update(name, patch);
         if (globals(command).json) return printJson(updated);
-        console.log(`pod ${updated.name}: shared root ${updated.sharedRoot ?? 'none'}`);
+        console.log(`pod ${updated.name}: shared root ${updated.sharedRoot ?? 'none'}, pids limit ${updated.pidsLimit}, default memory ${updated.defaultMemory > 0 ? formatMemory(updated.defaultMemory) : 'none'}`);
       }),
     );
 

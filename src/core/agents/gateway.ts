@@ -33,9 +33,10 @@ export class AgentGateway {
       throw notFound('node', node);
     }
     await repos.alive.mark(node, await this.nodeLease(node), { at: new Date().toISOString(), ...body });
-    await settleRemovals(repos, body.volumes);
+    await settleRemovals(repos, node, body.volumes);
     const shared = await keptVolumes(repos, node);
-    const answer = { ttl: this.nodeTtlSeconds, resend: false, ...(shared ? { shared } : {}) };
+    const binds = (await repos.bindChecks.list(node)).map((c) => c.value);
+    const answer = { ttl: this.nodeTtlSeconds, resend: false, binds, ...(shared ? { shared } : {}) };
     const status = await repos.nodeStatus.get(node);
     if (!status || !status.value.up) {
       const up: NodeStatus = { up: true, since: new Date().toISOString() };

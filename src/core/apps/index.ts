@@ -25,6 +25,11 @@ export class AppService {
     this.bindRoots = context.bindRoots;
   }
 
+  /** Which app an app.yaml is of (a bad app.yaml is a 400 naming the field). */
+  nameOf(appYaml: string): string {
+    return parseAppYaml(appYaml).appname;
+  }
+
   /** An app's recent builds, deploys, scales and replaces, newest first (activities.ts). */
   async activities(app: string): Promise<Activity[]> {
     return (await this.repos.activities.list(app)).map((a) => a.value).reverse();
@@ -78,13 +83,13 @@ export class AppService {
     return optimistic(`setting env ${env} of ${app}`, async () => {
       const current = await this.repos.appEnvs.get(app, env);
       const key = this.repos.appEnvs.key(app, env);
-      const next: AppEnv = { app, env, vars: { ...current?.value.vars, ...vars } };
+      const next: AppEnv = { app, env, vars: { ...current?.value.vars, ...vars }, version: (current?.value.version ?? 0) + 1 };
       return (await this.repos.commit([current ? unchanged(key, current.revision) : absent(key)], [put(key, next)])) ? next : undefined;
     });
   }
 
   async env(app: string, env: string): Promise<AppEnv> {
     await this.get(app);
-    return (await this.repos.appEnvs.get(app, env))?.value ?? { app, env, vars: {} };
+    return (await this.repos.appEnvs.get(app, env))?.value ?? { app, env, vars: {}, version: 0 };
   }
 }

@@ -25,14 +25,18 @@ export async function prepareNetworks(docker: Docker, node: Node, networks: Read
 }
 
 /**
- * Creates a workload's container with its cpuset, shares, memory and addresses — and its CFS quota,
+ * Creates a workload's container with its cpuset, shares, memory, addresses and `env` (its env set's values
+ * with its own env, resolved by the caller: core/apps/env.ts) — and its CFS quota,
  * unless `withoutQuota`: an exact quota also throttles the container's own start (runc's init, the
  * first exec), so deploys start without it and put it on once the container runs (applyQuota).
  */
-export async function createContainer(docker: Docker, workload: Workload, options: { start?: boolean; withoutQuota?: boolean } = {}): Promise<Docker.Container> {
+export async function createContainer(docker: Docker, workload: Workload, env: Record<string, string>, options: { start?: boolean; withoutQuota?: boolean } = {}): Promise<Docker.Container> {
   const container = await docker.createContainer(
     containerSpec({
       ...workload,
+      // A version's image by its ID (checked on the node by ensureImage): exactly what was built.
+      image: workload.imageId ?? workload.image,
+      env,
       memory: workload.placement.memory,
       cpu: options.withoutQuota ? withoutQuota(workload.cpuSettings) : workload.cpuSettings,
       addresses: workload.addresses,

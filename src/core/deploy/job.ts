@@ -10,6 +10,8 @@ import { reserve } from './reserve.js';
 import { volumesReady } from '../volumes/prepare.js';
 import { rollBack } from './rollback.js';
 import { ensureImage } from '../images/distribute.js';
+import { containerEnv } from '../apps/env.js';
+import { bindsChecked } from '../apps/binds.js';
 import { put, unchanged } from '../repositories.js';
 
 /**
@@ -29,11 +31,12 @@ export async function runJob(context: CoreContext, body: JobBody): Promise<Event
       emit({ type: 'planned', workloads: [{ id: workload.id, node: workload.node, cpuset: workload.cpuSettings.cpusetCpus }] });
       try {
         const docker = dockerFor(context.engines, reservation.nodes, workload.node);
-        const moved = await ensureImage(context, docker, workload.image);
+        const moved = await ensureImage(context, docker, workload.image, workload.imageId);
         if (moved) emit({ type: 'image', node: workload.node, image: workload.image, ...moved });
         await prepareNetworks(docker, reservation.nodes.get(workload.node)!, reservation.networks, workload.networks);
         await volumesReady(context, workload);
-        const container = await createContainer(docker, workload, { start: false, withoutQuota: true });
+        await bindsChecked(context, workload);
+        const container = await createContainer(docker, workload, await containerEnv(context, workload), { start: false, withoutQuota: true });
         emit({ type: 'created', id: workload.id, node: workload.node, container: container.id });
         await container.start();
         await applyQuota(docker, workload).catch(() => undefined);

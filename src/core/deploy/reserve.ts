@@ -153,27 +153,34 @@ async function loadNetworks(repos: Repositories, request: PlacementRequest): Pro
 /** The capacity-only dry run against the store. */
 export async function podCapacity(repos: Repositories, podName: string, request: Omit<SchedulingFields, 'networks'> & { app?: string; entry?: string }): Promise<CapacityReport> {
   const state = await loadPod(repos, podName, { ports: (request.publish?.length ?? 0) > 0 });
+  const memory = request.memory > 0 ? request.memory : state.pod.value.defaultMemory;
   return capacityOf({
     pod: podName,
     policy: state.pod.value,
     nodes: candidates(state, request.app, request.entry),
-    request: { ...deployRequest(request), count: 0 },
+    request: { ...deployRequest({ ...request, memory }), count: 0 },
   });
+}
+
+/** What a pod gives a workload that does not say: its default memory limit, its pids limit. */
+function withPodDefaults(request: PlacementRequest, pod: Pod): PlacementRequest {
+  return { ...request, memory: request.memory > 0 ? request.memory : pod.defaultMemory, pidsLimit: request.pidsLimit ?? pod.pidsLimit };
 }
 
 export async function reserve(
   repos: Repositories,
-  request: PlacementRequest,
+  asked: PlacementRequest,
   owner: string,
   now: () => Date = () => new Date(),
   onAttempt: () => void = () => undefined,
 ): Promise<Reservation> {
-  checkNetworking(request);
-  const networks = await loadNetworks(repos, request);
-  return optimistic(`deploying ${request.app}/${request.entry} into pod ${request.pod}`, async () => {
+  checkNetworking(asked);
+  const networks = await loadNetworks(repos, asked);
+  return optimistic(`deploying ${asked.app}/${asked.entry} into pod ${asked.pod}`, async () => {
     onAttempt();
-    const state = await loadPod(repos, request.pod, { ports: hostPortsOf(request).length > 0 });
+    const state = await loadPod(repos, asked.pod, { ports: hostPortsOf(asked).length > 0 });
     const policy = state.pod.value;
+    const request = withPodDefaults(asked, policy);
     const plan = planDeploy({ pod: request.pod, policy, nodes: candidates(state, request.app, request.entry), request: deployRequest(request) });
     const createdAt = now().toISOString();
     if (plan.alreadyDone !== undefined) {

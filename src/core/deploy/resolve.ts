@@ -7,6 +7,8 @@ import type { CoreContext } from '../context.js';
 import { expandAddresses } from '../networks/pool.js';
 import { SharedVolumesSchema, type SharedVolume } from '../../model/volume.js';
 import type { PlacementRequest } from './reserve.js';
+import { envSetOf } from '../apps/env.js';
+import { APP_USER } from '../../model/user.js';
 
 /** The app's volumes, then the entrypoint's, then the request's: a later one of the same name wins. */
 function mergeShared(layers: ReadonlyArray<readonly SharedVolume[]>): SharedVolume[] {
@@ -20,7 +22,8 @@ function mergeShared(layers: ReadonlyArray<readonly SharedVolume[]>): SharedVolu
 /**
  * Step 1 of a deploy, "resolve": a deploy body as the scheduler needs it. With `version`, the image is the version's build and the
  * command, health check, restart policy, working directory and binds come from the app.yaml entrypoint;
- * `envSet` adds that environment's vars (the body's own env wins). Without, the body is taken as it is.
+ * `envSet` names that environment's vars, recorded by name and version (the values go into the container
+ * when it is made, core/apps/env.ts; the body's own env wins). Without, the body is taken as it is.
  */
 export async function resolveDeploy(context: CoreContext, body: DeployBody): Promise<PlacementRequest> {
   const { version: versionRef, envSet, image, networks: asked, ...others } = body;
@@ -36,11 +39,11 @@ export async function resolveDeploy(context: CoreContext, body: DeployBody): Pro
   const { count: _count, ...asGiven } = body;
   const request = { ...asGiven, networks: asked.map((n) => ({ name: n.name })) };
   const rest = { ...others, networks: [...seen], fixedAddresses };
-  let env = body.env;
-  if (envSet) env = { ...(await context.repos.appEnvs.get(body.app, envSet))?.value.vars, ...body.env };
+  const env = body.env;
+  const set = envSet ? await envSetOf(context, body.app, envSet) : undefined;
   if (!versionRef) {
     if (!image) throw invalid(['image'], 'give image, or version to run a built version of the app');
-    return { ...rest, image, env, service: { request } };
+    return { ...rest, image, env, ...(set ? { envSet: set } : {}), service: { request } };
   }
   const version = await builtVersion(context.repos, body.app, versionRef);
   const app = parseAppYaml(version.appYaml);
@@ -53,7 +56,11 @@ export async function resolveDeploy(context: CoreContext, body: DeployBody): Pro
     ...rest,
     service: { request, version: version.sha },
     image: version.image,
+    ...(version.imageId ? { imageId: version.imageId } : {}),
+    // The app's uid, numeric, whatever the image says (an admin may still give another).
+    user: body.user ?? APP_USER,
     env,
+    ...(set ? { envSet: set } : {}),
     // The image's launcher runs the entrypoint by name (build/launcher.ts).
     command: body.command.length > 0 ? body.command : [body.entry],
     restart: body.restart !== 'no' ? body.restart : (entry.restart ?? 'no'),
@@ -63,7 +70,7 @@ export async function resolveDeploy(context: CoreContext, body: DeployBody): Pro
     ...(entry.hooks && !body.hooks ? { hooks: { afterStart: entry.hooks.after_start, beforeStop: entry.hooks.before_stop, force: entry.hooks.force } } : {}),
     ...(entry.startup_boost !== undefined && body.startupBoost === undefined ? { startupBoost: entry.startup_boost } : {}),
     shared: mergeShared([app.shared, entry.shared ?? [], body.shared]),
-    volumes: [...body.volumes, ...Object.entries(app.binds).map(([source, target]) => `${source}:${target.bind}${target.ro ? ':ro' : ''}`)],
+    binds: Object.entries(app.binds).map(([source, target]) => `${source}:${target.bind}${target.ro ? ':ro' : ''}`),
     ...(health && !body.healthcheck && (health.tcp_ports.length > 0 || health.http)
       ? {
           healthcheck: {

@@ -5,6 +5,8 @@ import { eachLimited } from '../background.js';
 import type { CoreContext } from '../context.js';
 import { ensureImage } from '../images/distribute.js';
 import { runHooks } from '../workloads/hooks.js';
+import { containerEnv } from '../apps/env.js';
+import { bindsChecked } from '../apps/binds.js';
 import { applyQuota, createContainer, dockerFor, prepareNetworks } from './containers.js';
 import { volumesReady } from '../volumes/prepare.js';
 import type { Reservation } from './reserve.js';
@@ -41,7 +43,7 @@ export async function rollOut(context: CoreContext, reservation: Reservation, em
       const docker = dockerFor(context.engines, nodes, node);
       const image = workloads[0]!.image;
       try {
-        const moved = await ensureImage(context, docker, image);
+        const moved = await ensureImage(context, docker, image, workloads[0]!.imageId);
         if (moved) emit({ type: 'image', node, image, ...moved });
       } catch (error) {
         fail({ id: workloads[0]!.id, node, error: `getting the image ${image}: ${engineMessage(error)}` });
@@ -50,6 +52,7 @@ export async function rollOut(context: CoreContext, reservation: Reservation, em
       try {
         await prepareNetworks(docker, nodes.get(node)!, reservation.networks, workloads[0]!.networks);
         await volumesReady(context, workloads[0]!);
+        await bindsChecked(context, workloads[0]!);
       } catch (error) {
         fail({ id: workloads[0]!.id, node, error: engineMessage(error) });
         return;
@@ -57,7 +60,7 @@ export async function rollOut(context: CoreContext, reservation: Reservation, em
       await eachLimited(workloads, PER_NODE_PARALLELISM, async (workload) => {
         if (failures.length > 0) return;
         try {
-          const container = await createContainer(docker, workload, { start: false, withoutQuota: true });
+          const container = await createContainer(docker, workload, await containerEnv(context, workload), { start: false, withoutQuota: true });
           containers.set(workload.id, container.id);
           emit({ type: 'created', id: workload.id, node, container: container.id });
           await container.start();

@@ -33,7 +33,8 @@ export async function startBuild(context: CoreContext, app: string, versionPrefi
   const version = (await resolveVersion(repos, app, versionPrefix)).value;
   const nodeName = await leastBusyNode(context, pod);
   const node = (await repos.nodes.get(nodeName))!.value;
-  const image = `${registry ? `${registry}/` : ''}${app}:${version.sha.slice(0, 7)}`;
+  // The full sha: seven hex digits can be ground to by another commit, which would take the tag.
+  const image = `${registry ? `${registry}/` : ''}${app}:${version.sha}`;
   return runInBackground<BuildEvent>(
     async (emit) => {
       emit({ type: 'building', app, sha: version.sha, node: nodeName, image });
@@ -44,6 +45,7 @@ export async function startBuild(context: CoreContext, app: string, versionPrefi
       } finally {
         await source.remove();
       }
+      const imageId = (await engines.get(node).getImage(image).inspect()).Id;
       if (registry) {
         await pushImage(engines.get(node), image, output);
         emit({ type: 'pushed', image, registry });
@@ -52,7 +54,7 @@ export async function startBuild(context: CoreContext, app: string, versionPrefi
         const current = await repos.versions.get(app, version.sha);
         if (!current) return true;
         const key = repos.versions.key(app, version.sha);
-        const built = { ...current.value, image, builtOn: nodeName, ...(registry ? { registry } : { registry: undefined }) };
+        const built = { ...current.value, image, imageId, builtOn: nodeName, ...(registry ? { registry } : { registry: undefined }) };
         return (await repos.commit([unchanged(key, current.revision)], [put(key, built)])) ? true : undefined;
       });
       return { type: 'result', ok: true, image, node: nodeName };

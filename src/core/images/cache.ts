@@ -11,7 +11,7 @@ import { nodeTargets } from './targets.js';
  * (pulled from its registry or copied from its build node), so the deploy itself only creates containers.
  */
 export async function startImageCache(context: CoreContext, app: string, versionRef: string, options: { pod?: string; nodes: string[] }): Promise<EventQueue<ImageCacheEvent>> {
-  const { image } = await builtVersion(context.repos, app, versionRef);
+  const { image, imageId } = await builtVersion(context.repos, app, versionRef);
   const nodes = await nodeTargets(context, options.pod, options.nodes);
   const counts = { moved: 0, present: 0, failed: 0 };
   const result = (): ImageCacheEvent => ({ type: 'result', ok: counts.failed === 0, image, ...counts });
@@ -19,7 +19,7 @@ export async function startImageCache(context: CoreContext, app: string, version
     async (emit) => {
       await eachLimited(nodes, 4, async (node) => {
         try {
-          const moved = await ensureImage(context, context.engines.get(node), image);
+          const moved = await ensureImage(context, context.engines.get(node), image, imageId);
           counts[moved ? 'moved' : 'present']++;
           emit(moved ? { type: 'node', node: node.name, image, ...moved } : { type: 'node', node: node.name, image, how: 'present' });
         } catch (error) {

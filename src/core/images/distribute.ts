@@ -45,14 +45,26 @@ export async function pushImage(docker: Docker, image: string, line: (text: stri
  * when the build node still has the image, and says so. Returns how it came, or null when the node
  * had it (or it is not an image Eru built: creating the container will say it is missing).
  */
-export async function ensureImage(context: CoreContext, target: Docker, image: string): Promise<ImageMove | null> {
+export async function ensureImage(context: CoreContext, target: Docker, image: string, imageId?: string): Promise<ImageMove | null> {
+  const moved = await bringImage(context, target, image);
+  if (imageId) {
+    // The tag may have been moved on the node, or a registry may serve something else under it.
+    const found = await target.getImage(image).inspect().then((info) => info.Id, () => undefined);
+    if (found !== imageId) {
+      throw new EruError(ErrorCode.IMAGE_FAILED, `${image} on this node is ${found ?? 'missing'}, not the image built for this version (${imageId}): nothing was made from it`);
+    }
+  }
+  return moved;
+}
+
+async function bringImage(context: CoreContext, target: Docker, image: string): Promise<ImageMove | null> {
   try {
     await target.getImage(image).inspect();
     return null;
   } catch (error) {
     if (!isMissing(error)) throw error;
   }
-  // Eru names what it builds [REGISTRY/]APP:SHA7, so the image names its app, whoever runs it
+  // Eru names what it builds [REGISTRY/]APP:SHA, so the image names its app, whoever runs it
   // (a deploy by version, `--image APP:SHA7`, or a job).
   const app = splitTag(image).repo.split('/').pop()!;
   const version = DnsLabelSchema.safeParse(app).success ? (await context.repos.versions.list(app)).find((v) => v.value.image === image)?.value : undefined;

@@ -60,7 +60,13 @@ export class PodService {
       if (!pod) throw notFound('pod', name);
       const { sharedRoot: _old, ...rest } = pod.value;
       const sharedRoot = patch.sharedRoot === undefined ? pod.value.sharedRoot : (patch.sharedRoot ?? undefined);
-      const next: Pod = { ...rest, description: patch.description ?? pod.value.description, ...(sharedRoot ? { sharedRoot } : {}) };
+      const next: Pod = {
+        ...rest,
+        description: patch.description ?? pod.value.description,
+        pidsLimit: patch.pidsLimit ?? pod.value.pidsLimit,
+        defaultMemory: patch.defaultMemory ?? pod.value.defaultMemory,
+        ...(sharedRoot ? { sharedRoot } : {}),
+      };
       const key = this.repos.pods.key(name);
       return (await this.repos.commit([unchanged(key, pod.revision)], [put(key, next)])) ? next : undefined;
     });

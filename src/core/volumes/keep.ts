@@ -26,9 +26,11 @@ export async function keptVolumes(repos: Repositories, node: string): Promise<{ 
 
 /**
  * A volume being removed is gone once an agent reports its directory deleted: the shared file system
- * is one, so one node's word is enough. Its record and every node's entry go in one transaction.
+ * is one, so one node's word is enough — the word of a node that keeps that volume (an agent speaks
+ * for its node only: a report about another app's volume is ignored). Its record and every node's
+ * entry go in one transaction.
  */
-export async function settleRemovals(repos: Repositories, reports: Record<string, VolumeReport>): Promise<string[]> {
+export async function settleRemovals(repos: Repositories, node: string, reports: Record<string, VolumeReport>): Promise<string[]> {
   const settled: string[] = [];
   for (const [key, report] of Object.entries(reports)) {
     if (!report.removed) continue;
@@ -36,6 +38,7 @@ export async function settleRemovals(repos: Repositories, reports: Record<string
     const volume = await repos.volumes.get(app, name);
     if (!volume?.value.removing) continue;
     const holders = (await repos.nodeVolumes.all()).filter(([, a, n]) => a === app && n === name);
+    if (!holders.some(([holder]) => holder === node)) continue;
     const ops = [del(repos.volumes.key(app, name)), ...holders.map(([node]) => del(repos.nodeVolumes.key(node, app, name)))];
     if (await repos.commit([unchanged(repos.volumes.key(app, name), volume.revision)], ops)) settled.push(volumeKey(app, name));
   }

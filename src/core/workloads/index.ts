@@ -67,6 +67,11 @@ export class WorkloadService {
     throw conflict(`container id prefix "${ref}" matches ${matches.length} workloads: ${matches.map((w) => w.value.id).join(', ')}`);
   }
 
+  /** Which app a workload is of: who may change it depends on it. */
+  async appOf(ref: string): Promise<string> {
+    return (await this.find(ref)).app;
+  }
+
   /** A workload to look at (inspect, logs): also one that lives only in an intent, such as a running job. */
   private async find(ref: string): Promise<Workload> {
     try {
