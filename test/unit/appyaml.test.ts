@@ -63,7 +63,7 @@ describe('app.yaml', () => {
     // Exactly: comment, FROM, COPY, COPY launcher, WORKDIR, the user RUN, one RUN per build command, VOLUME, USER, ENTRYPOINT.
     assert.equal(lines.length, 9 + hostile.length);
     assert.ok(lines.includes('VOLUME ["/data"]'));
-    assert.deepEqual(lines.filter((l) => l.startsWith('USER ')), ['USER hello']);
+    assert.deepEqual(lines.filter((l) => l.startsWith('USER ')), ['USER 10001:10001']);
     assert.equal(lines.at(-1), 'ENTRYPOINT ["/bin/sh","/.eru/launch"]');
     for (const [i, command] of hostile.entries()) {
       const run = lines[6 + i]!;
