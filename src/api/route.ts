@@ -21,8 +21,11 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   tag: string;
   /** Who may call it (api/auth.ts). */
   access: Access;
-  /** For `app` access: the app the call changes, from the parsed request (resolved first, for a workload). */
-  app?: (input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> }) => string | Promise<string>;
+  /**
+   * For `app` access: the app the call changes, from its path (checked before anything else is read,
+   * so a refusal is 403 whatever the body; a workload's app is looked up) or from its body.
+   */
+  app?: { params: (params: z.output<P>) => string | Promise<string> } | { body: (body: z.output<B>) => string };
   params?: P;
   query?: Q;
   body?: B;
@@ -49,6 +52,7 @@ export function defineRoute<P extends AnyObject = typeof Empty, Q extends AnyObj
   context: RouteContext,
   spec: RouteSpec<P, Q, B>,
 ): void {
+  if (spec.access === 'app' && !spec.app) throw new Error(`route ${spec.method} ${spec.url} has app access but names no app`);
   context.document.add(spec as unknown as RouteSpec<AnyObject, AnyObject, z.ZodType>);
   app.route({
     method: spec.method,
@@ -56,12 +60,10 @@ export function defineRoute<P extends AnyObject = typeof Empty, Q extends AnyObj
     handler: async (request, reply) => {
       const principal = await authorize(context.auth, request.headers.authorization, spec.access);
       const params = parseWith(spec.params ?? Empty, request.params ?? {}, ['params']) as z.output<P>;
+      if (spec.access === 'app' && spec.app && 'params' in spec.app) mayChangeApp(principal, await spec.app.params(params));
       const query = parseWith(spec.query ?? Empty, request.query ?? {}, ['query']) as z.output<Q>;
       const body = (spec.body ? parseWith(spec.body, request.body ?? {}) : undefined) as z.output<B>;
-      if (spec.access === 'app') {
-        if (!spec.app) throw new Error(`route ${spec.method} ${spec.url} has app access but names no app`);
-        mayChangeApp(principal, await spec.app({ params, query, body }));
-      }
+      if (spec.access === 'app' && spec.app && 'body' in spec.app) mayChangeApp(principal, spec.app.body(body));
       const result = await spec.handler({ params, query, body, principal }, request, reply);
       if (reply.sent) return reply;
       reply.status(spec.status ?? 200);
