@@ -161,4 +161,47 @@ describe('the dashboard in a real browser (Debian Chromium through playwright-co
     console.log(`screenshots: ${['pod-desktop', 'workload-desktop', 'pod-phone', 'workload-phone'].map((n) => join(shots, `${n}.png`)).join(' ')}`);
     assert.deepEqual(errors, [], 'no console errors');
   });
+
+  it("a viewer's dashboard works on every page and shows no env value anywhere", async () => {
+    const secret = `s3cr3t-${uniqueSuffix()}`;
+    const deployed = await core.eru(['deploy', '--pod', pod, '--app', 'secretive', '--image', BASE_IMAGE, '--cpu', '0.1', '--env', `SECRET=${secret}`, '--', 'sleep', '600']);
+    assert.equal(deployed.code, 0, deployed.stderr);
+    const [secretive] = (await workloads()).filter((w) => w.app === 'secretive');
+    const viewer = JSON.parse((await core.eru(['--json', 'token', 'add', `dash-${uniqueSuffix()}`, '--scope', 'viewer'])).stdout) as { token: string };
+    const viewerPage = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const viewerErrors = consoleErrors(viewerPage);
+    // Everything the page was sent, not only what it drew: the API's answers must not carry the value.
+    const received: Array<Promise<string>> = [];
+    viewerPage.on('response', (response) => {
+      // JSON answers only: a stream (events, a log followed) never ends.
+      if (response.url().includes('/v1/') && (response.headers()['content-type'] ?? '').startsWith('application/json')) received.push(response.text().catch(() => ''));
+    });
+    try {
+      await signIn(viewerPage, core.url, viewer.token);
+      const pages: Array<[string, string]> = [
+        [`#/pods/${pod}`, `[data-node="${node}"] .core`],
+        [`#/workloads?pod=${pod}`, `tr[data-workload="${secretive!.id}"]`],
+        [`#/workloads/${secretive!.id}`, 'dl.facts'],
+        ['#/apps/secretive', 'h1'],
+        ['#/events', 'h1'],
+      ];
+      for (const [hash, ready] of pages) {
+        await viewerPage.goto(`${core.url}/ui/${hash}`);
+        await viewerPage.waitForSelector(ready, { timeout: 10_000 });
+        const text = await viewerPage.evaluate(() => document.body.innerText + document.documentElement.outerHTML);
+        assert.ok(!text.includes(secret), `${hash} shows the env value`);
+      }
+      // The workload page names the variable all the same.
+      await viewerPage.goto(`${core.url}/ui/#/workloads/${secretive!.id}`);
+      await viewerPage.waitForSelector('dl.facts');
+      assert.match((await viewerPage.textContent('dl.facts'))!, /SECRET/);
+      const bodies = await Promise.all(received);
+      assert.ok(bodies.length >= 5, `the page read the API (${bodies.length} answers)`);
+      assert.ok(bodies.some((b) => b.includes('"SECRET"')), 'the variable reached the page by name');
+      assert.ok(!bodies.some((b) => b.includes(secret)), 'no answer to the viewer carried the value');
+      assert.deepEqual(viewerErrors, [], 'no console errors');
+    } finally {
+      await viewerPage.close();
+    }
+  });
 });
