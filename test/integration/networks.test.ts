@@ -110,6 +110,27 @@ describe('networks: MacVLAN with Eru-owned addresses, across three Docker daemon
     await watch.return(undefined);
   });
 
+  it('no raw sockets: a workload cannot open a packet or raw socket to forge another address on the L2 (arping, ping); --cap-add NET_RAW (admin) gives it back', async () => {
+    const pair = await core.eru(['deploy', '--pod', pod, '--app', 'web', '--entry', 'pair', '--image', BASE_IMAGE, '--strategy', 'EACH', '--count', '1', '--cpu', '0.1', '--network', plain, '--', 'sleep', '600']);
+    assert.equal(pair.code, 0, pair.stderr);
+    const [x, y] = (await workloads('&entry=pair')).sort((p, q) => p.node.localeCompare(q.node));
+    const docker = dockers.get(x!.node)!;
+    // Claiming y's address by gratuitous ARP needs an AF_PACKET socket: refused.
+    const claim = await execIn(docker, x!.id, ['arping', '-c', '1', '-U', '-s', ipOf(y!, plain), '-I', 'eth0', ipOf(y!, plain)]);
+    assert.notEqual(claim.code, 0);
+    assert.match(claim.output, /arping: socket: Operation not permitted/);
+    const ping = await execIn(docker, x!.id, ['ping', '-c', '1', '-W', '1', ipOf(y!, plain)]);
+    assert.notEqual(ping.code, 0);
+    assert.match(ping.output, /permission denied/);
+    // The capability is what stops it: given back (admin only), the same socket opens and y answers.
+    const raw = await core.eru(['deploy', '--pod', pod, '--app', 'web', '--entry', 'raw', '--image', BASE_IMAGE, '--node', x!.node, '--cpu', '0.1', '--network', plain, '--cap-add', 'NET_RAW', '--', 'sleep', '600']);
+    assert.equal(raw.code, 0, raw.stderr);
+    const [withRaw] = await workloads('&entry=raw');
+    const arping = await execIn(docker, withRaw!.id, ['arping', '-c', '1', '-w', '3', '-I', 'eth0', ipOf(y!, plain)]);
+    assert.equal(arping.code, 0, arping.output);
+    for (const w of [withRaw!, x!, y!]) assert.equal((await core.eru(['rm', w.id])).code, 0);
+  });
+
   it('the pool: a held fixed address is refused with its holder, an exhausted pool before anything is made, rm while held', async () => {
     const [x] = await workloads('&entry=site');
     assert.equal(x!.node, 'a');
