@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import { EruClient } from '../client/client.js';
+import { nodeTransport } from '../client/node-transport.js';
 import type { Heartbeat } from '../contract/agents.js';
 import { connectEngine } from '../engine/docker.js';
 import { LABEL } from '../engine/spec.js';
@@ -18,6 +19,8 @@ import { AgentState } from './state.js';
 export interface AgentOptions {
   core: string;
   token: string;
+  /** PEM certificates to trust for an https:// core (its CA). */
+  ca?: string;
   node: string;
   docker: string;
   /** How often to say the node is alive. */
@@ -62,7 +65,7 @@ export class Agent {
 
   constructor(private readonly options: AgentOptions) {
     this.docker = connectEngine({ endpoint: options.docker });
-    const client = new EruClient({ url: options.core, token: options.token });
+    const client = new EruClient({ url: options.core, token: options.token, transport: nodeTransport({ ca: options.ca }) });
     this.state = new AgentState(options.node, this.docker, client, options.log, () => this.heartbeat(false));
     const status = new StatusHook(options.checkMs);
     // Events reach the hooks in this order: output followed and shaping applied before the status is read.

@@ -1,5 +1,6 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
+import { drained } from '../lib/drain.js';
 import { invalid } from '../lib/errors.js';
 
 export interface LogLine {
@@ -27,11 +28,12 @@ export class LogForwarder {
     this.port = Number(match[3]);
   }
 
-  send(line: LogLine): void {
+  /** Resolves once the line is on its way: a slow receiver slows the reading of the containers' output, not the agent's memory. */
+  async send(line: LogLine): Promise<void> {
     const text = `${JSON.stringify(line)}\n`;
     if (this.protocol === 'udp') {
       this.udp ??= createSocket('udp4');
-      this.udp.send(text, this.port, this.host);
+      await new Promise<void>((resolve) => this.udp!.send(text, this.port, this.host, () => resolve()));
       return;
     }
     if (!this.tcp || this.tcp.destroyed) {
@@ -40,7 +42,7 @@ export class LogForwarder {
       socket.on('error', () => socket.destroy());
       this.tcp = socket;
     }
-    this.tcp.write(text);
+    if (!this.tcp.write(text)) await drained(this.tcp);
   }
 
   close(): void {

@@ -4,9 +4,9 @@ import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { EXEC_UPGRADE } from '../contract/constants.js';
 import { statusOf } from '../contract/errors.js';
-import type { Auth, ExecService } from '../core/index.js';
+import type { ExecService } from '../core/index.js';
 import { EruError, ErrorCode } from '../lib/errors.js';
-import { authorize } from './auth.js';
+import type { Gate } from './auth.js';
 
 const ATTACH = /^\/v1\/nodes\/([^/?]+)\/exec\/([0-9a-f]{64})\/attach(?:\?(.*))?$/;
 
@@ -15,9 +15,9 @@ const ATTACH = /^\/v1\/nodes\/([^/?]+)\/exec\/([0-9a-f]{64})\/attach(?:\?(.*))?$
  * Protocols` the connection carries the exec's stream both ways (stdin in; stdout and stderr out,
  * multiplexed by Docker's frames without a TTY). The client ending its side ends the command's stdin.
  */
-export function registerExecAttach(app: FastifyInstance, auth: Auth, exec: ExecService): void {
+export function registerExecAttach(app: FastifyInstance, gate: Gate, exec: ExecService): void {
   app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    void attach(auth, exec, request, socket, head).catch((error: unknown) => {
+    void attach(gate, exec, request, socket, head).catch((error: unknown) => {
       const known = error instanceof EruError ? error : new EruError(ErrorCode.INTERNAL, 'internal error; the core log has the details');
       if (!(error instanceof EruError)) app.log.error({ err: error }, 'exec attach failed');
       refuse(socket, statusOf(known.code), known.toJSON());
@@ -25,12 +25,12 @@ export function registerExecAttach(app: FastifyInstance, auth: Auth, exec: ExecS
   });
 }
 
-async function attach(auth: Auth, exec: ExecService, request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+async function attach(gate: Gate, exec: ExecService, request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   const match = ATTACH.exec(request.url ?? '');
   if (!match || request.headers.upgrade?.toLowerCase() !== EXEC_UPGRADE) {
     throw new EruError(ErrorCode.NOT_FOUND, `no upgrade route ${request.url?.split('?')[0]} (attach to an exec with Upgrade: ${EXEC_UPGRADE})`);
   }
-  await authorize(auth, request.headers.authorization, 'admin');
+  await gate.admit(request.headers.authorization, request.socket.remoteAddress ?? '', 'admin');
   const tty = new URLSearchParams(match[3] ?? '').get('tty') === 'true';
   const stream = await exec.attach(decodeURIComponent(match[1]!), match[2]!, tty);
   socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${EXEC_UPGRADE}\r\n\r\n`);

@@ -1,8 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { Histogram, type Registry } from 'prom-client';
+import type { Gate } from './auth.js';
 
-/** Times every request into the core's registry and serves the registry at /metrics. */
-export function registerMetrics(app: FastifyInstance, registry: Registry): void {
+/**
+ * Times every request into the core's registry and serves the registry at /metrics: to any token but
+ * a node's when a gate is given (the figures name pods and apps), to anyone otherwise.
+ */
+export function registerMetrics(app: FastifyInstance, registry: Registry, gate: Gate | null): void {
   const apiSeconds = new Histogram({
     name: 'eru_core_api_request_seconds',
     help: 'API request latency',
@@ -14,7 +18,8 @@ export function registerMetrics(app: FastifyInstance, registry: Registry): void 
     const route = request.routeOptions.url ?? 'unmatched';
     apiSeconds.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', async (request, reply) => {
+    await gate?.admit(request.headers.authorization, request.ip, 'read');
     reply.header('content-type', registry.contentType);
     return registry.metrics();
   });

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ERROR_STATUS, ErrorBodySchema } from '../contract/errors.js';
-import { mayChangeApp, type Auth, type Principal } from '../core/index.js';
+import { mayChangeApp, type Audit, type Principal } from '../core/index.js';
 import { parseWith } from '../lib/validate.js';
-import { authorize, type Access } from './auth.js';
+import { checkAccess, type Access, type Gate } from './auth.js';
+import { recordCall } from './audit.js';
 
 /**
  * A route described once: its zod schemas validate the request, type the handler and feed the
@@ -32,8 +33,10 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   response?: z.ZodType;
   /** 200 unless said; 201 for creations. */
   status?: number;
-  /** The reply is an NDJSON stream, not one JSON document. */
+  /** The reply is an NDJSON stream, not one JSON document (the handler returns its last event, for the audit). */
   stream?: boolean;
+  /** A read recorded in the audit all the same (copies out of a container); changes always are. */
+  audited?: boolean;
   handler: (
     input: { params: z.output<P>; query: z.output<Q>; body: z.output<B>; principal: Principal | null },
     request: FastifyRequest,
@@ -43,7 +46,8 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
 
 /** Everything routes need from the server: how to authenticate, and the document to describe themselves in. */
 export interface RouteContext {
-  auth: Auth;
+  gate: Gate;
+  audit: Audit;
   document: ApiDocument;
 }
 
@@ -54,20 +58,50 @@ export function defineRoute<P extends AnyObject = typeof Empty, Q extends AnyObj
 ): void {
   if (spec.access === 'app' && !spec.app) throw new Error(`route ${spec.method} ${spec.url} has app access but names no app`);
   context.document.add(spec as unknown as RouteSpec<AnyObject, AnyObject, z.ZodType>);
+  // Changes are audited, and reads that carry data out of a workload (a copy).
+  const audited = spec.method !== 'GET' || spec.audited === true;
+  const action = `${spec.method} ${spec.url}`;
+  const calls = new WeakMap<FastifyRequest, { principal: Principal | null; params: z.output<P>; app?: string; body?: unknown; started: number }>();
+  const record = (call: { principal: Principal | null; params: z.output<P>; app?: string; body?: unknown; started: number }, ending: Parameters<typeof recordCall>[2]): void => {
+    if (audited && call.principal) recordCall(context.audit, { ...call, principal: call.principal, action }, ending);
+  };
   app.route({
     method: spec.method,
     url: spec.url,
+    // Who is asking, and for which app, is settled before a byte of the body is read.
+    onRequest: async (request) => {
+      const started = performance.now();
+      const principal = await context.gate.identify(request.headers.authorization, request.ip, spec.access);
+      const call: { principal: Principal | null; params: z.output<P>; app?: string; started: number } = { principal, params: {} as z.output<P>, started };
+      calls.set(request, call);
+      try {
+        checkAccess(principal, spec.access);
+        call.params = parseWith(spec.params ?? Empty, request.params ?? {}, ['params']) as z.output<P>;
+        if (spec.app && 'params' in spec.app) call.app = await spec.app.params(call.params);
+        if (spec.access === 'app' && call.app !== undefined) mayChangeApp(principal, call.app);
+      } catch (error) {
+        record(call, { error });
+        throw error;
+      }
+    },
     handler: async (request, reply) => {
-      const principal = await authorize(context.auth, request.headers.authorization, spec.access);
-      const params = parseWith(spec.params ?? Empty, request.params ?? {}, ['params']) as z.output<P>;
-      if (spec.access === 'app' && spec.app && 'params' in spec.app) mayChangeApp(principal, await spec.app.params(params));
-      const query = parseWith(spec.query ?? Empty, request.query ?? {}, ['query']) as z.output<Q>;
-      const body = (spec.body ? parseWith(spec.body, request.body ?? {}) : undefined) as z.output<B>;
-      if (spec.access === 'app' && spec.app && 'body' in spec.app) mayChangeApp(principal, spec.app.body(body));
-      const result = await spec.handler({ params, query, body, principal }, request, reply);
-      if (reply.sent) return reply;
-      reply.status(spec.status ?? 200);
-      return result;
+      const call = calls.get(request)!;
+      const { principal, params } = call;
+      try {
+        const query = parseWith(spec.query ?? Empty, request.query ?? {}, ['query']) as z.output<Q>;
+        const body = (spec.body ? parseWith(spec.body, request.body ?? {}) : undefined) as z.output<B>;
+        Object.assign(call, { body });
+        if (spec.app && 'body' in spec.app) call.app = spec.app.body(body);
+        if (spec.access === 'app' && spec.app && 'body' in spec.app) mayChangeApp(principal, call.app!);
+        const result = await spec.handler({ params, query, body, principal }, request, reply);
+        record(call, { status: spec.status ?? 200, result });
+        if (reply.sent) return reply;
+        reply.status(spec.status ?? 200);
+        return result;
+      } catch (error) {
+        record(call, { error });
+        throw error;
+      }
     },
   });
 }

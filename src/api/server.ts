@@ -1,8 +1,10 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { statusOf } from '../contract/errors.js';
 import { ARCHIVE_LIMIT, type Core } from '../core/index.js';
 import { EruError, ErrorCode } from '../lib/errors.js';
+import { Gate } from './auth.js';
 import { registerExecAttach } from './exec.js';
+import { DEFAULT_LIMITS, registerBodyDeadline, type ServerLimits } from './limits.js';
 import { registerMetrics } from './metrics.js';
 import { registerUi } from './ui.js';
 import { archiveRoutes } from './routes/archive.js';
@@ -10,6 +12,7 @@ import { execRoutes } from './routes/exec.js';
 import { ApiDocument, type RouteContext } from './route.js';
 import { agentRoutes } from './routes/agents.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { auditRoutes } from './routes/audit.js';
 import { appRoutes } from './routes/apps.js';
 import { eventRoutes } from './routes/events.js';
 import { imageRoutes } from './routes/images.js';
@@ -21,18 +24,47 @@ import { workloadRoutes } from './routes/workloads.js';
 
 const BODY_LIMIT = 1024 * 1024;
 
+/** How a core serves: its limits, whether /metrics needs a token, and its certificate (PEM) for HTTPS. */
+export interface ServerOptions extends ServerLimits {
+  /** /metrics without a token (else a read token: Prometheus's `authorization` setting). */
+  publicMetrics: boolean;
+  tls?: { cert: string; key: string; clientCa?: string };
+}
+
+export const DEFAULT_SERVER_OPTIONS: ServerOptions = { ...DEFAULT_LIMITS, publicMetrics: false };
+
 /**
- * The core's HTTP API: `/healthz`, `/metrics`, `/openapi.json`, the resource routes under `/v1`, and
- * the dashboard's static files at `/ui`.
+ * The core's HTTP(S) API: `/healthz`, `/metrics`, `/openapi.json`, the resource routes under `/v1`,
+ * and the dashboard's static files at `/ui`.
  * HTTP only: each route group maps requests onto the core and its answers (or EruErrors) back.
  */
-export async function buildServer(core: Core, log: FastifyBaseLogger): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: log, bodyLimit: BODY_LIMIT, return503OnClosing: true });
-  const context: RouteContext = { auth: core.auth, document: new ApiDocument() };
+export async function buildServer(core: Core, log: FastifyBaseLogger, options: ServerOptions = DEFAULT_SERVER_OPTIONS): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: log.child({}, { serializers: { req: requestForLog } }),
+    bodyLimit: BODY_LIMIT,
+    return503OnClosing: true,
+    // A client that never finishes its headers is dropped; bodies have their own deadline (limits.ts).
+    http: { headersTimeout: 15_000, requestTimeout: 0 },
+    ...(options.tls
+      ? {
+          https: {
+            cert: options.tls.cert,
+            key: options.tls.key,
+            minVersion: 'TLSv1.2' as const,
+            // With a client CA, only clients holding a certificate it signed get to send a token at all.
+            ...(options.tls.clientCa ? { ca: options.tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+          },
+        }
+      : {}),
+  });
+  const gate = new Gate(core.auth, options);
+  const context: RouteContext = { gate, audit: core.audit, document: new ApiDocument() };
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     if (error instanceof EruError) {
       const status = statusOf(error.code);
+      const retryAfter = (error.details as { retryAfter?: number } | undefined)?.retryAfter;
+      if (error.code === ErrorCode.RATE_LIMITED && retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
       if (status >= 500) request.log.error({ err: error }, 'request failed');
       return reply.status(status).send(error.toJSON());
     }
@@ -62,8 +94,10 @@ export async function buildServer(core: Core, log: FastifyBaseLogger): Promise<F
     app.server.emit('request', request, response);
   });
 
-  registerMetrics(app, core.metrics.registry);
-  app.get('/healthz', async () => ({ ok: true, store: core.store }));
+  registerBodyDeadline(app, options);
+  registerMetrics(app, core.metrics.registry, options.publicMetrics ? null : gate);
+  // Says only that the core answers: no store path, no pod names.
+  app.get('/healthz', async () => ({ ok: true }));
   app.get('/openapi.json', async () => context.document.toJSON());
   // Each route group gets the one service of the core it maps onto (Fastify's encapsulation).
   await app.register(podRoutes, { ...context, pods: core.pods });
@@ -72,15 +106,21 @@ export async function buildServer(core: Core, log: FastifyBaseLogger): Promise<F
   await app.register(eventRoutes, { ...context, events: core.events });
   await app.register(agentRoutes, { ...context, agents: core.agents });
   await app.register(tokenRoutes, context);
+  await app.register(auditRoutes, context);
   await app.register(appRoutes, { ...context, apps: core.apps, images: core.images, volumes: core.volumes });
   await app.register(imageRoutes, { ...context, images: core.images });
   await app.register(networkRoutes, { ...context, networks: core.networks });
   await app.register(serviceRoutes, { ...context, services: core.services });
   await app.register(execRoutes, { ...context, workloads: core.workloads });
   await app.register(archiveRoutes, { ...context, workloads: core.workloads });
-  registerExecAttach(app, core.auth, core.workloads.exec);
+  registerExecAttach(app, gate, core.workloads.exec);
   registerUi(app);
   return app;
+}
+
+/** A request as the log shows it: without its query string (a token or secret put there must not land in a log file). */
+function requestForLog(request: FastifyRequest): Record<string, unknown> {
+  return { method: request.method, url: request.url.split('?')[0], remoteAddress: request.ip };
 }
 
 function clientErrorCode(status: number, code: string | undefined): ErrorCode {

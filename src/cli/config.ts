@@ -3,14 +3,16 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * Where a client finds its core: what it is given, else ERU_URL / ERU_TOKEN, else the file the
- * set-up script writes (~/.eru/config.json), else the default local core.
+ * Where a client finds its core: what it is given, else ERU_URL / ERU_TOKEN / ERU_CA, else the file
+ * the set-up script writes (~/.eru/config.json), else the default local core.
  */
 export const DEFAULT_URL = 'http://127.0.0.1:5001';
 
 export interface ClientConfig {
   url?: string;
   token?: string;
+  /** A file of PEM certificates to trust for an https:// core (its CA), besides the system's. */
+  ca?: string;
   /** The pod commands use when none is named. */
   pod?: string;
 }
@@ -27,14 +29,16 @@ export function savedConfig(): ClientConfig {
   }
 }
 
-/** The URL and token to use, by the order above. */
-export function resolveConfig(given: ClientConfig = {}): { url: string; token?: string; pod?: string } {
+/** The URL, token and CA file to use, by the order above. */
+export function resolveConfig(given: ClientConfig = {}): { url: string; token?: string; ca?: string; pod?: string } {
   const saved = savedConfig();
   const token = given.token ?? process.env.ERU_TOKEN ?? saved.token;
+  const ca = given.ca ?? process.env.ERU_CA ?? saved.ca;
   const pod = given.pod ?? process.env.ERU_POD ?? saved.pod;
   return {
     url: (given.url ?? process.env.ERU_URL ?? saved.url ?? DEFAULT_URL).replace(/\/+$/, ''),
     ...(token ? { token } : {}),
+    ...(ca ? { ca } : {}),
     ...(pod ? { pod } : {}),
   };
 }

@@ -18,6 +18,7 @@ import { registerExec } from './commands/exec.js';
 import { registerPod } from './commands/pod.js';
 import { registerService } from './commands/service.js';
 import { registerToken } from './commands/token.js';
+import { registerAudit } from './commands/audit.js';
 import { reportError } from './output.js';
 
 // A reader that stops early (`eru plan … | head -2`) is no error: end quietly, as Unix tools do.
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
     .description('Eru: precise container placement and scheduling on Docker')
     .option('--url <url>', 'the core to talk to (or ERU_URL)')
     .option('--token <token>', 'bearer token (or ERU_TOKEN)')
+    .option('--ca <file>', "the CA certificate (PEM) an https:// core's certificate is signed by (or ERU_CA)")
     .option('--json', 'print JSON for scripts instead of tables')
     .configureOutput({ outputError: (text, write) => write(`eru: ${text.replace(/^error: /, '')}`) })
     .exitOverride((error) => {
@@ -59,6 +61,7 @@ export function buildProgram(): Command {
   registerNetwork(program);
   registerService(program);
   registerToken(program);
+  registerAudit(program);
   registerExec(program);
   registerCp(program);
   registerApply(program);

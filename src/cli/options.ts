@@ -9,6 +9,7 @@ import { nodeTransport } from '../client/node-transport.js';
 export interface GlobalOptions {
   url?: string;
   token?: string;
+  ca?: string;
   json?: boolean;
 }
 
@@ -17,8 +18,10 @@ export function globals(command: Command): GlobalOptions {
 }
 
 export function clientOf(command: Command): EruClient {
-  const { url, token } = globals(command);
-  return new EruClient({ ...resolveConfig({ ...(url ? { url } : {}), ...(token ? { token } : {}) }), transport: nodeTransport });
+  const { url, token, ca } = globals(command);
+  const config = resolveConfig({ ...(url ? { url } : {}), ...(token ? { token } : {}), ...(ca ? { ca } : {}) });
+  const trusted = config.ca ? readTextFile('ca', config.ca) : undefined;
+  return new EruClient({ url: config.url, ...(config.token ? { token: config.token } : {}), ...(trusted ? { ca: trusted } : {}), transport: nodeTransport({ ca: trusted }) });
 }
 
 /** The pod a command uses when none is named: the client config's (`pod` in ~/.eru/config.json, or ERU_POD), else the only pod. */

@@ -1,5 +1,6 @@
 import type { Heartbeat, HeartbeatAnswer, StatusAnswer, StatusReport } from '../contract/agents.js';
 import type { IssuedToken, TokenCreate, TokenView } from '../contract/tokens.js';
+import type { AuditEntry, AuditQuery } from '../contract/audit.js';
 import type { AppListItem, RegisterBody, VolumeRemoval, VolumeView } from '../contract/apps.js';
 import type { ErrorBody } from '../contract/errors.js';
 import type { BaseImageEvent, BuildEvent, DeployEvent, EruEvent, EventFilter, ImageCacheEvent, OutputLine } from '../contract/events.js';
@@ -17,7 +18,7 @@ import type { App, AppEnv, AppVersion } from '../model/app.js';
 import type { Pod } from '../model/pod.js';
 import type { Intent } from '../model/intent.js';
 import type { Workload } from '../model/workload.js';
-import { fetchTransport, readText, TransportError, type Transport, type TransportResponse } from './transport.js';
+import { explainTransportFailure, fetchTransport, readText, TransportError, type Transport, type TransportResponse } from './transport.js';
 
 type Query = Record<string, string | number | boolean | undefined>;
 
@@ -32,13 +33,22 @@ export type ResultOf<E extends { type: string }> = Extract<E, { type: 'result' }
 export class EruClient {
   readonly url: string;
   readonly token: string | undefined;
+  /** The PEM certificates trusted for an https:// core, for Node's own requests (exec, cp: node-request.ts); fetch uses the system's. */
+  readonly ca: string | undefined;
   private readonly transport: Transport;
+  /** How often a request refused with 429 is tried again. */
+  private readonly retries: number;
 
-  /** The core at `url`, with `token`: the client reads no file and no environment (the CLI does, cli/config.ts). */
-  constructor(config: { url: string; token?: string; transport?: Transport }) {
+  /**
+   * The core at `url`, with `token`: the client reads no file and no environment (the CLI does,
+   * cli/config.ts). Over HTTPS with a private CA, pass `ca` and `transport: nodeTransport({ ca })`.
+   */
+  constructor(config: { url: string; token?: string; ca?: string; transport?: Transport; retries?: number }) {
     this.url = config.url.replace(/\/+$/, '');
     this.token = config.token;
+    this.ca = config.ca;
     this.transport = config.transport ?? fetchTransport;
+    this.retries = config.retries ?? 3;
   }
 
   /** One JSON call; a non-2xx answer is thrown as an EruError. */
@@ -89,7 +99,21 @@ export class EruClient {
     return result;
   }
 
+  /**
+   * One request; a 429 (over the token's rate) is tried again after the Retry-After the core names,
+   * up to three times, since the core refused it before doing anything.
+   */
   private async send(method: string, path: string, body?: unknown, token: string | null | undefined = this.token, signal?: AbortSignal): Promise<TransportResponse> {
+    for (let attempt = 1; ; attempt++) {
+      const response = await this.sendOnce(method, path, body, token, signal);
+      if (response.status !== 429 || attempt > this.retries) return response;
+      const refusal = parseError(await readText(response.body));
+      const seconds = Math.min(10, Math.max(1, Number((refusal?.details as { retryAfter?: number } | undefined)?.retryAfter ?? 1)));
+      await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    }
+  }
+
+  private async sendOnce(method: string, path: string, body: unknown, token: string | null | undefined, signal: AbortSignal | undefined): Promise<TransportResponse> {
     try {
       return await this.transport({
         ...(signal ? { signal } : {}),
@@ -103,7 +127,7 @@ export class EruClient {
       });
     } catch (error) {
       const reason = error instanceof TransportError ? error.reason : (error as Error).message;
-      throw new EruError(ErrorCode.UNAVAILABLE, `cannot reach the core at ${this.url}: ${reason}`);
+      throw new EruError(ErrorCode.UNAVAILABLE, `cannot reach the core at ${this.url}: ${explainTransportFailure(reason)}`);
     }
   }
 
@@ -132,6 +156,11 @@ export class EruClient {
     create: (body: Omit<TokenCreate, 'apps'> & { apps?: string[] }) => this.request<IssuedToken>('POST', '/v1/tokens', body),
     list: () => this.request<TokenView[]>('GET', '/v1/tokens'),
     remove: (name: string) => this.request<TokenView>('DELETE', `/v1/tokens/${enc(name)}`),
+  };
+
+  /** The audit, newest first (admin). */
+  readonly audit = {
+    list: (filter: Partial<AuditQuery> = {}) => this.request<AuditEntry[]>('GET', `/v1/audit${query(filter)}`),
   };
 
   readonly workloads = {

@@ -49,3 +49,15 @@ export async function readText(body: AsyncIterable<Uint8Array>): Promise<string>
   for await (const chunk of body) text += decoder.decode(chunk, { stream: true });
   return text + decoder.decode();
 }
+
+/** Certificate failures as Node and browsers name them. */
+const UNTRUSTED = /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_UNTRUSTED|CERT_SIGNATURE_FAILURE)$/;
+
+/** A transport failure (a code such as ECONNREFUSED) in words that say what to do about it. */
+export function explainTransportFailure(reason: string): string {
+  if (UNTRUSTED.test(reason)) return `its TLS certificate is not signed by a CA this client trusts (${reason}); give the core's CA with --ca FILE, ERU_CA or "ca" in ~/.eru/config.json`;
+  if (reason === 'ERR_TLS_CERT_ALTNAME_INVALID') return `its TLS certificate is not for this host name (${reason}); use the name or address the certificate was made for`;
+  if (reason === 'CERT_HAS_EXPIRED') return `its TLS certificate has expired (${reason})`;
+  if (reason === 'ECONNRESET' || reason === 'EPROTO') return `the connection was cut (${reason}): a core serving HTTPS is reached with https://, and one that asks for client certificates refuses a client without one`;
+  return reason;
+}

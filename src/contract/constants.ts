@@ -41,3 +41,6 @@ export function eventMatches(filter: { app?: string; pod?: string; node?: string
     (filter.type === undefined || event.type === filter.type || event.type.startsWith(`${filter.type}.`))
   );
 }
+
+/** Requests a second per token a core takes unless told otherwise (`eru core --rate-limit`); bursts of ten times that. */
+export const DEFAULT_RATE_LIMIT = 100;

@@ -9,6 +9,7 @@ import { AgentGateway } from './agents/gateway.js';
 import { AppService } from './apps/index.js';
 import { DEFAULT_BIND_ROOTS } from './apps/binds.js';
 import { Auth } from './auth/index.js';
+import { Audit } from './audit/index.js';
 import type { CoreContext } from './context.js';
 import { indexPendingQuotas } from './cpu/boost.js';
 import { checkLedgers } from './cpu/ledger-check.js';
@@ -62,9 +63,8 @@ export class Core {
   readonly events: Events;
   readonly agents: AgentGateway;
   readonly auth: Auth;
+  readonly audit: Audit;
   readonly metrics: CoreMetrics;
-  /** Which store this core runs on, for /healthz. */
-  readonly store: string;
   private readonly context: CoreContext;
   private readonly leader: Leader;
   private readonly recovery: Recovery;
@@ -85,8 +85,8 @@ export class Core {
       log,
       metrics: this.metrics,
     };
-    this.store = repos.description;
     this.auth = new Auth(repos, options.adminToken);
+    this.audit = new Audit(repos, log);
     this.nodes = new NodeService(this.context);
     this.pods = new PodService(this.context, this.nodes);
     this.apps = new AppService(this.context);
@@ -125,6 +125,7 @@ export function createCore(options: CoreOptions): Core {
 export type { AgentGateway } from './agents/gateway.js';
 export type { AppService } from './apps/index.js';
 export type { Auth, Principal } from './auth/index.js';
+export type { Audit } from './audit/index.js';
 export { checkDeployer, mayChangeApp, redactEnv, redactService, redactWorkload, requireNode } from './auth/index.js';
 export type { EventQueue } from './background.js';
 export type { Deploys } from './deploy/index.js';

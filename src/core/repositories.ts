@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ActivitySchema } from '../model/activity.js';
+import { AuditEntrySchema } from '../model/audit.js';
 import { AppEnvSchema, AppSchema, AppVersionSchema } from '../model/app.js';
 import { AddressHolderSchema, NetworkSchema } from '../model/network.js';
 import { NodeSchema, type Node } from '../model/node.js';
@@ -37,6 +38,7 @@ import type { Compare, Lease, Store, TxnOp } from '../store/types.js';
  *   /eru/ports/{node}/{port}-{proto}  PortHolder: one key per host port a workload publishes on the node
  *   /eru/services/{pod}/{app}/{entry}  Service: what the last deploy of it asked for
  *   /eru/activities/{app}/{id}  Activity: a build, deploy, scale or replace of the app, and its last lines
+ *   /eru/audit/{id}        AuditEntry: a change asked of the core, who asked and how it ended (ids sort by time)
  *   /eru/boosts/{id}       a workload still running without its CPU quota (startup boost), until it gets it
  *   /eru/volumes/{app}/{name}  VolumeRecord: an app's shared volume (MooseFS), from its first use to its removal
  *   /eru/nodevolumes/{node}/{app}/{name}  a node whose agent keeps that volume's directory and quota
@@ -86,6 +88,8 @@ const keys = {
   bindCheck: (node: string, id: string) => `${ROOT}/bindchecks/${node}/${id}`,
   activities: (app: string) => `${ROOT}/activities/${app}/`,
   activity: (app: string, id: string) => `${ROOT}/activities/${app}/${id}`,
+  audits: `${ROOT}/audit/`,
+  audit: (id: string) => `${ROOT}/audit/${id}`,
 };
 
 /** A workload waiting for its CPU quota (core/boost.ts). */
@@ -266,6 +270,12 @@ export class Repositories {
       await this.store.put(keys.bindCheck(node, check.id), JSON.stringify(check), { lease: lease.id });
     },
     key: keys.bindCheck,
+  };
+
+  /** The audit, oldest first. */
+  readonly audit = {
+    list: () => list(this.store, AuditEntrySchema, keys.audits),
+    key: keys.audit,
   };
 
   /** An app's activities; ids sort by start time. */

@@ -12,6 +12,10 @@ export const ErrorCode = {
   INVALID_JSON: 'INVALID_JSON',
   BODY_TOO_LARGE: 'BODY_TOO_LARGE',
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  /** A request body that did not arrive in time (a slow or stalled client). */
+  REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+  /** Too many requests from one token (or failed tries from one address), or too many uploads at once; `details.retryAfter` says when to try again. */
+  RATE_LIMITED: 'RATE_LIMITED',
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   FORBIDDEN: 'FORBIDDEN',
   NOT_FOUND: 'NOT_FOUND',

@@ -7,7 +7,7 @@ import type { NodeView } from '../../src/contract/nodes.js';
 import type { Workload } from '../../src/model/workload.js';
 import { parseMemory } from '../../src/lib/units.js';
 import { AgentProcess } from '../../harness/agent.js';
-import { CoreProcess, freePort, tempDir } from '../../harness/core.js';
+import { CoreProcess, TEST_TOKEN, freePort, tempDir } from '../../harness/core.js';
 import { deployViaApi, resultOf } from '../../harness/deploy.js';
 import { BASE_IMAGE, removePodContainers, testDocker } from '../../harness/docker.js';
 import { dockerEndpoint, eventually, uniqueSuffix } from '../../harness/services.js';
@@ -161,7 +161,7 @@ describe('agent metrics, InfluxDB push, log forwarding, and the soft OOM guard',
     assert.equal(forwarded[0]!.app, 'extras');
     assert.match(forwarded[0]!.line, /^tick \d+$/);
 
-    const coreMetrics = await fetch(`${core.url}/metrics`).then((r) => r.text());
+    const coreMetrics = await fetch(`${core.url}/metrics`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } }).then((r) => r.text());
     // prom-client's own process and Node.js metrics aside, the core's series pass promtool too.
     assert.deepEqual(promtoolProblems(coreMetrics).filter((p) => !/^(eru_core_nodejs_|process_)/.test(p)), [], 'core /metrics');
     assert.match(coreMetrics, /^eru_core_api_request_seconds_count\{method="POST",route="\/v1\/workloads",status="200"\} \d+/m);

@@ -76,7 +76,7 @@ describe('core API: pods and nodes on the embedded store, against the local Dock
     assert.equal(doc.openapi, '3.1.0');
     for (const path of ['/v1/pods', '/v1/pods/{pod}', '/v1/pods/{pod}/nodes', '/v1/nodes/{node}']) assert.ok(doc.paths[path], path);
     const podBody = doc.paths['/v1/pods']!.post!.requestBody!.content['application/json']!.schema;
-    assert.deepEqual(Object.keys(podBody.properties).sort(), ['description', 'maxshare', 'name', 'sharebase']);
+    assert.deepEqual(Object.keys(podBody.properties).sort(), ['defaultMemory', 'description', 'maxshare', 'name', 'pidsLimit', 'sharebase']);
     assert.ok(doc.paths['/v1/nodes/{node}']!.patch);
   });
 

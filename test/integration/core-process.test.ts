@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { parseMemory } from '../../src/lib/units.js';
 import { after, describe, it } from 'node:test';
-import { CoreProcess, tempDir } from '../../harness/core.js';
+import { CoreProcess, TEST_TOKEN, tempDir } from '../../harness/core.js';
 import { openStore } from '../../src/store/index.js';
 import { dockerEndpoint, etcdAddress, uniqueSuffix } from '../../harness/services.js';
 
@@ -40,7 +40,7 @@ describe('eru core as a process', () => {
     cleanups.push(() => core.stop());
     assert.equal((await core.eru(['pod', 'add', 'drift', '--sharebase', '10'])).code, 0);
     assert.equal((await core.eru(['node', 'add', 'drift', 'box', '--endpoint', dockerEndpoint(), '--cpu', '1'])).code, 0);
-    const clean = await fetch(`${core.url}/metrics`).then((r) => r.text());
+    const clean = await fetch(`${core.url}/metrics`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } }).then((r) => r.text());
     assert.match(clean, /^eru_core_ledger_drift_total 0$/m, 'a consistent store has no drift');
     await core.stop();
     // A lost write: core 0 shows 3 pieces taken that no workload holds.
@@ -52,7 +52,7 @@ describe('eru core as a process', () => {
     core = new CoreProcess(store, core.port);
     await core.start();
     assert.match(core.log, /"node":"box".*core 0: the ledger says 7 pieces free, its holders leave 10.*the ledger of a node differs from what its workloads hold/);
-    assert.match(await fetch(`${core.url}/metrics`).then((r) => r.text()), /^eru_core_ledger_drift_total 1$/m);
+    assert.match(await fetch(`${core.url}/metrics`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } }).then((r) => r.text()), /^eru_core_ledger_drift_total 1$/m);
     assert.equal((await core.api<{ cpuMap: Array<{ free: number }> }>('GET', '/v1/nodes/box')).body.cpuMap[0]!.free, 7, 'reported, not repaired behind anyone\'s back');
   });
 

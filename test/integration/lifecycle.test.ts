@@ -290,7 +290,7 @@ describe('a service\'s life: scale, rolling replace, realloc, exec, cp, hooks, s
     assert.equal((await core.eru(['rm', worker!.id])).code, 0);
   });
 
-  it('cp: a file and a directory both ways, modes kept; over the copy limit nothing is written on either side', async () => {
+  it('cp: a file and a directory both ways, modes kept but set-id bits; over the copy limit nothing is written on either side', async () => {
     const [worker] = await list('&entry=worker');
     const local = join(dir.path, 'cp');
     mkdirSync(join(local, 'tree', 'sub'), { recursive: true });
@@ -304,6 +304,14 @@ describe('a service\'s life: scale, rolling replace, realloc, exec, cp, hooks, s
     assert.equal(readFileSync(join(local, 'back', 'sub', 'run.sh'), 'utf8'), '#!/bin/sh\necho ran\n');
     assert.equal(statSync(join(local, 'back', 'sub', 'run.sh')).mode & 0o777, 0o750);
     assert.equal(statSync(join(local, 'back', 'sub', 'run.sh')).uid, process.getuid!(), 'owned here by who copied it');
+    // A set-user-ID file of the workload's comes out without the bit, from the API itself and through eru cp.
+    assert.equal((await execIn(dockerOf(worker!), worker!.id, ['sh', '-c', 'cp /bin/busybox /tmp/suid && chmod 4755 /tmp/suid && stat -c %a /tmp/suid'])).output, '4755\n');
+    const raw = Buffer.from(await (await fetch(`${core.url}/v1/workloads/${worker!.id}/archive?path=/tmp/suid`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).arrayBuffer());
+    assert.equal(raw.subarray(0, 100).toString('latin1').replace(/\0.*$/s, ''), 'suid');
+    assert.equal(parseInt(raw.subarray(100, 108).toString('latin1'), 8).toString(8), '755', 'the mode in the tar the core sends');
+    const suid = await core.eru(['cp', `${worker!.id}:/tmp/suid`, join(local, 'suid')]);
+    assert.equal(suid.code, 0, suid.stderr);
+    assert.equal((statSync(join(local, 'suid')).mode & 0o7777).toString(8), '755');
     // Over the core's 2 MiB limit, both ways: a clear error and nothing half-written.
     writeFileSync(join(local, 'big'), Buffer.alloc(3 * 1024 * 1024, 1));
     const up = await core.eru(['cp', join(local, 'big'), `${worker!.id}:/tmp/big`]);
@@ -460,7 +468,9 @@ describe('a service\'s life: scale, rolling replace, realloc, exec, cp, hooks, s
       assert.deepEqual([...new Set(web.map((w) => w.image))], [oldImage], 'every instance on the old version');
       const containers = [...(await eruContainers(testDocker(), pod)), ...(await eruContainers(extra.docker, pod))].filter((c) => c.Labels['eru.app'] === app && c.Labels['eru.entry'] === 'web');
       assert.deepEqual(containers.map((c) => c.Names[0]!.slice(1)).sort(), web.map((w) => w.id).sort(), 'no leaked container');
-      for (const c of containers) assert.equal(c.Image, oldImage);
+      // Containers are made from the version's image ID (the same on every node it was copied to).
+      const oldImageId = (await testDocker().getImage(oldImage).inspect()).Id;
+      for (const c of containers) assert.equal(c.Image, oldImageId);
       const pool = (await core.api<{ holders: Array<{ workload: string }> }>('GET', `/v1/networks/${network}`)).body;
       const holders = pool.holders.map((h) => h.workload);
       for (const w of web) assert.ok(holders.includes(w.id), `${w.id} holds its address`);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Workload } from '../../src/model/workload.js';
+import type { AuditEntry } from '../../src/contract/audit.js';
 import { CoreProcess, TEST_TOKEN, tempDir } from '../../harness/core.js';
 import { deployViaApi, resultOf } from '../../harness/deploy.js';
 import { BASE_IMAGE, removePodContainers, testDocker } from '../../harness/docker.js';
@@ -96,6 +97,7 @@ describe('scopes: each token scope against every route of the API', () => {
       { route: 'GET /v1/tokens', access: 'admin', calls: [{ path: '/v1/tokens' }] },
       { route: 'POST /v1/tokens', access: 'admin', calls: [{ path: '/v1/tokens', body: {} }] },
       { route: 'DELETE /v1/tokens/{name}', access: 'admin', calls: [{ path: '/v1/tokens/nonesuch' }] },
+      { route: 'GET /v1/audit', access: 'admin', calls: [{ path: '/v1/audit' }] },
       { route: 'POST /v1/apps/versions', access: 'app', calls: both((w) => ({ path: '/v1/apps/versions', body: { sha, repo: '/nowhere', appYaml: appYaml(app(w)) } })) },
       { route: 'GET /v1/apps', access: 'read', calls: [{ path: '/v1/apps' }] },
       { route: 'GET /v1/apps/{app}', access: 'read', calls: [{ path: `/v1/apps/${theirs}` }] },
@@ -227,4 +229,54 @@ describe('scopes: each token scope against every route of the API', () => {
     assert.equal((await core.eru(['token', 'rm', 'the-dashboard'])).code, 0);
     assert.equal((await core.api('GET', '/v1/pods', undefined, tokens.get('viewer')!)).status, 401, 'revoked at once');
   });
+
+  it('the audit: every change with its token, what, when and the outcome; refusals too; eru audit narrows by app, token and time', async () => {
+    const audit = async (...args: string[]): Promise<AuditEntry[]> => {
+      const result = await core.eru(['--json', 'audit', '--limit', '10000', ...args]);
+      assert.equal(result.code, 0, result.stderr);
+      return JSON.parse(result.stdout) as AuditEntry[];
+    };
+    const entries = await audit();
+    const find = (token: string, action: string, outcome: string, where: (e: AuditEntry) => boolean = () => true): AuditEntry | undefined =>
+      entries.find((e) => e.token === token && e.action === action && e.outcome === outcome && where(e));
+    // The deployer's deploy of its own app (the test above), and its refusal for another's.
+    const deployed = find('mine-ci', 'POST /v1/workloads', 'ok', (e) => e.target.entry === 'ci');
+    assert.deepEqual([deployed?.scope, deployed?.app, deployed?.status, deployed?.target.pod], ['deployer', mine, 200, pod], JSON.stringify(deployed));
+    const refused = find('mine-ci', 'POST /v1/apps/:app/builds', 'refused', (e) => e.app === theirs);
+    assert.deepEqual([refused?.status, refused?.error?.code], [403, 'FORBIDDEN'], JSON.stringify(refused));
+    // A viewer trying a change: refused, and kept.
+    assert.ok(find('the-dashboard', 'POST /v1/pods', 'refused'), 'the viewer’s refused change');
+    // A deploy that failed in its stream: the result's error is the outcome (no such pod).
+    const failed = find('mine-ci', 'POST /v1/workloads', 'refused', (e) => e.target.pod === 'nopod' && e.app === mine);
+    assert.equal(failed?.error?.code, 'NOT_FOUND', JSON.stringify(failed));
+    // Token changes and a copy out of a container, by the admin.
+    assert.ok(find('admin', 'DELETE /v1/tokens/:name', 'ok', (e) => e.target.name === 'the-dashboard'), 'the revocation');
+    assert.ok(find('admin', 'GET /v1/workloads/:id/archive', 'refused') ?? find('admin', 'GET /v1/workloads/:id/archive', 'ok'), 'the copy out');
+    // Reads are not kept; env values never are.
+    assert.ok(!entries.some((e) => e.action.startsWith('GET /v1/pods')), 'a read in the audit');
+    assert.ok(!JSON.stringify(entries).includes('hunter2'), 'an env value in the audit');
+    // Newest first; narrowed by app, by token, by time.
+    assert.deepEqual(entries.map((e) => e.id), entries.map((e) => e.id).sort().reverse());
+    const theirsOnly = await audit('--app', theirs);
+    assert.ok(theirsOnly.length > 0 && theirsOnly.every((e) => e.app === theirs));
+    const byViewer = await audit('--by', 'the-dashboard');
+    assert.ok(byViewer.length > 0 && byViewer.every((e) => e.token === 'the-dashboard'));
+    await new Promise((r) => setTimeout(r, 1100));
+    assert.equal((await core.api('POST', '/v1/pods', { name: `late-${tag}` })).status, 201);
+    const recent = await eventuallyAudit(() => audit('--since', '1s'), (list) => list.some((e) => e.target.name === `late-${tag}`));
+    assert.deepEqual(recent.map((e) => `${e.action} ${e.target.name}`), [`POST /v1/pods late-${tag}`]);
+    const table = await core.eru(['audit', '--since', '1m', '--app', mine]);
+    assert.match(table.stdout, /^TIME\s+TOKEN\s+ACTION\s+TARGET\s+APP\s+OUTCOME/);
+    assert.match(table.stdout, /mine-ci \(deployer\)\s+POST \/v1\/workloads\s+.*entry=ci.*\s+ok 200/);
+  });
 });
+
+/** The audit is written just after each answer: wait for the entry asked for. */
+async function eventuallyAudit(read: () => Promise<AuditEntry[]>, done: (list: AuditEntry[]) => boolean): Promise<AuditEntry[]> {
+  for (let i = 0; i < 50; i++) {
+    const list = await read();
+    if (done(list)) return list;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return read();
+}

@@ -1,4 +1,3 @@
-import type { OutputLine } from '../../engine/output.js';
 import { containerOutput } from '../../engine/output.js';
 import { LABEL } from '../../engine/spec.js';
 import { LogForwarder } from '../forwarder.js';
@@ -37,9 +36,8 @@ export class LogShipping implements AgentHook {
       try {
         const container = this.state.docker.getContainer(containerId);
         const labels = (await container.inspect()).Config.Labels ?? {};
-        for await (const output of await containerOutput(container, { follow: true, tail: 0 })) {
-          const { stream, line } = output as OutputLine;
-          this.forwarder?.send({ app: labels[LABEL.app] ?? '', entry: labels[LABEL.entry] ?? '', workload: labels[LABEL.workload] ?? '', stream, time: new Date().toISOString(), line });
+        for await (const { stream, line } of containerOutput(container, { follow: true, tail: 0 })) {
+          await this.forwarder?.send({ app: labels[LABEL.app] ?? '', entry: labels[LABEL.entry] ?? '', workload: labels[LABEL.workload] ?? '', stream, time: new Date().toISOString(), line });
         }
       } catch (error) {
         this.state.log(`forwarding ${containerId}: ${(error as Error).message}`);

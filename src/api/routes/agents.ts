@@ -17,7 +17,7 @@ export const agentRoutes: FastifyPluginAsync<RouteContext & { agents: AgentGatew
     body: NodeTokenCreateSchema.optional(),
     response: IssuedTokenSchema,
     status: 201,
-    handler: ({ params, body }) => context.auth.issueNodeToken(params.node, body?.expires),
+    handler: ({ params, body }) => context.gate.auth.issueNodeToken(params.node, body?.expires),
   });
   defineRoute(app, context, {
     method: 'POST',

@@ -93,7 +93,7 @@ export const appRoutes: FastifyPluginAsync<RouteContext & { apps: AppService; im
     response: BuildEventSchema,
     stream: true,
     handler: async ({ params, body }, _request, reply) => {
-      await sendNdjson(reply, await images.build(params.app, body.version, body.pod));
+      return sendNdjson(reply, await images.build(params.app, body.version, body.pod));
     },
   });
   defineRoute(app, context, {

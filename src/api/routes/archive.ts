@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { ArchiveQuerySchema, ArchiveStatSchema, UploadAnswerSchema } from '../../contract/archive.js';
 import { WorkloadIdParamsSchema } from '../../contract/workloads.js';
 import { ARCHIVE_LIMIT, type WorkloadService } from '../../core/index.js';
+import { drained } from '../../lib/drain.js';
 import { formatMemory } from '../../lib/units.js';
 import { defineRoute, type RouteContext } from '../route.js';
 
@@ -25,7 +26,8 @@ export const archiveRoutes: FastifyPluginAsync<RouteContext & { workloads: Workl
   defineRoute(app, context, {
     method: 'GET',
     url: '/v1/workloads/:id/archive',
-    summary: `A path of a workload's container as a tar stream (modes kept); over ${formatMemory(ARCHIVE_LIMIT)} it stops with an x-eru-error trailer`,
+    audited: true,
+    summary: `A path of a workload's container as a tar stream (modes kept but set-id bits); over ${formatMemory(ARCHIVE_LIMIT)} it stops with an x-eru-error trailer`,
     tag: 'archive',
     access: 'admin',
     params: WorkloadIdParamsSchema,
@@ -36,14 +38,14 @@ export const archiveRoutes: FastifyPluginAsync<RouteContext & { workloads: Workl
       const raw = reply.raw;
       raw.writeHead(200, { 'content-type': 'application/x-tar', trailer: 'x-eru-error' });
       let bytes = 0;
-      for await (const chunk of archive as AsyncIterable<Buffer>) {
+      for await (const chunk of archive) {
         bytes += chunk.length;
         if (bytes > workloads.archive.limit) {
           raw.addTrailers({ 'x-eru-error': `${query.path} is over the copy limit of ${formatMemory(workloads.archive.limit)}; nothing was written here` });
-          (archive as Readable).destroy();
-          break;
+          break; // leaving the loop closes Docker's stream
         }
-        raw.write(chunk);
+        if (raw.destroyed) break;
+        if (!raw.write(chunk)) await drained(raw);
       }
       raw.end();
     },

@@ -15,9 +15,9 @@ export const eventRoutes: FastifyPluginAsync<RouteContext & { events: Events }> 
     query: EventFilterSchema,
     response: EruEventSchema,
     stream: true,
-    handler: async ({ query }, request, reply) => {
+    handler: async ({ query }, _request, reply) => {
       const watch = await events.watch(query);
-      request.raw.on('close', () => void watch.close());
+      reply.raw.on('close', () => void watch.close());
       await sendNdjson(reply, watch.events);
     },
   });

@@ -17,7 +17,7 @@ export const imageRoutes: FastifyPluginAsync<RouteContext & { images: Images }> 
     response: BaseImageEventSchema,
     stream: true,
     handler: async ({ body }, _request, reply) => {
-      await sendNdjson(reply, await images.base(body.kind, { ...(body.pod ? { pod: body.pod } : {}), nodes: body.nodes, force: body.force }));
+      return sendNdjson(reply, await images.base(body.kind, { ...(body.pod ? { pod: body.pod } : {}), nodes: body.nodes, force: body.force }));
     },
   });
   defineRoute(app, context, {
@@ -30,7 +30,7 @@ export const imageRoutes: FastifyPluginAsync<RouteContext & { images: Images }> 
     response: ImageCacheEventSchema,
     stream: true,
     handler: async ({ body }, _request, reply) => {
-      await sendNdjson(reply, await images.cache(body.app, body.version, { ...(body.pod ? { pod: body.pod } : {}), nodes: body.nodes }));
+      return sendNdjson(reply, await images.cache(body.app, body.version, { ...(body.pod ? { pod: body.pod } : {}), nodes: body.nodes }));
     },
   });
 };

@@ -30,7 +30,7 @@ export const serviceRoutes: FastifyPluginAsync<RouteContext & { services: Servic
     response: DeployEventSchema,
     stream: true,
     handler: async ({ params, body }, _request, reply) => {
-      await sendNdjson(reply, await services.scale(params.app, params.entry, body));
+      return sendNdjson(reply, await services.scale(params.app, params.entry, body));
     },
   });
   defineRoute(app, context, {
@@ -60,7 +60,7 @@ export const serviceRoutes: FastifyPluginAsync<RouteContext & { services: Servic
     response: DeployEventSchema,
     stream: true,
     handler: async ({ params, body }, _request, reply) => {
-      await sendNdjson(reply, await services.replace(params.app, params.entry, body));
+      return sendNdjson(reply, await services.replace(params.app, params.entry, body));
     },
   });
 };

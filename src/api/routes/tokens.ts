@@ -14,7 +14,7 @@ export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context
     body: TokenCreateSchema,
     response: IssuedTokenSchema,
     status: 201,
-    handler: ({ body }) => context.auth.issue(body),
+    handler: ({ body }) => context.gate.auth.issue(body),
   });
   defineRoute(app, context, {
     method: 'GET',
@@ -23,7 +23,7 @@ export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context
     tag: 'tokens',
     access: 'admin',
     response: z.array(TokenViewSchema),
-    handler: () => context.auth.list(),
+    handler: () => context.gate.auth.list(),
   });
   defineRoute(app, context, {
     method: 'DELETE',
@@ -33,6 +33,6 @@ export const tokenRoutes: FastifyPluginAsync<RouteContext> = async (app, context
     access: 'admin',
     params: TokenNameParamsSchema,
     response: TokenViewSchema,
-    handler: ({ params }) => context.auth.remove(params.name),
+    handler: ({ params }) => context.gate.auth.remove(params.name),
   });
 };

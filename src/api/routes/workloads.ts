@@ -34,7 +34,7 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & { workloads: Work
     stream: true,
     handler: async ({ body, principal }, _request, reply) => {
       checkDeployer(principal, body);
-      await sendNdjson(reply, await deploys.deploy(body));
+      return sendNdjson(reply, await deploys.deploy(body));
     },
   });
   defineRoute(app, context, {
@@ -107,7 +107,10 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & { workloads: Work
     response: OutputLineSchema,
     stream: true,
     handler: async ({ params, query }, _request, reply) => {
-      await sendNdjson(reply, await workloads.logs(params.id, query));
+      // Following stops when the client goes.
+      const gone = new AbortController();
+      reply.raw.on('close', () => gone.abort());
+      return sendNdjson(reply, await workloads.logs(params.id, { ...query, signal: gone.signal }));
     },
   });
   defineRoute(app, context, {
@@ -131,7 +134,7 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & { workloads: Work
     stream: true,
     handler: async ({ body, principal }, _request, reply) => {
       checkDeployer(principal, body);
-      await sendNdjson(reply, await deploys.runJob(body));
+      return sendNdjson(reply, await deploys.runJob(body));
     },
   });
 };

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { invalid } from '../../lib/errors.js';
 import { parseMemory } from '../../lib/units.js';
 import { action } from '../output.js';
-import { globals, wholeNumber } from '../options.js';
+import { globals, readTextFile, wholeNumber } from '../options.js';
 
 interface AgentCliOptions {
   tokenFile?: string;
@@ -34,7 +34,7 @@ export function registerAgent(program: Command): void {
   program
     .command('agent')
     .description("run the agent of one node: heartbeat, container status from Docker's events, periodic full checks")
-    .requiredOption('--core <url>', 'the core to report to')
+    .requiredOption('--core <url>', 'the core to report to (https:// with a private CA: --ca FILE or ERU_CA)')
     .requiredOption('--node <name>', 'the node this agent speaks for')
     .option('--token-file <path>', 'a file holding the node token (eru node token NAME issues one); or ERU_NODE_TOKEN — not --token, which `ps` shows')
     .option('--docker <url>', 'the local Docker daemon', 'unix:///var/run/docker.sock')
@@ -51,10 +51,12 @@ export function registerAgent(program: Command): void {
         // --token (global) still works for a quick try.
         const token = options.tokenFile ? readToken(options.tokenFile) : (process.env.ERU_NODE_TOKEN ?? globals(command).token ?? process.env.ERU_TOKEN);
         if (!token) throw invalid(['token-file'], 'the agent needs its node token: --token-file FILE or ERU_NODE_TOKEN (eru node token NAME issues one)');
+        const caFile = globals(command).ca ?? process.env.ERU_CA;
         const { runAgent } = await import('../run/agent.js');
         await runAgent({
           core: options.core,
           token,
+          ...(caFile ? { ca: readTextFile('ca', caFile) } : {}),
           node: options.node,
           docker: options.docker,
           heartbeatMs: options.heartbeat,

@@ -6,7 +6,9 @@ import { parseHostPort } from '../../lib/address.js';
 import { invalid } from '../../lib/errors.js';
 import { parseMemory } from '../../lib/units.js';
 import { action } from '../output.js';
-import { collect, globals, wholeNumber } from '../options.js';
+import { collect, globals, readTextFile, wholeNumber } from '../options.js';
+import { durationMs } from '../../lib/time.js';
+import { DEFAULT_RATE_LIMIT } from '../../contract/constants.js';
 
 interface CoreOptions {
   store: string;
@@ -19,6 +21,12 @@ interface CoreOptions {
   registry?: string;
   bindRoot?: string[];
   copyLimit?: string;
+  requestTimeout: string;
+  rateLimit: number;
+  publicMetrics?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
 }
 
 /** `eru core`: the stateless logic core. Any number may run against one etcd. */
@@ -35,6 +43,12 @@ export function registerCore(program: Command): void {
     .option('--bind-root <dir>', `a host directory app.yaml binds may use (repeat for more; default /srv/eru and /var/log/eru)`, collect)
     .option('--copy-limit <size>', 'most an eru cp may carry into or out of a container', '512MiB')
     .option('--node-ttl <seconds>', 'a node is down after this long without a heartbeat from its agent', wholeNumber('node-ttl'), 10)
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM; with --tls-key)')
+    .option('--tls-key <file>', "the certificate's private key (PEM)")
+    .option('--tls-client-ca <file>', 'also require a client certificate signed by this CA (PEM)')
+    .option('--request-timeout <duration>', 'a request body must arrive within this (plus 1s per MiB)', '30s')
+    .option('--rate-limit <n>', 'requests a second per token, bursts of ten times that; 0: no limit', wholeNumber('rate-limit'), DEFAULT_RATE_LIMIT)
+    .option('--public-metrics', '/metrics without a token (else any token but a node\'s)')
     .action(
       action(async (options: CoreOptions, command: Command) => {
         // --token is a global option (the clients' too): here it is the admin token to accept.
@@ -55,9 +69,43 @@ export function registerCore(program: Command): void {
           ...(bindRoots ? { bindRoots } : {}),
           ...(options.copyLimit ? { copyLimit: parseMemory(options.copyLimit, ['copy-limit']) } : {}),
           logLevel: options.logLevel,
+          server: {
+            requestTimeoutMs: timeout(options.requestTimeout),
+            rateLimit: options.rateLimit,
+            publicMetrics: Boolean(options.publicMetrics),
+            ...tlsOf(options),
+          },
         });
       }),
     );
+}
+
+function timeout(text: string): number {
+  if (!/^\d{1,6}[smh]$/.test(text) || durationMs(text) === 0) throw invalid(['request-timeout'], `"${text}" is not a duration such as 30s or 2m`);
+  return durationMs(text);
+}
+
+/** A PEM file holding what its flag needs (a certificate or a key), read now so a wrong path fails before anything starts. */
+function pemFile(path: string, flag: string, what: 'CERTIFICATE' | 'PRIVATE KEY'): string {
+  const text = readTextFile(flag, path);
+  if (!new RegExp(`-----BEGIN [A-Z ]*${what}-----`).test(text)) throw invalid([flag], `${path} holds no PEM ${what.toLowerCase()}`);
+  return text;
+}
+
+/** The certificate, key and client CA given, read (PEM); both of cert and key or neither. */
+function tlsOf(options: CoreOptions): { tls?: { cert: string; key: string; clientCa?: string } } {
+  if (!options.tlsCert && !options.tlsKey) {
+    if (options.tlsClientCa) throw invalid(['tls-client-ca'], '--tls-client-ca needs --tls-cert and --tls-key');
+    return {};
+  }
+  if (!options.tlsCert || !options.tlsKey) throw invalid([options.tlsCert ? 'tls-key' : 'tls-cert'], 'HTTPS needs both --tls-cert and --tls-key');
+  return {
+    tls: {
+      cert: pemFile(options.tlsCert, 'tls-cert', 'CERTIFICATE'),
+      key: pemFile(options.tlsKey, 'tls-key', 'PRIVATE KEY'),
+      ...(options.tlsClientCa ? { clientCa: pemFile(options.tlsClientCa, 'tls-client-ca', 'CERTIFICATE') } : {}),
+    },
+  };
 }
 
 /** An absolute directory, without a trailing slash; `/` itself would let apps bind anything. */

@@ -6,6 +6,7 @@ import { formatMemory } from '../../lib/units.js';
 import { action, printJson, printTable } from '../output.js';
 import { clientOf, collect, globals, wholeNumber } from '../options.js';
 import { invalid } from '../../lib/errors.js';
+import { drained } from '../../lib/drain.js';
 import { parseMemory } from '../../lib/units.js';
 import { addressesOf, cpuNumber, placementBody, placementOptions, printWorkloads, type PlacementOptions } from './deploy.js';
 
@@ -15,6 +16,13 @@ const id = (ref: string): string => encodeURIComponent(ref);
 const matched = (ref: string, w: Workload): string => (ref === w.id ? '' : ` (matched by container id ${ref})`);
 
 /** Workloads once placed: ps, inspect, stop/start/restart, rm, logs; and capacity. */
+/** `eru logs` shows this many lines unless told otherwise: a log can be long. */
+const DEFAULT_TAIL = 200;
+
+function tailLines(value: string): number | 'all' {
+  return value === 'all' ? 'all' : wholeNumber('tail')(value);
+}
+
 export function registerWorkloads(program: Command): void {
   program
     .command('ps')
@@ -125,13 +133,14 @@ export function registerWorkloads(program: Command): void {
     .description("a workload's output")
     .argument('<id>')
     .option('-f, --follow', 'keep following')
-    .option('--tail <n>', 'only the last N lines', wholeNumber('tail'))
+    .option('--tail <n|all>', `only the last N lines (${DEFAULT_TAIL} unless said; all: the whole log)`, tailLines, DEFAULT_TAIL)
     .action(
-      action(async (ref: string, options: { follow?: boolean; tail?: number }, command: Command) => {
-        const query = new URLSearchParams({ follow: String(Boolean(options.follow)), ...(options.tail !== undefined ? { tail: String(options.tail) } : {}) });
+      action(async (ref: string, options: { follow?: boolean; tail: number | 'all' }, command: Command) => {
+        const query = new URLSearchParams({ follow: String(Boolean(options.follow)), ...(options.tail !== 'all' ? { tail: String(options.tail) } : {}) });
         for await (const line of clientOf(command).stream<OutputLine>('GET', `/v1/workloads/${id(ref)}/logs?${query}`)) {
-          if (globals(command).json) process.stdout.write(`${JSON.stringify(line)}\n`);
-          else (line.stream === 'stdout' ? process.stdout : process.stderr).write(`${line.line}\n`);
+          const out = globals(command).json || line.stream === 'stdout' ? process.stdout : process.stderr;
+          // At the terminal's (or pipe's) pace, so a long log does not pile up here.
+          if (!out.write(globals(command).json ? `${JSON.stringify(line)}\n` : `${line.line}\n`)) await drained(out);
         }
       }),
     );

@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { buildServer } from '../../api/server.js';
+import { buildServer, type ServerOptions } from '../../api/server.js';
 import { openBus } from '../../bus/index.js';
 import { createCore } from '../../core/index.js';
 import { EruError, ErrorCode } from '../../lib/errors.js';
@@ -17,6 +17,8 @@ export interface CoreRunOptions {
   bindRoots?: string[];
   copyLimit?: number;
   logLevel: string;
+  /** Limits, /metrics access and TLS (api/server.ts). */
+  server: ServerOptions;
 }
 
 /**
@@ -38,7 +40,7 @@ export async function runCore(options: CoreRunOptions): Promise<void> {
     ...(options.copyLimit !== undefined ? { copyLimit: options.copyLimit } : {}),
     log,
   });
-  const app = await buildServer(core, log);
+  const app = await buildServer(core, log, options.server);
   await core.start();
   app.addHook('onClose', () => core.stop());
   const shutdown = async (signal: string): Promise<void> => {
@@ -57,5 +59,5 @@ export async function runCore(options: CoreRunOptions): Promise<void> {
     await store.close();
     throw new EruError(ErrorCode.LISTEN_FAILED, `cannot listen on ${options.listen}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  app.log.info({ store: store.description }, 'eru core ready');
+  app.log.info({ store: store.description, tls: Boolean(options.server.tls) }, 'eru core ready');
 }

@@ -1,7 +1,7 @@
 import { event } from '../../bus/index.js';
 import type { DeployEvent } from '../../contract/events.js';
 import type { JobBody } from '../../contract/workloads.js';
-import { containerOutput, type OutputLine } from '../../engine/output.js';
+import { containerOutput } from '../../engine/output.js';
 import { ErrorCode } from '../../lib/errors.js';
 import { failedResult, runInBackground, type EventQueue } from '../background.js';
 import type { CoreContext } from '../context.js';
@@ -27,7 +27,7 @@ export async function runJob(context: CoreContext, body: JobBody): Promise<Event
   const about = { app: workload.app, pod: workload.pod, node: workload.node, workload: workload.id };
   let exitCode: number | undefined;
   return runInBackground(
-    async (emit) => {
+    async (emit, room) => {
       emit({ type: 'planned', workloads: [{ id: workload.id, node: workload.node, cpuset: workload.cpuSettings.cpusetCpus }] });
       try {
         const docker = dockerFor(context.engines, reservation.nodes, workload.node);
@@ -45,7 +45,10 @@ export async function runJob(context: CoreContext, body: JobBody): Promise<Event
         await repos.commit([unchanged(repos.intents.key(started.id), reservation.revision)], [put(repos.intents.key(started.id), started)]);
         publish(event('job.started', { ...about, data: { entry: workload.entry, cpuset: workload.cpuSettings.cpusetCpus, container: container.id } }));
         emit({ type: 'started', id: workload.id, node: workload.node, cpuset: workload.cpuSettings.cpusetCpus, done: 1, total: 1 });
-        for await (const output of await containerOutput(container, { follow: true })) emit({ type: 'output', ...(output as OutputLine) });
+        for await (const output of containerOutput(container, { follow: true })) {
+          await room(); // at the reader's pace: a job's output is not held in the core's memory
+          emit({ type: 'output', ...output });
+        }
         exitCode = ((await container.wait()) as { StatusCode: number }).StatusCode;
         return { type: 'result', ok: true, workloads: [workload], exitCode };
       } finally {

@@ -10,7 +10,8 @@ export class Events {
   /** The narrowest channel that holds everything asked for; the rest is filtered here. */
   async watch(filter: EventFilter): Promise<{ events: EventQueue<EruEvent>; close: () => Promise<void> }> {
     const channel: Channel = filter.app ? { kind: 'app', app: filter.app } : filter.pod ? { kind: 'pod', pod: filter.pod } : { kind: 'all' };
-    const events = new EventQueue<EruEvent>();
+    // A watcher that falls 10,000 events behind is cut off rather than held in memory.
+    const events = new EventQueue<EruEvent>(10_000, 'end');
     const subscription = await this.bus.subscribe(channel, (e) => eventMatches(filter, e) && events.push(e));
     return {
       events,

@@ -9,6 +9,7 @@ import type { ArchiveOwner, ArchiveStat } from '../../contract/archive.js';
 import { engineMessage, isMissing } from '../../engine/engines.js';
 import { EruError, ErrorCode, invalid, notFound } from '../../lib/errors.js';
 import { formatMemory } from '../../lib/units.js';
+import { withoutSetIdBits } from '../../lib/tar.js';
 import type { Workload } from '../../model/workload.js';
 import type { CoreContext } from '../context.js';
 import type { Versioned } from '../repositories.js';
@@ -16,6 +17,9 @@ import type { Versioned } from '../repositories.js';
 /** Most a copy into or out of a container may carry. */
 export const ARCHIVE_LIMIT = 512 * 1024 * 1024;
 const DIRECTORY = 2 ** 31;
+const SMALL_FILE = 1024 * 1024;
+/** Uploads received at once (each may be up to the limit, spooled to disk); more wait their turn with 429. */
+export const UPLOADS_AT_ONCE = 4;
 
 /**
  * `eru cp`: files into and out of a workload's container as tar, through the core. An upload is
@@ -23,6 +27,8 @@ const DIRECTORY = 2 ** 31;
  * broken upload changes nothing.
  */
 export class ArchiveService {
+  private uploading = 0;
+
   constructor(
     private readonly context: CoreContext,
     readonly limit = ARCHIVE_LIMIT,
@@ -61,20 +67,32 @@ export class ArchiveService {
     return { user: entry?.[0] ?? name, uid, gid: numeric(group) ?? numeric(entry?.[3]) ?? uid };
   }
 
-  /** One small regular file of the container, read out of the one-entry tar Docker answers with. */
+  /** One small regular file of the container, read out of the one-entry tar Docker answers with (its first 1 MiB: the file is the workload's). */
   private async readFile(container: Docker.Container, path: string): Promise<string> {
     const chunks: Buffer[] = [];
-    for await (const chunk of (await container.getArchive({ path })) as unknown as AsyncIterable<Buffer>) chunks.push(chunk);
+    let bytes = 0;
+    const archive = (await container.getArchive({ path })) as unknown as Readable;
+    for await (const chunk of archive as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      bytes += chunk.length;
+      if (bytes > SMALL_FILE) {
+        archive.destroy();
+        break;
+      }
+    }
     const tar = Buffer.concat(chunks);
     const size = parseInt(tar.subarray(124, 136).toString('latin1').replace(/\0.*$/, '').trim() || '0', 8);
     return tar.subarray(512, 512 + size).toString('utf8');
   }
 
-  /** The path as a tar stream (its last element at the top of the archive, as Docker gives it). */
-  async download(find: () => Promise<Versioned<Workload>>, path: string): Promise<Readable> {
+  /**
+   * The path as a tar stream (its last element at the top of the archive, as Docker gives it),
+   * without set-id bits: unpacked as root elsewhere they would make the workload's files set-id programs.
+   */
+  async download(find: () => Promise<Versioned<Workload>>, path: string): Promise<AsyncGenerator<Buffer>> {
     const container = await this.container(find);
     try {
-      return (await container.getArchive({ path: checked(path) })) as unknown as Readable;
+      return withoutSetIdBits((await container.getArchive({ path: checked(path) })) as unknown as AsyncIterable<Buffer>);
     } catch (error) {
       if (isMissing(error)) throw new EruError(ErrorCode.NOT_FOUND, `${path}: ${engineMessage(error)}`, { path: ['path'] });
       throw new EruError(ErrorCode.ENGINE_ERROR, engineMessage(error));
@@ -83,6 +101,18 @@ export class ArchiveService {
 
   /** Unpacks a tar into a directory of the container, once it has arrived whole and within the limit. */
   async upload(find: () => Promise<Versioned<Workload>>, path: string, source: Readable): Promise<{ bytes: number }> {
+    if (this.uploading >= UPLOADS_AT_ONCE) {
+      throw new EruError(ErrorCode.RATE_LIMITED, `${UPLOADS_AT_ONCE} copies into containers are under way; try again when one is done`, { details: { retryAfter: 5 } });
+    }
+    this.uploading++;
+    try {
+      return await this.receive(find, path, source);
+    } finally {
+      this.uploading--;
+    }
+  }
+
+  private async receive(find: () => Promise<Versioned<Workload>>, path: string, source: Readable): Promise<{ bytes: number }> {
     const container = await this.container(find);
     const dir = await mkdtemp(join(tmpdir(), 'eru-cp-'));
     const file = join(dir, 'upload.tar');

@@ -1,7 +1,6 @@
-import type { Readable } from 'node:stream';
 import type { ControlAction, ResizeBody, WorkloadFilter, WorkloadInspect, WorkloadListItem } from '../../contract/workloads.js';
 import { engineMessage, isMissing, type Engines } from '../../engine/engines.js';
-import { containerOutput } from '../../engine/output.js';
+import { containerOutput, type OutputLine } from '../../engine/output.js';
 import { EruError, ErrorCode, conflict, notFound } from '../../lib/errors.js';
 import type { Node } from '../../model/node.js';
 import type { Workload } from '../../model/workload.js';
@@ -143,7 +142,7 @@ export class WorkloadService {
   }
 
   /** The container's output as lines tagged with their stream; follows when asked. */
-  async logs(ref: string, options: { follow: boolean; tail?: number }): Promise<Readable> {
+  async logs(ref: string, options: { follow: boolean; tail?: number; signal?: AbortSignal }): Promise<AsyncIterable<OutputLine>> {
     const workload = await this.find(ref);
     const container = this.engines.get(await this.nodeOf(workload)).getContainer(workload.id);
     return containerOutput(container, options);
