@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { EruClient } from '../../src/client/client.js';
@@ -218,5 +219,40 @@ describe('limits: what a core takes from any one client, and bounded memory for 
     // Holding the line would take at least 100 MiB more in either process; V8 lets its heap grow by some 30-45 MiB of garbage under this churn.
     assert.ok(grown.core < 80 * MiB, `the core grew by ${grown.core} bytes`);
     assert.ok(grown.agent < 80 * MiB, `the agent grew by ${grown.agent} bytes`);
+  });
+
+  it('takes four copies into containers at once; a fifth is told to come back (429), and is taken once one is done', async () => {
+    const core = await startCore('uploads');
+    const docker = testDocker();
+    const pod = `up-${uniqueSuffix()}`;
+    cleanups.push(() => removePodContainers(docker, pod));
+    await core.api('POST', '/v1/pods', { name: pod, sharebase: 100 });
+    await core.api('POST', `/v1/pods/${pod}/nodes`, { name: `up-node-${uniqueSuffix()}`, endpoint: dockerEndpoint() });
+    const outcome = resultOf((await deployViaApi(core, { pod, app: 'uploads', entry: 'main', image: BASE_IMAGE, command: ['sleep', '600'], cpu: 0.01, count: 1 })).events);
+    assert.ok(outcome?.ok);
+    const id = outcome.workloads[0]!.id;
+    const begin = (): ReturnType<typeof rawConnection> => {
+      const upload = rawConnection(core.port);
+      upload.socket.write(`PUT /v1/workloads/${id}/archive?path=/tmp HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TEST_TOKEN}\r\nContent-Type: application/x-tar\r\nContent-Length: ${10 * MiB}\r\n\r\n`);
+      upload.socket.write(Buffer.alloc(64 * 1024));
+      return upload;
+    };
+    const running = [begin(), begin(), begin(), begin()];
+    await new Promise((r) => setTimeout(r, 500));
+    const fifth = begin();
+    await eventually(async () => statusOf(fifth.answer()) !== 0, 5_000, 'an answer to the fifth upload');
+    assert.equal(statusOf(fifth.answer()), 429, fifth.answer());
+    assert.match(fifth.answer(), /4 copies into containers are under way; try again when one is done/);
+    assert.match(fifth.answer(), /retry-after: 5/i);
+    assert.ok(running.every((u) => statusOf(u.answer()) === 0), 'the four are still being received');
+    fifth.socket.destroy();
+    // One of the four goes away: a copy is taken again.
+    running[0]!.socket.destroy();
+    await new Promise((r) => setTimeout(r, 300));
+    const file = join(dir.path, 'small.txt');
+    writeFileSync(file, 'small\n');
+    const copied = await core.eru(['cp', file, `${id}:/tmp/small.txt`]);
+    assert.equal(copied.code, 0, copied.stderr);
+    for (const upload of running) upload.socket.destroy();
   });
 });
