@@ -1,11 +1,28 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Debian's Chromium (apt-get install chromium); playwright-core drives it and downloads nothing. */
 export const CHROMIUM = process.env.ERU_CHROMIUM ?? '/usr/bin/chromium';
 
-export async function launchBrowser(): Promise<Browser> {
+/**
+ * Chromium, headless. With `trustCa` (a PEM file) it runs with a home of its own whose NSS database
+ * (~/.pki/nssdb, where Chromium on Linux keeps the CAs a user added) trusts that CA for servers, as
+ * an operator's browser would once told to.
+ */
+export async function launchBrowser(options: { trustCa?: string; home?: string } = {}): Promise<Browser> {
+  const env: Record<string, string> = {};
+  if (options.trustCa) {
+    if (!options.home) throw new Error('a browser trusting a CA needs a home directory for its NSS database');
+    const db = join(options.home, '.pki', 'nssdb');
+    mkdirSync(db, { recursive: true });
+    execFileSync('certutil', ['-d', `sql:${db}`, '-N', '--empty-password'], { stdio: 'pipe' });
+    execFileSync('certutil', ['-d', `sql:${db}`, '-A', '-t', 'C,,', '-n', 'eru-test-ca', '-i', options.trustCa], { stdio: 'pipe' });
+    env.HOME = options.home;
+  }
   // As root (CI), Chromium's sandbox needs user namespaces it may not have; the pages are our own.
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'], ...(options.home ? { env: { ...process.env, ...env } as Record<string, string> } : {}) });
 }
 
 /** Every console error and uncaught exception of a page, for "no console errors" checks. */

@@ -2,7 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { EruClient } from '../src/client/client.js';
+import { nodeTransport } from '../src/client/node-transport.js';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { ERU_BIN, runEru, spawnEru, type CliResult, type RunOptions } from './cli.js';
 import { ManagedProcess } from './process.js';
@@ -37,12 +39,21 @@ export class CoreProcess {
     readonly port: number,
     /** More `eru core` options, e.g. ['--bus', url, '--node-ttl', '3']. */
     readonly extraArgs: string[] = [],
+    /** Serving HTTPS (given --tls-cert and --tls-key): the CA its certificate is signed by, which clients here trust. */
+    readonly tls?: { caFile: string; client?: { certFile: string; keyFile: string } },
   ) {
-    this.client = new EruClient({ url: this.url, token: TEST_TOKEN });
+    const clientTls = tls ? { ca: readFileSync(tls.caFile, 'utf8'), ...(tls.client ? { cert: readFileSync(tls.client.certFile, 'utf8'), key: readFileSync(tls.client.keyFile, 'utf8') } : {}) } : undefined;
+    this.client = new EruClient({ url: this.url, token: TEST_TOKEN, ...(clientTls ? { tls: clientTls, transport: nodeTransport(clientTls) } : {}) });
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
+  }
+
+  /** The client options of the CLI for this core's TLS. */
+  get tlsArgs(): string[] {
+    if (!this.tls) return [];
+    return ['--ca', this.tls.caFile, ...(this.tls.client ? ['--client-cert', this.tls.client.certFile, '--client-key', this.tls.client.keyFile] : [])];
   }
 
   /** The core process's id (for benches that measure it). */
@@ -56,8 +67,8 @@ export class CoreProcess {
     return this.earlier + (this.process?.output ?? '');
   }
 
-  static async start(store: string, extraArgs: string[] = []): Promise<CoreProcess> {
-    const core = new CoreProcess(store, await freePort(), extraArgs);
+  static async start(store: string, extraArgs: string[] = [], tls?: CoreProcess['tls']): Promise<CoreProcess> {
+    const core = new CoreProcess(store, await freePort(), extraArgs, tls);
     await core.start();
     return core;
   }
@@ -70,7 +81,7 @@ export class CoreProcess {
     for (;;) {
       if (started.exitCode !== null) throw new Error(`eru core exited ${started.exitCode}: ${this.log}`);
       try {
-        if ((await fetch(`${this.url}/healthz`)).ok) return;
+        if ((await this.client.call('GET', '/healthz', undefined, { token: null })).status === 200) return;
       } catch {
         // not listening yet
       }
@@ -85,12 +96,12 @@ export class CoreProcess {
 
   /** Runs `eru ARGS` against this core. */
   eru(args: string[], options: RunOptions = {}): Promise<CliResult> {
-    return runEru(['--url', this.url, '--token', TEST_TOKEN, ...args], options);
+    return runEru(['--url', this.url, '--token', TEST_TOKEN, ...this.tlsArgs, ...args], options);
   }
 
   /** Starts `eru ARGS` against this core and hands over the running process (stdin open). */
   eruRunning(args: string[]): ChildProcessWithoutNullStreams {
-    return spawnEru(['--url', this.url, '--token', TEST_TOKEN, ...args]);
+    return spawnEru(['--url', this.url, '--token', TEST_TOKEN, ...this.tlsArgs, ...args]);
   }
 
   /** One API call, answered whatever its status; `token: null` sends none. */

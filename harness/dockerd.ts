@@ -12,6 +12,8 @@ export interface ExtraDaemonOptions {
    * the same host port, as two real hosts can. Its socket is a file, reachable from here all the same.
    */
   ownNetwork?: boolean;
+  /** Also serve the Engine API on tcp://127.0.0.1:PORT with TLS, verifying clients (`--tlsverify`) against `caFile`. */
+  tls?: { port: number; caFile: string; certFile: string; keyFile: string };
 }
 
 /**
@@ -34,6 +36,12 @@ export class ExtraDaemon {
 
   get endpoint(): string {
     return `unix://${this.root}/docker.sock`;
+  }
+
+  /** With `tls`: the TLS endpoint on loopback. */
+  get tcpEndpoint(): string {
+    if (!this.options.tls) throw new Error('this daemon serves no tcp endpoint');
+    return `tcp://127.0.0.1:${this.options.tls.port}`;
   }
 
   get docker(): Docker {
@@ -83,6 +91,9 @@ export class ExtraDaemon {
         '--bridge', this.bridge,
         '--iptables=false',
         '--ip-masq=false',
+        ...(this.options.tls
+          ? ['--host', `tcp://127.0.0.1:${this.options.tls.port}`, '--tlsverify', '--tlscacert', this.options.tls.caFile, '--tlscert', this.options.tls.certFile, '--tlskey', this.options.tls.keyFile]
+          : []),
       ],
       20_000,
     ).start();

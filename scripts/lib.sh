@@ -11,8 +11,9 @@ require_root() {
   [ "$(id -u)" = 0 ] || die "run as root: Docker, apt-get and the daemons need it"
 }
 
-# What the tests drive besides: tmux (eru exec -it), promtool (metrics), Chromium (the dashboard).
-TEST_PACKAGES=(tmux prometheus chromium openssl moosefs-master moosefs-chunkserver moosefs-client moosefs-cli)
+# What the tests drive besides: tmux (eru exec -it), promtool (metrics), Chromium (the dashboard) and
+# certutil (a test CA Chromium trusts), openssl (test certificates).
+TEST_PACKAGES=(tmux prometheus chromium libnss3-tools openssl moosefs-master moosefs-chunkserver moosefs-client moosefs-cli)
 
 install_packages() { # args: the packages (default: DEBIAN_PACKAGES)
   local wanted=("$@") missing=()

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { EruClient } from '../client/client.js';
 import { nodeTransport } from '../client/node-transport.js';
+import type { ClientTls } from '../client/transport.js';
 import type { Heartbeat } from '../contract/agents.js';
 import { connectEngine } from '../engine/docker.js';
 import { LABEL } from '../engine/spec.js';
@@ -19,8 +20,8 @@ import { AgentState } from './state.js';
 export interface AgentOptions {
   core: string;
   token: string;
-  /** PEM certificates to trust for an https:// core (its CA). */
-  ca?: string;
+  /** What to trust and show for an https:// core (its CA; a client certificate). */
+  tls?: ClientTls;
   node: string;
   docker: string;
   /** How often to say the node is alive. */
@@ -65,7 +66,7 @@ export class Agent {
 
   constructor(private readonly options: AgentOptions) {
     this.docker = connectEngine({ endpoint: options.docker });
-    const client = new EruClient({ url: options.core, token: options.token, transport: nodeTransport({ ca: options.ca }) });
+    const client = new EruClient({ url: options.core, token: options.token, tls: options.tls ?? {}, transport: nodeTransport(options.tls) });
     this.state = new AgentState(options.node, this.docker, client, options.log, () => this.heartbeat(false));
     const status = new StatusHook(options.checkMs);
     // Events reach the hooks in this order: output followed and shaping applied before the status is read.

@@ -33,6 +33,8 @@ export interface ServerOptions extends ServerLimits {
 
 export const DEFAULT_SERVER_OPTIONS: ServerOptions = { ...DEFAULT_LIMITS, publicMetrics: false };
 
+const HTTP_TIMEOUTS = { headersTimeout: 15_000, requestTimeout: 0 };
+
 /**
  * The core's HTTP(S) API: `/healthz`, `/metrics`, `/openapi.json`, the resource routes under `/v1`,
  * and the dashboard's static files at `/ui`.
@@ -44,10 +46,13 @@ export async function buildServer(core: Core, log: FastifyBaseLogger, options: S
     bodyLimit: BODY_LIMIT,
     return503OnClosing: true,
     // A client that never finishes its headers is dropped; bodies have their own deadline (limits.ts).
-    http: { headersTimeout: 15_000, requestTimeout: 0 },
+    http: HTTP_TIMEOUTS,
     ...(options.tls
       ? {
           https: {
+            ...HTTP_TIMEOUTS,
+            // `eru exec` ends its side to end the command's stdin and still reads the output.
+            allowHalfOpen: true,
             cert: options.tls.cert,
             key: options.tls.key,
             minVersion: 'TLSv1.2' as const,

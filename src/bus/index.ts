@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Credentials } from '../lib/credentials.js';
 import { invalid } from '../lib/errors.js';
 import { MemoryBus } from './memory.js';
 import { RedisBus } from './redis.js';
@@ -7,11 +8,16 @@ import type { Bus } from './types.js';
 
 export type { Bus, Channel, Publish, Subscription } from './types.js';
 
-/** `memory` (one machine) or `redis://HOST:PORT`. */
-export function openBus(url: string): Bus {
+/** `memory` (one machine), `redis://HOST:PORT`, or `rediss://HOST:PORT` for Redis over TLS; a user and password for Redis ACLs. */
+export function openBus(url: string, credentials: Credentials = {}): Bus {
   if (url === 'memory') return new MemoryBus();
-  if (/^rediss?:\/\/[\w.-]+(:\d+)?(\/\d+)?$/.test(url)) return new RedisBus(url);
-  throw invalid(['bus'], `unknown bus "${url}" (memory or redis://HOST:PORT)`);
+  const redis = /^(rediss?):\/\/[\w.-]+(:\d+)?(\/\d+)?$/.exec(url);
+  if (redis) {
+    if (redis[1] === 'redis' && (credentials.ca || credentials.cert)) throw invalid(['bus'], `certificates are for rediss:// (TLS); "${url}" is plain`);
+    if (Boolean(credentials.cert) !== Boolean(credentials.key)) throw invalid(['bus'], 'a client certificate needs its key, and a key its certificate');
+    return new RedisBus(url, credentials);
+  }
+  throw invalid(['bus'], `unknown bus "${url}" (memory, redis://HOST:PORT or rediss://HOST:PORT)`);
 }
 
 /** An event with its id and time filled in. */

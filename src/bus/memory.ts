@@ -7,6 +7,10 @@ export class MemoryBus implements Bus {
   readonly description = 'memory';
   private readonly emitter = new EventEmitter().setMaxListeners(0);
 
+  async ready(): Promise<void> {
+    // always ready
+  }
+
   async publish(event: EruEvent): Promise<void> {
     for (const channel of channelsOf(event)) this.emitter.emit(channel, event);
   }

@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Credentials } from '../lib/credentials.js';
 import { EruEventSchema, type EruEvent } from '../contract/events.js';
 import { EruError, ErrorCode } from '../lib/errors.js';
 import { channelName, channelsOf, type Bus, type Channel, type Subscription } from './types.js';
@@ -14,9 +15,46 @@ export class RedisBus implements Bus {
   private subscriber: Redis | undefined;
   private readonly handlers = new Map<string, Set<(event: EruEvent) => void>>();
 
-  constructor(readonly url: string) {
+  private readonly options: RedisOptions;
+
+  /** `rediss://` is TLS, the server checked against `credentials.ca` (else the system's CAs). */
+  constructor(
+    readonly url: string,
+    credentials: Credentials = {},
+  ) {
     this.description = url;
-    this.publisher = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+    this.options = {
+      lazyConnect: true,
+      ...(credentials.user ? { username: credentials.user } : {}),
+      ...(credentials.password ? { password: credentials.password } : {}),
+      ...(url.startsWith('rediss://')
+        ? { tls: { ...(credentials.ca ? { ca: credentials.ca } : {}), ...(credentials.cert && credentials.key ? { cert: credentials.cert, key: credentials.key } : {}) } }
+        : {}),
+    };
+    this.publisher = new Redis(url, { ...this.options, maxRetriesPerRequest: 3 });
+  }
+
+  /** Connects and pings; the first connection error (a certificate, a password) fails it rather than retrying for ever. */
+  async ready(): Promise<void> {
+    let onError: (error: Error) => void = () => undefined;
+    const failed = new Promise<never>((_resolve, reject) => {
+      onError = reject;
+      this.publisher.once('error', onError);
+    });
+    try {
+      await Promise.race([
+        (async () => {
+          if (this.publisher.status === 'wait') await this.publisher.connect();
+          await this.publisher.ping();
+        })(),
+        failed,
+      ]);
+    } catch (error) {
+      this.publisher.disconnect();
+      throw new EruError(ErrorCode.BUS_UNAVAILABLE, `bus ${this.url}: ${(error as Error).message}`);
+    } finally {
+      this.publisher.off('error', onError);
+    }
   }
 
   async publish(event: EruEvent): Promise<void> {
@@ -33,7 +71,7 @@ export class RedisBus implements Bus {
 
   private async connection(): Promise<Redis> {
     if (this.subscriber) return this.subscriber;
-    const subscriber = new Redis(this.url, { lazyConnect: true });
+    const subscriber = new Redis(this.url, this.options);
     await subscriber.connect();
     subscriber.on('message', (channel: string, message: string) => {
       const parsed = EruEventSchema.safeParse(JSON.parse(message));

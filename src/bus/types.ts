@@ -16,6 +16,8 @@ export interface Bus {
   publish(event: EruEvent): Promise<void>;
   /** Delivers the events of one channel, in the order they were published. */
   subscribe(channel: Channel, handler: (event: EruEvent) => void): Promise<Subscription>;
+  /** Resolves once the bus answers; a core checks this before it serves, so a bus it cannot use (a wrong CA, a wrong password) stops it with the reason. */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }
 

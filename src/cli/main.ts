@@ -36,6 +36,8 @@ export function buildProgram(): Command {
     .option('--url <url>', 'the core to talk to (or ERU_URL)')
     .option('--token <token>', 'bearer token (or ERU_TOKEN)')
     .option('--ca <file>', "the CA certificate (PEM) an https:// core's certificate is signed by (or ERU_CA)")
+    .option('--client-cert <file>', 'a client certificate (PEM) for a core that asks for one (or ERU_CLIENT_CERT)')
+    .option('--client-key <file>', "the client certificate's key (or ERU_CLIENT_KEY)")
     .option('--json', 'print JSON for scripts instead of tables')
     .configureOutput({ outputError: (text, write) => write(`eru: ${text.replace(/^error: /, '')}`) })
     .exitOverride((error) => {

@@ -4,12 +4,15 @@ import { invalid } from '../lib/errors.js';
 import { EruClient } from '../client/client.js';
 import { resolveConfig } from './config.js';
 import { nodeTransport } from '../client/node-transport.js';
+import type { ClientTls } from '../client/transport.js';
 
 /** Options every client command shares, read through commander's globals. */
 export interface GlobalOptions {
   url?: string;
   token?: string;
   ca?: string;
+  clientCert?: string;
+  clientKey?: string;
   json?: boolean;
 }
 
@@ -18,10 +21,19 @@ export function globals(command: Command): GlobalOptions {
 }
 
 export function clientOf(command: Command): EruClient {
-  const { url, token, ca } = globals(command);
-  const config = resolveConfig({ ...(url ? { url } : {}), ...(token ? { token } : {}), ...(ca ? { ca } : {}) });
-  const trusted = config.ca ? readTextFile('ca', config.ca) : undefined;
-  return new EruClient({ url: config.url, ...(config.token ? { token: config.token } : {}), ...(trusted ? { ca: trusted } : {}), transport: nodeTransport({ ca: trusted }) });
+  const { url, token, ca, clientCert, clientKey } = globals(command);
+  const config = resolveConfig({ ...(url ? { url } : {}), ...(token ? { token } : {}), ...(ca ? { ca } : {}), ...(clientCert ? { cert: clientCert } : {}), ...(clientKey ? { key: clientKey } : {}) });
+  const tls = tlsOf(config);
+  return new EruClient({ url: config.url, ...(config.token ? { token: config.token } : {}), tls, transport: nodeTransport(tls) });
+}
+
+/** The CA and client certificate files of a client's config, read. */
+export function tlsOf(config: { ca?: string; cert?: string; key?: string }): ClientTls {
+  if (Boolean(config.cert) !== Boolean(config.key)) throw invalid([config.cert ? 'client-key' : 'client-cert'], 'a client certificate needs its key (--client-cert with --client-key)');
+  return {
+    ...(config.ca ? { ca: readTextFile('ca', config.ca) } : {}),
+    ...(config.cert && config.key ? { cert: readTextFile('client-cert', config.cert), key: readTextFile('client-key', config.key) } : {}),
+  };
 }
 
 /** The pod a command uses when none is named: the client config's (`pod` in ~/.eru/config.json, or ERU_POD), else the only pod. */

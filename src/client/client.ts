@@ -18,7 +18,7 @@ import type { App, AppEnv, AppVersion } from '../model/app.js';
 import type { Pod } from '../model/pod.js';
 import type { Intent } from '../model/intent.js';
 import type { Workload } from '../model/workload.js';
-import { explainTransportFailure, fetchTransport, readText, TransportError, type Transport, type TransportResponse } from './transport.js';
+import { explainTransportFailure, fetchTransport, readText, type ClientTls, TransportError, type Transport, type TransportResponse } from './transport.js';
 
 type Query = Record<string, string | number | boolean | undefined>;
 
@@ -33,20 +33,21 @@ export type ResultOf<E extends { type: string }> = Extract<E, { type: 'result' }
 export class EruClient {
   readonly url: string;
   readonly token: string | undefined;
-  /** The PEM certificates trusted for an https:// core, for Node's own requests (exec, cp: node-request.ts); fetch uses the system's. */
-  readonly ca: string | undefined;
+  /** What Node's own requests (exec, cp: node-request.ts) trust and show over HTTPS; fetch uses the system's CAs. */
+  readonly tls: ClientTls | undefined;
   private readonly transport: Transport;
   /** How often a request refused with 429 is tried again. */
   private readonly retries: number;
 
   /**
    * The core at `url`, with `token`: the client reads no file and no environment (the CLI does,
-   * cli/config.ts). Over HTTPS with a private CA, pass `ca` and `transport: nodeTransport({ ca })`.
+   * cli/config.ts). Over HTTPS with a private CA (or a client certificate), pass `tls` and
+   * `transport: nodeTransport(tls)`.
    */
-  constructor(config: { url: string; token?: string; ca?: string; transport?: Transport; retries?: number }) {
+  constructor(config: { url: string; token?: string; tls?: ClientTls; transport?: Transport; retries?: number }) {
     this.url = config.url.replace(/\/+$/, '');
     this.token = config.token;
-    this.ca = config.ca;
+    this.tls = config.tls;
     this.transport = config.transport ?? fetchTransport;
     this.retries = config.retries ?? 3;
   }
@@ -127,7 +128,7 @@ export class EruClient {
       });
     } catch (error) {
       const reason = error instanceof TransportError ? error.reason : (error as Error).message;
-      throw new EruError(ErrorCode.UNAVAILABLE, `cannot reach the core at ${this.url}: ${explainTransportFailure(reason)}`);
+      throw new EruError(ErrorCode.UNAVAILABLE, `cannot reach the core at ${this.url}: ${explainTransportFailure(reason, this.url, this.tls)}`);
     }
   }
 

@@ -2,7 +2,8 @@ import { request as httpRequest, type ClientRequest, type IncomingMessage } from
 import { request as httpsRequest } from 'node:https';
 import type { ErrorBody } from '../contract/errors.js';
 import { EruError, ErrorCode } from '../lib/errors.js';
-import { explainTransportFailure } from './transport.js';
+import { explainTransportFailure, type ClientTls } from './transport.js';
+import { tlsOptions } from './node-transport.js';
 
 /**
  * The one raw request of the Node client, for what JSON calls cannot carry: an exec's upgraded
@@ -12,19 +13,19 @@ import { explainTransportFailure } from './transport.js';
 export interface Core {
   url: string;
   token?: string | undefined;
-  /** PEM certificates to trust for an https:// core. */
-  ca?: string | undefined;
+  /** What to trust and show over HTTPS. */
+  tls?: ClientTls | undefined;
 }
 
 export function openRequest(core: Core, method: string, path: string, headers: Record<string, string> = {}): ClientRequest {
   const target = new URL(`${core.url}${path}`);
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
-  return send(target, { method, ...(core.ca && target.protocol === 'https:' ? { ca: core.ca } : {}), headers: { ...headers, ...(core.token ? { authorization: `Bearer ${core.token}` } : {}) } });
+  return send(target, { method, ...(target.protocol === 'https:' ? tlsOptions(core.tls ?? {}) : {}), headers: { ...headers, ...(core.token ? { authorization: `Bearer ${core.token}` } : {}) } });
 }
 
 /** A network failure before any answer, as the error a user reads. */
 export function unreachable(core: Core, error: NodeJS.ErrnoException): EruError {
-  return new EruError(ErrorCode.UNAVAILABLE, `cannot reach the core at ${core.url}: ${explainTransportFailure(error.code ?? error.message)}`);
+  return new EruError(ErrorCode.UNAVAILABLE, `cannot reach the core at ${core.url}: ${explainTransportFailure(error.code ?? error.message, core.url, core.tls)}`);
 }
 
 /** A 4xx/5xx answer as an EruError: the core's code and message when it sent JSON. */

@@ -3,6 +3,13 @@
  * Node programs that start often (the CLI) use `nodeTransport` from `./node-transport.ts`, which
  * loads far less than Node's fetch does.
  */
+/** What a Node client trusts and shows over HTTPS: the core's CA, and a client certificate for a core that asks for one (PEM). */
+export interface ClientTls {
+  ca?: string | undefined;
+  cert?: string | undefined;
+  key?: string | undefined;
+}
+
 export interface TransportRequest {
   method: string;
   url: string;
@@ -53,11 +60,23 @@ export async function readText(body: AsyncIterable<Uint8Array>): Promise<string>
 /** Certificate failures as Node and browsers name them. */
 const UNTRUSTED = /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_UNTRUSTED|CERT_SIGNATURE_FAILURE)$/;
 
-/** A transport failure (a code such as ECONNREFUSED) in words that say what to do about it. */
-export function explainTransportFailure(reason: string): string {
+/**
+ * A transport failure (a code such as ECONNREFUSED) in words that say what to do about it. `url` and
+ * `tls` tell a reset apart: over http:// it is most likely a core serving HTTPS; over https:// without a
+ * client certificate, a core that asks for one (TLS 1.3 refuses it after the handshake, so the alert
+ * often arrives as a plain reset).
+ */
+export function explainTransportFailure(reason: string, url = '', tls: ClientTls = {}): string {
   if (UNTRUSTED.test(reason)) return `its TLS certificate is not signed by a CA this client trusts (${reason}); give the core's CA with --ca FILE, ERU_CA or "ca" in ~/.eru/config.json`;
   if (reason === 'ERR_TLS_CERT_ALTNAME_INVALID') return `its TLS certificate is not for this host name (${reason}); use the name or address the certificate was made for`;
+  if (/CERTIFICATE_REQUIRED|ALERT_BAD_CERTIFICATE|ALERT_UNKNOWN_CA|ALERT_CERTIFICATE_UNKNOWN/.test(reason)) {
+    return `the core asks for a client certificate signed by its client CA and did not take this client's (${reason}); give one with --client-cert FILE --client-key FILE (or ERU_CLIENT_CERT, ERU_CLIENT_KEY)`;
+  }
   if (reason === 'CERT_HAS_EXPIRED') return `its TLS certificate has expired (${reason})`;
-  if (reason === 'ECONNRESET' || reason === 'EPROTO') return `the connection was cut (${reason}): a core serving HTTPS is reached with https://, and one that asks for client certificates refuses a client without one`;
+  if (reason === 'ECONNRESET' || reason === 'EPROTO') {
+    if (!url.startsWith('https:')) return `the connection was cut (${reason}): a core serving HTTPS is reached with https://`;
+    if (!tls.cert) return `the connection was cut (${reason}); a core that asks for a client certificate signed by its client CA cuts a client without one: give one with --client-cert FILE --client-key FILE (or ERU_CLIENT_CERT, ERU_CLIENT_KEY)`;
+    return `the connection was cut (${reason}); a core that asks for client certificates did not take this client's if its client CA did not sign it`;
+  }
   return reason;
 }

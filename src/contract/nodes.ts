@@ -24,8 +24,19 @@ export const NodeCreateSchema = z
     macvlanParent: InterfaceNameSchema.optional(),
     /** Cores kept out of scheduling for the host's own daemons. */
     reserveCpus: z.array(CoreIdSchema).max(4096).default([]),
+    /** A tcp:// endpoint without TLS, said knowingly: the Docker API (root on the host) then crosses the network in clear. */
+    insecure: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .superRefine((node, context) => {
+    if (node.endpoint.startsWith('tcp://') && !node.tls && !node.insecure) {
+      context.addIssue({
+        code: 'custom',
+        path: ['endpoint'],
+        message: 'a tcp:// endpoint without TLS sends the Docker API (root on that host) in clear: give tls (eru node add --tls-ca --tls-cert --tls-key), or say insecure (--insecure) on a network you trust',
+      });
+    }
+  });
 export type NodeCreate = z.infer<typeof NodeCreateSchema>;
 
 export const NodePatchSchema = z

@@ -1,4 +1,6 @@
 import { Etcd3, type IKeyValue, type IRequestOp, type Watcher } from 'etcd3';
+import { rootCertificates } from 'node:tls';
+import type { Credentials } from '../lib/credentials.js';
 import { EruError, ErrorCode } from '../lib/errors.js';
 import type { Compare, KeyValue, Lease, Store, TxnOp, TxnResult, Watch, WatchEvent } from './types.js';
 
@@ -7,9 +9,22 @@ export class EtcdStore implements Store {
   readonly description: string;
   private readonly client: Etcd3;
 
-  constructor(hosts: string[]) {
-    this.description = `etcd://${hosts.join(',')}`;
-    this.client = new Etcd3({ hosts: hosts.map((h) => `http://${h}`), dialTimeout: 5000 });
+  /** Over TLS (`etcds://`) the server is checked against `credentials.ca` (else the system's CAs). */
+  constructor(hosts: string[], tls = false, credentials: Credentials = {}) {
+    this.description = `${tls ? 'etcds' : 'etcd'}://${hosts.join(',')}${credentials.user ? ` as ${credentials.user}` : ''}`;
+    this.client = new Etcd3({
+      hosts: hosts.map((h) => `${tls ? 'https' : 'http'}://${h}`),
+      dialTimeout: 5000,
+      ...(tls
+        ? {
+            credentials: {
+              rootCertificate: credentials.ca ? Buffer.from(credentials.ca) : tlsRootCertificates(),
+              ...(credentials.cert && credentials.key ? { certChain: Buffer.from(credentials.cert), privateKey: Buffer.from(credentials.key) } : {}),
+            },
+          }
+        : {}),
+      ...(credentials.user && credentials.password ? { auth: { username: credentials.user, password: credentials.password } } : {}),
+    });
   }
 
   async get(key: string): Promise<KeyValue | null> {
@@ -110,4 +125,9 @@ function toKeyValue(kv: IKeyValue): KeyValue {
     version: Number(kv.version),
     ...(lease !== '0' ? { lease } : {}),
   };
+}
+
+/** The CAs Node trusts, as one PEM bundle (gRPC wants the roots given). */
+function tlsRootCertificates(): Buffer {
+  return Buffer.from(rootCertificates.join('\n'));
 }

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { invalid } from '../../lib/errors.js';
 import { parseMemory } from '../../lib/units.js';
 import { action } from '../output.js';
-import { globals, readTextFile, wholeNumber } from '../options.js';
+import { globals, tlsOf, wholeNumber } from '../options.js';
+import { resolveConfig } from '../config.js';
 
 interface AgentCliOptions {
   tokenFile?: string;
@@ -51,12 +52,13 @@ export function registerAgent(program: Command): void {
         // --token (global) still works for a quick try.
         const token = options.tokenFile ? readToken(options.tokenFile) : (process.env.ERU_NODE_TOKEN ?? globals(command).token ?? process.env.ERU_TOKEN);
         if (!token) throw invalid(['token-file'], 'the agent needs its node token: --token-file FILE or ERU_NODE_TOKEN (eru node token NAME issues one)');
-        const caFile = globals(command).ca ?? process.env.ERU_CA;
+        const { ca, clientCert, clientKey } = globals(command);
+        const tls = tlsOf(resolveConfig({ url: options.core, ...(ca ? { ca } : {}), ...(clientCert ? { cert: clientCert } : {}), ...(clientKey ? { key: clientKey } : {}) }));
         const { runAgent } = await import('../run/agent.js');
         await runAgent({
           core: options.core,
           token,
-          ...(caFile ? { ca: readTextFile('ca', caFile) } : {}),
+          tls,
           node: options.node,
           docker: options.docker,
           heartbeatMs: options.heartbeat,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { eruHome } from '../config.js';
 import { parseHostPort } from '../../lib/address.js';
+import type { Credentials } from '../../lib/credentials.js';
 import { invalid } from '../../lib/errors.js';
 import { parseMemory } from '../../lib/units.js';
 import { action } from '../output.js';
@@ -27,6 +28,16 @@ interface CoreOptions {
   tlsCert?: string;
   tlsKey?: string;
   tlsClientCa?: string;
+  storeCa?: string;
+  storeCert?: string;
+  storeKey?: string;
+  storeUser?: string;
+  storePasswordFile?: string;
+  busCa?: string;
+  busCert?: string;
+  busKey?: string;
+  busUser?: string;
+  busPasswordFile?: string;
 }
 
 /** `eru core`: the stateless logic core. Any number may run against one etcd. */
@@ -34,8 +45,8 @@ export function registerCore(program: Command): void {
   program
     .command('core')
     .description('run the Eru core: the API, scheduling and the resource ledger (admin token: --token, --token-file or ERU_TOKEN)')
-    .option('--store <url>', 'embedded:PATH (one machine) or etcd://HOST:PORT[,HOST:PORT...]', `embedded:${join(eruHome(), 'eru.db')}`)
-    .option('--bus <url>', 'memory (one machine) or redis://HOST:PORT: where every change is broadcast', 'memory')
+    .option('--store <url>', 'embedded:PATH (one machine), etcd://HOST:PORT[,HOST:PORT...] or etcds://… (TLS)', `embedded:${join(eruHome(), 'eru.db')}`)
+    .option('--bus <url>', 'memory (one machine), redis://HOST:PORT or rediss://HOST:PORT (TLS): where every change is broadcast', 'memory')
     .option('--listen <addr>', 'address to serve the API on', '127.0.0.1:5001')
     .option('--token-file <file>', 'file holding the admin token')
     .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
@@ -48,6 +59,16 @@ export function registerCore(program: Command): void {
     .option('--tls-client-ca <file>', 'also require a client certificate signed by this CA (PEM)')
     .option('--request-timeout <duration>', 'a request body must arrive within this (plus 1s per MiB)', '30s')
     .option('--rate-limit <n>', 'requests a second per token, bursts of ten times that; 0: no limit', wholeNumber('rate-limit'), DEFAULT_RATE_LIMIT)
+    .option('--store-ca <file>', "the CA of etcd's certificate (etcds://)")
+    .option('--store-cert <file>', 'a client certificate for etcd (with --store-key)')
+    .option('--store-key <file>', "the client certificate's key")
+    .option('--store-user <user>', 'an etcd user (etcd auth); its password from --store-password-file or ERU_STORE_PASSWORD')
+    .option('--store-password-file <file>', "a file holding the etcd user's password")
+    .option('--bus-ca <file>', "the CA of Redis's certificate (rediss://)")
+    .option('--bus-cert <file>', 'a client certificate for Redis (with --bus-key)')
+    .option('--bus-key <file>', "the client certificate's key")
+    .option('--bus-user <user>', 'a Redis ACL user; its password from --bus-password-file or ERU_BUS_PASSWORD')
+    .option('--bus-password-file <file>', "a file holding the Redis password")
     .option('--public-metrics', '/metrics without a token (else any token but a node\'s)')
     .action(
       action(async (options: CoreOptions, command: Command) => {
@@ -60,6 +81,8 @@ export function registerCore(program: Command): void {
         await runCore({
           store: options.store,
           bus: options.bus,
+          storeCredentials: credentialsOf(options, 'store'),
+          busCredentials: credentialsOf(options, 'bus'),
           host,
           port,
           listen: options.listen,
@@ -90,6 +113,23 @@ function pemFile(path: string, flag: string, what: 'CERTIFICATE' | 'PRIVATE KEY'
   const text = readTextFile(flag, path);
   if (!new RegExp(`-----BEGIN [A-Z ]*${what}-----`).test(text)) throw invalid([flag], `${path} holds no PEM ${what.toLowerCase()}`);
   return text;
+}
+
+/** The store's or bus's CA, client certificate and user, read from the files named; the password from its file or the environment (never the command line). */
+function credentialsOf(options: CoreOptions, of: 'store' | 'bus'): Credentials {
+  const ca = options[`${of}Ca`];
+  const cert = options[`${of}Cert`];
+  const key = options[`${of}Key`];
+  const user = options[`${of}User`];
+  const passwordFile = options[`${of}PasswordFile`];
+  const password = passwordFile ? readTextFile(`${of}-password-file`, passwordFile).trim() : process.env[of === 'store' ? 'ERU_STORE_PASSWORD' : 'ERU_BUS_PASSWORD'];
+  return {
+    ...(ca ? { ca: pemFile(ca, `${of}-ca`, 'CERTIFICATE') } : {}),
+    ...(cert ? { cert: pemFile(cert, `${of}-cert`, 'CERTIFICATE') } : {}),
+    ...(key ? { key: pemFile(key, `${of}-key`, 'PRIVATE KEY') } : {}),
+    ...(user ? { user } : {}),
+    ...(password ? { password } : {}),
+  };
 }
 
 /** The certificate, key and client CA given, read (PEM); both of cert and key or neither. */

@@ -18,6 +18,7 @@ interface NodeAddOptions {
   numaMemory?: string[];
   macvlanParent?: string;
   reserveCpus?: string[];
+  insecure?: boolean;
 }
 
 interface NodeSetOptions {
@@ -48,6 +49,7 @@ export function registerNode(program: Command): void {
     .option('--tls-ca <file>', 'CA certificate for a TCP endpoint')
     .option('--tls-cert <file>', 'client certificate')
     .option('--tls-key <file>', 'client key')
+    .option('--insecure', 'a tcp:// endpoint without TLS: the Docker API (root on that host) in clear; only on a network you trust')
     .option('--numa <id=cores>', 'a NUMA node and its cores, e.g. 0=0-3 (repeatable)', collect)
     .option('--numa-memory <id=size>', "a NUMA node's memory, e.g. 0=8GiB (repeatable)", collect)
     .option('--macvlan-parent <iface>', "the interface Eru's MacVLAN networks sit on (never a management interface you need)")
@@ -70,6 +72,7 @@ export function registerNode(program: Command): void {
           ...(options.numaMemory ? { numaMemory: parseNumaMemory(options.numaMemory) } : {}),
           ...(options.macvlanParent ? { macvlanParent: options.macvlanParent } : {}),
           ...(options.reserveCpus ? { reserveCpus: options.reserveCpus } : {}),
+          ...(options.insecure ? { insecure: true } : {}),
         };
         const added = await clientOf(command).request<NodeView>('POST', `/v1/pods/${encodeURIComponent(pod)}/nodes`, body);
         if (globals(command).json) return printJson(added);

@@ -2,12 +2,16 @@ import { pino } from 'pino';
 import { buildServer, type ServerOptions } from '../../api/server.js';
 import { openBus } from '../../bus/index.js';
 import { createCore } from '../../core/index.js';
+import type { Credentials } from '../../lib/credentials.js';
 import { EruError, ErrorCode } from '../../lib/errors.js';
 import { openStore } from '../../store/index.js';
 
 export interface CoreRunOptions {
   store: string;
   bus: string;
+  /** TLS and a user for the store and the bus across a network. */
+  storeCredentials: Credentials;
+  busCredentials: Credentials;
   host: string;
   port: number;
   listen: string;
@@ -28,8 +32,8 @@ export interface CoreRunOptions {
  */
 export async function runCore(options: CoreRunOptions): Promise<void> {
   const log = pino({ level: options.logLevel });
-  const store = openStore(options.store);
-  const bus = openBus(options.bus);
+  const store = openStore(options.store, options.storeCredentials);
+  const bus = openBus(options.bus, options.busCredentials);
   const core = createCore({
     store,
     bus,
@@ -41,6 +45,7 @@ export async function runCore(options: CoreRunOptions): Promise<void> {
     log,
   });
   const app = await buildServer(core, log, options.server);
+  await bus.ready();
   await core.start();
   app.addHook('onClose', () => core.stop());
   const shutdown = async (signal: string): Promise<void> => {
