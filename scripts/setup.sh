@@ -95,4 +95,6 @@ Try:  eru deploy --pod demo --app x --image local/busybox:1 --cpu 0.3 --count 2 
       eru capacity --pod demo --cpu 0.5 · eru plan examples/plan.yaml --json
 Watch: eru watch    (every change as it happens; try eru rm on the demo in another terminal)
 Stop: kill \$(cat $ERU_HOME/agent.pid) \$(cat $ERU_HOME/core.pid)
+This core listens on loopback only, over plain HTTP. Before other machines reach it, give teams their
+own tokens (eru token add NAME --scope deployer --apps APP) and turn TLS on: README, "Security".
 MSG
