@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type Docker from 'dockerode';
 import { BASE_IMAGE, testDocker } from './docker.js';
 import { ManagedProcess } from './process.js';
@@ -23,6 +23,7 @@ export interface ExtraDaemonOptions {
  */
 export class ExtraDaemon {
   private process: ManagedProcess | undefined;
+  private killed = false;
   readonly root: string;
   readonly bridge: string;
 
@@ -115,18 +116,68 @@ export class ExtraDaemon {
     });
   }
 
+  /**
+   * The host dies: dockerd and its containerd are SIGKILLed, so its socket stops answering at once.
+   * Containers it ran are left as a power cut would leave them, to be found (and cleaned up by Docker)
+   * when `restart()` brings the daemon back on the same data root.
+   */
+  async kill(): Promise<void> {
+    this.killed = true;
+    const containers = (await this.docker.listContainers().catch(() => [])).map((c) => c.Id);
+    await this.process?.stop('SIGKILL');
+    // Its containerd, the shims, and every process of its containers: nothing of the host runs on.
+    try {
+      process.kill(Number(readFileSync(`${this.root}/exec/containerd/containerd.pid`, 'utf8').trim()), 'SIGKILL');
+    } catch {
+      // none left
+    }
+    run('pkill', ['-9', '-f', `-address ${this.root}/exec/containerd/containerd.sock`], true);
+    for (const id of containers) {
+      for (const procs of [`/sys/fs/cgroup/docker/${id}/cgroup.procs`, `/sys/fs/cgroup/pids/docker/${id}/cgroup.procs`]) {
+        if (!existsSync(procs)) continue;
+        for (const pid of readFileSync(procs, 'utf8').split('\n').filter(Boolean)) {
+          try {
+            process.kill(Number(pid), 'SIGKILL');
+          } catch {
+            // gone already
+          }
+        }
+      }
+    }
+  }
+
+  /** The host comes back: the same daemon on the same data root. */
+  async restart(): Promise<void> {
+    await this.boot();
+    this.killed = false;
+  }
+
+  /** Killed and not restarted. */
+  get dead(): boolean {
+    return this.killed;
+  }
+
   async stop(): Promise<void> {
+    // A killed daemon comes back first, so that it stops its containers and unmounts their layers.
+    if (this.killed) await this.restart().catch(() => undefined);
     await this.process?.stop('SIGTERM', 20_000);
     if (this.namespace) ip(['netns', 'del', this.namespace], true);
     else ip(['link', 'del', this.bridge], true);
+    // Whatever a killed daemon left mounted under its root (container layers, network namespaces).
+    const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((line) => line.split(' ')[1] ?? '').filter((point) => point.startsWith(`${this.root}/`));
+    for (const point of mounts.sort().reverse()) run('umount', ['-l', point], true);
     rmSync(this.root, { recursive: true, force: true });
   }
 }
 
-function ip(args: string[], ignoreErrors = false): void {
+function run(command: string, args: string[], ignoreErrors = false): void {
   try {
-    execFileSync('ip', args, { stdio: 'pipe' });
+    execFileSync(command, args, { stdio: 'pipe' });
   } catch (error) {
-    if (!ignoreErrors) throw new Error(`ip ${args.join(' ')}: ${(error as { stderr?: Buffer }).stderr?.toString() ?? error}`);
+    if (!ignoreErrors) throw new Error(`${command} ${args.join(' ')}: ${(error as { stderr?: Buffer }).stderr?.toString() ?? error}`);
   }
+}
+
+function ip(args: string[], ignoreErrors = false): void {
+  run('ip', args, ignoreErrors);
 }

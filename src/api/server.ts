@@ -106,7 +106,7 @@ export async function buildServer(core: Core, log: FastifyBaseLogger, options: S
   app.get('/openapi.json', async () => context.document.toJSON());
   // Each route group gets the one service of the core it maps onto (Fastify's encapsulation).
   await app.register(podRoutes, { ...context, pods: core.pods });
-  await app.register(nodeRoutes, { ...context, nodes: core.nodes });
+  await app.register(nodeRoutes, { ...context, nodes: core.nodes, drains: core.drains });
   await app.register(workloadRoutes, { ...context, workloads: core.workloads, deploys: core.deploys });
   await app.register(eventRoutes, { ...context, events: core.events });
   await app.register(agentRoutes, { ...context, agents: core.agents });

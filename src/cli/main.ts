@@ -16,7 +16,7 @@ import { registerApply } from './commands/apply.js';
 import { registerCp } from './commands/cp.js';
 import { registerExec } from './commands/exec.js';
 import { registerPod } from './commands/pod.js';
-import { registerService } from './commands/service.js';
+import { registerService, registerServiceViews } from './commands/service.js';
 import { registerToken } from './commands/token.js';
 import { registerAudit } from './commands/audit.js';
 import { reportError } from './output.js';
@@ -62,6 +62,7 @@ export function buildProgram(): Command {
   registerWatch(program);
   registerNetwork(program);
   registerService(program);
+  registerServiceViews(program);
   registerToken(program);
   registerAudit(program);
   registerExec(program);

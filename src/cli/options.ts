@@ -87,3 +87,12 @@ export function readTextFile(flag: string, path: string): string {
     throw invalid([flag], `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
 }
+
+/** `30`, `30s`, `5m`, `1h` → seconds. */
+export function seconds(flag: string): (value: string) => number {
+  return (value) => {
+    const match = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(value.trim());
+    if (!match) throw invalid([flag], `"${value}" is not a duration (e.g. 30s, 5m)`);
+    return Number(match[1]) * { s: 1, m: 60, h: 3600 }[(match[2] ?? 's') as 's' | 'm' | 'h'];
+  };
+}

@@ -26,6 +26,8 @@ export const EVENT_TYPES = [
   'endpoints.changed',
   'activity.started',
   'activity.ended',
+  'service.kept',
+  'node.drained',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

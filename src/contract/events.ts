@@ -26,8 +26,8 @@ const ImageMoveFields = {
   note: z.string().optional(),
 };
 
-/** Deploys (`POST /v1/workloads`) and jobs (`POST /v1/jobs`). */
-export const DeployEventSchema = z.union([
+/** The progress of placing and removing instances: deploys, jobs, scales, replaces and drains stream these. */
+const PLACEMENT_PROGRESS = [
   z.object({
     type: z.literal('planned'),
     workloads: z.array(z.object({ id: z.string(), node: z.string(), cpuset: z.string() })),
@@ -46,6 +46,11 @@ export const DeployEventSchema = z.union([
   /** A hook ran in a container: after_start after it started, before_stop before it stopped. */
   z.object({ type: z.literal('hook'), id: z.string(), node: z.string(), hook: z.enum(['after_start', 'before_stop']), ok: z.boolean(), exitCode: z.number().int(), output: z.string() }),
   z.object({ type: z.literal('output'), ...OutputLineSchema.shape }),
+] as const;
+
+/** Deploys (`POST /v1/workloads`) and jobs (`POST /v1/jobs`). */
+export const DeployEventSchema = z.union([
+  ...PLACEMENT_PROGRESS,
   z.object({
     type: z.literal('result'),
     ok: z.literal(true),
@@ -62,6 +67,26 @@ export const DeployEventSchema = z.union([
   FailedResultSchema,
 ]);
 export type DeployEvent = z.infer<typeof DeployEventSchema>;
+
+/** Draining a node (`POST /v1/nodes/{node}/drain`): each kept instance moved off it, then what is left. */
+export const DrainEventSchema = z.union([
+  ...PLACEMENT_PROGRESS,
+  /** An instance of a kept service moved: its replacement is healthy on another node and it is gone. */
+  z.object({ type: z.literal('moved'), id: z.string(), to: z.string(), node: z.string() }),
+  /** A workload the drain leaves on the node, and why (not kept, a job still running, a move that failed). */
+  z.object({ type: z.literal('left'), id: z.string(), reason: z.string() }),
+  z.object({
+    type: z.literal('result'),
+    ok: z.boolean(),
+    node: z.string(),
+    moved: z.number().int(),
+    /** What is still on the node, by workload id, with why. */
+    left: z.record(z.string(), z.string()),
+    /** Why the drain itself stopped, when it did. */
+    error: ErrorBodySchema.optional(),
+  }),
+]);
+export type DrainEvent = z.infer<typeof DrainEventSchema>;
 
 /** Builds (`POST /v1/apps/{app}/builds`). */
 export const BuildEventSchema = z.union([

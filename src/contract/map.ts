@@ -24,6 +24,10 @@ export const MapNodeSchema = z.object({
   reason: z.string().optional(),
   labels: LabelsSchema,
   bypass: z.boolean(),
+  /** Being drained (`eru node drain`): nothing new lands here; since when, and its deadline. */
+  draining: z.object({ since: z.string(), deadline: z.string() }).optional(),
+  /** Declared gone (`eru node set --gone`). */
+  gone: z.boolean().optional(),
   /** NUMA node → its cores, when the node has NUMA nodes declared. */
   numa: z.record(z.string(), z.array(CoreIdSchema)).optional(),
   memory: z.object({ total: z.number().int(), free: z.number().int() }),

@@ -53,9 +53,24 @@ export const NodePatchSchema = z
     reserveCpus: z.array(CoreIdSchema).max(4096).optional(),
     /** This node's own path to the pod's MooseFS (shared volumes); null falls back to the pod's. */
     sharedRoot: SharedRootSchema.nullable().optional(),
+    /** Declared gone (a down node only): its instances are forgotten, fixed addresses may move, its containers go if it returns; false takes it back. */
+    gone: z.boolean().optional(),
   })
   .strict();
 export type NodePatch = z.infer<typeof NodePatchSchema>;
+
+/** `POST /v1/nodes/{node}/drain`. */
+export const DrainBodySchema = z
+  .object({
+    /** Seconds to wait for jobs (and moves) before saying what is left. */
+    deadline: z.number().int().min(1).max(86400).default(600),
+    /** At the deadline, remove what is left (jobs and workloads no service keeps) instead of leaving it. */
+    force: z.boolean().default(false),
+    /** Seconds a moved instance stays out of its endpoints before it stops. */
+    drain: z.number().int().min(0).max(600).default(2),
+  })
+  .strict();
+export type DrainBody = z.infer<typeof DrainBodySchema>;
 
 /** One core in a node's CPU map. */
 export const CoreViewSchema = z.object({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ServiceSchema } from '../model/service.js';
 import { MemorySizeSchema } from '../lib/validate.js';
 import { EnvNameSchema, VersionRefSchema } from '../model/app.js';
 import { DnsLabelSchema, LabelsSchema, NodeNameSchema } from '../model/names.js';
@@ -29,6 +30,10 @@ export const DeployBodySchema = WorkloadSpecSchema.extend({
   nodeLabels: LabelsSchema.default({}),
   /** MacVLAN networks, each with fixed addresses for the instances when given. */
   networks: z.array(DeployNetworkSchema).max(8).default([]),
+  /** The leader keeps the service at its count: lost instances replaced elsewhere, surplus removed (the service's record). */
+  keep: ServiceSchema.shape.keep,
+  /** Seconds an instance's node may be down before it is replaced elsewhere. */
+  lostAfter: ServiceSchema.shape.lostAfter,
 })
   .strict()
   .refine((body) => body.image !== undefined || body.version !== undefined, { message: 'give image, or version to run a built version of the app', path: ['image'] });

@@ -43,9 +43,14 @@ export class EventQueue<T> implements AsyncIterable<T> {
     return new Promise((resolve) => this.roomWaiters.push(resolve));
   }
 
-  /** Sees every item pushed from now on, besides the reader (the activity record keeps them). */
+  /**
+   * Sees every item pushed from now on, besides the reader (the activity record keeps them), and first
+   * those still unread: a task may have emitted before its first await, ahead of the watcher.
+   */
   watch(item: (item: T) => void, end: () => void): void {
+    for (const queued of this.items) item(queued);
     this.watchers.push({ item, end });
+    if (this.ended) end();
   }
 
   private wake(): void {

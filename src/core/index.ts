@@ -1,3 +1,4 @@
+import { Drains } from './drain/index.js';
 import { hostname } from 'node:os';
 import { MemoryBus } from '../bus/memory.js';
 import type { Bus, Publish } from '../bus/types.js';
@@ -62,6 +63,7 @@ export class Core {
   readonly volumes: Volumes;
   readonly events: Events;
   readonly agents: AgentGateway;
+  readonly drains: Drains;
   readonly auth: Auth;
   readonly audit: Audit;
   readonly metrics: CoreMetrics;
@@ -98,6 +100,7 @@ export class Core {
     this.volumes = new Volumes(this.context);
     this.events = new Events(bus);
     this.agents = new AgentGateway(this.context, options.nodeTtlSeconds);
+    this.drains = new Drains(this.context);
     this.leader = new Leader(this.context, this.agents.nodeTtlSeconds);
     this.recovery = new Recovery(this.context);
   }
@@ -129,6 +132,7 @@ export type { Audit } from './audit/index.js';
 export { checkDeployer, mayChangeApp, redactEnv, redactService, redactWorkload, requireNode } from './auth/index.js';
 export type { EventQueue } from './background.js';
 export type { Deploys } from './deploy/index.js';
+export type { Drains } from './drain/index.js';
 export type { Events } from './events/index.js';
 export type { Images } from './images/index.js';
 export type { NetworkService } from './networks/index.js';

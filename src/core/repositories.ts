@@ -5,7 +5,7 @@ import { AppEnvSchema, AppSchema, AppVersionSchema } from '../model/app.js';
 import { AddressHolderSchema, NetworkSchema } from '../model/network.js';
 import { NodeSchema, type Node } from '../model/node.js';
 import { PodSchema, type Pod } from '../model/pod.js';
-import { ServiceSchema } from '../model/service.js';
+import { ServiceLockSchema, ServiceSchema } from '../model/service.js';
 import { NodeResourcesSchema, type NodeResources } from '../model/resources.js';
 import { NodeStatusSchema, NodeUsageSchema, WorkloadStatusSchema, type NodeUsage } from '../model/status.js';
 import { TokenSchema, upgradeToken } from '../model/token.js';
@@ -36,7 +36,8 @@ import type { Compare, Lease, Store, TxnOp } from '../store/types.js';
  *   /eru/networks/{net}        Network: subnet, gateway, range, VLAN, pods
  *   /eru/addresses/{net}/{ip}  AddressHolder: one key per held address (workload, node)
  *   /eru/ports/{node}/{port}-{proto}  PortHolder: one key per host port a workload publishes on the node
- *   /eru/services/{pod}/{app}/{entry}  Service: what the last deploy of it asked for
+ *   /eru/services/{pod}/{app}/{entry}  Service: what the last deploy of it asked for, and its count
+ *   /eru/servicelocks/{pod}/{app}/{entry}  ServiceLock: the one change under way to the service (scale, replace, keeper, drain)
  *   /eru/activities/{app}/{id}  Activity: a build, deploy, scale or replace of the app, and its last lines
  *   /eru/audit/{id}        AuditEntry: a change asked of the core, who asked and how it ended (ids sort by time)
  *   /eru/boosts/{id}       a workload still running without its CPU quota (startup boost), until it gets it
@@ -78,6 +79,8 @@ const keys = {
   port: (node: string, port: number, protocol: string) => `${ROOT}/ports/${node}/${port}-${protocol}`,
   services: `${ROOT}/services/`,
   service: (pod: string, app: string, entry: string) => `${ROOT}/services/${pod}/${app}/${entry}`,
+  serviceLocks: `${ROOT}/servicelocks/`,
+  serviceLock: (pod: string, app: string, entry: string) => `${ROOT}/servicelocks/${pod}/${app}/${entry}`,
   boosts: `${ROOT}/boosts/`,
   boost: (id: string) => `${ROOT}/boosts/${id}`,
   volumes: `${ROOT}/volumes/`,
@@ -236,6 +239,13 @@ export class Repositories {
     get: (pod: string, app: string, entry: string) => read(this.store, ServiceSchema, keys.service(pod, app, entry)),
     list: () => list(this.store, ServiceSchema, keys.services),
     key: keys.service,
+  };
+
+  /** Who is changing a service now (core/services/lock.ts); a listed one's name is `{pod}/{app}/{entry}`. */
+  readonly serviceLocks = {
+    get: (pod: string, app: string, entry: string) => read(this.store, ServiceLockSchema, keys.serviceLock(pod, app, entry)),
+    list: () => list(this.store, ServiceLockSchema, keys.serviceLocks),
+    key: keys.serviceLock,
   };
 
   /**

@@ -33,7 +33,8 @@ export const AddressHolderSchema = z.object({ workload: z.string(), node: NodeNa
 export type AddressHolder = z.infer<typeof AddressHolderSchema>;
 
 /** An address a workload holds on a network. */
-export const WorkloadAddressSchema = z.object({ network: DnsLabelSchema, address: Ipv4Schema });
+/** An address a workload holds; `fixed` when the deploy named it (it moves only with its node declared gone). */
+export const WorkloadAddressSchema = z.object({ network: DnsLabelSchema, address: Ipv4Schema, fixed: z.boolean().optional() });
 export type WorkloadAddress = z.infer<typeof WorkloadAddressSchema>;
 
 /** Egress rate of a workload's macvlan interfaces: `100mbit`, `512kbit`, `1gbit`. */

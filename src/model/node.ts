@@ -41,7 +41,23 @@ export const NodeSchema = z.object({
   /** This node's own path to the pod's MooseFS, when it is not the pod's shared root. */
   sharedRoot: SharedRootSchema.optional(),
   engine: z.object({ version: z.string(), os: z.string(), cpus: z.number().int(), memory: z.number().int() }),
+  /** Being emptied (`eru node drain`): nothing new lands here while kept services move off it. */
+  draining: z.object({ since: z.string(), deadline: z.string() }).optional(),
+  /**
+   * Declared gone (`eru node set N --gone`): its instances were forgotten (their addresses and ports
+   * freed, so fixed addresses may move) and it takes nothing new; the containers it still had are
+   * `fenced`, removed as soon as its agent reports again.
+   */
+  gone: z.boolean().optional(),
+  fenced: z.array(z.object({ id: z.string(), containerId: z.string().optional() })).optional(),
   createdAt: z.string(),
 });
+
+/** Why a node takes nothing new though it may run what it has, or undefined. */
+export function cordonOf(node: Pick<Node, 'draining' | 'gone'>): string | undefined {
+  if (node.gone) return 'gone: declared gone by an operator';
+  if (node.draining) return 'draining: its instances are moving off it';
+  return undefined;
+}
 export type Node = z.infer<typeof NodeSchema>;
 

@@ -18,9 +18,28 @@ export const ServiceSchema = z.object({
   spec: WorkloadSpecSchema,
   /** The full sha of the version, for deploys by version. */
   version: ShaSchema.optional(),
+  /** How many instances it should have: set by deploy (what ran plus what it added), scale and apply; kept by the keeper. Absent on records from before. */
+  count: z.number().int().min(0).optional(),
+  /** The leader's keeper holds it at `count` (replaces lost instances, removes surplus). */
+  keep: z.boolean().default(true),
+  /** Seconds an instance's node may be down before the keeper replaces the instance elsewhere. */
+  lostAfter: z.number().int().min(0).max(86400).default(60),
+  /** Lost instances the keeper replaced: when their node comes back they are the surplus that goes first. */
+  replaced: z.array(z.string()).default([]),
+  /** Fixed addresses (network → address) of instances forgotten with a node declared gone: their replacements get them. */
+  pendingFixed: z.array(z.record(z.string(), z.string())).default([]),
   updatedAt: z.string(),
 });
 export type Service = z.infer<typeof ServiceSchema>;
+
+/** A service's name in maps and messages: `{pod}/{app}/{entry}`. */
+export function serviceKey(service: Pick<Service, 'pod' | 'app' | 'entry'>): string {
+  return `${service.pod}/${service.app}/${service.entry}`;
+}
+
+/** The one change under way to a service, by the core doing it: a scale, a replace, the keeper, a drain. */
+export const ServiceLockSchema = z.object({ owner: z.string(), what: z.string(), since: z.string() });
+export type ServiceLock = z.infer<typeof ServiceLockSchema>;
 
 /** A rolling replace under way, kept in its intent so that any core can roll it back if its core dies. */
 export const ReplaceStateSchema = z.object({

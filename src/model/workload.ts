@@ -152,6 +152,8 @@ export const WorkloadSchema = WorkloadSpecSchema.extend({
   sharedDirs: z.array(z.string()).default([]),
   /** The Docker CPU settings its placement comes to (the quota may still be held back: `quotaSince`). */
   cpuSettings: CpuSettingsSchema,
+  /** When an operator stopped it (eru stop): the keeper leaves a stopped instance be, counted. Cleared by a start. */
+  stoppedAt: z.string().optional(),
   createdAt: z.string(),
 });
 export type Workload = z.infer<typeof WorkloadSchema>;

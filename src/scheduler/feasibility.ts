@@ -27,6 +27,11 @@ export const downCheck: FeasibilityCheck = {
   reject: (node) => (node.down ? 'down: its agent stopped reporting' : null),
 };
 
+export const cordonCheck: FeasibilityCheck = {
+  name: 'cordon',
+  reject: (node) => node.cordoned ?? null,
+};
+
 export const nameCheck: FeasibilityCheck = {
   name: 'names',
   reject: (node, filter) =>
@@ -62,7 +67,7 @@ export const portsCheck: FeasibilityCheck = {
   },
 };
 
-export const DEFAULT_CHECKS: readonly FeasibilityCheck[] = [bypassCheck, downCheck, nameCheck, labelCheck, macvlanCheck, portsCheck];
+export const DEFAULT_CHECKS: readonly FeasibilityCheck[] = [bypassCheck, downCheck, cordonCheck, nameCheck, labelCheck, macvlanCheck, portsCheck];
 
 /** The checks that are the caller's own choice of nodes: a node they reject was never asked for. */
 const CALLERS_CHOICE = new Set([nameCheck.name, labelCheck.name]);

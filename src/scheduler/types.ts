@@ -25,6 +25,8 @@ export const CandidateNodeSchema = NodeResourcesSchema.extend({
   bypass: z.boolean().default(false),
   /** Its agent has gone quiet: the node is not scheduled on until it reports again. */
   down: z.boolean().optional(),
+  /** Why it takes nothing new though it runs what it has (draining, declared gone), when so. */
+  cordoned: z.string().optional(),
   /** Instances of the app/entrypoint being deployed that already run on the node. */
   count: z.number().int().min(0).default(0),
   /** It has a macvlan parent interface, so workloads on Eru's networks can land here. */

@@ -106,6 +106,43 @@ describe('a service\'s life: scale, rolling replace, realloc, exec, cp, hooks, s
   }
 
   // On empty nodes first: these two need whole cores of a 2-core machine.
+  /**
+   * Four clients at once while `action` runs, each following the healthy endpoints as a load balancer
+   * would: it asks for them, then makes five requests (one `docker exec` in the reader running five
+   * wgets, each printing its outcome). Bounded: 1000 rounds each at most, and stopped 1.5 s after the action.
+   */
+  async function underLoad(endpoints: () => Promise<Endpoint[]>, readerId: string, action: () => Promise<void>): Promise<Array<{ requests: number; failed: string[]; pages: Set<string> }>> {
+    let stop = false;
+    const seen = Array.from({ length: 4 }, () => ({ requests: 0, failed: [] as string[], pages: new Set<string>() }));
+    const loadClient = async (n: number): Promise<void> => {
+      const mine = seen[n]!;
+      for (let round = 0; !stop && round < 1000; round++) {
+        const healthy = await endpoints();
+        if (healthy.length === 0) {
+          mine.failed.push('no healthy endpoint');
+          continue;
+        }
+        const targets = Array.from({ length: 5 }, (_, i) => healthy[(round * 5 + i + n) % healthy.length]!);
+        const script = targets.map((t) => `if p=$(timeout 5 wget -q -O - http://${t.address}:8080/index.html); then echo "ok $p"; else echo "failed ${t.workload} ${t.address}: exit $?"; fi`).join('; ');
+        const got = await execIn(testDocker(), readerId, ['sh', '-c', script]);
+        for (const line of got.output.trim().split('\n')) {
+          mine.requests++;
+          if (line.startsWith('ok ')) mine.pages.add(line.slice(3));
+          else mine.failed.push(line);
+        }
+      }
+    };
+    const clients = Array.from({ length: seen.length }, (_, n) => loadClient(n));
+    try {
+      await action();
+      await new Promise((r) => setTimeout(r, 1500));
+    } finally {
+      stop = true;
+      await Promise.all(clients);
+    }
+    return seen;
+  }
+
   it('resizes a busy workload 1.3 → 1.9 → 0.4 in place: cgroups and ledger agree each time; the process never restarts', async () => {
     const deployed = await core.eru(['deploy', '--pod', pod, '--app', 'busy', '--node', `a-${tag}`, '--image', BASE_IMAGE, '--cpu', '1.3', '--', 'sh', '-c', 'while :; do :; done']);
     assert.equal(deployed.code, 0, deployed.stderr);
@@ -183,38 +220,14 @@ describe('a service\'s life: scale, rolling replace, realloc, exec, cp, hooks, s
     const healthyEndpoints = async (): Promise<Endpoint[]> => (await core.api<Endpoint[]>('GET', `/v1/apps/${app}/endpoints?entry=web&healthy=true`)).body;
     await eventually(async () => (await healthyEndpoints()).length === 6, 30_000, 'six healthy endpoints');
 
-    // Four clients at once, each following the healthy endpoints as a load balancer would: it asks for
-    // them, then makes five requests (one `docker exec` running five wgets, each printing its outcome).
-    let stop = false;
-    const CLIENTS = 4;
-    const seen = Array.from({ length: CLIENTS }, () => ({ requests: 0, failed: [] as string[], pages: new Set<string>() }));
-    const loadClient = async (n: number): Promise<void> => {
-      const mine = seen[n]!;
-      for (let round = 0; !stop && round < 1000; round++) {
-        const endpoints = await healthyEndpoints();
-        if (endpoints.length === 0) {
-          mine.failed.push('no healthy endpoint');
-          continue;
-        }
-        const targets = Array.from({ length: 5 }, (_, i) => endpoints[(round * 5 + i + n) % endpoints.length]!);
-        const script = targets.map((t) => `if p=$(timeout 5 wget -q -O - http://${t.address}:8080/index.html); then echo "ok $p"; else echo "failed ${t.workload} ${t.address}: exit $?"; fi`).join('; ');
-        const got = await execIn(testDocker(), reader!.id, ['sh', '-c', script]);
-        for (const line of got.output.trim().split('\n')) {
-          mine.requests++;
-          if (line.startsWith('ok ')) mine.pages.add(line.slice(3));
-          else mine.failed.push(line);
-        }
-      }
-    };
-    const clients = Array.from({ length: CLIENTS }, (_, n) => loadClient(n));
-    const replaced = await core.eru(['replace', app, '--entry', 'web', '--version', versions.v2, '--max-unavailable', '0', '--max-surge', '1'], { timeoutMs: 300_000 });
-    await new Promise((r) => setTimeout(r, 1500));
-    stop = true;
-    await Promise.all(clients);
+    let replaced!: Awaited<ReturnType<typeof core.eru>>;
+    const seen = await underLoad(healthyEndpoints, reader!.id, async () => {
+      replaced = await core.eru(['replace', app, '--entry', 'web', '--version', versions.v2, '--max-unavailable', '0', '--max-surge', '1'], { timeoutMs: 300_000 });
+    });
     assert.equal(replaced.code, 0, replaced.stderr);
     assert.match(replaced.stderr, /6 instance\(s\) now run/);
     const failed = seen.flatMap((s) => s.failed);
-    console.log(`during the replace: ${CLIENTS} clients, ${seen.map((s) => s.requests).join(' + ')} requests, ${failed.length} failed`);
+    console.log(`during the replace: ${seen.length} clients, ${seen.map((s) => s.requests).join(' + ')} requests, ${failed.length} failed`);
     assert.deepEqual(failed, [], 'no request failed');
     for (const [n, s] of seen.entries()) {
       assert.ok(s.requests >= 100, `client ${n} made only ${s.requests} requests`);
@@ -240,6 +253,50 @@ describe('a service\'s life: scale, rolling replace, realloc, exec, cp, hooks, s
     const services = (await core.api<Array<{ app: string; entry: string; version?: string }>>('GET', '/v1/services')).body;
     assert.match(services.find((s) => s.app === app && s.entry === 'web')!.version!, new RegExp(`^${versions.v2}`));
     assert.deepEqual((await core.api<Intent[]>('GET', '/v1/intents')).body, []);
+  });
+
+  it('node drain under load: 4 instances move off a node while 4 clients see no failed request; the node is empty, the service at its count', async (t) => {
+    const drained = `b-${tag}`;
+    // Whatever happens below, the node takes work again and web is back at 6 for the tests after.
+    t.after(async () => {
+      await core.eru(['node', 'undrain', drained]);
+      await core.eru(['scale', app, '--entry', 'web', '--count', '6']);
+    });
+    const scaled = await core.eru(['scale', app, '--entry', 'web', '--count', '8']);
+    assert.equal(scaled.code, 0, scaled.stderr);
+    const onDrained = (await list('&entry=web')).filter((w) => w.node === drained);
+    assert.equal(onDrained.length, 4, 'four instances on the node to drain');
+    const [reader] = (await core.api<Workload[]>('GET', `/v1/workloads?pod=${pod}&app=lifeclient`)).body;
+    const healthyEndpoints = async (): Promise<Endpoint[]> => (await core.api<Endpoint[]>('GET', `/v1/apps/${app}/endpoints?entry=web&healthy=true`)).body;
+    await eventually(async () => (await healthyEndpoints()).length === 8, 30_000, 'eight healthy endpoints');
+    let drain!: Awaited<ReturnType<typeof core.eru>>;
+    const seen = await underLoad(healthyEndpoints, reader!.id, async () => {
+      drain = await core.eru(['node', 'drain', drained, '--deadline', '5m'], { timeoutMs: 300_000 });
+    });
+    assert.equal(drain.code, 0, drain.stderr);
+    // The web instances, and whatever else of a kept service ran there (the workers).
+    const everything = (await core.api<Workload[]>('GET', `/v1/workloads?pod=${pod}`)).body;
+    const moved = [...drain.stderr.matchAll(/^moved (\S+) → (\S+) on (\S+)$/gm)];
+    assert.ok(moved.length >= 4, drain.stderr);
+    for (const w of onDrained) assert.ok(moved.some((m) => m[1] === w.id), `${w.id} moved`);
+    for (const [, , to, on] of moved) assert.equal(everything.find((w) => w.id === to)?.node, on, `${to} runs where the drain said`);
+    assert.match(drain.stdout, new RegExp(`${drained}: ${moved.length} instance\\(s\\) moved; nothing left on it`));
+    assert.deepEqual(everything.filter((w) => w.node === drained).map((w) => w.id), [], 'nothing of any service left on the node');
+    const failed = seen.flatMap((s) => s.failed);
+    console.log(`during the drain: ${seen.length} clients, ${seen.map((s) => s.requests).join(' + ')} requests, ${failed.length} failed`);
+    assert.deepEqual(failed, [], 'no request failed');
+    assert.ok(seen.every((s) => s.requests >= 20), seen.map((s) => s.requests).join(' + '));
+    const web = await list('&entry=web');
+    assert.equal(web.length, 8, 'the service at its count');
+    assert.ok(web.every((w) => w.node !== drained), 'nothing of it on the drained node');
+    assert.equal((await eruContainers(dockers.get(drained)!, pod)).filter((c) => c.Labels['eru.app'] === app).length, 0, 'and nothing in its Docker');
+    // Draining: nothing new lands there, and the scheduler says why; undrained, it takes work again.
+    const capacity = await core.eru(['capacity', '--pod', pod, '--cpu', '0.1']);
+    assert.match(capacity.stdout, new RegExp(`${drained}\\s+0\\s+draining: its instances are moving off it`));
+    assert.equal((await core.eru(['node', 'undrain', drained])).code, 0);
+    assert.doesNotMatch((await core.eru(['capacity', '--pod', pod, '--cpu', '0.1'])).stdout, /draining/);
+    assert.equal((await core.eru(['scale', app, '--entry', 'web', '--count', '6'])).code, 0);
+    await ledgersAgree();
   });
 
   it('exec: an interactive shell in tmux, stdin piped, exit codes through; never into a stopped workload', async () => {
@@ -279,7 +336,8 @@ describe('a service\'s life: scale, rolling replace, realloc, exec, cp, hooks, s
     }
     const piped = await core.eru(['exec', '-i', worker!.id, '--', 'sh', '-c', 'tr a-z A-Z'], { input: 'upper case\n', timeoutMs: 20_000 });
     assert.deepEqual([piped.code, piped.stdout], [0, 'UPPER CASE\n']);
-    await dockerOf(worker!).getContainer(worker!.id).stop({ t: 0 });
+    // Stopped by an operator (eru stop): the keeper leaves it be, so it stays listed as exited.
+    assert.equal((await core.eru(['stop', '--time', '0', worker!.id])).code, 0);
     const stopped = await core.eru(['exec', worker!.id, '--', 'true']);
     assert.equal(stopped.code, 1);
     assert.match(stopped.stderr, /is not running \(exited, exit 137\): nothing to exec into/);

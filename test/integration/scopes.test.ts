@@ -81,6 +81,8 @@ describe('scopes: each token scope against every route of the API', () => {
       { route: 'GET /v1/nodes/{node}', access: 'read', calls: [{ path: `/v1/nodes/${node}` }] },
       { route: 'PATCH /v1/nodes/{node}', access: 'admin', calls: [{ path: '/v1/nodes/nonode', body: {} }] },
       { route: 'DELETE /v1/nodes/{node}', access: 'admin', calls: [{ path: '/v1/nodes/nonode' }] },
+      { route: 'POST /v1/nodes/{node}/drain', access: 'admin', calls: [{ path: '/v1/nodes/nonode/drain', body: {} }] },
+      { route: 'DELETE /v1/nodes/{node}/drain', access: 'admin', calls: [{ path: '/v1/nodes/nonode/drain' }] },
       { route: 'POST /v1/workloads', access: 'app', calls: both((w) => ({ path: '/v1/workloads', body: { pod: 'nopod', app: app(w), image: BASE_IMAGE, count: 1 } })) },
       { route: 'GET /v1/workloads', access: 'read', calls: [{ path: '/v1/workloads' }] },
       { route: 'GET /v1/workloads/{id}', access: 'read', calls: [{ path: `/v1/workloads/${keep('theirs')}` }] },

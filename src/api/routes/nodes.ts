@@ -1,12 +1,14 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { NodeCreateSchema, NodeNameParamsSchema, NodePatchSchema, NodeViewSchema } from '../../contract/nodes.js';
+import { DrainEventSchema } from '../../contract/events.js';
+import { DrainBodySchema, NodeCreateSchema, NodeNameParamsSchema, NodePatchSchema, NodeViewSchema } from '../../contract/nodes.js';
 import { PodNameParamsSchema } from '../../contract/pods.js';
-import type { NodeService } from '../../core/index.js';
+import type { Drains, NodeService } from '../../core/index.js';
 import { defineRoute, type RouteContext } from '../route.js';
+import { sendNdjson } from '../stream.js';
 
-/** Nodes: `GET|POST /v1/pods/{pod}/nodes`, `GET /v1/nodes`, `GET|PATCH|DELETE /v1/nodes/{node}`. */
-export const nodeRoutes: FastifyPluginAsync<RouteContext & { nodes: NodeService }> = async (app, { nodes, ...context }) => {
+/** Nodes: `GET|POST /v1/pods/{pod}/nodes`, `GET /v1/nodes`, `GET|PATCH|DELETE /v1/nodes/{node}`, `POST|DELETE /v1/nodes/{node}/drain`. */
+export const nodeRoutes: FastifyPluginAsync<RouteContext & { nodes: NodeService; drains: Drains }> = async (app, { nodes, drains, ...context }) => {
   defineRoute(app, context, {
     method: 'GET',
     url: '/v1/pods/:pod/nodes',
@@ -68,5 +70,30 @@ export const nodeRoutes: FastifyPluginAsync<RouteContext & { nodes: NodeService 
     params: NodeNameParamsSchema,
     response: NodeViewSchema,
     handler: ({ params }) => nodes.remove(params.node),
+  });
+  defineRoute(app, context, {
+    method: 'POST',
+    url: '/v1/nodes/:node/drain',
+    summary: 'Drain a node: it takes nothing new, every kept instance moves off it (new one healthy first), jobs are waited for until the deadline; then what is left (removed with force)',
+    tag: 'nodes',
+    access: 'admin',
+    params: NodeNameParamsSchema,
+    body: DrainBodySchema,
+    response: DrainEventSchema,
+    stream: true,
+    handler: async ({ params, body }, _request, reply) => sendNdjson(reply, await drains.drain(params.node, body)),
+  });
+  defineRoute(app, context, {
+    method: 'DELETE',
+    url: '/v1/nodes/:node/drain',
+    summary: 'Undrain a node: it is scheduled on again',
+    tag: 'nodes',
+    access: 'admin',
+    params: NodeNameParamsSchema,
+    response: NodeViewSchema,
+    handler: async ({ params }) => {
+      await drains.undrain(params.node);
+      return nodes.get(params.node);
+    },
   });
 };

@@ -7,7 +7,7 @@ import { formatMemory, parseMemory } from '../../lib/units.js';
 import { followToResult } from '../follow.js';
 import { age } from '../../lib/time.js';
 import { action, printTable } from '../output.js';
-import { collect, defaultPod, globals, keyValue, wholeNumber } from '../options.js';
+import { collect, defaultPod, globals, keyValue, wholeNumber, seconds } from '../options.js';
 import { Progress } from '../progress.js';
 import { networksBody } from './network.js';
 
@@ -30,6 +30,8 @@ interface DeployOptions extends PlacementOptions {
   strategy: string;
   limit: number;
   strict?: boolean;
+  keep: boolean;
+  lostAfter?: number;
   env?: Record<string, string>;
   publish?: string[];
   volume?: string[];
@@ -109,6 +111,8 @@ export function registerDeploy(program: Command): void {
     .option('--strategy <s>', 'AUTO, FILL, EACH, GLOBAL or DRAINED', 'AUTO')
     .option('--limit <n>', `${LIMIT_MEANING.replaceAll('`', '')}`, wholeNumber('limit'), 0)
     .option('--strict', 'EACH: all or nothing: refuse the deploy when a node cannot take --count (default: place where it fits, report the others)')
+    .option('--no-keep', 'do not have the leader keep the service at its count (lost instances stay lost)')
+    .option('--lost-after <duration>', 'how long an instance\'s node may be down before it is replaced elsewhere (default 60s)', seconds('lost-after'))
     .option('--env <K=V>', 'environment variable (repeatable)', keyValue('env'))
     .option('--publish <spec>', '[HOST_IP:]HOST_PORT:CONTAINER_PORT; binds 127.0.0.1 unless a host address is given', collect)
     .option('--volume <spec>', '/host:/container[:ro] (repeatable)', collect)
@@ -145,6 +149,8 @@ export function registerDeploy(program: Command): void {
         strategy: options.strategy.toUpperCase(),
         limit: options.limit,
         ...(options.strict ? { strict: true } : {}),
+        ...(options.keep ? {} : { keep: false }),
+        ...(options.lostAfter !== undefined ? { lostAfter: options.lostAfter } : {}),
         env: options.env ?? {},
         publish: options.publish ?? [],
         expose: (options.expose ?? []).map((port) => (port.includes('/') ? port : `${port}/tcp`)),

@@ -1,9 +1,13 @@
 import type { Command } from 'commander';
+import type { DrainEvent } from '../../contract/events.js';
 import type { NodeView } from '../../contract/nodes.js';
-import { invalid } from '../../lib/errors.js';
+import { EruError, invalid } from '../../lib/errors.js';
 import { formatMemory, parseMemory } from '../../lib/units.js';
+import { followToResult } from '../follow.js';
 import { action, printJson, printTable } from '../output.js';
-import { clientOf, collect, coreList, globals, keyValue, readTextFile, wholeNumber } from '../options.js';
+import { Progress } from '../progress.js';
+import { showEvent } from './deploy.js';
+import { clientOf, collect, coreList, globals, keyValue, readTextFile, wholeNumber, seconds } from '../options.js';
 
 interface NodeAddOptions {
   endpoint: string;
@@ -31,6 +35,7 @@ interface NodeSetOptions {
   macvlanParent?: string | false;
   reserveCpus?: string[];
   sharedRoot?: string | false;
+  gone?: boolean;
 }
 
 export function registerNode(program: Command): void {
@@ -133,6 +138,8 @@ export function registerNode(program: Command): void {
     .option('--reserve-cpus <list>', 'the cores kept for the host, as a whole new list ("" gives them all back)', (value: string) => (value === '' ? [] : coreList('reserve-cpus')(value)))
     .option('--shared-root <dir>', "this node's own path to the pod's MooseFS mount (shared volumes)")
     .option('--no-shared-root', "use the pod's shared root again")
+    .option('--gone', 'a down node that will not come back as it was: its instances are forgotten and replaced (fixed addresses move), its containers removed if it returns')
+    .option('--no-gone', 'schedule on a node declared gone again')
     .action(
       action(async (name: string, options: NodeSetOptions, command: Command) => {
         const labels: Record<string, string | null> = { ...options.label };
@@ -146,11 +153,55 @@ export function registerNode(program: Command): void {
           ...(options.macvlanParent !== undefined ? { macvlanParent: options.macvlanParent === false ? null : options.macvlanParent } : {}),
           ...(options.reserveCpus !== undefined ? { reserveCpus: options.reserveCpus } : {}),
           ...(options.sharedRoot !== undefined ? { sharedRoot: options.sharedRoot === false ? null : options.sharedRoot } : {}),
+          ...(options.gone !== undefined ? { gone: options.gone } : {}),
         };
-        if (Object.keys(patch).length === 0) throw invalid([], 'nothing to change: give --label, --unlabel, --bypass, --no-bypass, --cpu, --cpus, --memory, --macvlan-parent, --reserve-cpus or --shared-root');
+        if (Object.keys(patch).length === 0) throw invalid([], 'nothing to change: give --label, --unlabel, --bypass, --no-bypass, --cpu, --cpus, --memory, --macvlan-parent, --reserve-cpus, --shared-root or --gone');
         const updated = await clientOf(command).request<NodeView>('PATCH', `/v1/nodes/${encodeURIComponent(name)}`, patch);
         if (globals(command).json) return printJson(updated);
         printNode(updated);
+      }),
+    );
+
+  node
+    .command('drain')
+    .description('empty a node: it takes nothing new, every kept instance moves off it (its replacement healthy first), jobs are waited for; then what is left')
+    .argument('<name>')
+    .option('--deadline <duration>', 'how long to wait for jobs and moves', seconds('deadline'), 600)
+    .option('--force', 'at the deadline, remove what is left (jobs, workloads no service keeps)')
+    .option('--drain <duration>', 'how long a moved instance is out of the endpoints before it stops', seconds('drain'), 2)
+    .action(
+      action(async (name: string, options: { deadline: number; force?: boolean; drain: number }, command: Command) => {
+        const progress = new Progress(`draining ${name}`);
+        const result = await followToResult<DrainEvent>(
+          command,
+          `/v1/nodes/${encodeURIComponent(name)}/drain`,
+          { deadline: options.deadline, force: Boolean(options.force), drain: options.drain },
+          (event) => {
+            if (event.type === 'moved') progress.item(`moved ${event.id} → ${event.to} on ${event.node}`);
+            else if (event.type === 'left') progress.item(`left ${event.id}: ${event.reason}`);
+            else if (event.type !== 'result') showEvent(event, progress);
+          },
+        ).finally(() => progress.done());
+        if (result.type !== 'result') return;
+        if (result.error) throw new EruError(result.error.code, result.error.message);
+        const left = Object.entries(result.left);
+        if (!globals(command).json) {
+          console.log(`${name}: ${result.moved} instance(s) moved; ${left.length === 0 ? 'nothing left on it' : `${left.length} left:`}`);
+          for (const [id, reason] of left) console.log(`  ${id}: ${reason}`);
+        }
+        if (left.length > 0) process.exitCode = 1;
+      }),
+    );
+
+  node
+    .command('undrain')
+    .description('schedule on a drained node again')
+    .argument('<name>')
+    .action(
+      action(async (name: string, _options: unknown, command: Command) => {
+        const updated = await clientOf(command).request<NodeView>('DELETE', `/v1/nodes/${encodeURIComponent(name)}/drain`);
+        if (globals(command).json) return printJson(updated);
+        console.log(`node ${name} is scheduled on again`);
       }),
     );
 

@@ -1,19 +1,13 @@
 import type { Command } from 'commander';
 import type { DeployEvent } from '../../contract/events.js';
-import { invalid } from '../../lib/errors.js';
-import { action } from '../output.js';
-import { globals, wholeNumber } from '../options.js';
+import type { ServiceView } from '../../contract/services.js';
+import type { WorkloadListItem } from '../../contract/workloads.js';
+import { EruError, ErrorCode, invalid } from '../../lib/errors.js';
+import { formatMemory } from '../../lib/units.js';
+import { action, printJson, printTable } from '../output.js';
+import { clientOf, globals, seconds, wholeNumber } from '../options.js';
 import { Progress } from '../progress.js';
 import { followStream, printWorkloads, showEvent, withStates } from './deploy.js';
-
-/** `30`, `30s`, `5m`, `1h` → seconds. */
-export function seconds(flag: string): (value: string) => number {
-  return (value) => {
-    const match = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(value.trim());
-    if (!match) throw invalid([flag], `"${value}" is not a duration (e.g. 30s, 5m)`);
-    return Number(match[1]) * { s: 1, m: 60, h: 3600 }[(match[2] ?? 's') as 's' | 'm' | 'h'];
-  };
-}
 
 async function follow(cmd: Command, method: string, path: string, body: unknown, label: string): Promise<void> {
   const progress = new Progress(label);
@@ -72,4 +66,55 @@ export function registerService(program: Command): void {
         await follow(cmd, 'POST', `/v1/apps/${encodeURIComponent(app)}/entries/${encodeURIComponent(options.entry)}/replace`, body, 'replacing');
       }),
     );
+}
+
+/** `eru service ls|show`: each service's desired state (what the keeper holds it to) against what runs. */
+export function registerServiceViews(program: Command): void {
+  const service = program.command('service').description('services: what each should be (count, version or image, size, kept or not) and what runs');
+  service
+    .command('ls')
+    .description('every service: desired count against instances')
+    .action(
+      action(async (_options: unknown, cmd: Command) => {
+        const services = await clientOf(cmd).request<ServiceView[]>('GET', '/v1/services');
+        if (globals(cmd).json) return printJson(services);
+        printTable([
+          ['POD', 'APP', 'ENTRY', 'RUNS', 'DESIRED', 'INSTANCES', 'KEPT'],
+          ...services.map((s) => [s.pod, s.app, s.entry, runsOf(s), s.count === undefined ? '-' : String(s.count), String(s.instances), s.keep ? `yes (lost after ${s.lostAfter}s)` : 'no']),
+        ]);
+      }),
+    );
+  service
+    .command('show')
+    .description('one service: desired against actual, instance by instance')
+    .argument('<app>')
+    .requiredOption('--entry <entry>', 'the entrypoint')
+    .option('--pod <pod>', 'the pod (may be left out when it runs in one pod)')
+    .action(
+      action(async (app: string, options: { entry: string; pod?: string }, cmd: Command) => {
+        const client = clientOf(cmd);
+        const matching = (await client.request<ServiceView[]>('GET', '/v1/services')).filter((s) => s.app === app && s.entry === options.entry && (!options.pod || s.pod === options.pod));
+        if (matching.length === 0) throw new EruError(ErrorCode.NOT_FOUND, `no service ${app}/${options.entry}${options.pod ? ` in pod ${options.pod}` : ''}`);
+        if (matching.length > 1) throw invalid(['pod'], `${app}/${options.entry} runs in pods ${matching.map((s) => s.pod).join(', ')}: give --pod`);
+        const shown = matching[0]!;
+        const instances = await client.request<WorkloadListItem[]>('GET', `/v1/workloads?pod=${encodeURIComponent(shown.pod)}&app=${encodeURIComponent(app)}&entry=${encodeURIComponent(options.entry)}`);
+        if (globals(cmd).json) return printJson({ service: shown, instances });
+        const byState = new Map<string, number>();
+        for (const w of instances) byState.set(w.state, (byState.get(w.state) ?? 0) + 1);
+        printTable([
+          ['', 'DESIRED', 'ACTUAL'],
+          ['count', shown.count === undefined ? '-' : String(shown.count), `${instances.length} (${[...byState].map(([state, n]) => `${n} ${state}`).join(', ') || 'none'})`],
+          ['image', shown.spec.image, [...new Set(instances.map((w) => w.image))].join(', ') || '-'],
+          ['cpu', String(shown.spec.cpu), [...new Set(instances.map((w) => String(w.cpu)))].join(', ') || '-'],
+          ['memory', formatMemory(shown.spec.memory), [...new Set(instances.map((w) => formatMemory(w.memory)))].join(', ') || '-'],
+          ['kept', shown.keep ? `yes: lost after ${shown.lostAfter}s` : 'no', shown.replaced.length > 0 ? `replaced while lost: ${shown.replaced.join(', ')}` : ''],
+        ]);
+        console.log('');
+        printTable([['INSTANCE', 'NODE', 'STATE', 'CPUSET'], ...instances.map((w) => [w.id, w.node, w.state, w.cpuSettings.cpusetCpus || '-'])]);
+      }),
+    );
+}
+
+function runsOf(service: Pick<ServiceView, 'version' | 'spec'>): string {
+  return service.version ? service.version.slice(0, 7) : service.spec.image;
 }

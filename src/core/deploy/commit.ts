@@ -4,9 +4,9 @@ import type { WorkloadStatus } from '../../model/status.js';
 import type { Workload } from '../../model/workload.js';
 import type { CoreContext } from '../context.js';
 import { del, put, unchanged } from '../repositories.js';
-import type { Service } from '../../model/service.js';
+import { ServiceSchema, type Service } from '../../model/service.js';
 import { specOf } from '../services/spec.js';
-import type { Reservation } from './reserve.js';
+import type { Reservation, ServiceOrigin } from './reserve.js';
 import type { RolloutOutcome } from './rollout.js';
 import { announceEndpoints } from '../networks/endpoints.js';
 import { reapplySharedPool } from '../cpu/shared-pool.js';
@@ -24,8 +24,8 @@ export async function commit(context: CoreContext, reservation: Reservation, out
   const at = new Date().toISOString();
   const workloads = intent.workloads.map((w) => ({ ...w, containerId: outcome.containers.get(w.id), ...(outcome.quotaOn.has(w.id) ? { quotaSince: at } : {}) }));
   const first = workloads[0]!;
-  // What a scale or a replace of this service starts from.
-  const record: Service | undefined = service && { pod: first.pod, app: first.app, entry: first.entry, request: service.request, spec: specOf(first), ...(service.version ? { version: service.version } : {}), updatedAt: at };
+  // What a scale or a replace of this service starts from, and what the keeper holds it to.
+  const record: Service | undefined = service && (await serviceRecord(context, first, service, workloads.length, at));
   // Started just now: running, and healthy unless it has checks to pass first. The agent reports from here on.
   const statuses = new Map<string, WorkloadStatus>(
     workloads.map((w) => [w.id, { id: w.id, running: true, healthy: w.healthcheck === undefined, ...(w.healthcheck ? { reason: HEALTH_PENDING } : {}) }]),
@@ -50,3 +50,28 @@ export async function commit(context: CoreContext, reservation: Reservation, out
   await announceEndpoints(context, workloads.map((w) => w.app));
   return workloads;
 }
+
+/** The service's record after this deploy: its request and spec, and its count — as told, or what it had plus these. */
+async function serviceRecord(context: CoreContext, first: Workload, origin: ServiceOrigin, added: number, at: string): Promise<Service> {
+  const { repos } = context;
+  const previous = (await repos.services.get(first.pod, first.app, first.entry))?.value;
+  const had = previous?.count ?? (await repos.workloads.list()).filter((w) => w.value.pod === first.pod && w.value.app === first.app && w.value.entry === first.entry).length;
+  const keeping = KeepingSchema.parse(origin.request);
+  return {
+    pod: first.pod,
+    app: first.app,
+    entry: first.entry,
+    request: origin.request,
+    spec: specOf(first),
+    ...(origin.version ? { version: origin.version } : {}),
+    count: origin.desired ?? had + added,
+    keep: keeping.keep,
+    lostAfter: keeping.lostAfter,
+    replaced: previous?.replaced ?? [],
+    pendingFixed: previous?.pendingFixed ?? [],
+    updatedAt: at,
+  };
+}
+
+/** What the deploy request says about keeping the service (older requests say nothing: the defaults). */
+const KeepingSchema = ServiceSchema.pick({ keep: true, lostAfter: true });

@@ -2,7 +2,7 @@ import { EruError, ErrorCode, invalid, notFound } from '../../lib/errors.js';
 import { randomSuffix } from '../../lib/ids.js';
 import { cpuFor } from '../../engine/cpu.js';
 import type { Network } from '../../model/network.js';
-import type { Node } from '../../model/node.js';
+import { cordonOf, type Node } from '../../model/node.js';
 import type { Pod } from '../../model/pod.js';
 import type { NodeResources } from '../../model/resources.js';
 import type { Intent } from '../../model/intent.js';
@@ -57,6 +57,8 @@ export interface Reservation {
 export interface ServiceOrigin {
   request: Record<string, unknown>;
   version?: string;
+  /** The service's count once this is placed; without it, what it had plus what this places (a deploy). */
+  desired?: number;
 }
 
 export interface PlacementRequest extends WorkloadSpec {
@@ -67,6 +69,8 @@ export interface PlacementRequest extends WorkloadSpec {
   nodeLabels: Record<string, string>;
   /** Network → the addresses asked for the instances, one each, in order. */
   fixedAddresses?: Record<string, string[]>;
+  /** Network → false when its given addresses are an instance's own pool addresses kept (an in-place replace), not fixed ones. */
+  addressesFixed?: Record<string, boolean>;
   service?: ServiceOrigin;
   /** A job's intent says so: it is listed as a job while it runs (core/workloads/held.ts). */
   intentKind?: 'deploy' | 'job';
@@ -102,13 +106,14 @@ function candidates(state: PodState, app?: string, entry?: string): CandidateNod
       labels: node.labels,
       bypass: node.bypass,
       down: state.down.has(node.name),
+      ...(cordonOf(node) ? { cordoned: cordonOf(node) } : {}),
       macvlan: node.macvlanParent !== undefined,
       count: state.holders.filter((w) => w.node === node.name && w.app === app && w.entry === entry).length,
       ...(state.ports.has(node.name) ? { ports: state.ports.get(node.name)! } : {}),
     }));
 }
 
-type SchedulingFields = Omit<PlacementRequest, keyof WorkloadSpec | 'fixedAddresses' | 'service' | 'intentKind'> &
+type SchedulingFields = Omit<PlacementRequest, keyof WorkloadSpec | 'fixedAddresses' | 'addressesFixed' | 'service' | 'intentKind'> &
   Pick<WorkloadSpec, 'cpu' | 'memory' | 'bind'> & { networks?: string[]; publish?: string[]; hostNetwork?: boolean };
 
 function deployRequest(request: SchedulingFields): DeployRequest {
@@ -195,7 +200,7 @@ export async function reserve(
 
     const plannedNodes = [...new Set(plan.placements.map((p) => p.node))].map((name) => state.nodes.get(name)!);
     const volumes = await takeVolumes(repos, request, policy, plannedNodes, createdAt);
-    const { count: _count, strategy: _strategy, limit: _limit, nodes: _nodes, nodeLabels: _labels, fixedAddresses: _fixed, service: _service, intentKind = 'deploy', strict: _strict, ...spec } = request;
+    const { count: _count, strategy: _strategy, limit: _limit, nodes: _nodes, nodeLabels: _labels, fixedAddresses: _fixed, addressesFixed: _marks, service: _service, intentKind = 'deploy', strict: _strict, ...spec } = request;
     const workloads: Workload[] = plan.placements.map(({ node: nodeName, ...placement }, k) => {
       const node = state.nodes.get(nodeName)!;
       const others = state.holders.filter((w) => w.node === nodeName).map((w) => w.placement);
@@ -204,7 +209,11 @@ export async function reserve(
         id: `${request.app}_${request.entry}_${randomSuffix()}`,
         node: nodeName,
         placement,
-        addresses: request.networks.map((network) => ({ network, address: addresses.get(network)![k]! })),
+        addresses: request.networks.map((network) => ({
+          network,
+          address: addresses.get(network)![k]!,
+          ...(request.fixedAddresses?.[network]?.length && request.addressesFixed?.[network] !== false ? { fixed: true } : {}),
+        })),
         sharedDirs: volumes.dirs.get(nodeName) ?? [],
         cpuSettings: cpuFor(placement, policy.sharebase, node.cpus, others),
         createdAt,

@@ -26,7 +26,7 @@ function mergeShared(layers: ReadonlyArray<readonly SharedVolume[]>): SharedVolu
  * when it is made, core/apps/env.ts; the body's own env wins). Without, the body is taken as it is.
  */
 export async function resolveDeploy(context: CoreContext, body: DeployBody): Promise<PlacementRequest> {
-  const { version: versionRef, envSet, image, networks: asked, ...others } = body;
+  const { version: versionRef, envSet, image, networks: asked, keep: _keep, lostAfter: _lostAfter, ...others } = body;
   // Networks by name; fixed addresses, ranges expanded, apart for the reservation.
   const seen = new Set<string>();
   const fixedAddresses: Record<string, string[]> = {};

@@ -1,6 +1,7 @@
 import type { Lease } from '../../store/types.js';
 import type { CoreContext } from '../context.js';
 import { applyDueQuotas } from '../cpu/boost.js';
+import { Keeper } from '../keeper/index.js';
 import { markQuietNodesDown } from './node-down.js';
 
 const LEADER_TTL_SECONDS = 5;
@@ -8,18 +9,22 @@ const TICK_MS = 1000;
 
 /**
  * The leader: one core, elected through the store (a key bound to its lease), does what must be done
- * once for the cluster, every second: marks down the nodes whose agents went quiet (node-down.ts) and
- * ends startup boosts (core/cpu/boost.ts). Any core takes over within the lease TTL when it dies.
+ * once for the cluster, every second: marks down the nodes whose agents went quiet (node-down.ts),
+ * ends startup boosts (core/cpu/boost.ts) and has the keeper hold every kept service at its count
+ * (core/keeper/). Any core takes over within the lease TTL when it dies.
  */
 export class Leader {
   private lease: Lease | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
+  private readonly keeper: Keeper;
 
   constructor(
     private readonly context: CoreContext,
     private readonly nodeTtlSeconds: number,
-  ) {}
+  ) {
+    this.keeper = new Keeper(context);
+  }
 
   start(): void {
     this.timer = setInterval(() => void this.tick(), TICK_MS);
@@ -38,6 +43,7 @@ export class Leader {
       if (!(await this.lead())) return;
       await markQuietNodesDown(this.context, this.nodeTtlSeconds);
       await applyDueQuotas(this.context);
+      this.keeper.poke();
     } catch (error) {
       this.context.log.warn({ err: error }, "the leader's tick failed; trying again");
     } finally {

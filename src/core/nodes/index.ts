@@ -13,6 +13,7 @@ import { optimistic } from '../retry.js';
 import { combine } from '../reservations/index.js';
 import { closeLedger, guardLedger, openLedger, rewriteLedger } from '../reservations/ledger.js';
 import { chooseCores, chooseMemory, reserveCores, resize, usage, validateNuma, withoutReserved } from './declared.js';
+import { declareBack, declareGone } from './gone.js';
 import { view } from './view.js';
 
 /** Nodes: adding a Docker host to a pod, its labels and declared resources, and its CPU map. */
@@ -22,7 +23,7 @@ export class NodeService {
   private readonly engines: Engines;
 
   constructor(
-    context: CoreContext,
+    private readonly context: CoreContext,
     private readonly inspectEngine: (target: { endpoint: string; tls?: Node['tls'] }) => Promise<EngineInfo> = engineInfo,
     private readonly now: () => Date = () => new Date(),
   ) {
@@ -114,6 +115,15 @@ export class NodeService {
   }
 
   async update(name: string, patch: NodePatch): Promise<NodeView> {
+    const { gone, ...rest } = patch;
+    if (gone !== undefined) {
+      await (gone ? declareGone(this.context, name) : declareBack(this.context, name));
+      if (Object.keys(rest).length === 0) return this.get(name);
+    }
+    return this.patch(name, rest);
+  }
+
+  private async patch(name: string, patch: Omit<NodePatch, 'gone'>): Promise<NodeView> {
     if (typeof patch.macvlanParent === 'string') {
       const node = await this.repos.nodes.get(name);
       if (!node) throw notFound('node', name);

@@ -1,3 +1,4 @@
+import { cordonOf } from '../../model/node.js';
 import type { PodMap } from '../../contract/map.js';
 import { notFound } from '../../lib/errors.js';
 import type { CoreContext } from '../context.js';
@@ -35,7 +36,7 @@ export async function podMap(context: CoreContext, nodes: NodeService, podName: 
   let freePieces = 0;
   let memory = 0;
   const mapped = views.map((v) => {
-    const schedulable = v.liveness.state !== 'down' && !v.bypass;
+    const schedulable = v.liveness.state !== 'down' && !v.bypass && cordonOf(v) === undefined;
     if (schedulable) {
       wholeCores += v.cpuMap.filter((c) => c.state === 'free').length;
       freePieces += v.resources.cpuFree * sharebase;
@@ -48,6 +49,8 @@ export async function podMap(context: CoreContext, nodes: NodeService, podName: 
       ...(v.liveness.reason ? { reason: v.liveness.reason } : {}),
       labels: v.labels,
       bypass: v.bypass,
+      ...(v.draining ? { draining: v.draining } : {}),
+      ...(v.gone ? { gone: true } : {}),
       ...(v.numa ? { numa: v.numa } : {}),
       memory: { total: v.resources.memoryTotal, free: v.resources.memoryFree },
       unboundCpu: v.resources.unboundCpu,

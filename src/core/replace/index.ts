@@ -15,6 +15,7 @@ import type { PlacementRequest } from '../deploy/reserve.js';
 import { resolveDeploy } from '../deploy/resolve.js';
 import { absent, put, unchanged } from '../repositories.js';
 import { instancesOf, serviceOf } from '../scale/index.js';
+import { lockService } from '../services/lock.js';
 import { recordedStates } from '../workloads/held.js';
 import { removeWorkload } from '../workloads/remove.js';
 import { waitHealthy } from './health.js';
@@ -35,12 +36,20 @@ export async function replace(context: CoreContext, app: string, entry: string, 
   // The same request, another version or image: resolved now, so a bad or unbuilt version is a 4xx before anything moves.
   const request = parseWith(DeployBodySchema, { ...from.request, ...(body.version !== undefined ? { version: body.version } : { image: body.image }), count: 1 }) as DeployBody;
   const target = await resolveDeploy(context, request);
+  // The service keeps its count through the replace.
+  if (target.service && from.count !== undefined) target.service.desired = from.count;
   const to = runs({ version: target.service?.version, spec: target });
   if (to === runs(from)) throw conflict(`${app}/${entry} in pod ${from.pod} already runs ${to}`);
-  const old = (await instancesOf(context, from)).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-  if (old.length === 0) throw conflict(`${app}/${entry} has no instance in pod ${from.pod} to replace; scale it up instead`);
-  const replacing = new Replacing(context, await begin(context, from, old), body, target, from);
-  return runInBackground((emit) => replacing.run(old, emit), (error) => failedResult(error, ErrorCode.DEPLOY_FAILED));
+  const unlock = await lockService(context, from, `replacing with ${to}`);
+  try {
+    const old = (await instancesOf(context, from)).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    if (old.length === 0) throw conflict(`${app}/${entry} has no instance in pod ${from.pod} to replace; scale it up instead`);
+    const replacing = new Replacing(context, await begin(context, from, old), body, target, from);
+    return runInBackground((emit) => replacing.run(old, emit).finally(unlock), (error) => failedResult(error, ErrorCode.DEPLOY_FAILED));
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
 }
 
 /** What a service's instances run, as people name it: the version's short sha, or the image. */
@@ -135,7 +144,8 @@ class Replacing {
     const placed: Workload[] = [];
     for (const victim of batch) {
       const fixedAddresses = Object.fromEntries(victim.addresses.map((a) => [a.network, [a.address]]));
-      const result = await placeAndWait(this.context, { ...this.target, count: 1, strategy: 'AUTO', limit: 0, nodes: [victim.node], nodeLabels: {}, fixedAddresses }, emit);
+      const addressesFixed = Object.fromEntries(victim.addresses.map((a) => [a.network, a.fixed === true]));
+      const result = await placeAndWait(this.context, { ...this.target, count: 1, strategy: 'AUTO', limit: 0, nodes: [victim.node], nodeLabels: {}, fixedAddresses, addressesFixed }, emit);
       if (!result.ok) return result.error.message;
       placed.push(...result.workloads);
       await this.record({ newIds: [...this.state.newIds, ...result.workloads.map((w) => w.id)] });

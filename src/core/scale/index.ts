@@ -5,9 +5,11 @@ import type { Service } from '../../model/service.js';
 import type { Workload } from '../../model/workload.js';
 import { failedResult, runInBackground, type EventQueue } from '../background.js';
 import type { CoreContext } from '../context.js';
-import { placeAndWait } from '../deploy/index.js';
+import { placeAndWait, type DeployResult } from '../deploy/index.js';
+import { lockService } from '../services/lock.js';
 import type { PlacementRequest } from '../deploy/reserve.js';
-import type { Versioned } from '../repositories.js';
+import { put, unchanged, type Versioned } from '../repositories.js';
+import { optimistic } from '../retry.js';
 import { recordedStates } from '../workloads/held.js';
 import { removeWorkload } from '../workloads/remove.js';
 import { chooseVictims } from './victims.js';
@@ -20,24 +22,44 @@ import { chooseVictims } from './victims.js';
  */
 export async function scale(context: CoreContext, app: string, entry: string, body: ScaleBody): Promise<EventQueue<DeployEvent>> {
   const service = await serviceOf(context, app, entry, body.pod);
-  const instances = await instancesOf(context, service);
   const { count } = body;
+  const unlock = await lockService(context, service, `scaling to ${count}`);
+  let instances: Workload[];
+  try {
+    instances = await instancesOf(context, service);
+    // The count is the service's from now on: the keeper holds it there (and leaves it alone while this runs).
+    await setCount(context, service, count);
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
   return runInBackground(
-    async (emit) => {
-      if (count > instances.length) {
-        const result = await placeAndWait(context, scaleUpRequest(service, count - instances.length), emit);
-        if (!result.ok) return result;
-      } else if (count < instances.length) {
-        for (const victim of chooseVictims(instances, instances.length - count)) {
-          const removed = await removeWorkload(context, () => found(context, victim.id), () => new Date(), { drainSeconds: body.drain, emit });
-          emit({ type: 'removed', id: removed.id, node: removed.node });
-        }
-      }
-      const workloads = await instancesOf(context, service);
-      return { type: 'result', ok: true, workloads, states: await recordedStates(context.repos, workloads) };
-    },
+    (emit) => scaleTo(context, service, instances, body, emit).finally(unlock),
     (error) => failedResult(error, ErrorCode.DEPLOY_FAILED),
   );
+}
+
+async function scaleTo(context: CoreContext, service: Service, instances: Workload[], body: ScaleBody, emit: (event: DeployEvent) => void): Promise<DeployResult> {
+  const { count } = body;
+  if (count > instances.length) {
+    // A scale up that cannot be placed leaves the count as it was, or the keeper would try for ever.
+    const restore = (): Promise<void> => setCount(context, service, service.count ?? instances.length);
+    const result = await placeAndWait(context, scaleUpRequest(service, count - instances.length, count), emit).catch(async (error: unknown) => {
+      await restore();
+      throw error;
+    });
+    if (!result.ok) {
+      await restore();
+      return result;
+    }
+  } else if (count < instances.length) {
+    for (const victim of chooseVictims(instances, instances.length - count)) {
+      const removed = await removeWorkload(context, () => found(context, victim.id), () => new Date(), { drainSeconds: body.drain, emit });
+      emit({ type: 'removed', id: removed.id, node: removed.node });
+    }
+  }
+  const workloads = await instancesOf(context, service);
+  return { type: 'result', ok: true, workloads, states: await recordedStates(context.repos, workloads) };
 }
 
 /** The service to scale: in the pod given, or the only pod where the app/entrypoint was deployed. */
@@ -52,8 +74,22 @@ export async function instancesOf(context: CoreContext, service: Pick<Service, '
   return (await context.repos.workloads.list()).map((w) => w.value).filter((w) => w.pod === service.pod && w.app === service.app && w.entry === service.entry);
 }
 
-/** New instances with the spec the running ones have, spread by AUTO within the first deploy's node filters. */
-export function scaleUpRequest(service: Service, count: number): PlacementRequest {
+/** The service's desired count, written over whatever it was. */
+export async function setCount(context: CoreContext, service: Pick<Service, 'pod' | 'app' | 'entry'>, count: number): Promise<void> {
+  const { repos } = context;
+  await optimistic('setting a service\'s count', async () => {
+    const current = await repos.services.get(service.pod, service.app, service.entry);
+    if (!current) throw conflict(`${service.app}/${service.entry} in pod ${service.pod} went away`);
+    const key = repos.services.key(service.pod, service.app, service.entry);
+    return (await repos.commit([unchanged(key, current.revision)], [put(key, { ...current.value, count, updatedAt: new Date().toISOString() })])) ? true : undefined;
+  });
+}
+
+/**
+ * New instances with the spec the running ones have, spread by AUTO within the first deploy's node
+ * filters; `desired` is the service's count once they are placed (its count as it stands unless told).
+ */
+export function scaleUpRequest(service: Service, count: number, desired = service.count): PlacementRequest {
   const filters = service.request as { nodes?: string[]; nodeLabels?: Record<string, string> };
   return {
     ...service.spec,
@@ -62,7 +98,7 @@ export function scaleUpRequest(service: Service, count: number): PlacementReques
     limit: 0,
     nodes: filters.nodes ?? [],
     nodeLabels: filters.nodeLabels ?? {},
-    service: { request: service.request, ...(service.version ? { version: service.version } : {}) },
+    service: { request: service.request, ...(service.version ? { version: service.version } : {}), ...(desired !== undefined ? { desired } : {}) },
   };
 }
 

@@ -5,12 +5,15 @@ import { EruError, ErrorCode, conflict, notFound } from '../../lib/errors.js';
 import type { Node } from '../../model/node.js';
 import type { Workload } from '../../model/workload.js';
 import type { CoreContext } from '../context.js';
-import type { Repositories, Versioned } from '../repositories.js';
+import { put, unchanged, type Repositories, type Versioned } from '../repositories.js';
+import { optimistic } from '../retry.js';
 import { heldState, heldWorkloads } from './held.js';
 import { reallocWorkload } from './realloc.js';
 import { ArchiveService } from './archive.js';
 import { ExecService } from './exec.js';
 import { removeWorkload, type RemoveOptions } from './remove.js';
+import { setCount } from '../scale/index.js';
+import { lockService } from '../services/lock.js';
 
 
 /** Workloads once placed: finding them, looking inside, controlling, logs, removal, resizing; exec and copy (exec.ts, archive.ts). */
@@ -120,20 +123,54 @@ export class WorkloadService {
   async control(ref: string, action: ControlAction, timeout = 10): Promise<Workload> {
     const { value: workload } = await this.resolve(ref);
     const container = this.engines.get(await this.nodeOf(workload)).getContainer(workload.id);
+    // Marked before it stops, so the keeper never sees it exited without knowing an operator did it.
+    if (action === 'stop') await this.markStopped(workload.id, true);
     try {
       if (action === 'start') await container.start();
       else if (action === 'stop') await container.stop({ t: timeout });
       else await container.restart({ t: timeout });
     } catch (error) {
       // 304: already in the state asked for.
-      if ((error as { statusCode?: number }).statusCode !== 304) throw engineError(workload, error);
+      if ((error as { statusCode?: number }).statusCode !== 304) {
+        if (action === 'stop') await this.markStopped(workload.id, false);
+        throw engineError(workload, error);
+      }
     }
-    return workload;
+    return this.markStopped(workload.id, action === 'stop');
   }
 
-  /** Removes a workload (remove.ts): its cores are free again and its container is gone. */
-  remove(ref: string, options: RemoveOptions = {}): Promise<Workload> {
-    return removeWorkload(this.context, () => this.resolve(ref), this.now, options);
+  /** Records whether an operator stopped it, so the keeper does not take it for lost. */
+  private markStopped(id: string, stopped: boolean): Promise<Workload> {
+    const { repos } = this.context;
+    return optimistic('recording a stop', async () => {
+      const current = await repos.workloads.get(id);
+      if (!current) throw notFound('workload', id);
+      if ((current.value.stoppedAt !== undefined) === stopped) return current.value;
+      const { stoppedAt: _was, ...rest } = current.value;
+      const next: Workload = stopped ? { ...rest, stoppedAt: new Date().toISOString() } : rest;
+      return (await repos.commit([unchanged(repos.workloads.key(id), current.revision)], [put(repos.workloads.key(id), next)])) ? next : undefined;
+    });
+  }
+
+  /**
+   * Removes a workload (remove.ts): its cores are free again and its container is gone. An instance of
+   * a service leaves it one smaller (the operator decided so; the keeper does not bring it back), under
+   * the service's lock so the keeper never picks a surplus of its own meanwhile.
+   */
+  async remove(ref: string, options: RemoveOptions = {}): Promise<Workload> {
+    const { value: target } = await this.resolve(ref);
+    const service = (await this.repos.services.get(target.pod, target.app, target.entry))?.value;
+    if (service?.count === undefined) return removeWorkload(this.context, () => this.resolve(ref), this.now, options);
+    const unlock = await lockService(this.context, service, `removing ${target.id}`);
+    try {
+      await setCount(this.context, service, Math.max(0, service.count - 1));
+      return await removeWorkload(this.context, () => this.resolve(ref), this.now, options).catch(async (error: unknown) => {
+        await setCount(this.context, service, service.count!);
+        throw error;
+      });
+    } finally {
+      await unlock();
+    }
   }
 
   /** Resizes a workload in place (realloc.ts): new cores and memory, no restart. */

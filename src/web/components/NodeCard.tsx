@@ -28,6 +28,12 @@ export const NodeCard = memo(function NodeCard({ node, sharebase, workloads, now
           {node.liveness === 'up' ? '▲ up' : node.liveness === 'down' ? '▼ down' : '? no agent'}
         </span>
         {node.bypass && <span class="badge bypass">bypass</span>}
+        {node.draining && (
+          <span class="badge draining" title={`draining since ${node.draining.since}, deadline ${node.draining.deadline}`}>
+            draining
+          </span>
+        )}
+        {node.gone && <span class="badge down">gone</span>}
         <span class="muted" title={node.heartbeat ?? ''}>
           {node.heartbeat ? `heartbeat ${age(node.heartbeat, now)} ago` : node.reason ?? 'no heartbeat'}
         </span>

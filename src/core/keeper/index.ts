@@ -1,0 +1,96 @@
+import { serviceKey, type Service } from '../../model/service.js';
+import type { CoreContext } from '../context.js';
+import { assess, type KeeperPlan } from './assess.js';
+import { removeFenced } from './fence.js';
+import { repair } from './repair.js';
+
+/** After a repair fails (no room, a node filter that names only dead nodes), the service waits this long. */
+const RETRY_AFTER_MS = 10_000;
+
+/**
+ * The keeper (see README.md): run by the leader core, it holds every kept service at its count.
+ * Each look reads the services, their instances and the nodes' liveness once, decides per service
+ * (assess.ts, pure) and repairs the services that need it one at a time (repair.ts), skipping any
+ * service another change holds (a deploy's or replace's intent, a scale's lock). Then it removes what
+ * returning gone nodes still run (fence.ts).
+ */
+export class Keeper {
+  private looking = false;
+  private readonly exitedSince = new Map<string, number>();
+  private readonly retryAt = new Map<string, number>();
+  private readonly told = new Map<string, string>();
+
+  constructor(private readonly context: CoreContext) {}
+
+  /** Looks unless the last look is still at work (a repair may take as long as a deploy). */
+  poke(): void {
+    if (this.looking) return;
+    this.looking = true;
+    void this.look()
+      .catch((error: unknown) => this.context.log.warn({ err: error }, "the keeper's look failed; looking again"))
+      .finally(() => {
+        this.looking = false;
+      });
+  }
+
+  async look(): Promise<void> {
+    const { repos } = this.context;
+    const [services, workloads, statuses, nodes, nodeStatuses, intents, alive] = await Promise.all([
+      repos.services.list(),
+      repos.workloads.list(),
+      repos.statuses.list(),
+      repos.nodes.list(),
+      repos.nodeStatus.list(),
+      repos.intents.list(),
+      repos.alive.list(),
+    ]);
+    const now = Date.now();
+    const statusById = new Map(statuses.map((s) => [s.value.id, s.value]));
+    this.noteExited(statusById, now);
+    const busy = new Set<string>();
+    for (const { value: intent } of intents) {
+      for (const w of intent.workloads) busy.add(serviceKey(w));
+      if (intent.replace) busy.add(serviceKey(intent.replace));
+    }
+    const nodeStatusByName = new Map(nodeStatuses.map((s) => [s.name, s.value]));
+    for (const { value: service } of services) {
+      const key = serviceKey(service);
+      if (!service.keep || service.count === undefined || busy.has(key) || (this.retryAt.get(key) ?? 0) > now) continue;
+      const instances = workloads.filter((w) => serviceKey(w.value) === key).map((w) => w.value);
+      const plan = assess({ service, instances, statuses: statusById, nodeStatuses: nodeStatusByName, exitedSince: this.exitedSince, now });
+      this.tell(key, plan.holding);
+      if (plan.add === 0 && plan.exited.length === 0 && plan.surplus.length === 0) continue;
+      await this.repairOne(service, plan, key);
+    }
+    await removeFenced(this.context, nodes.map((n) => n.value), alive);
+  }
+
+  private async repairOne(service: Service, plan: KeeperPlan, key: string): Promise<void> {
+    const result = await repair(this.context, service, plan);
+    if (result && !result.ok) {
+      this.retryAt.set(key, Date.now() + RETRY_AFTER_MS);
+      this.context.log.warn({ service: key, error: result.error.message }, 'the keeper could not restore a service; trying again later');
+    } else {
+      this.retryAt.delete(key);
+    }
+  }
+
+  /** When each instance was first seen exited; forgotten once it runs again or is gone. */
+  private noteExited(statuses: ReadonlyMap<string, { running: boolean; exitCode?: number | undefined }>, now: number): void {
+    for (const [id, status] of statuses) {
+      if (!status.running && status.exitCode !== undefined) {
+        if (!this.exitedSince.has(id)) this.exitedSince.set(id, now);
+      } else this.exitedSince.delete(id);
+    }
+    for (const id of this.exitedSince.keys()) if (!statuses.has(id)) this.exitedSince.delete(id);
+  }
+
+  /** A reason the keeper waits, logged once until it changes. */
+  private tell(key: string, holding: string | undefined): void {
+    if (this.told.get(key) === holding) return;
+    if (holding) {
+      this.told.set(key, holding);
+      this.context.log.warn({ service: key }, holding);
+    } else this.told.delete(key);
+  }
+}
