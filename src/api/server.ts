@@ -115,7 +115,7 @@ export async function buildServer(core: Core, log: FastifyBaseLogger, options: S
   await app.register(appRoutes, { ...context, apps: core.apps, images: core.images, volumes: core.volumes });
   await app.register(imageRoutes, { ...context, images: core.images });
   await app.register(networkRoutes, { ...context, networks: core.networks });
-  await app.register(serviceRoutes, { ...context, services: core.services });
+  await app.register(serviceRoutes, { ...context, services: core.services, applies: core.applies });
   await app.register(execRoutes, { ...context, workloads: core.workloads });
   await app.register(archiveRoutes, { ...context, workloads: core.workloads });
   registerExecAttach(app, gate, core.workloads.exec);

@@ -3,12 +3,12 @@ import type { IssuedToken, TokenCreate, TokenView } from '../contract/tokens.js'
 import type { AuditEntry, AuditQuery } from '../contract/audit.js';
 import type { AppListItem, RegisterBody, VolumeRemoval, VolumeView } from '../contract/apps.js';
 import type { ErrorBody } from '../contract/errors.js';
-import type { BaseImageEvent, BuildEvent, DeployEvent, EruEvent, EventFilter, ImageCacheEvent, OutputLine } from '../contract/events.js';
+import type { ApplyEvent, BaseImageEvent, BuildEvent, DeployEvent, DrainEvent, EruEvent, EventFilter, ImageCacheEvent, OutputLine } from '../contract/events.js';
 import type { BaseImageBody, ImageCacheBody } from '../contract/images.js';
 import type { PodMap } from '../contract/map.js';
 import type { ConnectBody, Endpoint, NetworkCreate, NetworkView } from '../contract/networks.js';
-import type { ServiceView } from '../contract/services.js';
-import type { NodeCreate, NodePatch, NodeView } from '../contract/nodes.js';
+import type { ReplaceBody, ServiceView } from '../contract/services.js';
+import type { DrainBody, NodeCreate, NodePatch, NodeView } from '../contract/nodes.js';
 import type { PodCreate, PodPatch } from '../contract/pods.js';
 import type { CapacityBody, CapacityReportView, ControlAction, DeployBody, JobBody, ResizeBody, WorkloadFilter, WorkloadInspect, WorkloadListItem } from '../contract/workloads.js';
 import { EruError, ErrorCode } from '../lib/errors.js';
@@ -150,6 +150,9 @@ export class EruClient {
     update: (node: string, patch: NodePatch) => this.request<NodeView>('PATCH', `/v1/nodes/${enc(node)}`, patch),
     remove: (node: string) => this.request<NodeView>('DELETE', `/v1/nodes/${enc(node)}`),
     issueToken: (node: string, options: { expires?: string } = {}) => this.request<IssuedToken>('POST', `/v1/nodes/${enc(node)}/tokens`, options),
+    /** Empty a node: kept instances moved off it; the result says what is left. */
+    drain: (node: string, body: Partial<DrainBody> = {}, onEvent?: (event: DrainEvent) => void) => this.follow<DrainEvent>('POST', `/v1/nodes/${enc(node)}/drain`, body, onEvent),
+    undrain: (node: string) => this.request<NodeView>('DELETE', `/v1/nodes/${enc(node)}/drain`),
   };
 
   /** Tokens with scopes (admin, viewer, deployer for apps); node tokens are issued per node and listed here too. */
@@ -179,6 +182,16 @@ export class EruClient {
 
   readonly services = {
     list: () => this.request<ServiceView[]>('GET', '/v1/services'),
+    /** Scale a service to `count`; progress to `onEvent`, the result returned (a failure in it, not thrown). */
+    scale: (app: string, entry: string, body: { count: number; pod?: string; drain?: number }, onEvent?: (event: DeployEvent) => void) =>
+      this.follow<DeployEvent>('PUT', `/v1/apps/${enc(app)}/entries/${enc(entry)}/scale`, body, onEvent),
+    /** A rolling replace to another version (or image). */
+    replace: (app: string, entry: string, body: Partial<ReplaceBody> & ({ version: string } | { image: string }), onEvent?: (event: DeployEvent) => void) =>
+      this.follow<DeployEvent>('POST', `/v1/apps/${enc(app)}/entries/${enc(entry)}/replace`, body, onEvent),
+    /** Every instance resized in place. */
+    resize: (app: string, entry: string, body: { pod?: string; cpu?: number; memory?: number | string }) => this.request<Workload[]>('POST', `/v1/apps/${enc(app)}/entries/${enc(entry)}/resize`, body),
+    /** Converge to a desired state once (`eru apply`); with dryRun only the plan. */
+    apply: (body: { services: Array<Record<string, unknown>>; dryRun?: boolean }, onEvent?: (event: ApplyEvent) => void) => this.follow<ApplyEvent>('PUT', '/v1/services', body, onEvent),
   };
 
   readonly networks = {

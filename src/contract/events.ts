@@ -4,6 +4,7 @@ import { WorkloadSchema } from '../model/workload.js';
 import { EVENT_TYPES } from './constants.js';
 import { WORKLOAD_STATES } from './states.js';
 import { ErrorBodySchema } from './errors.js';
+import { ApplyStepSchema } from './services.js';
 
 /**
  * Everything Eru streams, as NDJSON, one event per line: the progress of long operations (deploy, job,
@@ -87,6 +88,25 @@ export const DrainEventSchema = z.union([
   }),
 ]);
 export type DrainEvent = z.infer<typeof DrainEventSchema>;
+
+/** Applying a desired state (`PUT /v1/services`): the plan, each step's progress, then what was done and what was not. */
+export const ApplyEventSchema = z.union([
+  z.object({ type: z.literal('plan'), dryRun: z.boolean(), steps: z.array(ApplyStepSchema) }),
+  z.object({ type: z.literal('step'), index: z.number().int(), ...ApplyStepSchema.shape }),
+  ...PLACEMENT_PROGRESS,
+  z.object({
+    type: z.literal('result'),
+    ok: z.boolean(),
+    dryRun: z.boolean(),
+    done: z.array(ApplyStepSchema),
+    undone: z.array(ApplyStepSchema),
+    /** The step that failed, and why; the rest were not tried. */
+    failed: ApplyStepSchema.extend({ error: ErrorBodySchema }).optional(),
+    /** Why apply stopped outside any step. */
+    error: ErrorBodySchema.optional(),
+  }),
+]);
+export type ApplyEvent = z.infer<typeof ApplyEventSchema>;
 
 /** Builds (`POST /v1/apps/{app}/builds`). */
 export const BuildEventSchema = z.union([

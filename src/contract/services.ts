@@ -61,3 +61,47 @@ export const ReplaceBodySchema = z
   .refine((b) => (b.version === undefined) !== (b.image === undefined), { message: 'give version (a service deployed by version) or image (one deployed from an image), one of them', path: ['version'] })
   .refine((b) => b.maxSurge > 0 || b.maxUnavailable > 0, { message: 'max-surge and max-unavailable cannot both be 0: nothing could move', path: ['maxSurge'] });
 export type ReplaceBody = z.infer<typeof ReplaceBodySchema>;
+
+/**
+ * One service as a desired-state file (`eru apply`, `PUT /v1/services`) says it should be. The command
+ * is `command` (a list of words) or, as in app.yaml, `cmd` (a string the image's `sh -c` runs).
+ */
+export const DesiredServiceSchema = z
+  .object({
+    app: DnsLabelSchema,
+    pod: DnsLabelSchema,
+    entry: EntrypointNameSchema,
+    version: VersionRefSchema.optional(),
+    image: WorkloadSpecSchema.shape.image.optional(),
+    command: z.array(z.string().max(32768)).max(256).optional(),
+    cmd: z.string().min(1).max(32768).optional(),
+    count: z.number().int().min(0).max(10000),
+    cpu: z.number().min(0).max(4096),
+    memory: MemorySizeSchema.default(0),
+    envSet: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'an environment is lowercase letters, digits and dashes').optional(),
+    networks: z.array(DnsLabelSchema).max(8).default([]),
+  })
+  .strict()
+  .refine((s) => (s.version === undefined) !== (s.image === undefined), { message: 'give version (an app version) or image, one of them', path: ['version'] })
+  .refine((s) => s.command === undefined || s.cmd === undefined, { message: 'give command (a list of words) or cmd (a string run by sh -c), not both', path: ['cmd'] });
+export type DesiredService = z.infer<typeof DesiredServiceSchema>;
+
+/** `PUT /v1/services`: converge each service once; with `dryRun`, only say what would change. */
+export const ApplyBodySchema = z
+  .object({
+    services: z.array(DesiredServiceSchema).min(1).max(1000),
+    dryRun: z.boolean().default(false),
+  })
+  .strict();
+export type ApplyBody = z.infer<typeof ApplyBodySchema>;
+
+/** One change apply makes (or would make): create, replace, resize or scale a service. */
+export const ApplyStepSchema = z.object({
+  kind: z.enum(['create', 'replace', 'resize', 'scale']),
+  app: z.string(),
+  entry: z.string(),
+  pod: z.string(),
+  /** The change in words, e.g. `scale hello/web in p1: 3 → 5`. */
+  change: z.string(),
+});
+export type ApplyStep = z.infer<typeof ApplyStepSchema>;

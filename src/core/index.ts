@@ -1,3 +1,4 @@
+import { Applies } from './apply/index.js';
 import { Drains } from './drain/index.js';
 import { hostname } from 'node:os';
 import { MemoryBus } from '../bus/memory.js';
@@ -64,6 +65,7 @@ export class Core {
   readonly events: Events;
   readonly agents: AgentGateway;
   readonly drains: Drains;
+  readonly applies: Applies;
   readonly auth: Auth;
   readonly audit: Audit;
   readonly metrics: CoreMetrics;
@@ -101,6 +103,7 @@ export class Core {
     this.events = new Events(bus);
     this.agents = new AgentGateway(this.context, options.nodeTtlSeconds);
     this.drains = new Drains(this.context);
+    this.applies = new Applies(this.context, this.deploys, this.services);
     this.leader = new Leader(this.context, this.agents.nodeTtlSeconds);
     this.recovery = new Recovery(this.context);
   }
@@ -131,6 +134,7 @@ export type { Auth, Principal } from './auth/index.js';
 export type { Audit } from './audit/index.js';
 export { checkDeployer, mayChangeApp, redactEnv, redactService, redactWorkload, requireNode } from './auth/index.js';
 export type { EventQueue } from './background.js';
+export type { Applies } from './apply/index.js';
 export type { Deploys } from './deploy/index.js';
 export type { Drains } from './drain/index.js';
 export type { Events } from './events/index.js';

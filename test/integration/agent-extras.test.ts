@@ -67,7 +67,7 @@ describe('agent metrics, InfluxDB push, log forwarding, and the soft OOM guard',
   });
 
   async function deploy(entry: string, command: string[], memory: string | number, extra: Record<string, unknown> = {}): Promise<Workload> {
-    const result = await deployViaApi(core, { pod, app: 'extras', entry, image: BASE_IMAGE, command, cpu: 0.1, memory, count: 1, ...extra });
+    const result = await deployViaApi(core, { pod, app: 'extras', entry, image: BASE_IMAGE, command, cpu: 0.1, memory, count: 1, keep: false, ...extra });
     const outcome = resultOf(result.events);
     assert.ok(outcome?.ok, JSON.stringify(result));
     return outcome.workloads[0]!;

@@ -44,7 +44,8 @@ describe('agent, status and the Redis bus', () => {
   });
 
   async function deployOne(entry: string): Promise<Workload> {
-    const result = await deployViaApi(core, { pod, app: `app-${entry}`, entry, image: BASE_IMAGE, command: ['sleep', '600'], cpu: 0.2, count: 1 });
+    // Not kept: these tests watch what the agent reports of a container killed or paused behind Eru's back, not the keeper.
+    const result = await deployViaApi(core, { pod, app: `app-${entry}`, entry, image: BASE_IMAGE, command: ['sleep', '600'], cpu: 0.2, count: 1, keep: false });
     const outcome = resultOf(result.events);
     assert.ok(outcome?.ok, JSON.stringify(result));
     return outcome.workloads[0]!;
@@ -63,6 +64,7 @@ describe('agent, status and the Redis bus', () => {
       cpu: 0.2,
       count: 1,
       healthcheck: { http: { port: 8080, path: '/index.html', code: 200 }, tcpPorts: [8080], intervalSeconds: 1 },
+      keep: false,
     });
     const workload = resultOf(result.events)!.ok ? (resultOf(result.events) as { workloads: Workload[] }).workloads[0]! : assert.fail(JSON.stringify(result));
     await eventually(async () => seen.some((e) => e.type === 'workload.status' && e.data.healthy === true), 15_000, 'the healthy status');

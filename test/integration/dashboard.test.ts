@@ -54,7 +54,8 @@ describe('the dashboard in a real browser (Debian Chromium through playwright-co
     await eventually(async () => (await core.api<NodeView>('GET', `/v1/nodes/${node}`)).body.liveness.state === 'up', 10_000, 'the node up');
     // One exclusive core plus 3 pieces of the other; two fragments beside them.
     for (const [app, cpu, count] of [['big', '1.3', '1'], ['small', '0.2', '2']] as const) {
-      const deployed = await core.eru(['deploy', '--pod', pod, '--app', app, '--image', BASE_IMAGE, '--cpu', cpu, '--count', count, '--', 'sleep', '600']);
+      // Not kept: a test below kills one behind Eru's back and looks for it exited on the page.
+      const deployed = await core.eru(['deploy', '--pod', pod, '--app', app, '--image', BASE_IMAGE, '--cpu', cpu, '--count', count, '--no-keep', '--', 'sleep', '600']);
       assert.equal(deployed.code, 0, deployed.stderr);
     }
     browser = await launchBrowser();
@@ -110,6 +111,13 @@ describe('the dashboard in a real browser (Debian Chromium through playwright-co
     assert.equal(await page.getAttribute('[data-free-cpu]', 'data-free-cpu'), String(view.resources.cpuFree));
     // Measured use arrives with heartbeats.
     await eventually(async () => (await page.$$eval(`[data-node="${node}"] .core[data-use]`, (cells) => cells.filter((c) => c.getAttribute('data-use') !== '').length)) === 2 || undefined, 15_000, 'use on both cores');
+    // A draining node says so on the map, live; undrained, it does not. (Nothing here is kept, so the drain leaves it all and exits 1.)
+    const drain = await core.eru(['node', 'drain', node, '--deadline', '1s']);
+    assert.equal(drain.code, 1, drain.stderr);
+    assert.match(drain.stdout, new RegExp(`${node}: 0 instance\\(s\\) moved; 3 left:`));
+    await page.waitForSelector(`[data-node="${node}"] .badge.draining`, { timeout: 5000 });
+    assert.equal((await core.eru(['node', 'undrain', node])).code, 0);
+    await page.waitForSelector(`[data-node="${node}"] .badge.draining`, { state: 'detached', timeout: 5000 });
   });
 
   it('a docker kill turns the workload red within 3 s, and a deploy from the CLI appears, both without a reload', async () => {

@@ -120,6 +120,7 @@ describe('scopes: each token scope against every route of the API', () => {
       { route: 'DELETE /v1/workloads/{id}/networks/{network}', access: 'admin', calls: [{ path: `/v1/workloads/${keep('mine')}/networks/nonet` }] },
       { route: 'GET /v1/apps/{app}/endpoints', access: 'read', calls: [{ path: `/v1/apps/${theirs}/endpoints` }] },
       { route: 'GET /v1/services', access: 'read', calls: [{ path: '/v1/services' }] },
+      { route: 'PUT /v1/services', access: 'app', calls: both((w) => ({ path: '/v1/services', body: { services: [{ app: app(w), pod: 'nopod', entry: 'main', image: BASE_IMAGE, count: 0, cpu: 0 }], dryRun: true } })) },
       { route: 'PUT /v1/apps/{app}/entries/{entry}/scale', access: 'app', calls: both((w) => ({ path: `/v1/apps/${app(w)}/entries/keep/scale`, body: {} })) },
       { route: 'POST /v1/apps/{app}/entries/{entry}/resize', access: 'app', calls: both((w) => ({ path: `/v1/apps/${app(w)}/entries/keep/resize`, body: {} })) },
       { route: 'POST /v1/apps/{app}/entries/{entry}/replace', access: 'app', calls: both((w) => ({ path: `/v1/apps/${app(w)}/entries/keep/replace`, body: {} })) },

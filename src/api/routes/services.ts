@@ -1,14 +1,14 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { DeployEventSchema } from '../../contract/events.js';
+import { ApplyEventSchema, DeployEventSchema } from '../../contract/events.js';
 import { z } from 'zod';
-import { ReplaceBodySchema, ScaleBodySchema, ServiceParamsSchema, ServiceResizeBodySchema, ServiceViewSchema } from '../../contract/services.js';
+import { ApplyBodySchema, ReplaceBodySchema, ScaleBodySchema, ServiceParamsSchema, ServiceResizeBodySchema, ServiceViewSchema } from '../../contract/services.js';
 import { WorkloadSchema } from '../../model/workload.js';
-import { redactService, type Services } from '../../core/index.js';
+import { mayChangeApp, redactService, type Applies, type Services } from '../../core/index.js';
 import { defineRoute, type RouteContext } from '../route.js';
 import { sendNdjson } from '../stream.js';
 
 /** Services (an app's entrypoint in a pod): scaling and rolling replaces, streamed like deploys. */
-export const serviceRoutes: FastifyPluginAsync<RouteContext & { services: Services }> = async (app, { services, ...context }) => {
+export const serviceRoutes: FastifyPluginAsync<RouteContext & { services: Services; applies: Applies }> = async (app, { services, applies, ...context }) => {
   defineRoute(app, context, {
     method: 'GET',
     url: '/v1/services',
@@ -17,6 +17,21 @@ export const serviceRoutes: FastifyPluginAsync<RouteContext & { services: Servic
     access: 'read',
     response: z.array(ServiceViewSchema),
     handler: async ({ principal }) => (await services.list()).map((s) => redactService(principal, s)),
+  });
+  defineRoute(app, context, {
+    method: 'PUT',
+    url: '/v1/services',
+    summary: 'Converge services to a desired state once (create, replace, resize, scale, in order; the first failure stops the rest); dryRun returns only the plan',
+    tag: 'services',
+    access: 'app',
+    body: ApplyBodySchema,
+    response: ApplyEventSchema,
+    stream: true,
+    handler: async ({ principal, body }, _request, reply) => {
+      // A deployer applies only its own apps.
+      for (const service of body.services) mayChangeApp(principal, service.app);
+      return sendNdjson(reply, await applies.apply(body));
+    },
   });
   defineRoute(app, context, {
     method: 'PUT',
