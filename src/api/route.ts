@@ -26,7 +26,7 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
    * For `app` access: the app the call changes, from its path (checked before anything else is read,
    * so a refusal is 403 whatever the body; a workload's app is looked up) or from its body.
    */
-  app?: { params: (params: z.output<P>) => string | Promise<string> } | { body: (body: z.output<B>) => string };
+  app?: { params: (params: z.output<P>) => string | Promise<string> } | { body: (body: z.output<B>) => string } | { bodyApps: (body: z.output<B>) => string[] };
   params?: P;
   query?: Q;
   body?: B;
@@ -93,6 +93,12 @@ export function defineRoute<P extends AnyObject = typeof Empty, Q extends AnyObj
         Object.assign(call, { body });
         if (spec.app && 'body' in spec.app) call.app = spec.app.body(body);
         if (spec.access === 'app' && spec.app && 'body' in spec.app) mayChangeApp(principal, call.app!);
+        if (spec.app && 'bodyApps' in spec.app) {
+          // A call that changes several apps (apply): each must be the caller's to change.
+          const apps = [...new Set(spec.app.bodyApps(body))];
+          if (spec.access === 'app') for (const app of apps) mayChangeApp(principal, app);
+          call.app = apps.join(',');
+        }
         const result = await spec.handler({ params, query, body, principal }, request, reply);
         record(call, { status: spec.status ?? 200, result });
         if (reply.sent) return reply;

@@ -3,7 +3,7 @@ import { ApplyEventSchema, DeployEventSchema } from '../../contract/events.js';
 import { z } from 'zod';
 import { ApplyBodySchema, ReplaceBodySchema, ScaleBodySchema, ServiceParamsSchema, ServiceResizeBodySchema, ServiceViewSchema } from '../../contract/services.js';
 import { WorkloadSchema } from '../../model/workload.js';
-import { mayChangeApp, redactService, type Applies, type Services } from '../../core/index.js';
+import { redactService, type Applies, type Services } from '../../core/index.js';
 import { defineRoute, type RouteContext } from '../route.js';
 import { sendNdjson } from '../stream.js';
 
@@ -24,14 +24,12 @@ export const serviceRoutes: FastifyPluginAsync<RouteContext & { services: Servic
     summary: 'Converge services to a desired state once (create, replace, resize, scale, in order; the first failure stops the rest); dryRun returns only the plan',
     tag: 'services',
     access: 'app',
+    // A deployer applies only its own apps.
+    app: { bodyApps: (body) => body.services.map((s) => s.app) },
     body: ApplyBodySchema,
     response: ApplyEventSchema,
     stream: true,
-    handler: async ({ principal, body }, _request, reply) => {
-      // A deployer applies only its own apps.
-      for (const service of body.services) mayChangeApp(principal, service.app);
-      return sendNdjson(reply, await applies.apply(body));
-    },
+    handler: async ({ body }, _request, reply) => sendNdjson(reply, await applies.apply(body)),
   });
   defineRoute(app, context, {
     method: 'PUT',
