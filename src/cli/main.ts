@@ -16,6 +16,7 @@ import { registerApply } from './commands/apply.js';
 import { registerCp } from './commands/cp.js';
 import { registerExec } from './commands/exec.js';
 import { registerPod } from './commands/pod.js';
+import { registerRollout } from './commands/rollout.js';
 import { registerService, registerServiceViews } from './commands/service.js';
 import { registerToken } from './commands/token.js';
 import { registerAudit } from './commands/audit.js';
@@ -63,6 +64,7 @@ export function buildProgram(): Command {
   registerNetwork(program);
   registerService(program);
   registerServiceViews(program);
+  registerRollout(program);
   registerToken(program);
   registerAudit(program);
   registerExec(program);

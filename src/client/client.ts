@@ -16,6 +16,7 @@ import { ndjson } from '../lib/lines.js';
 import type { Activity } from '../model/activity.js';
 import type { App, AppEnv, AppVersion } from '../model/app.js';
 import type { Pod } from '../model/pod.js';
+import type { Rollout } from '../model/rollout.js';
 import type { Intent } from '../model/intent.js';
 import type { Workload } from '../model/workload.js';
 import { explainTransportFailure, fetchTransport, readText, type ClientTls, TransportError, type Transport, type TransportResponse } from './transport.js';
@@ -190,6 +191,11 @@ export class EruClient {
       this.follow<DeployEvent>('POST', `/v1/apps/${enc(app)}/entries/${enc(entry)}/replace`, body, onEvent),
     /** Every instance resized in place. */
     resize: (app: string, entry: string, body: { pod?: string; cpu?: number; memory?: number | string }) => this.request<Workload[]>('POST', `/v1/apps/${enc(app)}/entries/${enc(entry)}/resize`, body),
+    /** A service's rollouts, numbered, oldest first. */
+    rollouts: (app: string, entry: string, pod?: string) => this.request<Rollout[]>('GET', `/v1/apps/${enc(app)}/entries/${enc(entry)}/rollouts${pod ? `?pod=${enc(pod)}` : ''}`),
+    /** Back to what ran before the last rollout that ended done (or to what rollout `to` moved it to). */
+    undo: (app: string, entry: string, body: { pod?: string; to?: number } = {}, onEvent?: (event: DeployEvent) => void) =>
+      this.follow<DeployEvent>('POST', `/v1/apps/${enc(app)}/entries/${enc(entry)}/rollouts/undo`, body, onEvent),
     /** Converge to a desired state once (`eru apply`); with dryRun only the plan. */
     apply: (body: { services: Array<Record<string, unknown>>; dryRun?: boolean }, onEvent?: (event: ApplyEvent) => void) => this.follow<ApplyEvent>('PUT', '/v1/services', body, onEvent),
   };

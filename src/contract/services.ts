@@ -105,3 +105,15 @@ export const ApplyStepSchema = z.object({
   change: z.string(),
 });
 export type ApplyStep = z.infer<typeof ApplyStepSchema>;
+
+/** `GET /v1/apps/{app}/entries/{entry}/rollouts?pod=`: the service's rollouts, oldest first. */
+export const RolloutQuerySchema = z.object({ pod: DnsLabelSchema.optional() }).strict();
+
+/** `POST /v1/apps/{app}/entries/{entry}/rollouts/undo`: back to what ran before the last rollout that ended done, or to what rollout `to` moved it to. */
+export const UndoBodySchema = z
+  .object({
+    pod: DnsLabelSchema.optional(),
+    to: z.number().int().min(1).optional(),
+  })
+  .strict();
+export type UndoBody = z.infer<typeof UndoBodySchema>;

@@ -5,6 +5,7 @@ import { AppEnvSchema, AppSchema, AppVersionSchema } from '../model/app.js';
 import { AddressHolderSchema, NetworkSchema } from '../model/network.js';
 import { NodeSchema, type Node } from '../model/node.js';
 import { PodSchema, type Pod } from '../model/pod.js';
+import { RolloutSchema } from '../model/rollout.js';
 import { ServiceLockSchema, ServiceSchema } from '../model/service.js';
 import { NodeResourcesSchema, type NodeResources } from '../model/resources.js';
 import { NodeStatusSchema, NodeUsageSchema, WorkloadStatusSchema, type NodeUsage } from '../model/status.js';
@@ -37,6 +38,7 @@ import type { Compare, Lease, Store, TxnOp } from '../store/types.js';
  *   /eru/addresses/{net}/{ip}  AddressHolder: one key per held address (workload, node)
  *   /eru/ports/{node}/{port}-{proto}  PortHolder: one key per host port a workload publishes on the node
  *   /eru/services/{pod}/{app}/{entry}  Service: what the last deploy of it asked for, and its count
+ *   /eru/rollouts/{pod}/{app}/{entry}/{n}  Rollout: each rolling replace of the service, numbered (n zero-padded)
  *   /eru/servicelocks/{pod}/{app}/{entry}  ServiceLock: the one change under way to the service (scale, replace, keeper, drain)
  *   /eru/activities/{app}/{id}  Activity: a build, deploy, scale or replace of the app, and its last lines
  *   /eru/audit/{id}        AuditEntry: a change asked of the core, who asked and how it ended (ids sort by time)
@@ -79,6 +81,8 @@ const keys = {
   port: (node: string, port: number, protocol: string) => `${ROOT}/ports/${node}/${port}-${protocol}`,
   services: `${ROOT}/services/`,
   service: (pod: string, app: string, entry: string) => `${ROOT}/services/${pod}/${app}/${entry}`,
+  rollouts: (pod: string, app: string, entry: string) => `${ROOT}/rollouts/${pod}/${app}/${entry}/`,
+  rollout: (pod: string, app: string, entry: string, number: number) => `${ROOT}/rollouts/${pod}/${app}/${entry}/${String(number).padStart(6, '0')}`,
   serviceLocks: `${ROOT}/servicelocks/`,
   serviceLock: (pod: string, app: string, entry: string) => `${ROOT}/servicelocks/${pod}/${app}/${entry}`,
   boosts: `${ROOT}/boosts/`,
@@ -239,6 +243,12 @@ export class Repositories {
     get: (pod: string, app: string, entry: string) => read(this.store, ServiceSchema, keys.service(pod, app, entry)),
     list: () => list(this.store, ServiceSchema, keys.services),
     key: keys.service,
+  };
+
+  /** A service's rollouts, oldest first. */
+  readonly rollouts = {
+    list: (pod: string, app: string, entry: string) => list(this.store, RolloutSchema, keys.rollouts(pod, app, entry)),
+    key: keys.rollout,
   };
 
   /** Who is changing a service now (core/services/lock.ts); a listed one's name is `{pod}/{app}/{entry}`. */

@@ -9,6 +9,7 @@ import type { Endpoint } from '../../src/contract/networks.js';
 import type { WorkloadListItem } from '../../src/contract/workloads.js';
 import type { Intent } from '../../src/model/intent.js';
 import type { NodeResources } from '../../src/model/resources.js';
+import { runsName, type Rollout } from '../../src/model/rollout.js';
 import type { Workload } from '../../src/model/workload.js';
 import { Repositories } from '../../src/core/repositories.js';
 import { openStore } from '../../src/store/index.js';
@@ -253,6 +254,31 @@ describe('a service\'s life: scale, rolling replace, realloc, exec, cp, hooks, s
     const services = (await core.api<Array<{ app: string; entry: string; version?: string }>>('GET', '/v1/services')).body;
     assert.match(services.find((s) => s.app === app && s.entry === 'web')!.version!, new RegExp(`^${versions.v2}`));
     assert.deepEqual((await core.api<Intent[]>('GET', '/v1/intents')).body, []);
+  });
+
+  it('rollouts are numbered with how each ended; undo rolls back to what ran before the last one that ended done', async () => {
+    const short = (sha: string): string => sha.slice(0, 7);
+    const listed = async (): Promise<Rollout[]> => JSON.parse((await core.eru(['--json', 'rollout', 'ls', app, '--entry', 'web'])).stdout) as Rollout[];
+    const before = await listed();
+    assert.deepEqual(
+      before.map((r) => [r.number, runsName(r.from), runsName(r.to), r.outcome]),
+      [
+        [1, short(versions.v1), short(versions.v2), 'done'],
+        [2, short(versions.v2), short(versions.bad), 'rolled back'],
+      ],
+    );
+    assert.match((await core.eru(['rollout', 'ls', app, '--entry', 'web'])).stdout, new RegExp(`^2\\s+${short(versions.v2)}\\s+${short(versions.bad)}\\s+rolled back`, 'm'));
+    assert.match((await core.eru(['rollout', 'show', app, '2', '--entry', 'web'])).stdout, /why\s+replace failed and was rolled back/);
+    const undo = await core.eru(['rollout', 'undo', app, '--entry', 'web'], { timeoutMs: 300_000 });
+    assert.equal(undo.code, 0, undo.stderr);
+    assert.match(undo.stderr, new RegExp(`rollout 3 of ${app}/web: ${short(versions.v2)} → ${short(versions.v1)}`));
+    const web = await list('&entry=web');
+    assert.equal(web.length, 6);
+    for (const w of web) assert.equal(w.image, `${app}:${versions.v1}`, 'back on the version before the last rollout that ended done');
+    assert.deepEqual((await listed()).map((r) => [r.number, r.outcome]).at(-1), [3, 'done']);
+    const none = await core.eru(['rollout', 'undo', app, '--entry', 'web', '--to', '9']);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /no rollout 9 \(there are 3\)/);
   });
 
   it('node drain under load: 4 instances move off a node while 4 clients see no failed request; the node is empty, the service at its count', async (t) => {

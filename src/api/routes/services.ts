@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { ApplyEventSchema, DeployEventSchema } from '../../contract/events.js';
 import { z } from 'zod';
-import { ApplyBodySchema, ReplaceBodySchema, ScaleBodySchema, ServiceParamsSchema, ServiceResizeBodySchema, ServiceViewSchema } from '../../contract/services.js';
+import { ApplyBodySchema, ReplaceBodySchema, RolloutQuerySchema, ScaleBodySchema, UndoBodySchema, ServiceParamsSchema, ServiceResizeBodySchema, ServiceViewSchema } from '../../contract/services.js';
+import { RolloutSchema } from '../../model/rollout.js';
 import { WorkloadSchema } from '../../model/workload.js';
 import { redactService, type Applies, type Services } from '../../core/index.js';
 import { defineRoute, type RouteContext } from '../route.js';
@@ -60,6 +61,30 @@ export const serviceRoutes: FastifyPluginAsync<RouteContext & { services: Servic
       const { pod, ...size } = body;
       return services.resize(params.app, params.entry, pod, size);
     },
+  });
+  defineRoute(app, context, {
+    method: 'GET',
+    url: '/v1/apps/:app/entries/:entry/rollouts',
+    summary: "A service's rollouts, numbered, oldest first: what each moved from and to, and how it ended",
+    tag: 'services',
+    access: 'read',
+    params: ServiceParamsSchema,
+    query: RolloutQuerySchema,
+    response: z.array(RolloutSchema),
+    handler: ({ params, query }) => services.rollouts(params.app, params.entry, query.pod),
+  });
+  defineRoute(app, context, {
+    method: 'POST',
+    url: '/v1/apps/:app/entries/:entry/rollouts/undo',
+    summary: 'Undo: a rolling replace back to what ran before the last rollout that ended done (or to what rollout `to` moved it to)',
+    tag: 'services',
+    access: 'app',
+    app: { params: (params) => params.app },
+    params: ServiceParamsSchema,
+    body: UndoBodySchema,
+    response: DeployEventSchema,
+    stream: true,
+    handler: async ({ params, body }, _request, reply) => sendNdjson(reply, await services.undo(params.app, params.entry, body)),
   });
   defineRoute(app, context, {
     method: 'POST',

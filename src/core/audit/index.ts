@@ -44,7 +44,8 @@ export class Audit {
     for (let i = entries.length - 1; i >= 0 && chosen.length < query.limit; i--) {
       const entry = entries[i]!;
       if (since !== undefined && Date.parse(entry.time) < since) break;
-      if (query.app && entry.app !== query.app) continue;
+      // A call that changed several apps (apply) names them all: `a,b`.
+      if (query.app && !(entry.app ?? '').split(',').includes(query.app)) continue;
       if (query.token && entry.token !== query.token) continue;
       chosen.push(entry);
     }

@@ -15,7 +15,9 @@ import type { PlacementRequest } from '../deploy/reserve.js';
 import { resolveDeploy } from '../deploy/resolve.js';
 import { absent, put, unchanged } from '../repositories.js';
 import { instancesOf, serviceOf } from '../scale/index.js';
+import { runsName, type Rollout } from '../../model/rollout.js';
 import { lockService } from '../services/lock.js';
+import { endRollout, startRollout } from './rollouts.js';
 import { recordedStates } from '../workloads/held.js';
 import { removeWorkload } from '../workloads/remove.js';
 import { waitHealthy } from './health.js';
@@ -41,12 +43,32 @@ export async function replace(context: CoreContext, app: string, entry: string, 
   const to = runs({ version: target.service?.version, spec: target });
   if (to === runs(from)) throw conflict(`${app}/${entry} in pod ${from.pod} already runs ${to}`);
   const unlock = await lockService(context, from, `replacing with ${to}`);
+  let rollout: Rollout | undefined;
   try {
     const old = (await instancesOf(context, from)).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     if (old.length === 0) throw conflict(`${app}/${entry} has no instance in pod ${from.pod} to replace; scale it up instead`);
+    const started = await startRollout(context, from, target.service?.version ? { version: target.service.version } : { image: target.image });
+    rollout = started;
     const replacing = new Replacing(context, await begin(context, from, old), body, target, from);
-    return runInBackground((emit) => replacing.run(old, emit).finally(unlock), (error) => failedResult(error, ErrorCode.DEPLOY_FAILED));
+    return runInBackground(
+      async (emit) => {
+        try {
+          emit({ type: 'note', message: `rollout ${started.number} of ${app}/${entry}: ${runsName(started.from)} → ${runsName(started.to)}` });
+          const result = await replacing.run(old, emit).catch(async (error: unknown) => {
+            await endRollout(context, started, 'failed', error instanceof Error ? error.message : String(error));
+            throw error;
+          });
+          if (result.ok) await endRollout(context, started, 'done');
+          else await endRollout(context, started, body.rollback ? 'rolled back' : 'failed', result.error.message);
+          return result;
+        } finally {
+          await unlock();
+        }
+      },
+      (error) => failedResult(error, ErrorCode.DEPLOY_FAILED),
+    );
   } catch (error) {
+    if (rollout) await endRollout(context, rollout, 'failed', error instanceof Error ? error.message : String(error));
     await unlock();
     throw error;
   }

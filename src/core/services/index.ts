@@ -1,12 +1,15 @@
 import type { DeployEvent } from '../../contract/events.js';
-import type { ReplaceBody, ScaleBody, ServiceView } from '../../contract/services.js';
+import { ReplaceBodySchema, type ReplaceBody, type ScaleBody, type ServiceView, type UndoBody } from '../../contract/services.js';
+import { parseWith } from '../../lib/validate.js';
+import type { Rollout } from '../../model/rollout.js';
 import type { ResizeBody } from '../../contract/workloads.js';
 import type { Workload } from '../../model/workload.js';
 import { trackActivity } from '../apps/activities.js';
 import type { EventQueue } from '../background.js';
 import type { CoreContext } from '../context.js';
 import { replace } from '../replace/index.js';
-import { scale } from '../scale/index.js';
+import { undoTarget } from '../replace/rollouts.js';
+import { scale, serviceOf } from '../scale/index.js';
 import { resizeService } from '../scale/resize.js';
 
 /**
@@ -35,6 +38,18 @@ export class Services {
   async replace(app: string, entry: string, body: ReplaceBody): Promise<EventQueue<DeployEvent>> {
     const meta = { kind: 'replace' as const, app, entry, ...(body.version ? { version: body.version } : {}), ...(body.pod ? { pod: body.pod } : {}) };
     return trackActivity(this.context, meta, await replace(this.context, app, entry, body));
+  }
+
+  /** A service's rollouts, numbered, oldest first (core/replace/rollouts.ts). */
+  async rollouts(app: string, entry: string, pod?: string): Promise<Rollout[]> {
+    const service = await serviceOf(this.context, app, entry, pod);
+    return (await this.context.repos.rollouts.list(service.pod, app, entry)).map((r) => r.value);
+  }
+
+  /** Undo: a replace back to what ran before the last rollout that ended done (or to rollout `to`'s target). */
+  async undo(app: string, entry: string, body: UndoBody): Promise<EventQueue<DeployEvent>> {
+    const target = undoTarget(await this.rollouts(app, entry, body.pod), body.to);
+    return this.replace(app, entry, parseWith(ReplaceBodySchema, { ...(body.pod ? { pod: body.pod } : {}), ...target }));
   }
 
   /** Every instance resized in place, and the size recorded (core/scale/resize.ts). */
