@@ -3,6 +3,7 @@ import type { CoreContext } from './context.js';
 import { rollBack } from './deploy/rollback.js';
 import { checkLedgers } from './cpu/ledger-check.js';
 import { rollBackReplace } from './replace/rollback.js';
+import { endRunningRollouts } from './replace/rollouts.js';
 import { del, put, unchanged, type Repositories } from './repositories.js';
 
 /** How long a dead core's intents wait before another core undoes them. */
@@ -67,6 +68,7 @@ export class Recovery {
           // A replace: its own deploys and removals have intents of their own, undone apart; here the version goes back.
           await rollBackReplace(this.context, claimed.replace);
           await this.repos.commit([], [del(key)]);
+          await endRunningRollouts(this.context, claimed.replace, `rolled back by another core: the core doing it (${intent.owner}) died`);
         } else await rollBack(this.context, claimed);
         undone++;
       }

@@ -564,6 +564,8 @@ describe('a service\'s life: scale, rolling replace, realloc, exec, cp, hooks, s
       await ledgersAgree();
       const service = (await core.api<Array<{ app: string; entry: string; version?: string }>>('GET', '/v1/services')).body.find((x) => x.app === app && x.entry === 'web');
       assert.equal(oldImage.endsWith(service!.version!), true, 'the service record says the old version');
+      const last = (await core.api<Rollout[]>('GET', `/v1/apps/${app}/entries/web/rollouts`)).body.at(-1)!;
+      assert.deepEqual([last.outcome, /rolled back by another core: the core doing it \(.+\) died/.test(last.message ?? '')], ['rolled back', true], 'its rollout says what happened');
     }
     console.log(`interrupted replaces (new recorded / old removed): ${interrupted.map((i) => `${i.newIds}/${i.removedOld}`).join(', ')}`);
     assert.ok(interrupted.some((i) => i.newIds > 0), 'a kill landed after new instances started');

@@ -29,6 +29,13 @@ export async function endRollout(context: CoreContext, rollout: Rollout, outcome
   await repos.commit([], [put(repos.rollouts.key(rollout.pod, rollout.app, rollout.entry, rollout.number), ended)]);
 }
 
+/** A replace undone by recovery: its rollout, still marked running, is marked rolled back. */
+export async function endRunningRollouts(context: CoreContext, service: Pick<Rollout, 'pod' | 'app' | 'entry'>, message: string): Promise<void> {
+  for (const { value: rollout } of await context.repos.rollouts.list(service.pod, service.app, service.entry)) {
+    if (rollout.outcome === 'running') await endRollout(context, rollout, 'rolled back', message);
+  }
+}
+
 /**
  * What `eru rollout undo` moves the service to: what ran before its last rollout that ended done,
  * or, with `to`, what rollout `to` moved it to.
