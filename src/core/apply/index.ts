@@ -3,6 +3,7 @@ import { ReplaceBodySchema, ScaleBodySchema, type ApplyBody } from '../../contra
 import { DeployBodySchema } from '../../contract/workloads.js';
 import { EruError, ErrorCode } from '../../lib/errors.js';
 import { parseWith } from '../../lib/validate.js';
+import { serviceKey } from '../../model/service.js';
 import { failedResult, runInBackground, type EventQueue } from '../background.js';
 import type { CoreContext } from '../context.js';
 import type { Deploys } from '../deploy/index.js';
@@ -47,7 +48,7 @@ export class Applies {
   private async instances(): Promise<Map<string, Instance[]>> {
     const instances = new Map<string, Instance[]>();
     for (const { value: w } of await this.context.repos.workloads.list()) {
-      const key = `${w.pod}/${w.app}/${w.entry}`;
+      const key = serviceKey(w);
       instances.set(key, [...(instances.get(key) ?? []), { id: w.id, cpu: w.cpu, memory: w.placement.memory }]);
     }
     return instances;

@@ -1,4 +1,5 @@
 import type { ApplyStep, DesiredService, ServiceView } from '../../contract/services.js';
+import { serviceKey } from '../../model/service.js';
 
 /** An instance as apply compares it: what it holds now (a realloc may have changed one). */
 export interface Instance {
@@ -48,7 +49,7 @@ export function plan(desired: readonly DesiredService[], services: readonly Serv
   const steps: Step[] = [];
   for (const want of desired) {
     const have = services.find((s) => s.pod === want.pod && s.app === want.app && s.entry === want.entry);
-    const running = instances.get(`${want.pod}/${want.app}/${want.entry}`) ?? [];
+    const running = instances.get(serviceKey(want)) ?? [];
     if (!have || running.length === 0) {
       if (want.count > 0) steps.push({ kind: 'create', desired: want });
       continue;

@@ -2,6 +2,7 @@ import type { DeployEvent } from '../../contract/events.js';
 import { ReplaceBodySchema, type ReplaceBody, type ScaleBody, type ServiceView, type UndoBody } from '../../contract/services.js';
 import { parseWith } from '../../lib/validate.js';
 import type { Rollout } from '../../model/rollout.js';
+import { serviceKey } from '../../model/service.js';
 import type { ResizeBody } from '../../contract/workloads.js';
 import type { Workload } from '../../model/workload.js';
 import { trackActivity } from '../apps/activities.js';
@@ -23,10 +24,10 @@ export class Services {
   async list(): Promise<ServiceView[]> {
     const instances = new Map<string, number>();
     for (const { value: w } of await this.context.repos.workloads.list()) {
-      const key = `${w.pod}/${w.app}/${w.entry}`;
+      const key = serviceKey(w);
       instances.set(key, (instances.get(key) ?? 0) + 1);
     }
-    return (await this.context.repos.services.list()).map(({ value: s }) => ({ ...s, instances: instances.get(`${s.pod}/${s.app}/${s.entry}`) ?? 0 }));
+    return (await this.context.repos.services.list()).map(({ value: s }) => ({ ...s, instances: instances.get(serviceKey(s)) ?? 0 }));
   }
 
   /** Up with the spec its instances have, down evenly (core/scale/). */
