@@ -158,6 +158,16 @@ export function coreTicks(): Array<{ busy: number; total: number }> {
 }
 
 /** A container's CPU time so far in nanoseconds (cgroup v1 cpuacct, cgroupfs driver), or null once it is gone. */
+/** A container's CPU periods so far and how many of them its quota throttled (cgroup cpu.stat), or null when it has none. */
+export function containerPeriods(fullId: string): { periods: number; throttled: number } | null {
+  try {
+    const text = readFileSync(`${CGROUP}/cpu/docker/${fullId}/cpu.stat`, 'utf8');
+    return { periods: statField(text, 'nr_periods'), throttled: statField(text, 'nr_throttled') };
+  } catch {
+    return null;
+  }
+}
+
 export function containerCpuNs(fullId: string): number | null {
   try {
     return Number(readFileSync(`${CGROUP}/cpuacct/docker/${fullId}/cpuacct.usage`, 'utf8').trim());

@@ -191,6 +191,9 @@ export class EruClient {
       this.follow<DeployEvent>('POST', `/v1/apps/${enc(app)}/entries/${enc(entry)}/replace`, body, onEvent),
     /** Every instance resized in place. */
     resize: (app: string, entry: string, body: { pod?: string; cpu?: number; memory?: number | string }) => this.request<Workload[]>('POST', `/v1/apps/${enc(app)}/entries/${enc(entry)}/resize`, body),
+    /** Steer the rollout under way: pause, resume, promote (a waiting canary), abort (rolled back). */
+    steer: (app: string, entry: string, action: 'pause' | 'resume' | 'promote' | 'abort', pod?: string) =>
+      this.request<Rollout>('POST', `/v1/apps/${enc(app)}/entries/${enc(entry)}/rollouts/${action}`, pod ? { pod } : {}),
     /** A service's rollouts, numbered, oldest first. */
     rollouts: (app: string, entry: string, pod?: string) => this.request<Rollout[]>('GET', `/v1/apps/${enc(app)}/entries/${enc(entry)}/rollouts${pod ? `?pod=${enc(pod)}` : ''}`),
     /** Back to what ran before the last rollout that ended done (or to what rollout `to` moved it to). */

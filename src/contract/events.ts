@@ -44,6 +44,8 @@ const PLACEMENT_PROGRESS = [
   z.object({ type: z.literal('removed'), id: z.string(), node: z.string() }),
   /** A line for people: what a replace or a scale decided, e.g. no room to surge. */
   z.object({ type: z.literal('note'), message: z.string() }),
+  /** A replace's canary: its new instances healthy and waiting (for an operator, or its own window), or promoted. */
+  z.object({ type: z.literal('canary'), rollout: z.number().int(), phase: z.enum(['waiting', 'promoted']), instances: z.array(z.string()), message: z.string() }),
   /** A hook ran in a container: after_start after it started, before_stop before it stopped. */
   z.object({ type: z.literal('hook'), id: z.string(), node: z.string(), hook: z.enum(['after_start', 'before_stop']), ok: z.boolean(), exitCode: z.number().int(), output: z.string() }),
   z.object({ type: z.literal('output'), ...OutputLineSchema.shape }),

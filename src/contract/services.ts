@@ -56,8 +56,13 @@ export const ReplaceBodySchema = z
     drain: Seconds.default(2),
     /** Roll every replaced instance back to the old version when a batch fails (default). */
     rollback: z.boolean().default(true),
+    /** A canary: stop once this many new instances are healthy, until `eru rollout promote` (or `abort`). */
+    canary: z.number().int().min(1).max(1000).optional(),
+    /** With a canary: promote by itself after these seconds if the new instances did no worse than the old (restarts, stops, health, throttling), abort otherwise. */
+    canaryAuto: z.number().min(1).max(86400).optional(),
   })
   .strict()
+  .refine((b) => b.canaryAuto === undefined || b.canary !== undefined, { message: 'canary-auto judges a canary: give canary too', path: ['canaryAuto'] })
   .refine((b) => (b.version === undefined) !== (b.image === undefined), { message: 'give version (a service deployed by version) or image (one deployed from an image), one of them', path: ['version'] })
   .refine((b) => b.maxSurge > 0 || b.maxUnavailable > 0, { message: 'max-surge and max-unavailable cannot both be 0: nothing could move', path: ['maxSurge'] });
 export type ReplaceBody = z.infer<typeof ReplaceBodySchema>;
@@ -108,6 +113,10 @@ export type ApplyStep = z.infer<typeof ApplyStepSchema>;
 
 /** `GET /v1/apps/{app}/entries/{entry}/rollouts?pod=`: the service's rollouts, oldest first. */
 export const RolloutQuerySchema = z.object({ pod: DnsLabelSchema.optional() }).strict();
+
+/** `POST /v1/apps/{app}/entries/{entry}/rollouts/{pause|resume|promote|abort}`: steer the service's running rollout. */
+export const SteerBodySchema = z.object({ pod: DnsLabelSchema.optional() }).strict();
+export const SteerParamsSchema = ServiceParamsSchema.extend({ action: z.enum(['pause', 'resume', 'promote', 'abort']) });
 
 /** `POST /v1/apps/{app}/entries/{entry}/rollouts/undo`: back to what ran before the last rollout that ended done, or to what rollout `to` moved it to. */
 export const UndoBodySchema = z

@@ -248,6 +248,7 @@ export class Repositories {
   /** A service's rollouts, oldest first. */
   readonly rollouts = {
     list: (pod: string, app: string, entry: string) => list(this.store, RolloutSchema, keys.rollouts(pod, app, entry)),
+    get: (pod: string, app: string, entry: string, number: number) => read(this.store, RolloutSchema, keys.rollout(pod, app, entry, number)),
     key: keys.rollout,
   };
 

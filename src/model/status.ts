@@ -11,6 +11,8 @@ export const WorkloadStatusSchema = z.object({
   healthy: z.boolean(),
   exitCode: z.number().int().optional(),
   oomKilled: z.boolean().optional(),
+  /** Times Docker's restart policy restarted it (its RestartCount). */
+  restarts: z.number().int().min(0).optional(),
   /** Why it is not running or not healthy, when known. */
   reason: z.string().max(1024).optional(),
   /** Egress shaping the agent applied, e.g. `eth0: 10mbit`. */
@@ -21,7 +23,7 @@ export type WorkloadStatus = z.infer<typeof WorkloadStatusSchema>;
 /** Two statuses say the same (the id aside): then nothing is reported or broadcast. */
 export function sameStatus(a: WorkloadStatus | undefined, b: WorkloadStatus): boolean {
   return (
-    a !== undefined && a.running === b.running && a.healthy === b.healthy && a.exitCode === b.exitCode && a.oomKilled === b.oomKilled && a.reason === b.reason && a.qos === b.qos
+    a !== undefined && a.running === b.running && a.healthy === b.healthy && a.exitCode === b.exitCode && a.oomKilled === b.oomKilled && a.restarts === b.restarts && a.reason === b.reason && a.qos === b.qos
   );
 }
 
@@ -44,6 +46,8 @@ export const NodeUsageSchema = z.object({
   containers: z.number().int().min(0).default(0),
   cpu: z.array(z.number().min(0).max(1)).max(4096).default([]),
   workloads: z.record(z.string(), z.number().min(0).max(4096)).default({}),
+  /** Each running workload's share of CPU periods throttled by its quota (0–1) over the interval, by workload id. */
+  throttled: z.record(z.string(), z.number().min(0).max(1)).default({}),
   /** MooseFS mount points the agent sees on its host. */
   moosefs: z.array(z.string()).default([]),
   /** What it last did about each shared volume it keeps, by `{app}/{name}`. */

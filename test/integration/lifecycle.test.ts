@@ -44,7 +44,7 @@ describe('a service\'s life: scale, rolling replace, realloc, exec, cp, hooks, s
   let extra: ExtraDaemon;
   const agents: AgentProcess[] = [];
   const dockers = new Map<string, Docker>();
-  const versions: Record<'v1' | 'v2' | 'bad', string> = { v1: '', v2: '', bad: '' };
+  const versions: Record<'v1' | 'v2' | 'bad' | 'crash', string> = { v1: '', v2: '', bad: '', crash: '' };
 
   before(async () => {
     dir = await tempDir('eru-life-');
@@ -67,7 +67,10 @@ describe('a service\'s life: scale, rolling replace, realloc, exec, cp, hooks, s
     versions.v2 = repo.head();
     repo.commit({ 'app.yaml': APP_YAML.replace('url: /index.html', 'url: /never-there.html') });
     versions.bad = repo.head();
-    for (const sha of [versions.v1, versions.v2, versions.bad]) {
+    // Serves, turns healthy, and exits after 20 s (restart "no": Docker leaves it stopped).
+    repo.commit({ 'app.yaml': APP_YAML.replace('cmd: httpd -f -p 8080 -h /www', "cmd: sh -c 'timeout 20 httpd -f -p 8080 -h /www; exit 3'") });
+    versions.crash = repo.head();
+    for (const sha of [versions.v1, versions.v2, versions.bad, versions.crash]) {
       repo.git('checkout', '-q', sha);
       assert.equal((await core.eru(['app', 'register', '--dir', repo.path])).code, 0);
       const built = await core.eru(['build', app, '--revision', sha, '--pod', pod], { timeoutMs: 180_000 });
@@ -279,6 +282,50 @@ describe('a service\'s life: scale, rolling replace, realloc, exec, cp, hooks, s
     const none = await core.eru(['rollout', 'undo', app, '--entry', 'web', '--to', '9']);
     assert.equal(none.code, 1);
     assert.match(none.stderr, /no rollout 9 \(there are 3\)/);
+  });
+
+  it('canaries: one that exits after 20 s is aborted by its own comparison, all 6 back; a good one promotes itself; one an operator pauses, promotes and resumes', async () => {
+    const short = (sha: string): string => sha.slice(0, 7);
+    const images = async (): Promise<string[]> => (await list('&entry=web')).map((w) => w.image).sort();
+    const lastRollout = async (): Promise<Rollout> => (await core.api<Rollout[]>('GET', `/v1/apps/${app}/entries/web/rollouts`)).body.at(-1)!;
+    assert.deepEqual(await images(), Array(6).fill(`${app}:${versions.v1}`), 'six on v1 to begin with');
+
+    const crashed = await core.eru(['replace', app, '--entry', 'web', '--version', versions.crash, '--canary', '1', '--canary-auto', '30s'], { timeoutMs: 180_000 });
+    assert.equal(crashed.code, 1, crashed.stdout);
+    assert.match(crashed.stderr, /canary: 1 new instance\(s\) healthy; comparing them with the 5 old for 30 s/);
+    assert.match(crashed.stderr, /replace rolled back: canary aborted by itself: 1 of 1 new instance\(s\) stopped \(exit 3\), 0 of 5 old; every instance runs/);
+    assert.deepEqual(await images(), Array(6).fill(`${app}:${versions.v1}`), 'all six on the old version again');
+    const aborted = await lastRollout();
+    assert.deepEqual([runsName(aborted.to), aborted.outcome, aborted.canary?.phase], [short(versions.crash), 'aborted', 'waiting']);
+    await ledgersAgree();
+
+    const good = await core.eru(['replace', app, '--entry', 'web', '--version', versions.v2, '--canary', '1', '--canary-auto', '30s'], { timeoutMs: 300_000 });
+    assert.equal(good.code, 0, good.stderr);
+    assert.match(good.stderr, /canary promoted by itself: over the window the new instances did no worse than the old: restarts 0 vs 0, none stopped/);
+    assert.deepEqual(await images(), Array(6).fill(`${app}:${versions.v2}`), 'promoted, and all six replaced');
+    assert.deepEqual([(await lastRollout()).outcome, (await lastRollout()).canary?.phase], ['done', 'promoted']);
+
+    // An operator's canary: the command returns once 2 are healthy; pause, promote, and nothing moves until resume.
+    const manual = await core.eru(['replace', app, '--entry', 'web', '--version', versions.v1, '--canary', '2'], { timeoutMs: 180_000 });
+    assert.equal(manual.code, 0, manual.stderr);
+    assert.match(manual.stderr, new RegExp(`canary: 2 new instance\\(s\\) healthy; waiting for \`eru rollout promote ${app} --entry web\``));
+    const count = async (image: string): Promise<number> => (await images()).filter((i) => i === `${app}:${image}`).length;
+    assert.deepEqual([await count(versions.v1), await count(versions.v2)], [2, 4]);
+    assert.match((await core.eru(['rollout', 'ls', app, '--entry', 'web'])).stdout, /running \(canary waiting\)/);
+    assert.equal((await core.eru(['rollout', 'pause', app, '--entry', 'web'])).code, 0);
+    const promoted = await core.eru(['rollout', 'promote', app, '--entry', 'web']);
+    assert.equal(promoted.code, 0, promoted.stderr);
+    assert.match(promoted.stdout, /running \(paused\), promoted/);
+    await new Promise((r) => setTimeout(r, 4000));
+    assert.deepEqual([await count(versions.v1), await count(versions.v2)], [2, 4], 'paused: promoted, yet no further batch');
+    const again = await core.eru(['rollout', 'pause', app, '--entry', 'web']);
+    assert.deepEqual([again.code, /is paused already/.test(again.stderr)], [1, true]);
+    assert.equal((await core.eru(['rollout', 'resume', app, '--entry', 'web'])).code, 0);
+    await eventually(async () => (await lastRollout()).outcome === 'done', 120_000, 'the resumed rollout finishes');
+    assert.deepEqual(await images(), Array(6).fill(`${app}:${versions.v1}`));
+    const late = await core.eru(['rollout', 'promote', app, '--entry', 'web']);
+    assert.deepEqual([late.code, /has no rollout under way: nothing to promote/.test(late.stderr)], [1, true]);
+    await ledgersAgree();
   });
 
   it('node drain under load: 4 instances move off a node while 4 clients see no failed request; the node is empty, the service at its count', async (t) => {

@@ -100,6 +100,7 @@ export class StatusHook implements AgentHook {
         ...(qos ? { qos } : {}),
         running: docker.Running,
         healthy: docker.Running && (health === undefined || health === 'healthy'),
+        ...(info.RestartCount ? { restarts: info.RestartCount } : {}),
         ...(docker.Running ? {} : { exitCode: docker.ExitCode }),
         ...(docker.OOMKilled ? { oomKilled: true, reason: 'killed for running out of memory' } : {}),
         ...(!docker.Running && !docker.OOMKilled ? { reason: docker.Error || `exited with ${docker.ExitCode}` } : {}),

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { ApplyEventSchema, DeployEventSchema } from '../../contract/events.js';
 import { z } from 'zod';
-import { ApplyBodySchema, ReplaceBodySchema, RolloutQuerySchema, ScaleBodySchema, UndoBodySchema, ServiceParamsSchema, ServiceResizeBodySchema, ServiceViewSchema } from '../../contract/services.js';
+import { ApplyBodySchema, ReplaceBodySchema, RolloutQuerySchema, ScaleBodySchema, UndoBodySchema, ServiceParamsSchema, ServiceResizeBodySchema, SteerBodySchema, SteerParamsSchema, ServiceViewSchema } from '../../contract/services.js';
 import { RolloutSchema } from '../../model/rollout.js';
 import { WorkloadSchema } from '../../model/workload.js';
 import { redactService, type Applies, type Services } from '../../core/index.js';
@@ -72,6 +72,18 @@ export const serviceRoutes: FastifyPluginAsync<RouteContext & { services: Servic
     query: RolloutQuerySchema,
     response: z.array(RolloutSchema),
     handler: ({ params, query }) => services.rollouts(params.app, params.entry, query.pod),
+  });
+  defineRoute(app, context, {
+    method: 'POST',
+    url: '/v1/apps/:app/entries/:entry/rollouts/:action',
+    summary: "Steer the service's rollout under way: pause (the batch under way finishes, no other starts), resume, promote (a waiting canary goes on), abort (stopped, and what was replaced rolled back)",
+    tag: 'services',
+    access: 'app',
+    app: { params: (params) => params.app },
+    params: SteerParamsSchema,
+    body: SteerBodySchema,
+    response: RolloutSchema,
+    handler: ({ params, body, principal }) => services.steer(params.app, params.entry, params.action, body.pod, principal?.name ?? 'an operator'),
   });
   defineRoute(app, context, {
     method: 'POST',

@@ -218,6 +218,7 @@ export function showEvent(event: DeployEvent, progress: Progress): void {
       progress.item(`removed ${event.id} from ${event.node}`);
       break;
     case 'note':
+    case 'canary':
       progress.item(event.message);
       break;
     case 'hook':

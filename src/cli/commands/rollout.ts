@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { DeployEvent } from '../../contract/events.js';
 import { invalid } from '../../lib/errors.js';
 import { age } from '../../lib/time.js';
-import type { Rollout, Runs } from '../../model/rollout.js';
+import type { Canary, Rollout, Runs } from '../../model/rollout.js';
 import { action, printJson, printTable } from '../output.js';
 import { clientOf, globals, wholeNumber } from '../options.js';
 import { Progress } from '../progress.js';
@@ -13,7 +13,20 @@ const runsName = (runs: Runs): string => ('version' in runs ? runs.version.slice
 
 const path = (app: string, entry: string): string => `/v1/apps/${encodeURIComponent(app)}/entries/${encodeURIComponent(entry)}/rollouts`;
 
-/** `eru rollout ls|show|undo`: a service's numbered rollouts, and going back. */
+/** The outcome column: a running rollout says when it is paused or its canary waits. */
+function outcomeText(rollout: Rollout): string {
+  if (rollout.outcome !== 'running') return rollout.outcome;
+  if (rollout.abort !== undefined) return 'running (aborting)';
+  if (rollout.paused) return 'running (paused)';
+  if (rollout.canary?.phase === 'waiting') return 'running (canary waiting)';
+  return 'running';
+}
+
+function canaryText(canary: Canary): string {
+  return `${canary.count} instance(s)${canary.autoSeconds ? `, judged over ${canary.autoSeconds} s` : ''}: ${canary.phase}${canary.verdict ? ` — ${canary.verdict}` : ''}`;
+}
+
+/** `eru rollout ls|show|undo|pause|resume|promote|abort`: a service's numbered rollouts, steering the one under way, and going back. */
 export function registerRollout(program: Command): void {
   const rollout = program.command('rollout').description("a service's rollouts (each rolling replace, numbered), and undoing them");
   const list = async (cmd: Command, app: string, options: { entry: string; pod?: string }): Promise<Rollout[]> =>
@@ -28,7 +41,7 @@ export function registerRollout(program: Command): void {
       action(async (app: string, options: { entry: string; pod?: string }, cmd: Command) => {
         const rollouts = await list(cmd, app, options);
         if (globals(cmd).json) return printJson(rollouts);
-        printTable([['#', 'FROM', 'TO', 'OUTCOME', 'STARTED'], ...rollouts.map((r) => [String(r.number), runsName(r.from), runsName(r.to), r.outcome, `${age(r.startedAt)} ago`])]);
+        printTable([['#', 'FROM', 'TO', 'OUTCOME', 'STARTED'], ...rollouts.map((r) => [String(r.number), runsName(r.from), runsName(r.to), outcomeText(r), `${age(r.startedAt)} ago`])]);
       }),
     );
   rollout
@@ -47,7 +60,8 @@ export function registerRollout(program: Command): void {
           ['rollout', String(found.number)],
           ['from', runsName(found.from)],
           ['to', runsName(found.to)],
-          ['outcome', found.outcome],
+          ['outcome', `${found.outcome}${found.outcome === 'running' && found.paused ? ' (paused)' : ''}`],
+          ...(found.canary ? [['canary', canaryText(found.canary)]] : []),
           ['started', found.startedAt],
           ['ended', found.endedAt ?? '-'],
           ...(found.message ? [['why', found.message]] : []),
@@ -69,4 +83,25 @@ export function registerRollout(program: Command): void {
         if (!globals(cmd).json) printWorkloads(withStates(result));
       }),
     );
+  const steering = {
+    pause: 'pause the rollout under way: the batch under way finishes, no other starts until resume',
+    resume: 'resume a paused rollout',
+    promote: 'let a waiting canary go on: the rest of the instances are replaced',
+    abort: 'stop the rollout under way and roll back what it replaced',
+  } as const;
+  for (const [verb, description] of Object.entries(steering) as Array<[keyof typeof steering, string]>) {
+    rollout
+      .command(verb)
+      .description(description)
+      .argument('<app>')
+      .requiredOption('--entry <entry>', 'the entrypoint')
+      .option('--pod <pod>', 'the pod (may be left out when it runs in one pod)')
+      .action(
+        action(async (app: string, options: { entry: string; pod?: string }, cmd: Command) => {
+          const steered = await clientOf(cmd).services.steer(app, options.entry, verb, options.pod);
+          if (globals(cmd).json) return printJson(steered);
+          console.log(`rollout ${steered.number} of ${app}/${options.entry}: ${outcomeText(steered)}${verb === 'abort' ? ', aborting (what it replaced goes back)' : ''}${verb === 'promote' ? ', promoted' : ''}`);
+        }),
+      );
+  }
 }

@@ -15,6 +15,26 @@ async function follow(cmd: Command, method: string, path: string, body: unknown,
   if (!globals(cmd).json) printWorkloads(withStates(result));
 }
 
+/**
+ * A replace with a canary an operator promotes: followed until the canary waits (the replace goes on
+ * in the core, waiting for `eru rollout promote|abort`), or to its end if it fails before.
+ */
+async function followToCanary(cmd: Command, path: string, body: unknown): Promise<void> {
+  const progress = new Progress('replacing');
+  const json = globals(cmd).json;
+  try {
+    for await (const event of clientOf(cmd).stream<DeployEvent>('POST', path, body)) {
+      if (json) process.stdout.write(`${JSON.stringify(event)}\n`);
+      else showEvent(event, progress);
+      if (event.type === 'canary' && event.phase === 'waiting') return;
+      if (event.type === 'result' && !event.ok) throw new EruError(event.error.code, event.error.message);
+    }
+  } finally {
+    progress.done();
+  }
+  throw new EruError(ErrorCode.UNAVAILABLE, 'the core closed the stream before the canary was ready');
+}
+
 /** `eru scale` and `eru replace`: a service's count and its version, changed while it serves. */
 export function registerService(program: Command): void {
   program
@@ -48,8 +68,10 @@ export function registerService(program: Command): void {
     .option('--healthy-deadline <duration>', 'how long a new instance has to turn healthy', seconds('healthy-deadline'))
     .option('--drain <duration>', 'how long an old instance is out of the endpoints before it stops', seconds('drain'))
     .option('--no-rollback', 'on a failed batch, stop where it is instead of going back to the old version')
+    .option('--canary <n>', 'stop once n new instances are healthy, until `eru rollout promote` (or `abort`); the command returns then', wholeNumber('canary'))
+    .option('--canary-auto <duration>', 'with --canary: compare the new instances with the old for this long (restarts, stops, health, throttling), then promote or abort by itself', seconds('canary-auto'))
     .action(
-      action(async (app: string, options: { entry: string; version?: string; image?: string; pod?: string; batch?: number; maxSurge?: number; maxUnavailable?: number; minHealthy?: number; healthyDeadline?: number; drain?: number; rollback: boolean }, cmd: Command) => {
+      action(async (app: string, options: { entry: string; version?: string; image?: string; pod?: string; batch?: number; maxSurge?: number; maxUnavailable?: number; minHealthy?: number; healthyDeadline?: number; drain?: number; rollback: boolean; canary?: number; canaryAuto?: number }, cmd: Command) => {
         if (options.batch !== undefined && (options.maxSurge !== undefined || options.maxUnavailable !== undefined)) throw invalid(['batch'], 'give --batch, or --max-surge and --max-unavailable, not both');
         if ((options.version === undefined) === (options.image === undefined)) throw invalid(['version'], 'give --version (a service deployed by version) or --image (one deployed from an image)');
         const body = {
@@ -62,8 +84,12 @@ export function registerService(program: Command): void {
           ...(options.healthyDeadline !== undefined ? { healthyDeadline: options.healthyDeadline } : {}),
           ...(options.drain !== undefined ? { drain: options.drain } : {}),
           rollback: options.rollback,
+          ...(options.canary !== undefined ? { canary: options.canary } : {}),
+          ...(options.canaryAuto !== undefined ? { canaryAuto: options.canaryAuto } : {}),
         };
-        await follow(cmd, 'POST', `/v1/apps/${encodeURIComponent(app)}/entries/${encodeURIComponent(options.entry)}/replace`, body, 'replacing');
+        const path = `/v1/apps/${encodeURIComponent(app)}/entries/${encodeURIComponent(options.entry)}/replace`;
+        if (options.canary !== undefined && options.canaryAuto === undefined) return followToCanary(cmd, path, body);
+        await follow(cmd, 'POST', path, body, 'replacing');
       }),
     );
 }

@@ -18,6 +18,7 @@ import { instancesOf, serviceOf } from '../scale/index.js';
 import { runsName, type Rollout } from '../../model/rollout.js';
 import { lockService } from '../services/lock.js';
 import { endRollout, startRollout } from './rollouts.js';
+import { RolloutSteering } from './steer.js';
 import { recordedStates } from '../workloads/held.js';
 import { removeWorkload } from '../workloads/remove.js';
 import { waitHealthy } from './health.js';
@@ -47,9 +48,11 @@ export async function replace(context: CoreContext, app: string, entry: string, 
   try {
     const old = (await instancesOf(context, from)).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     if (old.length === 0) throw conflict(`${app}/${entry} has no instance in pod ${from.pod} to replace; scale it up instead`);
-    const started = await startRollout(context, from, target.service?.version ? { version: target.service.version } : { image: target.image });
+    if (body.canary !== undefined && body.canary >= old.length) throw invalid(['canary'], `a canary of ${body.canary} needs more than ${body.canary} instance(s) to compare with; ${app}/${entry} runs ${old.length}`);
+    const canary = body.canary === undefined ? undefined : { count: body.canary, ...(body.canaryAuto !== undefined ? { autoSeconds: body.canaryAuto } : {}) };
+    const started = await startRollout(context, from, target.service?.version ? { version: target.service.version } : { image: target.image }, canary);
     rollout = started;
-    const replacing = new Replacing(context, await begin(context, from, old), body, target, from);
+    const replacing = new Replacing(context, await begin(context, from, old), body, target, from, started);
     return runInBackground(
       async (emit) => {
         try {
@@ -59,7 +62,7 @@ export async function replace(context: CoreContext, app: string, entry: string, 
             throw error;
           });
           if (result.ok) await endRollout(context, started, 'done');
-          else await endRollout(context, started, body.rollback ? 'rolled back' : 'failed', result.error.message);
+          else await endRollout(context, started, replacing.aborted ? 'aborted' : body.rollback ? 'rolled back' : 'failed', result.error.message);
           return result;
         } finally {
           await unlock();
@@ -96,6 +99,8 @@ class Replacing {
   private readonly state: ReplaceState;
   private intent: Intent;
   private revision: number;
+  /** Stopped by `eru rollout abort` or its canary's verdict (and rolled back). */
+  aborted = false;
 
   constructor(
     private readonly context: CoreContext,
@@ -103,6 +108,7 @@ class Replacing {
     private readonly body: ReplaceBody,
     private readonly target: PlacementRequest,
     private readonly from: Service,
+    private readonly rollout: Rollout,
   ) {
     this.intent = written.intent;
     this.revision = written.revision;
@@ -114,10 +120,18 @@ class Replacing {
     let inPlace = this.body.maxSurge === 0;
     const version = runs({ version: this.target.service?.version, spec: this.target });
     emit({ type: 'note', message: `replacing ${old.length} instance(s) of ${this.from.app}/${this.from.entry} with ${version}, ${inPlace ? `in place, ${this.body.maxUnavailable} at a time` : `${this.body.maxSurge} new ahead at a time`}` });
+    const steering = new RolloutSteering(this.context, this.rollout, emit);
     while (remaining.length > 0) {
+      const stop = await steering.checkpoint(this.state.newIds, this.state.oldIds.filter((id) => !this.state.removedOld.includes(id)));
+      if (stop) {
+        this.aborted = true;
+        return this.fail(stop.abort, emit);
+      }
+      // A canary not yet promoted starts no more new instances than its count.
+      const room = await steering.room(this.state.newIds.length);
       let failure: string | null;
       if (!inPlace) {
-        const batch = remaining.slice(0, Math.min(this.body.maxSurge, remaining.length));
+        const batch = remaining.slice(0, Math.min(this.body.maxSurge, remaining.length, room));
         const surged = await this.surge(batch, emit);
         if (typeof surged === 'object' && surged !== null) {
           inPlace = true;
@@ -128,7 +142,7 @@ class Replacing {
         failure = surged;
         if (failure === null) remaining.splice(0, batch.length);
       } else {
-        const batch = remaining.splice(0, Math.min(Math.max(1, this.body.maxUnavailable), remaining.length));
+        const batch = remaining.splice(0, Math.min(Math.max(1, this.body.maxUnavailable), remaining.length, room));
         failure = await this.inPlace(batch, emit);
       }
       if (failure !== null) return this.fail(failure, emit);
@@ -202,13 +216,15 @@ class Replacing {
 
   private async fail(reason: string, emit: (event: DeployEvent) => void): Promise<DeployResult> {
     const key = this.context.repos.intents.key(this.intent.id);
-    if (!this.body.rollback) {
+    // An abort always rolls back: that is what it asks.
+    if (!this.body.rollback && !this.aborted) {
       await this.context.repos.commit([unchanged(key, this.revision)], [{ type: 'delete', key }]);
       return { type: 'result', ok: false, error: { code: ErrorCode.DEPLOY_FAILED, message: `replace stopped: ${reason}; not rolled back (--no-rollback): ${this.state.newIds.length} new and ${this.state.oldIds.length - this.state.removedOld.length} old instance(s) run` } };
     }
-    emit({ type: 'note', message: `replace failed: ${reason}; rolling every replaced instance back to ${runs(this.from)}` });
+    const what = this.aborted ? 'replace' : 'replace failed and was';
+    emit({ type: 'note', message: `${this.aborted ? 'replace' : 'replace failed'}: ${reason}; rolling every replaced instance back to ${runs(this.from)}` });
     await rollBackReplace(this.context, this.state, emit);
     await this.context.repos.commit([unchanged(key, this.revision)], [{ type: 'delete', key }]);
-    return { type: 'result', ok: false, error: { code: ErrorCode.DEPLOY_FAILED, message: `replace failed and was rolled back: ${reason}; every instance runs ${runs(this.from)} again` } };
+    return { type: 'result', ok: false, error: { code: ErrorCode.DEPLOY_FAILED, message: `${what} rolled back: ${reason}; every instance runs ${runs(this.from)} again` } };
   }
 }

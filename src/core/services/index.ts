@@ -1,6 +1,7 @@
 import type { DeployEvent } from '../../contract/events.js';
 import { ReplaceBodySchema, type ReplaceBody, type ScaleBody, type ServiceView, type UndoBody } from '../../contract/services.js';
 import { parseWith } from '../../lib/validate.js';
+import { conflict } from '../../lib/errors.js';
 import type { Rollout } from '../../model/rollout.js';
 import { serviceKey } from '../../model/service.js';
 import type { ResizeBody } from '../../contract/workloads.js';
@@ -9,7 +10,7 @@ import { trackActivity } from '../apps/activities.js';
 import type { EventQueue } from '../background.js';
 import type { CoreContext } from '../context.js';
 import { replace } from '../replace/index.js';
-import { undoTarget } from '../replace/rollouts.js';
+import { changeRollout, runningRollout, steer, undoTarget, type RolloutAction } from '../replace/rollouts.js';
 import { scale, serviceOf } from '../scale/index.js';
 import { resizeService } from '../scale/resize.js';
 
@@ -45,6 +46,17 @@ export class Services {
   async rollouts(app: string, entry: string, pod?: string): Promise<Rollout[]> {
     const service = await serviceOf(this.context, app, entry, pod);
     return (await this.context.repos.rollouts.list(service.pod, app, entry)).map((r) => r.value);
+  }
+
+  /**
+   * `eru rollout pause|resume|promote|abort`: marks the service's running rollout; the core doing the
+   * replace acts on it between batches (core/replace/steer.ts).
+   */
+  async steer(app: string, entry: string, action: RolloutAction, pod: string | undefined, who: string): Promise<Rollout> {
+    const service = await serviceOf(this.context, app, entry, pod);
+    const running = await runningRollout(this.context, service);
+    if (!running) throw conflict(`${app}/${entry} in pod ${service.pod} has no rollout under way: nothing to ${action}`);
+    return changeRollout(this.context, running, (current) => steer(current, action, who));
   }
 
   /** Undo: a replace back to what ran before the last rollout that ended done (or to rollout `to`'s target). */
