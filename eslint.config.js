@@ -17,7 +17,7 @@ const TYPES_ONLY = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-dev/**', 'node_modules/**'] },
+  { ignores: ['**/dist/**', 'dist-dev/**', 'node_modules/**', 'packages/client/src/wire.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -33,8 +33,18 @@ export default tseslint.config(
     rules: { 'eru/layers': 'error' },
   },
   {
-    files: ['src/client/**/*.ts', 'src/cli/**/*.ts'],
+    files: ['src/cli/**/*.ts'],
     ignores: ['src/cli/run/**'],
     rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: TYPES_ONLY }] },
+  },
+  {
+    // eru-client installs alone: no runtime dependency, and nothing from the repository around it (its wire types are generated into it).
+    files: ['packages/client/src/**/*.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ regex: '^(?!node:|\\./)', message: 'eru-client (eslint.config.js): import only its own files and node: builtins; it has no dependency' }] }] },
+  },
+  {
+    // The servers' layers do not call the API: only the CLI, the agent, the dashboard (and the harness) use the client.
+    files: ['src/{model,scheduler,store,engine,bus,build,core,api}/**/*.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { paths: [{ name: 'eru-client', message: 'layers (eslint.config.js): the servers do not use the client; the wire\'s errors come through src/lib/errors' }, { name: 'eru-client/node', message: 'layers (eslint.config.js): the servers do not use the client' }] }] },
   },
 );

@@ -1,8 +1,11 @@
 // The layering of DESIGN.md as data, and the lint rule that holds it (eslint.config.js uses both;
 // test/unit/layers.test.ts checks that every folder of src/ is listed and that wrong imports fail).
 //
-//   cli · agent · dashboard (web/) ─► client ─► contract ─► model ─► lib
+//   cli · agent · dashboard (web/) ─► eru-client (packages/client) ─► its wire types, made from contract ─► model ─► lib
 //   api ─► core ─► scheduler · store · engine · bus · build ─► model ─► lib
+//
+// The client is its own package (packages/client, `eru-client`): what uses it imports it by that name;
+// eslint.config.js keeps it out of the servers' layers and keeps it free of any runtime dependency.
 //
 // A file belongs to the longest folder below that holds it; it may import from its own folder and from
 // the folders listed for it, by any form of import: `import`, `export … from`, `import()` and
@@ -13,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-const SRC = ['lib', 'model', 'contract', 'client', 'scheduler', 'store', 'engine', 'bus', 'build', 'core', 'api', 'agent', 'cli', 'web'].map((f) => `src/${f}`);
+const SRC = ['lib', 'model', 'contract', 'scheduler', 'store', 'engine', 'bus', 'build', 'core', 'api', 'agent', 'cli', 'web'].map((f) => `src/${f}`);
 const src = (...folders) => folders.map((f) => `src/${f}`);
 
 /** What each folder may import (besides itself and npm packages). */
@@ -21,7 +24,6 @@ export const ALLOWED = {
   'src/lib': [],
   'src/model': src('lib'),
   'src/contract': src('model', 'lib'),
-  'src/client': src('contract', 'model', 'lib'),
   'src/scheduler': src('model', 'lib'),
   'src/store': src('lib'),
   'src/engine': src('model', 'lib'),
@@ -29,16 +31,16 @@ export const ALLOWED = {
   'src/build': src('engine', 'model', 'lib'),
   'src/core': src('scheduler', 'store', 'engine', 'bus', 'build', 'contract', 'model', 'lib'),
   'src/api': src('core', 'contract', 'model', 'lib'),
-  'src/agent': src('client', 'engine', 'contract', 'model', 'lib'),
-  'src/cli': src('cli/run', 'client', 'contract', 'model', 'lib'),
+  'src/agent': src('engine', 'contract', 'model', 'lib'),
+  'src/cli': src('cli/run', 'contract', 'model', 'lib'),
   // The servers behind `eru core`, `eru agent`, `eru plan`, `eru apply`: they compose the lower layers.
   'src/cli/run': SRC.filter((f) => f !== 'src/web'),
-  'src/web': src('client', 'contract', 'model', 'lib'),
+  'src/web': src('contract', 'model', 'lib'),
   // Test drivers: they reach Eru as a user does, through the client (and start real processes).
-  harness: ['harness', ...src('client', 'contract', 'model', 'lib')],
+  harness: ['harness', ...src('contract', 'model', 'lib')],
   // Benchmarks: the scheduler and the store are measured directly; bench:ui seeds the store through the
   // core's repositories (which own the key layout); the rest goes through the harness and the client.
-  bench: ['harness', ...src('client', 'contract', 'model', 'lib', 'scheduler', 'store', 'bus', 'engine', 'core')],
+  bench: ['harness', ...src('contract', 'model', 'lib', 'scheduler', 'store', 'bus', 'engine', 'core')],
   test: ['harness', 'bench', ...SRC, 'src/cli/run'],
 };
 

@@ -24,7 +24,7 @@ cleanup() {
 trap cleanup EXIT
 
 log "lint"
-(cd "$ERU_ROOT" && npx eslint --max-warnings 0 src test bench harness)
+(cd "$ERU_ROOT" && npx eslint --max-warnings 0 src test bench harness packages/client/src)
 
 ETCD_PORT=$(free_port); ETCD_PEER=$(free_port)
 log "starting etcd on 127.0.0.1:$ETCD_PORT"

@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
-import { EruClient } from '../client/client.js';
-import { nodeTransport } from '../client/node-transport.js';
-import type { ClientTls } from '../client/transport.js';
+import { EruClient } from 'eru-client';
+import { nodeTransport } from 'eru-client/node';
+import type { ClientTls } from 'eru-client';
 import type { Heartbeat } from '../contract/agents.js';
 import { connectEngine } from '../engine/docker.js';
 import { LABEL } from '../engine/spec.js';

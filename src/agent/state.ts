@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import type { EruClient } from '../client/client.js';
+import type { EruClient } from 'eru-client';
 import { LABEL } from '../engine/spec.js';
 import type { WorkloadStatus } from '../model/status.js';
 

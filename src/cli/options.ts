@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { invalid } from '../lib/errors.js';
-import { EruClient } from '../client/client.js';
+import { EruClient } from 'eru-client';
 import { resolveConfig } from './config.js';
-import { nodeTransport } from '../client/node-transport.js';
-import type { ClientTls } from '../client/transport.js';
+import { nodeTransport } from 'eru-client/node';
+import type { ClientTls } from 'eru-client';
 
 /** Options every client command shares, read through commander's globals. */
 export interface GlobalOptions {

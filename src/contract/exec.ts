@@ -25,3 +25,5 @@ export type ExecView = z.infer<typeof ExecViewSchema>;
 export const ExecParamsSchema = z.object({ node: NodeNameSchema, exec: z.string().regex(/^[0-9a-f]{64}$/, 'an exec id') });
 export const ResizeTtySchema = z.object({ h: z.number().int().min(1).max(1000), w: z.number().int().min(1).max(1000) }).strict();
 export const ExecStateSchema = z.object({ running: z.boolean(), exitCode: z.number().int().nullable() });
+export type ExecState = z.infer<typeof ExecStateSchema>;
+export type ResizeTty = z.infer<typeof ResizeTtySchema>;

@@ -1,4 +1,4 @@
-import type { EruClient } from '../client/client.js';
+import type { EruClient } from 'eru-client';
 import type { EruEvent } from '../contract/events.js';
 
 export type LiveState = 'connecting' | 'live' | 'lost';

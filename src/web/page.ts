@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { EruClient } from '../client/client.js';
+import type { EruClient } from 'eru-client';
 import type { EruEvent } from '../contract/events.js';
 import type { Live } from './live.js';
 

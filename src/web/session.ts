@@ -1,4 +1,4 @@
-import { EruClient } from '../client/client.js';
+import { EruClient } from 'eru-client';
 
 /**
  * The signed-in token lives in this tab's session storage only: sent as the bearer header, never

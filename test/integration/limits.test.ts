@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { EruClient } from '../../src/client/client.js';
+import { EruClient } from 'eru-client';
 import type { OutputLine } from '../../src/contract/events.js';
 import type { NodeView } from '../../src/contract/nodes.js';
 import { AgentProcess } from '../../harness/agent.js';

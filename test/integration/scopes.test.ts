@@ -126,6 +126,7 @@ describe('scopes: each token scope against every route of the API', () => {
       { route: 'POST /v1/apps/{app}/entries/{entry}/replace', access: 'app', calls: both((w) => ({ path: `/v1/apps/${app(w)}/entries/keep/replace`, body: {} })) },
       { route: 'GET /v1/apps/{app}/entries/{entry}/rollouts', access: 'read', calls: [{ path: `/v1/apps/${theirs}/entries/keep/rollouts` }] },
       { route: 'POST /v1/apps/{app}/entries/{entry}/rollouts/undo', access: 'app', calls: both((w) => ({ path: `/v1/apps/${app(w)}/entries/keep/rollouts/undo`, body: {} })) },
+      { route: 'POST /v1/apps/{app}/entries/{entry}/rollouts/{action}', access: 'app', calls: both((w) => ({ path: `/v1/apps/${app(w)}/entries/keep/rollouts/pause`, body: {} })) },
       { route: 'POST /v1/workloads/{id}/exec', access: 'admin', calls: [{ path: `/v1/workloads/${keep('mine')}/exec`, body: {} }] },
       { route: 'POST /v1/nodes/{node}/exec/{exec}/resize', access: 'admin', calls: [{ path: `/v1/nodes/${node}/exec/${noExec}/resize`, body: {} }] },
       { route: 'GET /v1/nodes/{node}/exec/{exec}', access: 'admin', calls: [{ path: `/v1/nodes/${node}/exec/${noExec}` }] },

@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { describe, it } from 'node:test';
 
-/** `eru/client` is what teams import: the package exports it, and it speaks the API's errors. */
-describe('the eru/client export', () => {
+/** `eru-client` is what teams import: the workspace package, by its name, speaking the API's errors. */
+describe('the eru-client package', () => {
   it('is importable by its package name and turns an error reply into an EruError with code and path', async () => {
-    const specifier = 'eru/client';
-    const sdk = (await import(specifier)) as typeof import('../../src/client/index.js');
+    const sdk = await import('eru-client');
     assert.equal(typeof sdk.EruClient, 'function');
     const server = createServer((request, response) => {
       response.writeHead(400, { 'content-type': 'application/json' });

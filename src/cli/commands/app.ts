@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Command } from 'commander';
-import type { App, AppEnv, AppVersion } from '../../model/app.js';
 import { EruError, ErrorCode, invalid } from '../../lib/errors.js';
 import { formatMemory } from '../../lib/units.js';
 import { action, printJson, printTable } from '../output.js';
@@ -34,7 +33,7 @@ export function registerApp(program: Command): void {
         const appYaml = await git(dir, ['show', 'HEAD:app.yaml']);
         const origin = await git(dir, ['remote', 'get-url', 'origin']).catch(() => '');
         const repo = origin.trim() || (await git(dir, ['rev-parse', '--show-toplevel'])).trim();
-        const version = await clientOf(command).request<AppVersion>('POST', '/v1/apps/versions', { sha, repo, appYaml });
+        const version = await clientOf(command).apps.register({ sha, repo, appYaml });
         if (globals(command).json) return printJson(version);
         console.log(`registered ${version.app}@${version.sha.slice(0, 7)} (entrypoints: ${version.entrypoints.join(', ')}) from ${version.repo}`);
       }),
@@ -85,7 +84,7 @@ export function registerApp(program: Command): void {
     .description('list apps')
     .action(
       action(async (_options: unknown, command: Command) => {
-        const apps = await clientOf(command).request<Array<App & { versions: number }>>('GET', '/v1/apps');
+        const apps = await clientOf(command).apps.list();
         if (globals(command).json) return printJson(apps);
         printTable([['NAME', 'VERSIONS', 'REPOSITORY'], ...apps.map((a) => [a.name, a.versions, a.repo])]);
       }),
@@ -97,7 +96,7 @@ export function registerApp(program: Command): void {
     .argument('<app>')
     .action(
       action(async (name: string, _options: unknown, command: Command) => {
-        const shown = await clientOf(command).request<App>('GET', `/v1/apps/${encodeURIComponent(name)}`);
+        const shown = await clientOf(command).apps.get(name);
         if (globals(command).json) return printJson(shown);
         printTable([['name', shown.name], ['repository', shown.repo], ['created', shown.createdAt]]);
       }),
@@ -109,7 +108,7 @@ export function registerApp(program: Command): void {
     .argument('<app>')
     .action(
       action(async (name: string, _options: unknown, command: Command) => {
-        const versions = await clientOf(command).request<AppVersion[]>('GET', `/v1/apps/${encodeURIComponent(name)}/versions`);
+        const versions = await clientOf(command).apps.versions(name);
         if (globals(command).json) return printJson(versions);
         printTable([['SHA', 'ENTRYPOINTS', 'IMAGE', 'REGISTERED'], ...versions.map((v) => [v.sha.slice(0, 7), v.entrypoints.join(','), v.image ?? '-', v.createdAt])]);
       }),
@@ -125,7 +124,7 @@ export function registerApp(program: Command): void {
     .action(
       action(async (name: string, environment: string, pairs: string[], _options: unknown, command: Command) => {
         const vars = pairs.reduce<Record<string, string>>((all, pair) => keyValue('vars')(pair, all), {});
-        const set = await clientOf(command).request<AppEnv>('PUT', `/v1/apps/${encodeURIComponent(name)}/env/${encodeURIComponent(environment)}`, { vars });
+        const set = await clientOf(command).apps.setEnv(name, environment, vars);
         if (globals(command).json) return printJson(set);
         console.log(`${name} ${environment}: ${Object.keys(set.vars).length} variable(s)`);
       }),
@@ -137,7 +136,7 @@ export function registerApp(program: Command): void {
     .argument('<env>')
     .action(
       action(async (name: string, environment: string, _options: unknown, command: Command) => {
-        const shown = await clientOf(command).request<AppEnv>('GET', `/v1/apps/${encodeURIComponent(name)}/env/${encodeURIComponent(environment)}`);
+        const shown = await clientOf(command).apps.env(name, environment);
         if (globals(command).json) return printJson(shown);
         printTable([['NAME', 'VALUE'], ...Object.entries(shown.vars).map(([k, v]) => [k, v])]);
       }),

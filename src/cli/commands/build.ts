@@ -16,7 +16,7 @@ export function registerBuild(program: Command): void {
     .action(
       action(async (app: string, options: { revision: string; pod?: string }, command: Command) => {
         const body = { version: options.revision, pod: options.pod ?? (await defaultPod(command)) };
-        const result = await followToResult<BuildEvent>(command, `/v1/apps/${encodeURIComponent(app)}/builds`, body, (event) => {
+        const result = await followToResult<BuildEvent>(command, (client, onEvent) => client.apps.build(app, body, onEvent), (event) => {
           if (event.type === 'output') process.stderr.write(`${event.line}\n`);
           else if (event.type === 'building') process.stderr.write(`building ${event.image} on ${event.node}\n`);
           else if (event.type === 'pushed') process.stderr.write(`pushed ${event.image} to ${event.registry}\n`);

@@ -3,8 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { ArchiveStat } from '../../contract/archive.js';
-import { downloadArchive, uploadArchive } from '../../client/node-archive.js';
+import { downloadArchive, uploadArchive } from 'eru-client/node';
 import { EruError, ErrorCode, invalid } from '../../lib/errors.js';
 import { action } from '../output.js';
 import { clientOf, globals } from '../options.js';
@@ -65,7 +64,7 @@ export function registerCp(program: Command): void {
         const local = resolve(source);
         if (!existsSync(local)) throw invalid(['source'], `${source} does not exist`);
         const target = to!;
-        const stat = await client.request<ArchiveStat>('GET', `/v1/workloads/${encodeURIComponent(target.ref)}/archive/stat?path=${encodeURIComponent(target.path)}`);
+        const stat = await client.workloads.stat(target.ref, target.path);
         // Into an existing directory under its own name; else under the destination's name, in its directory.
         const [dir, rename_] = stat.exists && stat.directory ? [target.path, []] : [dirname(target.path), [`--transform=s|^${basename(local)}|${basename(target.path)}|`]];
         // Owned by the user the workload runs as, so its app can read (and run) what was copied in.

@@ -4,12 +4,13 @@ import type { Workload } from '../../model/workload.js';
 import { EruError, invalid } from '../../lib/errors.js';
 import { LIMIT_MEANING } from '../../model/strategies.js';
 import { formatMemory, parseMemory } from '../../lib/units.js';
-import { followToResult } from '../follow.js';
+import { followToResult, type Start } from '../follow.js';
 import { age } from '../../lib/time.js';
 import { action, printTable } from '../output.js';
 import { collect, defaultPod, globals, keyValue, wholeNumber, seconds } from '../options.js';
 import { Progress } from '../progress.js';
 import { networksBody } from './network.js';
+import type { DeployBody } from 'eru-client';
 
 export interface PlacementOptions {
   pod?: string;
@@ -146,7 +147,8 @@ export function registerDeploy(program: Command): void {
         ...(options.envSet ? { envSet: options.envSet } : {}),
         command,
         count: options.count,
-        strategy: options.strategy.toUpperCase(),
+        // As typed: the core says which strategies there are.
+        strategy: options.strategy.toUpperCase() as DeployBody['strategy'],
         limit: options.limit,
         ...(options.strict ? { strict: true } : {}),
         ...(options.keep ? {} : { keep: false }),
@@ -167,7 +169,7 @@ export function registerDeploy(program: Command): void {
         ...(options.startupBoost !== undefined ? { startupBoost: wholeNumber('startup-boost')(options.startupBoost.replace(/s$/, '')) } : {}),
       };
       const progress = new Progress('deploying');
-      const result = await followStream(cmd, '/v1/workloads', body, (event) => showEvent(event, progress)).finally(() => progress.done());
+      const result = await followStream(cmd, (client, onEvent) => client.deploy(body as DeployBody, onEvent), (event) => showEvent(event, progress)).finally(() => progress.done());
       if (globals(cmd).json) return;
       if (result.note) console.log(`nothing deployed: ${result.note}`);
       else printWorkloads(withStates(result));
@@ -186,8 +188,8 @@ type DeployResult = Extract<DeployEvent, { type: 'result'; ok: true }>;
  * Sends a deploy or a job and follows its NDJSON stream: each event is shown (or printed as JSON
  * with --json) as it comes; a failed result becomes the command's error.
  */
-export async function followStream(cmd: Command, path: string, body: unknown, show: (event: DeployEvent) => void, method = 'POST'): Promise<DeployResult> {
-  const result = await followToResult(cmd, path, body, show, method);
+export async function followStream(cmd: Command, start: Start<DeployEvent>, show: (event: DeployEvent) => void): Promise<DeployResult> {
+  const result = await followToResult(cmd, start, show);
   // With its details, so that a capacity refusal prints each node's reason as a refused request does.
   if (!result.ok) throw new EruError(result.error.code, result.error.message, result.error.details !== undefined ? { details: result.error.details } : {});
   return result;

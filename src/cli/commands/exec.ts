@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import type { ExecView } from '../../contract/exec.js';
-import { attachExec, demultiplex } from '../../client/node-exec.js';
+import { attachExec, demultiplex } from 'eru-client/node';
 import { invalid } from '../../lib/errors.js';
 import { action } from '../output.js';
 import { clientOf } from '../options.js';
@@ -21,7 +20,7 @@ export function registerExec(program: Command): void {
         if (cmd.length === 0) throw invalid(['command'], 'give a command to run, after --');
         const client = clientOf(command);
         const tty = Boolean(options.tty);
-        const view = await client.request<ExecView>('POST', `/v1/workloads/${encodeURIComponent(ref)}/exec`, {
+        const view = await client.workloads.exec(ref, {
           cmd,
           tty,
           stdin: Boolean(options.interactive),
@@ -29,11 +28,10 @@ export function registerExec(program: Command): void {
           ...(options.workdir ? { workdir: options.workdir } : {}),
         });
         const socket = await attachExec(client, view);
-        const base = `/v1/nodes/${encodeURIComponent(view.node)}/exec/${view.exec}`;
         const stdin = process.stdin;
         const raw = tty && stdin.isTTY;
         const resize = (): void => {
-          if (process.stdout.columns && process.stdout.rows) void client.request('POST', `${base}/resize`, { h: process.stdout.rows, w: process.stdout.columns }).catch(() => undefined);
+          if (process.stdout.columns && process.stdout.rows) void client.execs.resize(view, { h: process.stdout.rows, w: process.stdout.columns }).catch(() => undefined);
         };
         if (raw) stdin.setRawMode(true);
         try {
@@ -53,10 +51,10 @@ export function registerExec(program: Command): void {
           stdin.pause();
           process.stdout.off('resize', resize);
         }
-        let state = await client.request<{ running: boolean; exitCode: number | null }>('GET', base);
+        let state = await client.execs.state(view);
         for (let i = 0; state.running && i < 20; i++) {
           await new Promise((r) => setTimeout(r, 50));
-          state = await client.request('GET', base);
+          state = await client.execs.state(view);
         }
         process.exitCode = state.exitCode ?? 1;
       }),

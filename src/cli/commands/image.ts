@@ -40,8 +40,8 @@ export function registerImage(program: Command): void {
           console.log(json ? JSON.stringify(event) : describe(event));
           return;
         }
-        const body = { kind, ...(options.pod ? { pod: options.pod } : {}), nodes: options.node ?? [], force: options.force ?? false };
-        const result = await followToResult<BaseImageEvent>(command, '/v1/images/base', body, (event) => {
+        const body = { kind: kind as BaseKind, ...(options.pod ? { pod: options.pod } : {}), nodes: options.node ?? [], force: options.force ?? false };
+        const result = await followToResult<BaseImageEvent>(command, (client, onEvent) => client.images.base(body, onEvent), (event) => {
           if (event.type === 'output') console.error(event.line);
           else if (event.type === 'node') console.log(describe(event));
           else if (event.type === 'node-failed') console.error(`${event.node}: FAILED: ${event.error}`);
@@ -59,7 +59,7 @@ export function registerImage(program: Command): void {
     .action(
       action(async (app: string, options: { version: string; pod?: string; node?: string[] }, command: Command) => {
         const body = { app, version: options.version, ...(options.pod ? { pod: options.pod } : {}), nodes: options.node ?? [] };
-        const result = await followToResult<ImageCacheEvent>(command, '/v1/images/cache', body, (event) => {
+        const result = await followToResult<ImageCacheEvent>(command, (client, onEvent) => client.images.cache(body, onEvent), (event) => {
           if (event.type === 'node') console.log(event.how === 'present' ? `${event.node}: ${event.image} is there already` : `${event.node}: ${event.how} ${event.image} from ${event.from}${event.note ? ` (${event.note})` : ''}`);
           else if (event.type === 'node-failed') console.error(`${event.node}: FAILED: ${event.error}`);
         });

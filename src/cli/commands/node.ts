@@ -79,7 +79,7 @@ export function registerNode(program: Command): void {
           ...(options.reserveCpus ? { reserveCpus: options.reserveCpus } : {}),
           ...(options.insecure ? { insecure: true } : {}),
         };
-        const added = await clientOf(command).request<NodeView>('POST', `/v1/pods/${encodeURIComponent(pod)}/nodes`, body);
+        const added = await clientOf(command).nodes.add(pod, body);
         if (globals(command).json) return printJson(added);
         console.log(`node ${added.name} added to pod ${added.pod}: ${added.cpus.length} cores, ${formatMemory(added.memory)}`);
       }),
@@ -91,8 +91,7 @@ export function registerNode(program: Command): void {
     .argument('[pod]')
     .action(
       action(async (pod: string | undefined, _options: unknown, command: Command) => {
-        const path = pod ? `/v1/pods/${encodeURIComponent(pod)}/nodes` : '/v1/nodes';
-        const nodes = await clientOf(command).request<NodeView[]>('GET', path);
+        const nodes = await clientOf(command).nodes.list(pod);
         if (globals(command).json) return printJson(nodes);
         printTable([
           ['NAME', 'POD', 'ENDPOINT', 'STATE', 'CPU FREE', 'MEMORY FREE', 'BYPASS', 'LABELS'],
@@ -116,7 +115,7 @@ export function registerNode(program: Command): void {
     .argument('<name>')
     .action(
       action(async (name: string, _options: unknown, command: Command) => {
-        const shown = await clientOf(command).request<NodeView>('GET', `/v1/nodes/${encodeURIComponent(name)}`);
+        const shown = await clientOf(command).nodes.get(name);
         if (globals(command).json) return printJson(shown);
         printNode(shown);
       }),
@@ -156,7 +155,7 @@ export function registerNode(program: Command): void {
           ...(options.gone !== undefined ? { gone: options.gone } : {}),
         };
         if (Object.keys(patch).length === 0) throw invalid([], 'nothing to change: give --label, --unlabel, --bypass, --no-bypass, --cpu, --cpus, --memory, --macvlan-parent, --reserve-cpus, --shared-root or --gone');
-        const updated = await clientOf(command).request<NodeView>('PATCH', `/v1/nodes/${encodeURIComponent(name)}`, patch);
+        const updated = await clientOf(command).nodes.update(name, patch);
         if (globals(command).json) return printJson(updated);
         printNode(updated);
       }),
@@ -174,8 +173,7 @@ export function registerNode(program: Command): void {
         const progress = new Progress(`draining ${name}`);
         const result = await followToResult<DrainEvent>(
           command,
-          `/v1/nodes/${encodeURIComponent(name)}/drain`,
-          { deadline: options.deadline, force: Boolean(options.force), drain: options.drain },
+          (client, onEvent) => client.nodes.drain(name, { deadline: options.deadline, force: Boolean(options.force), drain: options.drain }, onEvent),
           (event) => {
             if (event.type === 'moved') progress.item(`moved ${event.id} → ${event.to} on ${event.node}`);
             else if (event.type === 'left') progress.item(`left ${event.id}: ${event.reason}`);
@@ -199,7 +197,7 @@ export function registerNode(program: Command): void {
     .argument('<name>')
     .action(
       action(async (name: string, _options: unknown, command: Command) => {
-        const updated = await clientOf(command).request<NodeView>('DELETE', `/v1/nodes/${encodeURIComponent(name)}/drain`);
+        const updated = await clientOf(command).nodes.undrain(name);
         if (globals(command).json) return printJson(updated);
         console.log(`node ${name} is scheduled on again`);
       }),
@@ -224,7 +222,7 @@ export function registerNode(program: Command): void {
     .argument('<name>')
     .action(
       action(async (name: string, _options: unknown, command: Command) => {
-        const removed = await clientOf(command).request<NodeView>('DELETE', `/v1/nodes/${encodeURIComponent(name)}`);
+        const removed = await clientOf(command).nodes.remove(name);
         if (globals(command).json) printJson(removed);
         else console.log(`node ${removed.name} removed from pod ${removed.pod}`);
       }),

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { invalid } from '../../lib/errors.js';
 import { formatMemory, parseMemory } from '../../lib/units.js';
-import type { Pod } from '../../model/pod.js';
+import type { PodCreate } from 'eru-client';
 import { action, printJson, printTable } from '../output.js';
 import { clientOf, globals, wholeNumber } from '../options.js';
 
@@ -19,10 +19,11 @@ export function registerPod(program: Command): void {
     .option('--default-memory <size>', 'the memory limit of a workload that declares none, e.g. 512MiB')
     .action(
       action(async (name: string, options: { sharebase: number; maxshare: number; desc: string; pidsLimit?: number; defaultMemory?: string }, command: Command) => {
-        const created = await clientOf(command).request<Pod>('POST', '/v1/pods', {
+        const created = await clientOf(command).pods.create({
           name,
           description: options.desc,
-          sharebase: options.sharebase,
+          // As typed: the core says which are allowed (10, 100, 1000).
+          sharebase: options.sharebase as PodCreate['sharebase'],
           maxshare: options.maxshare,
           ...(options.pidsLimit !== undefined ? { pidsLimit: options.pidsLimit } : {}),
           ...(options.defaultMemory !== undefined ? { defaultMemory: options.defaultMemory } : {}),
@@ -61,7 +62,7 @@ export function registerPod(program: Command): void {
     .description('list pods')
     .action(
       action(async (_options: unknown, command: Command) => {
-        const pods = await clientOf(command).request<Pod[]>('GET', '/v1/pods');
+        const pods = await clientOf(command).pods.list();
         if (globals(command).json) return printJson(pods);
         printTable([
           ['NAME', 'NODES', 'SHAREBASE', 'MAXSHARE', 'DESCRIPTION'],
@@ -76,7 +77,7 @@ export function registerPod(program: Command): void {
     .argument('<name>')
     .action(
       action(async (name: string, _options: unknown, command: Command) => {
-        const shown = await clientOf(command).request<Pod>('GET', `/v1/pods/${encodeURIComponent(name)}`);
+        const shown = await clientOf(command).pods.get(name);
         if (globals(command).json) return printJson(shown);
         printTable([
           ['name', shown.name],
@@ -96,7 +97,7 @@ export function registerPod(program: Command): void {
     .argument('<name>')
     .action(
       action(async (name: string, _options: unknown, command: Command) => {
-        const removed = await clientOf(command).request<Pod>('DELETE', `/v1/pods/${encodeURIComponent(name)}`);
+        const removed = await clientOf(command).pods.remove(name);
         if (globals(command).json) printJson(removed);
         else console.log(`pod ${removed.name} removed`);
       }),

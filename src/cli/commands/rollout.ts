@@ -11,7 +11,6 @@ import { followStream, printWorkloads, showEvent, withStates } from './deploy.js
 /** A version by its short sha, or the image. */
 const runsName = (runs: Runs): string => ('version' in runs ? runs.version.slice(0, 7) : runs.image);
 
-const path = (app: string, entry: string): string => `/v1/apps/${encodeURIComponent(app)}/entries/${encodeURIComponent(entry)}/rollouts`;
 
 /** The outcome column: a running rollout says when it is paused or its canary waits. */
 function outcomeText(rollout: Rollout): string {
@@ -30,7 +29,7 @@ function canaryText(canary: Canary): string {
 export function registerRollout(program: Command): void {
   const rollout = program.command('rollout').description("a service's rollouts (each rolling replace, numbered), and undoing them");
   const list = async (cmd: Command, app: string, options: { entry: string; pod?: string }): Promise<Rollout[]> =>
-    clientOf(cmd).request<Rollout[]>('GET', `${path(app, options.entry)}${options.pod ? `?pod=${encodeURIComponent(options.pod)}` : ''}`);
+    clientOf(cmd).services.rollouts(app, options.entry, options.pod);
   rollout
     .command('ls')
     .description('every rollout of a service: number, from → to, how it ended, when')
@@ -79,7 +78,7 @@ export function registerRollout(program: Command): void {
       action(async (app: string, options: { entry: string; to?: number; pod?: string }, cmd: Command) => {
         const progress = new Progress('undoing');
         const body = { ...(options.pod ? { pod: options.pod } : {}), ...(options.to !== undefined ? { to: options.to } : {}) };
-        const result = await followStream(cmd, `${path(app, options.entry)}/undo`, body, (event: DeployEvent) => showEvent(event, progress)).finally(() => progress.done());
+        const result = await followStream(cmd, (client, onEvent) => client.services.undo(app, options.entry, body, onEvent), (event: DeployEvent) => showEvent(event, progress)).finally(() => progress.done());
         if (!globals(cmd).json) printWorkloads(withStates(result));
       }),
     );

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { invalid } from '../../lib/errors.js';
 import { action } from '../output.js';
 import { keyValue } from '../options.js';
+import type { JobBody } from 'eru-client';
 import { followStream, placementBody, placementOptions, type PlacementOptions } from './deploy.js';
 
 interface RunOptions extends PlacementOptions {
@@ -38,7 +39,7 @@ export function registerRun(program: Command): void {
         ...(options.user ? { user: options.user } : {}),
         ...(options.workdir ? { workdir: options.workdir } : {}),
       };
-      const result = await followStream(cmd, '/v1/jobs', body, (event) => {
+      const result = await followStream(cmd, (client, onEvent) => client.runJob(body as JobBody, onEvent), (event) => {
         if (event.type === 'output') (event.stream === 'stdout' ? process.stdout : process.stderr).write(`${event.line}\n`);
         // Said first, as soon as the job is placed: where it runs, before anything it prints.
         else if (event.type === 'planned') for (const w of event.workloads) process.stderr.write(`job ${w.id} on ${w.node} (cpuset ${w.cpuset})\n`);

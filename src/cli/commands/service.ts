@@ -1,17 +1,21 @@
 import type { Command } from 'commander';
 import type { DeployEvent } from '../../contract/events.js';
 import type { ServiceView } from '../../contract/services.js';
-import type { WorkloadListItem } from '../../contract/workloads.js';
 import { EruError, ErrorCode, invalid } from '../../lib/errors.js';
 import { formatMemory } from '../../lib/units.js';
 import { action, printJson, printTable } from '../output.js';
 import { clientOf, globals, seconds, wholeNumber } from '../options.js';
 import { Progress } from '../progress.js';
 import { followStream, printWorkloads, showEvent, withStates } from './deploy.js';
+import type { Start } from '../follow.js';
+import type { ReplaceBody } from 'eru-client';
 
-async function follow(cmd: Command, method: string, path: string, body: unknown, label: string): Promise<void> {
+/** A replace as the CLI asks for it: a version or an image, and how. */
+type ReplaceRequest = Partial<ReplaceBody> & ({ version: string } | { image: string });
+
+async function follow(cmd: Command, start: Start<DeployEvent>, label: string): Promise<void> {
   const progress = new Progress(label);
-  const result = await followStream(cmd, path, body, (event: DeployEvent) => showEvent(event, progress), method).finally(() => progress.done());
+  const result = await followStream(cmd, start, (event: DeployEvent) => showEvent(event, progress)).finally(() => progress.done());
   if (!globals(cmd).json) printWorkloads(withStates(result));
 }
 
@@ -19,20 +23,16 @@ async function follow(cmd: Command, method: string, path: string, body: unknown,
  * A replace with a canary an operator promotes: followed until the canary waits (the replace goes on
  * in the core, waiting for `eru rollout promote|abort`), or to its end if it fails before.
  */
-async function followToCanary(cmd: Command, path: string, body: unknown): Promise<void> {
+async function followToCanary(cmd: Command, app: string, entry: string, body: ReplaceRequest & { canary: number }): Promise<void> {
   const progress = new Progress('replacing');
   const json = globals(cmd).json;
-  try {
-    for await (const event of clientOf(cmd).stream<DeployEvent>('POST', path, body)) {
+  const ended = await clientOf(cmd)
+    .services.canary(app, entry, body, (event) => {
       if (json) process.stdout.write(`${JSON.stringify(event)}\n`);
       else showEvent(event, progress);
-      if (event.type === 'canary' && event.phase === 'waiting') return;
-      if (event.type === 'result' && !event.ok) throw new EruError(event.error.code, event.error.message);
-    }
-  } finally {
-    progress.done();
-  }
-  throw new EruError(ErrorCode.UNAVAILABLE, 'the core closed the stream before the canary was ready');
+    })
+    .finally(() => progress.done());
+  if (ended.type === 'result' && !ended.ok) throw new EruError(ended.error.code, ended.error.message);
 }
 
 /** `eru scale` and `eru replace`: a service's count and its version, changed while it serves. */
@@ -49,7 +49,7 @@ export function registerService(program: Command): void {
       action(async (app: string, options: { entry: string; count: number; pod?: string; drain: number }, cmd: Command) => {
         if (options.count < 0) throw invalid(['count'], 'count must be 0 or more');
         const body = { count: options.count, drain: options.drain, ...(options.pod ? { pod: options.pod } : {}) };
-        await follow(cmd, 'PUT', `/v1/apps/${encodeURIComponent(app)}/entries/${encodeURIComponent(options.entry)}/scale`, body, 'scaling');
+        await follow(cmd, (client, onEvent) => client.services.scale(app, options.entry, body, onEvent), 'scaling');
       }),
     );
 
@@ -75,7 +75,7 @@ export function registerService(program: Command): void {
         if (options.batch !== undefined && (options.maxSurge !== undefined || options.maxUnavailable !== undefined)) throw invalid(['batch'], 'give --batch, or --max-surge and --max-unavailable, not both');
         if ((options.version === undefined) === (options.image === undefined)) throw invalid(['version'], 'give --version (a service deployed by version) or --image (one deployed from an image)');
         const body = {
-          ...(options.version !== undefined ? { version: options.version } : { image: options.image }),
+          ...(options.version !== undefined ? { version: options.version } : { image: options.image! }),
           ...(options.pod ? { pod: options.pod } : {}),
           ...(options.batch !== undefined ? { maxSurge: options.batch, maxUnavailable: 0 } : {}),
           ...(options.maxSurge !== undefined ? { maxSurge: options.maxSurge } : {}),
@@ -87,9 +87,8 @@ export function registerService(program: Command): void {
           ...(options.canary !== undefined ? { canary: options.canary } : {}),
           ...(options.canaryAuto !== undefined ? { canaryAuto: options.canaryAuto } : {}),
         };
-        const path = `/v1/apps/${encodeURIComponent(app)}/entries/${encodeURIComponent(options.entry)}/replace`;
-        if (options.canary !== undefined && options.canaryAuto === undefined) return followToCanary(cmd, path, body);
-        await follow(cmd, 'POST', path, body, 'replacing');
+        if (options.canary !== undefined && options.canaryAuto === undefined) return followToCanary(cmd, app, options.entry, { ...body, canary: options.canary });
+        await follow(cmd, (client, onEvent) => client.services.replace(app, options.entry, body, onEvent), 'replacing');
       }),
     );
 }
@@ -102,7 +101,7 @@ export function registerServiceViews(program: Command): void {
     .description('every service: desired count against instances')
     .action(
       action(async (_options: unknown, cmd: Command) => {
-        const services = await clientOf(cmd).request<ServiceView[]>('GET', '/v1/services');
+        const services = await clientOf(cmd).services.list();
         if (globals(cmd).json) return printJson(services);
         printTable([
           ['POD', 'APP', 'ENTRY', 'RUNS', 'DESIRED', 'INSTANCES', 'KEPT'],
@@ -119,11 +118,11 @@ export function registerServiceViews(program: Command): void {
     .action(
       action(async (app: string, options: { entry: string; pod?: string }, cmd: Command) => {
         const client = clientOf(cmd);
-        const matching = (await client.request<ServiceView[]>('GET', '/v1/services')).filter((s) => s.app === app && s.entry === options.entry && (!options.pod || s.pod === options.pod));
+        const matching = (await client.services.list()).filter((s) => s.app === app && s.entry === options.entry && (!options.pod || s.pod === options.pod));
         if (matching.length === 0) throw new EruError(ErrorCode.NOT_FOUND, `no service ${app}/${options.entry}${options.pod ? ` in pod ${options.pod}` : ''}`);
         if (matching.length > 1) throw invalid(['pod'], `${app}/${options.entry} runs in pods ${matching.map((s) => s.pod).join(', ')}: give --pod`);
         const shown = matching[0]!;
-        const instances = await client.request<WorkloadListItem[]>('GET', `/v1/workloads?pod=${encodeURIComponent(shown.pod)}&app=${encodeURIComponent(app)}&entry=${encodeURIComponent(options.entry)}`);
+        const instances = await client.workloads.list({ pod: shown.pod, app, entry: options.entry });
         if (globals(cmd).json) return printJson({ service: shown, instances });
         const byState = new Map<string, number>();
         for (const w of instances) byState.set(w.state, (byState.get(w.state) ?? 0) + 1);

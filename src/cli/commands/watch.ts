@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import type { EruEvent } from '../../contract/events.js';
 import { action } from '../output.js';
 import { clientOf, globals } from '../options.js';
 
@@ -14,9 +13,8 @@ export function registerWatch(program: Command): void {
     .option('--type <type>', 'only this event type or family, e.g. workload or node.down')
     .action(
       action(async (options: Record<string, string | undefined>, command: Command) => {
-        const query = new URLSearchParams(Object.entries(options).filter((e): e is [string, string] => e[1] !== undefined));
         const opened = (): void => void process.stderr.write('watching; Ctrl-C to stop\n');
-        for await (const e of clientOf(command).stream<EruEvent>('GET', `/v1/events${query.size ? `?${query}` : ''}`, undefined, opened)) {
+        for await (const e of clientOf(command).events(options, opened)) {
           if (globals(command).json) {
             process.stdout.write(`${JSON.stringify(e)}\n`);
             continue;

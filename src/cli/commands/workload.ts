@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { Workload } from '../../model/workload.js';
-import type { OutputLine } from '../../contract/events.js';
 import type { WorkloadKind, WorkloadState } from '../../contract/workloads.js';
 import { formatMemory } from '../../lib/units.js';
 import { action, printJson, printTable } from '../output.js';
@@ -10,7 +9,6 @@ import { drained } from '../../lib/drain.js';
 import { parseMemory } from '../../lib/units.js';
 import { addressesOf, cpuNumber, placementBody, placementOptions, printWorkloads, type PlacementOptions } from './deploy.js';
 
-const id = (ref: string): string => encodeURIComponent(ref);
 
 /** Says how a reference found its workload when it was not the workload's own name. */
 const matched = (ref: string, w: Workload): string => (ref === w.id ? '' : ` (matched by container id ${ref})`);
@@ -136,8 +134,7 @@ export function registerWorkloads(program: Command): void {
     .option('--tail <n|all>', `only the last N lines (${DEFAULT_TAIL} unless said; all: the whole log)`, tailLines, DEFAULT_TAIL)
     .action(
       action(async (ref: string, options: { follow?: boolean; tail: number | 'all' }, command: Command) => {
-        const query = new URLSearchParams({ follow: String(Boolean(options.follow)), ...(options.tail !== 'all' ? { tail: String(options.tail) } : {}) });
-        for await (const line of clientOf(command).stream<OutputLine>('GET', `/v1/workloads/${id(ref)}/logs?${query}`)) {
+        for await (const line of clientOf(command).workloads.logs(ref, { follow: Boolean(options.follow), ...(options.tail !== 'all' ? { tail: options.tail } : {}) })) {
           const out = globals(command).json || line.stream === 'stdout' ? process.stdout : process.stderr;
           // At the terminal's (or pipe's) pace, so a long log does not pile up here.
           if (!out.write(globals(command).json ? `${JSON.stringify(line)}\n` : `${line.line}\n`)) await drained(out);
@@ -152,11 +149,7 @@ export function registerWorkloads(program: Command): void {
   placementOptions(capacity, '1').action(
     action(async (options: PlacementOptions & { publish: string[] }, command: Command) => {
       const { pod, ...body } = await placementBody(options, command);
-      const report = await clientOf(command).request<{ total: number; nodes: Array<{ node: string; capacity: number; reason?: string }> }>(
-        'POST',
-        `/v1/pods/${id(String(pod))}/capacity`,
-        { ...body, ...(options.publish.length > 0 ? { publish: options.publish } : {}) },
-      );
+      const report = await clientOf(command).pods.capacity(String(pod), { ...body, ...(options.publish.length > 0 ? { publish: options.publish } : {}) });
       if (globals(command).json) return printJson(report);
       printTable([['NODE', 'CAPACITY', 'LIMITED BY'], ...report.nodes.map((n) => [n.node, n.capacity, n.reason ?? '']), ['total', report.total, '']]);
     }),

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import type { EruClient } from '../../client/client.js';
+import type { EruClient } from 'eru-client';
 import type { ApplyEvent } from '../../contract/events.js';
 import type { ApplyStep } from '../../contract/services.js';
 import { EruError, ErrorCode, invalid } from '../../lib/errors.js';

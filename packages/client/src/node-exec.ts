@@ -1,6 +1,6 @@
+import type { ExecView } from './wire.js';
 import type { Duplex, Writable } from 'node:stream';
-import { EXEC_UPGRADE } from '../contract/constants.js';
-import type { ExecView } from '../contract/exec.js';
+import { EXEC_UPGRADE } from './protocol.js';
 import { openRequest, refusalOf, unreachable, type Core } from './node-request.js';
 
 /** Opens an exec's stream through the core (an HTTP upgrade); Node only. */

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { EruError, ErrorCode } from '../lib/errors.js';
+import { EruError, ErrorCode } from './errors.js';
 import { openRequest, refusalOf, unreachable, type Core } from './node-request.js';
 
 /** Tar archives into and out of a workload's container through the core (`eru cp`); Node only. */

@@ -1,7 +1,7 @@
+import type { ErrorBody } from './wire.js';
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { ErrorBody } from '../contract/errors.js';
-import { EruError, ErrorCode } from '../lib/errors.js';
+import { EruError, ErrorCode } from './errors.js';
 import { explainTransportFailure, type ClientTls } from './transport.js';
 import { tlsOptions } from './node-transport.js';
 

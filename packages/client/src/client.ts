@@ -1,24 +1,6 @@
-import type { Heartbeat, HeartbeatAnswer, StatusAnswer, StatusReport } from '../contract/agents.js';
-import type { IssuedToken, TokenCreate, TokenView } from '../contract/tokens.js';
-import type { AuditEntry, AuditQuery } from '../contract/audit.js';
-import type { AppListItem, RegisterBody, VolumeRemoval, VolumeView } from '../contract/apps.js';
-import type { ErrorBody } from '../contract/errors.js';
-import type { ApplyEvent, BaseImageEvent, BuildEvent, DeployEvent, DrainEvent, EruEvent, EventFilter, ImageCacheEvent, OutputLine } from '../contract/events.js';
-import type { BaseImageBody, ImageCacheBody } from '../contract/images.js';
-import type { PodMap } from '../contract/map.js';
-import type { ConnectBody, Endpoint, NetworkCreate, NetworkView } from '../contract/networks.js';
-import type { ReplaceBody, ServiceView } from '../contract/services.js';
-import type { DrainBody, NodeCreate, NodePatch, NodeView } from '../contract/nodes.js';
-import type { PodCreate, PodPatch } from '../contract/pods.js';
-import type { CapacityBody, CapacityReportView, ControlAction, DeployBody, JobBody, ResizeBody, WorkloadFilter, WorkloadInspect, WorkloadListItem } from '../contract/workloads.js';
-import { EruError, ErrorCode } from '../lib/errors.js';
-import { ndjson } from '../lib/lines.js';
-import type { Activity } from '../model/activity.js';
-import type { App, AppEnv, AppVersion } from '../model/app.js';
-import type { Pod } from '../model/pod.js';
-import type { Rollout } from '../model/rollout.js';
-import type { Intent } from '../model/intent.js';
-import type { Workload } from '../model/workload.js';
+import type { Activity, App, ArchiveStat, ExecBody, ExecState, ExecView, ResizeTty, AppEnv, AppListItem, AppVersion, ApplyEvent, AuditEntry, AuditQuery, BaseImageBody, BaseImageEvent, BuildEvent, CapacityBody, CapacityReportView, ConnectBody, ControlAction, DeployBody, DeployEvent, DrainBody, DrainEvent, Endpoint, ErrorBody, EruEvent, EventFilter, Heartbeat, HeartbeatAnswer, ImageCacheBody, ImageCacheEvent, Intent, IssuedToken, JobBody, NetworkCreate, NetworkView, NodeCreate, NodePatch, NodeView, OutputLine, Pod, PodCreate, PodMap, PodPatch, RegisterBody, ReplaceBody, ResizeBody, Rollout, ServiceView, StatusAnswer, StatusReport, TokenCreate, TokenView, VolumeRemoval, VolumeView, Workload, WorkloadFilter, WorkloadInspect, WorkloadListItem } from './wire.js';
+import { EruError, ErrorCode } from './errors.js';
+import { ndjson } from './lines.js';
 import { explainTransportFailure, fetchTransport, readText, type ClientTls, TransportError, type Transport, type TransportResponse } from './transport.js';
 
 type Query = Record<string, string | number | boolean | undefined>;
@@ -27,7 +9,7 @@ type Query = Record<string, string | number | boolean | undefined>;
 export type ResultOf<E extends { type: string }> = Extract<E, { type: 'result' }>;
 
 /**
- * The typed client of Eru's API: the SDK a team imports (`eru/client`) to call the core and watch its
+ * The typed client of Eru's API: the SDK a team imports (`eru-client`) to call the core and watch its
  * events, and what the CLI, the agent, the tests and the benches use. JSON calls throw an EruError
  * with the core's code, message and field path; streamed calls hand over NDJSON events as they come.
  */
@@ -179,6 +161,16 @@ export class EruClient {
     intents: () => this.request<Intent[]>('GET', '/v1/intents'),
     connect: (ref: string, body: ConnectBody) => this.request<Workload>('POST', `/v1/workloads/${enc(ref)}/networks`, body),
     disconnect: (ref: string, network: string) => this.request<Workload>('DELETE', `/v1/workloads/${enc(ref)}/networks/${enc(network)}`),
+    /** A command made ready to run in the container: attach to it with eru-client/node's attachExec. */
+    exec: (ref: string, body: Partial<ExecBody> & Pick<ExecBody, 'cmd'>) => this.request<ExecView>('POST', `/v1/workloads/${enc(ref)}/exec`, body),
+    /** What is at `path` in the container (exists, directory, size, owner), before a copy in. */
+    stat: (ref: string, path: string) => this.request<ArchiveStat>('GET', `/v1/workloads/${enc(ref)}/archive/stat${query({ path })}`),
+  };
+
+  /** An exec made by workloads.exec: whether it still runs and how it ended; its TTY's size. */
+  readonly execs = {
+    state: (view: Pick<ExecView, 'node' | 'exec'>) => this.request<ExecState>('GET', `/v1/nodes/${enc(view.node)}/exec/${enc(view.exec)}`),
+    resize: (view: Pick<ExecView, 'node' | 'exec'>, size: ResizeTty) => this.request<unknown>('POST', `/v1/nodes/${enc(view.node)}/exec/${enc(view.exec)}/resize`, size),
   };
 
   readonly services = {
@@ -191,6 +183,18 @@ export class EruClient {
       this.follow<DeployEvent>('POST', `/v1/apps/${enc(app)}/entries/${enc(entry)}/replace`, body, onEvent),
     /** Every instance resized in place. */
     resize: (app: string, entry: string, body: { pod?: string; cpu?: number; memory?: number | string }) => this.request<Workload[]>('POST', `/v1/apps/${enc(app)}/entries/${enc(entry)}/resize`, body),
+    /**
+     * A replace with a canary an operator promotes (`eru replace --canary N`): resolves with the `canary`
+     * event once the canary waits (the replace goes on in the core, until `steer(…, 'promote' | 'abort')`),
+     * or with the result if the replace ends before.
+     */
+    canary: async (app: string, entry: string, body: Partial<ReplaceBody> & ({ version: string } | { image: string }) & { canary: number }, onEvent: (event: DeployEvent) => void = () => undefined) => {
+      for await (const event of this.stream<DeployEvent>('POST', `/v1/apps/${enc(app)}/entries/${enc(entry)}/replace`, body)) {
+        onEvent(event);
+        if ((event.type === 'canary' && event.phase === 'waiting') || event.type === 'result') return event as Extract<DeployEvent, { type: 'canary' | 'result' }>;
+      }
+      throw new EruError(ErrorCode.UNAVAILABLE, 'the core closed the stream before the canary was ready');
+    },
     /** Steer the rollout under way: pause, resume, promote (a waiting canary), abort (rolled back). */
     steer: (app: string, entry: string, action: 'pause' | 'resume' | 'promote' | 'abort', pod?: string) =>
       this.request<Rollout>('POST', `/v1/apps/${enc(app)}/entries/${enc(entry)}/rollouts/${action}`, pod ? { pod } : {}),
