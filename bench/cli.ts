@@ -19,6 +19,7 @@ start = time.perf_counter()
 subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
 print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 `;
+import { median } from './support/figures.js';
 
 interface Figure {
   wallMs: number;
@@ -30,11 +31,10 @@ function once(argv: string[]): Figure {
   return { wallMs: seconds! * 1000, rssMiB: kib! / 1024 };
 }
 
-function median(argv: string[]): Figure {
+function medianRun(argv: string[]): Figure {
   once(argv); // warm the file cache
   const runs = Array.from({ length: RUNS }, () => once(argv));
-  const mid = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-  return { wallMs: mid(runs.map((r) => r.wallMs)), rssMiB: mid(runs.map((r) => r.rssMiB)) };
+  return { wallMs: median(runs.map((r) => r.wallMs)), rssMiB: median(runs.map((r) => r.rssMiB)) };
 }
 
 async function main(): Promise<void> {
@@ -50,9 +50,9 @@ async function main(): Promise<void> {
     if (!deployed.ok) throw new Error(deployed.error.message);
     const eru = (args: string[]): string[] => [process.execPath, bin, '--url', core.url, '--token', TEST_TOKEN, ...args];
     const rows: Array<[string, Figure]> = [
-      ['eru pod ls --json', median(eru(['pod', 'ls', '--json']))],
-      ['eru ps --json', median(eru(['ps', '--json']))],
-      ['docker ps (baseline)', median(['docker', 'ps'])],
+      ['eru pod ls --json', medianRun(eru(['pod', 'ls', '--json']))],
+      ['eru ps --json', medianRun(eru(['ps', '--json']))],
+      ['docker ps (baseline)', medianRun(['docker', 'ps'])],
     ];
     console.log(`client commands, whole process, median of ${RUNS} (${bin}):`);
     for (const [what, figure] of rows) console.log(`  ${what.padEnd(22)} ${figure.wallMs.toFixed(0).padStart(5)} ms  ${figure.rssMiB.toFixed(0).padStart(4)} MiB`);

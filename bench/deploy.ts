@@ -18,23 +18,13 @@ import { CoreProcess, tempDir } from '../harness/core.js';
 import { deployViaApi, resultOf } from '../harness/deploy.js';
 import { BASE_IMAGE, removePodContainers, testDocker } from '../harness/docker.js';
 import { L2Switch } from '../harness/l2.js';
+import { median, timed } from './support/figures.js';
 
 const run = promisify(execFile);
 const COUNT = 40;
 const PARALLELISM = 8;
 const TRIALS = 3;
 const docker = testDocker('unix:///var/run/docker.sock');
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-async function timed(work: () => Promise<void>): Promise<number> {
-  const start = performance.now();
-  await work();
-  return performance.now() - start;
-}
 
 async function eruTrial(core: CoreProcess, networks: Array<{ name: string }> = [], cpu = 0.05): Promise<number> {
   let ids: string[] = [];

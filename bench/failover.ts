@@ -18,6 +18,7 @@ import { AgentProcess } from '../harness/agent.js';
 import { CoreProcess, tempDir } from '../harness/core.js';
 import { BASE_IMAGE, removePodContainers, testDocker } from '../harness/docker.js';
 import { eventually } from '../harness/services.js';
+import { median } from './support/figures.js';
 
 const NODES = 5;
 const COUNT = 50;
@@ -30,7 +31,6 @@ const BASELINE = 'fobench-baseline';
 const ENDPOINT = 'unix:///var/run/docker.sock';
 const docker = testDocker(ENDPOINT);
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
 /** Containers made as Eru made `model`, created and started at once by hand; ms until each runs. */

@@ -18,6 +18,7 @@ import { CoreProcess, tempDir } from '../harness/core.js';
 import { deployViaApi, resultOf } from '../harness/deploy.js';
 import { removeAppImages, removePodContainers, testDocker } from '../harness/docker.js';
 import { GitRepo } from '../harness/git.js';
+import { median, timed } from './support/figures.js';
 
 const COUNT = 20;
 const BATCH = 4;
@@ -37,14 +38,7 @@ entrypoints:
     healthcheck: {http: {port: 8080, url: /index.html, code: 200}}
 `;
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
-
-async function timed(work: () => Promise<void>): Promise<number> {
-  const start = performance.now();
-  await work();
-  return performance.now() - start;
-}
 
 async function waitHealthy(id: string): Promise<void> {
   const deadline = Date.now() + 120_000;

@@ -21,6 +21,7 @@ import type { NodeResources } from '../src/model/resources.js';
 import type { Node } from '../src/model/node.js';
 import { consoleErrors, launchBrowser, signIn } from '../harness/browser.js';
 import { CoreProcess, TEST_TOKEN, tempDir } from '../harness/core.js';
+import { median } from './support/figures.js';
 
 /** What the page exposes for measuring (src/web/live.ts). */
 declare const window: { __eru: { lastEventAt: number; lastEventToPaint: number; mapPaintedAt: number } };
@@ -34,7 +35,6 @@ const POD = 'big';
 const LOADS = 5;
 const CHANGES = 20;
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const nodeName = (i: number): string => `node-${String(i).padStart(4, '0')}`;
 
 function workload(node: string, index: number, cpuset: Record<string, number>, cpu: number, createdAt: string): Workload {

@@ -7,10 +7,9 @@ import { trackActivity } from '../apps/activities.js';
 import { failedResult, runInBackground } from '../background.js';
 import type { CoreContext } from '../context.js';
 import { placeAndWait, type DeployResult } from '../deploy/index.js';
-import { put, unchanged } from '../repositories.js';
-import { optimistic } from '../retry.js';
 import { instancesOf, scaleUpRequest } from '../scale/index.js';
 import { tryLockService } from '../services/lock.js';
+import { changeService } from '../services/record.js';
 import { recordedStates } from '../workloads/held.js';
 import { removeWorkload } from '../workloads/remove.js';
 import type { KeeperPlan } from './assess.js';
@@ -68,7 +67,7 @@ async function carryOut(context: CoreContext, service: Service, plan: KeeperPlan
     const placed = await placeAndWait(context, { ...scaleUpRequest(service, 1), fixedAddresses }, emit);
     if (!placed.ok) return placed;
     added.push(...placed.workloads);
-    await updateService(context, service, (current) => ({ ...current, pendingFixed: current.pendingFixed.filter((f) => JSON.stringify(f) !== JSON.stringify(fixed)) }));
+    await changeService(context, service, (current) => ({ ...current, pendingFixed: current.pendingFixed.filter((f) => JSON.stringify(f) !== JSON.stringify(fixed)) }), { ifGone: 'skip' });
   }
   if (plan.add > withFixed.length) {
     const placed = await placeAndWait(context, scaleUpRequest(service, plan.add - withFixed.length), emit);
@@ -91,23 +90,12 @@ async function carryOut(context: CoreContext, service: Service, plan: KeeperPlan
 
 /** Lost instances now replaced: when their node returns they are the surplus that goes first. */
 async function rememberReplaced(context: CoreContext, service: Service, ids: string[]): Promise<void> {
-  await updateService(context, service, (current) => ({ ...current, replaced: [...new Set([...current.replaced, ...ids])] }));
+  await changeService(context, service, (current) => ({ ...current, replaced: [...new Set([...current.replaced, ...ids])] }), { ifGone: 'skip' });
 }
 
 /** Replaced instances that are gone for good (removed, or forgotten with a node declared gone) leave the list. */
 async function forgetRemoved(context: CoreContext, service: Service): Promise<void> {
   const existing = new Set((await instancesOf(context, service)).map((w) => w.id));
-  await updateService(context, service, (current) => ({ ...current, replaced: current.replaced.filter((id) => existing.has(id)) }));
+  await changeService(context, service, (current) => ({ ...current, replaced: current.replaced.filter((id) => existing.has(id)) }), { ifGone: 'skip' });
 }
 
-async function updateService(context: CoreContext, service: Service, change: (current: Service) => Service): Promise<void> {
-  const { repos } = context;
-  const key = repos.services.key(service.pod, service.app, service.entry);
-  await optimistic('updating a service', async () => {
-    const current = await repos.services.get(service.pod, service.app, service.entry);
-    if (!current) return true;
-    const next = change(current.value);
-    if (JSON.stringify(next) === JSON.stringify(current.value)) return true;
-    return (await repos.commit([unchanged(key, current.revision)], [put(key, next)])) ? true : undefined;
-  });
-}

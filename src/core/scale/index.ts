@@ -7,9 +7,9 @@ import { failedResult, runInBackground, type EventQueue } from '../background.js
 import type { CoreContext } from '../context.js';
 import { placeAndWait, type DeployResult } from '../deploy/index.js';
 import { lockService } from '../services/lock.js';
+import { setCount } from '../services/record.js';
 import type { PlacementRequest } from '../deploy/reserve.js';
-import { put, unchanged, type Versioned } from '../repositories.js';
-import { optimistic } from '../retry.js';
+import type { Versioned } from '../repositories.js';
 import { recordedStates } from '../workloads/held.js';
 import { removeWorkload } from '../workloads/remove.js';
 import { chooseVictims } from './victims.js';
@@ -74,16 +74,6 @@ export async function instancesOf(context: CoreContext, service: Pick<Service, '
   return (await context.repos.workloads.list()).map((w) => w.value).filter((w) => w.pod === service.pod && w.app === service.app && w.entry === service.entry);
 }
 
-/** The service's desired count, written over whatever it was. */
-export async function setCount(context: CoreContext, service: Pick<Service, 'pod' | 'app' | 'entry'>, count: number): Promise<void> {
-  const { repos } = context;
-  await optimistic('setting a service\'s count', async () => {
-    const current = await repos.services.get(service.pod, service.app, service.entry);
-    if (!current) throw conflict(`${service.app}/${service.entry} in pod ${service.pod} went away`);
-    const key = repos.services.key(service.pod, service.app, service.entry);
-    return (await repos.commit([unchanged(key, current.revision)], [put(key, { ...current.value, count, updatedAt: new Date().toISOString() })])) ? true : undefined;
-  });
-}
 
 /**
  * New instances with the spec the running ones have, spread by AUTO within the first deploy's node

@@ -12,7 +12,7 @@ import { reallocWorkload } from './realloc.js';
 import { ArchiveService } from './archive.js';
 import { ExecService } from './exec.js';
 import { removeWorkload, type RemoveOptions } from './remove.js';
-import { setCount } from '../scale/index.js';
+import { setCount } from '../services/record.js';
 import { lockService } from '../services/lock.js';
 
 

@@ -1,0 +1,30 @@
+import { conflict } from '../../lib/errors.js';
+import type { Service } from '../../model/service.js';
+import type { CoreContext } from '../context.js';
+import { put, unchanged } from '../repositories.js';
+import { optimistic } from '../retry.js';
+
+/**
+ * A change to a service's record (its count, what the keeper replaced, the fixed addresses waiting),
+ * read and written under its revision and tried again when another core wrote first. A service gone
+ * meanwhile is an error, or with `ifGone: 'skip'` (the keeper's bookkeeping) nothing to do.
+ */
+export async function changeService(context: CoreContext, service: Pick<Service, 'pod' | 'app' | 'entry'>, change: (current: Service) => Service, options: { ifGone?: 'fail' | 'skip' } = {}): Promise<void> {
+  const { repos } = context;
+  const key = repos.services.key(service.pod, service.app, service.entry);
+  await optimistic('changing a service', async () => {
+    const current = await repos.services.get(service.pod, service.app, service.entry);
+    if (!current) {
+      if (options.ifGone === 'skip') return true;
+      throw conflict(`${service.app}/${service.entry} in pod ${service.pod} went away`);
+    }
+    const next = change(current.value);
+    if (JSON.stringify(next) === JSON.stringify(current.value)) return true;
+    return (await repos.commit([unchanged(key, current.revision)], [put(key, next)])) ? true : undefined;
+  });
+}
+
+/** The service's desired count (scale, `eru rm` of an instance). */
+export function setCount(context: CoreContext, service: Pick<Service, 'pod' | 'app' | 'entry'>, count: number): Promise<void> {
+  return changeService(context, service, (current) => ({ ...current, count, updatedAt: new Date().toISOString() }));
+}
