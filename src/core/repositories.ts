@@ -16,6 +16,7 @@ import { NodeVolumeSchema, VolumeRecordSchema } from '../model/volume.js';
 import { PortHolderSchema } from '../model/port.js';
 import { BindCheckSchema, type BindCheck } from '../model/bind.js';
 import type { Compare, Lease, Store, TxnOp } from '../store/types.js';
+import { changeRecord } from './retry.js';
 
 /**
  * Typed access to what Eru keeps. Only this module knows the key layout; the rest of the core goes
@@ -388,6 +389,15 @@ export class Repositories {
   /** Applies `ops` if every compare holds; false when another writer came first. */
   async commit(compares: Compare[], ops: TxnOp[]): Promise<boolean> {
     return (await this.commitAt(compares, ops)) !== null;
+  }
+
+  /**
+   * One record changed where it stands (core/retry.ts changeRecord): read with its revision, changed,
+   * written only if no one wrote it meanwhile, else again on a fresh read. `gone()` says what a record
+   * no longer there means (throw, or null).
+   */
+  change<T>(what: string, key: string, read: () => Promise<Versioned<T> | null>, change: (current: T) => T, gone: () => T | null): Promise<T | null> {
+    return changeRecord(what, (revision, next) => this.commit([unchanged(key, revision)], [put(key, next)]), read, change, gone);
   }
 
   /** As commit, with the store's revision after the write (null when another writer came first). */

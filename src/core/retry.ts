@@ -12,3 +12,24 @@ export async function optimistic<T>(what: string, attempt: () => Promise<T | und
   }
   throw new EruError(ErrorCode.CONFLICT, `${what}: too many concurrent changes, try again`);
 }
+
+/**
+ * One record changed where it stands: read with its revision, changed, written only if no one wrote it
+ * meanwhile (else again, on a fresh read). `read` answering null means it is gone: `gone()` says what
+ * then (throw, or a value to return). A change that alters nothing writes nothing.
+ */
+export async function changeRecord<T>(
+  what: string,
+  commit: (revision: number, next: T) => Promise<boolean>,
+  read: () => Promise<{ value: T; revision: number } | null>,
+  change: (current: T) => T,
+  gone: () => T | null,
+): Promise<T | null> {
+  return optimistic(what, async () => {
+    const current = await read();
+    if (!current) return { value: gone() };
+    const next = change(current.value);
+    if (JSON.stringify(next) === JSON.stringify(current.value)) return { value: next };
+    return (await commit(current.revision, next)) ? { value: next } : undefined;
+  }).then((result) => result.value);
+}

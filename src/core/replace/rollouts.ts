@@ -3,7 +3,7 @@ import { conflict, invalid } from '../../lib/errors.js';
 import type { Canary, Rollout, Runs } from '../../model/rollout.js';
 import type { Service } from '../../model/service.js';
 import type { CoreContext } from '../context.js';
-import { absent, put, unchanged } from '../repositories.js';
+import { absent, put } from '../repositories.js';
 
 /** What a service runs now. */
 export function runsOf(service: Pick<Service, 'version' | 'spec'>): Runs {
@@ -33,14 +33,16 @@ export async function endRollout(context: CoreContext, rollout: Rollout, outcome
  */
 export async function changeRollout(context: CoreContext, rollout: Pick<Rollout, 'pod' | 'app' | 'entry' | 'number'>, change: (current: Rollout) => Rollout): Promise<Rollout> {
   const { repos } = context;
-  const key = repos.rollouts.key(rollout.pod, rollout.app, rollout.entry, rollout.number);
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const current = await repos.rollouts.get(rollout.pod, rollout.app, rollout.entry, rollout.number);
-    if (!current) throw conflict(`rollout ${rollout.number} of ${rollout.app}/${rollout.entry} is gone`);
-    const next = change(current.value);
-    if (await repos.commit([unchanged(key, current.revision)], [put(key, next)])) return next;
-  }
-  throw conflict(`rollout ${rollout.number} of ${rollout.app}/${rollout.entry} keeps changing under this core; try again`);
+  const changed = await repos.change(
+    `changing rollout ${rollout.number} of ${rollout.app}/${rollout.entry}`,
+    repos.rollouts.key(rollout.pod, rollout.app, rollout.entry, rollout.number),
+    () => repos.rollouts.get(rollout.pod, rollout.app, rollout.entry, rollout.number),
+    change,
+    () => {
+      throw conflict(`rollout ${rollout.number} of ${rollout.app}/${rollout.entry} is gone`);
+    },
+  );
+  return changed!;
 }
 
 export type RolloutAction = 'pause' | 'resume' | 'promote' | 'abort';

@@ -1,8 +1,6 @@
 import { conflict } from '../../lib/errors.js';
 import type { Service } from '../../model/service.js';
 import type { CoreContext } from '../context.js';
-import { put, unchanged } from '../repositories.js';
-import { optimistic } from '../retry.js';
 
 /**
  * A change to a service's record (its count, what the keeper replaced, the fixed addresses waiting),
@@ -11,17 +9,16 @@ import { optimistic } from '../retry.js';
  */
 export async function changeService(context: CoreContext, service: Pick<Service, 'pod' | 'app' | 'entry'>, change: (current: Service) => Service, options: { ifGone?: 'fail' | 'skip' } = {}): Promise<void> {
   const { repos } = context;
-  const key = repos.services.key(service.pod, service.app, service.entry);
-  await optimistic('changing a service', async () => {
-    const current = await repos.services.get(service.pod, service.app, service.entry);
-    if (!current) {
-      if (options.ifGone === 'skip') return true;
+  await repos.change(
+    'changing a service',
+    repos.services.key(service.pod, service.app, service.entry),
+    () => repos.services.get(service.pod, service.app, service.entry),
+    change,
+    () => {
+      if (options.ifGone === 'skip') return null;
       throw conflict(`${service.app}/${service.entry} in pod ${service.pod} went away`);
-    }
-    const next = change(current.value);
-    if (JSON.stringify(next) === JSON.stringify(current.value)) return true;
-    return (await repos.commit([unchanged(key, current.revision)], [put(key, next)])) ? true : undefined;
-  });
+    },
+  );
 }
 
 /** The service's desired count (scale, `eru rm` of an instance). */
