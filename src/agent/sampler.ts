@@ -158,11 +158,10 @@ export function coreTicks(): Array<{ busy: number; total: number }> {
 }
 
 /** A container's CPU time so far in nanoseconds (cgroup v1 cpuacct, cgroupfs driver), or null once it is gone. */
-/** A container's CPU periods so far and how many of them its quota throttled (cgroup cpu.stat), or null when it has none. */
-export function containerPeriods(fullId: string): { periods: number; throttled: number } | null {
+/** How long (ns) a container's quota has held it throttled so far (cgroup cpu.stat), or null when it has no such file. */
+export function containerThrottledNs(fullId: string): number | null {
   try {
-    const text = readFileSync(`${CGROUP}/cpu/docker/${fullId}/cpu.stat`, 'utf8');
-    return { periods: statField(text, 'nr_periods'), throttled: statField(text, 'nr_throttled') };
+    return statField(readFileSync(`${CGROUP}/cpu/docker/${fullId}/cpu.stat`, 'utf8'), 'throttled_time');
   } catch {
     return null;
   }

@@ -1,4 +1,4 @@
-import { containerCpuNs, containerPeriods, coreTicks } from './sampler.js';
+import { containerCpuNs, containerThrottledNs, coreTicks } from './sampler.js';
 
 /**
  * What the heartbeat carries: each core's use and each running workload's CPU since the previous
@@ -6,7 +6,7 @@ import { containerCpuNs, containerPeriods, coreTicks } from './sampler.js';
  */
 export class UsageMeter {
   private lastCores: Array<{ busy: number; total: number }> = [];
-  private readonly lastWorkloads = new Map<string, { ns: number; at: number; periods: { periods: number; throttled: number } | null }>();
+  private readonly lastWorkloads = new Map<string, { ns: number; at: number; throttledNs: number | null }>();
 
   /** Each core's use (0–1) since the last call; 0 on the first. */
   cores(): number[] {
@@ -21,8 +21,9 @@ export class UsageMeter {
   }
 
   /**
-   * Each running workload's CPU (in cores) since the last call, and the share of its CPU periods its
-   * quota throttled (a canary is compared on it), by workload id; `running` maps it to its container's full id.
+   * Each running workload's CPU (in cores) since the last call, and the share of that time its quota
+   * held it throttled (a canary is compared on it: an idle workload is never throttled, a starved one
+   * nearly always), by workload id; `running` maps it to its container's full id.
    */
   workloads(running: ReadonlyMap<string, string>): { workloads: Record<string, number>; throttled: Record<string, number> } {
     const use: Record<string, number> = {};
@@ -31,13 +32,12 @@ export class UsageMeter {
     for (const [workload, container] of running) {
       const ns = containerCpuNs(container);
       if (ns === null) continue;
-      const periods = containerPeriods(container);
+      const throttledNs = containerThrottledNs(container);
       const before = this.lastWorkloads.get(workload);
-      this.lastWorkloads.set(workload, { ns, at, periods });
+      this.lastWorkloads.set(workload, { ns, at, throttledNs });
       if (!before || at <= before.at) continue;
       use[workload] = round(Math.max(0, (ns - before.ns) / 1e6 / (at - before.at)));
-      const elapsed = periods && before.periods ? periods.periods - before.periods.periods : 0;
-      if (elapsed > 0) throttled[workload] = round(Math.min(1, Math.max(0, (periods!.throttled - before.periods!.throttled) / elapsed)));
+      if (throttledNs !== null && before.throttledNs !== null) throttled[workload] = round(Math.min(1, Math.max(0, (throttledNs - before.throttledNs) / 1e6 / (at - before.at))));
     }
     for (const workload of this.lastWorkloads.keys()) if (!running.has(workload)) this.lastWorkloads.delete(workload);
     return { workloads: use, throttled };

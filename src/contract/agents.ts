@@ -19,7 +19,7 @@ export const HeartbeatSchema = z
     cpu: z.array(z.number().min(0).max(1)).max(4096).default([]),
     /** Each running workload's CPU since the last heartbeat, in cores. */
     workloads: z.record(z.string().max(256), z.number().min(0).max(4096)).default({}),
-    /** Each running workload's share of CPU periods throttled by its quota since the last heartbeat, 0–1. */
+    /** Each running workload's share of the time since the last heartbeat its CPU quota held it throttled, 0–1. */
     throttled: z.record(z.string().max(256), z.number().min(0).max(1)).default({}),
     /** MooseFS mount points on the host (from /proc/self/mountinfo). */
     moosefs: z.array(z.string().max(1024)).max(256).default([]),

@@ -46,7 +46,7 @@ export const NodeUsageSchema = z.object({
   containers: z.number().int().min(0).default(0),
   cpu: z.array(z.number().min(0).max(1)).max(4096).default([]),
   workloads: z.record(z.string(), z.number().min(0).max(4096)).default({}),
-  /** Each running workload's share of CPU periods throttled by its quota (0–1) over the interval, by workload id. */
+  /** Each running workload's share of the interval its CPU quota held it throttled (0–1), by workload id. */
   throttled: z.record(z.string(), z.number().min(0).max(1)).default({}),
   /** MooseFS mount points the agent sees on its host. */
   moosefs: z.array(z.string()).default([]),

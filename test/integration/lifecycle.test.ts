@@ -302,6 +302,7 @@ describe('a service\'s life: scale, rolling replace, realloc, exec, cp, hooks, s
     const good = await core.eru(['replace', app, '--entry', 'web', '--version', versions.v2, '--canary', '1', '--canary-auto', '30s'], { timeoutMs: 300_000 });
     assert.equal(good.code, 0, good.stderr);
     assert.match(good.stderr, /canary promoted by itself: over the window the new instances did no worse than the old: restarts 0 vs 0, none stopped/);
+    console.log(/canary promoted by itself: .*$/m.exec(good.stderr)![0]);
     assert.deepEqual(await images(), Array(6).fill(`${app}:${versions.v2}`), 'promoted, and all six replaced');
     assert.deepEqual([(await lastRollout()).outcome, (await lastRollout()).canary?.phase], ['done', 'promoted']);
 

@@ -79,7 +79,7 @@ describe('a canary judged by itself (core/replace/judge.ts)', () => {
     assert.match(unhealthy.verdict().why, /failed their health checks in 50 % of readings, the old in 0 %/);
     const throttled = new CanaryJudge(['n1'], ['o1']);
     throttled.observe(readings([['n1', up(0, { throttled: 0.3 })], ['o1', up(0, { throttled: 0.1 })]]));
-    assert.deepEqual(throttled.verdict(), { promote: false, why: 'the new instances were throttled in 30 % of their CPU periods, the old in 10 %' });
+    assert.deepEqual(throttled.verdict(), { promote: false, why: 'the new instances spent 30 % of their time throttled by their CPU quota, the old 10 %' });
     const within = new CanaryJudge(['n1'], ['o1']);
     within.observe(readings([['n1', up(0, { throttled: 0.1 + THROTTLE_MARGIN / 2 })], ['o1', up(0, { throttled: 0.1 })]]));
     assert.equal(within.verdict().promote, true);

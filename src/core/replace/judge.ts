@@ -1,8 +1,8 @@
 /**
  * A canary judged by itself (`eru replace --canary N --canary-auto DURATION`): over the window, the
  * new instances against the old ones, by what the nodes' agents report — restarts by Docker's policy,
- * stops (with their exit codes), failing health checks, and the share of CPU periods their quota
- * throttled. Pure: the replace feeds it readings, once a second, and acts on what it says.
+ * stops (with their exit codes), failing health checks, and the share of time their CPU quota held
+ * them throttled. Pure: the replace feeds it readings, once a second, and acts on what it says.
  */
 
 /** One instance as its agent last reported it. */
@@ -12,13 +12,13 @@ export interface InstanceReading {
   exitCode?: number | undefined;
   /** Docker's restart count. */
   restarts: number;
-  /** Share of CPU periods throttled over the agent's last interval (0–1), when measured. */
+  /** Share of the agent's last interval its CPU quota held it throttled (0–1), when measured. */
   throttled?: number | undefined;
 }
 
 export type Readings = ReadonlyMap<string, InstanceReading>;
 
-/** Throttling is noisy: the new instances may be throttled this much more (share of periods) than the old before it counts. */
+/** The new instances may spend this much more of their time throttled than the old before it counts. */
 export const THROTTLE_MARGIN = 0.05;
 
 interface GroupTally {
@@ -91,7 +91,7 @@ export class CanaryJudge {
     if (unhealthyNew > unhealthyOld) return { promote: false, why: `the new instances failed their health checks in ${pct(unhealthyNew)} of readings, the old in ${pct(unhealthyOld)}` };
     const throttledNew = mean(fresh.throttled);
     const throttledOld = mean(old.throttled);
-    if (throttledNew > throttledOld + THROTTLE_MARGIN) return { promote: false, why: `the new instances were throttled in ${pct(throttledNew)} of their CPU periods, the old in ${pct(throttledOld)}` };
+    if (throttledNew > throttledOld + THROTTLE_MARGIN) return { promote: false, why: `the new instances spent ${pct(throttledNew)} of their time throttled by their CPU quota, the old ${pct(throttledOld)}` };
     return {
       promote: true,
       why: `over the window the new instances did no worse than the old: restarts ${sum(fresh.restarts)} vs ${sum(old.restarts)}, none stopped, unhealthy ${pct(unhealthyNew)} vs ${pct(unhealthyOld)} of readings, throttled ${pct(throttledNew)} vs ${pct(throttledOld)}`,
