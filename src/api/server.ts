@@ -13,6 +13,7 @@ import { ApiDocument, type RouteContext } from './route.js';
 import { agentRoutes } from './routes/agents.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { auditRoutes } from './routes/audit.js';
+import { checkRoutes } from './routes/check.js';
 import { appRoutes } from './routes/apps.js';
 import { eventRoutes } from './routes/events.js';
 import { imageRoutes } from './routes/images.js';
@@ -112,6 +113,7 @@ export async function buildServer(core: Core, log: FastifyBaseLogger, options: S
   await app.register(agentRoutes, { ...context, agents: core.agents });
   await app.register(tokenRoutes, context);
   await app.register(auditRoutes, context);
+  await app.register(checkRoutes, { ...context, checks: core.checks });
   await app.register(appRoutes, { ...context, apps: core.apps, images: core.images, volumes: core.volumes });
   await app.register(imageRoutes, { ...context, images: core.images });
   await app.register(networkRoutes, { ...context, networks: core.networks });

@@ -20,6 +20,7 @@ import { registerRollout } from './commands/rollout.js';
 import { registerService, registerServiceViews } from './commands/service.js';
 import { registerToken } from './commands/token.js';
 import { registerAudit } from './commands/audit.js';
+import { registerCheck } from './commands/check.js';
 import { reportError } from './output.js';
 
 // A reader that stops early (`eru plan … | head -2`) is no error: end quietly, as Unix tools do.
@@ -67,6 +68,7 @@ export function buildProgram(): Command {
   registerRollout(program);
   registerToken(program);
   registerAudit(program);
+  registerCheck(program);
   registerExec(program);
   registerCp(program);
   registerApply(program);

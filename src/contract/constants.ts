@@ -28,6 +28,7 @@ export const EVENT_TYPES = [
   'activity.ended',
   'service.kept',
   'node.drained',
+  'check.drift',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -1,4 +1,5 @@
 import { Applies } from './apply/index.js';
+import { Checks } from './check/index.js';
 import { Drains } from './drain/index.js';
 import { hostname } from 'node:os';
 import { MemoryBus } from '../bus/memory.js';
@@ -66,6 +67,7 @@ export class Core {
   readonly agents: AgentGateway;
   readonly drains: Drains;
   readonly applies: Applies;
+  readonly checks: Checks;
   readonly auth: Auth;
   readonly audit: Audit;
   readonly metrics: CoreMetrics;
@@ -104,7 +106,8 @@ export class Core {
     this.agents = new AgentGateway(this.context, options.nodeTtlSeconds);
     this.drains = new Drains(this.context);
     this.applies = new Applies(this.context, this.deploys, this.services);
-    this.leader = new Leader(this.context, this.agents.nodeTtlSeconds);
+    this.checks = new Checks(this.context);
+    this.leader = new Leader(this.context, this.agents.nodeTtlSeconds, this.checks);
     this.recovery = new Recovery(this.context);
   }
 
@@ -135,6 +138,7 @@ export type { Audit } from './audit/index.js';
 export { checkDeployer, mayChangeApp, redactEnv, redactService, redactWorkload, requireNode } from './auth/index.js';
 export type { EventQueue } from './background.js';
 export type { Applies } from './apply/index.js';
+export type { Checks } from './check/index.js';
 export type { Deploys } from './deploy/index.js';
 export type { Drains } from './drain/index.js';
 export type { Events } from './events/index.js';

@@ -32,6 +32,13 @@ export class CoreMetrics {
     registers: [this.registry],
   });
 
+  readonly checkDrift = new Gauge({
+    name: 'eru_check_drift',
+    help: "Drift the last whole check found between the store and the hosts, by kind (eru check; the leader's runs every minute)",
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
   constructor(repos: Repositories) {
     // The event loop's delay sampled once a second, not prom-client's default every 10 ms: that timer
     // alone woke an idle core 100 times a second (most of its idle CPU).

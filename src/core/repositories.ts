@@ -15,6 +15,7 @@ import { WorkloadSchema, upgradeWorkload } from '../model/workload.js';
 import { NodeVolumeSchema, VolumeRecordSchema } from '../model/volume.js';
 import { PortHolderSchema } from '../model/port.js';
 import { BindCheckSchema, type BindCheck } from '../model/bind.js';
+import { LeakSuspectSchema } from '../model/check.js';
 import type { Compare, Lease, Store, TxnOp } from '../store/types.js';
 import { changeRecord } from './retry.js';
 
@@ -47,9 +48,12 @@ import { changeRecord } from './retry.js';
  *   /eru/volumes/{app}/{name}  VolumeRecord: an app's shared volume (MooseFS), from its first use to its removal
  *   /eru/nodevolumes/{node}/{app}/{name}  a node whose agent keeps that volume's directory and quota
  *   /eru/bindchecks/{node}/{id}  BindCheck: a bind source the node's agent is to check, bound to a short lease
+ *   /eru/leaks/{container}  LeakSuspect: a container `eru check` found leaked, until a later check removes it or finds it claimed
  */
 const ROOT = '/eru';
 const keys = {
+  leaks: `${ROOT}/leaks/`,
+  leak: (container: string) => `${ROOT}/leaks/${container}`,
   pods: `${ROOT}/pods/`,
   pod: (name: string) => `${ROOT}/pods/${name}`,
   nodes: `${ROOT}/nodes/`,
@@ -304,6 +308,12 @@ export class Repositories {
   readonly activities = {
     list: (app: string) => list(this.store, ActivitySchema, keys.activities(app)),
     key: keys.activity,
+  };
+
+  /** Containers found leaked by a check, by container id (core/check/). */
+  readonly leaks = {
+    list: () => list(this.store, LeakSuspectSchema, keys.leaks),
+    key: keys.leak,
   };
 
   /** Held addresses of a network, one key each (the name of a listed one is its address). */

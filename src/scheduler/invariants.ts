@@ -52,3 +52,25 @@ export function ledgerDrift(
   }
   return drift;
 }
+
+/**
+ * What a node's ledger should be, from its holders alone: each core's free pieces and fragment count,
+ * the unbound pieces, the free memory — the cores (and the NUMA layout, the memory total) kept as the
+ * ledger has them. `eru check --repair` writes it over a ledger that drifted.
+ */
+export function expectedLedger(ledger: NodeResources, holders: readonly Holder[], declared: { sharebase: number; memory?: number | null }): NodeResources {
+  const cpus: Record<string, number> = Object.fromEntries(Object.keys(ledger.cpus).map((core) => [core, declared.sharebase]));
+  const shared: Record<string, number> = {};
+  let unboundPieces = 0;
+  let memory = 0;
+  for (const holder of holders) {
+    memory += holder.placement.memory;
+    if (!holder.placement.cpuset) unboundPieces += holder.placement.pieces;
+    for (const [core, pieces] of Object.entries(holder.placement.cpuset ?? {})) {
+      cpus[core] = (cpus[core] ?? declared.sharebase) - pieces;
+      if (pieces < declared.sharebase) shared[core] = (shared[core] ?? 0) + 1;
+    }
+  }
+  const freeMemory = declared.memory !== undefined && declared.memory !== null && ledger.memory !== null ? declared.memory - memory : ledger.memory;
+  return { ...ledger, cpus, shared, unboundPieces, memory: freeMemory };
+}

@@ -100,6 +100,7 @@ describe('scopes: each token scope against every route of the API', () => {
       { route: 'POST /v1/tokens', access: 'admin', calls: [{ path: '/v1/tokens', body: {} }] },
       { route: 'DELETE /v1/tokens/{name}', access: 'admin', calls: [{ path: '/v1/tokens/nonesuch' }] },
       { route: 'GET /v1/audit', access: 'admin', calls: [{ path: '/v1/audit' }] },
+      { route: 'POST /v1/check', access: 'admin', calls: [{ path: '/v1/check', body: { pod } }] },
       { route: 'POST /v1/apps/versions', access: 'app', calls: both((w) => ({ path: '/v1/apps/versions', body: { sha, repo: '/nowhere', appYaml: appYaml(app(w)) } })) },
       { route: 'GET /v1/apps', access: 'read', calls: [{ path: '/v1/apps' }] },
       { route: 'GET /v1/apps/{app}', access: 'read', calls: [{ path: `/v1/apps/${theirs}` }] },

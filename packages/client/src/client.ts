@@ -1,4 +1,4 @@
-import type { Activity, App, ArchiveStat, ExecBody, ExecState, ExecView, ResizeTty, AppEnv, AppListItem, AppVersion, ApplyEvent, AuditEntry, AuditQuery, BaseImageBody, BaseImageEvent, BuildEvent, CapacityBody, CapacityReportView, ConnectBody, ControlAction, DeployBody, DeployEvent, DrainBody, DrainEvent, Endpoint, ErrorBody, EruEvent, EventFilter, Heartbeat, HeartbeatAnswer, ImageCacheBody, ImageCacheEvent, Intent, IssuedToken, JobBody, NetworkCreate, NetworkView, NodeCreate, NodePatch, NodeView, OutputLine, Pod, PodCreate, PodMap, PodPatch, RegisterBody, ReplaceBody, ResizeBody, Rollout, ServiceView, StatusAnswer, StatusReport, TokenCreate, TokenView, VolumeRemoval, VolumeView, Workload, WorkloadFilter, WorkloadInspect, WorkloadListItem } from './wire.js';
+import type { Activity, App, ArchiveStat, CheckBody, CheckReport, ExecBody, ExecState, ExecView, ResizeTty, AppEnv, AppListItem, AppVersion, ApplyEvent, AuditEntry, AuditQuery, BaseImageBody, BaseImageEvent, BuildEvent, CapacityBody, CapacityReportView, ConnectBody, ControlAction, DeployBody, DeployEvent, DrainBody, DrainEvent, Endpoint, ErrorBody, EruEvent, EventFilter, Heartbeat, HeartbeatAnswer, ImageCacheBody, ImageCacheEvent, Intent, IssuedToken, JobBody, NetworkCreate, NetworkView, NodeCreate, NodePatch, NodeView, OutputLine, Pod, PodCreate, PodMap, PodPatch, RegisterBody, ReplaceBody, ResizeBody, Rollout, ServiceView, StatusAnswer, StatusReport, TokenCreate, TokenView, VolumeRemoval, VolumeView, Workload, WorkloadFilter, WorkloadInspect, WorkloadListItem } from './wire.js';
 import { EruError, ErrorCode } from './errors.js';
 import { ndjson } from './lines.js';
 import { explainTransportFailure, fetchTransport, readText, type ClientTls, TransportError, type Transport, type TransportResponse } from './transport.js';
@@ -144,6 +144,11 @@ export class EruClient {
     list: () => this.request<TokenView[]>('GET', '/v1/tokens'),
     remove: (name: string) => this.request<TokenView>('DELETE', `/v1/tokens/${enc(name)}`),
   };
+
+  /** The store against what each node's Docker runs (admin); with `repair`, each finding fixed where it is safe. */
+  check(body: CheckBody = {}): Promise<CheckReport> {
+    return this.request<CheckReport>('POST', '/v1/check', body);
+  }
 
   /** The audit, newest first (admin). */
   readonly audit = {

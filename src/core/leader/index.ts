@@ -1,6 +1,7 @@
 import type { Lease } from '../../store/types.js';
 import type { CoreContext } from '../context.js';
 import { applyDueQuotas } from '../cpu/boost.js';
+import type { Checks } from '../check/index.js';
 import { Keeper } from '../keeper/index.js';
 import { markQuietNodesDown } from './node-down.js';
 
@@ -11,7 +12,8 @@ const TICK_MS = 1000;
  * The leader: one core, elected through the store (a key bound to its lease), does what must be done
  * once for the cluster, every second: marks down the nodes whose agents went quiet (node-down.ts),
  * ends startup boosts (core/cpu/boost.ts) and has the keeper hold every kept service at its count
- * (core/keeper/). Any core takes over within the lease TTL when it dies.
+ * (core/keeper/); once a minute it checks the store against the hosts (core/check/). Any core takes
+ * over within the lease TTL when it dies.
  */
 export class Leader {
   private lease: Lease | undefined;
@@ -22,6 +24,7 @@ export class Leader {
   constructor(
     private readonly context: CoreContext,
     private readonly nodeTtlSeconds: number,
+    private readonly checks: Checks,
   ) {
     this.keeper = new Keeper(context);
   }
@@ -44,6 +47,7 @@ export class Leader {
       await markQuietNodesDown(this.context, this.nodeTtlSeconds);
       await applyDueQuotas(this.context);
       this.keeper.poke();
+      this.checks.poke();
     } catch (error) {
       this.context.log.warn({ err: error }, "the leader's tick failed; trying again");
     } finally {

@@ -1,0 +1,81 @@
+import { engineMessage } from '../../engine/engines.js';
+import { LABEL } from '../../engine/spec.js';
+import { serviceKey } from '../../model/service.js';
+import type { NodeResources } from '../../model/resources.js';
+import type { CoreContext } from '../context.js';
+import { heldWorkloads } from '../workloads/held.js';
+import type { CheckInput, HostContainer } from './find.js';
+
+/** Docker has this long to list a node's containers before the node is left out of the check. */
+const LIST_TIMEOUT_MS = 10_000;
+
+/**
+ * What the check compares, read once: the store's records, and the containers each node's Docker has
+ * under Eru's labels. Nodes that are down, gone, or whose Docker does not answer are left out (with
+ * why): their containers cannot be compared, and their records are the keeper's business.
+ */
+export async function gather(context: CoreContext, pod?: string): Promise<{ input: CheckInput; skipped: Record<string, string> }> {
+  const { repos, engines } = context;
+  const pods = new Map((await repos.pods.list()).map((p) => [p.value.name, p.value]));
+  const alive = await repos.alive.list();
+  const skipped: Record<string, string> = {};
+  const nodes: Array<CheckInput['nodes'][number]> = [];
+  const ledgers = new Map<string, NodeResources>();
+  for (const { value: node } of await repos.nodes.list()) {
+    if (pod && node.pod !== pod) continue;
+    if (node.gone) {
+      skipped[node.name] = 'declared gone';
+      continue;
+    }
+    if (!alive.has(node.name)) {
+      skipped[node.name] = 'down (its agent does not report)';
+      continue;
+    }
+    let containers: HostContainer[];
+    try {
+      const docker = engines.get(node);
+      const listed = await Promise.race([
+        docker.listContainers({ all: true, filters: { label: [`${LABEL.managed}=true`] } }),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${LIST_TIMEOUT_MS / 1000} s`)), LIST_TIMEOUT_MS).unref()),
+      ]);
+      containers = listed.map((c) => ({ id: c.Id, name: (c.Names[0] ?? c.Id).replace(/^\//, ''), workload: c.Labels[LABEL.workload], running: c.State === 'running' }));
+    } catch (error) {
+      skipped[node.name] = `its Docker did not answer: ${engineMessage(error)}`;
+      continue;
+    }
+    const ledger = await repos.ledgers.get(node.name);
+    if (ledger) ledgers.set(node.name, ledger.value);
+    nodes.push({
+      name: node.name,
+      sharebase: pods.get(node.pod)?.sharebase ?? 100,
+      memory: node.memory ?? null,
+      containers,
+      fenced: new Set((node.fenced ?? []).map((f) => f.id)),
+    });
+  }
+  const inPod = <T extends { pod: string }>(items: T[]): T[] => (pod ? items.filter((i) => i.pod === pod) : items);
+  const held = await heldWorkloads(repos);
+  const recorded = inPod(held.filter((h) => h.phase === 'recorded').map((h) => h.workload));
+  const inIntents = inPod(held.filter((h) => h.phase !== 'recorded').map((h) => h.workload));
+  const intentHolders = inPod(held.filter((h) => h.phase !== 'recorded' && h.holdsPieces).map((h) => h.workload));
+  const addresses = [];
+  for (const { value: network } of await repos.networks.list()) {
+    if (pod && !network.pods.includes(pod)) continue;
+    for (const held of await repos.addresses.list(network.name)) addresses.push({ network: network.name, address: held.name, workload: held.value.workload });
+  }
+  const ports = [];
+  for (const node of nodes) for (const held of await repos.ports.list(node.name)) ports.push({ node: node.name, key: held.name, workload: held.value.workload });
+  const intents = [];
+  for (const { value: intent } of await repos.intents.list()) {
+    // In the pod checked: by its workloads, or (a replace) by its service.
+    if (pod && !intent.workloads.some((w) => w.pod === pod) && intent.replace?.pod !== pod) continue;
+    intents.push({ id: intent.id, kind: intent.kind, owner: intent.owner, ownerAlive: await repos.cores.alive(intent.owner) });
+  }
+  const locks = new Set((await repos.serviceLocks.list()).map((l) => l.name));
+  const counts = new Map<string, number>();
+  for (const workload of recorded) counts.set(serviceKey(workload), (counts.get(serviceKey(workload)) ?? 0) + 1);
+  const services = inPod((await repos.services.list()).map((s) => s.value))
+    .filter((s) => s.keep && s.count !== undefined)
+    .map((s) => ({ pod: s.pod, app: s.app, entry: s.entry, count: s.count!, instances: counts.get(serviceKey(s)) ?? 0, locked: locks.has(`${s.pod}/${s.app}/${s.entry}`) }));
+  return { input: { nodes, ledgers, recorded, inIntents, intentHolders, addresses, ports, intents, services }, skipped };
+}
