@@ -73,3 +73,71 @@ export class TlsEtcd {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * A throwaway etcd cluster of `size` members on 127.0.0.1 (plain, no auth), each with its own ports
+ * and data directory: members can be SIGKILLed and started again (the same data) to show what a
+ * lost member or a lost quorum does to the cores above it.
+ */
+export class EtcdCluster {
+  private readonly members: Array<{ name: string; client: number; peer: number; process: ManagedProcess | undefined }>;
+
+  private constructor(
+    private readonly dir: string,
+    ports: Array<[number, number]>,
+  ) {
+    this.members = ports.map(([client, peer], i) => ({ name: `m${i}`, client, peer, process: undefined }));
+  }
+
+  /** `etcd://` with every member, as a core is given it. */
+  get url(): string {
+    return `etcd://${this.members.map((m) => `127.0.0.1:${m.client}`).join(',')}`;
+  }
+
+  static async start(size = 3): Promise<EtcdCluster> {
+    const dir = mkdtempSync(join(tmpdir(), 'eru-etcd-cluster-'));
+    const ports: Array<[number, number]> = [];
+    for (let i = 0; i < size; i++) ports.push([await freePort(), await freePort()]);
+    const cluster = new EtcdCluster(dir, ports);
+    try {
+      for (let i = 0; i < size; i++) cluster.startMember(i);
+      const client = new Etcd3({ hosts: cluster.members.map((m) => `http://127.0.0.1:${m.client}`) });
+      try {
+        await eventually(() => client.put('/probe').value('1').then(() => true, () => false), 30_000, 'the etcd cluster to elect a leader');
+      } finally {
+        client.close();
+      }
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+    return cluster;
+  }
+
+  private startMember(i: number): void {
+    const member = this.members[i]!;
+    const cluster = this.members.map((m) => `${m.name}=http://127.0.0.1:${m.peer}`).join(',');
+    member.process = new ManagedProcess('etcd', [
+      '--name', member.name, '--data-dir', join(this.dir, member.name),
+      '--listen-client-urls', `http://127.0.0.1:${member.client}`, '--advertise-client-urls', `http://127.0.0.1:${member.client}`,
+      '--listen-peer-urls', `http://127.0.0.1:${member.peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${member.peer}`,
+      '--initial-cluster', cluster, '--initial-cluster-state', 'new', '--initial-cluster-token', `eru-${this.dir.slice(-6)}`,
+      '--heartbeat-interval', '100', '--election-timeout', '1000',
+    ], 50_000).start();
+  }
+
+  /** SIGKILLs member `i`. */
+  async kill(i: number): Promise<void> {
+    await this.members[i]!.process?.stop('SIGKILL');
+  }
+
+  /** Starts member `i` again on its data. */
+  restart(i: number): void {
+    this.startMember(i);
+  }
+
+  async stop(): Promise<void> {
+    for (const member of this.members) await member.process?.stop('SIGKILL').catch(() => undefined);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

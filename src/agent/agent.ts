@@ -103,6 +103,8 @@ export class Agent {
     const body: Heartbeat = { agent: 'eru-agent/0.1' };
     for (const hook of this.hooks) Object.assign(body, await hook.heartbeat?.(measure));
     const answer = await this.state.client.agent.heartbeat(this.options.node, body);
+    // The other cores, to move on to when this one dies.
+    this.state.client.learn(answer.cores ?? []);
     for (const hook of this.hooks) await hook.onAnswer?.(answer);
   }
 

@@ -14,6 +14,7 @@ import { agentRoutes } from './routes/agents.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { auditRoutes } from './routes/audit.js';
 import { checkRoutes } from './routes/check.js';
+import { coreRoutes } from './routes/cores.js';
 import { appRoutes } from './routes/apps.js';
 import { eventRoutes } from './routes/events.js';
 import { imageRoutes } from './routes/images.js';
@@ -102,8 +103,12 @@ export async function buildServer(core: Core, log: FastifyBaseLogger, options: S
 
   registerBodyDeadline(app, options);
   registerMetrics(app, core.metrics.registry, options.publicMetrics ? null : gate);
-  // Says only that the core answers: no store path, no pod names.
-  app.get('/healthz', async () => ({ ok: true }));
+  // Says only whether the core can work (its store answers): no store path, no pod names. 503 sends a client to another core.
+  app.get('/healthz', async (_request, reply) => {
+    const health = await core.cores.health();
+    if (!health.ok) return reply.code(503).send({ ok: false, code: ErrorCode.STORE_UNAVAILABLE, message: health.reason });
+    return { ok: true };
+  });
   app.get('/openapi.json', async () => context.document.toJSON());
   // Each route group gets the one service of the core it maps onto (Fastify's encapsulation).
   await app.register(podRoutes, { ...context, pods: core.pods });
@@ -114,6 +119,7 @@ export async function buildServer(core: Core, log: FastifyBaseLogger, options: S
   await app.register(tokenRoutes, context);
   await app.register(auditRoutes, context);
   await app.register(checkRoutes, { ...context, checks: core.checks });
+  await app.register(coreRoutes, { ...context, cores: core.cores });
   await app.register(appRoutes, { ...context, apps: core.apps, images: core.images, volumes: core.volumes });
   await app.register(imageRoutes, { ...context, images: core.images });
   await app.register(networkRoutes, { ...context, networks: core.networks });

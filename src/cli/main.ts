@@ -35,7 +35,7 @@ for (const stream of [process.stdout, process.stderr]) {
 export function buildProgram(): Command {
   const program = new Command('eru')
     .description('Eru: precise container placement and scheduling on Docker')
-    .option('--url <url>', 'the core to talk to (or ERU_URL)')
+    .option('--url <url[,url...]>', 'the core to talk to, or several (comma-separated: a call moves on when one cannot be had); or ERU_URL')
     .option('--token <token>', 'bearer token (or ERU_TOKEN)')
     .option('--ca <file>', "the CA certificate (PEM) an https:// core's certificate is signed by (or ERU_CA)")
     .option('--client-cert <file>', 'a client certificate (PEM) for a core that asks for one (or ERU_CLIENT_CERT)')

@@ -50,6 +50,8 @@ export type KeptVolume = z.infer<typeof KeptVolumeSchema>;
 export const HeartbeatAnswerSchema = z.object({
   ttl: z.number(),
   resend: z.boolean().default(false),
+  /** The URLs the live cores advertise: an agent given one core learns the others, to move on to when it dies. */
+  cores: z.array(z.string()).default([]),
   shared: z.object({ root: z.string(), volumes: z.array(KeptVolumeSchema) }).optional(),
   /** Bind sources to check on the node before containers that bind them are made. */
   binds: z.array(BindCheckSchema).default([]),

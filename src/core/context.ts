@@ -11,6 +11,8 @@ export interface CoreContext {
   publish: Publish;
   /** This core process's id; intents it writes carry it. */
   owner: string;
+  /** Where clients reach this core (announced with its liveness, listed by GET /v1/cores). */
+  advertise?: string | undefined;
   /** HOST:PORT of the registry builds are pushed to and nodes pull from; without one, images are copied between nodes. */
   registry?: string;
   /** Host directories an app.yaml's binds may lie under (core/apps/binds.ts). */

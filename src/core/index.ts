@@ -1,5 +1,6 @@
 import { Applies } from './apply/index.js';
 import { Checks } from './check/index.js';
+import { Cores } from './cores/index.js';
 import { Drains } from './drain/index.js';
 import { hostname } from 'node:os';
 import { MemoryBus } from '../bus/memory.js';
@@ -45,6 +46,8 @@ export interface CoreOptions {
   bindRoots?: readonly string[];
   /** Most bytes `eru cp` carries into or out of a container (default 512 MiB). */
   copyLimit?: number;
+  /** Where clients reach this core (listed by GET /v1/cores, so clients learn it). */
+  advertise?: string;
   log: Log;
 }
 
@@ -68,6 +71,7 @@ export class Core {
   readonly drains: Drains;
   readonly applies: Applies;
   readonly checks: Checks;
+  readonly cores: Cores;
   readonly auth: Auth;
   readonly audit: Audit;
   readonly metrics: CoreMetrics;
@@ -86,6 +90,7 @@ export class Core {
       engines: new Engines(),
       publish,
       owner: `${hostname()}-${process.pid}-${randomSuffix()}`,
+      ...(options.advertise ? { advertise: options.advertise } : {}),
       bindRoots: options.bindRoots ?? DEFAULT_BIND_ROOTS,
       ...(options.registry ? { registry: options.registry } : {}),
       log,
@@ -107,6 +112,7 @@ export class Core {
     this.drains = new Drains(this.context);
     this.applies = new Applies(this.context, this.deploys, this.services);
     this.checks = new Checks(this.context);
+    this.cores = new Cores(this.context);
     this.leader = new Leader(this.context, this.agents.nodeTtlSeconds, this.checks);
     this.recovery = new Recovery(this.context);
   }
@@ -139,6 +145,7 @@ export { checkDeployer, mayChangeApp, redactEnv, redactService, redactWorkload, 
 export type { EventQueue } from './background.js';
 export type { Applies } from './apply/index.js';
 export type { Checks } from './check/index.js';
+export type { Cores } from './cores/index.js';
 export type { Deploys } from './deploy/index.js';
 export type { Drains } from './drain/index.js';
 export type { Events } from './events/index.js';

@@ -38,7 +38,7 @@ export class Recovery {
 
   private async announce(): Promise<void> {
     this.lease = await this.repos.grantLease(CORE_LEASE_TTL_SECONDS);
-    await this.repos.cores.announce(this.owner, this.lease, { startedAt: new Date().toISOString(), pid: process.pid });
+    await this.repos.cores.announce(this.owner, this.lease, { startedAt: new Date().toISOString(), pid: process.pid, ...(this.context.advertise ? { url: this.context.advertise } : {}) });
   }
 
   private async keepAlive(): Promise<void> {

@@ -16,6 +16,7 @@ import { NodeVolumeSchema, VolumeRecordSchema } from '../model/volume.js';
 import { PortHolderSchema } from '../model/port.js';
 import { BindCheckSchema, type BindCheck } from '../model/bind.js';
 import { LeakSuspectSchema } from '../model/check.js';
+import { CoreInfoSchema, type CoreInfo } from '../model/core.js';
 import type { Compare, Lease, Store, TxnOp } from '../store/types.js';
 import { changeRecord } from './retry.js';
 
@@ -362,10 +363,12 @@ export class Repositories {
 
   /** Running cores, each bound to its lease: a core's key vanishes when it dies. */
   readonly cores = {
-    announce: async (id: string, lease: Lease, info: { startedAt: string; pid: number }) => {
+    announce: async (id: string, lease: Lease, info: CoreInfo) => {
       await this.store.put(keys.core(id), JSON.stringify(info), { lease: lease.id });
     },
     alive: async (id: string) => (await this.store.get(keys.core(id))) !== null,
+    /** Every live core, by its id. */
+    list: () => list(this.store, CoreInfoSchema, `${ROOT}/cores/`),
   };
 
   /** The core that marks nodes down: one at a time, bound to its lease. */

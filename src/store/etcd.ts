@@ -5,6 +5,9 @@ import { EruError, ErrorCode } from '../lib/errors.js';
 import type { Compare, KeyValue, Lease, Store, TxnOp, TxnResult, Watch, WatchEvent } from './types.js';
 
 /** The cluster store: a real etcd through the `etcd3` client. */
+/** How long one store call may take before the core answers 503 (a guarded write that lands later is seen by the next read). */
+const CALL_DEADLINE_MS = 5000;
+
 export class EtcdStore implements Store {
   readonly description: string;
   private readonly client: Etcd3;
@@ -101,12 +104,24 @@ export class EtcdStore implements Store {
     return { close: () => watcher.cancel() };
   }
 
-  private async call<T>(run: () => Promise<T>): Promise<T> {
+  /**
+   * One call, with a deadline: an etcd that lost its quorum holds calls for long, and a core that
+   * waits with them cannot say it is unavailable (503) so that its clients move to another core.
+   */
+  private async call<T>(run: () => Promise<T>, deadlineMs = CALL_DEADLINE_MS): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      return await run();
+      return await Promise.race([
+        run(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${deadlineMs / 1000} s (has etcd lost its quorum?)`)), deadlineMs);
+        }),
+      ]);
     } catch (error) {
       if (error instanceof EruError) throw error;
       throw new EruError(ErrorCode.STORE_UNAVAILABLE, `store ${this.description}: ${(error as Error).message}`);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

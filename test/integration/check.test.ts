@@ -87,7 +87,7 @@ describe('eru check: drift between the store and the hosts, found and repaired',
   });
 
   it('a container made behind its back: named leaked; removed by --repair only at the second pass', async () => {
-    const ghost = await docker.createContainer({ Image: BASE_IMAGE, Cmd: ['sleep', '3600'], Labels: { 'eru.managed': 'true', 'eru.pod': pod, 'eru.workload': `${app}_web_ghost1` } });
+    const ghost = await docker.createContainer({ Image: BASE_IMAGE, Cmd: ['sleep', '3600'], Labels: { 'eru.managed': 'true', 'eru.node': node, 'eru.pod': pod, 'eru.workload': `${app}_web_ghost1` } });
     ghosts.push(ghost.id);
     await ghost.start();
     const first = await check('--repair');

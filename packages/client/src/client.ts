@@ -1,4 +1,4 @@
-import type { Activity, App, ArchiveStat, CheckBody, CheckReport, ExecBody, ExecState, ExecView, ResizeTty, AppEnv, AppListItem, AppVersion, ApplyEvent, AuditEntry, AuditQuery, BaseImageBody, BaseImageEvent, BuildEvent, CapacityBody, CapacityReportView, ConnectBody, ControlAction, DeployBody, DeployEvent, DrainBody, DrainEvent, Endpoint, ErrorBody, EruEvent, EventFilter, Heartbeat, HeartbeatAnswer, ImageCacheBody, ImageCacheEvent, Intent, IssuedToken, JobBody, NetworkCreate, NetworkView, NodeCreate, NodePatch, NodeView, OutputLine, Pod, PodCreate, PodMap, PodPatch, RegisterBody, ReplaceBody, ResizeBody, Rollout, ServiceView, StatusAnswer, StatusReport, TokenCreate, TokenView, VolumeRemoval, VolumeView, Workload, WorkloadFilter, WorkloadInspect, WorkloadListItem } from './wire.js';
+import type { Activity, App, ArchiveStat, CheckBody, CheckReport, CoreView, ExecBody, ExecState, ExecView, ResizeTty, AppEnv, AppListItem, AppVersion, ApplyEvent, AuditEntry, AuditQuery, BaseImageBody, BaseImageEvent, BuildEvent, CapacityBody, CapacityReportView, ConnectBody, ControlAction, DeployBody, DeployEvent, DrainBody, DrainEvent, Endpoint, ErrorBody, EruEvent, EventFilter, Heartbeat, HeartbeatAnswer, ImageCacheBody, ImageCacheEvent, Intent, IssuedToken, JobBody, NetworkCreate, NetworkView, NodeCreate, NodePatch, NodeView, OutputLine, Pod, PodCreate, PodMap, PodPatch, RegisterBody, ReplaceBody, ResizeBody, Rollout, ServiceView, StatusAnswer, StatusReport, TokenCreate, TokenView, VolumeRemoval, VolumeView, Workload, WorkloadFilter, WorkloadInspect, WorkloadListItem } from './wire.js';
 import { EruError, ErrorCode } from './errors.js';
 import { ndjson } from './lines.js';
 import { explainTransportFailure, fetchTransport, readText, type ClientTls, TransportError, type Transport, type TransportResponse } from './transport.js';
@@ -14,8 +14,11 @@ export type ResultOf<E extends { type: string }> = Extract<E, { type: 'result' }
  * with the core's code, message and field path; streamed calls hand over NDJSON events as they come.
  */
 export class EruClient {
-  readonly url: string;
+  /** Every core this client may call, in order of preference (`url` may name several, comma-separated). */
+  readonly urls: string[];
   readonly token: string | undefined;
+  /** The core calls go to now: the first, until it fails and the next answers. */
+  private current = 0;
   /** What Node's own requests (exec, cp: node-request.ts) trust and show over HTTPS; fetch uses the system's CAs. */
   readonly tls: ClientTls | undefined;
   private readonly transport: Transport;
@@ -23,28 +26,38 @@ export class EruClient {
   private readonly retries: number;
 
   /**
-   * The core at `url`, with `token`: the client reads no file and no environment (the CLI does,
-   * cli/config.ts). Over HTTPS with a private CA (or a client certificate), pass `tls` and
-   * `transport: nodeTransport(tls)`.
+   * The core at `url` (or several: `http://a:5001,http://b:5001`), with `token`: the client reads no
+   * file and no environment (the CLI does, cli/config.ts). With several, a call that cannot reach one
+   * goes to the next (see `send`). Over HTTPS with a private CA (or a client certificate), pass `tls`
+   * and `transport: nodeTransport(tls)`.
    */
   constructor(config: { url: string; token?: string; tls?: ClientTls; transport?: Transport; retries?: number }) {
-    this.url = config.url.replace(/\/+$/, '');
+    this.urls = config.url
+      .split(',')
+      .map((u) => u.trim().replace(/\/+$/, ''))
+      .filter(Boolean);
+    if (this.urls.length === 0) throw new EruError(ErrorCode.INVALID_ARGUMENT, 'no core URL given', { path: ['url'] });
     this.token = config.token;
     this.tls = config.tls;
     this.transport = config.transport ?? fetchTransport;
     this.retries = config.retries ?? 3;
   }
 
+  /** The core calls go to now. */
+  get url(): string {
+    return this.urls[this.current]!;
+  }
+
   /** One JSON call; a non-2xx answer is thrown as an EruError. */
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const { status, body: data } = await this.call<T>(method, path, body);
+  async request<T>(method: string, path: string, body?: unknown, options: { repeatable?: boolean } = {}): Promise<T> {
+    const { status, body: data } = await this.call<T>(method, path, body, options);
     if (status >= 400) throw apiError(status, data);
     return data as T;
   }
 
   /** One JSON call, answered whatever its status (for callers that look at refusals themselves). */
-  async call<T = unknown>(method: string, path: string, body?: unknown, options: { token?: string | null } = {}): Promise<{ status: number; body: T }> {
-    const response = await this.send(method, path, body, options.token);
+  async call<T = unknown>(method: string, path: string, body?: unknown, options: { token?: string | null; repeatable?: boolean } = {}): Promise<{ status: number; body: T }> {
+    const response = await this.send(method, path, body, options.token === undefined ? this.token : options.token, undefined, options.repeatable);
     const text = await readText(response.body);
     let data: unknown;
     try {
@@ -84,12 +97,44 @@ export class EruClient {
   }
 
   /**
-   * One request; a 429 (over the token's rate) is tried again after the Retry-After the core names,
-   * up to three times, since the core refused it before doing anything.
+   * One request, to the current core, moving to the next when it cannot be had: any call whose
+   * connection was refused (it never reached a core), and a repeatable one (GET, PUT, DELETE, or a
+   * caller's say-so: an agent's heartbeat) that met a cut connection or a 503 (a core without its
+   * store). The core that answered stays current.
    */
-  private async send(method: string, path: string, body?: unknown, token: string | null | undefined = this.token, signal?: AbortSignal): Promise<TransportResponse> {
+  private async send(method: string, path: string, body?: unknown, token: string | null | undefined = this.token, signal?: AbortSignal, repeatable = IDEMPOTENT.has(method)): Promise<TransportResponse> {
+    for (let tried = 1; ; tried++) {
+      const at = this.current;
+      const last = tried >= this.urls.length;
+      let response: TransportResponse;
+      try {
+        response = await this.sendRated(at, method, path, body, token, signal);
+      } catch (error) {
+        const reason = ((error as EruError).details as { reason?: string } | undefined)?.reason;
+        const movable = reason !== undefined && !signal?.aborted && (NEVER_ARRIVED.test(reason) || (repeatable && CUT.test(reason)));
+        if (!movable) throw error;
+        if (last) throw this.urls.length > 1 ? new EruError(ErrorCode.UNAVAILABLE, `${(error as Error).message} — and no other core answered (tried ${this.urls.join(', ')})`, { details: { reason } }) : error;
+        this.moveOn(at);
+        continue;
+      }
+      if (response.status !== 503 || last || !repeatable) return response;
+      await readText(response.body).catch(() => '');
+      this.moveOn(at);
+    }
+  }
+
+  /** The next core becomes current (unless another call moved on already). */
+  private moveOn(from: number): void {
+    if (this.current === from) this.current = (from + 1) % this.urls.length;
+  }
+
+  /**
+   * One request to one core; a 429 (over the token's rate) is tried again after the Retry-After the
+   * core names, up to three times, since the core refused it before doing anything.
+   */
+  private async sendRated(at: number, method: string, path: string, body: unknown, token: string | null | undefined, signal: AbortSignal | undefined): Promise<TransportResponse> {
     for (let attempt = 1; ; attempt++) {
-      const response = await this.sendOnce(method, path, body, token, signal);
+      const response = await this.sendOnce(this.urls[at]!, method, path, body, token, signal);
       if (response.status !== 429 || attempt > this.retries) return response;
       const refusal = parseError(await readText(response.body));
       const seconds = Math.min(10, Math.max(1, Number((refusal?.details as { retryAfter?: number } | undefined)?.retryAfter ?? 1)));
@@ -97,12 +142,12 @@ export class EruClient {
     }
   }
 
-  private async sendOnce(method: string, path: string, body: unknown, token: string | null | undefined, signal: AbortSignal | undefined): Promise<TransportResponse> {
+  private async sendOnce(url: string, method: string, path: string, body: unknown, token: string | null | undefined, signal: AbortSignal | undefined): Promise<TransportResponse> {
     try {
       return await this.transport({
         ...(signal ? { signal } : {}),
         method,
-        url: `${this.url}${path}`,
+        url: `${url}${path}`,
         headers: {
           ...(token ? { authorization: `Bearer ${token}` } : {}),
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
@@ -111,7 +156,7 @@ export class EruClient {
       });
     } catch (error) {
       const reason = error instanceof TransportError ? error.reason : (error as Error).message;
-      throw new EruError(ErrorCode.UNAVAILABLE, `cannot reach the core at ${this.url}: ${explainTransportFailure(reason, this.url, this.tls)}`);
+      throw new EruError(ErrorCode.UNAVAILABLE, `cannot reach the core at ${url}: ${explainTransportFailure(reason, url, this.tls)}`, { details: { reason } });
     }
   }
 
@@ -144,6 +189,28 @@ export class EruClient {
     list: () => this.request<TokenView[]>('GET', '/v1/tokens'),
     remove: (name: string) => this.request<TokenView>('DELETE', `/v1/tokens/${enc(name)}`),
   };
+
+  /** The live cores sharing the store (each with the URL it advertises). */
+  cores(): Promise<CoreView[]> {
+    return this.request<CoreView[]>('GET', '/v1/cores');
+  }
+
+  /**
+   * Learns the cores this client was not given: each live core's advertised URL is added to the ones
+   * it may move on to. Returns every URL it now knows.
+   */
+  async discover(): Promise<readonly string[]> {
+    return this.learn((await this.cores()).flatMap((core) => (core.url ? [core.url] : [])));
+  }
+
+  /** Adds cores to move on to (an agent learns them from its heartbeat's answer); returns every URL known. */
+  learn(urls: readonly string[]): readonly string[] {
+    for (const given of urls) {
+      const url = given.replace(/\/+$/, '');
+      if (url && !this.urls.includes(url)) this.urls.push(url);
+    }
+    return this.urls;
+  }
 
   /** The store against what each node's Docker runs (admin); with `repair`, each finding fixed where it is safe. */
   check(body: CheckBody = {}): Promise<CheckReport> {
@@ -256,12 +323,20 @@ export class EruClient {
 
   /** What an agent sends, with its node token. */
   readonly agent = {
-    heartbeat: (node: string, body: Heartbeat) => this.request<HeartbeatAnswer>('POST', `/v1/nodes/${enc(node)}/heartbeat`, body),
-    report: (node: string, body: StatusReport) => this.request<StatusAnswer>('POST', `/v1/nodes/${enc(node)}/status`, body),
+    // Both say how things are, not what to do: sent twice they mean the same, so they may go to another core.
+    heartbeat: (node: string, body: Heartbeat) => this.request<HeartbeatAnswer>('POST', `/v1/nodes/${enc(node)}/heartbeat`, body, { repeatable: true }),
+    report: (node: string, body: StatusReport) => this.request<StatusAnswer>('POST', `/v1/nodes/${enc(node)}/status`, body, { repeatable: true }),
   };
 }
 
 const enc = encodeURIComponent;
+
+/** Connection failures before a request reached any core: every call may go to the next one. */
+const NEVER_ARRIVED = /^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT)$/;
+/** A connection cut after the request may have arrived: only calls that may be repeated move on. */
+const CUT = /^(ECONNRESET|EPIPE|UND_ERR_SOCKET|UND_ERR_CLOSED|other side closed)$/;
+/** Calls that mean the same done twice. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
 
 function query(values: Query): string {
   const params = new URLSearchParams(Object.entries(values).filter((e): e is [string, string | number | boolean] => e[1] !== undefined).map(([k, v]) => [k, String(v)]));

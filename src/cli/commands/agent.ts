@@ -35,7 +35,7 @@ export function registerAgent(program: Command): void {
   program
     .command('agent')
     .description("run the agent of one node: heartbeat, container status from Docker's events, periodic full checks")
-    .requiredOption('--core <url>', 'the core to report to (https:// with a private CA: --ca FILE or ERU_CA)')
+    .requiredOption('--core <url[,url...]>', 'the core to report to, or several (it learns the others from its heartbeats); https:// with a private CA: --ca FILE or ERU_CA')
     .requiredOption('--node <name>', 'the node this agent speaks for')
     .option('--token-file <path>', 'a file holding the node token (eru node token NAME issues one); or ERU_NODE_TOKEN — not --token, which `ps` shows')
     .option('--docker <url>', 'the local Docker daemon', 'unix:///var/run/docker.sock')

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { eruHome } from '../config.js';
 import { parseHostPort } from '../../lib/address.js';
@@ -12,6 +13,7 @@ import { durationMs } from '../../lib/time.js';
 import { DEFAULT_RATE_LIMIT } from '../../contract/constants.js';
 
 interface CoreOptions {
+  advertise?: string;
   store: string;
   bus: string;
   listen: string;
@@ -48,6 +50,7 @@ export function registerCore(program: Command): void {
     .option('--store <url>', 'embedded:PATH (one machine), etcd://HOST:PORT[,HOST:PORT...] or etcds://… (TLS)', `embedded:${join(eruHome(), 'eru.db')}`)
     .option('--bus <url>', 'memory (one machine), redis://HOST:PORT or rediss://HOST:PORT (TLS): where every change is broadcast', 'memory')
     .option('--listen <addr>', 'address to serve the API on', '127.0.0.1:5001')
+    .option('--advertise <url>', 'where clients reach this core, listed by GET /v1/cores so clients learn it (default: the --listen address)')
     .option('--token-file <file>', 'file holding the admin token')
     .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
     .option('--registry <host:port>', 'push builds to this registry and pull them on nodes (default: copy images node to node)')
@@ -86,6 +89,7 @@ export function registerCore(program: Command): void {
           host,
           port,
           listen: options.listen,
+          advertise: advertised(options, host, port),
           adminToken: token,
           nodeTtlSeconds: options.nodeTtl,
           ...(options.registry ? { registry: options.registry } : {}),
@@ -101,6 +105,17 @@ export function registerCore(program: Command): void {
         });
       }),
     );
+}
+
+/** The URL clients reach this core at: --advertise, or the listen address (this host's name when it listens on every address). */
+function advertised(options: CoreOptions, host: string, port: number): string {
+  if (options.advertise) {
+    if (!/^https?:\/\/[^/\s]+$/.test(options.advertise.replace(/\/+$/, ''))) throw invalid(['advertise'], `"${options.advertise}" is not a URL such as https://core1.example:5001`);
+    return options.advertise.replace(/\/+$/, '');
+  }
+  const scheme = options.tlsCert ? 'https' : 'http';
+  const name = host === '0.0.0.0' || host === '::' ? hostname() : host.includes(':') ? `[${host}]` : host;
+  return `${scheme}://${name}:${port}`;
 }
 
 function timeout(text: string): number {

@@ -15,6 +15,7 @@ export interface CoreRunOptions {
   host: string;
   port: number;
   listen: string;
+  advertise: string;
   adminToken: string;
   nodeTtlSeconds: number;
   registry?: string;
@@ -42,6 +43,7 @@ export async function runCore(options: CoreRunOptions): Promise<void> {
     ...(options.registry ? { registry: options.registry } : {}),
     ...(options.bindRoots ? { bindRoots: options.bindRoots } : {}),
     ...(options.copyLimit !== undefined ? { copyLimit: options.copyLimit } : {}),
+    advertise: options.advertise,
     log,
   });
   const app = await buildServer(core, log, options.server);

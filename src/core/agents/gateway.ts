@@ -16,7 +16,11 @@ export const DEFAULT_NODE_TTL_SECONDS = 10;
  * the agent is to keep; a status report is stored and broadcast when it changed. Marking nodes down
  * when they go quiet is the leader's (core/leader/).
  */
+/** How long the list of cores' URLs handed to agents is reused. */
+const CORES_FRESH_MS = 5000;
+
 export class AgentGateway {
+  private cores: { at: number; urls: string[] } = { at: 0, urls: [] };
   /** Each node's alive lease, kept alive by its heartbeats instead of a new lease every time. */
   private readonly nodeLeases = new Map<string, Lease>();
 
@@ -36,7 +40,7 @@ export class AgentGateway {
     await settleRemovals(repos, node, body.volumes);
     const shared = await keptVolumes(repos, node);
     const binds = (await repos.bindChecks.list(node)).map((c) => c.value);
-    const answer = { ttl: this.nodeTtlSeconds, resend: false, binds, ...(shared ? { shared } : {}) };
+    const answer = { ttl: this.nodeTtlSeconds, resend: false, binds, cores: await this.coreUrls(), ...(shared ? { shared } : {}) };
     const status = await repos.nodeStatus.get(node);
     if (!status || !status.value.up) {
       const up: NodeStatus = { up: true, since: new Date().toISOString() };
@@ -47,6 +51,15 @@ export class AgentGateway {
       if (status) return { ...answer, resend: true };
     }
     return answer;
+  }
+
+  /** The live cores' URLs, read at most every few seconds (every agent's heartbeat carries them). */
+  private async coreUrls(): Promise<string[]> {
+    if (Date.now() - this.cores.at > CORES_FRESH_MS) {
+      const urls = (await this.context.repos.cores.list()).flatMap((c) => (c.value.url ? [c.value.url] : []));
+      this.cores = { at: Date.now(), urls };
+    }
+    return this.cores.urls;
   }
 
   /** The node's lease, renewed; a new one when it lapsed (a late heartbeat) or was never granted by this core. */

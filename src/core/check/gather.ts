@@ -35,7 +35,7 @@ export async function gather(context: CoreContext, pod?: string): Promise<{ inpu
     try {
       const docker = engines.get(node);
       const listed = await Promise.race([
-        docker.listContainers({ all: true, filters: { label: [`${LABEL.managed}=true`] } }),
+        docker.listContainers({ all: true, filters: { label: [`${LABEL.managed}=true`, `${LABEL.node}=${node.name}`] } }),
         new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${LIST_TIMEOUT_MS / 1000} s`)), LIST_TIMEOUT_MS).unref()),
       ]);
       containers = listed.map((c) => ({ id: c.Id, name: (c.Names[0] ?? c.Id).replace(/^\//, ''), workload: c.Labels[LABEL.workload], running: c.State === 'running' }));

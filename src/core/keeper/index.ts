@@ -35,15 +35,29 @@ export class Keeper {
 
   async look(): Promise<void> {
     const { repos } = this.context;
-    const [services, workloads, statuses, nodes, nodeStatuses, intents, alive] = await Promise.all([
-      repos.services.list(),
-      repos.workloads.list(),
-      repos.statuses.list(),
-      repos.nodes.list(),
-      repos.nodeStatus.list(),
-      repos.intents.list(),
-      repos.alive.list(),
-    ]);
+    const { services, plans } = await this.snapshot();
+    const now = Date.now();
+    for (const service of services) {
+      const key = serviceKey(service);
+      const plan = plans.get(key);
+      if (!plan || (this.retryAt.get(key) ?? 0) > now) continue;
+      this.tell(key, plan.holding);
+      if (!needsRepair(plan)) continue;
+      await this.repairOne(service, key);
+    }
+    const [nodes, alive] = await Promise.all([repos.nodes.list(), repos.alive.list()]);
+    await removeFenced(this.context, nodes.map((n) => n.value), alive);
+  }
+
+  /**
+   * Every kept service not busy, with what it needs. The intents are read first: a deploy records its
+   * instances, raises the count and drops its intent in one transaction, so a deploy not seen done
+   * here is still seen busy — instances and count are never read half before it and half after.
+   */
+  private async snapshot(only?: string): Promise<{ services: Service[]; plans: Map<string, KeeperPlan> }> {
+    const { repos } = this.context;
+    const intents = await repos.intents.list();
+    const [services, workloads, statuses, nodeStatuses] = await Promise.all([repos.services.list(), repos.workloads.list(), repos.statuses.list(), repos.nodeStatus.list()]);
     const now = Date.now();
     const statusById = new Map(statuses.map((s) => [s.value.id, s.value]));
     this.noteExited(statusById, now);
@@ -53,20 +67,23 @@ export class Keeper {
       if (intent.replace) busy.add(serviceKey(intent.replace));
     }
     const nodeStatusByName = new Map(nodeStatuses.map((s) => [s.name, s.value]));
-    for (const { value: service } of services) {
+    const plans = new Map<string, KeeperPlan>();
+    const kept = services.map((s) => s.value).filter((s) => (only === undefined || serviceKey(s) === only) && s.keep && s.count !== undefined && !busy.has(serviceKey(s)));
+    for (const service of kept) {
       const key = serviceKey(service);
-      if (!service.keep || service.count === undefined || busy.has(key) || (this.retryAt.get(key) ?? 0) > now) continue;
       const instances = workloads.filter((w) => serviceKey(w.value) === key).map((w) => w.value);
-      const plan = assess({ service, instances, statuses: statusById, nodeStatuses: nodeStatusByName, exitedSince: this.exitedSince, now });
-      this.tell(key, plan.holding);
-      if (plan.add === 0 && plan.exited.length === 0 && plan.surplus.length === 0) continue;
-      await this.repairOne(service, plan, key);
+      plans.set(key, assess({ service, instances, statuses: statusById, nodeStatuses: nodeStatusByName, exitedSince: this.exitedSince, now }));
     }
-    await removeFenced(this.context, nodes.map((n) => n.value), alive);
+    return { services: kept, plans };
   }
 
-  private async repairOne(service: Service, plan: KeeperPlan, key: string): Promise<void> {
-    const result = await repair(this.context, service, plan);
+  /** Repairs one service, deciding again once its lock is held: what the look saw may have been done meanwhile. */
+  private async repairOne(seen: Service, key: string): Promise<void> {
+    const result = await repair(this.context, seen, async () => {
+      const { services, plans } = await this.snapshot(key);
+      const plan = plans.get(key);
+      return services[0] && plan && needsRepair(plan) ? { service: services[0], plan } : undefined;
+    });
     if (result && !result.ok) {
       this.retryAt.set(key, Date.now() + RETRY_AFTER_MS);
       this.context.log.warn({ service: key, error: result.error.message }, 'the keeper could not restore a service; trying again later');
@@ -94,3 +111,5 @@ export class Keeper {
     } else this.told.delete(key);
   }
 }
+
+const needsRepair = (plan: KeeperPlan): boolean => plan.add > 0 || plan.exited.length > 0 || plan.surplus.length > 0;

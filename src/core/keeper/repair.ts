@@ -16,14 +16,18 @@ import type { KeeperPlan } from './assess.js';
 
 /**
  * Carries out the keeper's plan for one service under its lock: new instances placed elsewhere (the
- * spec and node filters its instances have), then the exited ones and the surplus removed. Kept as a
- * `keep` activity of the app, and told on the bus as `service.kept`. Undefined when another change to
- * the service holds the lock (the keeper looks again next time).
+ * spec and node filters its instances have), then the exited ones and the surplus removed. The plan is
+ * made (`decide`) once the lock is held, from fresh reads. Kept as a `keep` activity of the app, and
+ * told on the bus as `service.kept`. Undefined when another change to the service holds the lock, or
+ * when there is nothing to do after all (the keeper looks again next time).
  */
-export async function repair(context: CoreContext, service: Service, plan: KeeperPlan): Promise<DeployResult | undefined> {
-  const unlock = await tryLockService(context, service, 'the keeper restoring its count');
+export async function repair(context: CoreContext, seen: Service, decide: () => Promise<{ service: Service; plan: KeeperPlan } | undefined>): Promise<DeployResult | undefined> {
+  const unlock = await tryLockService(context, seen, 'the keeper restoring its count');
   if (!unlock) return undefined;
   try {
+    const decided = await decide();
+    if (!decided) return undefined;
+    const { service, plan } = decided;
     const queue = runInBackground<DeployEvent>((emit) => carryOut(context, service, plan, emit), (error) => failedResult(error, ErrorCode.DEPLOY_FAILED));
     await trackActivity(context, { kind: 'keep', app: service.app, pod: service.pod, entry: service.entry }, queue);
     let last: DeployEvent | undefined;

@@ -21,7 +21,12 @@ export async function changeService(context: CoreContext, service: Pick<Service,
   );
 }
 
-/** The service's desired count (scale, `eru rm` of an instance). */
+/** The count changed by `delta` from what it is when written (not when read): `eru rm` of an instance, and its undoing. */
+export function addToCount(context: CoreContext, service: Pick<Service, 'pod' | 'app' | 'entry'>, delta: number): Promise<void> {
+  return changeService(context, service, (current) => ({ ...current, count: Math.max(0, (current.count ?? 0) + delta), updatedAt: new Date().toISOString() }));
+}
+
+/** The service's desired count (scale). */
 export function setCount(context: CoreContext, service: Pick<Service, 'pod' | 'app' | 'entry'>, count: number): Promise<void> {
   return changeService(context, service, (current) => ({ ...current, count, updatedAt: new Date().toISOString() }));
 }

@@ -12,7 +12,7 @@ import { reallocWorkload } from './realloc.js';
 import { ArchiveService } from './archive.js';
 import { ExecService } from './exec.js';
 import { removeWorkload, type RemoveOptions } from './remove.js';
-import { setCount } from '../services/record.js';
+import { addToCount } from '../services/record.js';
 import { lockService } from '../services/lock.js';
 
 
@@ -163,9 +163,9 @@ export class WorkloadService {
     if (service?.count === undefined) return removeWorkload(this.context, () => this.resolve(ref), this.now, options);
     const unlock = await lockService(this.context, service, `removing ${target.id}`);
     try {
-      await setCount(this.context, service, Math.max(0, service.count - 1));
+      await addToCount(this.context, service, -1);
       return await removeWorkload(this.context, () => this.resolve(ref), this.now, options).catch(async (error: unknown) => {
-        await setCount(this.context, service, service.count!);
+        await addToCount(this.context, service, +1);
         throw error;
       });
     } finally {

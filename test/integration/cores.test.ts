@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { CoreView } from '../../src/contract/cores.js';
+import type { NodeView } from '../../src/contract/nodes.js';
+import { AgentProcess } from '../../harness/agent.js';
+import { runEru, type CliResult } from '../../harness/cli.js';
+import { CoreProcess, TEST_TOKEN } from '../../harness/core.js';
+import { BASE_IMAGE, removePodContainers, testDocker } from '../../harness/docker.js';
+import { EtcdCluster } from '../../harness/etcd.js';
+import { dockerEndpoint, eventually, uniqueSuffix } from '../../harness/services.js';
+
+/**
+ * Three cores on a three-member etcd, clients given all three: a dead core or a dead etcd member
+ * changes nothing a client sees; an etcd without its quorum makes the cores say 503 at once (so
+ * clients move on, or wait), and they work again when it is back.
+ */
+describe('several cores on a 3-member etcd, and clients that move on', () => {
+  const pod = `cores-${uniqueSuffix()}`;
+  const node = `cores-${uniqueSuffix().slice(-6)}`;
+  let etcd: EtcdCluster;
+  const cores: CoreProcess[] = [];
+  let agent: AgentProcess | undefined;
+  const allUrls = (): string => cores.map((c) => c.url).join(',');
+  const eru = (args: string[], url = allUrls()): Promise<CliResult> => runEru(args, { env: { ERU_URL: url, ERU_TOKEN: TEST_TOKEN } });
+
+  before(async () => {
+    etcd = await EtcdCluster.start(3);
+    for (let i = 0; i < 3; i++) cores.push(await CoreProcess.start(etcd.url, ['--node-ttl', '3']));
+  });
+  after(async () => {
+    await agent?.stop();
+    await removePodContainers(testDocker(), pod);
+    for (const core of cores) await core.stop('SIGKILL').catch(() => undefined);
+    await etcd?.stop();
+  });
+
+  it('GET /v1/cores lists the three with the URLs they advertise, one of them leading', async () => {
+    const listed = await eventually(async () => {
+      const answer = (await cores[1]!.api<CoreView[]>('GET', '/v1/cores')).body;
+      return answer.length === 3 && answer.filter((c) => c.leader).length === 1 ? answer : null;
+    }, 15_000, 'three cores, one leader');
+    assert.deepEqual(listed.map((c) => c.url).sort(), cores.map((c) => c.url).sort());
+    assert.equal(listed.filter((c) => c.self).length, 1);
+  });
+
+  it('with the first core SIGKILLed, every command works through the others; an agent given one core learns the rest and keeps its node up when that one dies', async () => {
+    await cores[0]!.stop('SIGKILL');
+    for (const args of [['pod', 'add', pod], ['pod', 'ls'], ['node', 'add', pod, node, '--endpoint', dockerEndpoint()], ['node', 'ls', pod]]) {
+      const run = await eru(args);
+      assert.equal(run.code, 0, `eru ${args.join(' ')}: ${run.stderr}`);
+    }
+    const token = (await cores[1]!.api<{ token: string }>('POST', `/v1/nodes/${node}/tokens`)).body.token;
+    // The agent is given core 1 alone; it learns core 2 from its heartbeats' answers.
+    agent = new AgentProcess(cores[1]!.url, node, token, dockerEndpoint());
+    agent.start();
+    const deployed = await eru(['deploy', '--pod', pod, '--app', 'corestest', '--image', BASE_IMAGE, '--count', '1', '--cpu', '0.1', '--', 'sleep', '3600']);
+    assert.equal(deployed.code, 0, deployed.stderr);
+    const ps = await eru(['--json', 'ps', '--pod', pod]);
+    assert.equal((JSON.parse(ps.stdout) as unknown[]).length, 1, ps.stderr);
+    await eventually(async () => (await cores[2]!.api<NodeView>('GET', `/v1/nodes/${node}`)).body.liveness.state === 'up', 15_000, 'the node up');
+    await cores[1]!.stop('SIGKILL');
+    // Longer than the node TTL (3 s): heartbeats that found no core would have it marked down.
+    await new Promise((r) => setTimeout(r, 8000));
+    const seen = (await cores[2]!.api<NodeView>('GET', `/v1/nodes/${node}`)).body;
+    assert.equal(seen.liveness.state, 'up', `the agent moved on to core 2: ${JSON.stringify(seen.liveness)}\n${agent.log.slice(-2000)}`);
+    const rm = await eru(['rm', (JSON.parse(ps.stdout) as Array<{ id: string }>)[0]!.id]);
+    assert.equal(rm.code, 0, rm.stderr);
+    await cores[0]!.start();
+    await cores[1]!.start();
+  });
+
+  it('one etcd member SIGKILLed: nothing changes; two: /healthz and calls answer 503 within seconds; one back: they work again', async () => {
+    await etcd.kill(0);
+    const one = await eru(['pod', 'ls']);
+    assert.equal(one.code, 0, one.stderr);
+    assert.equal((await cores[2]!.api('GET', '/healthz', undefined, null)).status, 200);
+    await etcd.kill(1);
+    const started = Date.now();
+    const health = await cores[2]!.api<{ message: string }>('GET', '/healthz', undefined, null);
+    const pods = await cores[2]!.api<{ code: string }>('GET', '/v1/pods');
+    const took = Date.now() - started;
+    console.log(`without its quorum: /healthz ${health.status}, GET /v1/pods ${pods.status} (${pods.body.code}), both in ${took} ms`);
+    assert.deepEqual([health.status, pods.status, pods.body.code], [503, 503, 'STORE_UNAVAILABLE']);
+    assert.match(health.body.message, /the store does not answer/);
+    assert.ok(took < 12_000, `answered in ${took} ms`);
+    etcd.restart(0);
+    await eventually(async () => (await cores[2]!.api('GET', '/healthz', undefined, null)).status === 200, 60_000, 'the core healthy again with its quorum back');
+    const again = await eru(['pod', 'ls']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, new RegExp(pod));
+  });
+});
