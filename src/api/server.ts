@@ -119,7 +119,7 @@ export async function buildServer(core: Core, log: FastifyBaseLogger, options: S
   await app.register(tokenRoutes, context);
   await app.register(auditRoutes, context);
   await app.register(checkRoutes, { ...context, checks: core.checks });
-  await app.register(coreRoutes, { ...context, cores: core.cores });
+  await app.register(coreRoutes, { ...context, cores: core.cores, backups: core.backups });
   await app.register(appRoutes, { ...context, apps: core.apps, images: core.images, volumes: core.volumes });
   await app.register(imageRoutes, { ...context, images: core.images });
   await app.register(networkRoutes, { ...context, networks: core.networks });

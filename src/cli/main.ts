@@ -21,6 +21,7 @@ import { registerService, registerServiceViews } from './commands/service.js';
 import { registerToken } from './commands/token.js';
 import { registerAudit } from './commands/audit.js';
 import { registerCheck } from './commands/check.js';
+import { registerStore } from './commands/store.js';
 import { reportError } from './output.js';
 
 // A reader that stops early (`eru plan … | head -2`) is no error: end quietly, as Unix tools do.
@@ -69,6 +70,7 @@ export function buildProgram(): Command {
   registerToken(program);
   registerAudit(program);
   registerCheck(program);
+  registerStore(program);
   registerExec(program);
   registerCp(program);
   registerApply(program);

@@ -1,4 +1,5 @@
 import { Applies } from './apply/index.js';
+import { Backups } from './backup/index.js';
 import { Checks } from './check/index.js';
 import { Cores } from './cores/index.js';
 import { Drains } from './drain/index.js';
@@ -71,6 +72,7 @@ export class Core {
   readonly drains: Drains;
   readonly applies: Applies;
   readonly checks: Checks;
+  readonly backups: Backups;
   readonly cores: Cores;
   readonly auth: Auth;
   readonly audit: Audit;
@@ -112,6 +114,7 @@ export class Core {
     this.drains = new Drains(this.context);
     this.applies = new Applies(this.context, this.deploys, this.services);
     this.checks = new Checks(this.context);
+    this.backups = new Backups(this.context);
     this.cores = new Cores(this.context);
     this.leader = new Leader(this.context, this.agents.nodeTtlSeconds, this.checks);
     this.recovery = new Recovery(this.context);
@@ -145,6 +148,8 @@ export { checkDeployer, mayChangeApp, redactEnv, redactService, redactWorkload, 
 export type { EventQueue } from './background.js';
 export type { Applies } from './apply/index.js';
 export type { Checks } from './check/index.js';
+export type { Backups } from './backup/index.js';
+export { restoreSnapshot } from './backup/index.js';
 export type { Cores } from './cores/index.js';
 export type { Deploys } from './deploy/index.js';
 export type { Drains } from './drain/index.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { conflict } from '../lib/errors.js';
 import { ActivitySchema } from '../model/activity.js';
 import { AuditEntrySchema } from '../model/audit.js';
 import { AppEnvSchema, AppSchema, AppVersionSchema } from '../model/app.js';
@@ -397,6 +398,26 @@ export class Repositories {
 
   grantLease(ttlSeconds: number): Promise<Lease> {
     return this.store.grantLease(ttlSeconds);
+  }
+
+  /**
+   * Every record, as stored, at one revision (one range read): what a snapshot keeps. Keys bound to a
+   * lease (live cores, the leader, alive nodes, bind checks) are left out: the running system makes them again.
+   */
+  async exportRecords(): Promise<Array<{ key: string; value: string }>> {
+    return (await this.store.range(`${ROOT}/`)).filter((kv) => kv.lease === undefined).map((kv) => ({ key: kv.key, value: kv.value }));
+  }
+
+  /** Writes a snapshot's records into a store that has none (refused otherwise: a restore never mixes two histories). */
+  async importRecords(records: ReadonlyArray<{ key: string; value: string }>): Promise<number> {
+    const present = (await this.store.range(`${ROOT}/`)).filter((kv) => kv.lease === undefined);
+    if (present.length > 0) throw conflict(`the store ${this.store.description} is not empty (${present.length} records, e.g. ${present[0]!.key}): restore into a new one`);
+    for (let start = 0; start < records.length; start += 100) {
+      const batch = records.slice(start, start + 100);
+      const written = await this.store.txn(batch.map((r) => absent(r.key)), batch.map((r) => ({ type: 'put', key: r.key, value: r.value })));
+      if (!written.succeeded) throw conflict(`the store ${this.store.description} was written to during the restore`);
+    }
+    return records.length;
   }
 
   /** Applies `ops` if every compare holds; false when another writer came first. */

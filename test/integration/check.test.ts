@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type Docker from 'dockerode';
 import type { CheckReport } from '../../src/contract/check.js';
@@ -149,5 +150,52 @@ describe('eru check: drift between the store and the hosts, found and repaired',
     assert.match(duplicate?.left ?? '', /never guessed/);
     assert.equal(doubled.code, 1, 'drift is left');
     assert.ok(published, 'the published instance is there');
+    // Put b back as it was: then the repair holds its own address for it again, and all is clean.
+    await behindEru(async (repos) => {
+      const record = (await repos.workloads.get(b!.id))!;
+      await repos.commit([], [put(repos.workloads.key(b!.id), { ...record.value, addresses: b!.addresses })]);
+    });
+    await check('--repair');
+    assert.deepEqual((await check()).report.findings, [], 'clean once b has its own address back');
+  });
+
+  it('a snapshot restored into a new core on an empty store, then eru check --repair, meets what the hosts run', async () => {
+    const file = `${dir.path}/snapshot.json`;
+    const saved = await core.eru(['store', 'snapshot', 'save', file]);
+    assert.equal(saved.code, 0, saved.stderr);
+    assert.match(saved.stdout, /\d+ records of embedded:.* saved to/);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    // After the snapshot: one instance more, one fewer.
+    const [gone] = (await workloads()).filter((w) => w.entry === 'web');
+    assert.equal((await core.eru(['rm', gone!.id])).code, 0);
+    const before = (await workloads()).map((w) => w.id).sort();
+    const more = await core.eru(['deploy', '--pod', pod, '--app', app, '--entry', 'web', '--image', BASE_IMAGE, '--count', '1', '--cpu', '0.1', '--no-keep', '--', 'sleep', '3600']);
+    assert.equal(more.code, 0, more.stderr);
+    const madeAfter = (await workloads()).map((w) => w.id).filter((id) => !before.includes(id));
+    assert.equal(madeAfter.length, 1);
+    await agent.stop();
+    await core.stop();
+    const notEmpty = await CoreProcess.start(core.store, ['--restore', file]).then(
+      async (c) => {
+        await c.stop();
+        return '';
+      },
+      (error: Error) => error.message,
+    );
+    assert.match(notEmpty, /the store .* is not empty/, 'a restore never mixes two histories');
+    core = await CoreProcess.start(`embedded:${dir.path}/restored.db`, ['--restore', file]);
+    // The node's token came back with the snapshot: the same agent token works against the new core.
+    agent = new AgentProcess(core.url, node, agent.token, dockerEndpoint());
+    agent.start();
+    await eventually(async () => (await check().catch(() => null))?.report.nodes.includes(node), 20_000, 'the agent reporting to the restored core');
+    const found = await check();
+    assert.deepEqual(found.report.findings.map((f) => f.kind).sort(), ['leaked', 'lost'], JSON.stringify(found.report.findings));
+    await check('--repair');
+    const second = await check('--repair');
+    assert.equal(second.code, 0, JSON.stringify(second.report.findings));
+    assert.deepEqual((await check()).report.findings, [], 'clean after the repair');
+    // What is recorded is what runs: the snapshot's records less the one removed since; the one made since went as leaked.
+    assert.deepEqual((await workloads()).map((w) => w.id).sort(), before);
+    await assert.rejects(docker.getContainer(madeAfter[0]!).inspect(), (error: { statusCode?: number }) => error.statusCode === 404);
   });
 });

@@ -101,6 +101,8 @@ describe('scopes: each token scope against every route of the API', () => {
       { route: 'DELETE /v1/tokens/{name}', access: 'admin', calls: [{ path: '/v1/tokens/nonesuch' }] },
       { route: 'GET /v1/audit', access: 'admin', calls: [{ path: '/v1/audit' }] },
       { route: 'POST /v1/check', access: 'admin', calls: [{ path: '/v1/check', body: { pod } }] },
+      { route: 'GET /v1/store/snapshot', access: 'admin', calls: [{ path: '/v1/store/snapshot' }] },
+      { route: 'GET /v1/cores', access: 'read', calls: [{ path: '/v1/cores' }] },
       { route: 'POST /v1/apps/versions', access: 'app', calls: both((w) => ({ path: '/v1/apps/versions', body: { sha, repo: '/nowhere', appYaml: appYaml(app(w)) } })) },
       { route: 'GET /v1/apps', access: 'read', calls: [{ path: '/v1/apps' }] },
       { route: 'GET /v1/apps/{app}', access: 'read', calls: [{ path: `/v1/apps/${theirs}` }] },

@@ -1,4 +1,4 @@
-import type { Activity, App, ArchiveStat, CheckBody, CheckReport, CoreView, ExecBody, ExecState, ExecView, ResizeTty, AppEnv, AppListItem, AppVersion, ApplyEvent, AuditEntry, AuditQuery, BaseImageBody, BaseImageEvent, BuildEvent, CapacityBody, CapacityReportView, ConnectBody, ControlAction, DeployBody, DeployEvent, DrainBody, DrainEvent, Endpoint, ErrorBody, EruEvent, EventFilter, Heartbeat, HeartbeatAnswer, ImageCacheBody, ImageCacheEvent, Intent, IssuedToken, JobBody, NetworkCreate, NetworkView, NodeCreate, NodePatch, NodeView, OutputLine, Pod, PodCreate, PodMap, PodPatch, RegisterBody, ReplaceBody, ResizeBody, Rollout, ServiceView, StatusAnswer, StatusReport, TokenCreate, TokenView, VolumeRemoval, VolumeView, Workload, WorkloadFilter, WorkloadInspect, WorkloadListItem } from './wire.js';
+import type { Activity, App, ArchiveStat, CheckBody, CheckReport, CoreView, Snapshot, ExecBody, ExecState, ExecView, ResizeTty, AppEnv, AppListItem, AppVersion, ApplyEvent, AuditEntry, AuditQuery, BaseImageBody, BaseImageEvent, BuildEvent, CapacityBody, CapacityReportView, ConnectBody, ControlAction, DeployBody, DeployEvent, DrainBody, DrainEvent, Endpoint, ErrorBody, EruEvent, EventFilter, Heartbeat, HeartbeatAnswer, ImageCacheBody, ImageCacheEvent, Intent, IssuedToken, JobBody, NetworkCreate, NetworkView, NodeCreate, NodePatch, NodeView, OutputLine, Pod, PodCreate, PodMap, PodPatch, RegisterBody, ReplaceBody, ResizeBody, Rollout, ServiceView, StatusAnswer, StatusReport, TokenCreate, TokenView, VolumeRemoval, VolumeView, Workload, WorkloadFilter, WorkloadInspect, WorkloadListItem } from './wire.js';
 import { EruError, ErrorCode } from './errors.js';
 import { ndjson } from './lines.js';
 import { explainTransportFailure, fetchTransport, readText, type ClientTls, TransportError, type Transport, type TransportResponse } from './transport.js';
@@ -189,6 +189,11 @@ export class EruClient {
     list: () => this.request<TokenView[]>('GET', '/v1/tokens'),
     remove: (name: string) => this.request<TokenView>('DELETE', `/v1/tokens/${enc(name)}`),
   };
+
+  /** Every record of the store at one revision, for `eru core --restore` (admin). */
+  snapshot(): Promise<Snapshot> {
+    return this.request<Snapshot>('GET', '/v1/store/snapshot');
+  }
 
   /** The live cores sharing the store (each with the URL it advertises). */
   cores(): Promise<CoreView[]> {

@@ -1,11 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { CoreViewSchema } from '../../contract/cores.js';
-import type { Cores } from '../../core/index.js';
+import { SnapshotSchema } from '../../contract/backup.js';
+import type { Backups, Cores } from '../../core/index.js';
 import { defineRoute, type RouteContext } from '../route.js';
 
-/** `GET /v1/cores`: the live cores on this store, so a client given one learns the others. */
-export const coreRoutes: FastifyPluginAsync<RouteContext & { cores: Cores }> = async (app, { cores, ...context }) => {
+/** `GET /v1/cores`: the live cores on this store, so a client given one learns the others; `GET /v1/store/snapshot`: the store, for a restore. */
+export const coreRoutes: FastifyPluginAsync<RouteContext & { cores: Cores; backups: Backups }> = async (app, { cores, backups, ...context }) => {
   defineRoute(app, context, {
     method: 'GET',
     url: '/v1/cores',
@@ -14,5 +15,14 @@ export const coreRoutes: FastifyPluginAsync<RouteContext & { cores: Cores }> = a
     access: 'read',
     response: z.array(CoreViewSchema),
     handler: () => cores.list(),
+  });
+  defineRoute(app, context, {
+    method: 'GET',
+    url: '/v1/store/snapshot',
+    summary: 'Every record of the store at one revision (lease-bound ones aside), for `eru core --restore`; admin only: it holds token hashes and env values',
+    tag: 'cores',
+    access: 'admin',
+    response: SnapshotSchema,
+    handler: () => backups.snapshot(),
   });
 };

@@ -14,6 +14,7 @@ import { DEFAULT_RATE_LIMIT } from '../../contract/constants.js';
 
 interface CoreOptions {
   advertise?: string;
+  restore?: string;
   store: string;
   bus: string;
   listen: string;
@@ -50,6 +51,7 @@ export function registerCore(program: Command): void {
     .option('--store <url>', 'embedded:PATH (one machine), etcd://HOST:PORT[,HOST:PORT...] or etcds://… (TLS)', `embedded:${join(eruHome(), 'eru.db')}`)
     .option('--bus <url>', 'memory (one machine), redis://HOST:PORT or rediss://HOST:PORT (TLS): where every change is broadcast', 'memory')
     .option('--listen <addr>', 'address to serve the API on', '127.0.0.1:5001')
+    .option('--restore <file>', 'first write this snapshot (eru store snapshot save) into the store, which must be empty; then eru check --repair')
     .option('--advertise <url>', 'where clients reach this core, listed by GET /v1/cores so clients learn it (default: the --listen address)')
     .option('--token-file <file>', 'file holding the admin token')
     .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
@@ -90,6 +92,7 @@ export function registerCore(program: Command): void {
           port,
           listen: options.listen,
           advertise: advertised(options, host, port),
+          ...(options.restore ? { restore: readTextFile('restore', options.restore) } : {}),
           adminToken: token,
           nodeTtlSeconds: options.nodeTtl,
           ...(options.registry ? { registry: options.registry } : {}),

@@ -1,7 +1,9 @@
 import { pino } from 'pino';
 import { buildServer, type ServerOptions } from '../../api/server.js';
 import { openBus } from '../../bus/index.js';
-import { createCore } from '../../core/index.js';
+import { createCore, restoreSnapshot } from '../../core/index.js';
+import { SnapshotSchema, type Snapshot } from '../../contract/backup.js';
+import { parseWith } from '../../lib/validate.js';
 import type { Credentials } from '../../lib/credentials.js';
 import { EruError, ErrorCode } from '../../lib/errors.js';
 import { openStore } from '../../store/index.js';
@@ -16,6 +18,8 @@ export interface CoreRunOptions {
   port: number;
   listen: string;
   advertise: string;
+  /** A snapshot's text (eru store snapshot save) to write into the empty store before starting. */
+  restore?: string;
   adminToken: string;
   nodeTtlSeconds: number;
   registry?: string;
@@ -35,6 +39,11 @@ export async function runCore(options: CoreRunOptions): Promise<void> {
   const log = pino({ level: options.logLevel });
   const store = openStore(options.store, options.storeCredentials);
   const bus = openBus(options.bus, options.busCredentials);
+  if (options.restore !== undefined) {
+    const snapshot = parseSnapshot(options.restore);
+    const restored = await restoreSnapshot(store, snapshot);
+    log.warn({ records: restored, takenAt: snapshot.createdAt, from: snapshot.store }, 'restored the store from a snapshot: run eru check --repair to meet what the hosts run');
+  }
   const core = createCore({
     store,
     bus,
@@ -67,4 +76,15 @@ export async function runCore(options: CoreRunOptions): Promise<void> {
     throw new EruError(ErrorCode.LISTEN_FAILED, `cannot listen on ${options.listen}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   app.log.info({ store: store.description, tls: Boolean(options.server.tls) }, 'eru core ready');
+}
+
+/** A snapshot file's text, checked: JSON of the right shape, or a clear error naming the flag. */
+function parseSnapshot(text: string): Snapshot {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new EruError(ErrorCode.INVALID_ARGUMENT, 'restore: the file is not JSON (a snapshot from eru store snapshot save)', { path: ['restore'] });
+  }
+  return parseWith(SnapshotSchema, data, ['restore']) as Snapshot;
 }

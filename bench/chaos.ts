@@ -1,0 +1,172 @@
+/**
+ * Chaos under load (`npm run bench:chaos -- --rounds 10`), everything on loopback and bounded:
+ *   - two cores on a three-member etcd (harness EtcdCluster), the bus on a Redis of its own, two nodes
+ *     each on a Docker daemon of its own (harness ExtraDaemon) with its agent given both cores;
+ *   - two clients (EruClient with both cores' URLs) deploy, and remove, one container at a time without
+ *     pause, each call at most 60 s;
+ *   - each round SIGKILLs one process picked at random — a core, an etcd member, a dockerd (with its
+ *     containers: a host losing power), an agent, Redis — waits, starts it again, waits for the intents
+ *     to settle, then runs `eru check` (the CLI, not this script's own reckoning) and counts its findings.
+ * Prints kills by kind, client calls that failed (each with its error), drift after each round (leaked,
+ * lost, double holds), and calls per second during the faults against the same load without them.
+ */
+import { writeFileSync } from 'node:fs';
+import { EruClient } from 'eru-client';
+import type { CheckReport } from '../src/contract/check.js';
+import { AgentProcess } from '../harness/agent.js';
+import { runEru } from '../harness/cli.js';
+import { CoreProcess, freePort, TEST_TOKEN } from '../harness/core.js';
+import { BASE_IMAGE } from '../harness/docker.js';
+import { ExtraDaemon } from '../harness/dockerd.js';
+import { EtcdCluster } from '../harness/etcd.js';
+import { ManagedProcess } from '../harness/process.js';
+import { eventually } from '../harness/services.js';
+
+const ROUNDS = Number(process.argv[process.argv.indexOf('--rounds') + 1] ?? NaN) || 10;
+const POD = 'chaos';
+const KINDS = ['core', 'etcd member', 'dockerd', 'agent', 'redis'] as const;
+type Kind = (typeof KINDS)[number];
+const BASELINE_MS = 20_000;
+const DOWN_MS = 3000;
+const SETTLE_MS = 60_000;
+
+interface Tally {
+  calls: number;
+  failed: Array<{ call: string; error: string }>;
+}
+
+async function main(): Promise<void> {
+  const etcd = await EtcdCluster.start(3);
+  const redisPort = await freePort();
+  const startRedis = (): ManagedProcess => new ManagedProcess('redis-server', ['--bind', '127.0.0.1', '--port', String(redisPort), '--save', '', '--appendonly', 'no'], 20_000).start();
+  let redis = startRedis();
+  const cores: CoreProcess[] = [];
+  const daemons: ExtraDaemon[] = [];
+  const agents: AgentProcess[] = [];
+  try {
+    for (let i = 0; i < 2; i++) cores.push(await CoreProcess.start(etcd.url, ['--bus', `redis://127.0.0.1:${redisPort}`, '--node-ttl', '5']));
+    const urls = cores.map((c) => c.url).join(',');
+    const admin = new EruClient({ url: urls, token: TEST_TOKEN });
+    await admin.pods.create({ name: POD });
+    for (let i = 0; i < 2; i++) {
+      const daemon = await ExtraDaemon.start(8 + i);
+      daemons.push(daemon);
+      const name = `chaos-n${i}`;
+      await admin.nodes.add(POD, { name, endpoint: daemon.endpoint });
+      const { token } = await admin.nodes.issueToken(name);
+      const agent = new AgentProcess(urls, name, token, daemon.endpoint, { heartbeatMs: 1000, checkMs: 3000 });
+      agent.start();
+      agents.push(agent);
+    }
+    await eventually(async () => (await admin.nodes.list(POD)).every((n) => n.liveness.state === 'up'), 30_000, 'both nodes up');
+
+    let stop = false;
+    const tally: Tally = { calls: 0, failed: [] };
+    const client = async (n: number): Promise<void> => {
+      const eru = new EruClient({ url: n === 0 ? urls : [...cores].reverse().map((c) => c.url).join(','), token: TEST_TOKEN });
+      const mine: string[] = [];
+      for (let i = 0; !stop && i < 100_000; i++) {
+        const call = mine.length < 3 ? 'deploy' : 'remove';
+        try {
+          await withDeadline(
+            (async () => {
+              if (call === 'deploy') {
+                const result = await eru.deploy({ pod: POD, app: 'chaos', entry: `c${n}`, image: BASE_IMAGE, command: ['sleep', '3600'], count: 1, cpu: 0.05, keep: false });
+                if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
+                mine.push(result.workloads[0]!.id);
+              } else {
+                await eru.workloads.remove(mine[0]!);
+                mine.shift();
+              }
+            })(),
+            60_000,
+          );
+        } catch (error) {
+          const message = (error as Error).message;
+          // A deploy refused for want of room (a node down) is an answer, not a failure.
+          if (!/INSUFFICIENT_CAPACITY|no node|not enough/.test(message)) tally.failed.push({ call, error: message.slice(0, 300) });
+          if (call === 'remove' && /not found/i.test(message)) mine.shift();
+        }
+        tally.calls++;
+      }
+    };
+    const clients = [client(0), client(1)];
+
+    // Throughput without faults first.
+    const calmStart = tally.calls;
+    await sleep(BASELINE_MS);
+    const calmRate = (tally.calls - calmStart) / (BASELINE_MS / 1000);
+
+    const kills: Record<Kind, number> = { core: 0, 'etcd member': 0, dockerd: 0, agent: 0, redis: 0 };
+    const drift: Array<{ round: number; kind: Kind; findings: number; kinds: string }> = [];
+    const faultStart = { calls: tally.calls, at: performance.now() };
+    for (let round = 1; round <= ROUNDS; round++) {
+      const kind = KINDS[Math.floor(Math.random() * KINDS.length)]!;
+      const which = Math.floor(Math.random() * 2);
+      kills[kind]++;
+      process.stdout.write(`round ${round}: SIGKILL ${kind}${kind === 'redis' ? '' : ` ${which}`} … `);
+      if (kind === 'core') await cores[which]!.stop('SIGKILL');
+      else if (kind === 'etcd member') await etcd.kill(which);
+      else if (kind === 'dockerd') await daemons[which]!.kill();
+      else if (kind === 'agent') await agents[which]!.stop('SIGKILL');
+      else await redis.stop('SIGKILL');
+      await sleep(DOWN_MS);
+      if (kind === 'core') await cores[which]!.start();
+      else if (kind === 'etcd member') etcd.restart(which);
+      else if (kind === 'dockerd') await daemons[which]!.restart();
+      else if (kind === 'agent') agents[which]!.start();
+      else redis = startRedis();
+      // Settled: both nodes up and no intent left.
+      await eventually(
+        async () => {
+          const [nodes, intents] = await Promise.all([admin.nodes.list(POD), admin.workloads.intents()]).catch(() => [[], [{}]] as const);
+          return nodes.length === 2 && nodes.every((n) => n.liveness.state === 'up') && intents.length === 0;
+        },
+        SETTLE_MS,
+        'the cluster to settle',
+      ).catch(() => undefined);
+      const checked = await runEru(['--json', 'check', '--pod', POD], { env: { ERU_URL: urls, ERU_TOKEN: TEST_TOKEN } });
+      const report = JSON.parse(checked.stdout || '{"findings":[]}') as CheckReport;
+      // Service counts aside: these instances are not kept.
+      const findings = report.findings.filter((f) => f.kind !== 'service');
+      drift.push({ round, kind, findings: findings.length, kinds: findings.map((f) => `${f.kind} ${f.subject}`).join('; ') });
+      console.log(findings.length === 0 ? 'eru check: no drift' : `eru check: ${findings.length} finding(s): ${drift.at(-1)!.kinds}`);
+      // What a check finds (a container leaked by a kill mid-create) is repaired for the next round.
+      if (findings.length > 0) {
+        for (let pass = 0; pass < 2; pass++) await runEru(['check', '--pod', POD, '--repair'], { env: { ERU_URL: urls, ERU_TOKEN: TEST_TOKEN } });
+      }
+    }
+    const faultRate = (tally.calls - faultStart.calls) / ((performance.now() - faultStart.at) / 1000);
+    stop = true;
+    await Promise.all(clients);
+
+    const final = JSON.parse((await runEru(['--json', 'check', '--pod', POD], { env: { ERU_URL: urls, ERU_TOKEN: TEST_TOKEN } })).stdout) as CheckReport;
+    const leaks = final.findings.filter((f) => f.kind === 'leaked' || f.kind === 'lost').length;
+    const doubles = final.findings.filter((f) => /claimed by|published by \d+ workloads|held twice|held whole and shared/.test(f.message)).length;
+    console.log(`\n${ROUNDS} rounds; kills: ${Object.entries(kills).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    console.log(`client calls: ${tally.calls}; failed without being retried: ${tally.failed.length}`);
+    for (const f of tally.failed.slice(0, 20)) console.log(`  ${f.call}: ${f.error}`);
+    console.log(`drift after the rounds (eru check, before any repair): ${drift.filter((d) => d.findings > 0).length} round(s) with findings${drift.some((d) => d.findings > 0) ? `: ${drift.filter((d) => d.findings > 0).map((d) => `round ${d.round} (${d.kind}): ${d.kinds}`).join(' | ')}` : ''}`);
+    console.log(`at the end: leaks ${leaks}, double holds ${doubles}`);
+    console.log(`throughput: ${calmRate.toFixed(2)} calls/s without faults, ${faultRate.toFixed(2)} during them (×${(faultRate / calmRate).toFixed(2)})`);
+    writeFileSync('/tmp/eru-bench-chaos.json', JSON.stringify({ rounds: ROUNDS, kills, calls: tally.calls, failed: tally.failed, drift, leaks, doubles, calmRate, faultRate }, null, 2));
+    process.exitCode = leaks === 0 && doubles === 0 ? 0 : 1;
+  } finally {
+    for (const agent of agents) await agent.stop().catch(() => undefined);
+    for (const core of cores) await core.stop('SIGKILL').catch(() => undefined);
+    for (const daemon of daemons) await daemon.stop().catch(() => undefined);
+    await redis.stop('SIGKILL').catch(() => undefined);
+    await etcd.stop();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms)))]).finally(() => clearTimeout(timer));
+}
+
+await main();
