@@ -36,6 +36,8 @@ interface Tally {
 }
 
 async function main(): Promise<void> {
+  // The extra daemons take the base image from the host's own Docker.
+  process.env.ERU_TEST_DOCKER ??= 'unix:///var/run/docker.sock';
   const etcd = await EtcdCluster.start(3);
   const redisPort = await freePort();
   const startRedis = (): ManagedProcess => new ManagedProcess('redis-server', ['--bind', '127.0.0.1', '--port', String(redisPort), '--save', '', '--appendonly', 'no'], 20_000).start();

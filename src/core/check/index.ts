@@ -23,8 +23,12 @@ export class Checks {
 
   async run(body: CheckBody): Promise<CheckReport> {
     const started = new Date();
+    // Twice, keeping what both saw: one look reads ledgers, records and address keys one after the
+    // other, and a deploy committing in between would pass for drift. Real drift stays put.
+    const first = findDrift((await gather(this.context, body.pod)).input);
     const { input, skipped } = await gather(this.context, body.pod);
-    const drift = findDrift(input);
+    const seenFirst = new Set(first.map(driftKey));
+    const drift = findDrift(input).filter((d) => seenFirst.has(driftKey(d)));
     const seenBefore = await this.trackLeaks(drift, input.nodes.map((n) => n.name), started);
     const findings: Finding[] = [];
     for (const found of drift) {
@@ -65,6 +69,8 @@ export class Checks {
     return seenBefore;
   }
 }
+
+const driftKey = (drift: Drift): string => `${drift.kind} ${drift.subject}`;
 
 /** The key a fix's "seen before" is looked up by: a leaked container's id. */
 function fixSubject(fix: Fix): string {
