@@ -118,11 +118,12 @@ async function main(): Promise<void> {
       else if (kind === 'dockerd') await daemons[which]!.restart();
       else if (kind === 'agent') agents[which]!.start();
       else redis = startRedis();
-      // Settled: both nodes up and no intent left.
+      // Settled: both nodes up, and no intent left by a core that died (the clients keep deploying, so intents of live cores come and go).
       await eventually(
         async () => {
-          const [nodes, intents] = await Promise.all([admin.nodes.list(POD), admin.workloads.intents()]).catch(() => [[], [{}]] as const);
-          return nodes.length === 2 && nodes.every((n) => n.liveness.state === 'up') && intents.length === 0;
+          const [nodes, intents, live] = await Promise.all([admin.nodes.list(POD), admin.workloads.intents(), admin.cores()]).catch(() => [[], [], []] as const);
+          const alive = new Set(live.map((c) => c.id));
+          return nodes.length === 2 && nodes.every((n) => n.liveness.state === 'up') && live.length === 2 && intents.every((i) => alive.has(i.owner));
         },
         SETTLE_MS,
         'the cluster to settle',
