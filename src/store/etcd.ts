@@ -5,6 +5,22 @@ import { EruError, ErrorCode } from '../lib/errors.js';
 import type { Compare, KeyValue, Lease, Store, TxnOp, TxnResult, Watch, WatchEvent } from './types.js';
 
 /** The cluster store: a real etcd through the `etcd3` client. */
+/**
+ * The etcd client stops calling a member after failures (a circuit breaker, open for 5 s). When every
+ * member's is open — all were unreachable a moment ago, as when the quorum was lost — a call fails at
+ * once even though the cluster is back: it is tried again, briefly, until the deadline.
+ */
+async function retryWhileBroken<T>(run: () => Promise<T>, until: number): Promise<T> {
+  for (;;) {
+    try {
+      return await run();
+    } catch (error) {
+      if (!/circuit breaker is open/i.test((error as Error).message ?? '') || Date.now() + 250 >= until) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
 /** How long one store call may take before the core answers 503 (a guarded write that lands later is seen by the next read). */
 const CALL_DEADLINE_MS = 5000;
 
@@ -112,7 +128,7 @@ export class EtcdStore implements Store {
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
-        run(),
+        retryWhileBroken(run, Date.now() + deadlineMs),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`no answer within ${deadlineMs / 1000} s (has etcd lost its quorum?)`)), deadlineMs);
         }),
