@@ -3,7 +3,7 @@ import { conflict } from '../lib/errors.js';
 import { ActivitySchema } from '../model/activity.js';
 import { AuditEntrySchema } from '../model/audit.js';
 import { AppEnvSchema, AppSchema, AppVersionSchema } from '../model/app.js';
-import { AddressHolderSchema, NetworkSchema } from '../model/network.js';
+import { AddressCursorSchema, AddressHolderSchema, NetworkSchema } from '../model/network.js';
 import { NodeSchema, type Node } from '../model/node.js';
 import { PodSchema, type Pod } from '../model/pod.js';
 import { RolloutSchema } from '../model/rollout.js';
@@ -40,6 +40,7 @@ import { changeRecord } from './retry.js';
  *   /eru/appenv/{app}/{env}    AppEnv: env vars per environment, apart from app.yaml
  *   /eru/networks/{net}        Network: subnet, gateway, range, VLAN, pods
  *   /eru/addresses/{net}/{ip}  AddressHolder: one key per held address (workload, node)
+ *   /eru/addresscursor/{net}   AddressCursor: the address the pool handed out last (the next starts after it)
  *   /eru/ports/{node}/{port}-{proto}  PortHolder: one key per host port a workload publishes on the node
  *   /eru/services/{pod}/{app}/{entry}  Service: what the last deploy of it asked for, and its count
  *   /eru/rollouts/{pod}/{app}/{entry}/{n}  Rollout: each rolling replace of the service, numbered (n zero-padded)
@@ -84,6 +85,7 @@ const keys = {
   network: (name: string) => `${ROOT}/networks/${name}`,
   addresses: (network: string) => `${ROOT}/addresses/${network}/`,
   address: (network: string, address: string) => `${ROOT}/addresses/${network}/${address}`,
+  addressCursor: (network: string) => `${ROOT}/addresscursor/${network}`,
   ports: (node: string) => `${ROOT}/ports/${node}/`,
   port: (node: string, port: number, protocol: string) => `${ROOT}/ports/${node}/${port}-${protocol}`,
   services: `${ROOT}/services/`,
@@ -323,6 +325,9 @@ export class Repositories {
     get: (network: string, address: string) => read(this.store, AddressHolderSchema, keys.address(network, address)),
     list: (network: string) => list(this.store, AddressHolderSchema, keys.addresses(network)),
     key: keys.address,
+    /** Where the pool handed out its last address (written without a guard: it only says where to start looking). */
+    cursor: async (network: string): Promise<string | undefined> => (await read(this.store, AddressCursorSchema, keys.addressCursor(network)))?.value.last,
+    cursorKey: keys.addressCursor,
   };
 
   /** Held host ports of a node, one key each (the name of a listed one is `{port}-{proto}`). */

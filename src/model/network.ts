@@ -32,7 +32,15 @@ export type Network = z.infer<typeof NetworkSchema>;
 export const AddressHolderSchema = z.object({ workload: z.string(), node: NodeNameSchema });
 export type AddressHolder = z.infer<typeof AddressHolderSchema>;
 
-/** An address a workload holds on a network. */
+/**
+ * Where a network's pool handed out its last address: the next deploy starts after it, so an address
+ * just given back is handed out again only once the pool wraps (as Docker's own IPAM does). A reused
+ * address comes back at once with the same MAC (Docker derives it from the address), often on another
+ * node, while switches and neighbours still send to the old port or cache the old entry.
+ */
+export const AddressCursorSchema = z.object({ last: Ipv4Schema });
+export type AddressCursor = z.infer<typeof AddressCursorSchema>;
+
 /** An address a workload holds; `fixed` when the deploy named it (it moves only with its node declared gone). */
 export const WorkloadAddressSchema = z.object({ network: DnsLabelSchema, address: Ipv4Schema, fixed: z.boolean().optional() });
 export type WorkloadAddress = z.infer<typeof WorkloadAddressSchema>;

@@ -88,7 +88,7 @@ export function registerNetwork(program: Command): void {
     .description('connect a running workload to a network')
     .argument('<workload>')
     .argument('<network>')
-    .option('--ip <address>', 'this address instead of the lowest free one')
+    .option('--ip <address>', 'this address instead of the next free one')
     .action(
       action(async (ref: string, name: string, options: { ip?: string }, command: Command) => {
         const workload = await clientOf(command).workloads.connect(ref, { network: name, ...(options.ip ? { address: options.ip } : {}) });

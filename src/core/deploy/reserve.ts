@@ -10,9 +10,9 @@ import type { Workload, WorkloadSpec } from '../../model/workload.js';
 import { capacityOf, planDeploy, type CandidateNode, type CapacityReport, type DeployRequest } from '../../scheduler/index.js';
 import { hostPortsOf, portName } from '../../model/port.js';
 import { absent, put, type Repositories, type Versioned } from '../repositories.js';
-import { pickAddresses } from '../networks/pool.js';
+import { cursorAfter, pickAddresses } from '../networks/pool.js';
 import { combine } from '../reservations/index.js';
-import { takeAddresses } from '../reservations/addresses.js';
+import { moveAddressCursors, takeAddresses } from '../reservations/addresses.js';
 import { readLedgers, takeCores } from '../reservations/ledger.js';
 import { takePorts } from '../reservations/ports.js';
 import { takeVolumes } from '../reservations/volumes.js';
@@ -191,11 +191,17 @@ export async function reserve(
     if (plan.alreadyDone !== undefined) {
       return { alreadyDone: plan.alreadyDone, intent: { id: 'none', kind: 'deploy', owner, createdAt, workloads: [] }, revision: 0, pod: policy, nodes: state.nodes, networks, ...(request.service ? { service: request.service } : {}) };
     }
-    // Addresses: the fixed ones asked for, or the lowest free ones; held keys are compared absent below.
+    // Addresses: the fixed ones asked for, or the next free ones after the pool's cursor; held keys are compared absent below.
     const addresses = new Map<string, string[]>();
+    const cursors = new Map<string, string>();
     for (const [i, name] of request.networks.entries()) {
       const held = new Map((await repos.addresses.list(name)).map((h) => [h.name, h.value]));
-      addresses.set(name, pickAddresses(networks.get(name)!, held, plan.placements.length, request.fixedAddresses?.[name] ?? [], ['networks', i, 'addresses']));
+      const fixed = request.fixedAddresses?.[name] ?? [];
+      const before = await repos.addresses.cursor(name);
+      const picked = pickAddresses(networks.get(name)!, held, plan.placements.length, fixed, ['networks', i, 'addresses'], before);
+      addresses.set(name, picked);
+      const after = cursorAfter(picked, fixed, before);
+      if (after !== undefined && after !== before) cursors.set(name, after);
     }
 
     const plannedNodes = [...new Set(plan.placements.map((p) => p.node))].map((name) => state.nodes.get(name)!);
@@ -225,6 +231,7 @@ export async function reserve(
     const part = combine(
       takeCores(repos, state.ledgers, policy.sharebase, workloads),
       takeAddresses(repos, workloads),
+      moveAddressCursors(repos, cursors),
       takePorts(repos, workloads),
       volumes,
       { compares: [absent(intentKey)], ops: [put(intentKey, intent)] },

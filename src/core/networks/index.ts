@@ -9,10 +9,10 @@ import type { Workload } from '../../model/workload.js';
 import type { CoreContext } from '../context.js';
 import { absent, del, put, unchanged, type Repositories, type Versioned } from '../repositories.js';
 import { combine, type TxnPart } from '../reservations/index.js';
-import { giveAddress, takeAddress } from '../reservations/addresses.js';
+import { giveAddress, moveAddressCursors, takeAddress } from '../reservations/addresses.js';
 import { optimistic } from '../retry.js';
 import { announceEndpoints, appEndpoints, type EndpointFilter } from './endpoints.js';
-import { pickAddresses, poolOf, poolSize } from './pool.js';
+import { cursorAfter, pickAddresses, poolOf, poolSize } from './pool.js';
 
 /** Networks: adding and removing Eru's macvlan networks, what they hold, connecting workloads later, and where apps answer. */
 export class NetworkService {
@@ -97,7 +97,7 @@ export class NetworkService {
       throw conflict(`network ${name} still has ${shown.used} address(es) held: ${shown.holders.map((h) => `${h.address} by ${h.workload}`).join(', ')}`, { holders: shown.holders });
     }
     const record = await repos.networks.get(name);
-    if (!record || !(await repos.commit([unchanged(repos.networks.key(name), record.revision)], [del(repos.networks.key(name))]))) {
+    if (!record || !(await repos.commit([unchanged(repos.networks.key(name), record.revision)], [del(repos.networks.key(name)), del(repos.addresses.cursorKey(name))]))) {
       throw conflict(`network ${name} changed while being removed; try again`);
     }
     for (const { value: node } of await repos.nodes.list()) {
@@ -121,9 +121,16 @@ export class NetworkService {
       const node = (await repos.nodes.get(workload.node))?.value;
       if (!node?.macvlanParent) throw conflict(`node ${workload.node} has no macvlan parent (eru node set ${workload.node} --macvlan-parent IFACE)`);
       const held = new Map((await repos.addresses.list(network.name)).map((h) => [h.name, h.value]));
-      const [address] = pickAddresses(network, held, 1, body.address ? [body.address] : [], ['address']);
+      const fixed = body.address ? [body.address] : [];
+      const before = await repos.addresses.cursor(network.name);
+      const [address] = pickAddresses(network, held, 1, fixed, ['address'], before);
+      const after = cursorAfter([address!], fixed, before);
       const next: Workload = { ...workload, networks: [...workload.networks, network.name], addresses: [...workload.addresses, { network: network.name, address: address! }] };
-      const part = combine(recordChange(repos, workload.id, revision, next), takeAddress(repos, workload, network.name, address!));
+      const part = combine(
+        recordChange(repos, workload.id, revision, next),
+        takeAddress(repos, workload, network.name, address!),
+        moveAddressCursors(repos, new Map(after === undefined || after === before ? [] : [[network.name, after]])),
+      );
       const at = await repos.commitAt(part.compares, part.ops);
       return at === null ? undefined : { workload: next, before: workload, node, address: address!, revision: at };
     });

@@ -44,9 +44,10 @@ export function expandAddresses(specs: readonly string[], path: ErrorPath): stri
 
 /**
  * The addresses for `count` new holders: the fixed ones asked for (each checked: inside the network,
- * handed out by it, not held, not twice), or the lowest free ones. Refused before anything is made.
+ * handed out by it, not held, not twice), or the next free ones after `after` (the pool's cursor, see
+ * AddressCursorSchema), wrapping round to the start of the range. Refused before anything is made.
  */
-export function pickAddresses(network: Network, held: ReadonlyMap<string, AddressHolder>, count: number, fixed: readonly string[], path: ErrorPath): string[] {
+export function pickAddresses(network: Network, held: ReadonlyMap<string, AddressHolder>, count: number, fixed: readonly string[], path: ErrorPath, after?: string): string[] {
   const pool = poolOf(network);
   if (fixed.length > 0) {
     if (fixed.length !== count) throw invalid(path, `${fixed.length} address(es) given for ${count} instance(s) on network ${network.name}: give one each`);
@@ -65,7 +66,11 @@ export function pickAddresses(network: Network, held: ReadonlyMap<string, Addres
     return [...fixed];
   }
   const picked: string[] = [];
-  for (let address = pool.from; address <= pool.to && picked.length < count; address++) {
+  const cursor = after === undefined ? null : parseIpv4(after);
+  const start = cursor !== null && cursor >= pool.from && cursor < pool.to ? cursor + 1 : pool.from;
+  const span = pool.to - pool.from + 1;
+  for (let step = 0; step < span && picked.length < count; step++) {
+    const address = pool.from + ((start - pool.from + step) % span);
     const text = formatIpv4(address);
     if (assignable(pool, address) && !held.has(text)) picked.push(text);
   }
@@ -77,4 +82,9 @@ export function pickAddresses(network: Network, held: ReadonlyMap<string, Addres
     });
   }
   return picked;
+}
+
+/** The cursor after a pick: the last address handed out (kept as it was when the pick was of fixed ones). */
+export function cursorAfter(picked: readonly string[], fixed: readonly string[], before: string | undefined): string | undefined {
+  return fixed.length > 0 ? before : (picked.at(-1) ?? before);
 }

@@ -25,3 +25,8 @@ export function takeAddress(repos: Repositories, holder: Pick<Workload, 'id' | '
 export function giveAddress(repos: Repositories, holder: Pick<Workload, 'id' | 'node'>, network: string, address: string): TxnPart {
   return giveAddresses(repos, [{ ...holder, addresses: [{ network, address }] }]);
 }
+
+/** Each network's pool cursor moved to the last address this change handed out (a hint: no guard). */
+export function moveAddressCursors(repos: Repositories, cursors: ReadonlyMap<string, string>): TxnPart {
+  return { compares: [], ops: [...cursors].map(([network, last]) => put(repos.addresses.cursorKey(network), { last })) };
+}
