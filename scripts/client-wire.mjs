@@ -35,8 +35,8 @@ const checker = program.getTypeChecker();
 const flags = ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.InTypeAlias | ts.TypeFormatFlags.UseSingleQuotesForStringLiteralType;
 
 // A request's body or patch is typed as the wire takes it (the schema's input: defaults may be left
-// out, sizes given as "512MiB"); everything else as the core answers it (the output).
-const REQUEST = /(Body|Create|Patch)$/;
+// out, sizes given as "512MiB"; a filter's positions as text); everything else as the core answers it (the output).
+const REQUEST = /(Body|Create|Patch|Filter)$/;
 
 /** The input type of the schema `${name}Schema` in the same module, as text, or undefined. */
 function inputOf(moduleSymbol, name, declaration) {

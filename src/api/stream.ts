@@ -6,10 +6,10 @@ import { drained } from '../lib/drain.js';
  * event is taken only once the socket has room, so a slow reader slows the source instead of
  * filling the core's memory. Returns the last event (a long operation's result).
  */
-export async function sendNdjson(reply: FastifyReply, events: AsyncIterable<unknown>): Promise<unknown> {
+export async function sendNdjson(reply: FastifyReply, events: AsyncIterable<unknown>, headers: Record<string, string> = {}): Promise<unknown> {
   reply.hijack();
   const raw = reply.raw;
-  raw.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-cache' });
+  raw.writeHead(200, { ...headers, 'content-type': 'application/x-ndjson', 'cache-control': 'no-cache' });
   // The client learns at once that the stream is open, before the first event.
   raw.flushHeaders();
   let open = true;

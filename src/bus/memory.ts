@@ -1,18 +1,22 @@
 import { EventEmitter } from 'node:events';
 import type { EruEvent } from '../contract/events.js';
-import { channelName, channelsOf, type Bus, type Channel, type Subscription } from './types.js';
+import { ChannelChain } from './chain.js';
+import { channelName, type Bus, type Channel, type Subscription } from './types.js';
 
 /** The bus of a single-machine Eru: subscribers in this process. */
 export class MemoryBus implements Bus {
   readonly description = 'memory';
   private readonly emitter = new EventEmitter().setMaxListeners(0);
+  private readonly chain = new ChannelChain();
 
   async ready(): Promise<void> {
     // always ready
   }
 
   async publish(event: EruEvent): Promise<void> {
-    for (const channel of channelsOf(event)) this.emitter.emit(channel, event);
+    const { messages, sent } = this.chain.prepare(event);
+    for (const [channel, message] of messages) this.emitter.emit(channel, message);
+    sent();
   }
 
   async subscribe(channel: Channel, handler: (event: EruEvent) => void): Promise<Subscription> {

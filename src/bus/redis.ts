@@ -1,37 +1,60 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Credentials } from '../lib/credentials.js';
 import { EruEventSchema, type EruEvent } from '../contract/events.js';
 import { EruError, ErrorCode } from '../lib/errors.js';
-import { channelName, channelsOf, type Bus, type Channel, type Subscription } from './types.js';
+import { ChannelChain } from './chain.js';
+import { channelName, type Bus, type Channel, type Subscription } from './types.js';
+
+type Connection = Redis | Cluster;
 
 /**
- * The bus of a cluster: Redis pub/sub. One connection publishes (each event on its channels in one
- * MULTI, so subscribers of any channel see events in publish order); one connection in subscribe mode
- * fans messages out to this process's handlers.
+ * The bus of a cluster: Redis pub/sub, on one Redis (`redis://`) or a Redis Cluster
+ * (`redis-cluster://A,B,C`: any of its nodes to start from; a publish reaches subscribers on every
+ * node, and a subscriber whose node dies moves to another). One connection publishes (each event on
+ * its channels in one MULTI, so subscribers of any channel see events in publish order); one in
+ * subscribe mode fans messages out to this process's handlers. Each message names the one before it
+ * on its channel (chain.ts), so a subscriber that lost some while its connection moved can tell.
  */
 export class RedisBus implements Bus {
   readonly description: string;
-  private readonly publisher: Redis;
-  private subscriber: Redis | undefined;
+  private readonly publisher: Connection;
+  private subscriber: Connection | undefined;
   private readonly handlers = new Map<string, Set<(event: EruEvent) => void>>();
+  private readonly chain = new ChannelChain();
+  private readonly open: (role: 'publisher' | 'subscriber') => Connection;
 
-  private readonly options: RedisOptions;
-
-  /** `rediss://` is TLS, the server checked against `credentials.ca` (else the system's CAs). */
+  /** `rediss://` (and `rediss-cluster://`) is TLS, the server checked against `credentials.ca` (else the system's CAs). */
   constructor(
     readonly url: string,
     credentials: Credentials = {},
   ) {
     this.description = url;
-    this.options = {
+    const options: RedisOptions = {
       lazyConnect: true,
       ...(credentials.user ? { username: credentials.user } : {}),
       ...(credentials.password ? { password: credentials.password } : {}),
-      ...(url.startsWith('rediss://')
+      ...(/^rediss(-cluster)?:/.test(url)
         ? { tls: { ...(credentials.ca ? { ca: credentials.ca } : {}), ...(credentials.cert && credentials.key ? { cert: credentials.cert, key: credentials.key } : {}) } }
         : {}),
     };
-    this.publisher = new Redis(url, { ...this.options, maxRetriesPerRequest: 3 });
+    const cluster = /^rediss?-cluster:\/\/(.+)$/.exec(url);
+    if (cluster) {
+      const nodes = cluster[1]!.split(',').map((hostPort) => {
+        const [host, port] = hostPort.split(':');
+        return { host: host!, port: Number(port ?? 6379) };
+      });
+      this.open = (role) =>
+        new Cluster(nodes, {
+          lazyConnect: true,
+          redisOptions: role === 'publisher' ? { ...options, maxRetriesPerRequest: 3 } : options,
+          // A node that died: ask the others for the slots again soon, and retry on the new owner.
+          retryDelayOnFailover: 200,
+          retryDelayOnClusterDown: 200,
+        });
+    } else {
+      this.open = (role) => new Redis(url, role === 'publisher' ? { ...options, maxRetriesPerRequest: 3 } : options);
+    }
+    this.publisher = this.open('publisher');
   }
 
   /** Connects and pings; the first connection error (a certificate, a password) fails it rather than retrying for ever. */
@@ -60,18 +83,21 @@ export class RedisBus implements Bus {
   async publish(event: EruEvent): Promise<void> {
     try {
       if (this.publisher.status === 'wait') await this.publisher.connect();
-      const text = JSON.stringify(event);
+      const { messages, sent } = this.chain.prepare(event);
       const multi = this.publisher.multi();
-      for (const channel of channelsOf(event)) multi.publish(channel, text);
-      await multi.exec();
+      for (const [channel, message] of messages) multi.publish(channel, JSON.stringify(message));
+      const results = await multi.exec();
+      const failed = results?.find(([error]) => error !== null)?.[0];
+      if (!results || failed) throw failed ?? new Error('the publish was not carried out');
+      sent();
     } catch (error) {
       throw new EruError(ErrorCode.BUS_UNAVAILABLE, `bus ${this.url}: ${(error as Error).message}`);
     }
   }
 
-  private async connection(): Promise<Redis> {
+  private async connection(): Promise<Connection> {
     if (this.subscriber) return this.subscriber;
-    const subscriber = new Redis(this.url, this.options);
+    const subscriber = this.open('subscriber');
     await subscriber.connect();
     subscriber.on('message', (channel: string, message: string) => {
       const parsed = EruEventSchema.safeParse(JSON.parse(message));

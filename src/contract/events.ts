@@ -155,8 +155,46 @@ export const EruEventSchema = z.object({
   node: z.string().optional(),
   workload: z.string().optional(),
   data: z.record(z.string(), z.unknown()).default({}),
+  /**
+   * Where the event stands in the cluster's one history: the store revision of the write that logged
+   * it, and its place among the events of that write. Absent only on an event not yet logged.
+   * `GET /v1/events?since=REVISION.INDEX` goes on from just after it.
+   */
+  revision: z.number().int().positive().optional(),
+  index: z.number().int().nonnegative().optional(),
+  /**
+   * On the bus only: the position of the event published just before this one on the same channel
+   * (absent on the first after the relay started). A subscriber that last saw another has missed
+   * some, and replays them (bus/resume.ts).
+   */
+  previous: z.string().optional(),
 });
 export type EruEvent = z.infer<typeof EruEventSchema>;
+
+/** A place in the event history: after `revision`'s event `index` (an index of -1: before any of that revision's). */
+export interface EventPosition {
+  revision: number;
+  index: number;
+}
+
+/** `12345` (everything after revision 12345) or `12345.2` (after that revision's event 2). */
+export const EventSinceSchema = z
+  .string()
+  .regex(/^\d{1,15}(\.\d{1,6})?$/, 'a position REVISION or REVISION.INDEX, as an event\'s revision and index give it')
+  .transform((text): EventPosition => {
+    const [revision, index] = text.split('.');
+    return { revision: Number(revision), index: index === undefined ? Number.MAX_SAFE_INTEGER : Number(index) };
+  });
+
+/** A position as `since` takes it: `REVISION.INDEX`, or `REVISION` for after all of that revision's events. */
+export function formatPosition(position: EventPosition): string {
+  return position.index === Number.MAX_SAFE_INTEGER ? String(position.revision) : `${position.revision}.${position.index}`;
+}
+
+/** Whether `a` comes after `b` in the history. */
+export function isAfter(a: EventPosition, b: EventPosition): boolean {
+  return a.revision > b.revision || (a.revision === b.revision && a.index > b.index);
+}
 
 /** `GET /v1/events` filters; a misspelt one is refused. */
 export const EventFilterSchema = z
@@ -165,6 +203,8 @@ export const EventFilterSchema = z
     pod: DnsLabelSchema.optional(),
     node: NodeNameSchema.optional(),
     type: z.string().max(64).optional(),
+    /** Replay from this position (an event's `revision.index`, or a revision) before going live: nothing missed, nothing twice. */
+    since: EventSinceSchema.optional(),
   })
   .strict();
 export type EventFilter = z.infer<typeof EventFilterSchema>;

@@ -21,6 +21,10 @@ import { checkLedgers } from './cpu/ledger-check.js';
 import { migrate } from './cpu/migrations.js';
 import { Deploys } from './deploy/index.js';
 import { Events } from './events/index.js';
+import { EventFeed } from './events/feed.js';
+import { EventLog } from './events/log.js';
+import { DEFAULT_EVENT_RETENTION_MS } from './events/prune.js';
+import { BusRelay } from './events/relay.js';
 import { Images } from './images/index.js';
 import { Leader } from './leader/index.js';
 import { CoreMetrics } from './metrics.js';
@@ -49,6 +53,8 @@ export interface CoreOptions {
   copyLimit?: number;
   /** Where clients reach this core (listed by GET /v1/cores, so clients learn it). */
   advertise?: string;
+  /** How long the event log keeps events for replays (default an hour). */
+  eventRetentionMs?: number;
   log: Log;
 }
 
@@ -80,18 +86,24 @@ export class Core {
   private readonly context: CoreContext;
   private readonly leader: Leader;
   private readonly recovery: Recovery;
+  private readonly eventLog: EventLog;
+  private readonly feed: EventFeed;
 
   constructor(options: CoreOptions) {
     const repos = new Repositories(options.store);
     const bus = options.bus ?? new MemoryBus();
     const { log } = options;
-    const publish: Publish = (e) => void bus.publish(e).catch((error: unknown) => log.warn({ err: error, event: e.type }, 'cannot publish'));
+    const owner = `${hostname()}-${process.pid}-${randomSuffix()}`;
+    // Everything published goes to the store's event log; the leader relays the log to the bus.
+    this.eventLog = new EventLog(repos, owner, log);
+    const publish: Publish = (e) => this.eventLog.append(e);
+    this.feed = new EventFeed(repos);
     this.metrics = new CoreMetrics(repos);
     this.context = {
       repos,
       engines: new Engines(),
       publish,
-      owner: `${hostname()}-${process.pid}-${randomSuffix()}`,
+      owner,
       ...(options.advertise ? { advertise: options.advertise } : {}),
       bindRoots: options.bindRoots ?? DEFAULT_BIND_ROOTS,
       ...(options.registry ? { registry: options.registry } : {}),
@@ -109,14 +121,17 @@ export class Core {
     this.workloads = new WorkloadService(this.context, options.copyLimit);
     this.networks = new NetworkService(this.context, (ref) => this.workloads.resolve(ref));
     this.volumes = new Volumes(this.context);
-    this.events = new Events(bus);
+    this.events = new Events(this.feed);
     this.agents = new AgentGateway(this.context, options.nodeTtlSeconds);
     this.drains = new Drains(this.context);
     this.applies = new Applies(this.context, this.deploys, this.services);
     this.checks = new Checks(this.context);
     this.backups = new Backups(this.context);
     this.cores = new Cores(this.context);
-    this.leader = new Leader(this.context, this.agents.nodeTtlSeconds, this.checks);
+    this.leader = new Leader(this.context, this.agents.nodeTtlSeconds, this.checks, {
+      relay: new BusRelay(repos, this.feed, bus, log),
+      retentionMs: options.eventRetentionMs ?? DEFAULT_EVENT_RETENTION_MS,
+    });
     this.recovery = new Recovery(this.context);
   }
 
@@ -130,8 +145,11 @@ export class Core {
   }
 
   async stop(): Promise<void> {
+    // What was published is logged before the core goes (a store that does not answer is not waited for long).
+    await Promise.race([this.eventLog.flushed(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
     await this.leader.stop();
     await this.recovery.stop();
+    await this.feed.close();
   }
 }
 

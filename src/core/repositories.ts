@@ -18,7 +18,9 @@ import { PortHolderSchema } from '../model/port.js';
 import { BindCheckSchema, type BindCheck } from '../model/bind.js';
 import { LeakSuspectSchema } from '../model/check.js';
 import { CoreInfoSchema, type CoreInfo } from '../model/core.js';
-import type { Compare, Lease, Store, TxnOp } from '../store/types.js';
+import type { Compare, Lease, Store, TxnOp, Watch } from '../store/types.js';
+import { EventBatchSchema, EventPositionSchema, type LoggedBatch } from './events/batch.js';
+import type { EventPosition } from '../contract/events.js';
 import { changeRecord } from './retry.js';
 
 /**
@@ -51,10 +53,17 @@ import { changeRecord } from './retry.js';
  *   /eru/volumes/{app}/{name}  VolumeRecord: an app's shared volume (MooseFS), from its first use to its removal
  *   /eru/nodevolumes/{node}/{app}/{name}  a node whose agent keeps that volume's directory and quota
  *   /eru/bindchecks/{node}/{id}  BindCheck: a bind source the node's agent is to check, bound to a short lease
+ *   /eru/events/{time}-{core}-{seq}  EventBatch: events a core logged in one write (core/events/); its revision orders them
+ *   /eru/eventrelay        EventPosition: the last logged event the leader handed to the bus
+ *   /eru/eventfloor        EventPosition: the last event pruned from the log (older ones cannot be replayed)
  *   /eru/leaks/{container}  LeakSuspect: a container `eru check` found leaked, until a later check removes it or finds it claimed
  */
 const ROOT = '/eru';
 const keys = {
+  events: `${ROOT}/events/`,
+  eventBatch: (name: string) => `${ROOT}/events/${name}`,
+  eventRelay: `${ROOT}/eventrelay`,
+  eventFloor: `${ROOT}/eventfloor`,
   leaks: `${ROOT}/leaks/`,
   leak: (container: string) => `${ROOT}/leaks/${container}`,
   pods: `${ROOT}/pods/`,
@@ -314,6 +323,27 @@ export class Repositories {
     key: keys.activity,
   };
 
+  /**
+   * The event log: batches of events as cores logged them, each read with the revision that wrote it
+   * (a batch is written once and never changed). Not cached: each is read once per replay.
+   */
+  readonly eventLog = {
+    key: keys.eventBatch,
+    batches: async (): Promise<LoggedBatch[]> =>
+      (await this.store.range(keys.events)).map((kv) => ({ key: kv.key, revision: kv.modRevision, ...EventBatchSchema.parse(JSON.parse(kv.value)) })).sort((a, b) => a.revision - b.revision),
+    /** Every batch logged from now on, in revision order. */
+    watch: (onBatch: (batch: LoggedBatch) => void): Promise<Watch> =>
+      this.store.watch(keys.events, (change) => {
+        if (change.type !== 'put' || change.value === undefined) return;
+        const parsed = EventBatchSchema.safeParse(JSON.parse(change.value));
+        if (parsed.success) onBatch({ key: change.key, revision: change.revision, ...parsed.data });
+      }),
+    relayed: async (): Promise<EventPosition | undefined> => (await read(this.store, EventPositionSchema, keys.eventRelay))?.value,
+    relayKey: keys.eventRelay,
+    floor: async (): Promise<EventPosition | undefined> => (await read(this.store, EventPositionSchema, keys.eventFloor))?.value,
+    floorKey: keys.eventFloor,
+  };
+
   /** Containers found leaked by a check, by container id (core/check/). */
   readonly leaks = {
     list: () => list(this.store, LeakSuspectSchema, keys.leaks),
@@ -401,6 +431,11 @@ export class Repositories {
       new Map((await this.store.range(keys.alive)).map((kv) => [kv.key.slice(keys.alive.length), aliveUsage(kv.value)])),
   };
 
+  /** The store's revision now (an empty transaction changes nothing and answers with it). */
+  async revision(): Promise<number> {
+    return (await this.store.txn([], [])).revision;
+  }
+
   grantLease(ttlSeconds: number): Promise<Lease> {
     return this.store.grantLease(ttlSeconds);
   }
@@ -410,7 +445,11 @@ export class Repositories {
    * lease (live cores, the leader, alive nodes, bind checks) are left out: the running system makes them again.
    */
   async exportRecords(): Promise<Array<{ key: string; value: string }>> {
-    return (await this.store.range(`${ROOT}/`)).filter((kv) => kv.lease === undefined).map((kv) => ({ key: kv.key, value: kv.value }));
+    // The event log is history, ordered by this store's revisions: a restored store starts its own.
+    const history = [keys.events, keys.eventRelay, keys.eventFloor];
+    return (await this.store.range(`${ROOT}/`))
+      .filter((kv) => kv.lease === undefined && !history.some((prefix) => kv.key.startsWith(prefix)))
+      .map((kv) => ({ key: kv.key, value: kv.value }));
   }
 
   /** Writes a snapshot's records into a store that has none (refused otherwise: a restore never mixes two histories). */

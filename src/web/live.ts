@@ -63,7 +63,8 @@ export class Live {
       const controller = new AbortController();
       this.controller = controller;
       try {
-        for await (const event of this.client.events({}, () => this.setState('live'), controller.signal)) {
+        // The client takes a cut stream up again itself (on another core, from the last event); the page says so meanwhile.
+        for await (const event of this.client.events({}, () => this.setState('live'), controller.signal, { onCut: () => this.setState('lost') })) {
           window.__eru.lastEventAt = performance.now();
           wait = 500;
           for (const listener of this.listeners) listener(event);

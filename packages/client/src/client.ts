@@ -1,6 +1,7 @@
 import type { Activity, App, ArchiveStat, CheckBody, CheckReport, CoreView, Snapshot, ExecBody, ExecState, ExecView, ResizeTty, AppEnv, AppListItem, AppVersion, ApplyEvent, AuditEntry, AuditQuery, BaseImageBody, BaseImageEvent, BuildEvent, CapacityBody, CapacityReportView, ConnectBody, ControlAction, DeployBody, DeployEvent, DrainBody, DrainEvent, Endpoint, ErrorBody, EruEvent, EventFilter, Heartbeat, HeartbeatAnswer, ImageCacheBody, ImageCacheEvent, Intent, IssuedToken, JobBody, NetworkCreate, NetworkView, NodeCreate, NodePatch, NodeView, OutputLine, Pod, PodCreate, PodMap, PodPatch, RegisterBody, ReplaceBody, ResizeBody, Rollout, ServiceView, StatusAnswer, StatusReport, TokenCreate, TokenView, VolumeRemoval, VolumeView, Workload, WorkloadFilter, WorkloadInspect, WorkloadListItem } from './wire.js';
 import { EruError, ErrorCode } from './errors.js';
 import { ndjson } from './lines.js';
+import { EVENTS_FROM_HEADER } from './protocol.js';
 import { explainTransportFailure, fetchTransport, readText, type ClientTls, TransportError, type Transport, type TransportResponse } from './transport.js';
 
 type Query = Record<string, string | number | boolean | undefined>;
@@ -321,9 +322,48 @@ export class EruClient {
     cache: (body: ImageCacheBody, onEvent?: (event: ImageCacheEvent) => void) => this.follow<ImageCacheEvent>('POST', '/v1/images/cache', body, onEvent),
   };
 
-  /** Every change as it happens (`eru watch`): iterate, and break to stop. */
-  events(filter: EventFilter = {}, onOpen?: () => void, signal?: AbortSignal): AsyncGenerator<EruEvent> {
-    return this.stream<EruEvent>('GET', `/v1/events${query(filter)}`, undefined, onOpen, signal);
+  /**
+   * Every change as it happens (`eru watch`), from `filter.since` when given: iterate, and break (or
+   * abort `signal`) to stop. A stream that is cut (its core died, or it fell too far behind) is taken
+   * up again, on another core when that one is gone, from just after the last event seen: each event
+   * comes once and none is missed. `onOpen` is told each time a stream opens, `onCut` each time one
+   * is cut. Throws when a core refuses the watch (a bad filter, a position no longer kept:
+   * EVENTS_PRUNED) or when no core has answered for `giveUpMs` (a minute).
+   */
+  async *events(filter: EventFilter = {}, onOpen?: () => void, signal?: AbortSignal, { onCut, giveUpMs = 60_000 }: { onCut?: () => void; giveUpMs?: number } = {}): AsyncGenerator<EruEvent> {
+    let since = filter.since;
+    let unanswered: number | undefined;
+    while (!signal?.aborted) {
+      let response: TransportResponse | undefined;
+      try {
+        response = await this.send('GET', `/v1/events${query({ ...filter, since })}`, undefined, this.token, signal);
+        if (response.status === 503) await readText(response.body).catch(() => '');
+        else if (response.status >= 400) throw apiError(response.status, parseError(await readText(response.body)));
+      } catch (error) {
+        if (signal?.aborted) return;
+        if (!(error instanceof EruError && error.code === ErrorCode.UNAVAILABLE)) throw error;
+        response = undefined;
+      }
+      if (response === undefined || response.status === 503) {
+        unanswered ??= Date.now();
+        if (Date.now() - unanswered > giveUpMs) throw new EruError(ErrorCode.UNAVAILABLE, `no core has answered a watch for ${Math.round(giveUpMs / 1000)} s (tried ${this.urls.join(', ')})`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        continue;
+      }
+      unanswered = undefined;
+      // The core says where it starts; a stream cut before its first event goes on from there.
+      since = response.header?.(EVENTS_FROM_HEADER) ?? since;
+      onOpen?.();
+      try {
+        for await (const event of ndjson<EruEvent>(response.body)) {
+          if (event.revision !== undefined) since = `${event.revision}.${event.index ?? 0}`;
+          yield event;
+        }
+      } catch {
+        // Cut: taken up again below, from the last event seen.
+      }
+      if (!signal?.aborted) onCut?.();
+    }
   }
 
   /** What an agent sends, with its node token. */

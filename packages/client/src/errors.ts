@@ -37,6 +37,8 @@ export const ErrorCode = {
   STORE_CLOSED: 'STORE_CLOSED',
   STORE_IN_USE: 'STORE_IN_USE',
   BUS_UNAVAILABLE: 'BUS_UNAVAILABLE',
+  /** A replay asked to start before the oldest event still kept; `details.floor` is where the log starts now. */
+  EVENTS_PRUNED: 'EVENTS_PRUNED',
   /** The core cannot be reached (said by the client). */
   UNAVAILABLE: 'UNAVAILABLE',
   LISTEN_FAILED: 'LISTEN_FAILED',

@@ -18,7 +18,16 @@ export function nodeTransport(tls: ClientTls = {}): Transport {
         ...(target.protocol === 'https:' ? tlsOptions(tls) : {}),
         headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) },
       };
-      const request = send(target, options, (response) => resolve({ status: response.statusCode ?? 0, body: response }));
+      const request = send(target, options, (response) =>
+        resolve({
+          status: response.statusCode ?? 0,
+          header: (name) => {
+            const value = response.headers[name];
+            return Array.isArray(value) ? value[0] : value;
+          },
+          body: response,
+        }),
+      );
       request.on('error', (error: NodeJS.ErrnoException) => reject(new TransportError(error.code ?? error.message)));
       request.end(body);
     });

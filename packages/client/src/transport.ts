@@ -21,6 +21,8 @@ export interface TransportRequest {
 
 export interface TransportResponse {
   status: number;
+  /** A header of the answer, by its lower-case name. */
+  header?: (name: string) => string | undefined;
   /** The body as it arrives, chunk by chunk. */
   body: AsyncIterable<Uint8Array>;
 }
@@ -42,7 +44,7 @@ export const fetchTransport: Transport = async ({ method, url, headers, body, si
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     throw new TransportError(cause?.code ?? cause?.message ?? (error as Error).message);
   }
-  return { status: response.status, body: response.body ? (response.body as unknown as AsyncIterable<Uint8Array>) : emptyBody() };
+  return { status: response.status, header: (name) => response.headers.get(name) ?? undefined, body: response.body ? (response.body as unknown as AsyncIterable<Uint8Array>) : emptyBody() };
 };
 
 async function* emptyBody(): AsyncGenerator<Uint8Array> {

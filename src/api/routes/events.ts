@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { EruEventSchema, EventFilterSchema } from '../../contract/events.js';
+import { EVENTS_FROM_HEADER } from '../../contract/constants.js';
+import { EruEventSchema, EventFilterSchema, formatPosition } from '../../contract/events.js';
 import type { Events } from '../../core/index.js';
 import { defineRoute, type RouteContext } from '../route.js';
 import { sendNdjson } from '../stream.js';
@@ -9,7 +10,7 @@ export const eventRoutes: FastifyPluginAsync<RouteContext & { events: Events }> 
   defineRoute(app, context, {
     method: 'GET',
     url: '/v1/events',
-    summary: 'Watch state changes as they happen (NDJSON), optionally for one app, pod, node or event type',
+    summary: 'Watch state changes as they happen (NDJSON), optionally for one app, pod, node or event type, and from a position in the history (`since`)',
     tag: 'events',
     access: 'read',
     query: EventFilterSchema,
@@ -18,7 +19,8 @@ export const eventRoutes: FastifyPluginAsync<RouteContext & { events: Events }> 
     handler: async ({ query }, _request, reply) => {
       const watch = await events.watch(query);
       reply.raw.on('close', () => void watch.close());
-      await sendNdjson(reply, watch.events);
+      // Where the stream starts, so a client cut before its first event still resumes without a gap.
+      await sendNdjson(reply, watch.events, { [EVENTS_FROM_HEADER]: formatPosition(watch.from) });
     },
   });
 };

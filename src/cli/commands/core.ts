@@ -26,6 +26,7 @@ interface CoreOptions {
   bindRoot?: string[];
   copyLimit?: string;
   requestTimeout: string;
+  eventRetention: string;
   rateLimit: number;
   publicMetrics?: boolean;
   tlsCert?: string;
@@ -49,7 +50,7 @@ export function registerCore(program: Command): void {
     .command('core')
     .description('run the Eru core: the API, scheduling and the resource ledger (admin token: --token, --token-file or ERU_TOKEN)')
     .option('--store <url>', 'embedded:PATH (one machine), etcd://HOST:PORT[,HOST:PORT...] or etcds://… (TLS)', `embedded:${join(eruHome(), 'eru.db')}`)
-    .option('--bus <url>', 'memory (one machine), redis://HOST:PORT or rediss://HOST:PORT (TLS): where every change is broadcast', 'memory')
+    .option('--bus <url>', 'memory (one machine), redis://HOST:PORT, redis-cluster://HOST:PORT,HOST:PORT,… (a Redis Cluster), or rediss:// forms (TLS): where every change is broadcast', 'memory')
     .option('--listen <addr>', 'address to serve the API on', '127.0.0.1:5001')
     .option('--restore <file>', 'first write this snapshot (eru store snapshot save) into the store, which must be empty; then eru check --repair')
     .option('--advertise <url>', 'where clients reach this core, listed by GET /v1/cores so clients learn it (default: the --listen address)')
@@ -63,6 +64,7 @@ export function registerCore(program: Command): void {
     .option('--tls-key <file>', "the certificate's private key (PEM)")
     .option('--tls-client-ca <file>', 'also require a client certificate signed by this CA (PEM)')
     .option('--request-timeout <duration>', 'a request body must arrive within this (plus 1s per MiB)', '30s')
+    .option('--event-retention <duration>', 'how long the event log keeps events for replays (GET /v1/events?since=, clients resuming a watch)', '1h')
     .option('--rate-limit <n>', 'requests a second per token, bursts of ten times that; 0: no limit', wholeNumber('rate-limit'), DEFAULT_RATE_LIMIT)
     .option('--store-ca <file>', "the CA of etcd's certificate (etcds://)")
     .option('--store-cert <file>', 'a client certificate for etcd (with --store-key)')
@@ -95,12 +97,13 @@ export function registerCore(program: Command): void {
           ...(options.restore ? { restore: readTextFile('restore', options.restore) } : {}),
           adminToken: token,
           nodeTtlSeconds: options.nodeTtl,
+          eventRetentionMs: duration(options.eventRetention, 'event-retention'),
           ...(options.registry ? { registry: options.registry } : {}),
           ...(bindRoots ? { bindRoots } : {}),
           ...(options.copyLimit ? { copyLimit: parseMemory(options.copyLimit, ['copy-limit']) } : {}),
           logLevel: options.logLevel,
           server: {
-            requestTimeoutMs: timeout(options.requestTimeout),
+            requestTimeoutMs: duration(options.requestTimeout, 'request-timeout'),
             rateLimit: options.rateLimit,
             publicMetrics: Boolean(options.publicMetrics),
             ...tlsOf(options),
@@ -121,8 +124,8 @@ function advertised(options: CoreOptions, host: string, port: number): string {
   return `${scheme}://${name}:${port}`;
 }
 
-function timeout(text: string): number {
-  if (!/^\d{1,6}[smh]$/.test(text) || durationMs(text) === 0) throw invalid(['request-timeout'], `"${text}" is not a duration such as 30s or 2m`);
+function duration(text: string, flag: string): number {
+  if (!/^\d{1,6}[smh]$/.test(text) || durationMs(text) === 0) throw invalid([flag], `"${text}" is not a duration such as 30s, 2m or 1h`);
   return durationMs(text);
 }
 

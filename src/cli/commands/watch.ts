@@ -2,7 +2,10 @@ import type { Command } from 'commander';
 import { action } from '../output.js';
 import { clientOf, globals } from '../options.js';
 
-/** `eru watch`: every change as it happens, one line each (or JSON lines with --json). */
+/**
+ * `eru watch`: every change as it happens, one line each (or JSON lines with --json). With several
+ * cores it outlives the one it watches through: the client resumes on another from the last event.
+ */
 export function registerWatch(program: Command): void {
   program
     .command('watch')
@@ -11,10 +14,16 @@ export function registerWatch(program: Command): void {
     .option('--pod <pod>')
     .option('--node <node>')
     .option('--type <type>', 'only this event type or family, e.g. workload or node.down')
+    .option('--since <position>', "replay from just after this position (an event's revision.index, as --json prints it), then go on live")
     .action(
       action(async (options: Record<string, string | undefined>, command: Command) => {
-        const opened = (): void => void process.stderr.write('watching; Ctrl-C to stop\n');
-        for await (const e of clientOf(command).events(options, opened)) {
+        const client = clientOf(command);
+        let opened = 0;
+        let last = options.since;
+        const onOpen = (): void => void process.stderr.write(opened++ === 0 ? 'watching; Ctrl-C to stop\n' : `resumed on ${client.url}${last ? ` after ${last}` : ''}\n`);
+        const onCut = (): void => void process.stderr.write(`the stream from ${client.url} was cut; resuming\n`);
+        for await (const e of client.events(options, onOpen, undefined, { onCut })) {
+          if (e.revision !== undefined) last = `${e.revision}.${e.index ?? 0}`;
           if (globals(command).json) {
             process.stdout.write(`${JSON.stringify(e)}\n`);
             continue;

@@ -22,6 +22,7 @@ export interface CoreRunOptions {
   restore?: string;
   adminToken: string;
   nodeTtlSeconds: number;
+  eventRetentionMs?: number;
   registry?: string;
   bindRoots?: string[];
   copyLimit?: number;
@@ -49,6 +50,7 @@ export async function runCore(options: CoreRunOptions): Promise<void> {
     bus,
     adminToken: options.adminToken,
     nodeTtlSeconds: options.nodeTtlSeconds,
+    ...(options.eventRetentionMs ? { eventRetentionMs: options.eventRetentionMs } : {}),
     ...(options.registry ? { registry: options.registry } : {}),
     ...(options.bindRoots ? { bindRoots: options.bindRoots } : {}),
     ...(options.copyLimit !== undefined ? { copyLimit: options.copyLimit } : {}),

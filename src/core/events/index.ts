@@ -1,22 +1,25 @@
-import type { Bus, Channel } from '../../bus/types.js';
 import { eventMatches } from '../../contract/constants.js';
-import type { EruEvent, EventFilter } from '../../contract/events.js';
+import type { EruEvent, EventFilter, EventPosition } from '../../contract/events.js';
 import { EventQueue } from '../background.js';
+import type { EventFeed } from './feed.js';
 
-/** Events: the bus, filtered for a watcher (`GET /v1/events`, `eru watch`, the dashboard, team scripts). */
+/**
+ * Events: the cluster's event log (README.md here), filtered for a watcher (`GET /v1/events`,
+ * `eru watch`, the dashboard, team scripts), from a position or from now.
+ */
 export class Events {
-  constructor(private readonly bus: Bus) {}
+  constructor(private readonly feed: EventFeed) {}
 
-  /** The narrowest channel that holds everything asked for; the rest is filtered here. */
-  async watch(filter: EventFilter): Promise<{ events: EventQueue<EruEvent>; close: () => Promise<void> }> {
-    const channel: Channel = filter.app ? { kind: 'app', app: filter.app } : filter.pod ? { kind: 'pod', pod: filter.pod } : { kind: 'all' };
-    // A watcher that falls 10,000 events behind is cut off rather than held in memory.
+  async watch(filter: EventFilter): Promise<{ events: EventQueue<EruEvent>; from: EventPosition; close: () => Promise<void> }> {
+    const { since, ...match } = filter;
+    // A watcher that falls 10,000 events behind is cut off rather than held in memory (it resumes from its last position).
     const events = new EventQueue<EruEvent>(10_000, 'end');
-    const subscription = await this.bus.subscribe(channel, (e) => eventMatches(filter, e) && events.push(e));
+    const following = await this.feed.follow(since, (e) => eventMatches(match, e) && events.push(e));
     return {
       events,
+      from: following.from,
       close: async () => {
-        await subscription.close();
+        following.close();
         events.end();
       },
     };
