@@ -9,19 +9,23 @@ type Connection = Redis | Cluster;
 
 /**
  * The bus of a cluster: Redis pub/sub, on one Redis (`redis://`) or a Redis Cluster
- * (`redis-cluster://A,B,C`: any of its nodes to start from; a publish reaches subscribers on every
- * node, and a subscriber whose node dies moves to another). One connection publishes (each event on
- * its channels in one MULTI, so subscribers of any channel see events in publish order); one in
- * subscribe mode fans messages out to this process's handlers. Each message names the one before it
- * on its channel (chain.ts), so a subscriber that lost some while its connection moved can tell.
+ * (`redis-cluster://A,B,C`: some of its nodes). Publishes go through one connection (each event on
+ * its channels in one MULTI). On a Redis Cluster a message published on one node reaches subscribers
+ * on every node over the cluster's links, which keep order only per link, so every publish goes
+ * through one node, the next one when that one fails; subscribers use ioredis' cluster subscriber,
+ * which moves to another node when its node dies. Each message names the one before it on its
+ * channel (chain.ts): a subscriber that lost some while its connection moved can tell (resume.ts).
  */
 export class RedisBus implements Bus {
   readonly description: string;
-  private readonly publisher: Connection;
+  private publisher: Redis;
   private subscriber: Connection | undefined;
   private readonly handlers = new Map<string, Set<(event: EruEvent) => void>>();
   private readonly chain = new ChannelChain();
-  private readonly open: (role: 'publisher' | 'subscriber') => Connection;
+  private readonly options: RedisOptions;
+  /** A Redis Cluster's nodes as given, and the one publishes go through. */
+  private readonly clusterNodes: Array<{ host: string; port: number }> | undefined;
+  private pinned = 0;
 
   /** `rediss://` (and `rediss-cluster://`) is TLS, the server checked against `credentials.ca` (else the system's CAs). */
   constructor(
@@ -29,7 +33,7 @@ export class RedisBus implements Bus {
     credentials: Credentials = {},
   ) {
     this.description = url;
-    const options: RedisOptions = {
+    this.options = {
       lazyConnect: true,
       ...(credentials.user ? { username: credentials.user } : {}),
       ...(credentials.password ? { password: credentials.password } : {}),
@@ -38,23 +42,20 @@ export class RedisBus implements Bus {
         : {}),
     };
     const cluster = /^rediss?-cluster:\/\/(.+)$/.exec(url);
-    if (cluster) {
-      const nodes = cluster[1]!.split(',').map((hostPort) => {
-        const [host, port] = hostPort.split(':');
-        return { host: host!, port: Number(port ?? 6379) };
-      });
-      this.open = (role) =>
-        new Cluster(nodes, {
-          lazyConnect: true,
-          redisOptions: role === 'publisher' ? { ...options, maxRetriesPerRequest: 3 } : options,
-          // A node that died: ask the others for the slots again soon, and retry on the new owner.
-          retryDelayOnFailover: 200,
-          retryDelayOnClusterDown: 200,
-        });
-    } else {
-      this.open = (role) => new Redis(url, role === 'publisher' ? { ...options, maxRetriesPerRequest: 3 } : options);
-    }
-    this.publisher = this.open('publisher');
+    this.clusterNodes = cluster?.[1]!.split(',').map((hostPort) => {
+      const [host, port] = hostPort.split(':');
+      return { host: host!, port: Number(port) };
+    });
+    this.publisher = this.openPublisher();
+  }
+
+  private openPublisher(): Redis {
+    if (!this.clusterNodes) return new Redis(this.url, { ...this.options, maxRetriesPerRequest: 3 });
+    // One node, no reconnecting of its own: a failure moves the publisher to the next node instead.
+    const publisher = new Redis({ ...this.options, ...this.clusterNodes[this.pinned]!, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
+    // Its failures surface as failed publishes, which move it on.
+    publisher.on('error', () => undefined);
+    return publisher;
   }
 
   /** Connects and pings; the first connection error (a certificate, a password) fails it rather than retrying for ever. */
@@ -80,24 +81,35 @@ export class RedisBus implements Bus {
     }
   }
 
+  /** Publishes the event on its channels; on a Redis Cluster, through each node in turn until one takes it. */
   async publish(event: EruEvent): Promise<void> {
-    try {
-      if (this.publisher.status === 'wait') await this.publisher.connect();
-      const { messages, sent } = this.chain.prepare(event);
-      const multi = this.publisher.multi();
-      for (const [channel, message] of messages) multi.publish(channel, JSON.stringify(message));
-      const results = await multi.exec();
-      const failed = results?.find(([error]) => error !== null)?.[0];
-      if (!results || failed) throw failed ?? new Error('the publish was not carried out');
-      sent();
-    } catch (error) {
-      throw new EruError(ErrorCode.BUS_UNAVAILABLE, `bus ${this.url}: ${(error as Error).message}`);
+    const tries = this.clusterNodes?.length ?? 1;
+    for (let tried = 1; ; tried++) {
+      try {
+        return await this.publishOnce(event);
+      } catch (error) {
+        if (tried >= tries) throw new EruError(ErrorCode.BUS_UNAVAILABLE, `bus ${this.url}: ${(error as Error).message}`);
+        this.publisher.disconnect();
+        this.pinned = (this.pinned + 1) % tries;
+        this.publisher = this.openPublisher();
+      }
     }
+  }
+
+  private async publishOnce(event: EruEvent): Promise<void> {
+    if (this.publisher.status === 'wait') await this.publisher.connect();
+    const { messages, sent } = this.chain.prepare(event);
+    const multi = this.publisher.multi();
+    for (const [channel, message] of messages) multi.publish(channel, JSON.stringify(message));
+    const results = await multi.exec();
+    const failed = results?.find(([error]) => error !== null)?.[0];
+    if (!results || failed) throw failed ?? new Error('the publish was not carried out');
+    sent();
   }
 
   private async connection(): Promise<Connection> {
     if (this.subscriber) return this.subscriber;
-    const subscriber = this.open('subscriber');
+    const subscriber: Connection = this.clusterNodes ? new Cluster(this.clusterNodes, { lazyConnect: true, redisOptions: this.options }) : new Redis(this.url, this.options);
     await subscriber.connect();
     subscriber.on('message', (channel: string, message: string) => {
       const parsed = EruEventSchema.safeParse(JSON.parse(message));

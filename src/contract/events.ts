@@ -31,6 +31,12 @@ const ImageMoveFields = {
 const PLACEMENT_PROGRESS = [
   z.object({
     type: z.literal('planned'),
+    /**
+     * The intent carrying it out, and the store revision that reserved it: a client whose stream is
+     * cut follows it on another core from there (its deploy.progress and deploy.result events carry `data.deploy`).
+     */
+    intent: z.string().optional(),
+    revision: z.number().int().optional(),
     workloads: z.array(z.object({ id: z.string(), node: z.string(), cpuset: z.string() })),
     /** EACH: nodes of the pod that get nothing, and why. */
     leftOut: z.record(z.string(), z.string()).optional(),

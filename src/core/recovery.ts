@@ -1,3 +1,6 @@
+import { event } from '../bus/index.js';
+import { ErrorCode } from '../lib/errors.js';
+import type { Intent } from '../model/intent.js';
 import type { Lease } from '../store/types.js';
 import type { CoreContext } from './context.js';
 import { rollBack } from './deploy/rollback.js';
@@ -5,6 +8,14 @@ import { checkLedgers } from './cpu/ledger-check.js';
 import { rollBackReplace } from './replace/rollback.js';
 import { endRunningRollouts } from './replace/rollouts.js';
 import { del, put, unchanged, type Repositories } from './repositories.js';
+
+/** A deploy or job undone here ends, for whoever follows it (a client whose stream was cut), with its result. */
+function announceUndone({ publish, owner }: CoreContext, intent: Intent, deadCore: string): void {
+  const first = intent.workloads[0];
+  if (!first || (intent.kind !== 'deploy' && intent.kind !== 'job')) return;
+  const message = `the core doing it (${deadCore}) died; ${owner} rolled it back (${intent.workloads.length} instance(s) removed, their resources free)`;
+  publish(event('deploy.result', { app: first.app, pod: first.pod, data: { deploy: intent.id, ok: false, error: { code: ErrorCode.DEPLOY_FAILED, message } } }));
+}
 
 /** How long a dead core's intents wait before another core undoes them. */
 export const CORE_LEASE_TTL_SECONDS = 5;
@@ -69,7 +80,10 @@ export class Recovery {
           await rollBackReplace(this.context, claimed.replace);
           await this.repos.commit([], [del(key)]);
           await endRunningRollouts(this.context, claimed.replace, `rolled back by another core: the core doing it (${intent.owner}) died`);
-        } else await rollBack(this.context, claimed);
+        } else {
+          await rollBack(this.context, claimed);
+          announceUndone(this.context, claimed, intent.owner);
+        }
         undone++;
       }
       // What was undone must leave the ledgers exact; say so if it did not.

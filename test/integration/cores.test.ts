@@ -4,7 +4,9 @@ import type { CoreView } from '../../src/contract/cores.js';
 import type { NodeView } from '../../src/contract/nodes.js';
 import { AgentProcess } from '../../harness/agent.js';
 import { runEru, spawnEru, type CliResult } from '../../harness/cli.js';
-import type { EruEvent } from '../../src/contract/events.js';
+import type { DeployEvent, EruEvent } from '../../src/contract/events.js';
+import { EruClient } from 'eru-client';
+import { nodeTransport } from 'eru-client/node';
 import { CoreProcess, TEST_TOKEN } from '../../harness/core.js';
 import { BASE_IMAGE, removePodContainers, testDocker } from '../../harness/docker.js';
 import { EtcdCluster } from '../../harness/etcd.js';
@@ -116,19 +118,48 @@ describe('several cores on a 3-member etcd, and clients that move on', () => {
       assert.deepEqual(seen.map((e) => e.pod), names, 'each pod once, in the order made');
       // Checked against the log itself: a replay from before the first gives the same events at the same positions.
       const first = seen[0]!;
-      const replay = await cores[2]!.client.events({ type: 'pod', since: `${first.revision}.${first.index! - 1}` })[Symbol.asyncIterator]();
+      const replay = cores[2]!.client.events({ type: 'pod', since: `${first.revision! - 1}` })[Symbol.asyncIterator]();
       const logged: EruEvent[] = [];
-      while (logged.length < 29) {
+      while (logged.length < 30) {
         const next = (await replay.next()).value as EruEvent;
         if (next.pod?.startsWith(prefix)) logged.push(next);
       }
       await replay.return(undefined);
-      assert.deepEqual(seen.slice(1).map((e) => [e.id, e.revision, e.index]), logged.map((e) => [e.id, e.revision, e.index]));
+      assert.deepEqual(seen.map((e) => [e.id, e.revision, e.index]), logged.map((e) => [e.id, e.revision, e.index]));
       for (let i = 1; i < seen.length; i++) assert.ok(seen[i]!.revision! > seen[i - 1]!.revision!, 'positions only go up');
     } finally {
       watch.kill();
       await cores[0]!.start();
       for (let i = 0; i < 30; i++) await cores[1]!.api('DELETE', `/v1/pods/${prefix}-${i}`);
     }
+  });
+
+  it('a deploy whose core is SIGKILLed once it is under way: the client follows its intent on another core to its end, and nothing of it is left', async () => {
+    const client = new EruClient({ url: allUrls(), token: TEST_TOKEN, transport: nodeTransport() });
+    await eventually(async () => (await cores[0]!.api('GET', '/healthz', undefined, null).catch(() => ({ status: 0 }))).status === 200, 30_000, 'core 0 up');
+    const seen: DeployEvent[] = [];
+    const result = await client.deploy({ pod, app: 'followed', entry: 'web', image: BASE_IMAGE, command: ['sleep', '3600'], count: 3, cpu: 0.1 }, (event) => {
+      seen.push(event);
+      if (event.type === 'planned') void cores[0]!.stop('SIGKILL');
+    });
+    const planned = seen.find((e): e is Extract<DeployEvent, { type: 'planned' }> => e.type === 'planned')!;
+    console.log(`followed deploy ${planned.intent}: ${seen.map((e) => e.type).join(' ')}; ${result.ok ? 'ok' : result.error.message}`);
+    assert.ok(seen.some((e) => e.type === 'note' && /was cut/.test(e.message)), 'the client said it followed the deploy elsewhere');
+    const ids = planned.workloads.map((w) => w.id).sort();
+    const recorded = (await client.workloads.list({ app: 'followed' })).map((w) => w.id).sort();
+    const containers = (await testDocker().listContainers({ all: true, filters: JSON.stringify({ label: ['eru.app=followed'] }) })).filter((c) => c.State === 'running');
+    if (result.ok) {
+      // The kill came after the deploy was recorded: what the client was told is what runs.
+      assert.deepEqual(result.workloads.map((w) => w.id).sort(), ids);
+      assert.deepEqual(recorded, ids);
+      assert.equal(containers.length, 3);
+      for (const id of ids) assert.equal((await client.workloads.remove(id)).id, id);
+    } else {
+      // Before: another core rolled it back, and said so to whoever follows it.
+      assert.match(result.error.message, /the core doing it \(.+\) died; .+ rolled it back/);
+      assert.deepEqual(recorded, [], 'no record left');
+      assert.deepEqual(containers.map((c) => c.Names), [], 'no container left');
+    }
+    await cores[0]!.start();
   });
 });

@@ -6,6 +6,9 @@ import { explainTransportFailure, fetchTransport, readText, type ClientTls, Tran
 
 type Query = Record<string, string | number | boolean | undefined>;
 
+/** A deploy's plan: which intent carries it out, from which revision, and its instances. */
+type PlannedEvent = Extract<DeployEvent, { type: 'planned' }>;
+
 /** The last event of a long operation. */
 export type ResultOf<E extends { type: string }> = Extract<E, { type: 'result' }>;
 
@@ -292,9 +295,74 @@ export class EruClient {
     remove: (name: string) => this.request<NetworkView>('DELETE', `/v1/networks/${enc(name)}`),
   };
 
-  /** Deploys and follows the progress to the result (ok, or the failure after the rollback). */
-  deploy(body: Partial<DeployBody> & Pick<DeployBody, 'pod' | 'app'> & { count: number }, onEvent?: (event: DeployEvent) => void): Promise<ResultOf<DeployEvent>> {
-    return this.follow<DeployEvent>('POST', '/v1/workloads', body, onEvent);
+  /**
+   * Deploys and follows the progress to the result (ok, or the failure after the rollback). A stream
+   * cut once the deploy is under way (its core died) is not the end: the deploy is followed by its
+   * intent on another core (followDeploy), which reports how it went on and ended.
+   */
+  async deploy(body: Partial<DeployBody> & Pick<DeployBody, 'pod' | 'app'> & { count: number }, onEvent: (event: DeployEvent) => void = () => undefined): Promise<ResultOf<DeployEvent>> {
+    let planned: PlannedEvent | undefined;
+    try {
+      return await this.follow<DeployEvent>('POST', '/v1/workloads', body, (event) => {
+        if (event.type === 'planned') planned = event;
+        onEvent(event);
+      });
+    } catch (error) {
+      if (planned?.intent === undefined || planned.revision === undefined || (error instanceof EruError && error.code !== ErrorCode.UNAVAILABLE)) throw error;
+      onEvent({ type: 'note', message: `the stream of deploy ${planned.intent} was cut (${(error as Error).message}); following it on ${this.urls.length > 1 ? 'another core' : 'its core'}` });
+      return this.followDeploy(body.app, planned, onEvent);
+    }
+  }
+
+  /**
+   * A deploy under way, followed by its intent through the event log from the revision that reserved
+   * it: its progress as it comes, then its result — done, failed and rolled back, or rolled back by
+   * another core when its own died. A core that died after recording the deploy but before saying
+   * so leaves no result event: then the intent is gone and the store's workloads tell.
+   */
+  async followDeploy(app: string, planned: PlannedEvent, onEvent: (event: DeployEvent) => void = () => undefined): Promise<ResultOf<DeployEvent>> {
+    const intent = planned.intent!;
+    const plannedIds = new Set(planned.workloads.map((w) => w.id));
+    const controller = new AbortController();
+    const recorded = async (): Promise<ResultOf<DeployEvent> | undefined> => {
+      if ((await this.workloads.intents()).some((i) => i.id === intent)) return undefined;
+      const present = (await this.workloads.list({ app })).filter((w) => plannedIds.has(w.id));
+      if (present.length === plannedIds.size) return { type: 'result', ok: true, workloads: present };
+      return { type: 'result', ok: false, error: { code: ErrorCode.DEPLOY_FAILED, message: `deploy ${intent} ended without a result and ${present.length} of its ${plannedIds.size} instance(s) are recorded` } };
+    };
+    // The intent looked at now and then, in case no result ever comes; the first answer wins.
+    let fromStore: ResultOf<DeployEvent> | undefined;
+    const timer = setInterval(() => {
+      void recorded()
+        .then((result) => {
+          if (!result) return;
+          fromStore = result;
+          controller.abort();
+        })
+        .catch(() => undefined);
+    }, 3000);
+    try {
+      for await (const event of this.events({ app, since: String(planned.revision) }, undefined, controller.signal)) {
+        const data = event.data as { deploy?: string; ok?: boolean; workloads?: string[]; error?: ErrorBody } & Record<string, unknown>;
+        if (data.deploy !== intent) continue;
+        if (event.type === 'deploy.progress') {
+          const { deploy: _intent, ...progress } = data;
+          onEvent(progress as DeployEvent);
+        } else if (event.type === 'deploy.result') {
+          const result: ResultOf<DeployEvent> = data.ok
+            ? { type: 'result', ok: true, workloads: (await this.workloads.list({ app })).filter((w) => plannedIds.has(w.id)) }
+            : { type: 'result', ok: false, error: data.error ?? { code: ErrorCode.DEPLOY_FAILED, message: `deploy ${intent} failed` } };
+          onEvent(result);
+          return result;
+        }
+      }
+    } finally {
+      clearInterval(timer);
+      controller.abort();
+    }
+    if (!fromStore) throw new EruError(ErrorCode.UNAVAILABLE, `lost deploy ${intent}: no core answered`);
+    onEvent(fromStore);
+    return fromStore;
   }
 
   /** Runs a job; its output comes through `onEvent` as `output` events, its exit code in the result. */

@@ -80,7 +80,7 @@ async function finish(context: CoreContext, reservation: Reservation, started: n
 async function carryOut(context: CoreContext, reservation: Reservation, emit: (event: DeployEvent) => void): Promise<DeployResult> {
   if (reservation.alreadyDone !== undefined) return { type: 'result', ok: true, workloads: [], note: reservation.alreadyDone };
   const { intent, nodes, leftOut } = reservation;
-  emit({ type: 'planned', workloads: intent.workloads.map((w) => ({ id: w.id, node: w.node, cpuset: w.cpuSettings.cpusetCpus })), ...(leftOut ? { leftOut } : {}) });
+  emit({ type: 'planned', intent: intent.id, revision: reservation.revision, workloads: intent.workloads.map((w) => ({ id: w.id, node: w.node, cpuset: w.cpuSettings.cpusetCpus })), ...(leftOut ? { leftOut } : {}) });
   const outcome = await rollOut(context, reservation, emit);
   if (outcome.failures.length > 0) {
     emit({ type: 'rolledback', removed: await rollBack(context, intent, nodes) });
