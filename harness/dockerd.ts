@@ -148,7 +148,15 @@ export class ExtraDaemon {
 
   /** The host comes back: the same daemon on the same data root. */
   async restart(): Promise<void> {
-    await this.boot();
+    try {
+      await this.boot();
+    } catch (error) {
+      // Right after a kill, its containerd may still be cleaning up the dead shims and not answer in
+      // time ("failed to start containerd"): once more, as an operator would.
+      if (!String(error).includes('failed to start containerd')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      await this.boot();
+    }
     this.killed = false;
   }
 

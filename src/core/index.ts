@@ -26,6 +26,7 @@ import { EventLog } from './events/log.js';
 import { DEFAULT_EVENT_RETENTION_MS } from './events/prune.js';
 import { BusRelay } from './events/relay.js';
 import { Images } from './images/index.js';
+import { IntentsInHand } from './intents-in-hand.js';
 import { Leader } from './leader/index.js';
 import { CoreMetrics } from './metrics.js';
 import { NetworkService } from './networks/index.js';
@@ -104,6 +105,7 @@ export class Core {
       engines: new Engines(),
       publish,
       owner,
+      inHand: new IntentsInHand(),
       ...(options.advertise ? { advertise: options.advertise } : {}),
       bindRoots: options.bindRoots ?? DEFAULT_BIND_ROOTS,
       ...(options.registry ? { registry: options.registry } : {}),

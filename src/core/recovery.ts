@@ -10,10 +10,10 @@ import { endRunningRollouts } from './replace/rollouts.js';
 import { del, put, unchanged, type Repositories } from './repositories.js';
 
 /** A deploy or job undone here ends, for whoever follows it (a client whose stream was cut), with its result. */
-function announceUndone({ publish, owner }: CoreContext, intent: Intent, deadCore: string): void {
+function announceUndone({ publish }: CoreContext, intent: Intent, why: string): void {
   const first = intent.workloads[0];
   if (!first || (intent.kind !== 'deploy' && intent.kind !== 'job')) return;
-  const message = `the core doing it (${deadCore}) died; ${owner} rolled it back (${intent.workloads.length} instance(s) removed, their resources free)`;
+  const message = `${why} (${intent.workloads.length} instance(s) removed, their resources free)`;
   publish(event('deploy.result', { app: first.app, pod: first.pod, data: { deploy: intent.id, ok: false, error: { code: ErrorCode.DEPLOY_FAILED, message } } }));
 }
 
@@ -21,6 +21,8 @@ function announceUndone({ publish, owner }: CoreContext, intent: Intent, deadCor
 export const CORE_LEASE_TTL_SECONDS = 5;
 const KEEPALIVE_MS = 1500;
 const SWEEP_MS = 2000;
+/** An intent of this core's own not in hand for this long was given up on (it is taken in hand within milliseconds of being written). */
+const ABANDONED_AFTER_MS = 30_000;
 
 /**
  * Keeps this core's liveness key alive, and undoes the intents of cores that died: any core may
@@ -70,21 +72,30 @@ export class Recovery {
       // Deploys and removals first: a replace rolled back after them finds their resources free.
       const intents = (await this.repos.intents.list()).sort((a, b) => Number(a.value.kind === 'replace') - Number(b.value.kind === 'replace'));
       for (const { value: intent, revision } of intents) {
-        if (intent.owner === this.owner || (await this.repos.cores.alive(intent.owner))) continue;
+        if (intent.owner === this.owner ? !this.abandoned(intent) : await this.repos.cores.alive(intent.owner)) continue;
         const key = this.repos.intents.key(intent.id);
         const claimed = { ...intent, owner: this.owner };
         if (!(await this.repos.commit([unchanged(key, revision)], [put(key, claimed)]))) continue;
-        this.context.log.warn({ intent: intent.id, kind: intent.kind, deadCore: intent.owner }, 'undoing the intent of a core that died');
-        if (claimed.replace) {
-          // A replace: its own deploys and removals have intents of their own, undone apart; here the version goes back.
-          await rollBackReplace(this.context, claimed.replace);
-          await this.repos.commit([], [del(key)]);
-          await endRunningRollouts(this.context, claimed.replace, `rolled back by another core: the core doing it (${intent.owner}) died`);
-        } else {
-          await rollBack(this.context, claimed);
-          announceUndone(this.context, claimed, intent.owner);
+        const own = intent.owner === this.owner;
+        const why = own ? `${this.owner} gave it up half-way and undid it later` : `the core doing it (${intent.owner}) died; ${this.owner} rolled it back`;
+        this.context.log.warn({ intent: intent.id, kind: intent.kind, ...(own ? {} : { deadCore: intent.owner }) }, own ? 'undoing an intent this core gave up on half-way' : 'undoing the intent of a core that died');
+        try {
+          await this.context.inHand.holding(intent.id, async () => {
+            if (claimed.replace) {
+              // A replace: its own deploys and removals have intents of their own, undone apart; here the version goes back.
+              await rollBackReplace(this.context, claimed.replace);
+              await this.repos.commit([], [del(key)]);
+              await endRunningRollouts(this.context, claimed.replace, `rolled back${own ? '' : ' by another core'}: ${why}`);
+            } else {
+              await rollBack(this.context, claimed);
+              announceUndone(this.context, claimed, why);
+            }
+          });
+          undone++;
+        } catch (error) {
+          // Left for the next sweep (a Docker daemon that does not answer yet); the others go on.
+          this.context.log.warn({ err: error, intent: intent.id }, 'cannot undo the intent yet; trying again at the next sweep');
         }
-        undone++;
       }
       // What was undone must leave the ledgers exact; say so if it did not.
       if (undone > 0) await checkLedgers(this.context);
@@ -94,6 +105,11 @@ export class Recovery {
       this.sweeping = false;
     }
     return undone;
+  }
+
+  /** One of this core's intents that nothing in this process carries out any more (given time to be taken in hand). */
+  private abandoned(intent: Intent): boolean {
+    return !this.context.inHand.has(intent.id) && Date.now() - Date.parse(intent.createdAt) > ABANDONED_AFTER_MS;
   }
 
   async stop(): Promise<void> {

@@ -16,6 +16,15 @@ export interface EngineInfo {
 
 const INFO_TIMEOUT_MS = 5000;
 
+/**
+ * How a container is removed: forced (killed if running), with its anonymous volumes, and given up
+ * after a minute — a daemon just restarted can hold the call for long, and the caller (a removal, a
+ * rollback, recovery) must fail and be retried rather than hold its service's lock.
+ */
+export function forcedRemoval(): Docker.ContainerRemoveOptions & { abortSignal: AbortSignal } {
+  return { force: true, v: true, abortSignal: AbortSignal.timeout(60_000) };
+}
+
 export function connectEngine({ endpoint, tls }: EngineEndpoint): Docker {
   if (endpoint.startsWith('unix://')) return new Docker({ socketPath: endpoint.slice('unix://'.length), timeout: 0 });
   const match = /^tcp:\/\/([\w.-]+):(\d+)$/.exec(endpoint);

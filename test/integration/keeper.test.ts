@@ -241,4 +241,30 @@ describe('the keeper: a kept service survives losing a node', () => {
     assert.equal((await core.api<ServiceView[]>('GET', '/v1/services')).body.find((s) => s.app === app)!.count, 2);
     await core.eru(['scale', app, '--entry', 'main', '--pod', pod, '--count', '0']);
   });
+
+  it('eru rm of an instance whose dockerd is dead: the command fails and says why; the core takes its removal up again itself once the daemon is back: container gone, address free, no intent left', async () => {
+    const app = `orphan-${tag}`;
+    const on = node('b');
+    const deployed = await core.eru(['deploy', '--pod', pod, '--app', app, '--image', BASE_IMAGE, '--count', '1', '--cpu', '0.1', '--node', on, '--network', net, '--no-keep', '--', 'sleep', '600']);
+    assert.equal(deployed.code, 0, deployed.stderr);
+    const [instance] = await instances(app);
+    const address = instance!.addresses[0]!.address;
+    await daemons.get('b')!.kill();
+    try {
+      const rm = await core.eru(['rm', instance!.id]);
+      assert.notEqual(rm.code, 0, 'the removal did not happen');
+      assert.match(rm.stderr, new RegExp(`removing ${instance!.id} on ${on}`));
+      const intents = (await core.api<Array<{ id: string; kind: string }>>('GET', '/v1/intents')).body.filter((i) => i.id.startsWith(`remove-${instance!.id}`));
+      assert.equal(intents.length, 1, 'its removal intent is left');
+      assert.ok((await core.api<NetworkView>('GET', `/v1/networks/${net}`)).body.holders.some((h) => h.address === address), 'its address held while its container may run');
+    } finally {
+      await daemons.get('b')!.restart();
+    }
+    // Given up on for 30 s, then taken up by the core's own recovery.
+    await eventually(async () => (await core.api<Array<{ id: string }>>('GET', '/v1/intents')).body.every((i) => !i.id.startsWith(`remove-${instance!.id}`)), 60_000, 'the removal taken up again');
+    const left = (await daemons.get('b')!.docker.listContainers({ all: true })).filter((c) => c.Names.some((n) => n.includes(instance!.id)));
+    assert.deepEqual(left.map((c) => c.Names), [], 'its container gone');
+    assert.ok(!(await core.api<NetworkView>('GET', `/v1/networks/${net}`)).body.holders.some((h) => h.address === address), 'its address free');
+    await eventually(async () => (await core.api<NodeView>('GET', `/v1/nodes/${on}`)).body.liveness.state === 'up', 30_000, `${on} up again`);
+  });
 });

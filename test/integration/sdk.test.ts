@@ -22,7 +22,8 @@ async function clientOperations(): Promise<Set<string>> {
   const called = new Set<string>();
   const recording: Transport = async ({ method, url }) => {
     called.add(`${method} ${new URL(url).pathname}`);
-    const body = method === 'GET' && /\/(logs|events)$/.test(new URL(url).pathname) ? '' : '{"type":"result","ok":true,"workloads":[]}\n';
+    const path = new URL(url).pathname;
+    const body = method === 'GET' && path.endsWith('/logs') ? '' : path === '/v1/events' ? '{"id":"e","type":"pod.created","time":"","data":{}}\n' : '{"type":"result","ok":true,"workloads":[]}\n';
     return { status: 200, headers: {}, body: (async function* () { yield new TextEncoder().encode(body); })() };
   };
   const client = new EruClient({ url: 'http://127.0.0.1:1', token: 't', transport: recording });

@@ -401,6 +401,7 @@ export class EruClient {
   async *events(filter: EventFilter = {}, onOpen?: () => void, signal?: AbortSignal, { onCut, giveUpMs = 60_000 }: { onCut?: () => void; giveUpMs?: number } = {}): AsyncGenerator<EruEvent> {
     let since = filter.since;
     let unanswered: number | undefined;
+    let quickEnds = 0;
     while (!signal?.aborted) {
       let response: TransportResponse | undefined;
       try {
@@ -422,15 +423,21 @@ export class EruClient {
       // The core says where it starts; a stream cut before its first event goes on from there.
       since = response.header?.(EVENTS_FROM_HEADER) ?? since;
       onOpen?.();
+      let delivered = 0;
       try {
         for await (const event of ndjson<EruEvent>(response.body)) {
           if (event.revision !== undefined) since = `${event.revision}.${event.index ?? 0}`;
+          delivered++;
           yield event;
         }
       } catch {
         // Cut: taken up again below, from the last event seen.
       }
-      if (!signal?.aborted) onCut?.();
+      if (signal?.aborted) return;
+      onCut?.();
+      // A stream that ends at once, again and again, is not called back in a tight loop.
+      quickEnds = delivered > 0 ? 0 : quickEnds + 1;
+      if (quickEnds > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** quickEnds, 5000)));
     }
   }
 

@@ -1,3 +1,4 @@
+import { forcedRemoval } from '../../engine/docker.js';
 import { engineMessage, isMissing } from '../../engine/engines.js';
 import { expectedLedger } from '../../scheduler/index.js';
 import type { CoreContext } from '../context.js';
@@ -38,7 +39,7 @@ async function carryOut(context: CoreContext, fix: Fix, seenBefore: boolean): Pr
       const node = await repos.nodes.get(fix.node);
       if (!node) return changed;
       try {
-        await context.engines.get(node.value).getContainer(fix.container).remove({ force: true, v: true });
+        await context.engines.get(node.value).getContainer(fix.container).remove(forcedRemoval());
       } catch (error) {
         if (!isMissing(error)) return { left: `Docker on ${fix.node} refused: ${engineMessage(error)}` };
       }

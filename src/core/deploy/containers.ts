@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { withoutQuota } from '../../engine/cpu.js';
 import { engineMessage, isMissing, type Engines } from '../../engine/engines.js';
+import { forcedRemoval } from '../../engine/docker.js';
 import { ensureMacvlanNetwork } from '../../engine/networks.js';
 import { containerSpec } from '../../engine/spec.js';
 import { EruError, ErrorCode, notFound } from '../../lib/errors.js';
@@ -61,7 +62,7 @@ export async function removeContainer(engines: Engines, nodes: Map<string, Node>
   const node = nodes.get(workload.node);
   if (!node) return false;
   try {
-    await engines.get(node).getContainer(workload.id).remove({ force: true, v: true });
+    await engines.get(node).getContainer(workload.id).remove(forcedRemoval());
     return true;
   } catch (error) {
     if (isMissing(error)) return false;

@@ -48,14 +48,18 @@ export async function deploy(context: CoreContext, body: DeployBody): Promise<Ev
 export async function place(context: CoreContext, request: PlacementRequest): Promise<EventQueue<DeployEvent>> {
   const started = performance.now();
   const reservation = await reserveTimed(context, request, started);
-  return runInBackground((emit) => finish(context, reservation, started, emit), (error) => failedResult(error, ErrorCode.DEPLOY_FAILED));
+  context.inHand.add(reservation.intent.id);
+  return runInBackground(
+    (emit) => finish(context, reservation, started, emit).finally(() => context.inHand.delete(reservation.intent.id)),
+    (error) => failedResult(error, ErrorCode.DEPLOY_FAILED),
+  );
 }
 
 /** The same, waited for, by use cases that go on from its result (replace, scale). A refusal is thrown. */
 export async function placeAndWait(context: CoreContext, request: PlacementRequest, emit: (event: DeployEvent) => void): Promise<DeployResult> {
   const started = performance.now();
   const reservation = await reserveTimed(context, request, started);
-  return finish(context, reservation, started, emit);
+  return context.inHand.holding(reservation.intent.id, () => finish(context, reservation, started, emit));
 }
 
 export type DeployResult = Extract<DeployEvent, { type: 'result' }>;

@@ -23,6 +23,7 @@ import { put, unchanged } from '../repositories.js';
 export async function runJob(context: CoreContext, body: JobBody): Promise<EventQueue<DeployEvent>> {
   const { repos, publish } = context;
   const reservation = await reserve(repos, { ...body, restart: 'no', count: 1, strategy: 'AUTO', limit: 0, intentKind: 'job' }, context.owner);
+  context.inHand.add(reservation.intent.id);
   const workload = reservation.intent.workloads[0]!;
   const about = { app: workload.app, pod: workload.pod, node: workload.node, workload: workload.id };
   let exitCode: number | undefined;
@@ -53,6 +54,7 @@ export async function runJob(context: CoreContext, body: JobBody): Promise<Event
         return { type: 'result', ok: true, workloads: [workload], exitCode };
       } finally {
         await rollBack(context, reservation.intent, reservation.nodes).catch((error: unknown) => context.log.warn({ err: error, job: workload.id }, 'cannot remove a job; recovery will'));
+        context.inHand.delete(reservation.intent.id);
         // Gone from the lists now: its container is removed and its pieces are free.
         publish(event('job.finished', { ...about, data: { entry: workload.entry, ...(exitCode !== undefined ? { exitCode } : {}) } }));
       }

@@ -1,3 +1,4 @@
+import { forcedRemoval } from '../../engine/docker.js';
 import { event } from '../../bus/index.js';
 import type { DrainEvent } from '../../contract/events.js';
 import type { DrainBody } from '../../contract/nodes.js';
@@ -113,7 +114,7 @@ async function removeLeft(context: CoreContext, node: Node, left: Record<string,
     const recorded = await context.repos.workloads.get(id);
     try {
       if (recorded) await removeWorkload(context, async () => (await context.repos.workloads.get(id)) ?? recorded, () => new Date());
-      else await context.engines.get(node).getContainer(id).remove({ force: true });
+      else await context.engines.get(node).getContainer(id).remove(forcedRemoval());
       emit({ type: 'removed', id, node: node.name });
       delete left[id];
     } catch (error) {

@@ -1,3 +1,4 @@
+import { forcedRemoval } from '../../engine/docker.js';
 import { event } from '../../bus/index.js';
 import { isMissing } from '../../engine/engines.js';
 import type { Node } from '../../model/node.js';
@@ -17,7 +18,7 @@ export async function removeFenced(context: CoreContext, nodes: readonly Node[],
     const removed: string[] = [];
     for (const container of fenced) {
       try {
-        await docker.getContainer(container.containerId ?? container.id).remove({ force: true, v: true });
+        await docker.getContainer(container.containerId ?? container.id).remove(forcedRemoval());
         removed.push(container.id);
       } catch (error) {
         if (isMissing(error)) removed.push(container.id);

@@ -52,7 +52,9 @@ export async function replace(context: CoreContext, app: string, entry: string, 
     const canary = body.canary === undefined ? undefined : { count: body.canary, ...(body.canaryAuto !== undefined ? { autoSeconds: body.canaryAuto } : {}) };
     const started = await startRollout(context, from, target.service?.version ? { version: target.service.version } : { image: target.image }, canary);
     rollout = started;
-    const replacing = new Replacing(context, await begin(context, from, old), body, target, from, started);
+    const written = await begin(context, from, old);
+    context.inHand.add(written.intent.id);
+    const replacing = new Replacing(context, written, body, target, from, started);
     return runInBackground(
       async (emit) => {
         try {
@@ -65,6 +67,7 @@ export async function replace(context: CoreContext, app: string, entry: string, 
           else await endRollout(context, started, replacing.aborted ? 'aborted' : body.rollback ? 'rolled back' : 'failed', result.error.message);
           return result;
         } finally {
+          context.inHand.delete(written.intent.id);
           await unlock();
         }
       },

@@ -48,7 +48,7 @@ export async function removeWorkload(context: CoreContext, find: () => Promise<V
   });
   const workload = removal.workloads[0]!;
   const nodes = await repos.nodesByName();
-  await rollBack(context, removal, nodes);
+  await context.inHand.holding(removal.id, () => rollBack(context, removal, nodes));
   if (workload.placement.cpuset) await reapplySharedPool(context, nodes, new Set([workload.node]));
   publish(event('workload.removed', { app: workload.app, pod: workload.pod, node: workload.node, workload: workload.id, data: { entry: workload.entry } }));
   await announceEndpoints(context, [workload.app]);
