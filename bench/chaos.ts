@@ -1,30 +1,38 @@
 /**
  * Chaos under load (`npm run bench:chaos -- --rounds 10`), everything on loopback and bounded:
- *   - two cores on a three-member etcd (harness EtcdCluster), the bus on a Redis of its own, two nodes
- *     each on a Docker daemon of its own (harness ExtraDaemon) with its agent given both cores;
+ *   - two cores on a three-member etcd (harness EtcdCluster), the bus on a three-master Redis Cluster
+ *     (harness RedisCluster), two nodes each on a Docker daemon of its own (harness ExtraDaemon) with
+ *     its agent given both cores;
  *   - two clients (EruClient with both cores' URLs) deploy, and remove, one container at a time without
  *     pause, each call at most 60 s;
  *   - each round SIGKILLs one process picked at random — a core, an etcd member, a dockerd (with its
- *     containers: a host losing power), an agent, Redis — waits, starts it again, waits for the intents
- *     to settle, then runs `eru check` (the CLI, not this script's own reckoning) and counts its findings.
+ *     containers: a host losing power), an agent, a Redis node — waits, starts it again, waits for the
+ *     intents to settle, then runs `eru check` (the CLI, not this script's own reckoning) and counts its findings;
+ *   - two event consumers run throughout: a watch through the API (EruClient.events, both cores) and a
+ *     Redis subscriber that replays what it misses (subscribeWithoutGaps); at the end each is compared
+ *     with the event log.
  * Prints kills by kind, client calls that failed (each with its error), drift after each round (leaked,
- * lost, double holds), and calls per second during the faults against the same load without them.
+ * lost, double holds), events lost or seen twice by each consumer, and calls per second during the
+ * faults against the same load without them.
  */
 import { writeFileSync } from 'node:fs';
 import { EruClient } from 'eru-client';
 import type { CheckReport } from '../src/contract/check.js';
 import { AgentProcess } from '../harness/agent.js';
 import { runEru } from '../harness/cli.js';
-import { CoreProcess, freePort, TEST_TOKEN } from '../harness/core.js';
+import { CoreProcess, TEST_TOKEN } from '../harness/core.js';
 import { BASE_IMAGE } from '../harness/docker.js';
 import { ExtraDaemon } from '../harness/dockerd.js';
 import { EtcdCluster } from '../harness/etcd.js';
-import { ManagedProcess } from '../harness/process.js';
+import { RedisCluster } from '../harness/redis-cluster.js';
+import { openBus } from '../src/bus/index.js';
+import { subscribeWithoutGaps } from '../src/bus/resume.js';
+import type { EruEvent } from '../src/contract/events.js';
 import { eventually } from '../harness/services.js';
 
 const ROUNDS = Number(process.argv[process.argv.indexOf('--rounds') + 1] ?? NaN) || 10;
 const POD = 'chaos';
-const KINDS = ['core', 'etcd member', 'dockerd', 'agent', 'redis'] as const;
+const KINDS = ['core', 'etcd member', 'dockerd', 'agent', 'redis node'] as const;
 type Kind = (typeof KINDS)[number];
 const BASELINE_MS = 20_000;
 const DOWN_MS = 3000;
@@ -41,16 +49,16 @@ async function main(): Promise<void> {
   // The extra daemons take the base image from the host's own Docker.
   process.env.ERU_TEST_DOCKER ??= 'unix:///var/run/docker.sock';
   const etcd = await EtcdCluster.start(3);
-  const redisPort = await freePort();
-  const startRedis = (): ManagedProcess => new ManagedProcess('redis-server', ['--bind', '127.0.0.1', '--port', String(redisPort), '--save', '', '--appendonly', 'no'], 20_000).start();
-  let redis = startRedis();
+  const redis = await RedisCluster.start(3);
   const cores: CoreProcess[] = [];
   const daemons: ExtraDaemon[] = [];
   const agents: AgentProcess[] = [];
   try {
-    for (let i = 0; i < 2; i++) cores.push(await CoreProcess.start(etcd.url, ['--bus', `redis://127.0.0.1:${redisPort}`, '--node-ttl', '5']));
+    for (let i = 0; i < 2; i++) cores.push(await CoreProcess.start(etcd.url, ['--bus', redis.url, '--node-ttl', '5']));
     const urls = cores.map((c) => c.url).join(',');
     const admin = new EruClient({ url: urls, token: TEST_TOKEN });
+    // The two consumers, from before the pod exists.
+    const consumers = await startConsumers(admin, redis.url);
     await admin.pods.create({ name: POD });
     for (let i = 0; i < 2; i++) {
       const daemon = await ExtraDaemon.start(8 + i);
@@ -103,25 +111,25 @@ async function main(): Promise<void> {
     await sleep(BASELINE_MS);
     const calmRate = (tally.done - calmStart) / (BASELINE_MS / 1000);
 
-    const kills: Record<Kind, number> = { core: 0, 'etcd member': 0, dockerd: 0, agent: 0, redis: 0 };
+    const kills: Record<Kind, number> = { core: 0, 'etcd member': 0, dockerd: 0, agent: 0, 'redis node': 0 };
     const drift: Array<{ round: number; kind: Kind; findings: number; kinds: string }> = [];
     const faultStart = { done: tally.done, at: performance.now() };
     for (let round = 1; round <= ROUNDS; round++) {
       const kind = KINDS[Math.floor(Math.random() * KINDS.length)]!;
-      const which = Math.floor(Math.random() * 2);
+      const which = Math.floor(Math.random() * (kind === 'redis node' || kind === 'etcd member' ? 3 : 2));
       kills[kind]++;
-      process.stdout.write(`round ${round}: SIGKILL ${kind}${kind === 'redis' ? '' : ` ${which}`} … `);
+      process.stdout.write(`round ${round}: SIGKILL ${kind} ${which} … `);
       if (kind === 'core') await cores[which]!.stop('SIGKILL');
       else if (kind === 'etcd member') await etcd.kill(which);
       else if (kind === 'dockerd') await daemons[which]!.kill();
       else if (kind === 'agent') await agents[which]!.stop('SIGKILL');
-      else await redis.stop('SIGKILL');
+      else await redis.kill(which);
       await sleep(DOWN_MS);
       if (kind === 'core') await cores[which]!.start();
       else if (kind === 'etcd member') etcd.restart(which);
       else if (kind === 'dockerd') await daemons[which]!.restart();
       else if (kind === 'agent') agents[which]!.start();
-      else redis = startRedis();
+      else redis.restart(which);
       // Settled: both nodes up, and no intent left by a core that died (the clients keep deploying, so intents of live cores come and go).
       await eventually(
         async () => {
@@ -147,6 +155,7 @@ async function main(): Promise<void> {
     stop = true;
     await Promise.all(clients);
 
+    const events = await consumers.compare(admin);
     const final = JSON.parse((await runEru(['--json', 'check', '--pod', POD], { env: { ERU_URL: urls, ERU_TOKEN: TEST_TOKEN } })).stdout) as CheckReport;
     const leaks = final.findings.filter((f) => f.kind === 'leaked' || f.kind === 'lost').length;
     const doubles = final.findings.filter((f) => /claimed by|published by \d+ workloads|held twice|held whole and shared/.test(f.message)).length;
@@ -161,16 +170,66 @@ async function main(): Promise<void> {
     for (const [what, n] of [...grouped].sort((a, b) => b[1] - a[1])) console.log(`  ${n} × ${what}`);
     console.log(`drift after the rounds (eru check, before any repair): ${drift.filter((d) => d.findings > 0).length} round(s) with findings${drift.some((d) => d.findings > 0) ? `: ${drift.filter((d) => d.findings > 0).map((d) => `round ${d.round} (${d.kind}): ${d.kinds}`).join(' | ')}` : ''}`);
     console.log(`at the end: leaks ${leaks}, double holds ${doubles}`);
+    console.log(`events of the pod in the log: ${events.logged}; the API watch lost ${events.watch.lost}, saw ${events.watch.twice} twice (it resumed ${events.watch.resumed} time(s)); the Redis subscriber lost ${events.bus.lost}, saw ${events.bus.twice} twice (${events.bus.catchUps} catch-up(s) replayed ${events.bus.replayed})`);
     console.log(`throughput (calls that did what they asked): ${calmRate.toFixed(2)}/s without faults, ${faultRate.toFixed(2)}/s during them (×${(faultRate / calmRate).toFixed(2)})`);
-    writeFileSync('/tmp/eru-bench-chaos.json', JSON.stringify({ rounds: ROUNDS, kills, calls: tally.calls, failed: tally.failed, drift, leaks, doubles, calmRate, faultRate }, null, 2));
-    process.exitCode = leaks === 0 && doubles === 0 ? 0 : 1;
+    writeFileSync('/tmp/eru-bench-chaos.json', JSON.stringify({ rounds: ROUNDS, kills, calls: tally.calls, failed: tally.failed, drift, leaks, doubles, events, calmRate, faultRate }, null, 2));
+    const eventsWhole = events.watch.lost + events.watch.twice + events.bus.lost + events.bus.twice === 0;
+    process.exitCode = leaks === 0 && doubles === 0 && eventsWhole ? 0 : 1;
   } finally {
     for (const agent of agents) await agent.stop().catch(() => undefined);
     for (const core of cores) await core.stop('SIGKILL').catch(() => undefined);
     for (const daemon of daemons) await daemon.stop().catch(() => undefined);
-    await redis.stop('SIGKILL').catch(() => undefined);
+    await redis.stop().catch(() => undefined);
     await etcd.stop();
   }
+}
+
+/**
+ * The two consumers of the pod's events: a watch through the API (resumed on the other core when its
+ * core dies) and a Redis subscriber that replays what it missed. `compare` ends both and holds what
+ * each got against the event log.
+ */
+async function startConsumers(admin: EruClient, busUrl: string) {
+  const watched: EruEvent[] = [];
+  const controller = new AbortController();
+  let resumed = -1;
+  const watching = (async () => {
+    try {
+      for await (const e of admin.events({ pod: POD }, () => resumed++, controller.signal, { giveUpMs: 300_000 })) watched.push(e);
+    } catch (error) {
+      console.log(`the API watch ended: ${(error as Error).message}`);
+    }
+  })();
+  const bus = openBus(busUrl);
+  const heard: EruEvent[] = [];
+  const catchUps: Array<{ replayed: number; error?: unknown }> = [];
+  const subscription = await subscribeWithoutGaps(bus, { kind: 'pod', pod: POD }, (since) => admin.events({ pod: POD, since }), (e) => heard.push(e), (c) => catchUps.push(c));
+  return {
+    async compare(client: EruClient) {
+      // A last change, so that a loss at the very end shows too (a subscriber learns of a gap at the next message).
+      await client.pods.update(POD, { description: 'chaos over' });
+      const done = (list: EruEvent[]): boolean => list.some((e) => e.type === 'pod.updated');
+      await eventually(async () => done(watched) && done(heard), 120_000, 'the last change to reach both consumers').catch(() => undefined);
+      controller.abort();
+      await watching;
+      await subscription.close();
+      await bus.close();
+      const logged: EruEvent[] = [];
+      for await (const e of client.events({ pod: POD, since: '0' })) {
+        logged.push(e);
+        if (e.type === 'pod.updated') break;
+      }
+      const against = (got: EruEvent[]) => {
+        const ids = got.map((e) => e.id);
+        return { lost: logged.filter((e) => !ids.includes(e.id)).length, twice: ids.length - new Set(ids).size };
+      };
+      return {
+        logged: logged.length,
+        watch: { ...against(watched), resumed },
+        bus: { ...against(heard), catchUps: catchUps.length, replayed: catchUps.reduce((sum, c) => sum + c.replayed, 0) },
+      };
+    },
+  };
 }
 
 function sleep(ms: number): Promise<void> {
