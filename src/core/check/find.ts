@@ -94,59 +94,93 @@ function ledgers(input: CheckInput): Drift[] {
   return found;
 }
 
-/** An address held for no one (its holder does not have it), one a workload has that is not held, one two workloads claim. */
-function addresses(input: CheckInput): Drift[] {
+/**
+ * One kind of holding in the store (an address of a network, a host port of a node), checked both
+ * ways by `holdings`: each holding key against its holder, each claim against the keys.
+ */
+interface HoldingKind {
+  kind: 'address' | 'port';
+  /** The keys as held: the subject (`net/address`, `node/port-proto`), for whom, and how it is let go. */
+  held: ReadonlyArray<{ subject: string; workload: string; node?: string; release: Fix }>;
+  /** The subjects a workload has. */
+  claimsOf: (workload: Workload) => string[];
+  /** The node a subject is on, when it names one. */
+  nodeOf: (subject: string) => string | undefined;
+  /** Holding it for `claimant`, when no one holds it. */
+  hold: (subject: string, claimant: Workload) => Fix;
+  words: {
+    heldForNoOne: (subject: string, workload: string, holder: Workload | undefined) => string;
+    claimedByMany: (subject: string, claimants: Workload[]) => string;
+    manyLeft: string;
+    notHeld: (subject: string, claimant: Workload, holder: string | undefined) => string;
+  };
+}
+
+/** A holding kept for no one (its holder does not have it), a claim not held, one claimed by two. */
+function holdings(input: CheckInput, spec: HoldingKind): Drift[] {
   const found: Drift[] = [];
   const workloads = new Map([...input.recorded, ...input.inIntents].map((w) => [w.id, w]));
-  const held = new Map(input.addresses.map((a) => [`${a.network}/${a.address}`, a.workload]));
-  for (const { network, address, workload } of input.addresses) {
+  const held = new Map(spec.held.map((h) => [h.subject, h.workload]));
+  for (const { subject, workload, node, release } of spec.held) {
     const holder = workloads.get(workload);
-    if (holder?.addresses.some((a) => a.network === network && a.address === address)) continue;
-    found.push(finding('address', `${network}/${address}`, `${address} on ${network} is held for ${workload}, which ${holder ? 'does not have it' : 'does not exist'}: held by no one`, holder?.node, { type: 'release-address', network, address, workload }));
+    if (holder && spec.claimsOf(holder).includes(subject)) continue;
+    found.push(finding(spec.kind, subject, spec.words.heldForNoOne(subject, workload, holder), node ?? holder?.node, release));
   }
-  // Claims by what holds pieces (a removal under way may have given its address back already).
+  // Claims by what holds pieces (a removal under way may have given its holding back already).
   const claims = new Map<string, Workload[]>();
-  for (const workload of [...input.recorded, ...input.intentHolders]) for (const a of workload.addresses) claims.set(`${a.network}/${a.address}`, [...(claims.get(`${a.network}/${a.address}`) ?? []), workload]);
+  for (const workload of [...input.recorded, ...input.intentHolders]) for (const subject of spec.claimsOf(workload)) claims.set(subject, [...(claims.get(subject) ?? []), workload]);
   for (const [subject, claimants] of claims) {
-    const [network, address] = subject.split('/') as [string, string];
     if (claimants.length > 1) {
-      found.push(finding('address', subject, `${address} on ${network} is claimed by ${claimants.length} workloads: ${claimants.map((w) => `${w.id} on ${w.node}`).join(', ')}`, undefined, { left: 'two workloads answering one address is never guessed away: remove one (eru rm), then check again' }));
-    } else if (held.get(subject) !== claimants[0]!.id) {
-      const holder = held.get(subject);
-      const claimant = claimants[0]!;
-      // Held for another: that holding is released first (above); the next repair holds it for this one.
-      const fix: Fix | { left: string } = holder ? { left: `held for ${holder} until that is released` } : { type: 'hold-address', network, address, workload: claimant.id, node: claimant.node };
-      found.push(finding('address', subject, `${claimant.id} has ${address} on ${network}, which the pool ${holder ? `holds for ${holder}` : 'does not hold'}`, claimant.node, fix));
+      found.push(finding(spec.kind, subject, spec.words.claimedByMany(subject, claimants), spec.nodeOf(subject), { left: spec.words.manyLeft }));
+      continue;
     }
+    const claimant = claimants[0]!;
+    const holder = held.get(subject);
+    if (holder === claimant.id) continue;
+    // Held for another: that holding is released first (above); the next repair holds it for this one.
+    const fix: Fix | { left: string } = holder ? { left: `held for ${holder} until that is released` } : spec.hold(subject, claimant);
+    found.push(finding(spec.kind, subject, spec.words.notHeld(subject, claimant, holder), claimant.node, fix));
   }
   return found;
 }
 
-/** The same for host ports, per node. */
+const split = (subject: string): [string, string] => subject.split('/') as [string, string];
+
+/** Addresses of Eru's networks: `net/address` → the workload it is held for. */
+function addresses(input: CheckInput): Drift[] {
+  return holdings(input, {
+    kind: 'address',
+    held: input.addresses.map(({ network, address, workload }) => ({ subject: `${network}/${address}`, workload, release: { type: 'release-address', network, address, workload } })),
+    claimsOf: (w) => w.addresses.map((a) => `${a.network}/${a.address}`),
+    nodeOf: () => undefined,
+    hold: (subject, claimant) => ({ type: 'hold-address', network: split(subject)[0], address: split(subject)[1], workload: claimant.id, node: claimant.node }),
+    words: {
+      heldForNoOne: (subject, workload, holder) => `${split(subject)[1]} on ${split(subject)[0]} is held for ${workload}, which ${holder ? 'does not have it' : 'does not exist'}: held by no one`,
+      claimedByMany: (subject, claimants) => `${split(subject)[1]} on ${split(subject)[0]} is claimed by ${claimants.length} workloads: ${claimants.map((w) => `${w.id} on ${w.node}`).join(', ')}`,
+      manyLeft: 'two workloads answering one address is never guessed away: remove one (eru rm), then check again',
+      notHeld: (subject, claimant, holder) => `${claimant.id} has ${split(subject)[1]} on ${split(subject)[0]}, which the pool ${holder ? `holds for ${holder}` : 'does not hold'}`,
+    },
+  });
+}
+
+/** Host ports, per node: `node/port-proto` → the workload it is held for. */
 function ports(input: CheckInput): Drift[] {
-  const found: Drift[] = [];
-  const workloads = new Map([...input.recorded, ...input.inIntents].map((w) => [w.id, w]));
-  const held = new Map(input.ports.map((p) => [`${p.node}/${p.key}`, p.workload]));
-  for (const { node, key, workload } of input.ports) {
-    const holder = workloads.get(workload);
-    if (holder && holder.node === node && hostPortsOf(holder).some((p) => `${p.port}-${p.protocol}` === key)) continue;
-    found.push(finding('port', `${node}/${key}`, `host port ${key} on ${node} is held for ${workload}, which ${holder ? 'does not publish it there' : 'does not exist'}: held by no one`, node, { type: 'release-port', node, key, workload }));
-  }
-  const claims = new Map<string, Workload[]>();
-  for (const workload of [...input.recorded, ...input.intentHolders]) for (const p of hostPortsOf(workload)) claims.set(`${workload.node}/${p.port}-${p.protocol}`, [...(claims.get(`${workload.node}/${p.port}-${p.protocol}`) ?? []), workload]);
-  for (const [subject, claimants] of claims) {
-    const [node, key] = subject.split('/') as [string, string];
-    if (claimants.length > 1) {
-      found.push(finding('port', subject, `host port ${key} on ${node} is published by ${claimants.length} workloads: ${claimants.map((w) => w.id).join(', ')}`, node, { left: 'never guessed: remove one of them (eru rm), then check again' }));
-    } else if (held.get(subject) !== claimants[0]!.id) {
-      const holder = held.get(subject);
-      const claimant = claimants[0]!;
-      const published = hostPortsOf(claimant).find((p) => `${p.port}-${p.protocol}` === key)!;
-      const fix: Fix | { left: string } = holder ? { left: `held for ${holder} until that is released` } : { type: 'hold-port', node, key, workload: claimant.id, address: published.address };
-      found.push(finding('port', subject, `${claimant.id} publishes host port ${key} on ${node}, which is ${holder ? `held for ${holder}` : 'not held'}`, node, fix));
-    }
-  }
-  return found;
+  return holdings(input, {
+    kind: 'port',
+    held: input.ports.map(({ node, key, workload }) => ({ subject: `${node}/${key}`, workload, node, release: { type: 'release-port', node, key, workload } })),
+    claimsOf: (w) => hostPortsOf(w).map((p) => `${w.node}/${p.port}-${p.protocol}`),
+    nodeOf: (subject) => split(subject)[0],
+    hold: (subject, claimant) => {
+      const [node, key] = split(subject);
+      return { type: 'hold-port', node, key, workload: claimant.id, address: hostPortsOf(claimant).find((p) => `${p.port}-${p.protocol}` === key)!.address };
+    },
+    words: {
+      heldForNoOne: (subject, workload, holder) => `host port ${split(subject)[1]} on ${split(subject)[0]} is held for ${workload}, which ${holder ? 'does not publish it there' : 'does not exist'}: held by no one`,
+      claimedByMany: (subject, claimants) => `host port ${split(subject)[1]} on ${split(subject)[0]} is published by ${claimants.length} workloads: ${claimants.map((w) => w.id).join(', ')}`,
+      manyLeft: 'never guessed: remove one of them (eru rm), then check again',
+      notHeld: (subject, claimant, holder) => `${claimant.id} publishes host port ${split(subject)[1]} on ${split(subject)[0]}, which is ${holder ? `held for ${holder}` : 'not held'}`,
+    },
+  });
 }
 
 /** An intent whose core is gone: past its lease (recovery undoes it within seconds; one still here is stuck). */
