@@ -48,6 +48,8 @@ const PLACEMENT_PROGRESS = [
   z.object({ type: z.literal('rolledback'), removed: z.array(z.string()) }),
   /** An instance removed (scale down, replace). */
   z.object({ type: z.literal('removed'), id: z.string(), node: z.string() }),
+  /** A replace's rollout, first thing: a client whose stream is cut follows it by its number on another core. */
+  z.object({ type: z.literal('rollout'), number: z.number().int(), pod: z.string() }),
   /** A line for people: what a replace or a scale decided, e.g. no room to surge. */
   z.object({ type: z.literal('note'), message: z.string() }),
   /** A replace's canary: its new instances healthy and waiting (for an operator, or its own window), or promoted. */

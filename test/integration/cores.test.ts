@@ -162,4 +162,38 @@ describe('several cores on a 3-member etcd, and clients that move on', () => {
     }
     await cores[0]!.start();
   });
+
+  it('a replace whose core is SIGKILLed once its rollout began: the client follows the rollout on another core to its end; the service runs what it ran before', async () => {
+    const client = new EruClient({ url: allUrls(), token: TEST_TOKEN, transport: nodeTransport() });
+    await eventually(async () => (await cores[0]!.api('GET', '/healthz', undefined, null).catch(() => ({ status: 0 }))).status === 200, 30_000, 'core 0 up');
+    const tag = `follow-${uniqueSuffix().slice(-6)}`;
+    const retagged = `local/busybox:${tag}`;
+    await testDocker().getImage(BASE_IMAGE).tag({ repo: 'local/busybox', tag });
+    try {
+      const deployed = await client.deploy({ pod, app: 'rfollow', entry: 'web', image: BASE_IMAGE, command: ['sleep', '3600'], count: 2, cpu: 0.1 });
+      assert.ok(deployed.ok, JSON.stringify(deployed));
+      const seen: DeployEvent[] = [];
+      const result = await client.services.replace('rfollow', 'web', { pod, image: retagged }, (event) => {
+        seen.push(event);
+        if (event.type === 'rollout') void cores[0]!.stop('SIGKILL');
+      });
+      const rollout = seen.find((e): e is Extract<DeployEvent, { type: 'rollout' }> => e.type === 'rollout')!;
+      console.log(`followed rollout ${rollout.number}: ${seen.map((e) => e.type).join(' ')}; ${result.ok ? 'ok' : result.error.message}`);
+      assert.ok(seen.some((e) => e.type === 'note' && /was cut/.test(e.message)), 'the client said it followed the rollout elsewhere');
+      const record = (await client.services.rollouts('rfollow', 'web', pod)).find((r) => r.number === rollout.number)!;
+      const images = (await client.workloads.list({ app: 'rfollow', pod })).map((w) => w.image);
+      if (result.ok) {
+        assert.equal(record.outcome, 'done');
+        assert.deepEqual(images, [retagged, retagged]);
+      } else {
+        assert.match(result.error.message, new RegExp(`rollout ${rollout.number} of rfollow/web rolled back: .*the core doing it \\(.+\\) died`));
+        assert.equal(record.outcome, 'rolled back');
+        assert.deepEqual(images, [BASE_IMAGE, BASE_IMAGE], 'back on what it ran');
+      }
+      await client.services.scale('rfollow', 'web', { pod, count: 0 });
+    } finally {
+      await cores[0]!.start();
+      await testDocker().getImage(retagged).remove().catch(() => undefined);
+    }
+  });
 });

@@ -259,9 +259,37 @@ export class EruClient {
     /** Scale a service to `count`; progress to `onEvent`, the result returned (a failure in it, not thrown). */
     scale: (app: string, entry: string, body: { count: number; pod?: string; drain?: number }, onEvent?: (event: DeployEvent) => void) =>
       this.follow<DeployEvent>('PUT', `/v1/apps/${enc(app)}/entries/${enc(entry)}/scale`, body, onEvent),
-    /** A rolling replace to another version (or image). */
-    replace: (app: string, entry: string, body: Partial<ReplaceBody> & ({ version: string } | { image: string }), onEvent?: (event: DeployEvent) => void) =>
-      this.follow<DeployEvent>('POST', `/v1/apps/${enc(app)}/entries/${enc(entry)}/replace`, body, onEvent),
+    /**
+     * A rolling replace to another version (or image). A stream cut once the rollout is under way (its
+     * core died) is not the end: the rollout is followed by its number on another core to its outcome.
+     */
+    replace: async (app: string, entry: string, body: Partial<ReplaceBody> & ({ version: string } | { image: string }), onEvent: (event: DeployEvent) => void = () => undefined): Promise<ResultOf<DeployEvent>> => {
+      let rollout: Extract<DeployEvent, { type: 'rollout' }> | undefined;
+      try {
+        return await this.follow<DeployEvent>('POST', `/v1/apps/${enc(app)}/entries/${enc(entry)}/replace`, body, (event) => {
+          if (event.type === 'rollout') rollout = event;
+          onEvent(event);
+        });
+      } catch (error) {
+        if (!rollout || (error instanceof EruError && error.code !== ErrorCode.UNAVAILABLE)) throw error;
+        onEvent({ type: 'note', message: `the stream of rollout ${rollout.number} was cut (${(error as Error).message}); following it on ${this.urls.length > 1 ? 'another core' : 'its core'}` });
+        return this.services.followRollout(app, entry, rollout, onEvent);
+      }
+    },
+    /** A rollout followed by its record until it ends (the core doing it may die: another rolls it back and says so). */
+    followRollout: async (app: string, entry: string, rollout: { number: number; pod: string }, onEvent: (event: DeployEvent) => void = () => undefined, giveUpMs = 600_000): Promise<ResultOf<DeployEvent>> => {
+      for (const started = Date.now(); Date.now() - started < giveUpMs; await new Promise((resolve) => setTimeout(resolve, 1000))) {
+        const record = (await this.services.rollouts(app, entry, rollout.pod).catch(() => [])).find((r) => r.number === rollout.number);
+        if (!record || record.outcome === 'running') continue;
+        const result: ResultOf<DeployEvent> =
+          record.outcome === 'done'
+            ? { type: 'result', ok: true, workloads: await this.workloads.list({ app, entry, pod: rollout.pod }) }
+            : { type: 'result', ok: false, error: { code: ErrorCode.DEPLOY_FAILED, message: `rollout ${rollout.number} of ${app}/${entry} ${record.outcome}${record.message ? `: ${record.message}` : ''}` } };
+        onEvent(result);
+        return result;
+      }
+      throw new EruError(ErrorCode.UNAVAILABLE, `rollout ${rollout.number} of ${app}/${entry} has not ended after ${Math.round(giveUpMs / 1000)} s`);
+    },
     /** Every instance resized in place. */
     resize: (app: string, entry: string, body: { pod?: string; cpu?: number; memory?: number | string }) => this.request<Workload[]>('POST', `/v1/apps/${enc(app)}/entries/${enc(entry)}/resize`, body),
     /**

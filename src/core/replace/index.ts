@@ -58,6 +58,7 @@ export async function replace(context: CoreContext, app: string, entry: string, 
     return runInBackground(
       async (emit) => {
         try {
+          emit({ type: 'rollout', number: started.number, pod: from.pod });
           emit({ type: 'note', message: `rollout ${started.number} of ${app}/${entry}: ${runsName(started.from)} → ${runsName(started.to)}` });
           const result = await replacing.run(old, emit).catch(async (error: unknown) => {
             await endRollout(context, started, 'failed', error instanceof Error ? error.message : String(error));
