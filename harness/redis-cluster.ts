@@ -41,9 +41,9 @@ export class RedisCluster {
     const cluster = new RedisCluster(dir, ports);
     try {
       for (let i = 0; i < size; i++) cluster.startNode(i);
-      for (const port of cluster.ports) await eventually(async () => (await cli(port, 'ping')).trim() === 'PONG', 15_000, `redis on ${port}`);
+      for (const port of cluster.ports) await eventually(async () => (await cli(port, 'ping').catch(() => '')).trim() === 'PONG', 15_000, `redis on ${port}`);
       await run('redis-cli', ['--cluster', 'create', ...cluster.ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { timeout: 30_000 });
-      for (const port of cluster.ports) await eventually(async () => (await cli(port, 'cluster', 'info')).includes('cluster_state:ok'), 30_000, `the cluster ok as node ${port} sees it`);
+      for (const port of cluster.ports) await eventually(async () => (await cli(port, 'cluster', 'info').catch(() => '')).includes('cluster_state:ok'), 30_000, `the cluster ok as node ${port} sees it`);
     } catch (error) {
       await cluster.stop();
       throw error;
