@@ -50,7 +50,12 @@ export class RedisBus implements Bus {
   }
 
   private openPublisher(): Redis {
-    if (!this.clusterNodes) return new Redis(this.url, { ...this.options, maxRetriesPerRequest: 3 });
+    if (!this.clusterNodes) {
+      const publisher = new Redis(this.url, { ...this.options, maxRetriesPerRequest: 3 });
+      // Its failures surface as failed publishes (the relay holds events and tries again), not as console noise.
+      publisher.on('error', () => undefined);
+      return publisher;
+    }
     // One node, no reconnecting of its own: a failure moves the publisher to the next node instead.
     const publisher = new Redis({ ...this.options, ...this.clusterNodes[this.pinned]!, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
     // Its failures surface as failed publishes, which move it on.
@@ -110,6 +115,8 @@ export class RedisBus implements Bus {
   private async connection(): Promise<Connection> {
     if (this.subscriber) return this.subscriber;
     const subscriber: Connection = this.clusterNodes ? new Cluster(this.clusterNodes, { lazyConnect: true, redisOptions: this.options }) : new Redis(this.url, this.options);
+    // It reconnects (and subscribes again) by itself; a subscriber that must miss nothing uses resume.ts.
+    subscriber.on('error', () => undefined);
     await subscriber.connect();
     subscriber.on('message', (channel: string, message: string) => {
       const parsed = EruEventSchema.safeParse(JSON.parse(message));
