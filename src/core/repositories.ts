@@ -329,8 +329,15 @@ export class Repositories {
    */
   readonly eventLog = {
     key: keys.eventBatch,
-    batches: async (): Promise<LoggedBatch[]> =>
-      (await this.store.range(keys.events)).map((kv) => ({ key: kv.key, revision: kv.modRevision, ...EventBatchSchema.parse(JSON.parse(kv.value)) })).sort((a, b) => a.revision - b.revision),
+    /** The batches written after revision `after` (all when not given), in revision order; small pages, as a batch may be large. */
+    batches: async (after?: number): Promise<LoggedBatch[]> =>
+      (await this.store.range(keys.events, { ...(after !== undefined ? { after } : {}), pageSize: 40 }))
+        .map((kv) => ({ key: kv.key, revision: kv.modRevision, ...EventBatchSchema.parse(JSON.parse(kv.value)) }))
+        .sort((a, b) => a.revision - b.revision),
+    /** The batches' keys, oldest first by the time in their names (no values read). */
+    batchKeys: async (): Promise<string[]> => await this.store.rangeKeys(keys.events),
+    /** The revision a batch was written at. */
+    revisionOf: async (key: string): Promise<number | undefined> => (await this.store.get(key))?.modRevision,
     /** Every batch logged from now on, in revision order. */
     watch: (onBatch: (batch: LoggedBatch) => void): Promise<Watch> =>
       this.store.watch(keys.events, (change) => {

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { EruError, ErrorCode } from '../lib/errors.js';
-import type { Compare, KeyValue, Lease, Store, TxnOp, TxnResult, Watch, WatchEvent } from './types.js';
+import type { Compare, KeyValue, Lease, RangeOptions, Store, TxnOp, TxnResult, Watch, WatchEvent } from './types.js';
 
 /**
  * The embedded store: one SQLite file, for a single-machine Eru. Revisions, compares and leases
@@ -116,10 +116,20 @@ export class EmbeddedStore implements Store {
     return this.kv.get(key) ?? null;
   }
 
-  async range(prefix: string): Promise<KeyValue[]> {
+  async range(prefix: string, options: RangeOptions = {}): Promise<KeyValue[]> {
     this.assertOpen();
     const found: KeyValue[] = [];
-    for (let i = lowerBound(this.keys, prefix); i < this.keys.length && this.keys[i]!.startsWith(prefix); i++) found.push(this.kv.get(this.keys[i]!)!);
+    for (let i = lowerBound(this.keys, prefix); i < this.keys.length && this.keys[i]!.startsWith(prefix); i++) {
+      const kv = this.kv.get(this.keys[i]!)!;
+      if (options.after === undefined || kv.modRevision > options.after) found.push(kv);
+    }
+    return found;
+  }
+
+  async rangeKeys(prefix: string): Promise<string[]> {
+    this.assertOpen();
+    const found: string[] = [];
+    for (let i = lowerBound(this.keys, prefix); i < this.keys.length && this.keys[i]!.startsWith(prefix); i++) found.push(this.keys[i]!);
     return found;
   }
 

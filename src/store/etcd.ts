@@ -1,8 +1,12 @@
-import { Etcd3, type IKeyValue, type IRequestOp, type Watcher } from 'etcd3';
+import { Etcd3, Range, type IKeyValue, type IRequestOp, type Watcher } from 'etcd3';
 import { rootCertificates } from 'node:tls';
 import type { Credentials } from '../lib/credentials.js';
 import { EruError, ErrorCode } from '../lib/errors.js';
-import type { Compare, KeyValue, Lease, Store, TxnOp, TxnResult, Watch, WatchEvent } from './types.js';
+import type { Compare, KeyValue, Lease, RangeOptions, Store, TxnOp, TxnResult, Watch, WatchEvent } from './types.js';
+
+/** Keys per range request, and key names per keys-only request. */
+const PAGE_SIZE = 1000;
+const KEY_PAGE_SIZE = 10_000;
 
 /** The cluster store: a real etcd through the `etcd3` client. */
 /**
@@ -52,9 +56,40 @@ export class EtcdStore implements Store {
     return kv ? toKeyValue(kv) : null;
   }
 
-  async range(prefix: string): Promise<KeyValue[]> {
-    const response = await this.call(() => this.client.getAll().prefix(prefix).sort('Key', 'Ascend').exec());
-    return response.kvs.map(toKeyValue);
+  /**
+   * In pages (a response stays under gRPC's 4 MiB limit however large the prefix), each page read at
+   * the first page's revision, so the whole is one consistent read.
+   */
+  async range(prefix: string, options: RangeOptions = {}): Promise<KeyValue[]> {
+    const end = Range.prefix(prefix).end;
+    const found: KeyValue[] = [];
+    let start = Buffer.from(prefix);
+    let atRevision: string | undefined;
+    for (;;) {
+      const response = await this.call(() => {
+        const query = this.client.getAll().inRange(new Range(start, end)).limit(options.pageSize ?? PAGE_SIZE);
+        if (atRevision !== undefined) query.revision(atRevision);
+        if (options.after !== undefined) query.minModRevision(options.after + 1);
+        return query.exec();
+      });
+      atRevision ??= String(response.header.revision);
+      found.push(...response.kvs.map(toKeyValue));
+      const last = response.kvs.at(-1);
+      if (!response.more || !last) return found;
+      start = Buffer.concat([last.key, Buffer.from([0])]);
+    }
+  }
+
+  async rangeKeys(prefix: string): Promise<string[]> {
+    const end = Range.prefix(prefix).end;
+    const found: string[] = [];
+    let start = Buffer.from(prefix);
+    for (;;) {
+      const page = await this.call(() => this.client.getAll().inRange(new Range(start, end)).limit(KEY_PAGE_SIZE).keys());
+      found.push(...page);
+      if (page.length < KEY_PAGE_SIZE) return found;
+      start = Buffer.concat([Buffer.from(page.at(-1)!), Buffer.from([0])]);
+    }
   }
 
   async put(key: string, value: string, options: { lease?: string } = {}): Promise<number> {

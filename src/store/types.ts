@@ -51,12 +51,22 @@ export interface Watch {
   close(): Promise<void>;
 }
 
+/** How a range reads. */
+export interface RangeOptions {
+  /** Only keys last changed after this revision. */
+  after?: number;
+  /** Keys per request (a backend reads a large prefix in pages, all at one revision); default 1000. */
+  pageSize?: number;
+}
+
 export interface Store {
   /** A name for messages and logs, e.g. `embedded:/var/lib/eru/eru.db`. */
   readonly description: string;
   get(key: string): Promise<KeyValue | null>;
-  /** Every key under `prefix`, in key order. */
-  range(prefix: string): Promise<KeyValue[]>;
+  /** Every key under `prefix`, in key order (read in pages, at one revision). */
+  range(prefix: string, options?: RangeOptions): Promise<KeyValue[]>;
+  /** The names of the keys under `prefix`, in key order, without their values (cheap on a large prefix). */
+  rangeKeys(prefix: string): Promise<string[]>;
   /** Returns the revision of the write. */
   put(key: string, value: string, options?: { lease?: string }): Promise<number>;
   /** True when the key existed. */

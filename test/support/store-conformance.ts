@@ -32,6 +32,18 @@ export function storeConformance(backend: string, open: () => Promise<Store>): v
       assert.deepEqual(keys, ['p/a', 'p/b', 'p/c']);
     });
 
+    it('ranges a prefix larger than a page whole and in order; only what changed after a revision; key names alone', async () => {
+      const keys = Array.from({ length: 2500 }, (_, i) => `${ns}big/${String(i).padStart(5, '0')}`);
+      for (let i = 0; i < keys.length; i += 100) await store.txn([], keys.slice(i, i + 100).map((key) => ({ type: 'put' as const, key, value: 'x'.repeat(100) })));
+      const all = await store.range(`${ns}big/`, { pageSize: 300 });
+      assert.deepEqual(all.map((kv) => kv.key), keys);
+      const mark = all.at(-1)!.modRevision;
+      await store.put(keys[7]!, 'later');
+      await store.put(keys[2001]!, 'later');
+      assert.deepEqual((await store.range(`${ns}big/`, { after: mark, pageSize: 300 })).map((kv) => [kv.key, kv.value]), [[keys[7], 'later'], [keys[2001], 'later']]);
+      assert.deepEqual(await store.rangeKeys(`${ns}big/`), keys);
+    });
+
     it('deletes, saying whether the key was there', async () => {
       await store.put(`${ns}d`, 'x');
       assert.equal(await store.delete(`${ns}d`), true);

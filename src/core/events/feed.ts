@@ -1,4 +1,4 @@
-import { isAfter, type EruEvent, type EventPosition } from '../../contract/events.js';
+import { formatPosition, isAfter, type EruEvent, type EventPosition } from '../../contract/events.js';
 import { EruError, ErrorCode } from '../../lib/errors.js';
 import type { Watch } from '../../store/types.js';
 import type { Repositories } from '../repositories.js';
@@ -54,12 +54,12 @@ export class EventFeed {
       if (since) {
         const floor = await this.repos.eventLog.floor();
         if (floor && isAfter(floor, since)) {
-          throw new EruError(ErrorCode.EVENTS_PRUNED, `events up to ${floor.revision}.${floor.index} are no longer kept; replay from there, or read the current state and watch from now`, {
+          throw new EruError(ErrorCode.EVENTS_PRUNED, `events up to ${formatPosition(floor)} are no longer kept; replay from there, or read the current state and watch from now`, {
             path: ['since'],
             details: { floor },
           });
         }
-        for (const batch of await this.repos.eventLog.batches()) if (batch.revision >= since.revision) for (const event of eventsOf(batch)) deliver(event);
+        for (const batch of await this.repos.eventLog.batches(since.revision - 1)) for (const event of eventsOf(batch)) deliver(event);
       }
       const waiting = held;
       held = undefined;

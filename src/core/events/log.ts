@@ -4,7 +4,7 @@ import { put, type Repositories } from '../repositories.js';
 
 /** A batch stays well under etcd's 1.5 MiB request limit. */
 const MAX_BATCH_EVENTS = 500;
-const MAX_BATCH_BYTES = 512 * 1024;
+const MAX_BATCH_BYTES = 64 * 1024;
 /** Events held while the store does not answer; past this the oldest are dropped (and said so). */
 const MAX_PENDING = 100_000;
 
