@@ -1,6 +1,6 @@
 import type { EruEvent } from '../../contract/events.js';
 import type { Log } from '../../lib/log.js';
-import { put, type Repositories } from '../repositories.js';
+import { absent, put, type Repositories } from '../repositories.js';
 
 /** A batch stays well under etcd's 1.5 MiB request limit. */
 const MAX_BATCH_EVENTS = 500;
@@ -45,15 +45,22 @@ export class EventLog {
   private async writeAll(): Promise<void> {
     this.writing = true;
     let backoff = 100;
-    while (this.pending.length > 0) {
-      const batch = this.take();
-      const at = Date.now();
-      // The key sorts by time for pruning; the revision, not the key, orders the history.
-      const key = this.repos.eventLog.key(`${at.toString(36).padStart(9, '0')}-${this.coreId}-${(this.seq++).toString(36).padStart(6, '0')}`);
+    // One batch at a time, under one key until it is written: a write whose answer was lost (an etcd
+    // call past its deadline that still landed) is tried again under the same key, only if absent,
+    // so it is never logged twice.
+    let batch: { key: string; at: number; events: EruEvent[] } | undefined;
+    while (batch || this.pending.length > 0) {
+      if (!batch) {
+        const at = Date.now();
+        // The key sorts by time for pruning; the revision, not the key, orders the history.
+        batch = { key: this.repos.eventLog.key(`${at.toString(36).padStart(9, '0')}-${this.coreId}-${(this.seq++).toString(36).padStart(6, '0')}`), at, events: this.take() };
+      }
       try {
-        await this.repos.commit([], [put(key, { at, events: batch })]);
-        const written = new Set(batch);
+        // False: the key is there, written by an earlier try whose answer was lost.
+        await this.repos.commit([absent(batch.key)], [put(batch.key, { at: batch.at, events: batch.events })]);
+        const written = new Set(batch.events);
         this.pending = this.pending.filter((e) => !written.has(e));
+        batch = undefined;
         backoff = 100;
       } catch (error) {
         this.log.warn({ err: error, waiting: this.pending.length }, 'cannot log events; trying again');
