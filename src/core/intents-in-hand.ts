@@ -6,17 +6,28 @@
  */
 export class IntentsInHand {
   private readonly ids = new Set<string>();
+  /** Intents let go of lately, and when: one still in the store then was given up on. */
+  private readonly letGo = new Map<string, number>();
 
   add(id: string): void {
     this.ids.add(id);
+    this.letGo.delete(id);
   }
 
   delete(id: string): void {
     this.ids.delete(id);
+    this.letGo.set(id, Date.now());
+    // Ended ones are forgotten after a while (their intents are gone from the store anyway).
+    if (this.letGo.size > 1000) for (const [key, at] of this.letGo) if (Date.now() - at > 60_000) this.letGo.delete(key);
   }
 
   has(id: string): boolean {
     return this.ids.has(id);
+  }
+
+  /** Let go of by this process (ended, or given up on), and not taken in hand since. */
+  wasLetGo(id: string): boolean {
+    return this.letGo.has(id) && !this.ids.has(id);
   }
 
   /** `work` with the intent in hand, let go however it ends. */

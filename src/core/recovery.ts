@@ -32,6 +32,8 @@ export class Recovery {
   private lease: Lease | undefined;
   private timers: NodeJS.Timeout[] = [];
   private sweeping = false;
+  /** Intents being undone that failed at least once (each is logged once). */
+  private readonly tried = new Set<string>();
 
   private readonly repos: Repositories;
   readonly owner: string;
@@ -78,7 +80,10 @@ export class Recovery {
         if (!(await this.repos.commit([unchanged(key, revision)], [put(key, claimed)]))) continue;
         const own = intent.owner === this.owner;
         const why = own ? `${this.owner} gave it up half-way and undid it later` : `the core doing it (${intent.owner}) died; ${this.owner} rolled it back`;
-        this.context.log.warn({ intent: intent.id, kind: intent.kind, ...(own ? {} : { deadCore: intent.owner }) }, own ? 'undoing an intent this core gave up on half-way' : 'undoing the intent of a core that died');
+        // Said once per intent: one that cannot be undone yet is tried again at every sweep.
+        const first = !this.tried.has(intent.id);
+        this.tried.add(intent.id);
+        if (first) this.context.log.warn({ intent: intent.id, kind: intent.kind, ...(own ? {} : { deadCore: intent.owner }) }, own ? 'undoing an intent this core gave up on half-way' : 'undoing the intent of a core that died');
         try {
           await this.context.inHand.holding(intent.id, async () => {
             if (claimed.replace) {
@@ -92,9 +97,10 @@ export class Recovery {
             }
           });
           undone++;
+          this.tried.delete(intent.id);
         } catch (error) {
           // Left for the next sweep (a Docker daemon that does not answer yet); the others go on.
-          this.context.log.warn({ err: error, intent: intent.id }, 'cannot undo the intent yet; trying again at the next sweep');
+          if (first) this.context.log.warn({ err: error, intent: intent.id }, 'cannot undo the intent yet; trying again at every sweep');
         }
       }
       // What was undone must leave the ledgers exact; say so if it did not.
@@ -107,9 +113,13 @@ export class Recovery {
     return undone;
   }
 
-  /** One of this core's intents that nothing in this process carries out any more (given time to be taken in hand). */
+  /**
+   * One of this core's intents that nothing in this process carries out any more: let go of while
+   * still in the store (at the next sweep), or never taken in hand (given time to be).
+   */
   private abandoned(intent: Intent): boolean {
-    return !this.context.inHand.has(intent.id) && Date.now() - Date.parse(intent.createdAt) > ABANDONED_AFTER_MS;
+    const { inHand } = this.context;
+    return !inHand.has(intent.id) && (inHand.wasLetGo(intent.id) || Date.now() - Date.parse(intent.createdAt) > ABANDONED_AFTER_MS);
   }
 
   async stop(): Promise<void> {

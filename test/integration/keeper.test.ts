@@ -260,7 +260,7 @@ describe('the keeper: a kept service survives losing a node', () => {
     } finally {
       await daemons.get('b')!.restart();
     }
-    // Given up on for 30 s, then taken up by the core's own recovery.
+    // Let go of by the removal, and taken up by the core's own recovery at its next sweeps until the daemon answers.
     await eventually(async () => (await core.api<Array<{ id: string }>>('GET', '/v1/intents')).body.every((i) => !i.id.startsWith(`remove-${instance!.id}`)), 60_000, 'the removal taken up again');
     const left = (await daemons.get('b')!.docker.listContainers({ all: true })).filter((c) => c.Names.some((n) => n.includes(instance!.id)));
     assert.deepEqual(left.map((c) => c.Names), [], 'its container gone');
