@@ -22,19 +22,22 @@ describe('a core whose bus is down', () => {
   let core: CoreProcess;
   let dir: Awaited<ReturnType<typeof tempDir>>;
   let bus: Bus;
+  /** Waits until a connection to it answers (each probe closed, so none keeps reconnecting). */
+  const redisAnswers = (what: string): Promise<true> =>
+    eventually(
+      async () => {
+        const probe = openBus(`redis://127.0.0.1:${port}`);
+        return probe.ready().then(() => true as const, () => false as const).finally(() => void probe.close());
+      },
+      10_000,
+      what,
+    );
   const startRedis = (): ManagedProcess => new ManagedProcess('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'], 10_000).start();
 
   before(async () => {
     port = await freePort();
     redis = startRedis();
-    await eventually(
-      async () => {
-        const probe = openBus(`redis://127.0.0.1:${port}`);
-        return probe.ready().then(() => true, () => false).finally(() => void probe.close());
-      },
-      10_000,
-      'redis up',
-    );
+    await redisAnswers('redis up');
     dir = await tempDir('eru-busdown-');
     core = await CoreProcess.start(`embedded:${dir.path}/eru.db`, ['--bus', `redis://127.0.0.1:${port}`]);
   });
@@ -65,14 +68,7 @@ describe('a core whose bus is down', () => {
     redis = startRedis();
     // One more change once it is back: a subscriber whose connection came back after the relay had
     // sent the waiting events learns of the gap from the next message (and replays it).
-    await eventually(
-      async () => {
-        const probe = openBus(`redis://127.0.0.1:${port}`);
-        return probe.ready().then(() => true, () => false).finally(() => void probe.close());
-      },
-      10_000,
-      'redis back',
-    );
+    await redisAnswers('redis back');
     assert.equal((await core.api('PATCH', `/v1/pods/${pod}`, { description: 'u8' })).status, 200);
     await eventually(async () => got.length >= 10, 30_000, `the five events made meanwhile and the one after (${got.length - 4} so far)`);
     await new Promise((r) => setTimeout(r, 500));
