@@ -206,7 +206,7 @@ async function startConsumers(admin: EruClient, busUrl: string) {
   const bus = openBus(busUrl);
   const heard: EruEvent[] = [];
   const catchUps: Array<{ replayed: number; error?: unknown }> = [];
-  const subscription = await subscribeWithoutGaps(bus, { kind: 'pod', pod: POD }, (since) => admin.events({ pod: POD, since }), (e) => heard.push(e), (c) => catchUps.push(c));
+  const subscription = await subscribeWithoutGaps(bus, { kind: 'pod', pod: POD }, (since) => admin.events({ pod: POD, since, live: 'false' }), (e) => heard.push(e), (c) => catchUps.push(c));
   return {
     async compare(client: EruClient) {
       // A last change, so that a loss at the very end shows too (a subscriber learns of a gap at the next message).

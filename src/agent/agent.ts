@@ -15,6 +15,7 @@ import type { AgentHook, ContainerEvent } from './hooks/types.js';
 import { UsageHook } from './hooks/usage.js';
 import { VolumeHook } from './hooks/volumes.js';
 import { BindHook } from './hooks/binds.js';
+import { EngineHook } from './hooks/engine.js';
 import { AgentState } from './state.js';
 
 export interface AgentOptions {
@@ -77,6 +78,7 @@ export class Agent {
       new UsageHook(this.state),
       new VolumeHook(this.state),
       new BindHook(this.state),
+      new EngineHook(this.state),
       ...(options.metricsListen || options.influx
         ? [new MetricsHook({ ...(options.metricsListen ? { listen: options.metricsListen } : {}), ...(options.influx ? { influx: options.influx } : {}), ...(options.influxIntervalMs ? { influxIntervalMs: options.influxIntervalMs } : {}) })]
         : []),

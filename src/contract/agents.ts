@@ -27,6 +27,8 @@ export const HeartbeatSchema = z
     volumes: z.record(z.string().max(128), VolumeReportSchema).default({}),
     /** What it found checking each bind source it was asked about, by the check's id. */
     binds: z.record(z.string().max(128), BindReportSchema).default({}),
+    /** Set when the node's Docker did not answer the agent's ping: the node then takes nothing new. */
+    engineError: z.string().max(512).optional(),
   })
   .strict();
 export type Heartbeat = z.input<typeof HeartbeatSchema>;

@@ -5,6 +5,7 @@ import { EVENT_TYPES } from './constants.js';
 import { WORKLOAD_STATES } from './states.js';
 import { ErrorBodySchema } from './errors.js';
 import { ApplyStepSchema } from './services.js';
+import { BooleanQuery } from './query.js';
 
 /**
  * Everything Eru streams, as NDJSON, one event per line: the progress of long operations (deploy, job,
@@ -213,6 +214,11 @@ export const EventFilterSchema = z
     type: z.string().max(64).optional(),
     /** Replay from this position (an event's `revision.index`, or a revision) before going live: nothing missed, nothing twice. */
     since: EventSinceSchema.optional(),
+    /** `false`: only what the log holds after `since` (up to now), then the stream ends — a catch-up, not a watch. */
+    live: BooleanQuery.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((filter, context) => {
+    if (filter.live === false && filter.since === undefined) context.addIssue({ code: 'custom', path: ['live'], message: 'live=false replays from a position: give since' });
+  });
 export type EventFilter = z.infer<typeof EventFilterSchema>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DnsLabelSchema, NodeNameSchema } from '../model/names.js';
 import { CidrSchema, Ipv4Schema, NetworkSchema } from '../model/network.js';
+import { BooleanQuery } from './query.js';
 
 /** Networks on the wire: adding one, what `show` tells, connecting workloads, and an app's endpoints. */
 
@@ -60,7 +61,6 @@ export const EndpointSchema = z.object({
 });
 export type Endpoint = z.infer<typeof EndpointSchema>;
 
-const BooleanQuery = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 export const EndpointQuerySchema = z
   .object({ entry: z.string().max(63).optional(), pod: DnsLabelSchema.optional(), healthy: BooleanQuery.optional() })
   .strict();

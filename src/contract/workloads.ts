@@ -9,6 +9,7 @@ import { WorkloadStatusSchema } from '../model/status.js';
 import { WORKLOAD_KINDS, WORKLOAD_STATES } from './states.js';
 import { EntrypointNameSchema, PublishSchema, WorkloadSchema, WorkloadSpecSchema } from '../model/workload.js';
 import { DeployNetworkSchema } from './networks.js';
+import { BooleanQuery } from './query.js';
 
 /** Workloads on the wire: deploy, job and capacity bodies, filters, and what `inspect` shows. */
 
@@ -131,7 +132,6 @@ export type ControlAction = (typeof CONTROL_ACTIONS)[number];
 export const ControlParamsSchema = WorkloadIdParamsSchema.extend({ action: z.enum(CONTROL_ACTIONS) });
 export const ControlQuerySchema = z.object({ timeout: z.coerce.number().int().min(0).max(3600).default(10) }).strict();
 
-const BooleanQuery = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 export const LogsQuerySchema = z.object({ follow: BooleanQuery.default(false), tail: z.coerce.number().int().min(0).max(1_000_000).optional() }).strict();
 
 /** `POST /v1/pods/{pod}/capacity`: how many more fit, per node, and why no more. */

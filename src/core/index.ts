@@ -56,6 +56,8 @@ export interface CoreOptions {
   advertise?: string;
   /** How long the event log keeps events for replays (default an hour). */
   eventRetentionMs?: number;
+  /** Events the bus relay holds in memory while the bus is down before it reads them from the log again (default 10,000). */
+  busBacklog?: number;
   log: Log;
 }
 
@@ -131,7 +133,7 @@ export class Core {
     this.backups = new Backups(this.context);
     this.cores = new Cores(this.context);
     this.leader = new Leader(this.context, this.agents.nodeTtlSeconds, this.checks, {
-      relay: new BusRelay(repos, this.feed, bus, log),
+      relay: new BusRelay(repos, this.feed, bus, log, options.busBacklog),
       retentionMs: options.eventRetentionMs ?? DEFAULT_EVENT_RETENTION_MS,
     });
     this.recovery = new Recovery(this.context);

@@ -70,6 +70,7 @@ const keys = {
   pod: (name: string) => `${ROOT}/pods/${name}`,
   nodes: `${ROOT}/nodes/`,
   node: (name: string) => `${ROOT}/nodes/${name}`,
+  ledgers: `${ROOT}/ledgers/`,
   ledger: (node: string) => `${ROOT}/ledgers/${node}`,
   workloads: `${ROOT}/workloads/`,
   workload: (id: string) => `${ROOT}/workloads/${id}`,
@@ -376,6 +377,8 @@ export class Repositories {
   readonly ledgers = {
     get: (node: string): Promise<Versioned<NodeResources> | null> => read(this.store, NodeResourcesSchema, keys.ledger(node)),
     key: keys.ledger,
+    /** The nodes whose ledger was written after `revision`. */
+    changedSince: async (revision: number): Promise<Set<string>> => new Set((await this.store.range(keys.ledgers, { after: revision })).map((kv) => kv.key.slice(keys.ledgers.length))),
     /** A ledger as stored, unparsed: start-up migrations look at which fields it has. */
     stored: async (node: string): Promise<Versioned<Record<string, unknown>> | null> => {
       const kv = await this.store.get(keys.ledger(node));

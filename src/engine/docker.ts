@@ -16,13 +16,25 @@ export interface EngineInfo {
 
 const INFO_TIMEOUT_MS = 5000;
 
+/** How long a control call (create, start, update, inspect, connect) may take before it is given up. */
+export const ENGINE_CALL_MS = 30_000;
+
+/**
+ * A deadline for one Engine API call. A daemon that accepts a connection but does not answer (one
+ * just restarted, or overloaded) would otherwise hold the caller — often under its service's lock —
+ * for ever; the caller fails with the reason and is retried. Not for streams (logs, events, a job's
+ * wait), which may rightly last for hours: those have no deadline.
+ */
+export function deadline(ms = ENGINE_CALL_MS): { abortSignal: AbortSignal } {
+  return { abortSignal: AbortSignal.timeout(ms) };
+}
+
 /**
  * How a container is removed: forced (killed if running), with its anonymous volumes, and given up
- * after a minute — a daemon just restarted can hold the call for long, and the caller (a removal, a
- * rollback, recovery) must fail and be retried rather than hold its service's lock.
+ * after a minute (a forced kill of a busy container can take a while).
  */
 export function forcedRemoval(): Docker.ContainerRemoveOptions & { abortSignal: AbortSignal } {
-  return { force: true, v: true, abortSignal: AbortSignal.timeout(60_000) };
+  return { force: true, v: true, ...deadline(60_000) };
 }
 
 export function connectEngine({ endpoint, tls }: EngineEndpoint): Docker {

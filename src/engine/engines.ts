@@ -20,6 +20,8 @@ export function isMissing(error: unknown): boolean {
 }
 
 export function engineMessage(error: unknown): string {
-  const e = error as { json?: { message?: string }; message?: string; statusCode?: number };
+  const e = error as { json?: { message?: string }; message?: string; statusCode?: number; name?: string };
+  // An aborted call is one whose deadline passed (engine/docker.ts `deadline`).
+  if (e.name === 'AbortError' || e.name === 'TimeoutError') return 'the Docker daemon did not answer in time';
   return e.json?.message ?? e.message ?? String(error);
 }

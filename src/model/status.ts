@@ -54,6 +54,8 @@ export const NodeUsageSchema = z.object({
   volumes: z.record(z.string(), VolumeReportSchema).default({}),
   /** What it found checking the bind sources it was asked about, by check id. */
   binds: z.record(z.string(), BindReportSchema).default({}),
+  /** Why the node's Docker did not answer its agent at the last heartbeat; absent while it answers. */
+  engineError: z.string().optional(),
 });
 export type NodeUsage = z.infer<typeof NodeUsageSchema>;
 

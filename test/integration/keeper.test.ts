@@ -242,7 +242,7 @@ describe('the keeper: a kept service survives losing a node', () => {
     await core.eru(['scale', app, '--entry', 'main', '--pod', pod, '--count', '0']);
   });
 
-  it('eru rm of an instance whose dockerd is dead: the command fails and says why; the core takes its removal up again itself once the daemon is back: container gone, address free, no intent left', async () => {
+  it('eru rm of an instance whose dockerd is dead: the command fails and says why; meanwhile the node takes nothing new (its agent says Docker does not answer); the core takes its removal up again itself once the daemon is back: container gone, address free, no intent left', async () => {
     const app = `orphan-${tag}`;
     const on = node('b');
     const deployed = await core.eru(['deploy', '--pod', pod, '--app', app, '--image', BASE_IMAGE, '--count', '1', '--cpu', '0.1', '--node', on, '--network', net, '--no-keep', '--', 'sleep', '600']);
@@ -257,6 +257,15 @@ describe('the keeper: a kept service survives losing a node', () => {
       const intents = (await core.api<Array<{ id: string; kind: string }>>('GET', '/v1/intents')).body.filter((i) => i.id.startsWith(`remove-${instance!.id}`));
       assert.equal(intents.length, 1, 'its removal intent is left');
       assert.ok((await core.api<NetworkView>('GET', `/v1/networks/${net}`)).body.holders.some((h) => h.address === address), 'its address held while its container may run');
+
+      // Its agent still heartbeats, so the node is up; but it says its Docker does not answer, and a deploy goes elsewhere.
+      await eventually(async () => /Docker does not answer/.test((await core.api<NodeView>('GET', `/v1/nodes/${on}`)).body.liveness.reason ?? ''), 15_000, `${on} reported without Docker`);
+      const shown = await core.eru(['node', 'show', on]);
+      assert.match(shown.stdout, /up since .*Docker does not answer/);
+      const elsewhere = await core.eru(['deploy', '--pod', pod, '--app', `${app}-new`, '--image', BASE_IMAGE, '--count', '3', '--cpu', '0.1', '--no-keep', '--', 'sleep', '600']);
+      assert.equal(elsewhere.code, 0, elsewhere.stderr);
+      assert.deepEqual([...new Set((await instances(`${app}-new`)).map((w) => w.node))].sort(), [node('a'), node('c')], 'nothing placed on the node whose Docker is dead');
+      assert.equal((await core.eru(['scale', `${app}-new`, '--entry', 'main', '--pod', pod, '--count', '0'])).code, 0);
     } finally {
       await daemons.get('b')!.restart();
     }
@@ -265,6 +274,9 @@ describe('the keeper: a kept service survives losing a node', () => {
     const left = (await daemons.get('b')!.docker.listContainers({ all: true })).filter((c) => c.Names.some((n) => n.includes(instance!.id)));
     assert.deepEqual(left.map((c) => c.Names), [], 'its container gone');
     assert.ok(!(await core.api<NetworkView>('GET', `/v1/networks/${net}`)).body.holders.some((h) => h.address === address), 'its address free');
-    await eventually(async () => (await core.api<NodeView>('GET', `/v1/nodes/${on}`)).body.liveness.state === 'up', 30_000, `${on} up again`);
+    await eventually(async () => {
+      const liveness = (await core.api<NodeView>('GET', `/v1/nodes/${on}`)).body.liveness;
+      return liveness.state === 'up' && liveness.reason === undefined;
+    }, 30_000, `${on} up again, its Docker answering`);
   });
 });

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { assess, EXITED_GRACE_MS, type KeeperView } from '../../src/core/keeper/assess.js';
 import { ServiceSchema, type Service } from '../../src/model/service.js';
 import type { NodeStatus, WorkloadStatus } from '../../src/model/status.js';
-import { WorkloadSchema, type Workload } from '../../src/model/workload.js';
+import type { Workload } from '../../src/model/workload.js';
+import { instance as aWorkload } from '../support/workloads.js';
 
 const NOW = Date.parse('2026-11-30T12:00:00Z');
 const ago = (seconds: number): string => new Date(NOW - seconds * 1000).toISOString();
@@ -12,20 +13,7 @@ function service(fields: Partial<Service> = {}): Service {
   return ServiceSchema.parse({ pod: 'p', app: 'web', entry: 'main', request: {}, spec: { pod: 'p', app: 'web', image: 'img' }, count: 4, lostAfter: 60, updatedAt: ago(600), ...fields });
 }
 
-function instance(id: string, node: string, fields: Partial<Workload> = {}): Workload {
-  return WorkloadSchema.parse({
-    pod: 'p',
-    app: 'web',
-    entry: 'main',
-    image: 'img',
-    id,
-    node,
-    placement: { cpuset: { '0': 10 }, pieces: 10, memory: 0 },
-    cpuSettings: { cpusetCpus: '', cpuShares: 0, cpuQuota: 0, cpuPeriod: 100000 },
-    createdAt: ago(300),
-    ...fields,
-  });
-}
+const instance = (id: string, node: string, fields: Partial<Workload> = {}): Workload => aWorkload(id, node, { createdAt: ago(300), ...fields });
 
 function view(instances: Workload[], fields: Partial<Pick<KeeperView, 'service' | 'exitedSince'>> & { down?: Record<string, number>; statuses?: Record<string, Partial<WorkloadStatus>> } = {}): KeeperView {
   const nodeStatuses = new Map<string, NodeStatus>();

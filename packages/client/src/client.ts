@@ -420,7 +420,7 @@ export class EruClient {
 
   /**
    * Every change as it happens (`eru watch`), from `filter.since` when given: iterate, and break (or
-   * abort `signal`) to stop. A stream that is cut (its core died, or it fell too far behind) is taken
+   * abort `signal`) to stop. With `live: 'false'` only what happened after `since` up to now, then the end. A stream that is cut (its core died, or it fell too far behind) is taken
    * up again, on another core when that one is gone, from just after the last event seen: each event
    * comes once and none is missed. `onOpen` is told each time a stream opens, `onCut` each time one
    * is cut. Throws when a core refuses the watch (a bad filter, a position no longer kept:
@@ -428,6 +428,7 @@ export class EruClient {
    */
   async *events(filter: EventFilter = {}, onOpen?: () => void, signal?: AbortSignal, { onCut, giveUpMs = 60_000 }: { onCut?: () => void; giveUpMs?: number } = {}): AsyncGenerator<EruEvent> {
     let since = filter.since;
+    const catchUp = filter.live === 'false' || filter.live === '0';
     let unanswered: number | undefined;
     let quickEnds = 0;
     while (!signal?.aborted) {
@@ -452,6 +453,7 @@ export class EruClient {
       since = response.header?.(EVENTS_FROM_HEADER) ?? since;
       onOpen?.();
       let delivered = 0;
+      let ended = true;
       try {
         for await (const event of ndjson<EruEvent>(response.body)) {
           if (event.revision !== undefined) since = `${event.revision}.${event.index ?? 0}`;
@@ -460,8 +462,11 @@ export class EruClient {
         }
       } catch {
         // Cut: taken up again below, from the last event seen.
+        if (catchUp) ended = false;
       }
       if (signal?.aborted) return;
+      // A catch-up (live=false) that reached its end is done; one that was cut goes on from its last event.
+      if (catchUp && ended) return;
       onCut?.();
       // A stream that ends at once, again and again, is not called back in a tight loop.
       quickEnds = delivered > 0 ? 0 : quickEnds + 1;

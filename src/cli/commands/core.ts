@@ -27,6 +27,7 @@ interface CoreOptions {
   copyLimit?: string;
   requestTimeout: string;
   eventRetention: string;
+  busBacklog?: number;
   rateLimit: number;
   publicMetrics?: boolean;
   tlsCert?: string;
@@ -65,6 +66,7 @@ export function registerCore(program: Command): void {
     .option('--tls-client-ca <file>', 'also require a client certificate signed by this CA (PEM)')
     .option('--request-timeout <duration>', 'a request body must arrive within this (plus 1s per MiB)', '30s')
     .option('--event-retention <duration>', 'how long the event log keeps events for replays (GET /v1/events?since=, clients resuming a watch)', '1h')
+    .option('--bus-backlog <n>', 'events held in memory while the bus is down (default 10000); past that they are read from the event log again once it is back', wholeNumber('bus-backlog'))
     .option('--rate-limit <n>', 'requests a second per token, bursts of ten times that; 0: no limit', wholeNumber('rate-limit'), DEFAULT_RATE_LIMIT)
     .option('--store-ca <file>', "the CA of etcd's certificate (etcds://)")
     .option('--store-cert <file>', 'a client certificate for etcd (with --store-key)')
@@ -98,6 +100,7 @@ export function registerCore(program: Command): void {
           adminToken: token,
           nodeTtlSeconds: options.nodeTtl,
           eventRetentionMs: duration(options.eventRetention, 'event-retention'),
+          ...(options.busBacklog ? { busBacklog: options.busBacklog } : {}),
           ...(options.registry ? { registry: options.registry } : {}),
           ...(bindRoots ? { bindRoots } : {}),
           ...(options.copyLimit ? { copyLimit: parseMemory(options.copyLimit, ['copy-limit']) } : {}),

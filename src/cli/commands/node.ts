@@ -99,7 +99,8 @@ export function registerNode(program: Command): void {
             n.name,
             n.pod,
             n.endpoint,
-            n.liveness.state,
+            // Its agent answers, its Docker does not: it takes nothing new.
+            n.liveness.state === 'up' && n.usage?.engineError ? 'up, Docker down' : n.liveness.state,
             `${n.resources.cpuFree}/${n.resources.cpuTotal}`,
             `${formatMemory(n.resources.memoryFree)}/${formatMemory(n.resources.memoryTotal)}`,
             n.bypass ? 'yes' : 'no',

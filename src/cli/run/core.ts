@@ -23,6 +23,7 @@ export interface CoreRunOptions {
   adminToken: string;
   nodeTtlSeconds: number;
   eventRetentionMs?: number;
+  busBacklog?: number;
   registry?: string;
   bindRoots?: string[];
   copyLimit?: number;
@@ -51,6 +52,7 @@ export async function runCore(options: CoreRunOptions): Promise<void> {
     adminToken: options.adminToken,
     nodeTtlSeconds: options.nodeTtlSeconds,
     ...(options.eventRetentionMs ? { eventRetentionMs: options.eventRetentionMs } : {}),
+    ...(options.busBacklog ? { busBacklog: options.busBacklog } : {}),
     ...(options.registry ? { registry: options.registry } : {}),
     ...(options.bindRoots ? { bindRoots: options.bindRoots } : {}),
     ...(options.copyLimit !== undefined ? { copyLimit: options.copyLimit } : {}),

@@ -3,11 +3,37 @@ import { LABEL } from '../../engine/spec.js';
 import { serviceKey } from '../../model/service.js';
 import type { NodeResources } from '../../model/resources.js';
 import type { CoreContext } from '../context.js';
-import { heldWorkloads } from '../workloads/held.js';
+import { heldWorkloads, type HeldWorkload } from '../workloads/held.js';
 import type { CheckInput, HostContainer } from './find.js';
+import { deadline } from '../../engine/docker.js';
 
 /** Docker has this long to list a node's containers before the node is left out of the check. */
 const LIST_TIMEOUT_MS = 10_000;
+/** Reads of the ledgers and their holders before a ledger that keeps changing is left for the next pass. */
+const CONSISTENT_READS = 3;
+
+/**
+ * The nodes' ledgers and every holder, consistent per node: the ledgers are read first, the holders
+ * after (heldWorkloads), and a ledger written meanwhile (a deploy reserving, a removal giving back)
+ * makes it read again; one still changing after a few reads is left out (`changing`). Under load the
+ * two reads otherwise disagree for a moment, and a drift was reported that was not there.
+ */
+async function ledgersWithHolders({ repos }: CoreContext, names: readonly string[]): Promise<{ ledgers: Map<string, NodeResources>; held: HeldWorkload[]; changing: Set<string> }> {
+  for (let read = 1; ; read++) {
+    const from = await repos.revision();
+    const ledgers = new Map<string, NodeResources>();
+    for (const name of names) {
+      const ledger = await repos.ledgers.get(name);
+      if (ledger) ledgers.set(name, ledger.value);
+    }
+    const held = await heldWorkloads(repos);
+    const changing = new Set([...(await repos.ledgers.changedSince(from))].filter((name) => ledgers.has(name)));
+    if (changing.size === 0 || read === CONSISTENT_READS) {
+      for (const name of changing) ledgers.delete(name);
+      return { ledgers, held, changing };
+    }
+  }
+}
 
 /**
  * What the check compares, read once: the store's records, and the containers each node's Docker has
@@ -20,7 +46,6 @@ export async function gather(context: CoreContext, pod?: string): Promise<{ inpu
   const alive = await repos.alive.list();
   const skipped: Record<string, string> = {};
   const nodes: Array<CheckInput['nodes'][number]> = [];
-  const ledgers = new Map<string, NodeResources>();
   for (const { value: node } of await repos.nodes.list()) {
     if (pod && node.pod !== pod) continue;
     if (node.gone) {
@@ -33,18 +58,12 @@ export async function gather(context: CoreContext, pod?: string): Promise<{ inpu
     }
     let containers: HostContainer[];
     try {
-      const docker = engines.get(node);
-      const listed = await Promise.race([
-        docker.listContainers({ all: true, filters: { label: [`${LABEL.managed}=true`, `${LABEL.node}=${node.name}`] } }),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${LIST_TIMEOUT_MS / 1000} s`)), LIST_TIMEOUT_MS).unref()),
-      ]);
+      const listed = await engines.get(node).listContainers({ all: true, filters: { label: [`${LABEL.managed}=true`, `${LABEL.node}=${node.name}`] }, ...deadline(LIST_TIMEOUT_MS) });
       containers = listed.map((c) => ({ id: c.Id, name: (c.Names[0] ?? c.Id).replace(/^\//, ''), workload: c.Labels[LABEL.workload], running: c.State === 'running' }));
     } catch (error) {
       skipped[node.name] = `its Docker did not answer: ${engineMessage(error)}`;
       continue;
     }
-    const ledger = await repos.ledgers.get(node.name);
-    if (ledger) ledgers.set(node.name, ledger.value);
     nodes.push({
       name: node.name,
       sharebase: pods.get(node.pod)?.sharebase ?? 100,
@@ -54,7 +73,8 @@ export async function gather(context: CoreContext, pod?: string): Promise<{ inpu
     });
   }
   const inPod = <T extends { pod: string }>(items: T[]): T[] => (pod ? items.filter((i) => i.pod === pod) : items);
-  const held = await heldWorkloads(repos);
+  const { ledgers, held, changing } = await ledgersWithHolders(context, nodes.map((n) => n.name));
+  for (const name of changing) skipped[`${name} (ledger)`] = 'its ledger changed all the while it was read: checked at the next pass';
   const recorded = inPod(held.filter((h) => h.phase === 'recorded').map((h) => h.workload));
   const inIntents = inPod(held.filter((h) => h.phase !== 'recorded').map((h) => h.workload));
   const intentHolders = inPod(held.filter((h) => h.phase !== 'recorded' && h.holdsPieces).map((h) => h.workload));

@@ -1,4 +1,4 @@
-import { forcedRemoval } from '../../engine/docker.js';
+import { deadline, forcedRemoval } from '../../engine/docker.js';
 import { engineMessage, isMissing } from '../../engine/engines.js';
 import { expectedLedger } from '../../scheduler/index.js';
 import type { CoreContext } from '../context.js';
@@ -53,7 +53,7 @@ async function carryOut(context: CoreContext, fix: Fix, seenBefore: boolean): Pr
       if (!node) return changed;
       // Docker is asked again: the container must still be missing.
       const docker = context.engines.get(node.value);
-      const found = await docker.getContainer(workload.value.containerId ?? workload.value.id).inspect().then(() => true, (error: unknown) => (isMissing(error) ? false : null));
+      const found = await docker.getContainer(workload.value.containerId ?? workload.value.id).inspect(deadline()).then(() => true, (error: unknown) => (isMissing(error) ? false : null));
       if (found !== false) return found ? changed : { left: `Docker on ${node.value.name} did not answer` };
       const part = await forgetting(context, workload.value.pod, workload.value.node, [workload]);
       if (!(await repos.commit(part.compares, part.ops))) return changed;

@@ -1,6 +1,7 @@
 import type { CoreContext } from '../context.js';
 import { applyQuota } from '../deploy/containers.js';
 import { del, put, unchanged } from '../repositories.js';
+import { deadline } from '../../engine/docker.js';
 
 /**
  * Startup boost: a container starts without its CFS quota (the ledger still holds exactly its
@@ -25,7 +26,7 @@ export async function applyDueQuotas({ repos, engines, log }: CoreContext, now =
     let due = workload.startupBoost === undefined || now >= Date.parse(workload.createdAt) + workload.startupBoost * 1000;
     try {
       if (!due && workload.healthcheck) {
-        const health = ((await docker.getContainer(workload.id).inspect()).State as { Health?: { Status?: string } }).Health?.Status;
+        const health = ((await docker.getContainer(workload.id).inspect(deadline())).State as { Health?: { Status?: string } }).Health?.Status;
         due = health === 'healthy';
       }
       if (!due) continue;

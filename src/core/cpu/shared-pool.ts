@@ -1,4 +1,5 @@
 import { sharedPool } from '../../engine/cpu.js';
+import { deadline } from '../../engine/docker.js';
 import type { Node } from '../../model/node.js';
 import type { CoreContext } from '../context.js';
 import { put, unchanged } from '../repositories.js';
@@ -23,7 +24,7 @@ export async function reapplySharedPool({ repos, engines, log }: CoreContext, no
         const record = records.get(workload.id);
         if (!record) continue; // still being made: its deploy gives it the pool it read
         try {
-          await engines.get(node).getContainer(workload.id).update({ CpusetCpus: pool });
+          await engines.get(node).getContainer(workload.id).update({ CpusetCpus: pool, ...deadline() });
           const key = repos.workloads.key(workload.id);
           await repos.commit([unchanged(key, record.revision)], [put(key, { ...record.value, cpuSettings: { ...record.value.cpuSettings, cpusetCpus: pool } })]);
         } catch (error) {

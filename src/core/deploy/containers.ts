@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { withoutQuota } from '../../engine/cpu.js';
 import { engineMessage, isMissing, type Engines } from '../../engine/engines.js';
-import { forcedRemoval } from '../../engine/docker.js';
+import { deadline, forcedRemoval } from '../../engine/docker.js';
 import { ensureMacvlanNetwork } from '../../engine/networks.js';
 import { containerSpec } from '../../engine/spec.js';
 import { EruError, ErrorCode, notFound } from '../../lib/errors.js';
@@ -32,8 +32,8 @@ export async function prepareNetworks(docker: Docker, node: Node, networks: Read
  * first exec), so deploys start without it and put it on once the container runs (applyQuota).
  */
 export async function createContainer(docker: Docker, workload: Workload, env: Record<string, string>, options: { start?: boolean; withoutQuota?: boolean } = {}): Promise<Docker.Container> {
-  const container = await docker.createContainer(
-    containerSpec({
+  const container = await docker.createContainer({
+    ...containerSpec({
       ...workload,
       // A version's image by its ID (checked on the node by ensureImage): exactly what was built.
       image: workload.imageId ?? workload.image,
@@ -45,8 +45,9 @@ export async function createContainer(docker: Docker, workload: Workload, env: R
       sharedMounts: workload.shared.map((volume, i) => ({ source: workload.sharedDirs[i]!, target: volume.path })),
       ...(workload.rate ? { rate: workload.rate } : {}),
     }),
-  );
-  if (options.start ?? true) await container.start();
+    ...deadline(),
+  });
+  if (options.start ?? true) await container.start(deadline());
   return container;
 }
 
@@ -54,7 +55,7 @@ export async function createContainer(docker: Docker, workload: Workload, env: R
 export async function applyQuota(docker: Docker, workload: Workload): Promise<void> {
   const { cpuQuota, cpuPeriod } = workload.cpuSettings;
   if (cpuQuota <= 0) return;
-  await docker.getContainer(workload.id).update({ CpuQuota: cpuQuota, CpuPeriod: cpuPeriod });
+  await docker.getContainer(workload.id).update({ CpuQuota: cpuQuota, CpuPeriod: cpuPeriod, ...deadline() });
 }
 
 /** Removes a workload's container by name; true when one was there. A node that is gone has none. */

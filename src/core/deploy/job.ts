@@ -13,6 +13,7 @@ import { ensureImage } from '../images/distribute.js';
 import { containerEnv } from '../apps/env.js';
 import { bindsChecked } from '../apps/binds.js';
 import { put, unchanged } from '../repositories.js';
+import { deadline } from '../../engine/docker.js';
 
 /**
  * An offline job: placed like a deploy of one (so it holds its cores while it runs), its output
@@ -39,7 +40,7 @@ export async function runJob(context: CoreContext, body: JobBody): Promise<Event
         await bindsChecked(context, workload);
         const container = await createContainer(docker, workload, await containerEnv(context, workload), { start: false, withoutQuota: true });
         emit({ type: 'created', id: workload.id, node: workload.node, container: container.id });
-        await container.start();
+        await container.start(deadline());
         await applyQuota(docker, workload).catch(() => undefined);
         // Its container is running: the intent says so (listed as running), unless recovery took it over.
         const started = { ...reservation.intent, workloads: [{ ...workload, containerId: container.id }] };

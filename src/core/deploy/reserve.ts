@@ -29,6 +29,8 @@ export interface PodState {
   pod: Versioned<Pod>;
   /** Nodes whose agent went quiet. */
   down: Set<string>;
+  /** Nodes whose agent is alive but whose Docker did not answer it at the last heartbeat, with why. */
+  unreachable: Map<string, string>;
   nodes: Map<string, Node>;
   ledgers: Map<string, Versioned<NodeResources>>;
   /** What holds pieces on the pod's nodes: its workloads, and deploys and jobs under way. */
@@ -85,6 +87,7 @@ export async function loadPod(repos: Repositories, podName: string, options: { p
   const ledgers = await readLedgers(repos, nodes.keys());
   const holders = (await heldWorkloads(repos)).filter((h) => h.holdsPieces && h.workload.pod === podName).map((h) => h.workload);
   const down = new Set((await repos.nodeStatus.list()).filter((s) => !s.value.up).map((s) => s.name));
+  const unreachable = new Map([...(await repos.alive.usage())].flatMap(([name, usage]) => (usage.engineError && nodes.has(name) ? [[name, usage.engineError] as const] : [])));
   const ports = new Map<string, Record<string, string>>();
   if (options.ports) {
     await Promise.all(
@@ -94,7 +97,7 @@ export async function loadPod(repos: Repositories, podName: string, options: { p
       }),
     );
   }
-  return { pod, down, nodes, ledgers, holders, ports };
+  return { pod, down, unreachable, nodes, ledgers, holders, ports };
 }
 
 function candidates(state: PodState, app?: string, entry?: string): CandidateNode[] {
@@ -106,11 +109,17 @@ function candidates(state: PodState, app?: string, entry?: string): CandidateNod
       labels: node.labels,
       bypass: node.bypass,
       down: state.down.has(node.name),
-      ...(cordonOf(node) ? { cordoned: cordonOf(node) } : {}),
+      ...cordoned(node, state.unreachable.get(node.name)),
       macvlan: node.macvlanParent !== undefined,
       count: state.holders.filter((w) => w.node === node.name && w.app === app && w.entry === entry).length,
       ...(state.ports.has(node.name) ? { ports: state.ports.get(node.name)! } : {}),
     }));
+}
+
+/** Why a node takes nothing new: an operator's cordon first, then a Docker that does not answer. */
+function cordoned(node: Node, engineError: string | undefined): { cordoned?: string } {
+  const reason = cordonOf(node) ?? engineError;
+  return reason ? { cordoned: reason } : {};
 }
 
 type SchedulingFields = Omit<PlacementRequest, keyof WorkloadSpec | 'fixedAddresses' | 'addressesFixed' | 'service' | 'intentKind'> &

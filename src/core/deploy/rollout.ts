@@ -10,6 +10,7 @@ import { bindsChecked } from '../apps/binds.js';
 import { applyQuota, createContainer, dockerFor, prepareNetworks } from './containers.js';
 import { volumesReady } from '../volumes/prepare.js';
 import type { Reservation } from './reserve.js';
+import { deadline } from '../../engine/docker.js';
 
 /** Containers created and started at once on one node. */
 const PER_NODE_PARALLELISM = 8;
@@ -63,7 +64,7 @@ export async function rollOut(context: CoreContext, reservation: Reservation, em
           const container = await createContainer(docker, workload, await containerEnv(context, workload), { start: false, withoutQuota: true });
           containers.set(workload.id, container.id);
           emit({ type: 'created', id: workload.id, node, container: container.id });
-          await container.start();
+          await container.start(deadline());
           if (workload.startupBoost === undefined) {
             await applyQuota(docker, workload);
             quotaOn.add(workload.id);

@@ -51,16 +51,7 @@ export class EventFeed {
       // From now: the head read after the watch began; whatever comes later the watch has.
       const from = since ?? { revision: await this.repos.revision(), index: Number.MAX_SAFE_INTEGER };
       last = from;
-      if (since) {
-        const floor = await this.repos.eventLog.floor();
-        if (floor && isAfter(floor, since)) {
-          throw new EruError(ErrorCode.EVENTS_PRUNED, `events up to ${formatPosition(floor)} are no longer kept; replay from there, or read the current state and watch from now`, {
-            path: ['since'],
-            details: { floor },
-          });
-        }
-        for (const batch of await this.repos.eventLog.batches(since.revision - 1)) for (const event of eventsOf(batch)) deliver(event);
-      }
+      if (since) for (const event of await this.history(since)) deliver(event);
       const waiting = held;
       held = undefined;
       for (const event of waiting) deliver(event);
@@ -69,6 +60,18 @@ export class EventFeed {
       close();
       throw error;
     }
+  }
+
+  /** What the log holds after `since`, up to now; refused when part of it was pruned. */
+  async history(since: EventPosition): Promise<EruEvent[]> {
+    const floor = await this.repos.eventLog.floor();
+    if (floor && isAfter(floor, since)) {
+      throw new EruError(ErrorCode.EVENTS_PRUNED, `events up to ${formatPosition(floor)} are no longer kept; replay from there, or read the current state and watch from now`, {
+        path: ['since'],
+        details: { floor },
+      });
+    }
+    return (await this.repos.eventLog.batches(since.revision - 1)).flatMap(eventsOf).filter((event) => isAfter(positionOf(event), since));
   }
 
   async close(): Promise<void> {

@@ -10,8 +10,13 @@ import type { EventFeed } from './feed.js';
 export class Events {
   constructor(private readonly feed: EventFeed) {}
 
-  async watch(filter: EventFilter): Promise<{ events: EventQueue<EruEvent>; from: EventPosition; close: () => Promise<void> }> {
-    const { since, ...match } = filter;
+  async watch(filter: EventFilter): Promise<{ events: AsyncIterable<EruEvent>; from: EventPosition; close: () => Promise<void> }> {
+    const { since, live, ...match } = filter;
+    if (live === false && since) {
+      // A catch-up: what is logged after `since`, then the end of the stream.
+      const history = (await this.feed.history(since)).filter((e) => eventMatches(match, e));
+      return { events: listed(history), from: since, close: async () => undefined };
+    }
     // A watcher that falls 10,000 events behind is cut off rather than held in memory (it resumes from its last position).
     const events = new EventQueue<EruEvent>(10_000, 'end');
     const following = await this.feed.follow(since, (e) => eventMatches(match, e) && events.push(e));
@@ -24,4 +29,8 @@ export class Events {
       },
     };
   }
+}
+
+async function* listed(events: readonly EruEvent[]): AsyncGenerator<EruEvent> {
+  yield* events;
 }

@@ -7,12 +7,16 @@ import { positionOf } from './feed.js';
 
 /** How often the relay's place is saved (a new leader starts from there: at most this much is published twice). */
 const SAVE_EVERY_MS = 1000;
+/** Events held in memory while the bus does not take them; past that the relay reads them from the log again once it does. */
+export const DEFAULT_BUS_BACKLOG = 10_000;
 
 /**
  * The bus relay, run by the leader: every logged event, in the log's order, published on the bus
  * (Redis, for the teams that subscribe there), from where the last relay stopped (saved in the store).
  * A bus that is down holds the relay, not the cores: events wait in the log and go out, in order, when
  * it is back. Bus subscribers may see an event twice across a change of leader: its position tells.
+ * While the bus is down at most `backlog` events wait in memory; the relay then stops following and,
+ * once the bus takes events again, reads the rest from the log from where it is.
  */
 export class BusRelay {
   private following: Following | undefined;
@@ -22,12 +26,15 @@ export class BusRelay {
   private saved: EventPosition | undefined;
   private sent: EventPosition | undefined;
   private lastSave = 0;
+  /** The backlog filled: the log holds what follows the queue, to be read again once it is sent. */
+  private behind = false;
 
   constructor(
     private readonly repos: Repositories,
     private readonly feed: EventFeed,
     private readonly bus: Bus,
     private readonly log: Log,
+    private readonly backlog = DEFAULT_BUS_BACKLOG,
   ) {}
 
   /** Starts relaying (the leader calls it every tick; a running relay goes on). */
@@ -48,14 +55,29 @@ export class BusRelay {
     this.saved = this.sent = from;
     this.stopped = false;
     try {
-      this.following = await this.feed.follow(from, (event) => {
-        this.queue.push(event);
-        if (!this.sending) void this.send();
-      });
+      await this.follow(from);
     } catch (error) {
       this.stopped = true;
       throw error;
     }
+  }
+
+  private async follow(from: EventPosition): Promise<void> {
+    this.behind = false;
+    this.following = await this.feed.follow(from, (event) => this.take(event));
+  }
+
+  private take(event: EruEvent): void {
+    if (this.behind || this.stopped) return;
+    if (this.queue.length >= this.backlog) {
+      this.log.warn({ waiting: this.queue.length }, 'the bus has not taken events for long: the rest are read from the log once it does');
+      this.behind = true;
+      this.following?.close();
+      this.following = undefined;
+      return;
+    }
+    this.queue.push(event);
+    if (!this.sending) void this.send();
   }
 
   /** Stops relaying (leadership lost, or the core stops). */
@@ -70,7 +92,18 @@ export class BusRelay {
   private async send(): Promise<void> {
     this.sending = true;
     let backoff = 100;
-    while (this.queue.length > 0 && !this.stopped) {
+    while (!this.stopped) {
+      if (this.queue.length === 0) {
+        if (!this.behind) break;
+        try {
+          // Every event after the last one sent, from the log; the queue fills again (to the backlog at most).
+          await this.follow(this.sent!);
+        } catch (error) {
+          this.log.warn({ err: error }, 'cannot read the event log again for the bus relay');
+          await new Promise((resolve) => setTimeout(resolve, 1000).unref());
+        }
+        continue;
+      }
       const event = this.queue[0]!;
       try {
         await this.bus.publish(event);

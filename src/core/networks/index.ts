@@ -13,6 +13,7 @@ import { giveAddress, moveAddressCursors, takeAddress } from '../reservations/ad
 import { optimistic } from '../retry.js';
 import { announceEndpoints, appEndpoints, type EndpointFilter } from './endpoints.js';
 import { cursorAfter, pickAddresses, poolOf, poolSize } from './pool.js';
+import { deadline } from '../../engine/docker.js';
 
 /** Networks: adding and removing Eru's macvlan networks, what they hold, connecting workloads later, and where apps answer. */
 export class NetworkService {
@@ -137,7 +138,7 @@ export class NetworkService {
     try {
       const docker = engines.get(taken.node);
       await ensureMacvlanNetwork(docker, network, taken.node.macvlanParent!, taken.node.name);
-      await docker.getNetwork(network.name).connect({ Container: taken.workload.id, EndpointConfig: { IPAMConfig: { IPv4Address: taken.address } } });
+      await docker.getNetwork(network.name).connect({ Container: taken.workload.id, EndpointConfig: { IPAMConfig: { IPv4Address: taken.address } }, ...deadline() });
     } catch (error) {
       // Docker refused: give the address back and the record its old networks.
       const undo = combine(recordChange(repos, taken.workload.id, taken.revision, taken.before), giveAddress(repos, taken.workload, network.name, taken.address));
@@ -163,7 +164,7 @@ export class NetworkService {
     });
     const node = (await repos.nodes.get(left.workload.node))?.value;
     try {
-      if (node) await engines.get(node).getNetwork(networkName).disconnect({ Container: left.workload.id, Force: false });
+      if (node) await engines.get(node).getNetwork(networkName).disconnect({ Container: left.workload.id, Force: false, ...deadline() });
     } catch (error) {
       const undo = combine(recordChange(repos, left.workload.id, left.revision, left.before), takeAddress(repos, left.workload, networkName, left.address));
       const undone = await repos.commit(undo.compares, undo.ops);

@@ -29,7 +29,13 @@ export function view(node: Node, ledger: NodeResources, pod: Pod, status?: NodeS
       unboundCpu: ledger.unboundPieces / sharebase,
     },
     cpuMap,
-    liveness: status ? { state: status.up ? 'up' : 'down', since: status.since, ...(status.reason ? { reason: status.reason } : {}) } : { state: 'unknown' },
+    liveness: status ? { state: status.up ? 'up' : 'down', since: status.since, ...livenessReason(status, usage) } : { state: 'unknown' },
     ...(usage ? { usage } : {}),
   };
+}
+
+/** Why a node is down, or why an up node takes nothing new though its agent answers (its Docker does not). */
+function livenessReason(status: NodeStatus, usage: NodeUsage | undefined): { reason?: string } {
+  const reason = status.reason ?? (status.up ? usage?.engineError : undefined);
+  return reason ? { reason } : {};
 }

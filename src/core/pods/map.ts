@@ -36,7 +36,7 @@ export async function podMap(context: CoreContext, nodes: NodeService, podName: 
   let freePieces = 0;
   let memory = 0;
   const mapped = views.map((v) => {
-    const schedulable = v.liveness.state !== 'down' && !v.bypass && cordonOf(v) === undefined;
+    const schedulable = v.liveness.state !== 'down' && !v.bypass && cordonOf(v) === undefined && !v.usage?.engineError;
     if (schedulable) {
       wholeCores += v.cpuMap.filter((c) => c.state === 'free').length;
       freePieces += v.resources.cpuFree * sharebase;

@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import type { Workload } from '../../model/workload.js';
+import { deadline } from '../../engine/docker.js';
 
 /**
  * Waits until new instances count as healthy: with a health check, Docker says `healthy`; without
@@ -11,13 +12,13 @@ export async function waitHealthy(
   workloads: readonly Workload[],
   options: { minHealthySeconds: number; deadlineSeconds: number; pollMs?: number },
 ): Promise<string | null> {
-  const deadline = Date.now() + options.deadlineSeconds * 1000;
+  const giveUpAt = Date.now() + options.deadlineSeconds * 1000;
   const pending = new Set(workloads.map((w) => w.id));
   const byId = new Map(workloads.map((w) => [w.id, w]));
   for (;;) {
     for (const id of [...pending]) {
       const workload = byId.get(id)!;
-      const info = await dockerOf(workload).getContainer(id).inspect();
+      const info = await dockerOf(workload).getContainer(id).inspect(deadline());
       const state = info.State as typeof info.State & { Health?: { Status?: string } };
       if (!state.Running) return `${id} on ${workload.node} stopped (exit ${state.ExitCode}) before it was healthy`;
       const healthy = workload.healthcheck
@@ -26,7 +27,7 @@ export async function waitHealthy(
       if (healthy) pending.delete(id);
     }
     if (pending.size === 0) return null;
-    if (Date.now() > deadline) {
+    if (Date.now() > giveUpAt) {
       return `${[...pending].join(', ')} did not turn healthy within ${options.deadlineSeconds} s${workloads[0]?.healthcheck ? ' (its health check did not pass)' : ''}`;
     }
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 250));

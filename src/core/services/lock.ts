@@ -30,10 +30,18 @@ export async function tryLockService(context: CoreContext, service: ServiceKey, 
   return undefined;
 }
 
-/** The same, refused with who holds it. */
-export async function lockService(context: CoreContext, service: ServiceKey, what: string): Promise<Unlock> {
-  const unlock = await tryLockService(context, service, what);
-  if (unlock) return unlock;
+/** How long an operator's change waits for one under way (a removal, the keeper's repair: seconds) before it is refused. */
+export const LOCK_WAIT_MS = 10_000;
+
+/** The same, waiting up to `waitMs` for a change under way to end; then refused with who holds it. */
+export async function lockService(context: CoreContext, service: ServiceKey, what: string, waitMs = LOCK_WAIT_MS): Promise<Unlock> {
+  const giveUpAt = Date.now() + waitMs;
+  for (let pause = 50; ; pause = Math.min(pause * 2, 500)) {
+    const unlock = await tryLockService(context, service, what);
+    if (unlock) return unlock;
+    if (Date.now() + pause > giveUpAt) break;
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
   const held = await context.repos.serviceLocks.get(service.pod, service.app, service.entry);
   throw conflict(`${service.app}/${service.entry} in pod ${service.pod} is being changed already${held ? `: ${held.value.what} since ${held.value.since}` : ''}; try again when it is done`);
 }

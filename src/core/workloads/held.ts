@@ -19,9 +19,13 @@ export interface HeldWorkload {
 }
 
 export async function heldWorkloads(repos: Repositories): Promise<HeldWorkload[]> {
+  // Intents first, records second: a deploy that commits between the two reads (its intent gone, its
+  // records written, in one transaction) is then seen in both rather than in neither — which made a
+  // ledger look wrong, and a repair recompute it without those instances.
+  const intents = await repos.intents.list();
   const held: HeldWorkload[] = (await repos.workloads.list()).map((w) => ({ workload: w.value, kind: 'service', phase: 'recorded', holdsPieces: true }));
   const seen = new Set(held.map((h) => h.workload.id));
-  for (const { value: intent } of await repos.intents.list()) {
+  for (const { value: intent } of intents) {
     for (const workload of intent.workloads) {
       if (seen.has(workload.id)) continue;
       seen.add(workload.id);

@@ -14,6 +14,7 @@ import { ExecService } from './exec.js';
 import { removeWorkload, type RemoveOptions } from './remove.js';
 import { addToCount } from '../services/record.js';
 import { lockService } from '../services/lock.js';
+import { deadline, ENGINE_CALL_MS } from '../../engine/docker.js';
 
 
 /** Workloads once placed: finding them, looking inside, controlling, logs, removal, resizing; exec and copy (exec.ts, archive.ts). */
@@ -97,7 +98,7 @@ export class WorkloadService {
     const status = (await this.repos.statuses.get(workload.id))?.value ?? null;
     const docker = this.engines.get(await this.nodeOf(workload));
     try {
-      const info = await docker.getContainer(workload.id).inspect();
+      const info = await docker.getContainer(workload.id).inspect(deadline());
       return {
         workload,
         status,
@@ -126,9 +127,11 @@ export class WorkloadService {
     // Marked before it stops, so the keeper never sees it exited without knowing an operator did it.
     if (action === 'stop') await this.markStopped(workload.id, true);
     try {
-      if (action === 'start') await container.start();
-      else if (action === 'stop') await container.stop({ t: timeout });
-      else await container.restart({ t: timeout });
+      // A stop or restart may rightly take its timeout before the kill: the deadline comes after that.
+      const within = deadline(ENGINE_CALL_MS + timeout * 1000);
+      if (action === 'start') await container.start(within);
+      else if (action === 'stop') await container.stop({ t: timeout, ...within });
+      else await container.restart({ t: timeout, ...within });
     } catch (error) {
       // 304: already in the state asked for.
       if ((error as { statusCode?: number }).statusCode !== 304) {

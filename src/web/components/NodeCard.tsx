@@ -34,6 +34,11 @@ export const NodeCard = memo(function NodeCard({ node, sharebase, workloads, now
           </span>
         )}
         {node.gone && <span class="badge down">gone</span>}
+        {node.liveness === 'up' && node.reason && (
+          <span class="badge down" title={node.reason}>
+            no Docker
+          </span>
+        )}
         <span class="muted" title={node.heartbeat ?? ''}>
           {node.heartbeat ? `heartbeat ${age(node.heartbeat, now)} ago` : node.reason ?? 'no heartbeat'}
         </span>
