@@ -71,8 +71,14 @@ describe('a core whose bus is down', () => {
     // waiting events learns of them from the log once the bus has been quiet a while.
     await redisAnswers('redis back');
     await eventually(async () => got.length >= 9, 30_000, `the five events made meanwhile (${got.length - 4} so far)`);
+    // The relay itself goes on (its backlog of two overflowed, so it read the log again): a plain
+    // subscriber, which replays nothing, hears the next change on the bus.
+    const plain: EruEvent[] = [];
+    const plainSubscription = await bus.subscribe({ kind: 'pod', pod }, (e) => plain.push(e));
     assert.equal((await core.api('PATCH', `/v1/pods/${pod}`, { description: 'u8' })).status, 200);
     await eventually(async () => got.length >= 10, 10_000, 'the one after');
+    await eventually(async () => plain.some((e) => e.id === got[9]!.id), 10_000, 'the one after, on the bus itself');
+    await plainSubscription.close();
     await new Promise((r) => setTimeout(r, 500));
     console.log(`bus down: 5 changes answered, the slowest in ${slowest.ms.toFixed(0)} ms; after it came back the subscriber had ${got.length} events`);
     // The same events as the log holds, in its order.
