@@ -249,8 +249,21 @@ describe('the keeper: a kept service survives losing a node', () => {
     assert.equal(deployed.code, 0, deployed.stderr);
     const [instance] = await instances(app);
     const address = instance!.addresses[0]!.address;
+    // A second record of the same host with no agent: nothing tells the core its Docker is dead.
+    const blind = `${on}x`;
+    assert.equal((await core.eru(['node', 'add', pod, blind, '--endpoint', endpoints.get('b')!, '--cpus', '0', '--memory', '1GiB'])).code, 0);
     await daemons.get('b')!.kill();
     try {
+      // A deploy there fails (its create never reaches Docker) and gives its cores back at once, not when the daemon returns.
+      const failed = await core.eru(['deploy', '--pod', pod, '--app', `${app}-blind`, '--image', BASE_IMAGE, '--count', '2', '--cpu', '0.3', '--node', blind, '--no-keep', '--', 'sleep', '600']);
+      assert.notEqual(failed.code, 0, 'the deploy could not work');
+      assert.match(failed.stderr, /ECONNREFUSED|ENOENT/);
+      const held = (await core.api<Array<{ id: string; workloads: Array<{ app: string }> }>>('GET', '/v1/intents')).body.filter((i) => i.workloads.some((w) => w.app === `${app}-blind`));
+      assert.deepEqual(held.map((i) => i.id), [], 'no intent left holding its cores');
+      const blindView = (await core.api<NodeView>('GET', `/v1/nodes/${blind}`)).body;
+      assert.equal(blindView.resources.cpuFree, blindView.resources.cpuTotal, 'its cores free again');
+      assert.equal((await core.api('DELETE', `/v1/nodes/${blind}`)).status, 200);
+
       const rm = await core.eru(['rm', instance!.id]);
       assert.notEqual(rm.code, 0, 'the removal did not happen');
       assert.match(rm.stderr, new RegExp(`removing ${instance!.id} on ${on}`));

@@ -87,7 +87,7 @@ async function carryOut(context: CoreContext, reservation: Reservation, emit: (e
   emit({ type: 'planned', intent: intent.id, revision: reservation.revision, workloads: intent.workloads.map((w) => ({ id: w.id, node: w.node, cpuset: w.cpuSettings.cpusetCpus })), ...(leftOut ? { leftOut } : {}) });
   const outcome = await rollOut(context, reservation, emit);
   if (outcome.failures.length > 0) {
-    emit({ type: 'rolledback', removed: await rollBack(context, intent, nodes) });
+    emit({ type: 'rolledback', removed: await rollBack(context, intent, nodes, outcome.neverCreated) });
     const where = outcome.failures.map((f) => `${f.id} on ${f.node}: ${f.error}`).join('; ');
     return { type: 'result', ok: false, error: { code: ErrorCode.DEPLOY_FAILED, message: `deploy failed and was rolled back: ${where}`, details: { failures: outcome.failures } } };
   }

@@ -13,14 +13,15 @@ import { removeContainer } from './containers.js';
  * "Roll back": undoes an intent (a deploy that failed, a job that ended, or one a dead core left).
  * Removes every container it may have made (by name: they are named before they exist), then gives
  * its holdings back (core/reservations/) and deletes it, in one transaction. Safe to repeat, and safe
- * when another core got there first.
+ * when another core got there first. `neverCreated`: workloads the caller knows have no container (its
+ * create never reached Docker), so a node whose Docker is down does not hold their cores until it is back.
  */
-export async function rollBack(context: CoreContext, intent: Intent, nodes?: Map<string, Node>): Promise<string[]> {
+export async function rollBack(context: CoreContext, intent: Intent, nodes?: Map<string, Node>, neverCreated: ReadonlySet<string> = new Set()): Promise<string[]> {
   const { repos, engines } = context;
   const removed: string[] = [];
   const known = nodes ?? await repos.nodesByName();
   await Promise.all(
-    intent.workloads.map(async (workload) => {
+    intent.workloads.filter((workload) => !neverCreated.has(workload.id)).map(async (workload) => {
       if (await removeContainer(engines, known, workload)) removed.push(workload.id);
     }),
   );

@@ -21,6 +21,8 @@ export interface RolloutOutcome {
   /** Workloads whose CPU quota is on already (the others wait for their startup boost to end). */
   quotaOn: Set<string>;
   failures: Array<{ id: string; node: string; error: string }>;
+  /** Workloads whose create never reached Docker (not tried, or refused before it connected): they have no container to remove. */
+  neverCreated: Set<string>;
 }
 
 /**
@@ -34,6 +36,7 @@ export async function rollOut(context: CoreContext, reservation: Reservation, em
   const failures: RolloutOutcome['failures'] = [];
   const containers = new Map<string, string>();
   const quotaOn = new Set<string>();
+  const neverCreated = new Set(intent.workloads.map((w) => w.id));
   const fail = (failure: RolloutOutcome['failures'][number]): void => {
     failures.push(failure);
     emit({ type: 'failed', ...failure });
@@ -60,8 +63,12 @@ export async function rollOut(context: CoreContext, reservation: Reservation, em
       }
       await eachLimited(workloads, PER_NODE_PARALLELISM, async (workload) => {
         if (failures.length > 0) return;
+        neverCreated.delete(workload.id);
         try {
-          const container = await createContainer(docker, workload, await containerEnv(context, workload), { start: false, withoutQuota: true });
+          const container = await createContainer(docker, workload, await containerEnv(context, workload), { start: false, withoutQuota: true }).catch((error: unknown) => {
+            if (neverArrived(error)) neverCreated.add(workload.id);
+            throw error;
+          });
           containers.set(workload.id, container.id);
           emit({ type: 'created', id: workload.id, node, container: container.id });
           await container.start(deadline());
@@ -78,7 +85,13 @@ export async function rollOut(context: CoreContext, reservation: Reservation, em
       });
     }),
   );
-  return { containers, quotaOn, failures };
+  return { containers, quotaOn, failures, neverCreated };
+}
+
+/** A call that failed before it reached the daemon (no connection): it did nothing there. */
+function neverArrived(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === 'ECONNREFUSED' || code === 'ENOENT';
 }
 
 function groupByNode(workloads: readonly Workload[]): Map<string, Workload[]> {
