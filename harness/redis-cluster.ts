@@ -64,13 +64,18 @@ export class RedisCluster {
 
   /** The nodes that have a client subscribed to some channel (CLIENT LIST on each). */
   async nodesWithSubscribers(): Promise<number[]> {
-    const found: number[] = [];
-    for (const [i, node] of this.nodes.entries()) {
-      if (!node.process?.running) continue;
-      const clients = await cli(node.port, 'client', 'list').catch(() => '');
-      if (/\bsub=[1-9]/.test(clients)) found.push(i);
-    }
-    return found;
+    return (await this.subscriberCounts()).flatMap((count, i) => (count > 0 ? [i] : []));
+  }
+
+  /** How many subscribed connections each node has (0 for a node that is down). */
+  async subscriberCounts(): Promise<number[]> {
+    return Promise.all(
+      this.nodes.map(async (node) => {
+        if (!node.process?.running) return 0;
+        const clients = await cli(node.port, 'client', 'list').catch(() => '');
+        return clients.split('\n').filter((line) => /\bsub=[1-9]/.test(line)).length;
+      }),
+    );
   }
 
   /** SIGKILLs node `i`. */

@@ -100,9 +100,11 @@ export function defineRoute<P extends AnyObject = typeof Empty, Q extends AnyObj
           call.app = apps.join(',');
         }
         const result = await spec.handler({ params, query, body, principal }, request, reply);
-        record(call, { status: spec.status ?? 200, result });
+        // A handler may answer with another success status than the route's usual one (a webhook: 202 when it took a push up).
+        const status = reply.statusCode !== 200 ? reply.statusCode : (spec.status ?? 200);
+        record(call, { status, result });
         if (reply.sent) return reply;
-        reply.status(spec.status ?? 200);
+        reply.status(status);
         return result;
       } catch (error) {
         record(call, { error });

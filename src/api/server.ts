@@ -8,6 +8,7 @@ import { DEFAULT_LIMITS, registerBodyDeadline, type ServerLimits } from './limit
 import { registerMetrics } from './metrics.js';
 import { registerUi } from './ui.js';
 import { archiveRoutes } from './routes/archive.js';
+import { pipelineRoutes } from './routes/pipelines.js';
 import { execRoutes } from './routes/exec.js';
 import { ApiDocument, type RouteContext } from './route.js';
 import { agentRoutes } from './routes/agents.js';
@@ -120,12 +121,13 @@ export async function buildServer(core: Core, log: FastifyBaseLogger, options: S
   await app.register(auditRoutes, context);
   await app.register(checkRoutes, { ...context, checks: core.checks });
   await app.register(coreRoutes, { ...context, cores: core.cores, backups: core.backups });
-  await app.register(appRoutes, { ...context, apps: core.apps, images: core.images, volumes: core.volumes });
+  await app.register(appRoutes, { ...context, apps: core.apps, pipelines: core.pipelines, volumes: core.volumes });
   await app.register(imageRoutes, { ...context, images: core.images });
   await app.register(networkRoutes, { ...context, networks: core.networks });
   await app.register(serviceRoutes, { ...context, services: core.services, applies: core.applies });
   await app.register(execRoutes, { ...context, workloads: core.workloads });
   await app.register(archiveRoutes, { ...context, workloads: core.workloads });
+  await app.register(pipelineRoutes, { ...context, pipelines: core.pipelines });
   registerExecAttach(app, gate, core.workloads.exec);
   registerUi(app);
   return app;

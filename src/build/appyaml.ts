@@ -4,6 +4,7 @@ import { EruError, pathText, ErrorCode } from '../lib/errors.js';
 import { DnsLabelSchema } from '../model/names.js';
 import { EntrypointNameSchema, RestartSchema } from '../model/workload.js';
 import { SharedVolumesSchema } from '../model/volume.js';
+import { MemorySizeSchema } from '../lib/validate.js';
 
 /**
  * app.yaml: what a team writes instead of a Dockerfile. Everything in it is data: names are checked
@@ -19,6 +20,58 @@ const SafePath = (what: string) =>
     .refine((p) => !p.split('/').includes('..'), `${what}: may not contain ".."`);
 
 const Command = z.string().min(1).max(4096).refine((c) => !c.includes('\0'), 'no NUL characters');
+
+/** A file of the repository, by its path from the top: what a dependency step is rebuilt for when it changes. */
+const RepositoryFile = z
+  .string()
+  .min(1)
+  .max(1024)
+  .regex(/^[A-Za-z0-9._-][A-Za-z0-9._/-]*$/, 'a path in the repository: letters, digits and . _ / -, not starting with /')
+  .refine((p) => p.split('/').every((part) => part !== '' && part !== '.' && part !== '..'), 'a plain path: no empty, "." or ".." parts');
+
+/**
+ * `build:` — a list of commands run after the code is copied in; or `{deps, commands}`, where `deps`
+ * names the files a dependency step needs (`package.json`, `requirements.txt`) and its commands: these
+ * are copied and run before the rest of the code, so a version that changes only code reuses that
+ * layer from the node's build cache.
+ */
+const BuildSchema = z
+  .union([
+    z.array(Command).max(64),
+    z
+      .object({
+        deps: z.object({ files: z.array(RepositoryFile).min(1).max(64), commands: z.array(Command).min(1).max(64) }).strict().optional(),
+        commands: z.array(Command).max(64).default([]),
+      })
+      .strict(),
+  ])
+  .optional()
+  .transform((build) => (build === undefined ? { commands: [] } : Array.isArray(build) ? { commands: build } : build));
+
+/** Seconds, or a duration such as `90s`, `10m` or `1h`. */
+const Seconds = (max: number) =>
+  z
+    .union([z.number().int().min(1), z.string().regex(/^\d{1,5}[smh]$/, 'seconds, or a duration such as 90s, 10m or 1h').transform((t) => Number(t.slice(0, -1)) * { s: 1, m: 60, h: 3600 }[t.slice(-1) as 's' | 'm' | 'h'])])
+    .refine((s) => s <= max, `at most ${max} s`);
+
+/** `test:` — commands run in the built image, in a throwaway container, before a version may be deployed. */
+const TestSchema = z
+  .object({
+    cmd: Command.optional(),
+    commands: z.array(Command).min(1).max(64).optional(),
+    /** Past this the test container is killed and the version fails (default 10 minutes). */
+    timeout: Seconds(6 * 3600).default(600),
+  })
+  .strict()
+  .refine((t) => (t.cmd === undefined) !== (t.commands === undefined), 'give cmd (one shell command) or commands (run in order, stopping at the first that fails), one of them');
+
+/** What the test container holds on its node (default one CPU and the pod's default memory). */
+const TestResourcesSchema = z
+  .object({
+    cpu: z.number().min(0.001).max(1024).optional(),
+    memory: MemorySizeSchema.optional(),
+  })
+  .strict();
 
 const EntrypointSchema = z
   .object({
@@ -63,7 +116,9 @@ export const AppYamlSchema = z
   .object({
     appname: DnsLabelSchema,
     base: z.string().min(1).max(256).regex(/^[\w./:@-]+$/, 'an image reference is letters, digits and . / : @ - _'),
-    build: z.array(Command).max(64).default([]),
+    build: BuildSchema,
+    test: TestSchema.optional(),
+    test_resources: TestResourcesSchema.optional(),
     entrypoints: z.record(EntrypointNameSchema, EntrypointSchema).refine((e) => Object.keys(e).length > 0, 'at least one entrypoint'),
     volumes: z.array(SafePath('volume')).max(64).default([]),
     binds: z

@@ -18,15 +18,23 @@ export interface BuildLine {
   line: string;
 }
 
+/** A checked-out tree; `appYaml` is app.yaml as committed (git's blob: a link is its target's name, never a file outside). */
+export interface Checkout {
+  dir: string;
+  appYaml: string | undefined;
+  remove: () => Promise<void>;
+}
+
 /** Checks the repository out at `sha` into a fresh directory (git, argv only). */
-export async function checkout(repo: string, sha: string): Promise<{ dir: string; remove: () => Promise<void> }> {
+export async function checkout(repo: string, sha: string): Promise<Checkout> {
   const dir = await mkdtemp(join(tmpdir(), 'eru-build-'));
   const remove = (): Promise<void> => rm(dir, { recursive: true, force: true });
   try {
     await run('git', ['clone', '--quiet', '--no-checkout', '--', repo, dir], { maxBuffer: 16 * 1024 * 1024 });
     await run('git', ['-C', dir, 'checkout', '--quiet', '--detach', sha]);
+    const appYaml = await run('git', ['-C', dir, 'show', `${sha}:app.yaml`], { maxBuffer: 1024 * 1024 }).then((r) => r.stdout, () => undefined);
     await rm(join(dir, '.git'), { recursive: true, force: true });
-    return { dir, remove };
+    return { dir, appYaml, remove };
   } catch (error) {
     await remove();
     const stderr = (error as { stderr?: string }).stderr?.trim().split('\n').pop();

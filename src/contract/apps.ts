@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppEnvSchema, AppSchema, EnvNameSchema, ShaSchema, VersionRefSchema } from '../model/app.js';
+import { AppEnvSchema, AppSchema, AppVersionSchema, EnvNameSchema, ShaSchema, TEST_STATES, VersionRefSchema } from '../model/app.js';
 import { DnsLabelSchema } from '../model/names.js';
 import { EnvSchema } from '../model/workload.js';
 
@@ -15,6 +15,10 @@ export type RegisterBody = z.infer<typeof RegisterBodySchema>;
 
 export const AppParamsSchema = z.object({ app: DnsLabelSchema });
 export const AppEnvParamsSchema = AppParamsSchema.extend({ env: EnvNameSchema });
+
+/** A version as listed: with where it stands with its tests (`none`: its app.yaml has no `test:`). */
+export const AppVersionViewSchema = AppVersionSchema.extend({ testState: z.enum(TEST_STATES) });
+export type AppVersionView = z.infer<typeof AppVersionViewSchema>;
 
 export const AppListItemSchema = AppSchema.extend({ versions: z.number().int() });
 export type AppListItem = z.infer<typeof AppListItemSchema>;

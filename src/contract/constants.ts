@@ -6,6 +6,12 @@ export { EVENTS_FROM_HEADER, EXEC_UPGRADE } from 'eru-client';
 /** Every kind of change the bus carries. */
 export const EVENT_TYPES = [
   'app.registered',
+  /** A push to the branch an app follows reached its webhook (core/pipeline/). */
+  'version.pushed',
+  'version.built',
+  'version.tested',
+  /** A passing version rolled out to the app's release service. */
+  'version.released',
   'pod.created',
   'pod.removed',
   'pod.updated',

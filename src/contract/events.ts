@@ -119,12 +119,17 @@ export const ApplyEventSchema = z.union([
 ]);
 export type ApplyEvent = z.infer<typeof ApplyEventSchema>;
 
-/** Builds (`POST /v1/apps/{app}/builds`). */
+/** Builds (`POST /v1/apps/{app}/builds`): the image, then the app.yaml's tests when it has any. */
 export const BuildEventSchema = z.union([
   z.object({ type: z.literal('building'), app: z.string(), sha: z.string(), node: z.string(), image: z.string() }),
   z.object({ type: z.literal('output'), line: z.string() }),
   z.object({ type: z.literal('pushed'), image: z.string(), registry: z.string() }),
-  z.object({ type: z.literal('result'), ok: z.literal(true), image: z.string(), node: z.string() }),
+  /** Its tests started: in a throwaway container placed like any workload. */
+  z.object({ type: z.literal('testing'), node: z.string(), workload: z.string(), cpu: z.number(), memory: z.number(), timeout: z.number() }),
+  z.object({ type: z.literal('test-output'), line: z.string(), stream: z.enum(['stdout', 'stderr']) }),
+  z.object({ type: z.literal('tested'), state: z.enum(['passed', 'failed', 'error']), exitCode: z.number().int().optional(), reason: z.string().optional(), durationMs: z.number().int() }),
+  /** `test`: how its tests went; `none` when its app.yaml has none. */
+  z.object({ type: z.literal('result'), ok: z.literal(true), image: z.string(), node: z.string(), test: z.enum(['none', 'passed']).optional() }),
   FailedResultSchema,
 ]);
 export type BuildEvent = z.infer<typeof BuildEventSchema>;

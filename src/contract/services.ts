@@ -44,6 +44,8 @@ export const ReplaceBodySchema = z
     version: VersionRefSchema.optional(),
     /** The image to move to (a service deployed from an image). */
     image: WorkloadSpecSchema.shape.image.optional(),
+    /** Move to a version whose app.yaml tests failed or have not passed (refused otherwise). */
+    allowUntested: z.boolean().optional(),
     /** New instances started ahead of the old ones they replace (needs room); 0 replaces in place. */
     maxSurge: z.number().int().min(0).max(1000).default(1),
     /** Old instances that may be gone before their replacements are healthy. */
@@ -96,6 +98,8 @@ export const ApplyBodySchema = z
   .object({
     services: z.array(DesiredServiceSchema).min(1).max(1000),
     dryRun: z.boolean().default(false),
+    /** Run versions whose app.yaml tests failed or have not passed (refused otherwise). */
+    allowUntested: z.boolean().default(false),
   })
   .strict();
 export type ApplyBody = z.infer<typeof ApplyBodySchema>;

@@ -20,6 +20,8 @@ export const DeployBodySchema = WorkloadSpecSchema.extend({
   version: VersionRefSchema.optional(),
   /** An environment whose env vars (eru app env set) the workloads get. */
   envSet: EnvNameSchema.optional(),
+  /** Run a version whose app.yaml tests failed or have not passed (they are refused otherwise). */
+  allowUntested: z.boolean().optional(),
   count: z.number().int().min(1).max(10000),
   strategy: StrategySchema.default('AUTO'),
   limit: z.number().int().min(0).default(0).describe(LIMIT_MEANING),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { conflict } from '../lib/errors.js';
 import { ActivitySchema } from '../model/activity.js';
 import { AuditEntrySchema } from '../model/audit.js';
-import { AppEnvSchema, AppSchema, AppVersionSchema } from '../model/app.js';
+import { AppEnvSchema, AppSchema, AppVersionSchema, PipelineSchema, PushSchema } from '../model/app.js';
 import { AddressCursorSchema, AddressHolderSchema, NetworkSchema } from '../model/network.js';
 import { NodeSchema, type Node } from '../model/node.js';
 import { PodSchema, type Pod } from '../model/pod.js';
@@ -91,6 +91,9 @@ const keys = {
   versions: (app: string) => `${ROOT}/versions/${app}/`,
   version: (app: string, sha: string) => `${ROOT}/versions/${app}/${sha}`,
   appEnv: (app: string, env: string) => `${ROOT}/appenv/${app}/${env}`,
+  pipeline: (app: string) => `${ROOT}/pipelines/${app}`,
+  pushes: (app: string) => `${ROOT}/pushes/${app}/`,
+  push: (app: string, sha: string) => `${ROOT}/pushes/${app}/${sha}`,
   networks: `${ROOT}/networks/`,
   network: (name: string) => `${ROOT}/networks/${name}`,
   addresses: (network: string) => `${ROOT}/addresses/${network}/`,
@@ -400,6 +403,17 @@ export class Repositories {
     get: (app: string, sha: string) => read(this.store, AppVersionSchema, keys.version(app, sha)),
     list: (app: string) => list(this.store, AppVersionSchema, keys.versions(app)),
     key: keys.version,
+  };
+
+  readonly pipelines = {
+    get: (app: string) => read(this.store, PipelineSchema, keys.pipeline(app)),
+    key: keys.pipeline,
+  };
+
+  readonly pushes = {
+    get: (app: string, sha: string) => read(this.store, PushSchema, keys.push(app, sha)),
+    list: (app: string) => list(this.store, PushSchema, keys.pushes(app)),
+    key: keys.push,
   };
 
   readonly appEnvs = {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** What kinds of long operation on an app are kept as activities. */
-export const ACTIVITY_KINDS = ['build', 'deploy', 'scale', 'replace', 'keep', 'drain'] as const;
+export const ACTIVITY_KINDS = ['build', 'deploy', 'scale', 'replace', 'keep', 'drain', 'push'] as const;
 
 /**
  * One long operation on an app (a build, a deploy, a scale, a replace), kept so that the dashboard

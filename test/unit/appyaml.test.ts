@@ -60,7 +60,7 @@ describe('app.yaml', () => {
     const app = parseAppYaml(GOOD.replace('  - mkdir -p /www && cp index.html /www/', hostile.map((c) => `  - ${JSON.stringify(c)}`).join('\n')));
     const text = dockerfile(app);
     const lines = text.trim().split('\n');
-    // Exactly: comment, FROM, COPY, COPY launcher, WORKDIR, the user RUN, one RUN per build command, VOLUME, USER, ENTRYPOINT.
+    // Exactly: comment, FROM, WORKDIR, the user RUN, COPY, COPY launcher, one RUN per build command, VOLUME, USER, ENTRYPOINT.
     assert.equal(lines.length, 9 + hostile.length);
     assert.ok(lines.includes('VOLUME ["/data"]'));
     assert.deepEqual(lines.filter((l) => l.startsWith('USER ')), ['USER 10001:10001']);
@@ -70,6 +70,32 @@ describe('app.yaml', () => {
       assert.ok(run.startsWith('RUN ['), run);
       assert.deepEqual(JSON.parse(run.slice(4)), ['/bin/sh', '-c', command]);
     }
+  });
+
+  it('build.deps: the named files and their commands come before the code, so a change of code alone keeps that layer', () => {
+    const app = parseAppYaml(GOOD.replace('build:\n  - mkdir -p /www && cp index.html /www/', 'build:\n  deps: {files: [deps.txt, lib/pins.txt], commands: ["sh deps.sh"]}\n  commands: ["mkdir -p /www && cp index.html /www/"]'));
+    const lines = dockerfile(app).trim().split('\n');
+    const at = (prefix: string): number => lines.findIndex((l) => l.startsWith(prefix));
+    assert.deepEqual(app.build, { deps: { files: ['deps.txt', 'lib/pins.txt'], commands: ['sh deps.sh'] }, commands: ['mkdir -p /www && cp index.html /www/'] });
+    assert.equal(lines[at('COPY --chown=10001:10001 ["deps.txt"')], 'COPY --chown=10001:10001 ["deps.txt","/hello/deps.txt"]');
+    assert.equal(lines[at('COPY --chown=10001:10001 ["lib/pins.txt"')], 'COPY --chown=10001:10001 ["lib/pins.txt","/hello/lib/pins.txt"]');
+    const depsRun = lines.indexOf('RUN ["/bin/sh", "-c", "sh deps.sh"]');
+    const code = lines.indexOf('COPY --chown=10001:10001 [".","/hello"]');
+    assert.ok(at('COPY --chown=10001:10001 ["deps.txt"') < depsRun && depsRun < code && code < lines.indexOf('RUN ["/bin/sh", "-c", "mkdir -p /www && cp index.html /www/"]'), lines.join('\n'));
+    // The list form is the same as commands alone.
+    assert.deepEqual(parseAppYaml(GOOD).build, { commands: ['mkdir -p /www && cp index.html /www/'] });
+    refused(GOOD.replace('build:\n  - mkdir -p /www && cp index.html /www/', 'build: {deps: {files: [../secret], commands: [x]}}'), /build/);
+    refused(GOOD.replace('build:\n  - mkdir -p /www && cp index.html /www/', 'build: {deps: {files: [/etc/passwd], commands: [x]}}'), /build/);
+    refused(GOOD.replace('build:\n  - mkdir -p /www && cp index.html /www/', 'build: {deps: {files: [a], commands: [x]}, run: [y]}'), /build/);
+  });
+
+  it('test: one command or a list, a timeout, and resources', () => {
+    const app = parseAppYaml(`${GOOD}test: {commands: ["sh test.sh", "true"], timeout: 2m}\ntest_resources: {cpu: 0.5, memory: 64MiB}\n`);
+    assert.deepEqual(app.test, { commands: ['sh test.sh', 'true'], timeout: 120 });
+    assert.deepEqual(app.test_resources, { cpu: 0.5, memory: 64 * 1024 * 1024 });
+    assert.equal(parseAppYaml(`${GOOD}test: {cmd: make test}\n`).test!.timeout, 600);
+    refused(`${GOOD}test: {timeout: 5m}\n`, /test: give cmd/);
+    refused(`${GOOD}test: {cmd: x, timeout: 1 week}\n`, /test\.timeout/);
   });
 
   it('keeps entrypoint commands out of the launcher script, and quotes a commands list so sh reads back the exact words', () => {

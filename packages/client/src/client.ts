@@ -1,4 +1,4 @@
-import type { Activity, App, ArchiveStat, CheckBody, CheckReport, CoreView, Snapshot, ExecBody, ExecState, ExecView, ResizeTty, AppEnv, AppListItem, AppVersion, ApplyEvent, AuditEntry, AuditQuery, BaseImageBody, BaseImageEvent, BuildEvent, CapacityBody, CapacityReportView, ConnectBody, ControlAction, DeployBody, DeployEvent, DrainBody, DrainEvent, Endpoint, ErrorBody, EruEvent, EventFilter, Heartbeat, HeartbeatAnswer, ImageCacheBody, ImageCacheEvent, Intent, IssuedToken, JobBody, NetworkCreate, NetworkView, NodeCreate, NodePatch, NodeView, OutputLine, Pod, PodCreate, PodMap, PodPatch, RegisterBody, ReplaceBody, ResizeBody, Rollout, ServiceView, StatusAnswer, StatusReport, TokenCreate, TokenView, VolumeRemoval, VolumeView, Workload, WorkloadFilter, WorkloadInspect, WorkloadListItem } from './wire.js';
+import type { Activity, App, ArchiveStat, CheckBody, CheckReport, CoreView, Snapshot, ExecBody, ExecState, ExecView, ResizeTty, AppEnv, AppListItem, AppVersion, AppVersionView, ApplyEvent, AuditEntry, AuditQuery, BaseImageBody, BaseImageEvent, BuildEvent, CapacityBody, CapacityReportView, ConnectBody, ControlAction, DeployBody, DeployEvent, DrainBody, DrainEvent, Endpoint, ErrorBody, EruEvent, EventFilter, Heartbeat, HeartbeatAnswer, ImageCacheBody, ImageCacheEvent, Intent, IssuedToken, PipelineBody, PipelineView, JobBody, NetworkCreate, NetworkView, NodeCreate, NodePatch, NodeView, OutputLine, Pod, PodCreate, PodMap, PodPatch, RegisterBody, ReplaceBody, ResizeBody, Rollout, ServiceView, StatusAnswer, StatusReport, TokenCreate, TokenView, VolumeRemoval, VolumeView, Workload, WorkloadFilter, WorkloadInspect, WorkloadListItem } from './wire.js';
 import { EruError, ErrorCode } from './errors.js';
 import { ndjson } from './lines.js';
 import { EVENTS_FROM_HEADER } from './protocol.js';
@@ -401,7 +401,7 @@ export class EruClient {
   readonly apps = {
     list: () => this.request<AppListItem[]>('GET', '/v1/apps'),
     get: (app: string) => this.request<App>('GET', `/v1/apps/${enc(app)}`),
-    versions: (app: string) => this.request<AppVersion[]>('GET', `/v1/apps/${enc(app)}/versions`),
+    versions: (app: string) => this.request<AppVersionView[]>('GET', `/v1/apps/${enc(app)}/versions`),
     activities: (app: string) => this.request<Activity[]>('GET', `/v1/apps/${enc(app)}/activities`),
     volumes: (app: string) => this.request<VolumeView[]>('GET', `/v1/apps/${enc(app)}/volumes`),
     removeVolume: (app: string, name: string) => this.request<VolumeRemoval>('DELETE', `/v1/apps/${enc(app)}/volumes/${enc(name)}`),
@@ -411,6 +411,9 @@ export class EruClient {
     endpoints: (app: string, filter: { entry?: string; pod?: string; healthy?: boolean } = {}) => this.request<Endpoint[]>('GET', `/v1/apps/${enc(app)}/endpoints${query(filter)}`),
     build: (app: string, body: { version: string; pod: string }, onEvent?: (event: BuildEvent) => void) =>
       this.follow<BuildEvent>('POST', `/v1/apps/${enc(app)}/builds`, body, onEvent),
+    /** The app's pipeline: the branch its webhook follows, where pushes are built, tested and released, the webhook's URL and secret. */
+    pipeline: (app: string) => this.request<PipelineView>('GET', `/v1/apps/${enc(app)}/pipeline`),
+    setPipeline: (app: string, body: PipelineBody) => this.request<PipelineView>('PUT', `/v1/apps/${enc(app)}/pipeline`, body),
   };
 
   readonly images = {

@@ -24,9 +24,15 @@ export const ErrorCode = {
   /** The scheduler cannot place the request; `details.nodes` says why per node. */
   INSUFFICIENT_CAPACITY: 'INSUFFICIENT_CAPACITY',
   NOT_BUILT: 'NOT_BUILT',
+  /** A version whose tests failed or have not passed (yet) was asked to run: `--allow-untested` runs it anyway. */
+  UNTESTED_VERSION: 'UNTESTED_VERSION',
+  /** A version was built but its app.yaml `test:` failed; `details` has the exit code and the last lines. */
+  TESTS_FAILED: 'TESTS_FAILED',
   FORBIDDEN_BIND: 'FORBIDDEN_BIND',
   PRECONDITION_FAILED: 'PRECONDITION_FAILED',
   BUILD_FAILED: 'BUILD_FAILED',
+  /** A webhook whose signature or token does not match the app's secret. */
+  BAD_SIGNATURE: 'BAD_SIGNATURE',
   ENGINE_UNREACHABLE: 'ENGINE_UNREACHABLE',
   ENGINE_ERROR: 'ENGINE_ERROR',
   IMAGE_FAILED: 'IMAGE_FAILED',

@@ -1,15 +1,15 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { AppEnvParamsSchema, AppEnvSchema, AppListItemSchema, AppParamsSchema, BuildBodySchema, EnvVarsBodySchema, RegisterBodySchema, VolumeParamsSchema, VolumeRemovalSchema, VolumeViewSchema } from '../../contract/apps.js';
+import { AppEnvParamsSchema, AppEnvSchema, AppVersionViewSchema, AppListItemSchema, AppParamsSchema, BuildBodySchema, EnvVarsBodySchema, RegisterBodySchema, VolumeParamsSchema, VolumeRemovalSchema, VolumeViewSchema } from '../../contract/apps.js';
 import { BuildEventSchema } from '../../contract/events.js';
-import { redactEnv, type AppService, type Images, type Volumes } from '../../core/index.js';
+import { redactEnv, type AppService, type Pipelines, type Volumes } from '../../core/index.js';
 import { ActivitySchema } from '../../model/activity.js';
 import { AppSchema, AppVersionSchema } from '../../model/app.js';
 import { defineRoute, type RouteContext } from '../route.js';
 import { sendNdjson } from '../stream.js';
 
 /** Apps: `POST /v1/apps/versions`, `GET /v1/apps[/{app}[/versions|/activities]]`, builds, `GET|PUT /v1/apps/{app}/env/{env}`. */
-export const appRoutes: FastifyPluginAsync<RouteContext & { apps: AppService; images: Images; volumes: Volumes }> = async (app, { apps, images, volumes, ...context }) => {
+export const appRoutes: FastifyPluginAsync<RouteContext & { apps: AppService; pipelines: Pipelines; volumes: Volumes }> = async (app, { apps, pipelines, volumes, ...context }) => {
   defineRoute(app, context, {
     method: 'POST',
     url: '/v1/apps/versions',
@@ -48,7 +48,7 @@ export const appRoutes: FastifyPluginAsync<RouteContext & { apps: AppService; im
     tag: 'apps',
     access: 'read',
     params: AppParamsSchema,
-    response: z.array(AppVersionSchema),
+    response: z.array(AppVersionViewSchema),
     handler: ({ params }) => apps.versions(params.app),
   });
   defineRoute(app, context, {
@@ -84,7 +84,7 @@ export const appRoutes: FastifyPluginAsync<RouteContext & { apps: AppService; im
   defineRoute(app, context, {
     method: 'POST',
     url: '/v1/apps/:app/builds',
-    summary: 'Build a version: git checkout at its sha, a Dockerfile from app.yaml, built on the least busy node of the pod, tagged APP:SHA7; streams the build output',
+    summary: "Build a version: git checkout at its sha, a Dockerfile from app.yaml, built on the app's build node in the pod, tagged APP:SHA; then its app.yaml tests, in a container placed in the pod; streams both outputs",
     tag: 'apps',
     access: 'app',
     app: { params: (params) => params.app },
@@ -93,7 +93,7 @@ export const appRoutes: FastifyPluginAsync<RouteContext & { apps: AppService; im
     response: BuildEventSchema,
     stream: true,
     handler: async ({ params, body }, _request, reply) => {
-      return sendNdjson(reply, await images.build(params.app, body.version, body.pod));
+      return sendNdjson(reply, await pipelines.build(params.app, body.version, body.pod));
     },
   });
   defineRoute(app, context, {

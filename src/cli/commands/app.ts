@@ -2,12 +2,23 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Command } from 'commander';
+import type { AppVersionView } from '../../contract/apps.js';
 import { EruError, ErrorCode, invalid } from '../../lib/errors.js';
 import { formatMemory } from '../../lib/units.js';
 import { action, printJson, printTable } from '../output.js';
 import { clientOf, globals, keyValue } from '../options.js';
+import { registerPipeline } from './pipeline.js';
 
 const run = promisify(execFile);
+
+/** A version's tests in a few words: passed, failed (exit 1), none, … */
+function testsColumn(version: AppVersionView): string {
+  const test = version.test;
+  if (version.testState === 'failed') return `failed${test?.exitCode !== undefined ? ` (exit ${test.exitCode})` : ''}${test?.reason ? `: ${test.reason}` : ''}`;
+  if (version.testState === 'error') return `error: ${test?.reason ?? '?'}`;
+  if (version.testState === 'passed' && test?.durationMs !== undefined) return `passed (${(test.durationMs / 1000).toFixed(1)} s)`;
+  return version.testState;
+}
 
 /** Runs git in `dir` (argv, no shell); a clear error when it is not a checkout. */
 async function git(dir: string, args: string[]): Promise<string> {
@@ -110,9 +121,31 @@ export function registerApp(program: Command): void {
       action(async (name: string, _options: unknown, command: Command) => {
         const versions = await clientOf(command).apps.versions(name);
         if (globals(command).json) return printJson(versions);
-        printTable([['SHA', 'ENTRYPOINTS', 'IMAGE', 'REGISTERED'], ...versions.map((v) => [v.sha.slice(0, 7), v.entrypoints.join(','), v.image ?? '-', v.createdAt])]);
+        printTable([
+          ['SHA', 'ENTRYPOINTS', 'IMAGE', 'TESTS', 'REGISTERED'],
+          ...versions.map((v) => [`${v.sha.slice(0, 7)}${v.local ? ' (local)' : ''}`, v.entrypoints.join(','), v.image ?? '-', testsColumn(v), v.createdAt]),
+        ]);
       }),
     );
+
+  app
+    .command('activities')
+    .description("an app's recent builds, pushes, deploys, scales and replaces, newest first; --lines shows the last one's output")
+    .argument('<app>')
+    .option('--lines', "also print the newest activity's lines (its build output, tests and rollout)")
+    .action(
+      action(async (name: string, options: { lines?: boolean }, command: Command) => {
+        const activities = await clientOf(command).apps.activities(name);
+        if (globals(command).json) return printJson(activities);
+        printTable([
+          ['STARTED', 'KIND', 'VERSION', 'POD', 'OUTCOME', 'SUMMARY'],
+          ...activities.map((a) => [a.startedAt, a.kind, a.version?.slice(0, 7) ?? '-', a.pod ?? '-', a.ok === undefined ? (a.endedAt ? '?' : 'running') : a.ok ? 'ok' : 'failed', a.summary.split('\n')[0] ?? '']),
+        ]);
+        if (options.lines && activities[0]) for (const line of activities[0].lines) console.log(line);
+      }),
+    );
+
+  registerPipeline(app);
 
   const env = app.command('env').description('env vars per environment, kept apart from app.yaml');
   env

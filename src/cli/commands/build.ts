@@ -9,10 +9,10 @@ import { defaultPod, globals } from '../options.js';
 export function registerBuild(program: Command): void {
   program
     .command('build')
-    .description('build a registered version of an app into an image tagged [REGISTRY/]APP:SHA7, streaming the build output (pushed when the core has --registry)')
+    .description('build a registered version of an app into an image tagged [REGISTRY/]APP:SHA and run its app.yaml tests, streaming both outputs (pushed when the core has --registry); exits non-zero when the tests fail')
     .argument('<app>')
     .requiredOption('--revision <sha>', 'the commit (7 to 40 hex digits)')
-    .option('--pod <pod>', "the pod to build on (its least busy node); default: the client config's pod, or the only pod")
+    .option('--pod <pod>', "the pod to build and test in; default: the client config's pod, or the only pod")
     .action(
       action(async (app: string, options: { revision: string; pod?: string }, command: Command) => {
         const body = { version: options.revision, pod: options.pod ?? (await defaultPod(command)) };
@@ -20,9 +20,13 @@ export function registerBuild(program: Command): void {
           if (event.type === 'output') process.stderr.write(`${event.line}\n`);
           else if (event.type === 'building') process.stderr.write(`building ${event.image} on ${event.node}\n`);
           else if (event.type === 'pushed') process.stderr.write(`pushed ${event.image} to ${event.registry}\n`);
+          else if (event.type === 'testing') process.stderr.write(`testing on ${event.node} (${event.workload}, ${event.cpu} CPU, timeout ${event.timeout} s)\n`);
+          else if (event.type === 'test-output') process.stderr.write(`  | ${event.line}\n`);
+          else if (event.type === 'tested') process.stderr.write(`tests ${event.state}${event.exitCode !== undefined && event.state !== 'passed' ? ` (exit ${event.exitCode})` : ''}${event.reason ? `: ${event.reason}` : ''} in ${(event.durationMs / 1000).toFixed(1)} s\n`);
         });
+        // A version whose tests failed exits non-zero, as a CI step would.
         if (!result.ok) throw new EruError(result.error.code, result.error.message);
-        if (!globals(command).json) console.log(`built ${result.image} on ${result.node}`);
+        if (!globals(command).json) console.log(`built ${result.image} on ${result.node}${result.test === 'passed' ? '; its tests passed' : ''}`);
       }),
     );
 }

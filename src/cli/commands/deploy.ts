@@ -27,6 +27,7 @@ interface DeployOptions extends PlacementOptions {
   image?: string;
   version?: string;
   envSet?: string;
+  allowUntested?: boolean;
   count: number;
   strategy: string;
   limit: number;
@@ -108,6 +109,7 @@ export function registerDeploy(program: Command): void {
     .option('--image <image>', 'image to run (present on the nodes)')
     .option('--version <sha7>', "a built version of the app: image, command, health check from its app.yaml entrypoint")
     .option('--env-set <env>', 'add the env vars of this environment (eru app env set)')
+    .option('--allow-untested', "run a version whose app.yaml tests failed or have not passed")
     .option('--count <n>', 'how many', wholeNumber('count'), 1)
     .option('--strategy <s>', 'AUTO, FILL, EACH, GLOBAL or DRAINED', 'AUTO')
     .option('--limit <n>', `${LIMIT_MEANING.replaceAll('`', '')}`, wholeNumber('limit'), 0)
@@ -145,6 +147,7 @@ export function registerDeploy(program: Command): void {
         ...(options.image ? { image: options.image } : {}),
         ...(options.version ? { version: options.version } : {}),
         ...(options.envSet ? { envSet: options.envSet } : {}),
+        ...(options.allowUntested ? { allowUntested: true } : {}),
         command,
         count: options.count,
         // As typed: the core says which strategies there are.

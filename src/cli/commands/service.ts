@@ -61,6 +61,7 @@ export function registerService(program: Command): void {
     .option('--version <sha7>', 'the built version to move to (a service deployed by version)')
     .option('--image <image>', 'the image to move to (a service deployed with --image)')
     .option('--pod <pod>', 'the pod (may be left out when it runs in one pod)')
+    .option('--allow-untested', "move to a version whose app.yaml tests failed or have not passed")
     .option('--batch <n>', 'replace n at a time, each new one ahead of its old one (= --max-surge n --max-unavailable 0)', wholeNumber('batch'))
     .option('--max-surge <n>', 'new instances started ahead of the old ones (needs room; 0: in place)', wholeNumber('max-surge'))
     .option('--max-unavailable <n>', 'old instances that may be gone before their replacements are healthy', wholeNumber('max-unavailable'))
@@ -71,12 +72,13 @@ export function registerService(program: Command): void {
     .option('--canary <n>', 'stop once n new instances are healthy, until `eru rollout promote` (or `abort`); the command returns then', wholeNumber('canary'))
     .option('--canary-auto <duration>', 'with --canary: compare the new instances with the old for this long (restarts, stops, health, throttling), then promote or abort by itself', seconds('canary-auto'))
     .action(
-      action(async (app: string, options: { entry: string; version?: string; image?: string; pod?: string; batch?: number; maxSurge?: number; maxUnavailable?: number; minHealthy?: number; healthyDeadline?: number; drain?: number; rollback: boolean; canary?: number; canaryAuto?: number }, cmd: Command) => {
+      action(async (app: string, options: { entry: string; version?: string; image?: string; pod?: string; batch?: number; maxSurge?: number; maxUnavailable?: number; minHealthy?: number; healthyDeadline?: number; drain?: number; rollback: boolean; canary?: number; canaryAuto?: number; allowUntested?: boolean }, cmd: Command) => {
         if (options.batch !== undefined && (options.maxSurge !== undefined || options.maxUnavailable !== undefined)) throw invalid(['batch'], 'give --batch, or --max-surge and --max-unavailable, not both');
         if ((options.version === undefined) === (options.image === undefined)) throw invalid(['version'], 'give --version (a service deployed by version) or --image (one deployed from an image)');
         const body = {
           ...(options.version !== undefined ? { version: options.version } : { image: options.image! }),
           ...(options.pod ? { pod: options.pod } : {}),
+          ...(options.allowUntested ? { allowUntested: true } : {}),
           ...(options.batch !== undefined ? { maxSurge: options.batch, maxUnavailable: 0 } : {}),
           ...(options.maxSurge !== undefined ? { maxSurge: options.maxSurge } : {}),
           ...(options.maxUnavailable !== undefined ? { maxUnavailable: options.maxUnavailable } : {}),

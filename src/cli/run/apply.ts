@@ -9,7 +9,7 @@ import { EruError, ErrorCode, invalid } from '../../lib/errors.js';
  * `eru apply FILE`, loaded on demand: the file read here, the plan and the steps made by the core
  * (`PUT /v1/services`, core/apply/), shown as they come.
  */
-export async function runApply(client: EruClient, file: string, options: { dryRun: boolean; json: boolean }): Promise<void> {
+export async function runApply(client: EruClient, file: string, options: { dryRun: boolean; allowUntested?: boolean; json: boolean }): Promise<void> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -26,7 +26,7 @@ export async function runApply(client: EruClient, file: string, options: { dryRu
   const say = (line: string): void => {
     if (!options.json) console.log(line);
   };
-  const result = await client.follow<ApplyEvent>('PUT', '/v1/services', { ...data, dryRun: options.dryRun }, (event) => {
+  const result = await client.follow<ApplyEvent>('PUT', '/v1/services', { ...data, dryRun: options.dryRun, ...(options.allowUntested ? { allowUntested: true } : {}) }, (event) => {
     if (options.json) return;
     if (event.type === 'plan') {
       if (event.steps.length === 0) say('nothing to do: every service is as the file says');

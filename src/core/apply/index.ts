@@ -9,6 +9,7 @@ import type { CoreContext } from '../context.js';
 import type { Deploys } from '../deploy/index.js';
 import type { Services } from '../services/index.js';
 import { commandOf, plan, stepView, type Instance, type Step } from './plan.js';
+import { requireTested, resolveVersion } from '../apps/versions.js';
 
 /**
  * `eru apply` on the server (`PUT /v1/services`), so the CLI, the dashboard and the SDK converge the
@@ -26,6 +27,15 @@ export class Applies {
 
   async apply(body: ApplyBody): Promise<EventQueue<ApplyEvent>> {
     const steps = plan(body.services, await this.services.list(), await this.instances());
+    // Every version a step would run, checked before the first step: a refusal is a 4xx with nothing done.
+    for (const [index, desired] of body.services.entries()) {
+      if (desired.version === undefined || !steps.some((s) => s.desired === desired && (s.kind === 'create' || s.kind === 'replace'))) continue;
+      try {
+        requireTested((await resolveVersion(this.context.repos, desired.app, desired.version)).value, body.allowUntested);
+      } catch (error) {
+        throw error instanceof EruError ? error.under(['services', index]) : error;
+      }
+    }
     return runInBackground<ApplyEvent>(
       async (emit) => {
         emit({ type: 'plan', dryRun: body.dryRun, steps: steps.map(stepView) });
@@ -33,7 +43,7 @@ export class Applies {
         for (const [index, step] of steps.entries()) {
           emit({ type: 'step', index, ...stepView(step) });
           try {
-            await this.carryOut(step, emit);
+            await this.carryOut(step, emit, body.allowUntested);
           } catch (error) {
             const failed = { ...stepView(step), error: failedResult(error, ErrorCode.DEPLOY_FAILED).error };
             return { type: 'result', ok: false, dryRun: false, done: steps.slice(0, index).map(stepView), undone: steps.slice(index + 1).map(stepView), failed };
@@ -54,7 +64,7 @@ export class Applies {
     return instances;
   }
 
-  private async carryOut(step: Step, emit: (event: ApplyEvent) => void): Promise<void> {
+  private async carryOut(step: Step, emit: (event: ApplyEvent) => void, allowUntested: boolean): Promise<void> {
     const { app, entry, pod } = step.desired;
     const d = step.desired;
     switch (step.kind) {
@@ -70,11 +80,12 @@ export class Applies {
           networks: d.networks.map((name) => ({ name })),
           ...(d.version ? { version: d.version } : { image: d.image }),
           ...(d.envSet ? { envSet: d.envSet } : {}),
+          ...(allowUntested ? { allowUntested: true } : {}),
         });
         return follow(await this.deploys.deploy(body), emit);
       }
       case 'replace':
-        return follow(await this.services.replace(app, entry, parseWith(ReplaceBodySchema, { pod, ...(d.version !== undefined ? { version: d.version } : { image: d.image }) })), emit);
+        return follow(await this.services.replace(app, entry, parseWith(ReplaceBodySchema, { pod, ...(d.version !== undefined ? { version: d.version } : { image: d.image }), ...(allowUntested ? { allowUntested: true } : {}) })), emit);
       case 'resize':
         await this.services.resize(app, entry, pod, { cpu: d.cpu, memory: d.memory });
         return;

@@ -10,6 +10,8 @@ function lineOf(event: { type: string } & Record<string, unknown>): string | nul
   switch (event.type) {
     case 'output':
       return String(event.line ?? '');
+    case 'test-output':
+      return `  | ${String(event.line ?? '')}`;
     case 'result':
       return null;
     case 'note':
@@ -31,7 +33,7 @@ function lineOf(event: { type: string } & Record<string, unknown>): string | nul
 function summaryOf(result: Record<string, unknown>): { ok: boolean; summary: string } {
   if (result.ok === false) return { ok: false, summary: String((result.error as { message?: string } | undefined)?.message ?? 'failed') };
   if (Array.isArray(result.workloads)) return { ok: true, summary: `${result.workloads.length} workload(s)` };
-  if (typeof result.image === 'string') return { ok: true, summary: `built ${result.image}` };
+  if (typeof result.image === 'string') return { ok: true, summary: `built ${result.image}${result.test === 'passed' ? ', tests passed' : ''}` };
   return { ok: true, summary: 'done' };
 }
 

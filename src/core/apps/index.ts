@@ -1,6 +1,7 @@
 import { event, type Publish } from '../../bus/index.js';
 import { parseAppYaml } from '../../build/appyaml.js';
-import type { AppListItem, RegisterBody } from '../../contract/apps.js';
+import type { AppListItem, AppVersionView, RegisterBody } from '../../contract/apps.js';
+import { testState } from './versions.js';
 import { conflict, notFound } from '../../lib/errors.js';
 import type { Activity } from '../../model/activity.js';
 import type { App, AppEnv, AppVersion } from '../../model/app.js';
@@ -72,9 +73,11 @@ export class AppService {
     return app.value;
   }
 
-  async versions(name: string): Promise<AppVersion[]> {
+  async versions(name: string): Promise<AppVersionView[]> {
     await this.get(name);
-    return (await this.repos.versions.list(name)).map((v) => v.value).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    return (await this.repos.versions.list(name))
+      .map((v) => ({ ...v.value, testState: testState(v.value) }))
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
   /** Sets env vars of one environment (merged; an empty value is kept as empty). */

@@ -1,5 +1,6 @@
 import { EruError, ErrorCode, conflict, notFound } from '../../lib/errors.js';
-import { VersionRefSchema, type AppVersion } from '../../model/app.js';
+import { parseAppYaml } from '../../build/appyaml.js';
+import { VersionRefSchema, type AppVersion, type TestState } from '../../model/app.js';
 import type { Repositories, Versioned } from '../repositories.js';
 
 /** A version by a prefix of its sha (7 hex digits or more). */
@@ -23,4 +24,30 @@ export async function builtVersion(repos: Repositories, app: string, prefix: str
     });
   }
   return { ...version, image: version.image };
+}
+
+/** Where a version stands with its app.yaml `test:`. */
+export function testState(version: AppVersion): TestState {
+  if (!parseAppYaml(version.appYaml).test) return 'none';
+  return version.test?.state ?? 'untested';
+}
+
+/**
+ * A version may run (deploy, replace, apply, release) only when its tests passed, or its app.yaml has
+ * none; else UNTESTED_VERSION says why, unless the request says `allowUntested`.
+ */
+export function requireTested(version: AppVersion, allowUntested: boolean): void {
+  const state = testState(version);
+  if (allowUntested || state === 'none' || state === 'passed') return;
+  const name = `${version.app}@${version.sha.slice(0, 7)}`;
+  const test = version.test;
+  const why =
+    state === 'failed'
+      ? `failed its tests${test?.exitCode !== undefined ? ` (exit ${test.exitCode})` : ''}${test?.reason ? `: ${test.reason}` : ''}${test?.tail.length ? `; last lines:\n${test.tail.slice(-5).join('\n')}` : ''}`
+      : state === 'running'
+        ? 'is being tested'
+        : state === 'error'
+          ? `could not be tested: ${test?.reason ?? 'unknown'}`
+          : `has not been tested: eru build ${version.app} --revision ${version.sha.slice(0, 7)}`;
+  throw new EruError(ErrorCode.UNTESTED_VERSION, `${name} ${why} (--allow-untested runs it anyway)`, { path: ['version'], details: { state, ...(test ? { test } : {}) } });
 }

@@ -2,7 +2,7 @@ import { parseAppYaml } from '../../build/appyaml.js';
 import { invalid } from '../../lib/errors.js';
 import { checkAppBinds } from '../apps/binds.js';
 import type { DeployBody } from '../../contract/workloads.js';
-import { builtVersion } from '../apps/versions.js';
+import { builtVersion, requireTested } from '../apps/versions.js';
 import type { CoreContext } from '../context.js';
 import { expandAddresses } from '../networks/pool.js';
 import { SharedVolumesSchema, type SharedVolume } from '../../model/volume.js';
@@ -26,7 +26,7 @@ function mergeShared(layers: ReadonlyArray<readonly SharedVolume[]>): SharedVolu
  * when it is made, core/apps/env.ts; the body's own env wins). Without, the body is taken as it is.
  */
 export async function resolveDeploy(context: CoreContext, body: DeployBody): Promise<PlacementRequest> {
-  const { version: versionRef, envSet, image, networks: asked, keep: _keep, lostAfter: _lostAfter, ...others } = body;
+  const { version: versionRef, envSet, image, networks: asked, keep: _keep, lostAfter: _lostAfter, allowUntested, ...others } = body;
   // Networks by name; fixed addresses, ranges expanded, apart for the reservation.
   const seen = new Set<string>();
   const fixedAddresses: Record<string, string[]> = {};
@@ -46,6 +46,7 @@ export async function resolveDeploy(context: CoreContext, body: DeployBody): Pro
     return { ...rest, image, env, ...(set ? { envSet: set } : {}), service: { request } };
   }
   const version = await builtVersion(context.repos, body.app, versionRef);
+  requireTested(version, allowUntested ?? false);
   const app = parseAppYaml(version.appYaml);
   // Again at deploy: the operator may have narrowed the roots since the version was registered.
   checkAppBinds(app, context.bindRoots);

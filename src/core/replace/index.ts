@@ -37,7 +37,9 @@ export async function replace(context: CoreContext, app: string, entry: string, 
   if (body.version !== undefined && !from.version) throw invalid(['version'], `${app}/${entry} runs the image ${from.spec.image}, not a version of the app: replace it with an image (--image)`);
   if (body.image !== undefined && from.version) throw invalid(['image'], `${app}/${entry} runs version ${from.version.slice(0, 7)} of the app: replace it with a version (--version)`);
   // The same request, another version or image: resolved now, so a bad or unbuilt version is a 4xx before anything moves.
-  const request = parseWith(DeployBodySchema, { ...from.request, ...(body.version !== undefined ? { version: body.version } : { image: body.image }), count: 1 }) as DeployBody;
+  // Whether an untested version may run is this request's to say, never inherited from the service's last one.
+  const { allowUntested: _inherited, ...asBefore } = from.request as Record<string, unknown>;
+  const request = parseWith(DeployBodySchema, { ...asBefore, ...(body.version !== undefined ? { version: body.version } : { image: body.image }), ...(body.allowUntested ? { allowUntested: true } : {}), count: 1 }) as DeployBody;
   const target = await resolveDeploy(context, request);
   // The service keeps its count through the replace.
   if (target.service && from.count !== undefined) target.service.desired = from.count;
