@@ -39,8 +39,9 @@ export const ALLOWED = {
   // Test drivers: they reach Eru as a user does, through the client (and start real processes).
   harness: ['harness', ...src('contract', 'model', 'lib')],
   // Benchmarks: the scheduler and the store are measured directly; bench:ui seeds the store through the
-  // core's repositories (which own the key layout); the rest goes through the harness and the client.
-  bench: ['harness', ...src('contract', 'model', 'lib', 'scheduler', 'store', 'bus', 'engine', 'core')],
+  // core's repositories (which own the key layout); bench:build's baseline builds the Dockerfile Eru
+  // generates (build); the rest goes through the harness and the client.
+  bench: ['harness', ...src('contract', 'model', 'lib', 'scheduler', 'store', 'bus', 'engine', 'build', 'core')],
   test: ['harness', 'bench', ...SRC, 'src/cli/run'],
 };
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BranchSchema, PipelineSchema, ReleaseSchema } from '../model/app.js';
+import { BranchSchema, PipelineSchema, ReleaseSchema, ShaSchema } from '../model/app.js';
 import { DnsLabelSchema } from '../model/names.js';
 
 /** Apps' pipelines on the wire: their settings, and what the git webhook answers. */
@@ -19,6 +19,9 @@ export type PipelineBody = z.infer<typeof PipelineBodySchema>;
 /** An app's pipeline with the URL its git host is to call: what `eru app hook show` prints. */
 export const PipelineViewSchema = PipelineSchema.extend({ url: z.string() });
 export type PipelineView = z.infer<typeof PipelineViewSchema>;
+
+/** `POST /v1/apps/{app}/builds/local?pod=P&sha=S`: the pod to build and test in, and the commit of the bundle sent. */
+export const LocalBuildQuerySchema = z.object({ pod: DnsLabelSchema, sha: ShaSchema }).strict();
 
 /** What `POST /v1/hooks/git/{app}` answers a verified delivery (202 when a push was taken up, 200 otherwise). */
 export const HookAnswerSchema = z.object({

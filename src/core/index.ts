@@ -181,6 +181,7 @@ export type { Drains } from './drain/index.js';
 export type { Events } from './events/index.js';
 export type { Images } from './images/index.js';
 export type { Pipelines } from './pipeline/index.js';
+export { LOCAL_BUNDLE_LIMIT } from './pipeline/index.js';
 export type { NetworkService } from './networks/index.js';
 export type { EndpointFilter } from './networks/endpoints.js';
 export type { NodeService } from './nodes/index.js';

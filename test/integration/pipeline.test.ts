@@ -116,6 +116,30 @@ describe('the pipeline: tests in app.yaml gate a version', () => {
     await eventually(async () => (await core.api<Array<{ image: string }>>('GET', `/v1/workloads?app=${app}&pod=${pod}`)).body.every((w) => w.image === `${app}:${sha}`), 30_000, 'the replace');
   });
 
+  it('eru build --dir: the tracked files with their uncommitted changes, untracked ones left out, as a local version', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(join(repo.path, 'index.html'), 'not committed yet\n');
+    await writeFile(join(repo.path, 'untracked.txt'), 'never sent\n');
+    const head = repo.head();
+    const build = await core.eru(['build', app, '--dir', repo.path, '--pod', pod]);
+    assert.equal(build.code, 0, build.stderr);
+    const sha = /the working tree is local version ([0-9a-f]{7})/.exec(build.stderr)![1]!;
+    assert.equal(repo.head(), head, 'the checkout is left as it was');
+    assert.equal(repo.git('status', '--porcelain'), 'M index.html\n?? untracked.txt', 'its changes are left as they were (git trims the leading space)');
+    const local = (await versions()).find((v) => v.sha.startsWith(sha))!;
+    assert.deepEqual([local.local, local.testState, local.repo], [true, 'passed', 'local']);
+    assert.match((await core.eru(['app', 'versions', app])).stdout, new RegExp(`${sha} \\(local\\)`));
+    // The same tree again is the same version.
+    const again = await core.eru(['build', app, '--dir', repo.path, '--pod', pod]);
+    assert.match(again.stderr, new RegExp(`local version ${sha}`));
+    const job = await core.eru(['run', '--pod', pod, '--image', local.image!, '--cpu', '0.1', '--', 'sh', '-c', `cat /www/index.html; test -e /${app}/untracked.txt && echo untracked-sent || echo untracked-left-out`]);
+    assert.equal(job.code, 0, job.stderr);
+    assert.match(job.stdout, /not committed yet\n.*untracked-left-out/s);
+    repo.git('checkout', '--', 'index.html');
+    const { rm } = await import('node:fs/promises');
+    await rm(join(repo.path, 'untracked.txt'));
+  });
+
   it('a test past its timeout is killed and fails; a code-only change reuses the dependency step from the build cache', async () => {
     const sha = repo.commit({ verdict: 'ok\n', 'app.yaml': appYaml(app).replace('timeout: 60s', 'timeout: 2s').replace('"echo testing with MODE=$MODE"', '"echo testing with MODE=$MODE", "sleep 30"') }, 'a slow test');
     assert.equal((await core.eru(['app', 'register', '--dir', repo.path])).code, 0);

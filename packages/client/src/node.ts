@@ -5,4 +5,5 @@
 export { nodeTransport, tlsOptions } from './node-transport.js';
 export * from './node-exec.js';
 export * from './node-archive.js';
+export * from './node-bundle.js';
 export { openRequest, refusalOf, unreachable, type Core } from './node-request.js';

@@ -1,8 +1,11 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppParamsSchema } from '../../contract/apps.js';
-import { HookAnswerSchema, PipelineBodySchema, PipelineViewSchema } from '../../contract/pipelines.js';
-import type { Pipelines } from '../../core/index.js';
+import { HookAnswerSchema, LocalBuildQuerySchema, PipelineBodySchema, PipelineViewSchema } from '../../contract/pipelines.js';
+import { LOCAL_BUNDLE_LIMIT, type Pipelines } from '../../core/index.js';
+import { BuildEventSchema } from '../../contract/events.js';
+import { sendNdjson } from '../stream.js';
+import { Readable } from 'node:stream';
 import { defineRoute, type RouteContext } from '../route.js';
 
 /** Where the caller reached this core: the base of the webhook URL it is shown. */
@@ -43,6 +46,26 @@ export const pipelineRoutes: FastifyPluginAsync<RouteContext & { pipelines: Pipe
     handler: ({ params, body }, request) => pipelines.configure(params.app, body, baseOf(request)),
   });
   await app.register(hookRoute, { ...context, pipelines });
+  await app.register(localBuildRoute, { ...context, pipelines });
+};
+
+/** `eru build --dir`: the working tree as a git bundle, read as a stream (not parsed, not held in memory). */
+const localBuildRoute: FastifyPluginAsync<RouteContext & { pipelines: Pipelines }> = async (app, { pipelines, ...context }) => {
+  app.addContentTypeParser('application/x-git-bundle', { bodyLimit: LOCAL_BUNDLE_LIMIT }, (_request, payload, done) => done(null, payload));
+  defineRoute(app, context, {
+    method: 'POST',
+    url: '/v1/apps/:app/builds/local',
+    summary: 'Build a working tree: a git bundle of one commit (its tracked files with uncommitted changes), registered as a local version, built and tested; streams the output',
+    tag: 'pipelines',
+    access: 'app',
+    app: { params: (params) => params.app },
+    params: AppParamsSchema,
+    query: LocalBuildQuerySchema,
+    body: z.custom<Readable>((value) => value instanceof Readable, 'a git bundle (content type application/x-git-bundle)'),
+    response: BuildEventSchema,
+    stream: true,
+    handler: async ({ params, query, body }, _request, reply) => sendNdjson(reply, await pipelines.buildLocal(params.app, query.sha, query.pod, body)),
+  });
 };
 
 /** The webhook, in a plugin of its own: here alone JSON and form bodies reach the handler as bytes (the HMAC is over them). */

@@ -36,13 +36,16 @@ export class AppService {
     return (await this.repos.activities.list(app)).map((a) => a.value).reverse();
   }
 
-  /** Registers the app.yaml of one commit; the app is created on its first version. Idempotent per sha. */
-  async register(input: RegisterBody): Promise<AppVersion> {
+  /**
+   * Registers the app.yaml of one commit; the app is created on its first version. Idempotent per sha.
+   * `local`: a working tree sent by `eru build --dir` — marked so, and the app keeps its repository.
+   */
+  async register(input: RegisterBody, { local = false }: { local?: boolean } = {}): Promise<AppVersion> {
     const parsed = parseAppYaml(input.appYaml);
     checkAppBinds(parsed, this.bindRoots);
     const name = parsed.appname;
     const createdAt = this.now().toISOString();
-    const version: AppVersion = { app: name, sha: input.sha, repo: input.repo, appYaml: input.appYaml, entrypoints: Object.keys(parsed.entrypoints), createdAt };
+    const version: AppVersion = { app: name, sha: input.sha, repo: input.repo, appYaml: input.appYaml, entrypoints: Object.keys(parsed.entrypoints), ...(local ? { local: true } : {}), createdAt };
     return optimistic(`registering ${name}@${input.sha.slice(0, 7)}`, async () => {
       const existing = await this.repos.versions.get(name, input.sha);
       if (existing) {
@@ -52,7 +55,7 @@ export class AppService {
       const app = await this.repos.apps.get(name);
       const appKey = this.repos.apps.key(name);
       const versionKey = this.repos.versions.key(name, input.sha);
-      const next: App = { name, repo: input.repo, createdAt: app?.value.createdAt ?? createdAt };
+      const next: App = { name, repo: local && app ? app.value.repo : input.repo, createdAt: app?.value.createdAt ?? createdAt };
       const done = await this.repos.commit(
         [app ? unchanged(appKey, app.revision) : absent(appKey), absent(versionKey)],
         [put(appKey, next), put(versionKey, version)],

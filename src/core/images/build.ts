@@ -42,8 +42,10 @@ export async function buildVersionImage(
   version: AppVersion,
   pod: string,
   emit: (event: BuildEvent) => void,
-  source: () => Promise<{ dir: string; remove: () => Promise<void> }> = () => checkout(version.repo, version.sha),
+  source?: () => Promise<{ dir: string; remove: () => Promise<void> }>,
 ): Promise<AppVersion & { image: string }> {
+  if (!source && version.local) throw new EruError(ErrorCode.CONFLICT, `${version.app}@${version.sha.slice(0, 7)} was built from a working tree: build it again with eru build ${version.app} --dir DIR`);
+  const fetch = source ?? (() => checkout(version.repo, version.sha));
   const { repos, registry, engines } = context;
   const app = version.app;
   const nodeName = await buildNode(context, app, pod);
@@ -52,7 +54,7 @@ export async function buildVersionImage(
   const image = `${registry ? `${registry}/` : ''}${app}:${version.sha}`;
   emit({ type: 'building', app, sha: version.sha, node: nodeName, image });
   const output = (line: string): void => emit({ type: 'output', line });
-  const tree = await source();
+  const tree = await fetch();
   try {
     await buildImage(engines.get(node), tree.dir, version.appYaml, image, output);
   } finally {

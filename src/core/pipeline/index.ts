@@ -1,8 +1,15 @@
 import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { checkout, type Checkout } from '../../build/builder.js';
 import type { BuildEvent } from '../../contract/events.js';
 import type { HookAnswer, PipelineBody, PipelineView } from '../../contract/pipelines.js';
 import { EruError, ErrorCode, invalid, notFound } from '../../lib/errors.js';
-import type { Pipeline, Push } from '../../model/app.js';
+import type { AppVersion, Pipeline, Push } from '../../model/app.js';
 import type { AppService } from '../apps/index.js';
 import { trackActivity } from '../apps/activities.js';
 import { resolveVersion } from '../apps/versions.js';
@@ -16,6 +23,21 @@ import { readDelivery, verifyDelivery } from './hook.js';
 import { announcePush, carryOutPush, type PushEvent } from './push.js';
 
 type Headers = Record<string, string | string[] | undefined>;
+
+/** The most a working tree sent by `eru build --dir` may weigh (a git bundle: compressed). */
+export const LOCAL_BUNDLE_LIMIT = 256 * 1024 * 1024;
+
+/** Passes at most `bytes` on; more fails the stream with BODY_TOO_LARGE. */
+function limited(bytes: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      seen += chunk.length;
+      if (seen > bytes) return done(new EruError(ErrorCode.BODY_TOO_LARGE, `the working tree is over ${bytes / 1024 / 1024} MiB as a git bundle`));
+      done(null, chunk);
+    },
+  });
+}
 
 /** The pipeline of a version, from a push to running (README.md here). */
 export class Pipelines {
@@ -32,6 +54,37 @@ export class Pipelines {
       (error) => failedResult(error, ErrorCode.BUILD_FAILED),
     );
     return trackActivity(this.context, { kind: 'build', app, pod, version: version.sha }, queue);
+  }
+
+  /**
+   * `eru build --dir`: a working tree, sent as a git bundle of one commit (its tracked files with their
+   * uncommitted changes), registered as a local version (never released by itself), built and tested
+   * like any other. The bundle is cloned with git, as a repository would be; at most LOCAL_BUNDLE_LIMIT bytes.
+   */
+  async buildLocal(app: string, sha: string, pod: string, bundle: Readable): Promise<EventQueue<BuildEvent>> {
+    const dir = await mkdtemp(join(tmpdir(), 'eru-local-'));
+    const cleanUp = (): Promise<void> => rm(dir, { recursive: true, force: true });
+    let tree: Checkout;
+    let version: AppVersion;
+    try {
+      await pipeline(bundle, limited(LOCAL_BUNDLE_LIMIT), createWriteStream(join(dir, 'tree.bundle')));
+      tree = await checkout(join(dir, 'tree.bundle'), sha);
+      if (tree.appYaml === undefined) throw new EruError(ErrorCode.INVALID_ARGUMENT, 'the working tree has no app.yaml', { path: ['app.yaml'] });
+      const named = this.deps.apps.nameOf(tree.appYaml);
+      if (named !== app) throw new EruError(ErrorCode.INVALID_ARGUMENT, `its app.yaml is app ${named}'s, not ${app}'s`, { path: ['app.yaml', 'appname'] });
+      version = await this.deps.apps.register({ sha, repo: 'local', appYaml: tree.appYaml }, { local: true });
+    } catch (error) {
+      await cleanUp();
+      throw error;
+    }
+    const queue = runInBackground<BuildEvent>(
+      (emit, room) => buildAndTest(this.context, version, pod, emit, room, async () => ({ dir: tree.dir, remove: async () => undefined })).finally(async () => {
+        await tree.remove();
+        await cleanUp();
+      }),
+      (error) => failedResult(error, ErrorCode.BUILD_FAILED),
+    );
+    return trackActivity(this.context, { kind: 'build', app, pod, version: sha }, queue);
   }
 
   /** An app's pipeline with its webhook's URL (under `base`, where clients reach this core). */

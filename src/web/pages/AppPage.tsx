@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Activity } from '../../model/activity.js';
+import type { AppVersionView } from '../../contract/apps.js';
 import { formatMemory } from '../../lib/units.js';
 import { age } from '../format.js';
 import { useLoad, type PageProps } from '../page.js';
@@ -39,7 +40,7 @@ function ActivityRow({ activity, live }: { activity: Activity; live: PageProps['
 
 export function AppPage({ client, live, app }: PageProps & { app: string }) {
   // An app run only from images has no registered versions (and no app record to ask about).
-  const versions = useLoad(async () => ((await client.apps.list()).some((a) => a.name === app) ? client.apps.versions(app) : []), [client, app], { live, stale: (e) => e.app === app && (e.type === 'app.registered' || e.type === 'activity.ended') });
+  const versions = useLoad(async () => ((await client.apps.list()).some((a) => a.name === app) ? client.apps.versions(app) : []), [client, app], { live, stale: (e) => e.app === app && (e.type === 'app.registered' || e.type === 'activity.ended' || e.type === 'version.tested') });
   const activities = useLoad(() => client.apps.activities(app), [client, app], { live, stale: (e) => e.app === app && e.type.startsWith('activity.') });
   const services = useLoad(() => client.services.list(), [client], { live, stale: (e) => e.app === app && (e.type === 'workload.created' || e.type === 'workload.removed') });
   const volumes = useLoad(() => client.apps.volumes(app), [client, app], { live, everyMs: 10_000, stale: (e) => e.app === app && (e.type === 'workload.created' || e.type === 'workload.removed') });
@@ -114,6 +115,7 @@ export function AppPage({ client, live, app }: PageProps & { app: string }) {
             <th>Registered</th>
             <th>Entrypoints</th>
             <th>Image</th>
+            <th>Tests</th>
           </tr>
         </thead>
         <tbody>
@@ -121,19 +123,46 @@ export function AppPage({ client, live, app }: PageProps & { app: string }) {
             <tr key={v.sha} data-sha={v.sha}>
               <td>
                 <code title={v.sha}>{v.sha.slice(0, 7)}</code>
+                {v.local && <span class="muted"> local</span>}
               </td>
               <td>{age(v.createdAt)} ago</td>
               <td>{v.entrypoints.join(', ')}</td>
               <td>{v.image ? `✔ ${v.image}${v.builtOn ? ` (built on ${v.builtOn})` : ''}` : 'not built'}</td>
+              <td data-tests={v.testState}>
+                <TestBadge version={v} />
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
-      <h2>Builds, deploys, scales and replaces</h2>
+      <h2>Pushes, builds, deploys, scales and replaces</h2>
       {activities.data?.length === 0 && <p class="muted">None yet.</p>}
       {activities.data?.map((a) => (
         <ActivityRow activity={a} live={live} key={`${a.id}-${a.endedAt ?? ''}`} />
       ))}
     </section>
   );
+}
+
+/** A version's tests: passed, failed with its exit code (its last lines on hover), or why they did not run. */
+function TestBadge({ version }: { version: AppVersionView }) {
+  const test = version.test;
+  switch (version.testState) {
+    case 'none':
+      return <span class="muted">no tests</span>;
+    case 'untested':
+      return <span class="badge unfinished">untested</span>;
+    case 'running':
+      return <span class="badge running">testing…</span>;
+    case 'passed':
+      return <span class="badge ok">✔ passed{test?.durationMs !== undefined ? ` in ${(test.durationMs / 1000).toFixed(1)} s` : ''}</span>;
+    case 'failed':
+      return (
+        <span class="badge failed" title={test?.tail.slice(-10).join('\n') ?? ''}>
+          ✘ failed{test?.exitCode !== undefined ? ` (exit ${test.exitCode})` : ''}{test?.reason ? `: ${test.reason}` : ''}
+        </span>
+      );
+    case 'error':
+      return <span class="badge failed">could not run: {test?.reason ?? '?'}</span>;
+  }
 }
