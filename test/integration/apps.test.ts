@@ -44,7 +44,7 @@ describe('apps: registering versions from a git checkout, env per environment', 
     repo.commit({ 'app.yaml': APP_YAML.replace('  worker:', '  bad_worker:') }, 'broken');
     const result = await core.eru(['app', 'register', '--dir', repo.path]);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /^eru: app\.yaml line 12: entrypoints\.bad_worker: bad name: .*no "_"/m);
+    assert.match(result.stderr, /^eru: app\.yaml line 17: entrypoints\.bad_worker: bad name: .*no "_"/m);
     assert.equal((JSON.parse((await core.eru(['app', 'versions', 'hello', '--json'])).stdout) as unknown[]).length, 2);
     const outside = await core.eru(['app', 'register', '--dir', dir.path]);
     assert.equal(outside.code, 1);

@@ -12,6 +12,9 @@ const GOOD = EXAMPLE_APP_YAML.replace('    restart: always', '    restart: alway
   'volumes: ["/data"]\nbinds: {/host/logs: {bind: /logs, ro: false}}\nmeta: {owner: team-a}\n',
 );
 
+/** The example without its own tests, for the cases that write their own. */
+const WITHOUT_TEST = GOOD.replace(/^# Run in the built image[^\n]*\ntest:\n(  .*\n)+test_resources: .*\n/m, '');
+
 function refused(text: string, pattern: RegExp): void {
   assert.throws(
     () => parseAppYaml(text),
@@ -27,12 +30,13 @@ describe('app.yaml', () => {
     assert.equal(entrypointShell(app.entrypoints.web!), 'httpd -f -p 8080 -h /www');
     assert.equal(entrypointShell(app.entrypoints.worker!), "sh -c 'while true; do date; sleep 5; done'");
     assert.deepEqual(app.binds, { '/host/logs': { bind: '/logs', ro: false } });
+    assert.deepEqual([app.test, app.test_resources], [{ cmd: 'grep -q . /www/index.html && echo "index.html is there"', timeout: 60 }, { cpu: 0.1, memory: 16 * 1024 * 1024 }]);
   });
 
   it('names the field and its line in errors', () => {
-    refused(GOOD.replace('  web:', '  web_server:'), /^app\.yaml line 7: entrypoints\.web_server: bad name: .*no "_"/);
+    refused(GOOD.replace('  web:', '  web_server:'), /^app\.yaml line 12: entrypoints\.web_server: bad name: .*no "_"/);
     refused(GOOD.replace('appname: hello', 'appname: Hello World'), /^app\.yaml line 2: appname: /);
-    refused(GOOD.replace('restart: always', 'restart: sometimes'), /^app\.yaml line 11: entrypoints\.web\.restart: /);
+    refused(GOOD.replace('restart: always', 'restart: sometimes'), /^app\.yaml line 16: entrypoints\.web\.restart: /);
     refused('appname: [unclosed', /^app\.yaml line \d+: /);
   });
 
@@ -90,12 +94,12 @@ describe('app.yaml', () => {
   });
 
   it('test: one command or a list, a timeout, and resources', () => {
-    const app = parseAppYaml(`${GOOD}test: {commands: ["sh test.sh", "true"], timeout: 2m}\ntest_resources: {cpu: 0.5, memory: 64MiB}\n`);
+    const app = parseAppYaml(`${WITHOUT_TEST}test: {commands: ["sh test.sh", "true"], timeout: 2m}\ntest_resources: {cpu: 0.5, memory: 64MiB}\n`);
     assert.deepEqual(app.test, { commands: ['sh test.sh', 'true'], timeout: 120 });
     assert.deepEqual(app.test_resources, { cpu: 0.5, memory: 64 * 1024 * 1024 });
-    assert.equal(parseAppYaml(`${GOOD}test: {cmd: make test}\n`).test!.timeout, 600);
-    refused(`${GOOD}test: {timeout: 5m}\n`, /test: give cmd/);
-    refused(`${GOOD}test: {cmd: x, timeout: 1 week}\n`, /test\.timeout/);
+    assert.equal(parseAppYaml(`${WITHOUT_TEST}test: {cmd: make test}\n`).test!.timeout, 600);
+    refused(`${WITHOUT_TEST}test: {timeout: 5m}\n`, /test: give cmd/);
+    refused(`${WITHOUT_TEST}test: {cmd: x, timeout: 1 week}\n`, /test\.timeout/);
   });
 
   it('keeps entrypoint commands out of the launcher script, and quotes a commands list so sh reads back the exact words', () => {
