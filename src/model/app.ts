@@ -96,8 +96,12 @@ export const ReleaseSchema = z
     entry: EntrypointNameSchema,
     /** Only while the service runs with this env set: a release never moves a service that runs another environment. */
     env: EnvSetNameSchema.optional(),
+    /** A canary gate: this many new instances first, judged for `canaryAuto` seconds, then promoted or aborted by themselves. */
+    canary: z.number().int().min(1).max(1000).optional(),
+    canaryAuto: z.number().int().min(1).max(86400).optional(),
   })
-  .strict();
+  .strict()
+  .refine((r) => (r.canary === undefined) === (r.canaryAuto === undefined), { message: 'a release is unattended: give canary and canaryAuto together (the canary is judged by itself)', path: ['canary'] });
 export type Release = z.infer<typeof ReleaseSchema>;
 
 /**

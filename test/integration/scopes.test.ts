@@ -15,7 +15,7 @@ import { dockerEndpoint, uniqueSuffix } from '../../harness/services.js';
  * the table lacks fails the test.
  */
 type Scope = 'admin' | 'viewer' | 'deployer' | 'node';
-type Access = 'read' | 'admin' | 'node' | 'app';
+type Access = 'read' | 'admin' | 'node' | 'app' | 'public';
 interface Row {
   /** As the OpenAPI document names it: METHOD /v1/path/{param}. */
   route: string;
@@ -111,6 +111,11 @@ describe('scopes: each token scope against every route of the API', () => {
       { route: 'GET /v1/apps/{app}/volumes', access: 'read', calls: [{ path: `/v1/apps/${theirs}/volumes` }] },
       { route: 'DELETE /v1/apps/{app}/volumes/{name}', access: 'admin', calls: [{ path: `/v1/apps/${mine}/volumes/nope` }] },
       { route: 'POST /v1/apps/{app}/builds', access: 'app', calls: both((w) => ({ path: `/v1/apps/${app(w)}/builds`, body: {} })) },
+      { route: 'POST /v1/apps/{app}/builds/local', access: 'app', calls: both((w) => ({ path: `/v1/apps/${app(w)}/builds/local?pod=${pod}&sha=${sha}`, body: {} })) },
+      { route: 'GET /v1/apps/{app}/pipeline', access: 'app', calls: both((w) => ({ path: `/v1/apps/${app(w)}/pipeline` })) },
+      { route: 'PUT /v1/apps/{app}/pipeline', access: 'app', calls: both((w) => ({ path: `/v1/apps/${app(w)}/pipeline`, body: {} })) },
+      // Signed with the app's secret instead of a token (401 unsigned): any token, or none, is the same to it.
+      { route: 'POST /v1/hooks/git/{app}', access: 'public', calls: both((w) => ({ path: `/v1/hooks/git/${app(w)}`, body: {} })) },
       { route: 'PUT /v1/apps/{app}/env/{env}', access: 'app', calls: both((w) => ({ path: `/v1/apps/${app(w)}/env/prod`, body: {} })) },
       { route: 'GET /v1/apps/{app}/env/{env}', access: 'read', calls: [{ path: `/v1/apps/${theirs}/env/prod` }] },
       { route: 'POST /v1/images/base', access: 'admin', calls: [{ path: '/v1/images/base', body: {} }] },
@@ -151,6 +156,8 @@ describe('scopes: each token scope against every route of the API', () => {
         return scope === 'node' && call.node === 'own';
       case 'app':
         return scope === 'deployer' && call.app === 'mine';
+      case 'public':
+        return true;
     }
   };
 

@@ -15,6 +15,9 @@ const NOT_IN_THE_SDK: Record<string, string> = {
   // Node-only streams: eru-client/node has them over Node's own HTTP (as it has attachExec, for the exec upgrade the document leaves out).
   'GET /v1/workloads/{id}/archive': 'eru-client/node downloadArchive',
   'PUT /v1/workloads/{id}/archive': 'eru-client/node uploadArchive',
+  'POST /v1/apps/{app}/builds/local': 'eru-client/node buildBundle',
+  // Called by the git host (GitHub, GitLab) on a push, signed with the app's secret: not a client's call.
+  'POST /v1/hooks/git/{app}': 'the git host',
 };
 
 /** Every (method, path) the client's methods call, each called once with placeholder arguments through a transport that only records. */

@@ -13,7 +13,7 @@ const GOOD = EXAMPLE_APP_YAML.replace('    restart: always', '    restart: alway
 );
 
 /** The example without its own tests, for the cases that write their own. */
-const WITHOUT_TEST = GOOD.replace(/^# Run in the built image[^\n]*\ntest:\n(  .*\n)+test_resources: .*\n/m, '');
+const WITHOUT_TEST = GOOD.replace(/^# Run in the built image[^\n]*\ntest:\n( {2}.*\n)+test_resources: .*\n/m, '');
 
 function refused(text: string, pattern: RegExp): void {
   assert.throws(

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { PipelineBody, PipelineView } from '../../contract/pipelines.js';
 import { invalid } from '../../lib/errors.js';
 import { action, printJson, printTable } from '../output.js';
-import { clientOf, defaultPod, globals } from '../options.js';
+import { clientOf, defaultPod, globals, seconds, wholeNumber } from '../options.js';
 
 function printPipeline(command: Command, pipeline: PipelineView): void {
   if (globals(command).json) return printJson(pipeline);
@@ -11,7 +11,7 @@ function printPipeline(command: Command, pipeline: PipelineView): void {
     ['secret', pipeline.secret],
     ['branch', pipeline.branch],
     ['builds and tests in pod', pipeline.pod],
-    ['releases to', pipeline.release ? `${pipeline.app}/${pipeline.release.entry} in pod ${pipeline.release.pod}${pipeline.release.env ? ` (env ${pipeline.release.env})` : ''}` : '-'],
+    ['releases to', pipeline.release ? `${pipeline.app}/${pipeline.release.entry} in pod ${pipeline.release.pod}${pipeline.release.env ? ` (env ${pipeline.release.env})` : ''}${pipeline.release.canary ? `, a canary of ${pipeline.release.canary} judged for ${pipeline.release.canaryAuto} s` : ''}` : '-'],
   ]);
 }
 
@@ -56,12 +56,16 @@ export function registerPipeline(app: Command): void {
     .option('--entry <entry>', 'the service\'s entrypoint')
     .option('--pod <pod>', "the service's pod")
     .option('--env <env>', 'only while the service runs with this env set')
+    .option('--canary <n>', 'a canary gate: n new instances first, compared with the old for --canary-auto, then promoted or aborted by themselves', wholeNumber('canary'))
+    .option('--canary-auto <duration>', 'how long the canary is judged', seconds('canary-auto'))
     .option('--off', 'release nothing by itself any more')
     .action(
-      action(async (name: string, options: { entry?: string; pod?: string; env?: string; off?: boolean }, command: Command) => {
+      action(async (name: string, options: { entry?: string; pod?: string; env?: string; canary?: number; canaryAuto?: number; off?: boolean }, command: Command) => {
         if (options.off && (options.entry || options.pod || options.env)) throw invalid(['off'], 'give --off alone, or --entry and --pod');
         if (!options.off && !options.entry) throw invalid(['entry'], 'name the service: --entry ENTRY --pod POD (or --off)');
-        const release = options.off ? null : { entry: options.entry!, pod: options.pod ?? (await defaultPod(command)), ...(options.env ? { env: options.env } : {}) };
+        const release = options.off
+          ? null
+          : { entry: options.entry!, pod: options.pod ?? (await defaultPod(command)), ...(options.env ? { env: options.env } : {}), ...(options.canary !== undefined ? { canary: options.canary } : {}), ...(options.canaryAuto !== undefined ? { canaryAuto: options.canaryAuto } : {}) };
         printPipeline(command, await clientOf(command).apps.setPipeline(name, { release }));
       }),
     );

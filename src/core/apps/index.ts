@@ -78,9 +78,15 @@ export class AppService {
 
   async versions(name: string): Promise<AppVersionView[]> {
     await this.get(name);
-    return (await this.repos.versions.list(name))
-      .map((v) => ({ ...v.value, testState: testState(v.value) }))
-      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    const listed = await Promise.all(
+      (await this.repos.versions.list(name)).map(async ({ value: version }) => {
+        // A test whose core stopped while it ran never ends: it is shown as the error it is (a new build tests again).
+        const orphaned = version.test?.state === 'running' && version.test.owner !== undefined && !(await this.repos.cores.alive(version.test.owner));
+        const shown: AppVersion = orphaned ? { ...version, test: { ...version.test!, state: 'error', reason: 'its core stopped while it ran' } } : version;
+        return { ...shown, testState: testState(shown) };
+      }),
+    );
+    return listed.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
   /** Sets env vars of one environment (merged; an empty value is kept as empty). */

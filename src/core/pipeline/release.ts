@@ -20,7 +20,8 @@ export async function release(context: CoreContext, services: Services, app: str
   if (target.env !== undefined && env !== target.env) return emit({ type: 'note', message: `no release: ${app}/${target.entry} in ${target.pod} runs env set ${env ?? '(none)'}, not ${target.env}` });
   if (service.version === sha) return emit({ type: 'note', message: `no release: ${app}/${target.entry} in ${target.pod} runs ${sha.slice(0, 7)} already` });
   emit({ type: 'note', message: `releasing ${sha.slice(0, 7)} to ${app}/${target.entry} in pod ${target.pod}` });
-  const rollout = await services.replace(app, target.entry, parseWith(ReplaceBodySchema, { pod: target.pod, version: sha }));
+  const canary = target.canary !== undefined ? { canary: target.canary, canaryAuto: target.canaryAuto } : {};
+  const rollout = await services.replace(app, target.entry, parseWith(ReplaceBodySchema, { pod: target.pod, version: sha, ...canary }));
   for await (const step of rollout) {
     if (step.type !== 'result') {
       emit(step);
