@@ -17,7 +17,8 @@ const FIXED_COMMITTER = {
   GIT_COMMITTER_EMAIL: 'local@eru',
   GIT_COMMITTER_DATE: '1970-01-01T00:00:00Z',
 };
-const REF = 'refs/eru/local-build';
+// A branch: what a clone of the bundle fetches (made for the moment the bundle takes, then deleted).
+const REF = 'refs/heads/eru-build-dir';
 
 async function git(dir: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
   try {
