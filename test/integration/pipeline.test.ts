@@ -118,14 +118,16 @@ describe('the pipeline: tests in app.yaml gate a version', () => {
 
   it('eru build --dir: the tracked files with their uncommitted changes, untracked ones left out, as a local version', async () => {
     const { writeFile } = await import('node:fs/promises');
+    // The last commit fails its tests; the uncommitted verdict makes the tree pass.
     await writeFile(join(repo.path, 'index.html'), 'not committed yet\n');
+    await writeFile(join(repo.path, 'verdict'), 'ok\n');
     await writeFile(join(repo.path, 'untracked.txt'), 'never sent\n');
     const head = repo.head();
     const build = await core.eru(['build', app, '--dir', repo.path, '--pod', pod]);
     assert.equal(build.code, 0, build.stderr);
     const sha = /the working tree is local version ([0-9a-f]{7})/.exec(build.stderr)![1]!;
     assert.equal(repo.head(), head, 'the checkout is left as it was');
-    assert.equal(repo.git('status', '--porcelain'), 'M index.html\n?? untracked.txt', 'its changes are left as they were (git trims the leading space)');
+    assert.equal(repo.git('status', '--porcelain'), 'M index.html\n M verdict\n?? untracked.txt', 'its changes are left as they were (git trims the leading space)');
     const local = (await versions()).find((v) => v.sha.startsWith(sha))!;
     assert.deepEqual([local.local, local.testState, local.repo], [true, 'passed', 'local']);
     assert.match((await core.eru(['app', 'versions', app])).stdout, new RegExp(`${sha} \\(local\\)`));
@@ -135,7 +137,7 @@ describe('the pipeline: tests in app.yaml gate a version', () => {
     const job = await core.eru(['run', '--pod', pod, '--image', local.image!, '--cpu', '0.1', '--', 'sh', '-c', `cat /www/index.html; test -e /${app}/untracked.txt && echo untracked-sent || echo untracked-left-out`]);
     assert.equal(job.code, 0, job.stderr);
     assert.match(job.stdout, /not committed yet\n.*untracked-left-out/s);
-    repo.git('checkout', '--', 'index.html');
+    repo.git('checkout', '--', 'index.html', 'verdict');
     const { rm } = await import('node:fs/promises');
     await rm(join(repo.path, 'untracked.txt'));
   });
