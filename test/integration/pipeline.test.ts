@@ -306,4 +306,27 @@ describe('the pipeline: a git push builds, tests and releases by itself', () => 
     const pushes = (await core.client.apps.activities(app)).filter((a) => a.kind === 'push' && a.version === sha);
     assert.equal(pushes.length, 1, 'built once');
   });
+
+  it('a push whose core is SIGKILLed while its tests run is not lost: a redelivery takes it over and it is tested to the end', async () => {
+    const secret = ((await core.client.apps.pipeline(app)) as { secret: string }).secret;
+    const sha = work.commit({ 'index.html': 'five\n', 'app.yaml': appYaml(app).replace('"echo testing with MODE=$MODE"', '"echo testing with MODE=$MODE", "sleep 8"') }, 'a slow test');
+    work.git('push', '-q', 'origin', 'HEAD:main');
+    const delivery = randomUUID();
+    assert.equal((await github(sha, secret, delivery)).status, 202);
+    await eventually(async () => (await versionOf(sha))?.testState === 'running', 60_000, 'its tests running');
+    await core.stop('SIGKILL');
+    await core.start();
+    // While the dead core's lease lasts the push is still its own; then the same delivery, sent again, takes it over.
+    const takenOver = await eventually(async () => {
+      const again = await github(sha, secret, delivery);
+      return again.status === 202 ? again : (await new Promise((r) => setTimeout(r, 500)), null);
+    }, 30_000, 'the redelivery taken up');
+    assert.equal(((await takenOver.json()) as { accepted: boolean }).accepted, true);
+    const tested = await eventually(async () => {
+      const version = await versionOf(sha);
+      return version?.testState === 'passed' ? version : undefined;
+    }, 90_000, 'the version tested to the end');
+    assert.ok(tested.test!.durationMs! >= 8000, 'its test ran whole');
+    assert.equal((await github(sha, secret, delivery)).status, 200, 'done now: a third delivery is a duplicate');
+  });
 });

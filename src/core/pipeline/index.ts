@@ -12,7 +12,7 @@ import { EruError, ErrorCode, invalid, notFound } from '../../lib/errors.js';
 import type { AppVersion, Pipeline, Push } from '../../model/app.js';
 import type { AppService } from '../apps/index.js';
 import { trackActivity } from '../apps/activities.js';
-import { resolveVersion } from '../apps/versions.js';
+import { resolveVersion, testState } from '../apps/versions.js';
 import { failedResult, runInBackground, type EventQueue } from '../background.js';
 import type { CoreContext } from '../context.js';
 import { absent, put, unchanged } from '../repositories.js';
@@ -87,6 +87,16 @@ export class Pipelines {
     return trackActivity(this.context, { kind: 'build', app, pod, version: sha }, queue);
   }
 
+  /** A push whose core is gone before its version's tests ended (or before it was built). */
+  private async abandoned(push: Push): Promise<boolean> {
+    const { repos } = this.context;
+    if (await repos.cores.alive(push.owner)) return false;
+    const version = (await repos.versions.get(push.app, push.sha))?.value;
+    if (!version?.image) return true;
+    const state = testState(version);
+    return state === 'untested' || state === 'running';
+  }
+
   /** An app's pipeline with its webhook's URL (under `base`, where clients reach this core). */
   async show(app: string, base: string): Promise<PipelineView> {
     const pipeline = (await this.context.repos.pipelines.get(app))?.value;
@@ -129,7 +139,14 @@ export class Pipelines {
     const { repos, owner, log } = this.context;
     const pipeline = (await repos.pipelines.get(app))?.value;
     if (!pipeline) throw notFound('pipeline of app', app);
-    const provider = verifyDelivery(headers, body, pipeline.secret);
+    let provider: 'github' | 'gitlab';
+    try {
+      provider = verifyDelivery(headers, body, pipeline.secret);
+    } catch (error) {
+      // No token, so no audit entry: the log keeps the refusal.
+      log.warn({ app, why: (error as Error).message }, 'a webhook delivery was refused');
+      throw error;
+    }
     const delivery = readDelivery(provider, headers, body);
     if (delivery.kind === 'ping') return { accepted: false, message: 'pong' };
     if (delivery.kind === 'ignored') return { accepted: false, message: delivery.why };
@@ -138,8 +155,11 @@ export class Pipelines {
     const record: Push = { app, sha: push.sha, branch: push.branch, provider, ...(push.delivery ? { delivery: push.delivery } : {}), ...(push.pusher ? { pusher: push.pusher } : {}), receivedAt: new Date().toISOString(), owner };
     const key = repos.pushes.key(app, push.sha);
     if (!(await repos.commit([absent(key)], [put(key, record)]))) {
-      const first = (await repos.pushes.get(app, push.sha))?.value;
-      return { accepted: false, duplicate: true, sha: push.sha, message: `${push.sha.slice(0, 7)} was received already${first ? ` at ${first.receivedAt}` : ''}: built once` };
+      const first = await repos.pushes.get(app, push.sha);
+      // A push whose core died before its version was tested is taken over by a redelivery (GitHub and GitLab offer one).
+      if (!first || !(await this.abandoned(first.value)) || !(await repos.commit([unchanged(key, first.revision)], [put(key, record)]))) {
+        return { accepted: false, duplicate: true, sha: push.sha, message: `${push.sha.slice(0, 7)} was received already${first ? ` at ${first.value.receivedAt}` : ''}: built once` };
+      }
     }
     announcePush(this.context, record);
     const queue = runInBackground<PushEvent>(
