@@ -11,13 +11,12 @@
  *     code is copied (what app.yaml could say before `build.deps`): every code change runs it again.
  * Prints the medians and the ratios. Target: Eru ≤ ×1.1 of the plain build.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { BuildEvent } from '../src/contract/events.js';
 import { parseAppYaml } from '../src/build/appyaml.js';
-import { checkout, DOCKERFILE_NAME } from '../src/build/builder.js';
-import { dockerfile } from '../src/build/dockerfile.js';
+import { checkout, DOCKERFILE_NAME, writeBuildFiles } from '../src/build/builder.js';
 import { LAUNCHER_DIR, launcherFiles } from '../src/build/launcher.js';
 import { followProgress } from '../src/engine/progress.js';
 import { EruError, ErrorCode } from '../src/lib/errors.js';
@@ -60,13 +59,9 @@ async function plainBuild(repo: string, sha: string, text: string): Promise<numb
   const tree = await checkout(repo, sha);
   try {
     const app = parseAppYaml(text);
-    await writeFile(join(tree.dir, DOCKERFILE_NAME), dockerfile(app));
+    await writeBuildFiles(tree.dir, text);
     // Code of its own (the same size), so that its code steps are built, not taken from the cache Eru's build of this commit left.
     await writeFile(join(tree.dir, 'index.html'), `${sha.slice(0, 7)} plain\n`);
-    for (const [path, content] of launcherFiles(app)) {
-      await mkdir(dirname(join(tree.dir, LAUNCHER_DIR, path)), { recursive: true });
-      await writeFile(join(tree.dir, LAUNCHER_DIR, path), content);
-    }
     const files = [DOCKERFILE_NAME, 'app.yaml', 'deps.txt', 'index.html', ...[...launcherFiles(app).keys()].map((p) => join(LAUNCHER_DIR, p))];
     return await timed(async () => {
       const stream = await docker.buildImage({ context: tree.dir, src: files }, { t: `${PLAIN}:${sha}`, dockerfile: DOCKERFILE_NAME, rm: true, forcerm: true });

@@ -53,8 +53,8 @@ async function filesOf(root: string, dir = root): Promise<string[]> {
   return files;
 }
 
-/** Builds the app at a checked-out revision on one Docker daemon, calling `output` per build line. */
-export async function buildImage(docker: Docker, dir: string, appYaml: string, tag: string, output: (line: string) => void): Promise<void> {
+/** Writes the generated Dockerfile and launcher beside the code of a checkout. */
+export async function writeBuildFiles(dir: string, appYaml: string): Promise<void> {
   const app = parseAppYaml(appYaml);
   await writeFile(join(dir, DOCKERFILE_NAME), dockerfile(app));
   // Generated, like the Dockerfile: whatever the checkout had under this name is replaced.
@@ -64,6 +64,11 @@ export async function buildImage(docker: Docker, dir: string, appYaml: string, t
     await mkdir(dirname(file), { recursive: true });
     await writeFile(file, content);
   }
+}
+
+/** Builds the app at a checked-out revision on one Docker daemon, calling `output` per build line. */
+export async function buildImage(docker: Docker, dir: string, appYaml: string, tag: string, output: (line: string) => void): Promise<void> {
+  await writeBuildFiles(dir, appYaml);
   const stream = await docker.buildImage({ context: dir, src: await filesOf(dir) }, { t: tag, dockerfile: DOCKERFILE_NAME, rm: true, forcerm: true });
   await followProgress(
     docker,
