@@ -62,18 +62,13 @@ export class RedisCluster {
     ], 20_000).start();
   }
 
-  /** The nodes that have a client subscribed to some channel (CLIENT LIST on each). */
-  async nodesWithSubscribers(): Promise<number[]> {
-    return (await this.subscriberCounts()).flatMap((count, i) => (count > 0 ? [i] : []));
-  }
-
-  /** How many subscribed connections each node has (0 for a node that is down). */
-  async subscriberCounts(): Promise<number[]> {
+  /** How many connections named `name` each node has subscribed to some channel (0 for a node that is down). */
+  async subscribersNamed(name: string): Promise<number[]> {
     return Promise.all(
       this.nodes.map(async (node) => {
         if (!node.process?.running) return 0;
         const clients = await cli(node.port, 'client', 'list').catch(() => '');
-        return clients.split('\n').filter((line) => /\bsub=[1-9]/.test(line)).length;
+        return clients.split('\n').filter((line) => line.includes(` name=${name} `) && /\bsub=[1-9]/.test(line)).length;
       }),
     );
   }

@@ -1,25 +1,28 @@
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { Credentials } from '../lib/credentials.js';
 import { EruEventSchema, type EruEvent } from '../contract/events.js';
 import { EruError, ErrorCode } from '../lib/errors.js';
 import { ChannelChain } from './chain.js';
 import { channelName, type Bus, type Channel, type Subscription } from './types.js';
 
-type Connection = Redis | Cluster;
-
 /**
  * The bus of a cluster: Redis pub/sub, on one Redis (`redis://`) or a Redis Cluster
  * (`redis-cluster://A,B,C`: some of its nodes). Publishes go through one connection (each event on
  * its channels in one MULTI). On a Redis Cluster a message published on one node reaches subscribers
  * on every node over the cluster's links, which keep order only per link, so every publish goes
- * through one node, the next one when that one fails; subscribers use ioredis' cluster subscriber,
- * which moves to another node when its node dies. Each message names the one before it on its
- * channel (chain.ts): a subscriber that lost some while its connection moved can tell (resume.ts).
+ * through one node, the next one when that one fails. Subscribers, too, hold one connection to one
+ * node (a classic PUBLISH reaches every node) and move to the next with all their channels when it
+ * ends — not ioredis' cluster subscriber, which can pick a new node before its first one subscribed
+ * and then carry no channels over. Each message names the one before it on its channel (chain.ts):
+ * a subscriber that lost some while its connection moved can tell (resume.ts).
  */
 export class RedisBus implements Bus {
   readonly description: string;
   private publisher: Redis;
-  private subscriber: Connection | undefined;
+  private subscriber: Redis | undefined;
+  /** The cluster node (index in clusterNodes) the subscriber is on. */
+  private subscribedNode = 0;
+  private closed = false;
   private readonly handlers = new Map<string, Set<(event: EruEvent) => void>>();
   private readonly chain = new ChannelChain();
   private readonly options: RedisOptions;
@@ -112,35 +115,84 @@ export class RedisBus implements Bus {
     sent();
   }
 
-  private async connection(): Promise<Connection> {
+  private async connection(): Promise<Redis> {
     if (this.subscriber) return this.subscriber;
-    const subscriber: Connection = this.clusterNodes ? new Cluster(this.clusterNodes, { lazyConnect: true, redisOptions: this.options }) : new Redis(this.url, this.options);
-    // It reconnects (and subscribes again) by itself; a subscriber that must miss nothing uses resume.ts.
-    subscriber.on('error', () => undefined);
-    await subscriber.connect();
-    subscriber.on('message', (channel: string, message: string) => {
-      const parsed = EruEventSchema.safeParse(JSON.parse(message));
-      if (!parsed.success) return;
-      for (const handler of this.handlers.get(channel) ?? []) {
-        try {
-          handler(parsed.data);
-        } catch {
-          // A subscriber's failure is its own.
-        }
-      }
-    });
+    const subscriber = this.openSubscriber();
     this.subscriber = subscriber;
+    await subscriber.connect().catch((error: unknown) => {
+      // On a cluster the connection moves on by itself (see moveSubscriber); one Redis must answer.
+      if (!this.clusterNodes) throw error;
+    });
     return subscriber;
+  }
+
+  /** A subscriber connection: to the one Redis (ioredis reconnects and subscribes again), or to the cluster node it is on. */
+  private openSubscriber(): Redis {
+    const named = { ...this.options, connectionName: 'eru-bus-subscriber' };
+    const subscriber = this.clusterNodes
+      ? new Redis({ ...named, ...this.clusterNodes[this.subscribedNode]!, retryStrategy: () => null, connectTimeout: 2000 })
+      : new Redis(this.url, named);
+    subscriber.on('error', () => undefined);
+    subscriber.on('message', (channel: string, message: string) => this.deliver(channel, message));
+    if (this.clusterNodes) subscriber.once('end', () => void this.moveSubscriber(subscriber));
+    return subscriber;
+  }
+
+  /** The cluster subscriber's node ended: the next one takes every channel (after a pause once all were tried). */
+  private async moveSubscriber(ended: Redis): Promise<void> {
+    if (this.closed || this.subscriber !== ended) return;
+    const nodes = this.clusterNodes!.length;
+    this.subscribedNode = (this.subscribedNode + 1) % nodes;
+    if (this.subscribedNode === 0) await new Promise((resolve) => setTimeout(resolve, 500));
+    if (this.closed) return;
+    const subscriber = this.openSubscriber();
+    this.subscriber = subscriber;
+    try {
+      await subscriber.connect();
+      const channels = [...this.handlers.keys()];
+      if (channels.length) await subscriber.subscribe(...channels);
+    } catch {
+      // Its 'end' moves it on again.
+      subscriber.disconnect();
+    }
+  }
+
+  /** The cluster node a subscriber is on (`host:port`), for operators and tests. */
+  subscriberNode(): string | undefined {
+    if (!this.clusterNodes || !this.subscriber) return undefined;
+    const node = this.clusterNodes[this.subscribedNode]!;
+    return `${node.host}:${node.port}`;
+  }
+
+  private deliver(channel: string, message: string): void {
+    let json: unknown;
+    try {
+      json = JSON.parse(message);
+    } catch {
+      return; // not one of ours
+    }
+    const parsed = EruEventSchema.safeParse(json);
+    if (!parsed.success) return;
+    for (const handler of this.handlers.get(channel) ?? []) {
+      try {
+        handler(parsed.data);
+      } catch {
+        // A subscriber's failure is its own.
+      }
+    }
   }
 
   async subscribe(channel: Channel, handler: (event: EruEvent) => void): Promise<Subscription> {
     const name = channelName(channel);
-    const subscriber = await this.connection();
+    await this.connection();
     let set = this.handlers.get(name);
     if (!set) {
       set = new Set();
       this.handlers.set(name, set);
-      await subscriber.subscribe(name);
+      // On a cluster a connection that just ended takes this channel along when it moves.
+      await this.subscriber!.subscribe(name).catch((error: unknown) => {
+        if (!this.clusterNodes) throw error;
+      });
     }
     set.add(handler);
     return {
@@ -148,13 +200,14 @@ export class RedisBus implements Bus {
         set.delete(handler);
         if (set.size === 0 && this.handlers.get(name) === set) {
           this.handlers.delete(name);
-          await subscriber.unsubscribe(name).catch(() => undefined);
+          await this.subscriber?.unsubscribe(name).catch(() => undefined);
         }
       },
     };
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.handlers.clear();
     this.subscriber?.disconnect();
     this.publisher.disconnect();

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { openBus } from '../../src/bus/index.js';
 import { subscribeWithoutGaps } from '../../src/bus/resume.js';
 import type { Bus } from '../../src/bus/types.js';
+import type { RedisBus } from '../../src/bus/redis.js';
 import type { EruEvent } from '../../src/contract/events.js';
 import { CoreProcess } from '../../harness/core.js';
 import { BASE_IMAGE, removePodContainers, testDocker } from '../../harness/docker.js';
@@ -41,8 +42,8 @@ describe('subscribers of a Redis Cluster bus that miss nothing', () => {
   });
 
   /** A subscriber of the pod's channel that replays what it missed through core 1; what it got, and each catch-up. */
-  const subscriber = async (drop: (n: number) => boolean = () => false): Promise<{ got: EruEvent[]; catchUps: Array<{ from: string; replayed: number; error?: unknown }>; close: () => Promise<void> }> => {
-    const bus = openBus((await started).url);
+  const subscriber = async (drop: (n: number) => boolean = () => false): Promise<{ bus: RedisBus; got: EruEvent[]; catchUps: Array<{ from: string; replayed: number; error?: unknown }>; close: () => Promise<void> }> => {
+    const bus = openBus((await started).url) as RedisBus;
     buses.push(bus);
     let n = 0;
     // A bus that loses the messages `drop` picks, as a connection that moved between nodes does.
@@ -55,7 +56,7 @@ describe('subscribers of a Redis Cluster bus that miss nothing', () => {
       await bus.close();
       buses.splice(buses.indexOf(bus), 1);
     };
-    return { got, catchUps, close };
+    return { bus, got, catchUps, close };
   };
 
   /** The pod's events as the log holds them, from `first` to the event with id `lastId`. */
@@ -86,14 +87,11 @@ describe('subscribers of a Redis Cluster bus that miss nothing', () => {
     const node = `rcnode-${uniqueSuffix().slice(-6)}`;
     assert.equal((await cores[0]!.api('POST', `/v1/pods/${pod}/nodes`, { name: node, endpoint: dockerEndpoint() })).status, 201);
     const c = (await started)!;
-    // The earlier tests' subscribers closed; their connections may linger a moment: gone first, so the one below is told apart.
-    await eventually(async () => (await c.subscriberCounts()).every((count) => count === 0), 15_000, 'no subscriber left from the earlier tests');
     const sub = await subscriber();
-    const subscribedOn = await eventually(async () => {
-      const index = (await c.subscriberCounts()).findIndex((count) => count > 0);
-      return index >= 0 ? index : null;
-      // In CI it has taken over 10 s to show (ioredis' cluster subscriber may pick its node again after a slot refresh).
-    }, 30_000, 'the node with the subscriber');
+    // The node the bus says its subscriber is on, and Redis agrees: a connection of that name is subscribed there.
+    const subscribedOn = c.ports.findIndex((port) => sub.bus.subscriberNode() === `127.0.0.1:${port}`);
+    assert.ok(subscribedOn >= 0, `the subscriber is on one of the cluster's nodes: ${sub.bus.subscriberNode()}`);
+    await eventually(async () => ((await c.subscribersNamed('eru-bus-subscriber'))[subscribedOn] ?? 0) > 0, 10_000, `a subscribed connection on node ${subscribedOn}`);
     // Two clients deploy and remove without pause (bounded: 8 rounds each); the subscriber's node dies two seconds in.
     let stop = false;
     const storm = async (core: CoreProcess, entry: string): Promise<number> => {
@@ -118,7 +116,10 @@ describe('subscribers of a Redis Cluster bus that miss nothing', () => {
     await eventually(async () => sub.got.at(-1)?.type === 'pod.updated', 30_000, 'the last update');
     const log = await logged(sub.got[0]!, sub.got.at(-1)!.id);
     const replayed = sub.catchUps.reduce((sum, c) => sum + c.replayed, 0);
-    console.log(`storm: ${rounds.join(' + ')} rounds, ${sub.got.length - before} events (${atKill - before} before the kill of node ${subscribedOn}), ${sub.catchUps.length} catch-ups replayed ${replayed}; subscriber now on ${JSON.stringify(await c.nodesWithSubscribers())}`);
+    console.log(`storm: ${rounds.join(' + ')} rounds, ${sub.got.length - before} events (${atKill - before} before the kill of node ${subscribedOn}), ${sub.catchUps.length} catch-ups replayed ${replayed}; subscriber now on ${sub.bus.subscriberNode()}`);
+    assert.notEqual(sub.bus.subscriberNode(), `127.0.0.1:${c.ports[subscribedOn]}`, 'the subscriber moved off the killed node');
+    const movedTo = c.ports.findIndex((port) => sub.bus.subscriberNode() === `127.0.0.1:${port}`);
+    assert.ok(((await c.subscribersNamed('eru-bus-subscriber'))[movedTo] ?? 0) > 0, 'and is subscribed where it moved');
     assert.ok(atKill - before > 0 && sub.got.length - atKill > 10, 'the kill fell inside the storm');
     assert.deepEqual(sub.got.map((e) => e.id), log.map((e) => e.id), 'the same events as the log, each once');
   });
