@@ -85,6 +85,7 @@ export class EtcdCluster {
   private constructor(
     private readonly dir: string,
     ports: Array<[number, number]>,
+    private readonly extraArgs: readonly string[] = [],
   ) {
     this.members = ports.map(([client, peer], i) => ({ name: `m${i}`, client, peer, process: undefined }));
   }
@@ -94,11 +95,12 @@ export class EtcdCluster {
     return `etcd://${this.members.map((m) => `127.0.0.1:${m.client}`).join(',')}`;
   }
 
-  static async start(size = 3): Promise<EtcdCluster> {
+  /** `extraArgs` go to every member (a quota, a compaction policy). */
+  static async start(size = 3, extraArgs: readonly string[] = []): Promise<EtcdCluster> {
     const dir = mkdtempSync(join(tmpdir(), 'eru-etcd-cluster-'));
     const ports: Array<[number, number]> = [];
     for (let i = 0; i < size; i++) ports.push([await freePort(), await freePort()]);
-    const cluster = new EtcdCluster(dir, ports);
+    const cluster = new EtcdCluster(dir, ports, extraArgs);
     try {
       for (let i = 0; i < size; i++) cluster.startMember(i);
       const client = new Etcd3({ hosts: cluster.members.map((m) => `http://127.0.0.1:${m.client}`) });
@@ -122,8 +124,19 @@ export class EtcdCluster {
       '--listen-client-urls', `http://127.0.0.1:${member.client}`, '--advertise-client-urls', `http://127.0.0.1:${member.client}`,
       '--listen-peer-urls', `http://127.0.0.1:${member.peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${member.peer}`,
       '--initial-cluster', cluster, '--initial-cluster-state', 'new', '--initial-cluster-token', `eru-${this.dir.slice(-6)}`,
-      '--heartbeat-interval', '100', '--election-timeout', '1000',
+      '--heartbeat-interval', '100', '--election-timeout', '1000', ...this.extraArgs,
     ], 50_000).start();
+  }
+
+  /** The first member's database size in bytes (its backend file, as `etcdctl endpoint status` reports it). */
+  async dbSize(): Promise<number> {
+    const client = new Etcd3({ hosts: `http://127.0.0.1:${this.members[0]!.client}` });
+    try {
+      const status = await client.maintenance.status();
+      return Number(status.dbSize);
+    } finally {
+      client.close();
+    }
   }
 
   /** SIGKILLs member `i`. */

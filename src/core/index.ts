@@ -59,6 +59,8 @@ export interface CoreOptions {
   eventRetentionMs?: number;
   /** Events the bus relay holds in memory while the bus is down before it reads them from the log again (default 10,000). */
   busBacklog?: number;
+  /** Takes nodes whose endpoint is a simulated engine (sim://), for measuring the control plane (bench/c1m.ts). */
+  allowSimulated?: boolean;
   log: Log;
 }
 
@@ -106,7 +108,7 @@ export class Core {
     this.metrics = new CoreMetrics(repos);
     this.context = {
       repos,
-      engines: new Engines(),
+      engines: new Engines(options.allowSimulated),
       publish,
       owner,
       inHand: new IntentsInHand(),

@@ -192,11 +192,11 @@ async function read<S extends z.ZodType>(store: Store, schema: S, key: string, u
   return { value: cacheOf(store).decode(schema, kv, upgrade), revision: kv.modRevision };
 }
 
-/** Every value under a prefix, each with its name (the key without the prefix). */
-async function list<S extends z.ZodType>(store: Store, schema: S, prefix: string, upgrade?: Upgrade): Promise<Array<Versioned<z.output<S>> & { name: string }>> {
+/** Every value under `prefix + under`, each with its name (the key without `prefix`). */
+async function list<S extends z.ZodType>(store: Store, schema: S, prefix: string, upgrade?: Upgrade, under = ''): Promise<Array<Versioned<z.output<S>> & { name: string }>> {
   const cache = cacheOf(store);
-  const kvs = await store.range(prefix);
-  cache.prune(prefix, () => new Set(kvs.map((kv) => kv.key)));
+  const kvs = await store.range(prefix + under);
+  cache.prune(prefix + under, () => new Set(kvs.map((kv) => kv.key)));
   return kvs.map((kv) => ({ name: kv.key.slice(prefix.length), value: cache.decode(schema, kv, upgrade), revision: kv.modRevision }));
 }
 
@@ -214,6 +214,8 @@ export const absent = (key: string): Compare => ({ key, modRevision: 0 });
 interface Records<S extends z.ZodType> {
   get(name: string): Promise<Versioned<z.output<S>> | null>;
   list(): Promise<Array<Versioned<z.output<S>> & { name: string }>>;
+  /** Those whose name starts with `start`: one range, not a scan of all. */
+  listStarting(start: string): Promise<Array<Versioned<z.output<S>> & { name: string }>>;
   key(name: string): string;
 }
 
@@ -221,8 +223,18 @@ function records<S extends z.ZodType>(store: Store, schema: S, key: (name: strin
   return {
     get: (name: string) => read(store, schema, key(name), upgrade),
     list: () => list(store, schema, prefix, upgrade),
+    listStarting: (start: string) => list(store, schema, prefix, upgrade, start),
     key,
   };
+}
+
+/**
+ * Where a service's (or an app's) workloads start among workload ids — and their statuses', which
+ * share the ids: `{app}_{entry}_…` (app names have no `_`, entrypoint names neither), so the records
+ * of one app or one service are one range of keys.
+ */
+export function idsOf(app: string, entry?: string): string {
+  return entry === undefined ? `${app}_` : `${app}_${entry}_`;
 }
 
 export class Repositories {

@@ -1,5 +1,5 @@
 import type { CpuSettings } from '../model/workload.js';
-import type { Placement } from '../model/resources.js';
+import type { NodeResources, Placement } from '../model/resources.js';
 
 /**
  * From a placement to the Docker CPU settings that make it true (DESIGN.md, resource model), computed
@@ -23,10 +23,10 @@ export function sortCores(cores: Iterable<string>): string[] {
 }
 
 /**
- * The CPU settings of `placement` on a node with cores `nodeCores`, where `others` are the placements
- * of everything else that holds pieces there (an unbound workload runs on the cores none of them holds whole).
+ * The CPU settings of `placement`, where `pool` is the node's shared pool (sharedPool, or
+ * ledgerPool): the cores an unbound workload runs on.
  */
-export function cpuFor(placement: PlacementOnNode, sharebase: number, nodeCores: readonly string[], others: Iterable<PlacementOnNode>): CpuSettings {
+export function cpuFor(placement: PlacementOnNode, sharebase: number, pool: string): CpuSettings {
   const quota = (pieces: number): number => Math.max(MIN_QUOTA_US, Math.round((pieces / sharebase) * CFS_PERIOD_US));
   if (placement.cpuset) {
     const cores = sortCores(Object.keys(placement.cpuset));
@@ -40,7 +40,7 @@ export function cpuFor(placement: PlacementOnNode, sharebase: number, nodeCores:
     };
   }
   return {
-    cpusetCpus: sharedPool(nodeCores, others, sharebase),
+    cpusetCpus: pool,
     cpuShares: 1024,
     cpuQuota: placement.pieces > 0 ? quota(placement.pieces) : 0,
     cpuPeriod: placement.pieces > 0 ? CFS_PERIOD_US : 0,
@@ -55,6 +55,20 @@ export function sharedPool(nodeCores: readonly string[], placements: Iterable<Pl
   }
   const pool = nodeCores.filter((core) => !exclusive.has(core));
   // Every core pinned whole: unbound work still needs somewhere to run, under its quota.
+  return (pool.length > 0 ? sortCores(pool) : sortCores(nodeCores)).join(',');
+}
+
+/** A placement that holds a core whole: only taking or giving back such a one changes its node's shared pool. */
+export function holdsWholeCore(placement: Pick<PlacementOnNode, 'cpuset'>, sharebase: number): boolean {
+  return Object.values(placement.cpuset ?? {}).some((pieces) => pieces === sharebase);
+}
+
+/**
+ * The shared pool as a node's ledger shows it: a core with nothing free that is not a fragment core
+ * is held whole. The same cores as sharedPool of its holders, read without them.
+ */
+export function ledgerPool(nodeCores: readonly string[], ledger: Pick<NodeResources, 'cpus' | 'shared'>): string {
+  const pool = nodeCores.filter((core) => !(ledger.cpus[core] === 0 && !(ledger.shared[core] ?? 0)));
   return (pool.length > 0 ? sortCores(pool) : sortCores(nodeCores)).join(',');
 }
 

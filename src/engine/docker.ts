@@ -1,5 +1,6 @@
 import Docker from 'dockerode';
 import { EruError, ErrorCode } from '../lib/errors.js';
+import { isSimulated, parseSimulated, SimulatedEngine } from './simulated.js';
 
 /** How the core reaches one node's Docker Engine API. */
 export interface EngineEndpoint {
@@ -38,6 +39,7 @@ export function forcedRemoval(): Docker.ContainerRemoveOptions & { abortSignal: 
 }
 
 export function connectEngine({ endpoint, tls }: EngineEndpoint): Docker {
+  if (isSimulated(endpoint)) return new SimulatedEngine(parseSimulated(endpoint)).asDocker();
   if (endpoint.startsWith('unix://')) return new Docker({ socketPath: endpoint.slice('unix://'.length), timeout: 0 });
   const match = /^tcp:\/\/([\w.-]+):(\d+)$/.exec(endpoint);
   if (!match) throw new EruError(ErrorCode.INVALID_ARGUMENT, `endpoint ${endpoint}: use unix:///path or tcp://host:port`, { path: ['endpoint'] });

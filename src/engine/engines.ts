@@ -1,13 +1,25 @@
 import type Docker from 'dockerode';
+import { EruError, ErrorCode } from '../lib/errors.js';
 import { connectEngine, type EngineEndpoint } from './docker.js';
+import { isSimulated } from './simulated.js';
 
-/** One Docker client per node, reused across calls. */
+/** One Docker client per node, reused across calls; simulated engines (sim://) only when the core allows them. */
 export class Engines {
   private readonly clients = new Map<string, { endpoint: string; docker: Docker }>();
+
+  constructor(readonly allowSimulated = false) {}
+
+  /** Refuses a simulated engine unless this core runs with --allow-simulated. */
+  checkAllowed(endpoint: string): void {
+    if (isSimulated(endpoint) && !this.allowSimulated) {
+      throw new EruError(ErrorCode.INVALID_ARGUMENT, `${endpoint} is a simulated engine, for measuring the control plane: the core takes one only when started with --allow-simulated`, { path: ['endpoint'] });
+    }
+  }
 
   get(node: { name: string } & EngineEndpoint): Docker {
     const cached = this.clients.get(node.name);
     if (cached && cached.endpoint === node.endpoint) return cached.docker;
+    this.checkAllowed(node.endpoint);
     const docker = connectEngine(node);
     this.clients.set(node.name, { endpoint: node.endpoint, docker });
     return docker;

@@ -7,7 +7,7 @@ import { SharedRootSchema } from './volume.js';
 /** How the core reaches a node's Docker daemon: a unix socket, or TCP with TLS client certificates. */
 export const EndpointSchema = z
   .string()
-  .regex(/^(unix:\/\/\/\S+|tcp:\/\/[\w.-]+:\d{1,5})$/, 'an endpoint is unix:///path/to/docker.sock or tcp://host:port');
+  .regex(/^(unix:\/\/\/\S+|tcp:\/\/[\w.-]+:\d{1,5}|sim:\/\/[a-z0-9][a-z0-9.-]{0,62}(\?[\w=&.-]*)?)$/, 'an endpoint is unix:///path/to/docker.sock or tcp://host:port (or sim://NAME?cores=N&memory=SIZE, a simulated engine)');
 
 export const TlsSchema = z
   .object({

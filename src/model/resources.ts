@@ -29,12 +29,24 @@ export const NodeResourcesSchema = z.object({
   memory: z.number().int().min(0).nullable().default(null),
   /** The node's declared memory, for utilisation (GLOBAL); null = unknown. */
   memoryTotal: z.number().int().min(0).nullable().default(null),
+  /**
+   * Instances held on the node per service (`{app}_{entry}`, serviceOnNode), deploys under way
+   * included: what AUTO spreads by, kept beside the pieces and changed in the same transaction, so a
+   * deploy reads no workload records. Absent from ledgers written before it was kept (the start-up
+   * migration counts them).
+   */
+  held: z.record(z.string(), z.number().int().min(1)).optional(),
   /** NUMA layout: NUMA node id → its cores. */
   numa: z.record(z.string(), z.array(CoreIdSchema)).optional(),
   /** Free memory per NUMA node. */
   numaMemory: z.record(z.string(), z.number().int().min(0)).optional(),
 });
 export type NodeResources = z.infer<typeof NodeResourcesSchema>;
+
+/** The key a node's ledger counts a service's instances under (`held`): `{app}_{entry}`, as its workloads' ids begin. */
+export function serviceOnNode(holder: { app: string; entry: string }): string {
+  return `${holder.app}_${holder.entry}`;
+}
 
 /** Where one instance goes and exactly what it takes there. */
 export const PlacementSchema = z.object({

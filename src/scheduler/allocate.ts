@@ -282,6 +282,7 @@ export function cloneResources<T extends NodeResources>(resources: T): T {
     ...resources,
     cpus: { ...resources.cpus },
     shared: { ...resources.shared },
+    ...(resources.held ? { held: { ...resources.held } } : {}),
     ...(resources.numaMemory ? { numaMemory: { ...resources.numaMemory } } : {}),
   };
 }

@@ -5,4 +5,4 @@ export { freePieces, nodeCapacity, UNLIMITED_INSTANCES } from './fit.js';
 export { feasibleNodes, DEFAULT_CHECKS, type FeasibilityCheck } from './feasibility.js';
 export { planDeploy, capacityOf, type PlanInput, type PlanResult } from './plan.js';
 export { planRealloc } from './realloc.js';
-export { expectedLedger, ledgerDrift, type Holder } from './invariants.js';
+export { expectedLedger, heldCounts, ledgerDrift, type Holder } from './invariants.js';

@@ -1,10 +1,19 @@
-import type { NodeResources, Placement } from '../model/resources.js';
+import { serviceOnNode, type NodeResources, type Placement } from '../model/resources.js';
 
 /** Something holding resources on a node: a workload, or one of a deploy under way. */
 export interface Holder {
   id: string;
+  app: string;
+  entry: string;
   node: string;
   placement: Omit<Placement, 'node'>;
+}
+
+/** Instances per service (`{app}_{entry}`) among these holders. */
+export function heldCounts(holders: readonly Holder[]): Record<string, number> {
+  const held: Record<string, number> = {};
+  for (const holder of holders) held[serviceOnNode(holder)] = (held[serviceOnNode(holder)] ?? 0) + 1;
+  return held;
 }
 
 /**
@@ -50,6 +59,11 @@ export function ledgerDrift(
   if (declared.memory !== undefined && declared.memory !== null && ledger.memory !== null && ledger.memory !== declared.memory - memory) {
     drift.push(`node ${node}: the ledger says ${ledger.memory} bytes free, its holders leave ${declared.memory - memory}`);
   }
+  const counted = heldCounts(holders.filter((h) => h.node === node));
+  for (const service of new Set([...Object.keys(counted), ...Object.keys(ledger.held ?? {})])) {
+    const said = ledger.held?.[service] ?? 0;
+    if (said !== (counted[service] ?? 0)) drift.push(`node ${node}: the ledger counts ${said} instances of ${service}, its holders are ${counted[service] ?? 0}`);
+  }
   return drift;
 }
 
@@ -72,5 +86,5 @@ export function expectedLedger(ledger: NodeResources, holders: readonly Holder[]
     }
   }
   const freeMemory = declared.memory !== undefined && declared.memory !== null && ledger.memory !== null ? declared.memory - memory : ledger.memory;
-  return { ...ledger, cpus, shared, unboundPieces, memory: freeMemory };
+  return { ...ledger, cpus, shared, unboundPieces, memory: freeMemory, held: heldCounts(holders) };
 }

@@ -30,6 +30,7 @@ interface CoreOptions {
   busBacklog?: number;
   rateLimit: number;
   publicMetrics?: boolean;
+  allowSimulated?: boolean;
   tlsCert?: string;
   tlsKey?: string;
   tlsClientCa?: string;
@@ -79,6 +80,7 @@ export function registerCore(program: Command): void {
     .option('--bus-user <user>', 'a Redis ACL user; its password from --bus-password-file or ERU_BUS_PASSWORD')
     .option('--bus-password-file <file>', "a file holding the Redis password")
     .option('--public-metrics', '/metrics without a token (else any token but a node\'s)')
+    .option('--allow-simulated', 'take nodes on simulated engines (sim://NAME?cores=48&memory=192GiB): for measuring the control plane only (npm run bench:c1m)')
     .action(
       action(async (options: CoreOptions, command: Command) => {
         // --token is a global option (the clients' too): here it is the admin token to accept.
@@ -101,6 +103,7 @@ export function registerCore(program: Command): void {
           nodeTtlSeconds: options.nodeTtl,
           eventRetentionMs: duration(options.eventRetention, 'event-retention'),
           ...(options.busBacklog ? { busBacklog: options.busBacklog } : {}),
+          ...(options.allowSimulated ? { allowSimulated: true } : {}),
           ...(options.registry ? { registry: options.registry } : {}),
           ...(bindRoots ? { bindRoots } : {}),
           ...(options.copyLimit ? { copyLimit: parseMemory(options.copyLimit, ['copy-limit']) } : {}),

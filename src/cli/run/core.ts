@@ -24,6 +24,7 @@ export interface CoreRunOptions {
   nodeTtlSeconds: number;
   eventRetentionMs?: number;
   busBacklog?: number;
+  allowSimulated?: boolean;
   registry?: string;
   bindRoots?: string[];
   copyLimit?: number;
@@ -53,6 +54,7 @@ export async function runCore(options: CoreRunOptions): Promise<void> {
     nodeTtlSeconds: options.nodeTtlSeconds,
     ...(options.eventRetentionMs ? { eventRetentionMs: options.eventRetentionMs } : {}),
     ...(options.busBacklog ? { busBacklog: options.busBacklog } : {}),
+    ...(options.allowSimulated ? { allowSimulated: true } : {}),
     ...(options.registry ? { registry: options.registry } : {}),
     ...(options.bindRoots ? { bindRoots: options.bindRoots } : {}),
     ...(options.copyLimit !== undefined ? { copyLimit: options.copyLimit } : {}),

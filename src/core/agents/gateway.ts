@@ -4,7 +4,7 @@ import { notFound } from '../../lib/errors.js';
 import { sameStatus, type NodeStatus, type WorkloadStatus } from '../../model/status.js';
 import type { Lease } from '../../store/types.js';
 import type { CoreContext } from '../context.js';
-import { announceEndpoints } from '../networks/endpoints.js';
+import { announceEndpoints, hasEndpoints } from '../networks/endpoints.js';
 import { absent, put, unchanged } from '../repositories.js';
 import { keptVolumes, settleRemovals } from '../volumes/keep.js';
 
@@ -82,18 +82,21 @@ export class AgentGateway {
   async report(node: string, statuses: WorkloadStatus[]): Promise<{ changed: number; unknown: string[] }> {
     const unknown: string[] = [];
     const apps: string[] = [];
+    let changed = 0;
     for (const status of statuses) {
       const workload = await this.context.repos.workloads.get(status.id);
       if (!workload || workload.value.node !== node) {
         unknown.push(status.id);
         continue;
       }
-      if (await recordStatus(this.context, workload.value, status)) apps.push(workload.value.app);
+      if (!(await recordStatus(this.context, workload.value, status))) continue;
+      changed++;
+      if (hasEndpoints(workload.value)) apps.push(workload.value.app);
     }
     // The agent's round trip does not wait for the endpoint lists, nor do the status events already
     // published: reading the app's workloads blocks, so it starts once the events are out.
     if (apps.length > 0) setImmediate(() => void announceEndpoints(this.context, apps));
-    return { changed: apps.length, unknown };
+    return { changed, unknown };
   }
 }
 

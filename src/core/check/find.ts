@@ -15,8 +15,11 @@ export interface HostContainer {
 
 /** Everything the check compares, read once (gather.ts): the store's records and each node's containers. */
 export interface CheckInput {
-  /** Nodes whose Docker answered, with their containers, pod sharebase and declared memory. */
-  nodes: ReadonlyArray<{ name: string; sharebase: number; memory: number | null; containers: readonly HostContainer[]; fenced: ReadonlySet<string> }>;
+  /**
+   * Nodes whose Docker answered, with their containers (null: not compared — a simulated engine, whose
+   * containers live in each core's memory), pod sharebase and declared memory.
+   */
+  nodes: ReadonlyArray<{ name: string; sharebase: number; memory: number | null; containers: readonly HostContainer[] | null; fenced: ReadonlySet<string> }>;
   ledgers: ReadonlyMap<string, NodeResources>;
   /** Recorded workloads. */
   recorded: readonly Workload[];
@@ -65,6 +68,7 @@ function containers(input: CheckInput): Drift[] {
   const claimed = new Set([...input.recorded, ...input.inIntents].map((w) => w.id));
   const inIntent = new Set(input.inIntents.map((w) => w.id));
   for (const node of input.nodes) {
+    if (node.containers === null) continue;
     const present = new Set(node.containers.map((c) => c.workload).filter((w): w is string => w !== undefined));
     for (const container of node.containers) {
       // A fenced node's old containers are keeper/fence.ts's to remove.

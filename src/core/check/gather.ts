@@ -6,6 +6,7 @@ import type { CoreContext } from '../context.js';
 import { heldWorkloads, type HeldWorkload } from '../workloads/held.js';
 import type { CheckInput, HostContainer } from './find.js';
 import { deadline } from '../../engine/docker.js';
+import { isSimulated } from '../../engine/simulated.js';
 
 /** Docker has this long to list a node's containers before the node is left out of the check. */
 const LIST_TIMEOUT_MS = 10_000;
@@ -45,6 +46,7 @@ export async function gather(context: CoreContext, pod?: string): Promise<{ inpu
   const pods = new Map((await repos.pods.list()).map((p) => [p.value.name, p.value]));
   const alive = await repos.alive.list();
   const skipped: Record<string, string> = {};
+  let simulated = 0;
   const nodes: Array<CheckInput['nodes'][number]> = [];
   for (const { value: node } of await repos.nodes.list()) {
     if (pod && node.pod !== pod) continue;
@@ -56,13 +58,16 @@ export async function gather(context: CoreContext, pod?: string): Promise<{ inpu
       skipped[node.name] = 'down (its agent does not report)';
       continue;
     }
-    let containers: HostContainer[];
-    try {
-      const listed = await engines.get(node).listContainers({ all: true, filters: { label: [`${LABEL.managed}=true`, `${LABEL.node}=${node.name}`] }, ...deadline(LIST_TIMEOUT_MS) });
-      containers = listed.map((c) => ({ id: c.Id, name: (c.Names[0] ?? c.Id).replace(/^\//, ''), workload: c.Labels[LABEL.workload], running: c.State === 'running' }));
-    } catch (error) {
-      skipped[node.name] = `its Docker did not answer: ${engineMessage(error)}`;
-      continue;
+    let containers: HostContainer[] | null = null;
+    if (isSimulated(node.endpoint)) simulated++;
+    else {
+      try {
+        const listed = await engines.get(node).listContainers({ all: true, filters: { label: [`${LABEL.managed}=true`, `${LABEL.node}=${node.name}`] }, ...deadline(LIST_TIMEOUT_MS) });
+        containers = listed.map((c) => ({ id: c.Id, name: (c.Names[0] ?? c.Id).replace(/^\//, ''), workload: c.Labels[LABEL.workload], running: c.State === 'running' }));
+      } catch (error) {
+        skipped[node.name] = `its Docker did not answer: ${engineMessage(error)}`;
+        continue;
+      }
     }
     nodes.push({
       name: node.name,
@@ -72,6 +77,7 @@ export async function gather(context: CoreContext, pod?: string): Promise<{ inpu
       fenced: new Set((node.fenced ?? []).map((f) => f.id)),
     });
   }
+  if (simulated > 0) skipped['simulated nodes'] = `${simulated} on simulated engines: their containers are not compared (their ledgers, holders, addresses, ports and counts are)`;
   const inPod = <T extends { pod: string }>(items: T[]): T[] => (pod ? items.filter((i) => i.pod === pod) : items);
   const { ledgers, held, changing } = await ledgersWithHolders(context, nodes.map((n) => n.name));
   for (const name of changing) skipped[`${name} (ledger)`] = 'its ledger changed all the while it was read: checked at the next pass';

@@ -1,4 +1,5 @@
 import { upgradeWorkload } from '../../model/workload.js';
+import { heldCounts } from '../../scheduler/index.js';
 import type { CoreContext } from '../context.js';
 import { put, unchanged } from '../repositories.js';
 import { takePorts } from '../reservations/ports.js';
@@ -18,27 +19,33 @@ export async function migrate(context: CoreContext): Promise<void> {
 
 /**
  * Ledgers: shared cores used to be inferred from partly free cores, which lost a shared core once
- * fragments filled it up (and let `maxshare` be exceeded). A ledger without its `shared` field gets
- * it recounted from the workloads and the deploys under way on its node.
+ * fragments filled it up (and let `maxshare` be exceeded); and they did not count each service's
+ * instances (`held`, which AUTO spreads by). A ledger without either gets it counted from the
+ * workloads and the deploys under way on its node. The workloads are read only when a ledger needs it.
  */
 export async function migrateLedgers({ repos, log }: CoreContext): Promise<number> {
+  const stale = [];
+  for (const { value: node } of await repos.nodes.list()) {
+    const stored = await repos.ledgers.stored(node.name);
+    if (stored && !('shared' in stored.value && 'held' in stored.value)) stale.push({ node, stored });
+  }
+  if (stale.length === 0) return 0;
   let migrated = 0;
   const pods = new Map((await repos.pods.list()).map((p) => [p.value.name, p.value]));
   const holders = await resourceHolders(repos);
-  for (const { value: node } of await repos.nodes.list()) {
-    const stored = await repos.ledgers.stored(node.name);
-    if (!stored || 'shared' in stored.value) continue;
+  for (const { node, stored } of stale) {
     const sharebase = pods.get(node.pod)?.sharebase;
     if (sharebase === undefined) continue;
+    const here = holders.filter((workload) => workload.node === node.name);
     const shared: Record<string, number> = {};
-    for (const workload of holders) {
-      if (workload.node !== node.name) continue;
+    for (const workload of here) {
       for (const [core, pieces] of Object.entries(workload.placement.cpuset ?? {})) if (pieces < sharebase) shared[core] = (shared[core] ?? 0) + 1;
     }
-    const part = rewriteLedger(repos, node.name, stored.revision, { ...stored.value, shared });
+    const counted = { ...('shared' in stored.value ? {} : { shared }), ...('held' in stored.value ? {} : { held: heldCounts(here) }) };
+    const part = rewriteLedger(repos, node.name, stored.revision, { ...stored.value, ...counted });
     if (await repos.commit(part.compares, part.ops)) {
       migrated++;
-      log.info({ node: node.name, shared }, 'migrated the ledger of a node: shared cores recounted from its workloads');
+      log.info({ node: node.name, ...counted }, 'migrated the ledger of a node: counted from its workloads');
     }
   }
   return migrated;

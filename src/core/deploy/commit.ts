@@ -3,13 +3,14 @@ import { HEALTH_PENDING } from '../../contract/states.js';
 import type { WorkloadStatus } from '../../model/status.js';
 import type { Workload } from '../../model/workload.js';
 import type { CoreContext } from '../context.js';
-import { del, put, unchanged } from '../repositories.js';
+import { del, idsOf, put, unchanged } from '../repositories.js';
 import { ServiceSchema, type Service } from '../../model/service.js';
 import { specOf } from '../services/spec.js';
 import type { Reservation, ServiceOrigin } from './reserve.js';
 import type { RolloutOutcome } from './rollout.js';
-import { announceEndpoints } from '../networks/endpoints.js';
+import { announceEndpointsOf } from '../networks/endpoints.js';
 import { reapplySharedPool } from '../cpu/shared-pool.js';
+import { holdsWholeCore } from '../../engine/cpu.js';
 
 /**
  * Step 5 of a deploy, "commit": the workloads are recorded, with their first status, and the intent
@@ -46,8 +47,8 @@ export async function commit(context: CoreContext, reservation: Reservation, out
     publish(event('workload.created', { app: w.app, pod: w.pod, node: w.node, workload: w.id, data: { entry: w.entry, cpuset: w.cpuSettings.cpusetCpus, container: w.containerId } }));
     publish(event('workload.status', { app: w.app, pod: w.pod, node: w.node, workload: w.id, data: { entry: w.entry, ...statuses.get(w.id)! } }));
   }
-  await reapplySharedPool(context, nodes, new Set(workloads.filter((w) => w.placement.cpuset).map((w) => w.node)));
-  await announceEndpoints(context, workloads.map((w) => w.app));
+  await reapplySharedPool(context, nodes, new Set(workloads.filter((w) => holdsWholeCore(w.placement, reservation.pod.sharebase)).map((w) => w.node)));
+  await announceEndpointsOf(context, workloads);
   return workloads;
 }
 
@@ -55,7 +56,7 @@ export async function commit(context: CoreContext, reservation: Reservation, out
 async function serviceRecord(context: CoreContext, first: Workload, origin: ServiceOrigin, added: number, at: string): Promise<Service> {
   const { repos } = context;
   const previous = (await repos.services.get(first.pod, first.app, first.entry))?.value;
-  const had = previous?.count ?? (await repos.workloads.list()).filter((w) => w.value.pod === first.pod && w.value.app === first.app && w.value.entry === first.entry).length;
+  const had = previous?.count ?? (await repos.workloads.listStarting(idsOf(first.app, first.entry))).filter((w) => w.value.pod === first.pod).length;
   const keeping = KeepingSchema.parse(origin.request);
   return {
     pod: first.pod,

@@ -1,10 +1,10 @@
 import { EruError, ErrorCode, invalid, notFound } from '../../lib/errors.js';
 import { randomSuffix } from '../../lib/ids.js';
-import { cpuFor } from '../../engine/cpu.js';
+import { cpuFor, ledgerPool } from '../../engine/cpu.js';
 import type { Network } from '../../model/network.js';
 import { cordonOf, type Node } from '../../model/node.js';
 import type { Pod } from '../../model/pod.js';
-import type { NodeResources } from '../../model/resources.js';
+import { serviceOnNode, type NodeResources } from '../../model/resources.js';
 import type { Intent } from '../../model/intent.js';
 import type { Workload, WorkloadSpec } from '../../model/workload.js';
 import { capacityOf, planDeploy, type CandidateNode, type CapacityReport, type DeployRequest } from '../../scheduler/index.js';
@@ -17,7 +17,6 @@ import { readLedgers, takeCores } from '../reservations/ledger.js';
 import { takePorts } from '../reservations/ports.js';
 import { takeVolumes } from '../reservations/volumes.js';
 import { optimistic } from '../retry.js';
-import { heldWorkloads } from '../workloads/held.js';
 
 /**
  * Step 2 of a deploy, "reserve": read a pod's nodes, ledgers and workloads, plan with the pure
@@ -32,9 +31,8 @@ export interface PodState {
   /** Nodes whose agent is alive but whose Docker did not answer it at the last heartbeat, with why. */
   unreachable: Map<string, string>;
   nodes: Map<string, Node>;
+  /** Each node's ledger: what is free, and how many instances of each service it holds (deploys under way included). */
   ledgers: Map<string, Versioned<NodeResources>>;
-  /** What holds pieces on the pod's nodes: its workloads, and deploys and jobs under way. */
-  holders: Workload[];
   /** Node → its held host ports (`8080/tcp` → holder), read when the request publishes any. */
   ports: Map<string, Record<string, string>>;
 }
@@ -85,7 +83,6 @@ export async function loadPod(repos: Repositories, podName: string, options: { p
   if (!pod) throw notFound('pod', podName);
   const nodes = new Map((await repos.nodes.list()).filter((n) => n.value.pod === podName).map((n) => [n.value.name, n.value]));
   const ledgers = await readLedgers(repos, nodes.keys());
-  const holders = (await heldWorkloads(repos)).filter((h) => h.holdsPieces && h.workload.pod === podName).map((h) => h.workload);
   const down = new Set((await repos.nodeStatus.list()).filter((s) => !s.value.up).map((s) => s.name));
   const unreachable = new Map([...(await repos.alive.usage())].flatMap(([name, usage]) => (usage.engineError && nodes.has(name) ? [[name, usage.engineError] as const] : [])));
   const ports = new Map<string, Record<string, string>>();
@@ -97,10 +94,11 @@ export async function loadPod(repos: Repositories, podName: string, options: { p
       }),
     );
   }
-  return { pod, down, unreachable, nodes, ledgers, holders, ports };
+  return { pod, down, unreachable, nodes, ledgers, ports };
 }
 
 function candidates(state: PodState, app?: string, entry?: string): CandidateNode[] {
+  const service = app !== undefined && entry !== undefined ? serviceOnNode({ app, entry }) : undefined;
   return [...state.nodes.values()]
     .filter((node) => state.ledgers.has(node.name))
     .map((node) => ({
@@ -111,7 +109,7 @@ function candidates(state: PodState, app?: string, entry?: string): CandidateNod
       down: state.down.has(node.name),
       ...cordoned(node, state.unreachable.get(node.name)),
       macvlan: node.macvlanParent !== undefined,
-      count: state.holders.filter((w) => w.node === node.name && w.app === app && w.entry === entry).length,
+      count: service === undefined ? 0 : (state.ledgers.get(node.name)!.value.held?.[service] ?? 0),
       ...(state.ports.has(node.name) ? { ports: state.ports.get(node.name)! } : {}),
     }));
 }
@@ -218,7 +216,6 @@ export async function reserve(
     const { count: _count, strategy: _strategy, limit: _limit, nodes: _nodes, nodeLabels: _labels, fixedAddresses: _fixed, addressesFixed: _marks, service: _service, intentKind = 'deploy', strict: _strict, ...spec } = request;
     const workloads: Workload[] = plan.placements.map(({ node: nodeName, ...placement }, k) => {
       const node = state.nodes.get(nodeName)!;
-      const others = state.holders.filter((w) => w.node === nodeName).map((w) => w.placement);
       return {
         ...spec,
         id: `${request.app}_${request.entry}_${randomSuffix()}`,
@@ -230,7 +227,7 @@ export async function reserve(
           ...(request.fixedAddresses?.[network]?.length && request.addressesFixed?.[network] !== false ? { fixed: true } : {}),
         })),
         sharedDirs: volumes.dirs.get(nodeName) ?? [],
-        cpuSettings: cpuFor(placement, policy.sharebase, node.cpus, others),
+        cpuSettings: cpuFor(placement, policy.sharebase, ledgerPool(node.cpus, state.ledgers.get(nodeName)!.value)),
         createdAt,
       };
     });

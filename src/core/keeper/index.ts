@@ -1,5 +1,6 @@
 import { serviceKey, type Service } from '../../model/service.js';
 import type { CoreContext } from '../context.js';
+import { idsOf } from '../repositories.js';
 import { assess, type KeeperPlan } from './assess.js';
 import { removeFenced } from './fence.js';
 import { repair } from './repair.js';
@@ -19,12 +20,17 @@ export class Keeper {
   private readonly exitedSince = new Map<string, number>();
   private readonly retryAt = new Map<string, number>();
   private readonly told = new Map<string, string>();
+  private nextLookAt = 0;
 
   constructor(private readonly context: CoreContext) {}
 
-  /** Looks unless the last look is still at work (a repair may take as long as a deploy). */
+  /**
+   * Looks unless the last look is still at work (a repair may take as long as a deploy), or the last
+   * one ended lately: a look that read a large cluster (a million workloads) waits ten times what its
+   * reading took, so the keeper never takes more than a tenth of the leader's time.
+   */
   poke(): void {
-    if (this.looking) return;
+    if (this.looking || Date.now() < this.nextLookAt) return;
     this.looking = true;
     void this.look()
       .catch((error: unknown) => this.context.log.warn({ err: error }, "the keeper's look failed; looking again"))
@@ -35,7 +41,9 @@ export class Keeper {
 
   async look(): Promise<void> {
     const { repos } = this.context;
+    const reading = Date.now();
     const { services, plans } = await this.snapshot();
+    this.nextLookAt = Date.now() + 9 * (Date.now() - reading);
     const now = Date.now();
     for (const service of services) {
       const key = serviceKey(service);
@@ -57,10 +65,8 @@ export class Keeper {
   private async snapshot(only?: string): Promise<{ services: Service[]; plans: Map<string, KeeperPlan> }> {
     const { repos } = this.context;
     const intents = await repos.intents.list();
-    const [services, workloads, statuses, nodeStatuses] = await Promise.all([repos.services.list(), repos.workloads.list(), repos.statuses.list(), repos.nodeStatus.list()]);
+    const [services, nodeStatuses] = await Promise.all([repos.services.list(), repos.nodeStatus.list()]);
     const now = Date.now();
-    const statusById = new Map(statuses.map((s) => [s.value.id, s.value]));
-    this.noteExited(statusById, now);
     const busy = new Set<string>();
     for (const { value: intent } of intents) {
       for (const w of intent.workloads) busy.add(serviceKey(w));
@@ -69,9 +75,14 @@ export class Keeper {
     const nodeStatusByName = new Map(nodeStatuses.map((s) => [s.name, s.value]));
     const plans = new Map<string, KeeperPlan>();
     const kept = services.map((s) => s.value).filter((s) => (only === undefined || serviceKey(s) === only) && s.keep && s.count !== undefined && !busy.has(serviceKey(s)));
+    // Each service's instances and statuses are one range of keys: read one service at a time, never all workloads at once.
     for (const service of kept) {
       const key = serviceKey(service);
-      const instances = workloads.filter((w) => serviceKey(w.value) === key).map((w) => w.value);
+      const ids = idsOf(service.app, service.entry);
+      const [workloads, statuses] = await Promise.all([repos.workloads.listStarting(ids), repos.statuses.listStarting(ids)]);
+      const instances = workloads.map((w) => w.value).filter((w) => w.pod === service.pod);
+      const statusById = new Map(statuses.map((s) => [s.value.id, s.value]));
+      this.noteExited(statusById, ids, now);
       plans.set(key, assess({ service, instances, statuses: statusById, nodeStatuses: nodeStatusByName, exitedSince: this.exitedSince, now }));
     }
     return { services: kept, plans };
@@ -92,14 +103,14 @@ export class Keeper {
     }
   }
 
-  /** When each instance was first seen exited; forgotten once it runs again or is gone. */
-  private noteExited(statuses: ReadonlyMap<string, { running: boolean; exitCode?: number | undefined }>, now: number): void {
+  /** When each instance (of the workloads whose ids start with `ids`) was first seen exited; forgotten once it runs again or is gone. */
+  private noteExited(statuses: ReadonlyMap<string, { running: boolean; exitCode?: number | undefined }>, ids: string, now: number): void {
     for (const [id, status] of statuses) {
       if (!status.running && status.exitCode !== undefined) {
         if (!this.exitedSince.has(id)) this.exitedSince.set(id, now);
       } else this.exitedSince.delete(id);
     }
-    for (const id of this.exitedSince.keys()) if (!statuses.has(id)) this.exitedSince.delete(id);
+    for (const id of this.exitedSince.keys()) if (id.startsWith(ids) && !statuses.has(id)) this.exitedSince.delete(id);
   }
 
   /** A reason the keeper waits, logged once until it changes. */

@@ -1,8 +1,9 @@
 import { event } from '../../bus/index.js';
 import type { NodeStatus } from '../../model/status.js';
+import type { Workload } from '../../model/workload.js';
 import { recordStatus } from '../agents/gateway.js';
 import type { CoreContext } from '../context.js';
-import { announceEndpoints } from '../networks/endpoints.js';
+import { announceEndpointsOf } from '../networks/endpoints.js';
 import { put, unchanged } from '../repositories.js';
 
 /** Every node marked up whose alive key is gone (its lease lapsed): down, and its workloads not running. */
@@ -20,10 +21,10 @@ async function markDown(context: CoreContext, node: string, revision: number, no
   if (!(await repos.commit([unchanged(repos.nodeStatus.key(node), revision)], [put(repos.nodeStatus.key(node), down)]))) return;
   const known = await repos.nodes.get(node);
   publish(event('node.down', { pod: known?.value.pod, node, data: { reason: down.reason } }));
-  const apps: string[] = [];
+  const changed: Workload[] = [];
   for (const { value: workload } of await repos.workloads.list()) {
     if (workload.node !== node) continue;
-    if (await recordStatus(context, workload, { id: workload.id, running: false, healthy: false, reason: `node ${node} is down` })) apps.push(workload.app);
+    if (await recordStatus(context, workload, { id: workload.id, running: false, healthy: false, reason: `node ${node} is down` })) changed.push(workload);
   }
-  await announceEndpoints(context, apps);
+  await announceEndpointsOf(context, changed);
 }

@@ -4,7 +4,7 @@ import type { Node } from '../../model/node.js';
 import type { WorkloadStatus } from '../../model/status.js';
 import type { Workload } from '../../model/workload.js';
 import type { CoreContext } from '../context.js';
-import type { Repositories } from '../repositories.js';
+import { idsOf, type Repositories } from '../repositories.js';
 
 /**
  * An app's endpoints: where each of its workloads answers — each Eru address with the entrypoint's
@@ -21,6 +21,11 @@ export interface EndpointFilter {
 function nodeAddress(node: Node | undefined): string {
   const match = /^tcp:\/\/([^:]+):/.exec(node?.endpoint ?? '');
   return match ? match[1]! : '127.0.0.1';
+}
+
+/** A workload that answers somewhere (an address, host mode, a published port): only its changes can change its app's endpoints. */
+export function hasEndpoints(workload: Pick<Workload, 'addresses' | 'hostNetwork' | 'publish'>): boolean {
+  return workload.addresses.length > 0 || Boolean(workload.hostNetwork) || workload.publish.length > 0;
 }
 
 export function endpointsOf(workload: Workload, node: Node | undefined, status: WorkloadStatus | undefined): Endpoint[] {
@@ -41,16 +46,21 @@ export function endpointsOf(workload: Workload, node: Node | undefined, status: 
 }
 
 export async function appEndpoints(repos: Repositories, app: string, filter: EndpointFilter = {}): Promise<Endpoint[]> {
-  const workloads = (await repos.workloads.list()).map((w) => w.value).filter((w) => w.app === app && (filter.entry === undefined || w.entry === filter.entry) && (filter.pod === undefined || w.pod === filter.pod));
-  // Only the nodes and statuses of this app's workloads: an app is a small part of a large cluster.
+  // Only the app's workloads, statuses and nodes (one range each way): an app is a small part of a large cluster.
+  const workloads = (await repos.workloads.listStarting(idsOf(app, filter.entry))).map((w) => w.value).filter((w) => w.app === app && (filter.pod === undefined || w.pod === filter.pod));
   const nodes = new Map<string, Node | undefined>();
   for (const name of new Set(workloads.map((w) => w.node))) nodes.set(name, (await repos.nodes.get(name))?.value);
-  const statuses = new Map<string, WorkloadStatus | undefined>();
-  for (const w of workloads) statuses.set(w.id, (await repos.statuses.get(w.id))?.value);
+  const statuses = new Map<string, WorkloadStatus>((await repos.statuses.listStarting(idsOf(app, filter.entry))).map((s) => [s.name, s.value]));
   return workloads
     .sort((a, b) => a.id.localeCompare(b.id))
     .flatMap((w) => endpointsOf(w, nodes.get(w.node), statuses.get(w.id)))
     .filter((e) => filter.healthy === undefined || e.healthy === filter.healthy);
+}
+
+/** After a change to these workloads: the endpoint lists of the apps of those that answer somewhere (the others' cannot have moved). */
+export async function announceEndpointsOf(context: CoreContext, changed: Iterable<Workload>): Promise<void> {
+  const apps = [...changed].filter(hasEndpoints).map((w) => w.app);
+  if (apps.length > 0) await announceEndpoints(context, apps);
 }
 
 /** Publishes each app's whole endpoint list after a change that may have moved it. */

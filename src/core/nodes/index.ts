@@ -36,6 +36,7 @@ export class NodeService {
     const pod = await this.repos.pods.get(podName);
     if (!pod) throw notFound('pod', podName);
     if (await this.repos.nodes.get(input.name)) throw conflict(`node ${input.name} already exists`);
+    this.engines.checkAllowed(input.endpoint);
     const info = await this.inspectEngine({ endpoint: input.endpoint, tls: input.tls });
     if (input.macvlanParent) await this.checkParent({ name: input.name, endpoint: input.endpoint, ...(input.tls ? { tls: input.tls } : {}) }, input.macvlanParent);
     const reservedCpus = input.reserveCpus ?? [];
@@ -61,6 +62,7 @@ export class NodeService {
     const ledger: NodeResources = {
       cpus: Object.fromEntries(cpus.map((core) => [core, pod.value.sharebase])),
       shared: {},
+      held: {},
       unboundPieces: 0,
       memory,
       memoryTotal: memory,

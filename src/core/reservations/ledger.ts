@@ -1,4 +1,4 @@
-import type { NodeResources } from '../../model/resources.js';
+import { serviceOnNode, type NodeResources } from '../../model/resources.js';
 import type { Workload } from '../../model/workload.js';
 import { applyPlacement, cloneResources, releasePlacement } from '../../scheduler/index.js';
 import { absent, del, put, unchanged, type Repositories, type Versioned } from '../repositories.js';
@@ -9,7 +9,7 @@ import type { TxnPart } from './index.js';
  * concurrent change to the same node makes the transaction fail and the caller read and plan again.
  */
 export type Ledgers = ReadonlyMap<string, Versioned<NodeResources>>;
-type Holder = Pick<Workload, 'node' | 'placement'>;
+type Holder = Pick<Workload, 'node' | 'placement' | 'app' | 'entry'>;
 
 /** The ledgers of these nodes as they are now (nodes without one are left out). */
 export async function readLedgers(repos: Repositories, nodes: Iterable<string>): Promise<Map<string, Versioned<NodeResources>>> {
@@ -39,14 +39,29 @@ function change(repos: Repositories, ledgers: Ledgers, holders: readonly Holder[
   };
 }
 
-/** Take: the holders' pieces and memory come off their nodes' ledgers. */
+/** Take: the holders' pieces and memory come off their nodes' ledgers, and each counts for its service there. */
 export function takeCores(repos: Repositories, ledgers: Ledgers, sharebase: number, holders: readonly Holder[]): TxnPart {
-  return change(repos, ledgers, holders, (ledger, holder) => applyPlacement(ledger, holder.placement, sharebase));
+  return change(repos, ledgers, holders, (ledger, holder) => {
+    applyPlacement(ledger, holder.placement, sharebase);
+    count(ledger, holder, +1);
+  });
 }
 
-/** Give: the holders' pieces and memory go back to their nodes' ledgers. */
+/** Give: the holders' pieces and memory go back to their nodes' ledgers, and they no longer count there. */
 export function giveCores(repos: Repositories, ledgers: Ledgers, sharebase: number, holders: readonly Holder[]): TxnPart {
-  return change(repos, ledgers, holders, (ledger, holder) => releasePlacement(ledger, holder.placement, sharebase));
+  return change(repos, ledgers, holders, (ledger, holder) => {
+    releasePlacement(ledger, holder.placement, sharebase);
+    count(ledger, holder, -1);
+  });
+}
+
+/** A service's instances on a node, one up or down (none left: its entry goes). */
+function count(ledger: NodeResources, holder: Holder, by: 1 | -1): void {
+  const held = (ledger.held ??= {});
+  const key = serviceOnNode(holder);
+  const next = (held[key] ?? 0) + by;
+  if (next > 0) held[key] = next;
+  else delete held[key];
 }
 
 /** In place (a realloc, and its undo): `from` given back and `to` taken on one node's ledger. */

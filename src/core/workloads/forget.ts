@@ -2,7 +2,7 @@ import { event } from '../../bus/index.js';
 import { serviceKey } from '../../model/service.js';
 import type { Workload } from '../../model/workload.js';
 import type { CoreContext } from '../context.js';
-import { announceEndpoints } from '../networks/endpoints.js';
+import { announceEndpointsOf } from '../networks/endpoints.js';
 import { del, put, unchanged, type Versioned } from '../repositories.js';
 import { combine, type TxnPart } from '../reservations/index.js';
 import { giveAddresses } from '../reservations/addresses.js';
@@ -30,7 +30,7 @@ export async function forgetting(context: CoreContext, podName: string, node: st
 /** Once committed: each forgotten workload's removal on the bus, and its apps' endpoints again. */
 export async function announceForgotten(context: CoreContext, forgotten: readonly Workload[], reason: string): Promise<void> {
   for (const w of forgotten) context.publish(event('workload.removed', { app: w.app, pod: w.pod, node: w.node, workload: w.id, data: { entry: w.entry, reason } }));
-  await announceEndpoints(context, forgotten.map((w) => w.app));
+  await announceEndpointsOf(context, forgotten);
 }
 
 /** Each forgotten instance's fixed addresses, written into its service for its replacement to take (the keeper). */

@@ -1,5 +1,5 @@
 import type { ResizeBody } from '../../contract/workloads.js';
-import { cpuFor } from '../../engine/cpu.js';
+import { cpuFor, sharedPool } from '../../engine/cpu.js';
 import { engineMessage } from '../../engine/engines.js';
 import { EruError, ErrorCode, internal, notFound } from '../../lib/errors.js';
 import type { Workload } from '../../model/workload.js';
@@ -30,7 +30,7 @@ export async function reallocWorkload(context: CoreContext, find: () => Promise<
     const request = { cpu: body.cpu ?? workload.cpu, memory: body.memory ?? workload.placement.memory, bind: body.bind ?? workload.bind };
     const { placement } = planRealloc(workload.node, ledger.value, workload.placement, request, pod);
     const others = (await heldWorkloads(repos)).filter((h) => h.holdsPieces && h.workload.node === workload.node && h.workload.id !== workload.id).map((h) => h.workload.placement);
-    const next: Workload = { ...workload, cpu: request.cpu, memory: request.memory, bind: request.bind, placement, cpuSettings: cpuFor(placement, pod.sharebase, node.cpus, others) };
+    const next: Workload = { ...workload, cpu: request.cpu, memory: request.memory, bind: request.bind, placement, cpuSettings: cpuFor(placement, pod.sharebase, sharedPool(node.cpus, others, pod.sharebase)) };
     const workloadKey = repos.workloads.key(workload.id);
     const part = combine({ compares: [unchanged(workloadKey, revision)], ops: [put(workloadKey, next)] }, moveCores(repos, ledgers, pod.sharebase, workload, next));
     const at = await repos.commitAt(part.compares, part.ops);

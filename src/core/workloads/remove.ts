@@ -10,8 +10,9 @@ import { rollBack } from '../deploy/rollback.js';
 import { combine, NOTHING } from '../reservations/index.js';
 import { giveCores, readLedgers } from '../reservations/ledger.js';
 import { reapplySharedPool } from '../cpu/shared-pool.js';
+import { holdsWholeCore } from '../../engine/cpu.js';
 import { runHooks } from './hooks.js';
-import { announceEndpoints } from '../networks/endpoints.js';
+import { announceEndpointsOf } from '../networks/endpoints.js';
 import { del, put, unchanged, type Versioned } from '../repositories.js';
 import { optimistic } from '../retry.js';
 
@@ -49,9 +50,10 @@ export async function removeWorkload(context: CoreContext, find: () => Promise<V
   const workload = removal.workloads[0]!;
   const nodes = await repos.nodesByName();
   await context.inHand.holding(removal.id, () => rollBack(context, removal, nodes));
-  if (workload.placement.cpuset) await reapplySharedPool(context, nodes, new Set([workload.node]));
+  const sharebase = (await repos.pods.get(workload.pod))?.value.sharebase;
+  if (sharebase !== undefined && holdsWholeCore(workload.placement, sharebase)) await reapplySharedPool(context, nodes, new Set([workload.node]));
   publish(event('workload.removed', { app: workload.app, pod: workload.pod, node: workload.node, workload: workload.id, data: { entry: workload.entry } }));
-  await announceEndpoints(context, [workload.app]);
+  await announceEndpointsOf(context, [workload]);
   return workload;
 }
 
@@ -61,7 +63,7 @@ async function drain(context: CoreContext, target: Versioned<Workload>, now: () 
   const key = repos.workloads.key(target.value.id);
   const marked = await repos.commit([unchanged(key, target.revision)], [put(key, { ...target.value, drainingSince: now().toISOString() })]);
   if (!marked) return;
-  await announceEndpoints(context, [target.value.app]);
+  await announceEndpointsOf(context, [target.value]);
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 }
 
