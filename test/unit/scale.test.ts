@@ -4,6 +4,8 @@ import fc from 'fast-check';
 import { ledgerPool, sharedPool } from '../../src/engine/cpu.js';
 import { isMissing, Engines } from '../../src/engine/engines.js';
 import { parseSimulated, SimulatedEngine } from '../../src/engine/simulated.js';
+import { MAX_TXN_OPS, splitIntoParts } from '../../src/core/deploy/parts.js';
+import { WorkloadSchema, type Workload } from '../../src/model/workload.js';
 import { applyPlacement, cloneResources, planInstance } from '../../src/scheduler/allocate.js';
 import { expectedLedger, ledgerDrift, type Holder } from '../../src/scheduler/invariants.js';
 import { toPieces } from '../../src/scheduler/request.js';
@@ -57,6 +59,38 @@ describe('deploys that read ledgers, not workloads', () => {
     assert.deepEqual(ledgerDrift('n', expected, holders, { sharebase: 10 }), []);
     const drift = ledgerDrift('n', { ...expected, held: { web_a: 1 } }, holders, { sharebase: 10 });
     assert.deepEqual(drift, ['node n: the ledger counts 1 instances of web_a, its holders are 2', 'node n: the ledger counts 0 instances of api_b, its holders are 1']);
+  });
+});
+
+describe("a deploy's transactions within etcd's limit", () => {
+  const workload = (i: number, node: string, extra: Partial<Workload> = {}): Workload =>
+    WorkloadSchema.parse({
+      pod: 'p', app: 'a', entry: 'web', image: 'x', id: `a_web_${i}`, node, createdAt: '2026-01-01T00:00:00Z',
+      placement: { cpuset: { '0': 1 }, pieces: 1, memory: 0 },
+      cpuSettings: { cpusetCpus: '0', cpuShares: 102, cpuQuota: 10000, cpuPeriod: 100000 },
+      ...extra,
+    });
+
+  it('splits many instances into parts whose reserve and commit each keep within the limit, keeping a node together where it fits', () => {
+    // 500 instances over 300 nodes (some with several), each with an address: ledgers, addresses and records all count.
+    const planned = Array.from({ length: 500 }, (_, i) => workload(i, `n${i % 300}`, { addresses: [{ network: 'net', address: `10.0.${Math.floor(i / 250)}.${i % 250}` }] }));
+    const parts = splitIntoParts(planned);
+    assert.deepEqual(parts.flat().map((w) => w.id).sort(), planned.map((w) => w.id).sort(), 'every instance in exactly one part');
+    for (const part of parts) {
+      const nodes = new Set(part.map((w) => w.node)).size;
+      assert.ok(nodes + part.length + 2 <= MAX_TXN_OPS, `reserve: ${nodes} ledgers and ${part.length} addresses`);
+      assert.ok(part.length * 3 + 2 <= MAX_TXN_OPS, `commit: ${part.length} instances`);
+    }
+    assert.ok(parts.length >= 5 && parts.length <= 20, `${parts.length} parts`);
+    const split = new Set(parts.flatMap((part, i) => [...new Set(part.map((w) => w.node))].filter((node) => parts.some((other, j) => j !== i && other.some((w) => w.node === node)))));
+    assert.ok(split.size <= parts.length, `a node is split only where a part fills up (${split.size} split)`);
+  });
+
+  it('a small deploy is one part, and 100 instances on one node are split', () => {
+    assert.equal(splitIntoParts(Array.from({ length: 10 }, (_, i) => workload(i, 'n1'))).length, 1);
+    const parts = splitIntoParts(Array.from({ length: 100 }, (_, i) => workload(i, 'n1')));
+    assert.equal(parts.length, 3);
+    assert.ok(parts.every((part) => part.length * 3 + 2 <= MAX_TXN_OPS));
   });
 });
 

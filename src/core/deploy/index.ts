@@ -47,10 +47,10 @@ export async function deploy(context: CoreContext, body: DeployBody): Promise<Ev
 /** Steps 2–5 for a resolved request (a deploy, a scale up): reserved before this returns, the rest in the background. */
 export async function place(context: CoreContext, request: PlacementRequest): Promise<EventQueue<DeployEvent>> {
   const started = performance.now();
-  const reservation = await reserveTimed(context, request, started);
-  context.inHand.add(reservation.intent.id);
+  const parts = await reserveTimed(context, request, started);
+  for (const part of parts) context.inHand.add(part.intent.id);
   return runInBackground(
-    (emit) => finish(context, reservation, started, emit).finally(() => context.inHand.delete(reservation.intent.id)),
+    (emit) => finish(context, parts, started, emit).finally(() => parts.forEach((part) => context.inHand.delete(part.intent.id))),
     (error) => failedResult(error, ErrorCode.DEPLOY_FAILED),
   );
 }
@@ -58,41 +58,59 @@ export async function place(context: CoreContext, request: PlacementRequest): Pr
 /** The same, waited for, by use cases that go on from its result (replace, scale). A refusal is thrown. */
 export async function placeAndWait(context: CoreContext, request: PlacementRequest, emit: (event: DeployEvent) => void): Promise<DeployResult> {
   const started = performance.now();
-  const reservation = await reserveTimed(context, request, started);
-  return context.inHand.holding(reservation.intent.id, () => finish(context, reservation, started, emit));
+  const parts = await reserveTimed(context, request, started);
+  for (const part of parts) context.inHand.add(part.intent.id);
+  try {
+    return await finish(context, parts, started, emit);
+  } finally {
+    for (const part of parts) context.inHand.delete(part.intent.id);
+  }
 }
 
 export type DeployResult = Extract<DeployEvent, { type: 'result' }>;
 
-async function reserveTimed(context: CoreContext, request: PlacementRequest, started: number): Promise<Reservation> {
+async function reserveTimed(context: CoreContext, request: PlacementRequest, started: number): Promise<Reservation[]> {
   const { metrics } = context;
   const reservation = await reserve(context.repos, request, context.owner, undefined, () => metrics.reservationAttempts.inc());
   metrics.scheduleSeconds.observe((performance.now() - started) / 1000);
   return reservation;
 }
 
-async function finish(context: CoreContext, reservation: Reservation, started: number, emit: (event: DeployEvent) => void): Promise<DeployResult> {
-  const result = await carryOut(context, reservation, (progress) => {
+async function finish(context: CoreContext, parts: Reservation[], started: number, emit: (event: DeployEvent) => void): Promise<DeployResult> {
+  const first = parts[0]!;
+  const result = await carryOut(context, parts, (progress) => {
     emit(progress);
-    announce(context, reservation, progress);
+    announce(context, first, progress);
   });
   context.metrics.deploySeconds.observe({ outcome: result.ok ? 'ok' : 'failed' }, (performance.now() - started) / 1000);
-  announce(context, reservation, result);
+  announce(context, first, result);
   return result;
 }
 
-async function carryOut(context: CoreContext, reservation: Reservation, emit: (event: DeployEvent) => void): Promise<DeployResult> {
-  if (reservation.alreadyDone !== undefined) return { type: 'result', ok: true, workloads: [], note: reservation.alreadyDone };
-  const { intent, nodes, leftOut } = reservation;
-  emit({ type: 'planned', intent: intent.id, revision: reservation.revision, workloads: intent.workloads.map((w) => ({ id: w.id, node: w.node, cpuset: w.cpuSettings.cpusetCpus })), ...(leftOut ? { leftOut } : {}) });
-  const outcome = await rollOut(context, reservation, emit);
+/**
+ * Rolls out every part's instances at once, then commits part by part (each within a transaction's
+ * limit); a failure anywhere rolls every part back. The stream names the first part's intent (a
+ * client whose core dies follows it), and its revision: the parts after it were reserved later.
+ */
+async function carryOut(context: CoreContext, parts: Reservation[], emit: (event: DeployEvent) => void): Promise<DeployResult> {
+  const first = parts[0]!;
+  if (first.alreadyDone !== undefined) return { type: 'result', ok: true, workloads: [], note: first.alreadyDone };
+  const { nodes, leftOut } = first;
+  const all = parts.flatMap((p) => p.intent.workloads);
+  emit({ type: 'planned', intent: first.intent.id, revision: first.revision, workloads: all.map((w) => ({ id: w.id, node: w.node, cpuset: w.cpuSettings.cpusetCpus })), ...(leftOut ? { leftOut } : {}) });
+  const outcome = await rollOut(context, { ...first, intent: { ...first.intent, workloads: all } }, emit);
   if (outcome.failures.length > 0) {
-    emit({ type: 'rolledback', removed: await rollBack(context, intent, nodes, outcome.neverCreated) });
+    const removed = await Promise.all(parts.map((p) => rollBack(context, p.intent, nodes, outcome.neverCreated)));
+    emit({ type: 'rolledback', removed: removed.flat() });
     const where = outcome.failures.map((f) => `${f.id} on ${f.node}: ${f.error}`).join('; ');
     return { type: 'result', ok: false, error: { code: ErrorCode.DEPLOY_FAILED, message: `deploy failed and was rolled back: ${where}`, details: { failures: outcome.failures } } };
   }
-  const workloads = await commit(context, reservation, outcome);
-  if (!workloads) return { type: 'result', ok: false, error: { code: ErrorCode.DEPLOY_FAILED, message: 'the deploy was rolled back by another core' } };
+  const workloads = [];
+  for (const part of parts) {
+    const committed = await commit(context, part, outcome);
+    if (!committed) return { type: 'result', ok: false, error: { code: ErrorCode.DEPLOY_FAILED, message: `the deploy was rolled back by another core${workloads.length > 0 ? ` after ${workloads.length} of its ${all.length} instances were recorded` : ''}` } };
+    workloads.push(...committed);
+  }
   return { type: 'result', ok: true, workloads, states: await recordedStates(context.repos, workloads), ...(leftOut ? { leftOut } : {}) };
 }
 

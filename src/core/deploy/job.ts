@@ -6,7 +6,7 @@ import { ErrorCode } from '../../lib/errors.js';
 import { failedResult, runInBackground, type EventQueue } from '../background.js';
 import type { CoreContext } from '../context.js';
 import { applyQuota, createContainer, dockerFor, prepareNetworks } from './containers.js';
-import { reserve } from './reserve.js';
+import { reserve, type Reservation } from './reserve.js';
 import { volumesReady } from '../volumes/prepare.js';
 import { rollBack } from './rollback.js';
 import { ensureImage } from '../images/distribute.js';
@@ -23,7 +23,8 @@ import { deadline } from '../../engine/docker.js';
  */
 export async function runJob(context: CoreContext, body: JobBody): Promise<EventQueue<DeployEvent>> {
   const { repos, publish } = context;
-  const reservation = await reserve(repos, { ...body, restart: 'no', count: 1, strategy: 'AUTO', limit: 0, intentKind: 'job' }, context.owner);
+  // One instance: one part.
+  const [reservation] = (await reserve(repos, { ...body, restart: 'no', count: 1, strategy: 'AUTO', limit: 0, intentKind: 'job' }, context.owner)) as [Reservation];
   context.inHand.add(reservation.intent.id);
   const workload = reservation.intent.workloads[0]!;
   const about = { app: workload.app, pod: workload.pod, node: workload.node, workload: workload.id };

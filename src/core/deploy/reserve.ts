@@ -13,10 +13,12 @@ import { absent, put, type Repositories, type Versioned } from '../repositories.
 import { cursorAfter, pickAddresses } from '../networks/pool.js';
 import { combine } from '../reservations/index.js';
 import { moveAddressCursors, takeAddresses } from '../reservations/addresses.js';
-import { readLedgers, takeCores } from '../reservations/ledger.js';
+import { readLedgers, takeCores, type Ledgers } from '../reservations/ledger.js';
 import { takePorts } from '../reservations/ports.js';
 import { takeVolumes } from '../reservations/volumes.js';
 import { optimistic } from '../retry.js';
+import { splitIntoParts } from './parts.js';
+import { releaseIntent } from './rollback.js';
 
 /**
  * Step 2 of a deploy, "reserve": read a pod's nodes, ledgers and workloads, plan with the pure
@@ -179,13 +181,20 @@ function withPodDefaults(request: PlacementRequest, pod: Pod): PlacementRequest 
   return { ...request, memory: request.memory > 0 ? request.memory : pod.defaultMemory, pidsLimit: request.pidsLimit ?? pod.pidsLimit };
 }
 
+/**
+ * Reserves a request: one plan for all its instances, then one transaction per part (parts.ts: whole
+ * nodes, each part within etcd's operations per transaction), each with its own intent. A part whose
+ * ledgers changed since they were read is planned again on the same nodes (a concurrent deploy took
+ * pieces there, usually leaving room); if a node no longer has room, or an address was taken, the
+ * parts already written are given back and the whole request planned again.
+ */
 export async function reserve(
   repos: Repositories,
   asked: PlacementRequest,
   owner: string,
   now: () => Date = () => new Date(),
   onAttempt: () => void = () => undefined,
-): Promise<Reservation> {
+): Promise<Reservation[]> {
   checkNetworking(asked);
   const networks = await loadNetworks(repos, asked);
   return optimistic(`deploying ${asked.app}/${asked.entry} into pod ${asked.pod}`, async () => {
@@ -196,7 +205,7 @@ export async function reserve(
     const plan = planDeploy({ pod: request.pod, policy, nodes: candidates(state, request.app, request.entry), request: deployRequest(request) });
     const createdAt = now().toISOString();
     if (plan.alreadyDone !== undefined) {
-      return { alreadyDone: plan.alreadyDone, intent: { id: 'none', kind: 'deploy', owner, createdAt, workloads: [] }, revision: 0, pod: policy, nodes: state.nodes, networks, ...(request.service ? { service: request.service } : {}) };
+      return [{ alreadyDone: plan.alreadyDone, intent: { id: 'none', kind: 'deploy', owner, createdAt, workloads: [] }, revision: 0, pod: policy, nodes: state.nodes, networks, ...(request.service ? { service: request.service } : {}) }];
     }
     // Addresses: the fixed ones asked for, or the next free ones after the pool's cursor; held keys are compared absent below.
     const addresses = new Map<string, string[]>();
@@ -212,39 +221,112 @@ export async function reserve(
     }
 
     const plannedNodes = [...new Set(plan.placements.map((p) => p.node))].map((name) => state.nodes.get(name)!);
-    const volumes = await takeVolumes(repos, request, policy, plannedNodes, createdAt);
+    // Every planned node checked for the shared volumes (and their directories named) before anything is written.
+    const { dirs } = await takeVolumes(repos, request, policy, plannedNodes, createdAt);
     const { count: _count, strategy: _strategy, limit: _limit, nodes: _nodes, nodeLabels: _labels, fixedAddresses: _fixed, addressesFixed: _marks, service: _service, intentKind = 'deploy', strict: _strict, ...spec } = request;
-    const workloads: Workload[] = plan.placements.map(({ node: nodeName, ...placement }, k) => {
-      const node = state.nodes.get(nodeName)!;
-      return {
-        ...spec,
-        id: `${request.app}_${request.entry}_${randomSuffix()}`,
-        node: nodeName,
-        placement,
-        addresses: request.networks.map((network) => ({
-          network,
-          address: addresses.get(network)![k]!,
-          ...(request.fixedAddresses?.[network]?.length && request.addressesFixed?.[network] !== false ? { fixed: true } : {}),
-        })),
-        sharedDirs: volumes.dirs.get(nodeName) ?? [],
-        cpuSettings: cpuFor(placement, policy.sharebase, ledgerPool(node.cpus, state.ledgers.get(nodeName)!.value)),
-        createdAt,
-      };
-    });
+    const workloads: Workload[] = plan.placements.map(({ node: nodeName, ...placement }, k) => ({
+      ...spec,
+      id: `${request.app}_${request.entry}_${randomSuffix()}`,
+      node: nodeName,
+      placement,
+      addresses: request.networks.map((network) => ({
+        network,
+        address: addresses.get(network)![k]!,
+        ...(request.fixedAddresses?.[network]?.length && request.addressesFixed?.[network] !== false ? { fixed: true } : {}),
+      })),
+      sharedDirs: dirs.get(nodeName) ?? [],
+      cpuSettings: cpuFor(placement, policy.sharebase, ledgerPool(state.nodes.get(nodeName)!.cpus, state.ledgers.get(nodeName)!.value)),
+      createdAt,
+    }));
+    const reserved: Reservation[] = [];
+    const context = { repos, state, request, owner, createdAt, intentKind, networks, service: request.service, leftOut: plan.leftOut };
+    const parts = splitIntoParts(workloads);
+    for (const [i, part] of parts.entries()) {
+      const written = await reservePart(context, part, i === 0 ? cursors : new Map());
+      if (!written) {
+        await Promise.all(reserved.map((r) => releaseIntent(repos, r.intent)));
+        return undefined;
+      }
+      reserved.push(written);
+      // A node split over parts: the next part compares its ledger as this one left it.
+      const later = new Set(parts.slice(i + 1).flatMap((p) => p.map((w) => w.node)));
+      const shared = [...new Set(part.map((w) => w.node))].filter((node) => later.has(node));
+      if (shared.length > 0) for (const [node, ledger] of await readLedgers(repos, shared)) state.ledgers.set(node, ledger);
+    }
+    return reserved;
+  });
+}
+
+/** Attempts at one part's transaction, each after planning it again on the same nodes, before the whole request is. */
+const PART_ATTEMPTS = 5;
+
+interface PartContext {
+  repos: Repositories;
+  state: PodState;
+  request: PlacementRequest;
+  owner: string;
+  createdAt: string;
+  intentKind: 'deploy' | 'job';
+  networks: Map<string, Network>;
+  service: ServiceOrigin | undefined;
+  leftOut: Record<string, string> | undefined;
+}
+
+/** One part's holdings taken and its intent written in one transaction; null when it could not be (the caller plans again). */
+async function reservePart(context: PartContext, planned: Workload[], cursors: ReadonlyMap<string, string>): Promise<Reservation | null> {
+  const { repos, state, request, owner, createdAt, intentKind } = context;
+  const policy = state.pod.value;
+  let workloads = planned;
+  let ledgers: Ledgers = state.ledgers;
+  for (let attempt = 1; attempt <= PART_ATTEMPTS; attempt++) {
     const intent: Intent = { id: `${intentKind}-${Date.parse(createdAt).toString(36)}-${randomSuffix()}`, kind: intentKind, owner, createdAt, workloads };
     const intentKey = repos.intents.key(intent.id);
-    // One transaction: every holding taken (core/reservations/) and the intent written, or nothing.
+    const partNodes = [...new Set(workloads.map((w) => w.node))].map((name) => state.nodes.get(name)!);
+    // One transaction: every holding of the part taken (core/reservations/) and its intent written, or nothing.
     const part = combine(
-      takeCores(repos, state.ledgers, policy.sharebase, workloads),
+      takeCores(repos, ledgers, policy.sharebase, workloads),
       takeAddresses(repos, workloads),
       moveAddressCursors(repos, cursors),
       takePorts(repos, workloads),
-      volumes,
+      await takeVolumes(repos, request, policy, partNodes, createdAt),
       { compares: [absent(intentKey)], ops: [put(intentKey, intent)] },
     );
     const revision = await repos.commitAt(part.compares, part.ops);
-    return revision !== null
-      ? { intent, revision, pod: policy, nodes: state.nodes, networks, ...(request.service ? { service: request.service } : {}), ...(plan.leftOut ? { leftOut: plan.leftOut } : {}) }
-      : undefined;
-  });
+    if (revision !== null) {
+      return { intent, revision, pod: policy, nodes: state.nodes, networks: context.networks, ...(context.service ? { service: context.service } : {}), ...(context.leftOut ? { leftOut: context.leftOut } : {}) };
+    }
+    if (attempt === PART_ATTEMPTS) break;
+    // Another deploy wrote one of these ledgers: the same instances on the same nodes, planned on what is there now.
+    ledgers = await readLedgers(repos, partNodes.map((n) => n.name));
+    const replanned = placeAgain(workloads, { ...state, ledgers: new Map(ledgers) }, request);
+    if (!replanned) return null;
+    workloads = replanned;
+  }
+  return null;
+}
+
+/** The part's instances planned again, each node taking as many as before (EACH, strict, on just that node); null when one no longer can. */
+function placeAgain(workloads: readonly Workload[], state: PodState, request: PlacementRequest): Workload[] | null {
+  const policy = state.pod.value;
+  const byNode = new Map<string, Workload[]>();
+  for (const workload of workloads) byNode.set(workload.node, [...(byNode.get(workload.node) ?? []), workload]);
+  const placed: Workload[] = [];
+  for (const [nodeName, onNode] of byNode) {
+    if (!state.ledgers.has(nodeName)) return null;
+    let plan: ReturnType<typeof planDeploy>;
+    try {
+      plan = planDeploy({
+        pod: request.pod,
+        policy,
+        nodes: candidates(state, request.app, request.entry).filter((c) => c.name === nodeName),
+        request: deployRequest({ ...request, nodes: [nodeName], nodeLabels: {}, count: onNode.length, strategy: 'EACH', limit: 0, strict: true }),
+      });
+    } catch {
+      return null; // no longer room there
+    }
+    if (plan.placements.length !== onNode.length) return null;
+    const pool = ledgerPool(state.nodes.get(nodeName)!.cpus, state.ledgers.get(nodeName)!.value);
+    plan.placements.forEach(({ node: _node, ...placement }, i) => placed.push({ ...onNode[i]!, placement, cpuSettings: cpuFor(placement, policy.sharebase, pool) }));
+  }
+  return placed;
 }

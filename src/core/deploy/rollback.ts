@@ -1,7 +1,7 @@
 import type { Node } from '../../model/node.js';
 import type { Intent } from '../../model/intent.js';
 import type { CoreContext } from '../context.js';
-import { del, unchanged } from '../repositories.js';
+import { del, unchanged, type Repositories } from '../repositories.js';
 import { combine } from '../reservations/index.js';
 import { giveAddresses } from '../reservations/addresses.js';
 import { giveCores, readLedgers } from '../reservations/ledger.js';
@@ -25,6 +25,12 @@ export async function rollBack(context: CoreContext, intent: Intent, nodes?: Map
       if (await removeContainer(engines, known, workload)) removed.push(workload.id);
     }),
   );
+  await releaseIntent(repos, intent);
+  return removed;
+}
+
+/** What an intent holds given back (core/reservations/) and the intent deleted, in one transaction; nothing when it is gone already. */
+export async function releaseIntent(repos: Repositories, intent: Intent): Promise<void> {
   await optimistic(`releasing ${intent.id}`, async () => {
     const current = await repos.intents.get(intent.id);
     if (!current) return true; // someone else finished it
@@ -36,5 +42,4 @@ export async function rollBack(context: CoreContext, intent: Intent, nodes?: Map
     const part = combine(cores, giveAddresses(repos, intent.workloads), givePorts(repos, intent.workloads), { compares: [unchanged(key, current.revision)], ops: [del(key)] });
     return (await repos.commit(part.compares, part.ops)) ? true : undefined;
   });
-  return removed;
 }
