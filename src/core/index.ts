@@ -156,9 +156,11 @@ export class Core {
   async stop(): Promise<void> {
     // What was published is logged before the core goes (a store that does not answer is not waited for long).
     await Promise.race([this.eventLog.flushed(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
+    this.agents.stop();
     await this.leader.stop();
     await this.recovery.stop();
     await this.feed.close();
+    await this.context.repos.stopMirrors();
   }
 }
 

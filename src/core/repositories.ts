@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Mirror } from './mirror.js';
 import { conflict } from '../lib/errors.js';
 import { ActivitySchema } from '../model/activity.js';
 import { AuditEntrySchema } from '../model/audit.js';
@@ -253,6 +254,38 @@ export class Repositories {
     this.networks = records(store, NetworkSchema, keys.network, keys.networks);
   }
 
+  /**
+   * What every deploy and every heartbeat reads, kept in memory by watches (mirror.ts): nodes, their
+   * liveness and ledgers, what their agents keep and check. Started on first use; may lag the store
+   * by the watch's delay, so decisions from them are written guarded by the revisions they show.
+   */
+  readonly mirrored = {
+    nodes: () => this.mirror(keys.nodes, NodeSchema),
+    nodeStatus: () => this.mirror(keys.nodeStatuses, NodeStatusSchema),
+    ledgers: () => this.mirror(keys.ledgers, NodeResourcesSchema),
+    /** Named `{node}/{app}/{volume}`. */
+    nodeVolumes: () => this.mirror(`${ROOT}/nodevolumes/`, NodeVolumeSchema),
+    /** Named `{node}/{id}`. */
+    bindChecks: () => this.mirror(`${ROOT}/bindchecks/`, BindCheckSchema),
+  };
+
+  private readonly mirrors = new Map<string, Mirror<z.ZodType>>();
+
+  private mirror<S extends z.ZodType>(prefix: string, schema: S): Promise<Mirror<S>> {
+    let mirror = this.mirrors.get(prefix) as Mirror<S> | undefined;
+    if (!mirror) {
+      const cache = cacheOf(this.store);
+      mirror = new Mirror<S>(this.store, prefix, (kv) => cache.decode(schema, kv));
+      this.mirrors.set(prefix, mirror as unknown as Mirror<z.ZodType>);
+    }
+    return mirror.started();
+  }
+
+  /** Stops the mirrors' watches (a core stopping). */
+  async stopMirrors(): Promise<void> {
+    await Promise.all([...this.mirrors.values()].map((m) => m.stop()));
+  }
+
   /** Every node by its name. */
   async nodesByName(): Promise<Map<string, Node>> {
     return new Map((await this.nodes.list()).map((n) => [n.value.name, n.value]));
@@ -454,10 +487,12 @@ export class Repositories {
   /** Nodes whose agent reported within the node TTL: each key is bound to a lease of that TTL. */
   readonly alive = {
     /** With what the agent measured, so the dashboard's use figures cost no write of their own. */
-    mark: async (node: string, lease: Lease, usage: NodeUsage) => {
-      await this.store.put(keys.aliveNode(node), JSON.stringify(usage), { lease: lease.id });
-    },
-    list: async () => new Set((await this.store.range(keys.alive)).map((kv) => kv.key.slice(keys.alive.length))),
+    /** Returns the revision written, which `clear` then guards on. */
+    mark: (node: string, lease: Lease, usage: NodeUsage): Promise<number> => this.store.put(keys.aliveNode(node), JSON.stringify(usage), { lease: lease.id }),
+    /** A node gone quiet: its key deleted, unless it was written since `revision` (its agent moved to another core). */
+    clear: async (node: string, revision: number): Promise<boolean> => (await this.store.txn([unchanged(keys.aliveNode(node), revision)], [{ type: 'delete', key: keys.aliveNode(node) }])).succeeded,
+    /** The alive nodes' names (keys only: their usage is not read). */
+    list: async () => new Set((await this.store.rangeKeys(keys.alive)).map((key) => key.slice(keys.alive.length))),
     get: async (node: string): Promise<NodeUsage | undefined> => {
       const found = await this.store.get(keys.aliveNode(node));
       return found ? aliveUsage(found.value) : undefined;

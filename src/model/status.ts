@@ -32,6 +32,8 @@ export const NodeStatusSchema = z.object({
   up: z.boolean(),
   since: z.string(),
   reason: z.string().optional(),
+  /** While the node's agent says its Docker does not answer (its heartbeats carry why): the node takes nothing new. */
+  engineError: z.string().optional(),
 });
 export type NodeStatus = z.infer<typeof NodeStatusSchema>;
 

@@ -2,53 +2,61 @@ import { event } from '../../bus/index.js';
 import type { HeartbeatAnswer, HeartbeatBody } from '../../contract/agents.js';
 import { notFound } from '../../lib/errors.js';
 import { sameStatus, type NodeStatus, type WorkloadStatus } from '../../model/status.js';
-import type { Lease } from '../../store/types.js';
 import type { CoreContext } from '../context.js';
 import { announceEndpoints, hasEndpoints } from '../networks/endpoints.js';
 import { absent, put, unchanged } from '../repositories.js';
 import { keptVolumes, settleRemovals } from '../volumes/keep.js';
+import { NodeLiveness } from './liveness.js';
 
 export const DEFAULT_NODE_TTL_SECONDS = 10;
 
 /**
- * The agents' gateway: what a node's agent says reaches the store here. A heartbeat keeps the node's
- * alive key under a lease of the node TTL (with what the agent measured) and is answered with what
- * the agent is to keep; a status report is stored and broadcast when it changed. Marking nodes down
- * when they go quiet is the leader's (core/leader/).
+ * The agents' gateway: what a node's agent says reaches the store here. A heartbeat keeps the node
+ * alive (liveness.ts: in this core's memory, its alive key written when it matters) and is answered
+ * with what the agent is to keep and check, read from this core's mirrors — so a heartbeat costs no
+ * store round trip in the steady state; a status report is stored and broadcast when it changed.
+ * Marking nodes down when they go quiet is the leader's (core/leader/).
  */
 /** How long the list of cores' URLs handed to agents is reused. */
 const CORES_FRESH_MS = 5000;
 
 export class AgentGateway {
   private cores: { at: number; urls: string[] } = { at: 0, urls: [] };
-  /** Each node's alive lease, kept alive by its heartbeats instead of a new lease every time. */
-  private readonly nodeLeases = new Map<string, Lease>();
+  private readonly liveness: NodeLiveness;
 
   constructor(
     private readonly context: CoreContext,
     readonly nodeTtlSeconds = DEFAULT_NODE_TTL_SECONDS,
-  ) {}
+  ) {
+    this.liveness = new NodeLiveness(context.repos, nodeTtlSeconds);
+  }
+
+  stop(): void {
+    this.liveness.stop();
+  }
 
   async heartbeat(node: string, body: HeartbeatBody): Promise<HeartbeatAnswer> {
     const { repos, publish } = this.context;
-    const known = await repos.nodes.get(node);
-    if (!known) {
-      this.nodeLeases.delete(node);
-      throw notFound('node', node);
-    }
-    await repos.alive.mark(node, await this.nodeLease(node), { at: new Date().toISOString(), ...body });
-    await settleRemovals(repos, node, body.volumes);
+    // A node added a moment ago (through any core) may not be in the mirror yet: then read it.
+    const known = (await repos.mirrored.nodes()).get(node) ?? (await repos.nodes.get(node));
+    if (!known) throw notFound('node', node);
+    await this.liveness.beat(node, { at: new Date().toISOString(), ...body });
+    if (Object.values(body.volumes).some((report) => report.removed)) await settleRemovals(repos, node, body.volumes);
     const shared = await keptVolumes(repos, node);
-    const binds = (await repos.bindChecks.list(node)).map((c) => c.value);
+    const binds = (await repos.mirrored.bindChecks()).list().filter((c) => c.name.startsWith(`${node}/`)).map((c) => c.value);
     const answer = { ttl: this.nodeTtlSeconds, resend: false, binds, cores: await this.coreUrls(), ...(shared ? { shared } : {}) };
-    const status = await repos.nodeStatus.get(node);
+    const status = (await repos.mirrored.nodeStatus()).get(node) ?? (await repos.nodeStatus.get(node));
+    const key = repos.nodeStatus.key(node);
     if (!status || !status.value.up) {
-      const up: NodeStatus = { up: true, since: new Date().toISOString() };
-      const key = repos.nodeStatus.key(node);
+      const up: NodeStatus = { up: true, since: new Date().toISOString(), ...(body.engineError ? { engineError: body.engineError } : {}) };
       const guard = status ? unchanged(key, status.revision) : absent(key);
       if (await repos.commit([guard], [put(key, up)])) publish(event('node.up', { pod: known.value.pod, node, data: {} }));
       // Marking the node down overwrote its workloads' statuses: the agent sends them all again.
       if (status) return { ...answer, resend: true };
+    } else if (status.value.engineError !== body.engineError) {
+      // Docker stopped (or started again) answering its agent: deploys read it here, with the node's liveness.
+      const { engineError: _was, ...rest } = status.value;
+      await repos.commit([unchanged(key, status.revision)], [put(key, { ...rest, ...(body.engineError ? { engineError: body.engineError } : {}) })]);
     }
     return answer;
   }
@@ -60,22 +68,6 @@ export class AgentGateway {
       this.cores = { at: Date.now(), urls };
     }
     return this.cores.urls;
-  }
-
-  /** The node's lease, renewed; a new one when it lapsed (a late heartbeat) or was never granted by this core. */
-  private async nodeLease(node: string): Promise<Lease> {
-    const held = this.nodeLeases.get(node);
-    if (held) {
-      try {
-        await held.keepAlive();
-        return held;
-      } catch {
-        this.nodeLeases.delete(node);
-      }
-    }
-    const lease = await this.context.repos.grantLease(this.nodeTtlSeconds);
-    this.nodeLeases.set(node, lease);
-    return lease;
   }
 
   /** Stores what changed and broadcasts it; statuses of workloads not on this node are refused. */

@@ -83,10 +83,18 @@ export interface PlacementRequest extends WorkloadSpec {
 export async function loadPod(repos: Repositories, podName: string, options: { ports?: boolean } = {}): Promise<PodState> {
   const pod = await repos.pods.get(podName);
   if (!pod) throw notFound('pod', podName);
-  const nodes = new Map((await repos.nodes.list()).filter((n) => n.value.pod === podName).map((n) => [n.value.name, n.value]));
-  const ledgers = await readLedgers(repos, nodes.keys());
-  const down = new Set((await repos.nodeStatus.list()).filter((s) => !s.value.up).map((s) => s.name));
-  const unreachable = new Map([...(await repos.alive.usage())].flatMap(([name, usage]) => (usage.engineError && nodes.has(name) ? [[name, usage.engineError] as const] : [])));
+  // From this core's mirrors (caught up with the store first): nothing read per node, for 5,000 nodes at every deploy.
+  const [nodeMirror, ledgerMirror, statusMirror] = await Promise.all([repos.mirrored.nodes(), repos.mirrored.ledgers(), repos.mirrored.nodeStatus()]);
+  await Promise.all([nodeMirror.fresh(), ledgerMirror.fresh(), statusMirror.fresh()]);
+  const nodes = new Map(nodeMirror.list().filter((n) => n.value.pod === podName).map((n) => [n.value.name, n.value]));
+  const ledgers = new Map<string, Versioned<NodeResources>>();
+  for (const name of nodes.keys()) {
+    const ledger = ledgerMirror.get(name);
+    if (ledger) ledgers.set(name, { value: ledger.value, revision: ledger.revision });
+  }
+  const statuses = statusMirror.list().filter((s) => nodes.has(s.name));
+  const down = new Set(statuses.filter((s) => !s.value.up).map((s) => s.name));
+  const unreachable = new Map(statuses.flatMap((s) => (s.value.up && s.value.engineError ? [[s.name, s.value.engineError] as const] : [])));
   const ports = new Map<string, Record<string, string>>();
   if (options.ports) {
     await Promise.all(

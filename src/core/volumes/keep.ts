@@ -6,10 +6,10 @@ import { del, unchanged, type Repositories } from '../repositories.js';
 /**
  * What a node's agent is to keep, for its heartbeat's answer: the node's shared root and each volume an
  * instance there used (with its quota), or the ones `eru app volume rm` asked to delete. Undefined when
- * it keeps none. Reads only this node's keys.
+ * it keeps none. Its entries come from the core's mirror (at every heartbeat, a node that keeps none costs no read).
  */
 export async function keptVolumes(repos: Repositories, node: string): Promise<{ root: string; volumes: KeptVolume[] } | undefined> {
-  const entries = await repos.nodeVolumes.list(node);
+  const entries = (await repos.mirrored.nodeVolumes()).list().filter((entry) => entry.name.startsWith(`${node}/`)).map((entry) => ({ ...entry, name: entry.name.slice(node.length + 1) }));
   if (entries.length === 0) return undefined;
   const record = (await repos.nodes.get(node))?.value;
   const pod = record ? (await repos.pods.get(record.pod))?.value : undefined;

@@ -1,0 +1,113 @@
+import type { z } from 'zod';
+import type { KeyValue, Store, Watch } from '../store/types.js';
+import type { Versioned } from './repositories.js';
+
+/** A full read again this often, in case the watch missed something while the store was away. */
+const RESYNC_MS = 60_000;
+
+/**
+ * A prefix of the store kept in this core's memory by a watch (Kubernetes' informer): for what is read
+ * at every deploy and every heartbeat and changes rarely — nodes, their liveness, their ledgers, what
+ * their agents are to keep. Reads are then free; they may lag the store by the watch's delay, so
+ * what is decided from them is written guarded by the revisions read (a stale ledger fails its
+ * transaction and is read again from the store). Values are decoded once per revision.
+ *
+ * The watch starts before the first full read, and each key keeps the newest revision seen either
+ * way, so nothing that changes between the two is lost.
+ */
+export class Mirror<S extends z.ZodType> {
+  private readonly entries = new Map<string, Versioned<z.output<S>> & { name: string }>();
+  /** Deleted keys with the revision of their delete, so an older read does not bring them back. */
+  private readonly deleted = new Map<string, number>();
+  private watch: Watch | undefined;
+  /** The newest revision this mirror has seen of its prefix. */
+  private highest = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private ready: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly prefix: string,
+    private readonly decode: (kv: Pick<KeyValue, 'key' | 'value' | 'modRevision'>) => z.output<S>,
+  ) {}
+
+  /** Starts it on first use; every later call returns at once. */
+  started(): Promise<this> {
+    this.ready ??= this.start().catch((error: unknown) => {
+      this.ready = undefined; // the next use tries again
+      throw error;
+    });
+    return this.ready.then(() => this);
+  }
+
+  private async start(): Promise<void> {
+    this.watch = await this.store.watch(this.prefix, (event) => {
+      if (event.type === 'put') this.apply({ key: event.key, value: event.value!, modRevision: event.revision });
+      else this.remove(event.key, event.revision);
+    });
+    await this.resync();
+    this.timer = setInterval(() => void this.resync().catch(() => undefined), RESYNC_MS);
+    this.timer.unref();
+  }
+
+  /** A full read: newer values taken, keys gone from the store (and not written since) dropped. */
+  private async resync(): Promise<void> {
+    // The range reads at this revision or later: what it lacks and was last seen before it is gone.
+    const before = (await this.store.txn([], [])).revision;
+    this.highest = Math.max(this.highest, before);
+    const kvs = await this.store.range(this.prefix);
+    const present = new Set<string>();
+    for (const kv of kvs) {
+      present.add(kv.key);
+      this.apply(kv);
+    }
+    for (const [key, entry] of this.entries) if (!present.has(key) && entry.revision <= before) this.entries.delete(key);
+    for (const [key, revision] of this.deleted) if (revision <= before) this.deleted.delete(key);
+  }
+
+  private apply(kv: Pick<KeyValue, 'key' | 'value' | 'modRevision'>): void {
+    this.highest = Math.max(this.highest, kv.modRevision);
+    const current = this.entries.get(kv.key);
+    if ((current && current.revision >= kv.modRevision) || (this.deleted.get(kv.key) ?? 0) >= kv.modRevision) return;
+    try {
+      this.entries.set(kv.key, { name: kv.key.slice(this.prefix.length), value: this.decode(kv), revision: kv.modRevision });
+      this.deleted.delete(kv.key);
+    } catch {
+      // A value this core cannot read is left to the reads that report it.
+    }
+  }
+
+  private remove(key: string, revision: number): void {
+    this.highest = Math.max(this.highest, revision);
+    const current = this.entries.get(key);
+    if (current && current.revision > revision) return;
+    this.entries.delete(key);
+    this.deleted.set(key, revision);
+  }
+
+  /**
+   * Caught up with the store now: what was written under the prefix since the newest revision seen
+   * (one small read, usually empty) is taken before the caller reads — so a node added a moment ago,
+   * through any core, is there. A delete is seen once the watch brings it.
+   */
+  async fresh(): Promise<this> {
+    await this.started();
+    for (const kv of await this.store.range(this.prefix, { after: this.highest })) this.apply(kv);
+    return this;
+  }
+
+  /** The value under `prefix + name`, as last seen. */
+  get(name: string): (Versioned<z.output<S>> & { name: string }) | undefined {
+    return this.entries.get(this.prefix + name);
+  }
+
+  /** Every value, as last seen. */
+  list(): Array<Versioned<z.output<S>> & { name: string }> {
+    return [...this.entries.values()];
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.watch?.close();
+  }
+}
