@@ -1,7 +1,7 @@
 /** Plain values of the wire that clients need at run time (no schemas, so a client loads nothing heavy). */
 
 /** The `Upgrade` header value that attaches to an exec: the client package and the API agree on it there. */
-export { EVENTS_FROM_HEADER, EXEC_UPGRADE } from 'eru-client';
+export { CONTINUE_HEADER, EVENTS_FROM_HEADER, EXEC_UPGRADE } from 'eru-client';
 
 /** Every kind of change the bus carries. */
 export const EVENT_TYPES = [

@@ -9,7 +9,7 @@ import { WorkloadStatusSchema } from '../model/status.js';
 import { WORKLOAD_KINDS, WORKLOAD_STATES } from './states.js';
 import { EntrypointNameSchema, PublishSchema, WorkloadSchema, WorkloadSpecSchema } from '../model/workload.js';
 import { DeployNetworkSchema } from './networks.js';
-import { BooleanQuery } from './query.js';
+import { BooleanQuery, PageQuerySchema } from './query.js';
 
 /** Workloads on the wire: deploy, job and capacity bodies, filters, and what `inspect` shows. */
 
@@ -68,7 +68,7 @@ export type CapacityBody = z.infer<typeof CapacityBodySchema>;
 
 export { WORKLOAD_KINDS, WORKLOAD_STATES, type WorkloadKind, type WorkloadState } from './states.js';
 
-export const WorkloadFilterSchema = z.object({
+export const WorkloadFilterSchema = PageQuerySchema.extend({
   pod: DnsLabelSchema.optional(),
   app: DnsLabelSchema.optional(),
   entry: EntrypointNameSchema.optional(),

@@ -194,10 +194,11 @@ async function read<S extends z.ZodType>(store: Store, schema: S, key: string, u
 }
 
 /** Every value under `prefix + under`, each with its name (the key without `prefix`). */
-async function list<S extends z.ZodType>(store: Store, schema: S, prefix: string, upgrade?: Upgrade, under = ''): Promise<Array<Versioned<z.output<S>> & { name: string }>> {
+async function list<S extends z.ZodType>(store: Store, schema: S, prefix: string, upgrade?: Upgrade, under = '', page?: { after?: string; limit?: number }): Promise<Array<Versioned<z.output<S>> & { name: string }>> {
   const cache = cacheOf(store);
-  const kvs = await store.range(prefix + under);
-  cache.prune(prefix + under, () => new Set(kvs.map((kv) => kv.key)));
+  const kvs = await store.range(prefix + under, { ...(page?.after !== undefined ? { startAfter: prefix + page.after } : {}), ...(page?.limit !== undefined ? { limit: page.limit } : {}) });
+  // Only a whole listing shows what is gone.
+  if (!page) cache.prune(prefix + under, () => new Set(kvs.map((kv) => kv.key)));
   return kvs.map((kv) => ({ name: kv.key.slice(prefix.length), value: cache.decode(schema, kv, upgrade), revision: kv.modRevision }));
 }
 
@@ -215,8 +216,8 @@ export const absent = (key: string): Compare => ({ key, modRevision: 0 });
 interface Records<S extends z.ZodType> {
   get(name: string): Promise<Versioned<z.output<S>> | null>;
   list(): Promise<Array<Versioned<z.output<S>> & { name: string }>>;
-  /** Those whose name starts with `start`: one range, not a scan of all. */
-  listStarting(start: string): Promise<Array<Versioned<z.output<S>> & { name: string }>>;
+  /** Those whose name starts with `start`: one range, not a scan of all; or one page of it (`limit` names after `after`). */
+  listStarting(start: string, page?: { after?: string; limit?: number }): Promise<Array<Versioned<z.output<S>> & { name: string }>>;
   key(name: string): string;
 }
 
@@ -224,7 +225,7 @@ function records<S extends z.ZodType>(store: Store, schema: S, key: (name: strin
   return {
     get: (name: string) => read(store, schema, key(name), upgrade),
     list: () => list(store, schema, prefix, upgrade),
-    listStarting: (start: string) => list(store, schema, prefix, upgrade, start),
+    listStarting: (start: string, page?: { after?: string; limit?: number }) => list(store, schema, prefix, upgrade, start, page),
     key,
   };
 }

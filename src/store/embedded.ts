@@ -119,7 +119,10 @@ export class EmbeddedStore implements Store {
   async range(prefix: string, options: RangeOptions = {}): Promise<KeyValue[]> {
     this.assertOpen();
     const found: KeyValue[] = [];
-    for (let i = lowerBound(this.keys, prefix); i < this.keys.length && this.keys[i]!.startsWith(prefix); i++) {
+    const from = options.startAfter !== undefined && options.startAfter >= prefix ? options.startAfter : prefix;
+    for (let i = lowerBound(this.keys, from); i < this.keys.length && this.keys[i]!.startsWith(prefix); i++) {
+      if (options.limit !== undefined && found.length >= options.limit) break;
+      if (this.keys[i] === options.startAfter) continue;
       const kv = this.kv.get(this.keys[i]!)!;
       if (options.after === undefined || kv.modRevision > options.after) found.push(kv);
     }

@@ -63,11 +63,12 @@ export class EtcdStore implements Store {
   async range(prefix: string, options: RangeOptions = {}): Promise<KeyValue[]> {
     const end = Range.prefix(prefix).end;
     const found: KeyValue[] = [];
-    let start = Buffer.from(prefix);
+    let start = options.startAfter !== undefined && options.startAfter >= prefix ? Buffer.concat([Buffer.from(options.startAfter), Buffer.from([0])]) : Buffer.from(prefix);
     let atRevision: string | undefined;
     for (;;) {
+      const wanted = Math.min(options.pageSize ?? PAGE_SIZE, options.limit !== undefined ? options.limit - found.length : Infinity);
       const response = await this.call(() => {
-        const query = this.client.getAll().inRange(new Range(start, end)).limit(options.pageSize ?? PAGE_SIZE);
+        const query = this.client.getAll().inRange(new Range(start, end)).limit(wanted);
         if (atRevision !== undefined) query.revision(atRevision);
         if (options.after !== undefined) query.minModRevision(options.after + 1);
         return query.exec();
@@ -75,7 +76,7 @@ export class EtcdStore implements Store {
       atRevision ??= String(response.header.revision);
       found.push(...response.kvs.map(toKeyValue));
       const last = response.kvs.at(-1);
-      if (!response.more || !last) return found;
+      if (!response.more || !last || (options.limit !== undefined && found.length >= options.limit)) return found;
       start = Buffer.concat([last.key, Buffer.from([0])]);
     }
   }

@@ -57,6 +57,10 @@ export interface RangeOptions {
   after?: number;
   /** Keys per request (a backend reads a large prefix in pages, all at one revision); default 1000. */
   pageSize?: number;
+  /** Only keys after this one (a page of a listing continues after the last key of the one before). */
+  startAfter?: string;
+  /** At most this many keys: one page of a listing. */
+  limit?: number;
 }
 
 export interface Store {

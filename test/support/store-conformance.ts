@@ -44,6 +44,27 @@ export function storeConformance(backend: string, open: () => Promise<Store>): v
       assert.deepEqual(await store.rangeKeys(`${ns}big/`), keys);
     });
 
+    it('reads a large prefix page by page: at most `limit` keys after the last one read, all of them once', async () => {
+      const keys = Array.from({ length: 1250 }, (_, i) => `${ns}pages/${String(i).padStart(5, '0')}`);
+      for (let i = 0; i < keys.length; i += 100) await store.txn([], keys.slice(i, i + 100).map((key) => ({ type: 'put' as const, key, value: 'y' })));
+      const read: string[] = [];
+      let after: string | undefined;
+      let pages = 0;
+      for (;;) {
+        const page = await store.range(`${ns}pages/`, { limit: 400, pageSize: 150, ...(after !== undefined ? { startAfter: after } : {}) });
+        assert.ok(page.length <= 400, `a page of ${page.length}`);
+        if (page.length === 0) break;
+        pages++;
+        read.push(...page.map((kv) => kv.key));
+        after = page.at(-1)!.key;
+      }
+      assert.equal(pages, 4);
+      assert.deepEqual(read, keys);
+      // A key before the prefix starts from its beginning; one past its end reads nothing.
+      assert.equal((await store.range(`${ns}pages/`, { startAfter: `${ns}a`, limit: 3 })).length, 3);
+      assert.deepEqual(await store.range(`${ns}pages/`, { startAfter: `${ns}pages/99999`, limit: 3 }), []);
+    });
+
     it('deletes, saying whether the key was there', async () => {
       await store.put(`${ns}d`, 'x');
       assert.equal(await store.delete(`${ns}d`), true);

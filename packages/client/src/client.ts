@@ -1,7 +1,7 @@
 import type { Activity, App, ArchiveStat, CheckBody, CheckReport, CoreView, Snapshot, ExecBody, ExecState, ExecView, ResizeTty, AppEnv, AppListItem, AppVersion, AppVersionView, ApplyEvent, AuditEntry, AuditQuery, BaseImageBody, BaseImageEvent, BuildEvent, CapacityBody, CapacityReportView, ConnectBody, ControlAction, DeployBody, DeployEvent, DrainBody, DrainEvent, Endpoint, ErrorBody, EruEvent, EventFilter, Heartbeat, HeartbeatAnswer, ImageCacheBody, ImageCacheEvent, Intent, IssuedToken, PipelineBody, PipelineView, JobBody, NetworkCreate, NetworkView, NodeCreate, NodePatch, NodeView, OutputLine, Pod, PodCreate, PodMap, PodPatch, RegisterBody, ReplaceBody, ResizeBody, Rollout, ServiceView, StatusAnswer, StatusReport, TokenCreate, TokenView, VolumeRemoval, VolumeView, Workload, WorkloadFilter, WorkloadInspect, WorkloadListItem } from './wire.js';
 import { EruError, ErrorCode } from './errors.js';
 import { ndjson } from './lines.js';
-import { EVENTS_FROM_HEADER } from './protocol.js';
+import { CONTINUE_HEADER, EVENTS_FROM_HEADER } from './protocol.js';
 import { explainTransportFailure, fetchTransport, readText, type ClientTls, TransportError, type Transport, type TransportResponse } from './transport.js';
 
 type Query = Record<string, string | number | boolean | undefined>;
@@ -70,6 +70,24 @@ export class EruClient {
       data = text;
     }
     return { status: response.status, body: data as T };
+  }
+
+  /** Each page of a paged list (`limit`, `continue`), following the Eru-Continue header until the last. */
+  async *pages<T>(path: string, filter: Query): AsyncGenerator<T[]> {
+    let next: string | undefined;
+    do {
+      const response = await this.send('GET', `${path}${query({ ...filter, ...(next !== undefined ? { continue: next } : {}) })}`);
+      const text = await readText(response.body);
+      if (response.status >= 400) throw apiError(response.status, parseError(text));
+      yield JSON.parse(text) as T[];
+      next = response.header?.(CONTINUE_HEADER);
+    } while (next);
+  }
+
+  private async all<T>(pages: AsyncIterable<T[]>): Promise<T[]> {
+    const items: T[] = [];
+    for await (const page of pages) items.push(...page);
+    return items;
   }
 
   /** A whole streamed reply at once, whatever its status: the events, or the refusal (for callers that look at refusals themselves). */
@@ -232,7 +250,10 @@ export class EruClient {
   };
 
   readonly workloads = {
-    list: (filter: Partial<WorkloadFilter> = {}) => this.request<WorkloadListItem[]>('GET', `/v1/workloads${query(filter)}`),
+    /** Every workload the filter matches, page after page (a million workloads are read a page at a time, never in one reply). */
+    list: (filter: Partial<WorkloadFilter> = {}) => this.all(this.pages<WorkloadListItem>('/v1/workloads', filter)),
+    /** The same, a page at a time, as they arrive (`eru ps` prints each before it asks for the next). */
+    pages: (filter: Partial<WorkloadFilter> = {}) => this.pages<WorkloadListItem>('/v1/workloads', filter),
     inspect: (ref: string) => this.request<WorkloadInspect>('GET', `/v1/workloads/${enc(ref)}`),
     resize: (ref: string, body: ResizeBody) => this.request<Workload>('POST', `/v1/workloads/${enc(ref)}/resize`, body),
     remove: (ref: string, options: { drain?: number } = {}) => this.request<Workload>('DELETE', `/v1/workloads/${enc(ref)}${query(options)}`),

@@ -11,5 +11,5 @@ export { EruClient, type ResultOf } from './client.js';
 export { explainTransportFailure, fetchTransport, readText, TransportError, type ClientTls, type Transport, type TransportResponse } from './transport.js';
 export { EruError, ErrorCode, pathText, type ErrorPath, type EruErrorOptions } from './errors.js';
 export { LineBuffer, MAX_LINE, ndjson } from './lines.js';
-export { EVENTS_FROM_HEADER, EXEC_UPGRADE } from './protocol.js';
+export { CONTINUE_HEADER, EVENTS_FROM_HEADER, EXEC_UPGRADE } from './protocol.js';
 export type * from './wire.js';

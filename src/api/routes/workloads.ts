@@ -19,6 +19,7 @@ import { IntentSchema } from '../../model/intent.js';
 import { WorkloadSchema } from '../../model/workload.js';
 import { defineRoute, type RouteContext } from '../route.js';
 import { sendNdjson } from '../stream.js';
+import { CONTINUE_HEADER, DEFAULT_PAGE, MAX_PAGE } from '../../contract/query.js';
 
 /** Workloads and jobs: placing, finding, controlling and removing containers. */
 export const workloadRoutes: FastifyPluginAsync<RouteContext & { workloads: WorkloadService; deploys: Deploys }> = async (app, { workloads, deploys, ...context }) => {
@@ -40,12 +41,16 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & { workloads: Work
   defineRoute(app, context, {
     method: 'GET',
     url: '/v1/workloads',
-    summary: 'List workloads',
+    summary: `List workloads, a page at a time: at most \`limit\` (default ${DEFAULT_PAGE}, at most ${MAX_PAGE}); the reply's Eru-Continue header, while there is more, is the \`continue\` of the next page`,
     tag: 'workloads',
     access: 'read',
     query: WorkloadFilterSchema,
     response: z.array(WorkloadListItemSchema),
-    handler: async ({ query, principal }) => (await workloads.list(query)).map((w) => redactWorkload(principal, w)),
+    handler: async ({ query, principal }, _request, reply) => {
+      const page = await workloads.list(query);
+      if (page.next) void reply.header(CONTINUE_HEADER, page.next);
+      return page.items.map((w) => redactWorkload(principal, w));
+    },
   });
   defineRoute(app, context, {
     method: 'GET',

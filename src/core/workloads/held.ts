@@ -1,5 +1,6 @@
 import { workloadState, type WorkloadKind, type WorkloadState } from '../../contract/states.js';
 import type { WorkloadStatus } from '../../model/status.js';
+import type { Intent } from '../../model/intent.js';
 import type { Workload } from '../../model/workload.js';
 import type { Repositories } from '../repositories.js';
 
@@ -24,10 +25,31 @@ export async function heldWorkloads(repos: Repositories): Promise<HeldWorkload[]
   // ledger look wrong, and a repair recompute it without those instances.
   const intents = await repos.intents.list();
   const held: HeldWorkload[] = (await repos.workloads.list()).map((w) => ({ workload: w.value, kind: 'service', phase: 'recorded', holdsPieces: true }));
-  const seen = new Set(held.map((h) => h.workload.id));
-  for (const { value: intent } of intents) {
+  return [...held, ...underWay(intents.map((i) => i.value), new Set(held.map((h) => h.workload.id)), () => true)];
+}
+
+/**
+ * One page of the same, in id order: the recorded workloads whose ids start with `start`, after
+ * `after`, at most `limit` of them; and those of intents whose ids fall in the same stretch. `last`
+ * is the last id read; `more`, whether ids may follow it.
+ */
+export async function heldPage(repos: Repositories, start: string, after: string | undefined, limit: number): Promise<{ held: HeldWorkload[]; last: string | undefined; more: boolean }> {
+  const intents = await repos.intents.list();
+  const records = await repos.workloads.listStarting(start, { ...(after !== undefined ? { after } : {}), limit });
+  const more = records.length === limit;
+  const last = records.at(-1)?.name ?? after;
+  const held: HeldWorkload[] = records.map((w) => ({ workload: w.value, kind: 'service', phase: 'recorded', holdsPieces: true }));
+  const inStretch = (id: string): boolean => id.startsWith(start) && (after === undefined || id > after) && (!more || id <= last!);
+  const all = [...held, ...underWay(intents.map((i) => i.value), new Set(held.map((h) => h.workload.id)), inStretch)];
+  return { held: all.sort((a, b) => (a.workload.id < b.workload.id ? -1 : a.workload.id > b.workload.id ? 1 : 0)), last, more };
+}
+
+/** The workloads of intents not among `seen` (recorded already), each once, where `include` says. */
+function underWay(intents: readonly Intent[], seen: Set<string>, include: (id: string) => boolean): HeldWorkload[] {
+  const held: HeldWorkload[] = [];
+  for (const intent of intents) {
     for (const workload of intent.workloads) {
-      if (seen.has(workload.id)) continue;
+      if (seen.has(workload.id) || !include(workload.id)) continue;
       seen.add(workload.id);
       if (intent.kind === 'deploy') held.push({ workload, kind: 'service', phase: 'creating', holdsPieces: true });
       else if (intent.kind === 'job') held.push({ workload, kind: 'job', phase: workload.containerId ? 'running' : 'creating', holdsPieces: true });

@@ -5,9 +5,10 @@ import { EruError, ErrorCode, conflict, notFound } from '../../lib/errors.js';
 import type { Node } from '../../model/node.js';
 import type { Workload } from '../../model/workload.js';
 import type { CoreContext } from '../context.js';
-import { put, unchanged, type Repositories, type Versioned } from '../repositories.js';
+import { idsOf, put, unchanged, type Repositories, type Versioned } from '../repositories.js';
+import { continueAfter, continuedFrom, DEFAULT_PAGE, type Page } from '../../contract/query.js';
 import { optimistic } from '../retry.js';
-import { heldState, heldWorkloads } from './held.js';
+import { heldPage, heldState, heldWorkloads } from './held.js';
 import { reallocWorkload } from './realloc.js';
 import { ArchiveService } from './archive.js';
 import { ExecService } from './exec.js';
@@ -35,10 +36,18 @@ export class WorkloadService {
     this.archive = new ArchiveService(context, copyLimit);
   }
 
-  /** Every workload Eru has made or is making (held.ts): recorded ones, deploys and jobs under way, removals. */
-  async list(filter: WorkloadFilter = {}): Promise<WorkloadListItem[]> {
-    const statuses = new Map((await this.repos.statuses.list()).map((s) => [s.name, s.value]));
-    return (await heldWorkloads(this.repos))
+  /**
+   * One page of the workloads Eru has made or is making (held.ts): recorded ones, deploys and jobs
+   * under way, removals — in id order, at most `limit` read (default DEFAULT_PAGE), after the page
+   * `continue` names. With an app (and entrypoint) the page reads only that app's range of keys.
+   */
+  async list(filter: WorkloadFilter = {}): Promise<Page<WorkloadListItem>> {
+    const limit = filter.limit ?? DEFAULT_PAGE;
+    const after = filter.continue !== undefined ? continuedFrom(filter.continue) : undefined;
+    const start = filter.app !== undefined ? idsOf(filter.app, filter.entry) : '';
+    const { held, last, more } = await heldPage(this.repos, start, after, limit);
+    const statuses = new Map((await this.repos.statuses.listStarting(start, { ...(after !== undefined ? { after } : {}), limit: limit * 2 })).map((s) => [s.name, s.value]));
+    const items = held
       .filter(
         ({ workload: w, kind }) =>
           (filter.pod === undefined || w.pod === filter.pod) &&
@@ -52,6 +61,7 @@ export class WorkloadService {
         return { ...held.workload, kind: held.kind, status, state: heldState(held, status) };
       })
       .filter((w) => filter.status === undefined || w.state === filter.status);
+    return { items, ...(more && last !== undefined ? { next: continueAfter(last) } : {}) };
   }
 
   /** A workload by its id, its container id or name, or an unambiguous prefix of either. */
