@@ -75,7 +75,9 @@ export class CoreProcess {
 
   async start(): Promise<void> {
     this.earlier = this.log;
-    const started = new ManagedProcess(process.execPath, [ERU_BIN, 'core', '--store', this.store, '--listen', `127.0.0.1:${this.port}`, '--token', TEST_TOKEN, '--log-level', 'warn', ...this.extraArgs], 10_000_000).start();
+    // ERU_CORE_PROFILE=DIR: each core writes a V8 CPU profile there when it stops (finding what a bench spends its time on).
+    const profile = process.env.ERU_CORE_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.ERU_CORE_PROFILE}`] : [];
+    const started = new ManagedProcess(process.execPath, [...profile, ERU_BIN, 'core', '--store', this.store, '--listen', `127.0.0.1:${this.port}`, '--token', TEST_TOKEN, '--log-level', 'warn', ...this.extraArgs], 10_000_000).start();
     this.process = started;
     const deadline = Date.now() + 20_000;
     for (;;) {

@@ -9,19 +9,31 @@ import { channelsOf } from './types.js';
 export class ChannelChain {
   private readonly last = new Map<string, string>();
 
-  /** The messages, and `sent` to call once they all went out (a failed send is tried again with the same `previous`). */
-  prepare(event: EruEvent): { messages: Array<[channel: string, event: EruEvent]>; sent: () => void } {
-    const channels = channelsOf(event);
-    if (event.revision === undefined) return { messages: channels.map((channel) => [channel, event]), sent: () => undefined };
-    const position = formatPosition({ revision: event.revision, index: event.index ?? 0 });
-    const { previous: _stale, ...rest } = event;
+  /**
+   * The messages of these events, in order, and `sent` to call once they all went out (a failed send
+   * is tried again with the same `previous`).
+   */
+  prepare(events: readonly EruEvent[]): { messages: Array<[channel: string, event: EruEvent]>; sent: () => void } {
+    const last = new Map<string, string>();
+    const messages: Array<[channel: string, event: EruEvent]> = [];
+    for (const event of events) {
+      const channels = channelsOf(event);
+      if (event.revision === undefined) {
+        messages.push(...channels.map((channel): [string, EruEvent] => [channel, event]));
+        continue;
+      }
+      const position = formatPosition({ revision: event.revision, index: event.index ?? 0 });
+      const { previous: _stale, ...rest } = event;
+      for (const channel of channels) {
+        const previous = last.get(channel) ?? this.last.get(channel);
+        messages.push([channel, previous === undefined ? rest : { ...rest, previous }]);
+        last.set(channel, position);
+      }
+    }
     return {
-      messages: channels.map((channel) => {
-        const previous = this.last.get(channel);
-        return [channel, previous === undefined ? rest : { ...rest, previous }];
-      }),
+      messages,
       sent: () => {
-        for (const channel of channels) this.last.set(channel, position);
+        for (const [channel, position] of last) this.last.set(channel, position);
       },
     };
   }

@@ -13,8 +13,8 @@ export class MemoryBus implements Bus {
     // always ready
   }
 
-  async publish(event: EruEvent): Promise<void> {
-    const { messages, sent } = this.chain.prepare(event);
+  async publish(events: EruEvent | readonly EruEvent[]): Promise<void> {
+    const { messages, sent } = this.chain.prepare(Array.isArray(events) ? events : [events as EruEvent]);
     for (const [channel, message] of messages) this.emitter.emit(channel, message);
     sent();
   }

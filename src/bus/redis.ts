@@ -90,11 +90,12 @@ export class RedisBus implements Bus {
   }
 
   /** Publishes the event on its channels; on a Redis Cluster, through each node in turn until one takes it. */
-  async publish(event: EruEvent): Promise<void> {
+  async publish(events: EruEvent | readonly EruEvent[]): Promise<void> {
+    const batch: readonly EruEvent[] = Array.isArray(events) ? events : [events as EruEvent];
     const tries = this.clusterNodes?.length ?? 1;
     for (let tried = 1; ; tried++) {
       try {
-        return await this.publishOnce(event);
+        return await this.publishOnce(batch);
       } catch (error) {
         if (tried >= tries) throw new EruError(ErrorCode.BUS_UNAVAILABLE, `bus ${this.url}: ${(error as Error).message}`);
         this.publisher.disconnect();
@@ -104,9 +105,9 @@ export class RedisBus implements Bus {
     }
   }
 
-  private async publishOnce(event: EruEvent): Promise<void> {
+  private async publishOnce(events: readonly EruEvent[]): Promise<void> {
     if (this.publisher.status === 'wait') await this.publisher.connect();
-    const { messages, sent } = this.chain.prepare(event);
+    const { messages, sent } = this.chain.prepare(events);
     const multi = this.publisher.multi();
     for (const [channel, message] of messages) multi.publish(channel, JSON.stringify(message));
     const results = await multi.exec();

@@ -12,8 +12,8 @@ export interface Subscription {
 
 export interface Bus {
   readonly description: string;
-  /** Publishes on the all-channel and on the event's app and pod channels. */
-  publish(event: EruEvent): Promise<void>;
+  /** Publishes each event, in order, on the all-channel and on its app and pod channels; several at once in one round trip. */
+  publish(events: EruEvent | readonly EruEvent[]): Promise<void>;
   /** Delivers the events of one channel, in the order they were published. */
   subscribe(channel: Channel, handler: (event: EruEvent) => void): Promise<Subscription>;
   /** Resolves once the bus answers; a core checks this before it serves, so a bus it cannot use (a wrong CA, a wrong password) stops it with the reason. */

@@ -215,6 +215,8 @@ export const absent = (key: string): Compare => ({ key, modRevision: 0 });
 /** A record type's reads and its key, for transactions. */
 interface Records<S extends z.ZodType> {
   get(name: string): Promise<Versioned<z.output<S>> | null>;
+  /** Several at once, in the order given (null for those absent): one round trip for many. */
+  getMany(names: readonly string[]): Promise<Array<Versioned<z.output<S>> | null>>;
   list(): Promise<Array<Versioned<z.output<S>> & { name: string }>>;
   /** Those whose name starts with `start`: one range, not a scan of all; or one page of it (`limit` names after `after`). */
   listStarting(start: string, page?: { after?: string; limit?: number }): Promise<Array<Versioned<z.output<S>> & { name: string }>>;
@@ -224,6 +226,10 @@ interface Records<S extends z.ZodType> {
 function records<S extends z.ZodType>(store: Store, schema: S, key: (name: string) => string, prefix: string, upgrade?: Upgrade): Records<S> {
   return {
     get: (name: string) => read(store, schema, key(name), upgrade),
+    getMany: async (names: readonly string[]) => {
+      const cache = cacheOf(store);
+      return (await store.getMany(names.map(key))).map((kv) => (kv ? { value: cache.decode(schema, kv, upgrade), revision: kv.modRevision } : null));
+    },
     list: () => list(store, schema, prefix, upgrade),
     listStarting: (start: string, page?: { after?: string; limit?: number }) => list(store, schema, prefix, upgrade, start, page),
     key,

@@ -8,7 +8,8 @@ export async function optimistic<T>(what: string, attempt: () => Promise<T | und
   for (let i = 0; i < attempts; i++) {
     const result = await attempt();
     if (result !== undefined) return result;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(50, 2 ** i)));
+    // Jittered: writers that met on one key do not all come back at the same moment to meet again.
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** (i + 1))));
   }
   throw new EruError(ErrorCode.CONFLICT, `${what}: too many concurrent changes, try again`);
 }

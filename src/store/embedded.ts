@@ -116,6 +116,11 @@ export class EmbeddedStore implements Store {
     return this.kv.get(key) ?? null;
   }
 
+  async getMany(keys: readonly string[]): Promise<Array<KeyValue | null>> {
+    this.assertOpen();
+    return keys.map((key) => this.kv.get(key) ?? null);
+  }
+
   async range(prefix: string, options: RangeOptions = {}): Promise<KeyValue[]> {
     this.assertOpen();
     const found: KeyValue[] = [];

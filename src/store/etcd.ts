@@ -6,6 +6,8 @@ import type { Compare, KeyValue, Lease, RangeOptions, Store, TxnOp, TxnResult, W
 
 /** Keys per range request, and key names per keys-only request. */
 const PAGE_SIZE = 1000;
+/** Reads in one transaction: etcd's default limit on its operations. */
+const TXN_READS = 128;
 const KEY_PAGE_SIZE = 10_000;
 
 /** The cluster store: a real etcd through the `etcd3` client. */
@@ -91,6 +93,20 @@ export class EtcdStore implements Store {
       if (page.length < KEY_PAGE_SIZE) return found;
       start = Buffer.concat([Buffer.from(page.at(-1)!), Buffer.from([0])]);
     }
+  }
+
+  async getMany(keys: readonly string[]): Promise<Array<KeyValue | null>> {
+    const found: Array<KeyValue | null> = [];
+    // A transaction of reads only: as many as etcd takes in one (--max-txn-ops, 128 by default).
+    for (let i = 0; i < keys.length; i += TXN_READS) {
+      const chunk = keys.slice(i, i + TXN_READS);
+      const response = await this.call(() => this.client.kv.txn({ compare: [], success: chunk.map((key) => ({ request_range: { key: Buffer.from(key) } })), failure: [] }));
+      for (const answer of response.responses) {
+        const kv = answer.response_range?.kvs[0];
+        found.push(kv ? toKeyValue(kv) : null);
+      }
+    }
+    return found;
   }
 
   async put(key: string, value: string, options: { lease?: string } = {}): Promise<number> {

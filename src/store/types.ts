@@ -67,6 +67,8 @@ export interface Store {
   /** A name for messages and logs, e.g. `embedded:/var/lib/eru/eru.db`. */
   readonly description: string;
   get(key: string): Promise<KeyValue | null>;
+  /** Several keys at once (one round trip per MAX_TXN_OPS keys on etcd), in the order given; null for those absent. */
+  getMany(keys: readonly string[]): Promise<Array<KeyValue | null>>;
   /** Every key under `prefix`, in key order (read in pages, at one revision). */
   range(prefix: string, options?: RangeOptions): Promise<KeyValue[]>;
   /** The names of the keys under `prefix`, in key order, without their values (cheap on a large prefix). */

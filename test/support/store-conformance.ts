@@ -65,6 +65,17 @@ export function storeConformance(backend: string, open: () => Promise<Store>): v
       assert.deepEqual(await store.range(`${ns}pages/`, { startAfter: `${ns}pages/99999`, limit: 3 }), []);
     });
 
+    it('reads several keys at once, in the order asked, null where there is none (more than one transaction holds)', async () => {
+      const keys = Array.from({ length: 300 }, (_, i) => `${ns}many/${String(i).padStart(3, '0')}`);
+      const present = keys.filter((_, i) => i % 3 !== 0);
+      for (let i = 0; i < present.length; i += 100) await store.txn([], present.slice(i, i + 100).map((key) => ({ type: 'put' as const, key, value: key.slice(-3) })));
+      const asked = [...keys].reverse();
+      const found = await store.getMany(asked);
+      assert.equal(found.length, 300);
+      assert.deepEqual(found.map((kv) => kv?.value ?? null), asked.map((key) => (Number(key.slice(-3)) % 3 === 0 ? null : key.slice(-3))));
+      assert.deepEqual(await store.getMany([]), []);
+    });
+
     it('deletes, saying whether the key was there', async () => {
       await store.put(`${ns}d`, 'x');
       assert.equal(await store.delete(`${ns}d`), true);

@@ -87,15 +87,20 @@ describe('the event log', () => {
   it('the bus chain: each message names the last one sent on its channel; a failed send leaves the chain as it was', () => {
     const chain = new ChannelChain();
     const at = (revision: number, app?: string): EruEvent => ({ ...event('workload.created', { pod: 'p', ...(app ? { app } : {}) }), revision, index: 0 });
-    const first = chain.prepare(at(10, 'a'));
+    const first = chain.prepare([at(10, 'a')]);
     assert.deepEqual(first.messages.map(([, m]) => m.previous), [undefined, undefined, undefined]);
     first.sent();
-    const failed = chain.prepare(at(11, 'b'));
+    const failed = chain.prepare([at(11, 'b')]);
     assert.deepEqual(Object.fromEntries(failed.messages.map(([c, m]) => [c, m.previous])), { 'eru:events:all': '10.0', 'eru:events:app:b': undefined, 'eru:events:pod:p': '10.0' });
     // Not sent: tried again, the same previous.
-    const again = chain.prepare(at(11, 'b'));
+    const again = chain.prepare([at(11, 'b')]);
     assert.deepEqual(again.messages.map(([, m]) => m.previous), ['10.0', undefined, '10.0']);
     again.sent();
-    assert.deepEqual(chain.prepare(at(12, 'a')).messages.map(([, m]) => m.previous), ['11.0', '10.0', '11.0']);
+    assert.deepEqual(chain.prepare([at(12, 'a')]).messages.map(([, m]) => m.previous), ['11.0', '10.0', '11.0']);
+    // Several at once (one publish): each names the one before it, the earlier ones of the same batch included.
+    const batch = chain.prepare([at(13, 'a'), at(14, 'b'), at(15, 'a')]);
+    assert.deepEqual(batch.messages.map(([c, m]) => `${c.split(':').pop()}<${m.previous}`), ['all<11.0', 'a<10.0', 'p<11.0', 'all<13.0', 'b<11.0', 'p<13.0', 'all<14.0', 'a<13.0', 'p<14.0']);
+    batch.sent();
+    assert.deepEqual(chain.prepare([at(16, 'b')]).messages.map(([, m]) => m.previous), ['15.0', '14.0', '15.0']);
   });
 });

@@ -4,7 +4,7 @@ import { notFound } from '../../lib/errors.js';
 import { sameStatus, type NodeStatus, type WorkloadStatus } from '../../model/status.js';
 import type { CoreContext } from '../context.js';
 import { announceEndpoints, hasEndpoints } from '../networks/endpoints.js';
-import { absent, put, unchanged } from '../repositories.js';
+import { absent, put, unchanged, type Versioned } from '../repositories.js';
 import { keptVolumes, settleRemovals } from '../volumes/keep.js';
 import { NodeLiveness } from './liveness.js';
 
@@ -75,13 +75,16 @@ export class AgentGateway {
     const unknown: string[] = [];
     const apps: string[] = [];
     let changed = 0;
-    for (const status of statuses) {
-      const workload = await this.context.repos.workloads.get(status.id);
+    // Every record and last status read at once: an agent reports a whole deploy's instances together.
+    const ids = statuses.map((s) => s.id);
+    const [records, current] = await Promise.all([this.context.repos.workloads.getMany(ids), this.context.repos.statuses.getMany(ids)]);
+    for (const [i, status] of statuses.entries()) {
+      const workload = records[i];
       if (!workload || workload.value.node !== node) {
         unknown.push(status.id);
         continue;
       }
-      if (!(await recordStatus(this.context, workload.value, status))) continue;
+      if (!(await recordStatus(this.context, workload.value, status, current[i]))) continue;
       changed++;
       if (hasEndpoints(workload.value)) apps.push(workload.value.app);
     }
@@ -93,9 +96,15 @@ export class AgentGateway {
 }
 
 /** A workload's status stored (when it changed, guarded by its revision) and broadcast; true when it changed. */
-export async function recordStatus(context: CoreContext, workload: { id: string; app: string; pod: string; node: string; entry: string }, status: WorkloadStatus): Promise<boolean> {
+export async function recordStatus(
+  context: CoreContext,
+  workload: { id: string; app: string; pod: string; node: string; entry: string },
+  status: WorkloadStatus,
+  read?: Versioned<WorkloadStatus> | null,
+): Promise<boolean> {
   const { repos, publish } = context;
-  const current = await repos.statuses.get(workload.id);
+  // `read`: the caller read it already (null: there is none).
+  const current = read === undefined ? await repos.statuses.get(workload.id) : read;
   if (current && sameStatus(current.value, status)) return false;
   const key = repos.statuses.key(workload.id);
   if (!(await repos.commit([current ? unchanged(key, current.revision) : absent(key)], [put(key, status)]))) return false;

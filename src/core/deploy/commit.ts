@@ -27,10 +27,7 @@ export async function commit(context: CoreContext, reservation: Reservation, out
   const first = workloads[0]!;
   // What a scale or a replace of this service starts from, and what the keeper holds it to.
   const record: Service | undefined = service && (await serviceRecord(context, first, service, workloads.length, at));
-  // Started just now: running, and healthy unless it has checks to pass first. The agent reports from here on.
-  const statuses = new Map<string, WorkloadStatus>(
-    workloads.map((w) => [w.id, { id: w.id, running: true, healthy: w.healthcheck === undefined, ...(w.healthcheck ? { reason: HEALTH_PENDING } : {}) }]),
-  );
+  const statuses = new Map<string, WorkloadStatus>(workloads.map((w) => [w.id, firstStatus(w)]));
   const recorded = await repos.commit(
     [unchanged(repos.intents.key(intent.id), reservation.revision)],
     [
@@ -50,6 +47,11 @@ export async function commit(context: CoreContext, reservation: Reservation, out
   await reapplySharedPool(context, nodes, new Set(workloads.filter((w) => holdsWholeCore(w.placement, reservation.pod.sharebase)).map((w) => w.node)));
   await announceEndpointsOf(context, workloads);
   return workloads;
+}
+
+/** Started just now: running, and healthy unless it has checks to pass first. The agent reports from here on. */
+export function firstStatus(workload: Pick<Workload, 'id' | 'healthcheck'>): WorkloadStatus {
+  return { id: workload.id, running: true, healthy: workload.healthcheck === undefined, ...(workload.healthcheck ? { reason: HEALTH_PENDING } : {}) };
 }
 
 /** The service's record after this deploy: its request and spec, and its count — as told, or what it had plus these. */

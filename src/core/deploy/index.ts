@@ -7,12 +7,12 @@ import { runJob } from './job.js';
 import { ErrorCode } from '../../lib/errors.js';
 import { failedResult, runInBackground, type EventQueue } from '../background.js';
 import type { CoreContext } from '../context.js';
-import { commit } from './commit.js';
+import { commit, firstStatus } from './commit.js';
 import { reserve, type PlacementRequest, type Reservation } from './reserve.js';
 import { resolveDeploy } from './resolve.js';
 import { rollBack } from './rollback.js';
 import { rollOut } from './rollout.js';
-import { recordedStates } from '../workloads/held.js';
+import { workloadState } from '../../contract/states.js';
 
 /** Deploys, jobs (job.ts), and what is under way (intents): the `deploys` service of the core. */
 export class Deploys {
@@ -111,7 +111,9 @@ async function carryOut(context: CoreContext, parts: Reservation[], emit: (event
     if (!committed) return { type: 'result', ok: false, error: { code: ErrorCode.DEPLOY_FAILED, message: `the deploy was rolled back by another core${workloads.length > 0 ? ` after ${workloads.length} of its ${all.length} instances were recorded` : ''}` } };
     workloads.push(...committed);
   }
-  return { type: 'result', ok: true, workloads, states: await recordedStates(context.repos, workloads), ...(leftOut ? { leftOut } : {}) };
+  // Their states as the commit recorded them (an agent's report may follow at once; the events say so).
+  const states = Object.fromEntries(workloads.map((w) => [w.id, workloadState(firstStatus(w), w.healthcheck !== undefined)]));
+  return { type: 'result', ok: true, workloads, states, ...(leftOut ? { leftOut } : {}) };
 }
 
 /** Progress and results also go to the bus, as deploy.progress and deploy.result. */

@@ -18,6 +18,9 @@ export const DEFAULT_BUS_BACKLOG = 10_000;
  * While the bus is down at most `backlog` events wait in memory; the relay then stops following and,
  * once the bus takes events again, reads the rest from the log from where it is.
  */
+/** Events handed to the bus in one publish. */
+const PUBLISH_BATCH = 200;
+
 export class BusRelay {
   private following: Following | undefined;
   private queue: EruEvent[] = [];
@@ -104,11 +107,12 @@ export class BusRelay {
         }
         continue;
       }
-      const event = this.queue[0]!;
+      // What is waiting goes out together (one round trip to Redis for many events), in order.
+      const batch = this.queue.slice(0, PUBLISH_BATCH);
       try {
-        await this.bus.publish(event);
-        this.queue.shift();
-        this.sent = positionOf(event);
+        await this.bus.publish(batch);
+        this.queue.splice(0, batch.length);
+        this.sent = positionOf(batch.at(-1)!);
         backoff = 100;
         if (Date.now() - this.lastSave > SAVE_EVERY_MS) await this.save();
       } catch (error) {

@@ -69,6 +69,7 @@ export class NodeService {
       ...(input.numa ? { numa: input.numa } : {}),
       ...(input.numaMemory ? { numaMemory: input.numaMemory } : {}),
     };
+    // Every node added to the pod counts itself on the pod's record: many added at once take turns there.
     const added = await optimistic(`adding node ${input.name}`, async () => {
       const current = await this.repos.pods.get(podName);
       if (!current) throw notFound('pod', podName);
@@ -82,7 +83,7 @@ export class NodeService {
       if (done) return view(node, ledger, current.value);
       if (await this.repos.nodes.get(node.name)) throw conflict(`node ${node.name} already exists`);
       return undefined;
-    });
+    }, 200);
     this.publish(event('node.added', { pod: podName, node: node.name, data: { cpus: node.cpus.length, memory: node.memory } }));
     return added;
   }
