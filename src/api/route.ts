@@ -35,7 +35,11 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   status?: number;
   /** The reply is an NDJSON stream, not one JSON document (the handler returns its last event, for the audit). */
   stream?: boolean;
-  /** A read recorded in the audit all the same (copies out of a container); changes always are. */
+  /**
+   * true: a read recorded in the audit all the same (copies out of a container). false: a call that
+   * is telemetry, not an operator's change — an agent's heartbeat and status reports, thousands a
+   * second in a large cluster, whose effects are events already. Other changes always are.
+   */
   audited?: boolean;
   handler: (
     input: { params: z.output<P>; query: z.output<Q>; body: z.output<B>; principal: Principal | null },
@@ -59,7 +63,7 @@ export function defineRoute<P extends AnyObject = typeof Empty, Q extends AnyObj
   if (spec.access === 'app' && !spec.app) throw new Error(`route ${spec.method} ${spec.url} has app access but names no app`);
   context.document.add(spec as unknown as RouteSpec<AnyObject, AnyObject, z.ZodType>);
   // Changes are audited, and reads that carry data out of a workload (a copy).
-  const audited = spec.method !== 'GET' || spec.audited === true;
+  const audited = spec.audited ?? spec.method !== 'GET';
   const action = `${spec.method} ${spec.url}`;
   const calls = new WeakMap<FastifyRequest, { principal: Principal | null; params: z.output<P>; app?: string; body?: unknown; started: number }>();
   const record = (call: { principal: Principal | null; params: z.output<P>; app?: string; body?: unknown; started: number }, ending: Parameters<typeof recordCall>[2]): void => {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../lib/ids.js';
 import type { Credentials } from '../lib/credentials.js';
 import { invalid } from '../lib/errors.js';
 import { MemoryBus } from './memory.js';
@@ -26,5 +26,5 @@ export function openBus(url: string, credentials: Credentials = {}): Bus {
 
 /** An event with its id and time filled in. */
 export function event(type: EventType, fields: Omit<EruEvent, 'id' | 'type' | 'time' | 'data'> & { data?: EruEvent['data'] } = {}): EruEvent {
-  return { id: randomBytes(8).toString('hex'), type, time: new Date().toISOString(), data: {}, ...fields };
+  return { id: randomHex(8), type, time: new Date().toISOString(), data: {}, ...fields };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Mirror } from './mirror.js';
+import { SpecCache, splitWorkloadPut } from './specs.js';
 import { conflict } from '../lib/errors.js';
 import { ActivitySchema } from '../model/activity.js';
 import { AuditEntrySchema } from '../model/audit.js';
@@ -19,7 +20,7 @@ import { PortHolderSchema } from '../model/port.js';
 import { BindCheckSchema, type BindCheck } from '../model/bind.js';
 import { LeakSuspectSchema } from '../model/check.js';
 import { CoreInfoSchema, type CoreInfo } from '../model/core.js';
-import type { Compare, Lease, Store, TxnOp, Watch } from '../store/types.js';
+import type { Compare, KeyValue, Lease, Store, TxnOp, Watch } from '../store/types.js';
 import { EventBatchSchema, EventPositionSchema, type LoggedBatch } from './events/batch.js';
 import type { EventPosition } from '../contract/events.js';
 import { changeRecord } from './retry.js';
@@ -138,7 +139,8 @@ export interface Versioned<T> {
  */
 class DecodeCache {
   private readonly entries = new Map<string, { revision: number; value: unknown }>();
-  private static readonly MAX = 500_000;
+  // Bounded: a million workloads are never all held decoded (a full listing reads them a page at a time).
+  private static readonly MAX = 100_000;
 
   decode<S extends z.ZodType>(schema: S, kv: { key: string; value: string; modRevision: number }, upgrade: Upgrade = (raw) => raw): z.output<S> {
     const cached = this.entries.get(kv.key);
@@ -184,19 +186,24 @@ function cacheOf(store: Store): DecodeCache {
 /** What older cores stored, in today's shape, before it is validated (model/workload.ts upgradeWorkload). */
 type Upgrade = (raw: unknown) => unknown;
 
-async function read<S extends z.ZodType>(store: Store, schema: S, key: string, upgrade?: Upgrade): Promise<Versioned<z.output<S>> | null> {
+/** What a record type reads before decoding (a workload's shared spec, specs.ts). */
+type Prepare = (store: Store, kvs: ReadonlyArray<KeyValue | null>) => Promise<void>;
+
+async function read<S extends z.ZodType>(store: Store, schema: S, key: string, upgrade?: Upgrade, prepare?: Prepare): Promise<Versioned<z.output<S>> | null> {
   const kv = await store.get(key);
   if (!kv) {
     cacheOf(store).forget(key);
     return null;
   }
+  await prepare?.(store, [kv]);
   return { value: cacheOf(store).decode(schema, kv, upgrade), revision: kv.modRevision };
 }
 
 /** Every value under `prefix + under`, each with its name (the key without `prefix`). */
-async function list<S extends z.ZodType>(store: Store, schema: S, prefix: string, upgrade?: Upgrade, under = '', page?: { after?: string; limit?: number }): Promise<Array<Versioned<z.output<S>> & { name: string }>> {
+async function list<S extends z.ZodType>(store: Store, schema: S, prefix: string, upgrade?: Upgrade, under = '', page?: { after?: string; limit?: number }, prepare?: Prepare): Promise<Array<Versioned<z.output<S>> & { name: string }>> {
   const cache = cacheOf(store);
   const kvs = await store.range(prefix + under, { ...(page?.after !== undefined ? { startAfter: prefix + page.after } : {}), ...(page?.limit !== undefined ? { limit: page.limit } : {}) });
+  await prepare?.(store, kvs);
   // Only a whole listing shows what is gone.
   if (!page) cache.prune(prefix + under, () => new Set(kvs.map((kv) => kv.key)));
   return kvs.map((kv) => ({ name: kv.key.slice(prefix.length), value: cache.decode(schema, kv, upgrade), revision: kv.modRevision }));
@@ -207,7 +214,9 @@ const upgradeIntent: Upgrade = (raw) => {
   return Array.isArray(intent?.workloads) ? { ...intent, workloads: intent.workloads.map(upgradeWorkload) } : raw;
 };
 
-export const put = <T>(key: string, value: T): TxnOp => ({ type: 'put', key, value: JSON.stringify(value) });
+/** A put; a workload record's is split from its shared spec (specs.ts). */
+export const put = <T>(key: string, value: T): TxnOp =>
+  key.startsWith(keys.workloads) && value !== null && typeof value === 'object' ? splitWorkloadPut(key, value as Record<string, unknown>) : { type: 'put', key, value: JSON.stringify(value) };
 export const del = (key: string): TxnOp => ({ type: 'delete', key });
 export const unchanged = (key: string, revision: number): Compare => ({ key, modRevision: revision });
 export const absent = (key: string): Compare => ({ key, modRevision: 0 });
@@ -223,17 +232,26 @@ interface Records<S extends z.ZodType> {
   key(name: string): string;
 }
 
-function records<S extends z.ZodType>(store: Store, schema: S, key: (name: string) => string, prefix: string, upgrade?: Upgrade): Records<S> {
+function records<S extends z.ZodType>(store: Store, schema: S, key: (name: string) => string, prefix: string, upgrade?: Upgrade, prepare?: Prepare): Records<S> {
   return {
-    get: (name: string) => read(store, schema, key(name), upgrade),
+    get: (name: string) => read(store, schema, key(name), upgrade, prepare),
     getMany: async (names: readonly string[]) => {
       const cache = cacheOf(store);
-      return (await store.getMany(names.map(key))).map((kv) => (kv ? { value: cache.decode(schema, kv, upgrade), revision: kv.modRevision } : null));
+      const kvs = await store.getMany(names.map(key));
+      await prepare?.(store, kvs);
+      return kvs.map((kv) => (kv ? { value: cache.decode(schema, kv, upgrade), revision: kv.modRevision } : null));
     },
-    list: () => list(store, schema, prefix, upgrade),
-    listStarting: (start: string, page?: { after?: string; limit?: number }) => list(store, schema, prefix, upgrade, start, page),
+    list: () => list(store, schema, prefix, upgrade, '', undefined, prepare),
+    listStarting: (start: string, page?: { after?: string; limit?: number }) => list(store, schema, prefix, upgrade, start, page, prepare),
     key,
   };
+}
+
+const specCaches = new WeakMap<Store, SpecCache>();
+function specsOf(store: Store): SpecCache {
+  let specs = specCaches.get(store);
+  if (!specs) specCaches.set(store, (specs = new SpecCache()));
+  return specs;
 }
 
 /**
@@ -252,7 +270,8 @@ export class Repositories {
     this.store = store;
     this.pods = records(store, PodSchema, keys.pod, keys.pods);
     this.nodes = records(store, NodeSchema, keys.node, keys.nodes);
-    this.workloads = records(store, WorkloadSchema, keys.workload, keys.workloads, upgradeWorkload);
+    const specs = specsOf(store);
+    this.workloads = records(store, WorkloadSchema, keys.workload, keys.workloads, (raw) => upgradeWorkload(specs.join(raw)), (s, kvs) => specs.load(s, kvs));
     this.intents = records(store, IntentSchema, keys.intent, keys.intents, upgradeIntent);
     this.nodeStatus = records(store, NodeStatusSchema, keys.nodeStatus, keys.nodeStatuses);
     this.statuses = records(store, WorkloadStatusSchema, keys.status, keys.statuses);
@@ -558,8 +577,14 @@ export class Repositories {
 
   /** As commit, with the store's revision after the write (null when another writer came first). */
   async commitAt(compares: Compare[], ops: TxnOp[]): Promise<number | null> {
-    const result = await this.store.txn(compares, ops);
-    if (result.succeeded) for (const op of ops) if (op.type === 'delete') cacheOf(this.store).forget(op.key);
+    // The shared specs of workload records written here that this core has not seen stored go with them.
+    const specs = specsOf(this.store);
+    const needed = specs.needed(ops);
+    const result = await this.store.txn(compares, [...needed, ...ops]);
+    if (result.succeeded) {
+      specs.written(needed);
+      for (const op of ops) if (op.type === 'delete') cacheOf(this.store).forget(op.key);
+    }
     return result.succeeded ? result.revision : null;
   }
 }

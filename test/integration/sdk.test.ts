@@ -37,7 +37,7 @@ async function clientOperations(): Promise<Set<string>> {
     if (result && typeof (result as AsyncGenerator)[Symbol.asyncIterator] === 'function') for await (const _ of result as AsyncGenerator) break;
     else await Promise.resolve(result).catch(() => undefined);
   };
-  const generic = new Set(['request', 'call', 'collect', 'stream', 'follow', 'constructor']);
+  const generic = new Set(['request', 'call', 'collect', 'stream', 'follow', 'pages', 'all', 'constructor']);
   for (const name of Object.getOwnPropertyNames(Object.getPrototypeOf(client))) {
     const member = (client as unknown as Record<string, unknown>)[name];
     if (!generic.has(name) && typeof member === 'function') await call(member as (...args: unknown[]) => unknown, client);

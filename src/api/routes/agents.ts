@@ -28,6 +28,7 @@ export const agentRoutes: FastifyPluginAsync<RouteContext & { agents: AgentGatew
     params: NodeNameParamsSchema,
     body: HeartbeatSchema,
     response: HeartbeatAnswerSchema,
+    audited: false,
     handler: ({ params, body, principal }) => {
       requireNode(principal, params.node);
       return agents.heartbeat(params.node, body);
@@ -42,6 +43,7 @@ export const agentRoutes: FastifyPluginAsync<RouteContext & { agents: AgentGatew
     params: NodeNameParamsSchema,
     body: StatusReportSchema,
     response: StatusAnswerSchema,
+    audited: false,
     handler: ({ params, body, principal }) => {
       requireNode(principal, params.node);
       return agents.report(params.node, body.workloads);

@@ -8,9 +8,9 @@ import type { Workload } from '../../model/workload.js';
  */
 export const MAX_TXN_OPS = 128;
 
-/** Writes a part's commit makes per instance (its record, its first status, its boost key) and for the part (the intent's delete, the service record). */
+/** Writes a part's commit makes per instance (its record, its first status, its boost key) and for the part (the intent's delete, the service record, the shared spec). */
 const COMMIT_OPS_PER_INSTANCE = 3;
-const COMMIT_OPS_PER_PART = 2;
+const COMMIT_OPS_PER_PART = 3;
 
 /** What one part's reserve and commit transactions hold, counted as they would be written. */
 interface PartSize {
