@@ -103,10 +103,10 @@ async function main(): Promise<void> {
     // The simulated agents, a share of the nodes each, every process told every core.
     const agentFigures: SimAgentsFigures[][] = [];
     for (let p = 0; p < options.agentProcesses; p++) {
-      const config: SimAgentsConfig = { urls: urls.join(','), adminToken: TEST_TOKEN, pod: POD, heartbeatMs: 2000, reportMs: 10_000, nodes: nodes.filter((_, i) => i % options.agentProcesses === p) };
+      const config: SimAgentsConfig = { urls: urls.join(','), heartbeatMs: 2000, reportMs: 10_000, nodes: nodes.filter((_, i) => i % options.agentProcesses === p) };
       const file = join(dir, `agents-${p}.json`);
       writeFileSync(file, JSON.stringify(config));
-      const child = spawn(process.execPath, [fileURLToPath(new URL('./support/sim-agents.js', import.meta.url)), file], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, [fileURLToPath(new URL('./support/sim-agents.js', import.meta.url)), file], { stdio: ['pipe', 'pipe', 'inherit'] });
       const figures: SimAgentsFigures[] = [];
       agentFigures.push(figures);
       let buffered = '';
@@ -148,6 +148,9 @@ async function main(): Promise<void> {
             const result = await client.deploy({ pod: POD, app: `app${d % options.apps}`, entry: 'web', image: 'sim/c1m:1', command: ['serve'], count, cpu: 0.1, memory: 64 * 1024 ** 2 });
             if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
             placed += result.workloads.length;
+            // The simulated agents learn what their nodes now run (a real agent, from its Docker).
+            const created = JSON.stringify({ created: result.workloads.map((w) => [w.node, w.id]) });
+            for (const agent of agents) agent.stdin!.write(`${created}\n`);
             latencies.push(performance.now() - t0);
             for (const m of MILESTONES) if (placed >= m && !milestones.has(m)) milestones.set(m, (performance.now() - started) / 1000);
           } catch (error) {

@@ -2,20 +2,21 @@
  * SIMULATED agents for bench/c1m.ts: one loop per simulated node, many nodes per process. Each
  * heartbeats at the real agent's interval (2 s) with its node token and a per-core CPU reading, and
  * reports a new workload of its node as running at its next heartbeat, as a real agent reports what
- * Docker's events told it. What the node runs it learns from the pod's event stream (a real agent
- * learns it from its Docker daemon, which here is simulated inside the cores).
+ * Docker's events told it. What its node runs it is told on stdin by the bench, which has every
+ * deploy's result (a real agent learns it from its Docker daemon, which here is simulated inside the
+ * cores — so no event stream is watched that a real cluster would not have).
  *
- * Run: node dist/bench/support/sim-agents.js CONFIG.json — prints one JSON line of figures every
- * `reportMs` and at SIGTERM, then exits.
+ * Run: node dist/bench/support/sim-agents.js CONFIG.json, then one JSON line per deploy on stdin:
+ * `{"created": [[node, workloadId], …]}` — prints one JSON line of figures every `reportMs` and at
+ * SIGTERM, then exits.
  */
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { EruClient } from 'eru-client';
 
 export interface SimAgentsConfig {
   /** The cores, comma-separated. */
   urls: string;
-  adminToken: string;
-  pod: string;
   heartbeatMs: number;
   reportMs: number;
   nodes: Array<{ name: string; token: string; cores: number }>;
@@ -42,19 +43,16 @@ let failed = 0;
 let reported = 0;
 let lastError: string | undefined;
 const timers: NodeJS.Timeout[] = [];
-const watching = new AbortController();
 
-/** The pod's workloads as they come and go, for the nodes of this process. */
-async function follow(): Promise<void> {
-  const admin = new EruClient({ url: config.urls, token: config.adminToken });
-  for await (const event of admin.events({ pod: config.pod }, undefined, watching.signal, { giveUpMs: 3_600_000 })) {
-    if (!event.node || !mine.has(event.node) || !event.workload) continue;
-    if (event.type === 'workload.created') {
-      onNode.get(event.node)!.add(event.workload);
-      toReport.get(event.node)!.push(event.workload);
-    } else if (event.type === 'workload.removed') onNode.get(event.node)!.delete(event.workload);
+/** What the bench's deploys placed on this process's nodes. */
+createInterface({ input: process.stdin }).on('line', (line) => {
+  const { created } = JSON.parse(line) as { created: Array<[string, string]> };
+  for (const [node, id] of created) {
+    if (!mine.has(node)) continue;
+    onNode.get(node)!.add(id);
+    toReport.get(node)!.push(id);
   }
-}
+});
 
 function agent(node: SimAgentsConfig['nodes'][number], index: number): void {
   const client = new EruClient({ url: config.urls, token: node.token });
@@ -97,11 +95,9 @@ function figures(): SimAgentsFigures {
   return out;
 }
 
-void follow().catch((error: Error) => process.stderr.write(`event stream ended: ${error.message}\n`));
 config.nodes.forEach(agent);
 timers.push(setInterval(() => process.stdout.write(`${JSON.stringify(figures())}\n`), config.reportMs));
 process.on('SIGTERM', () => {
   for (const timer of timers) clearTimeout(timer);
-  watching.abort();
   process.stdout.write(`${JSON.stringify(figures())}\n`, () => process.exit(0));
 });

@@ -5,6 +5,7 @@ import { mayChangeApp, type Audit, type Principal } from '../core/index.js';
 import { parseWith } from '../lib/validate.js';
 import { checkAccess, type Access, type Gate } from './auth.js';
 import { recordCall } from './audit.js';
+import { CONTINUE_HEADER, type Page } from '../contract/query.js';
 
 /**
  * A route described once: its zod schemas validate the request, type the handler and feed the
@@ -187,4 +188,10 @@ function objectParameters(schema: AnyObject | undefined, where: 'path' | 'query'
     required: where === 'path' || (json.required ?? []).includes(name),
     schema: property,
   }));
+}
+
+/** A page of a list as the reply: its items, and the next page's token in the Eru-Continue header. */
+export function paged<T>(reply: FastifyReply, page: Page<T>): T[] {
+  if (page.next) void reply.header(CONTINUE_HEADER, page.next);
+  return page.items;
 }

@@ -88,11 +88,17 @@ export class Mirror<S extends z.ZodType> {
   /**
    * Caught up with the store now: what was written under the prefix since the newest revision seen
    * (one small read, usually empty) is taken before the caller reads — so a node added a moment ago,
-   * through any core, is there. A delete is seen once the watch brings it.
+   * through any core, is there. A delete is seen once the watch brings it; with `deletes`, at once
+   * (the prefix's key names are read too: what a listing shown to an operator needs).
    */
-  async fresh(): Promise<this> {
+  async fresh(options: { deletes?: boolean } = {}): Promise<this> {
     await this.started();
+    const before = options.deletes ? (await this.store.txn([], [])).revision : 0;
     for (const kv of await this.store.range(this.prefix, { after: this.highest })) this.apply(kv);
+    if (options.deletes) {
+      const present = new Set(await this.store.rangeKeys(this.prefix));
+      for (const [key, entry] of this.entries) if (!present.has(key) && entry.revision <= before) this.remove(key, before);
+    }
     return this;
   }
 

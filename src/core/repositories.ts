@@ -523,6 +523,8 @@ export class Repositories {
       const found = await this.store.get(keys.aliveNode(node));
       return found ? aliveUsage(found.value) : undefined;
     },
+    /** These nodes' last heartbeat and use, in the order given (undefined: not alive). */
+    usageOf: async (nodes: readonly string[]): Promise<Array<NodeUsage | undefined>> => (await this.store.getMany(nodes.map(keys.aliveNode))).map((kv) => (kv ? aliveUsage(kv.value) : undefined)),
     /** Each alive node's last heartbeat and use; a value from before use was kept is the time alone. */
     usage: async (): Promise<Map<string, NodeUsage>> =>
       new Map((await this.store.range(keys.alive)).map((kv) => [kv.key.slice(keys.alive.length), aliveUsage(kv.value)])),

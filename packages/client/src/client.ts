@@ -194,7 +194,8 @@ export class EruClient {
   };
 
   readonly nodes = {
-    list: (pod?: string) => this.request<NodeView[]>('GET', pod ? `/v1/pods/${enc(pod)}/nodes` : '/v1/nodes'),
+    /** Every node (of a pod), page after page. */
+    list: (pod?: string) => this.all(this.pages<NodeView>(pod ? `/v1/pods/${enc(pod)}/nodes` : '/v1/nodes', {})),
     get: (node: string) => this.request<NodeView>('GET', `/v1/nodes/${enc(node)}`),
     add: (pod: string, body: Partial<NodeCreate> & { name: string; endpoint: string }) => this.request<NodeView>('POST', `/v1/pods/${enc(pod)}/nodes`, body),
     update: (node: string, patch: NodePatch) => this.request<NodeView>('PATCH', `/v1/nodes/${enc(node)}`, patch),

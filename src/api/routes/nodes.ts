@@ -4,7 +4,8 @@ import { DrainEventSchema } from '../../contract/events.js';
 import { DrainBodySchema, NodeCreateSchema, NodeNameParamsSchema, NodePatchSchema, NodeViewSchema } from '../../contract/nodes.js';
 import { PodNameParamsSchema } from '../../contract/pods.js';
 import type { Drains, NodeService } from '../../core/index.js';
-import { defineRoute, type RouteContext } from '../route.js';
+import { defineRoute, paged, type RouteContext } from '../route.js';
+import { PageQuerySchema } from '../../contract/query.js';
 import { sendNdjson } from '../stream.js';
 
 /** Nodes: `GET|POST /v1/pods/{pod}/nodes`, `GET /v1/nodes`, `GET|PATCH|DELETE /v1/nodes/{node}`, `POST|DELETE /v1/nodes/{node}/drain`. */
@@ -12,12 +13,13 @@ export const nodeRoutes: FastifyPluginAsync<RouteContext & { nodes: NodeService;
   defineRoute(app, context, {
     method: 'GET',
     url: '/v1/pods/:pod/nodes',
-    summary: "List a pod's nodes",
+    summary: "List a pod's nodes, a page at a time (limit, continue; the Eru-Continue header names the next page)",
     tag: 'nodes',
     access: 'read',
     params: PodNameParamsSchema,
+    query: PageQuerySchema.strict(),
     response: z.array(NodeViewSchema),
-    handler: ({ params }) => nodes.list(params.pod),
+    handler: async ({ params, query }, _request, reply) => paged(reply, await nodes.page(params.pod, query)),
   });
   defineRoute(app, context, {
     method: 'POST',
@@ -34,11 +36,12 @@ export const nodeRoutes: FastifyPluginAsync<RouteContext & { nodes: NodeService;
   defineRoute(app, context, {
     method: 'GET',
     url: '/v1/nodes',
-    summary: 'List every node',
+    summary: 'List every node, a page at a time (limit, continue; the Eru-Continue header names the next page)',
     tag: 'nodes',
     access: 'read',
+    query: PageQuerySchema.strict(),
     response: z.array(NodeViewSchema),
-    handler: () => nodes.list(),
+    handler: async ({ query }, _request, reply) => paged(reply, await nodes.page(undefined, query)),
   });
   defineRoute(app, context, {
     method: 'GET',

@@ -17,9 +17,9 @@ import {
 import { checkDeployer, redactWorkload, type Deploys, type WorkloadService } from '../../core/index.js';
 import { IntentSchema } from '../../model/intent.js';
 import { WorkloadSchema } from '../../model/workload.js';
-import { defineRoute, type RouteContext } from '../route.js';
+import { defineRoute, paged, type RouteContext } from '../route.js';
 import { sendNdjson } from '../stream.js';
-import { CONTINUE_HEADER, DEFAULT_PAGE, MAX_PAGE } from '../../contract/query.js';
+import { DEFAULT_PAGE, MAX_PAGE } from '../../contract/query.js';
 
 /** Workloads and jobs: placing, finding, controlling and removing containers. */
 export const workloadRoutes: FastifyPluginAsync<RouteContext & { workloads: WorkloadService; deploys: Deploys }> = async (app, { workloads, deploys, ...context }) => {
@@ -46,11 +46,7 @@ export const workloadRoutes: FastifyPluginAsync<RouteContext & { workloads: Work
     access: 'read',
     query: WorkloadFilterSchema,
     response: z.array(WorkloadListItemSchema),
-    handler: async ({ query, principal }, _request, reply) => {
-      const page = await workloads.list(query);
-      if (page.next) void reply.header(CONTINUE_HEADER, page.next);
-      return page.items.map((w) => redactWorkload(principal, w));
-    },
+    handler: async ({ query, principal }, _request, reply) => paged(reply, await workloads.list(query)).map((w) => redactWorkload(principal, w)),
   });
   defineRoute(app, context, {
     method: 'GET',

@@ -53,8 +53,8 @@ export class Keeper {
       if (!needsRepair(plan)) continue;
       await this.repairOne(service, key);
     }
-    const [nodes, alive] = await Promise.all([repos.nodes.list(), repos.alive.list()]);
-    await removeFenced(this.context, nodes.map((n) => n.value), alive);
+    const [nodes, alive] = await Promise.all([repos.mirrored.nodes(), repos.alive.list()]);
+    await removeFenced(this.context, nodes.list().map((n) => n.value), alive);
   }
 
   /**
@@ -65,7 +65,7 @@ export class Keeper {
   private async snapshot(only?: string): Promise<{ services: Service[]; plans: Map<string, KeeperPlan> }> {
     const { repos } = this.context;
     const intents = await repos.intents.list();
-    const [services, nodeStatuses] = await Promise.all([repos.services.list(), repos.nodeStatus.list()]);
+    const [services, nodeStatuses] = await Promise.all([repos.services.list(), (await repos.mirrored.nodeStatus()).fresh().then((m) => m.list())]);
     const now = Date.now();
     const busy = new Set<string>();
     for (const { value: intent } of intents) {

@@ -9,6 +9,7 @@ import type { Node } from '../../model/node.js';
 import type { NodeResources } from '../../model/resources.js';
 import type { CoreContext } from '../context.js';
 import { absent, del, put, unchanged, type Repositories } from '../repositories.js';
+import { continueAfter, continuedFrom, DEFAULT_PAGE, type Page, type PageQuery } from '../../contract/query.js';
 import { optimistic } from '../retry.js';
 import { combine } from '../reservations/index.js';
 import { closeLedger, guardLedger, openLedger, rewriteLedger } from '../reservations/ledger.js';
@@ -88,13 +89,35 @@ export class NodeService {
     return added;
   }
 
+  /** Every node (of a pod), by name. */
   async list(podName?: string): Promise<NodeView[]> {
+    return (await this.page(podName, { limit: Number.MAX_SAFE_INTEGER })).items;
+  }
+
+  /**
+   * One page of them, by name: at most `limit` (default DEFAULT_PAGE) after `continue`. From the
+   * core's mirrors (caught up first), each page's measured use in one read.
+   */
+  async page(podName: string | undefined, query: PageQuery): Promise<Page<NodeView>> {
     if (podName !== undefined && !(await this.repos.pods.get(podName))) throw notFound('pod', podName);
     const pods = new Map((await this.repos.pods.list()).map((p) => [p.value.name, p.value]));
-    const nodes = (await this.repos.nodes.list()).filter((n) => podName === undefined || n.value.pod === podName);
-    const statuses = new Map((await this.repos.nodeStatus.list()).map((s) => [s.name, s.value]));
-    const usage = await this.repos.alive.usage();
-    return Promise.all(nodes.map(async ({ value }) => view(value, await this.ledgerOf(value.name), pods.get(value.pod)!, statuses.get(value.name), usage.get(value.name))));
+    const [nodeMirror, ledgers, statuses] = await Promise.all([this.repos.mirrored.nodes(), this.repos.mirrored.ledgers(), this.repos.mirrored.nodeStatus()]);
+    await Promise.all([nodeMirror.fresh({ deletes: true }), ledgers.fresh(), statuses.fresh()]);
+    const after = query.continue !== undefined ? continuedFrom(query.continue) : undefined;
+    const limit = query.limit ?? DEFAULT_PAGE;
+    const matching = nodeMirror
+      .list()
+      .map((n) => n.value)
+      .filter((n) => (podName === undefined || n.pod === podName) && (after === undefined || n.name > after) && pods.has(n.pod))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const chosen = matching.slice(0, limit);
+    const usage = await this.repos.alive.usageOf(chosen.map((n) => n.name));
+    const items = chosen.map((node, i) => {
+      const ledger = ledgers.get(node.name);
+      if (!ledger) throw internal(`node ${node.name} has no ledger`);
+      return view(node, ledger.value, pods.get(node.pod)!, statuses.get(node.name)?.value, usage[i]);
+    });
+    return { items, ...(matching.length > limit ? { next: continueAfter(chosen.at(-1)!.name) } : {}) };
   }
 
   async get(name: string): Promise<NodeView> {

@@ -3,7 +3,7 @@ import { ReplaceBodySchema, type ReplaceBody, type ScaleBody, type ServiceView, 
 import { parseWith } from '../../lib/validate.js';
 import { conflict } from '../../lib/errors.js';
 import type { Rollout } from '../../model/rollout.js';
-import { serviceKey } from '../../model/service.js';
+import { serviceOnNode } from '../../model/resources.js';
 import type { ResizeBody } from '../../contract/workloads.js';
 import type { Workload } from '../../model/workload.js';
 import { trackActivity } from '../apps/activities.js';
@@ -21,14 +21,21 @@ import { resizeService } from '../scale/resize.js';
 export class Services {
   constructor(private readonly context: CoreContext) {}
 
-  /** Every service: its last deploy's request and spec, and how many instances it runs. */
+  /**
+   * Every service: its last deploy's request and spec, and how many instances it runs (deploys under
+   * way included) — counted from the nodes' ledgers (their `held`), not by reading every workload.
+   */
   async list(): Promise<ServiceView[]> {
+    const { repos } = this.context;
+    const [nodes, ledgers] = await Promise.all([repos.mirrored.nodes().then((m) => m.fresh()), repos.mirrored.ledgers().then((m) => m.fresh())]);
     const instances = new Map<string, number>();
-    for (const { value: w } of await this.context.repos.workloads.list()) {
-      const key = serviceKey(w);
-      instances.set(key, (instances.get(key) ?? 0) + 1);
+    for (const { value: node } of nodes.list()) {
+      for (const [service, count] of Object.entries(ledgers.get(node.name)?.value.held ?? {})) {
+        const key = `${node.pod}/${service}`;
+        instances.set(key, (instances.get(key) ?? 0) + count);
+      }
     }
-    return (await this.context.repos.services.list()).map(({ value: s }) => ({ ...s, instances: instances.get(serviceKey(s)) ?? 0 }));
+    return (await repos.services.list()).map(({ value: s }) => ({ ...s, instances: instances.get(`${s.pod}/${serviceOnNode(s)}`) ?? 0 }));
   }
 
   /** Up with the spec its instances have, down evenly (core/scale/). */
