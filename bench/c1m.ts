@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { EruClient } from 'eru-client';
 import { CoreProcess, TEST_TOKEN } from '../harness/core.js';
 import { EtcdCluster } from '../harness/etcd.js';
+import { launchBrowser, signIn } from '../harness/browser.js';
 import { startRedis } from '../harness/redis.js';
 import { eventually } from '../harness/services.js';
 import type { SimAgentsConfig, SimAgentsFigures } from './support/sim-agents.js';
@@ -175,6 +176,29 @@ async function main(): Promise<void> {
     const listed = (await admin.workloads.list({ pod: POD })).length;
     const listMs = performance.now() - t0;
 
+    // The pod's map in Chromium: from the page's start to the map painted, and to a filter typed in answered.
+    const mapApiStart = performance.now();
+    const mapResponse = await fetch(`${urls[0]}/v1/pods/${POD}/map`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+    const mapBytes = (await mapResponse.arrayBuffer()).byteLength;
+    const mapApiMs = performance.now() - mapApiStart;
+    const browser = await launchBrowser();
+    let mapPaintMs = 0;
+    let mapInteractiveMs = 0;
+    try {
+      const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+      await signIn(page, urls[0]!, TEST_TOKEN);
+      await page.goto(`${urls[0]}/ui/#/pods/${POD}`);
+      await page.reload();
+      await page.waitForFunction(() => (window as unknown as { __eru: { mapPaintedAt: number } }).__eru.mapPaintedAt > 0, undefined, { timeout: 120_000, polling: 50 });
+      mapPaintMs = await page.evaluate(() => (window as unknown as { __eru: { mapPaintedAt: number } }).__eru.mapPaintedAt);
+      const last = `sim-${String(options.nodes - 1).padStart(5, '0')}`;
+      await page.fill('input.filter', last);
+      await page.waitForFunction(() => document.querySelectorAll('[data-node]').length === 1, undefined, { polling: 'raf', timeout: 60_000 });
+      mapInteractiveMs = await page.evaluate(() => performance.now());
+    } finally {
+      await browser.close();
+    }
+
     const dbSize = await etcd.dbSize();
     const check = await cores[0]!.eru(['check', '--pod', POD, '--json']);
 
@@ -192,7 +216,9 @@ async function main(): Promise<void> {
     const beats = agentFigures.flatMap((f) => f.slice(-3));
     console.log(`heartbeats: ${beats.reduce((s, f) => s + f.beats, 0)} in the last periods, round trip p50 ${Math.max(...beats.map((f) => f.p50))} ms, p99 ${Math.max(...beats.map((f) => f.p99))} ms, failed ${agentFigures.flat().reduce((s, f) => s + f.failed, 0)}`);
     console.log(`eru ps --app app7: median ${Math.round([...psTimes].sort((a, b) => a - b)[2]!)} ms; full listing of ${listed.toLocaleString()} workloads: ${Math.round(listMs)} ms`);
-    console.log(`eru check: ${check.code === 0 ? 'clean' : `exit ${check.code}`} ${check.stdout.slice(0, 500)}`);
+    console.log(`pod map of ${options.nodes.toLocaleString()} nodes: API ${Math.round(mapApiMs)} ms (${(mapBytes / 1024 ** 2).toFixed(1)} MiB); in Chromium painted ${Math.round(mapPaintMs)} ms, a filter answered at ${Math.round(mapInteractiveMs)} ms after the page's start`);
+    const report = JSON.parse(check.stdout || '{}') as { counts?: Record<string, number>; nodes?: string[]; skipped?: Record<string, string> };
+    console.log(`eru check --pod ${POD}: exit ${check.code}, ${report.nodes?.length ?? 0} nodes checked; drift by kind ${JSON.stringify(report.counts ?? {})}; ${report.skipped?.['simulated nodes'] ?? ''}`);
   } finally {
     for (const agent of agents) agent.kill('SIGTERM');
     for (const core of cores) await core.stop().catch(() => undefined);

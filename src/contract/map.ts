@@ -33,6 +33,8 @@ export const MapNodeSchema = z.object({
   memory: z.object({ total: z.number().int(), free: z.number().int() }),
   /** CPU (in cores) unbound workloads take from the node's shared pool. */
   unboundCpu: z.number(),
+  /** Instances held on the node (deploys under way included), from its ledger. */
+  instances: z.number().int().optional(),
   cores: z.array(MapCoreSchema),
 });
 export type MapNode = z.infer<typeof MapNodeSchema>;
@@ -58,6 +60,12 @@ export const PodMapSchema = z.object({
   pod: PodSchema,
   nodes: z.array(MapNodeSchema),
   workloads: z.array(MapWorkloadSchema),
+  /**
+   * Set for a pod holding more workloads than one answer carries (MAP_DETAIL_WORKLOADS): the cores'
+   * holders and the workloads are left out (each node says how many instances it holds); `eru ps
+   * --node`, or the workloads page, lists a node's.
+   */
+  summarized: z.object({ workloads: z.number().int(), over: z.number().int() }).optional(),
   /** The pod's free CPU: cores with every piece free, and free pieces over all cores (in cores). */
   free: z.object({ wholeCores: z.number().int(), cpu: z.number(), memory: z.number().int() }),
 });

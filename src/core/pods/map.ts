@@ -2,8 +2,12 @@ import { cordonOf } from '../../model/node.js';
 import type { PodMap } from '../../contract/map.js';
 import { notFound } from '../../lib/errors.js';
 import type { CoreContext } from '../context.js';
+import type { WorkloadStatus } from '../../model/status.js';
 import type { NodeService } from '../nodes/index.js';
 import { heldState, heldWorkloads } from '../workloads/held.js';
+
+/** Workloads a pod map lists one by one, with who holds each core; a larger pod's map is summarized. */
+export const MAP_DETAIL_WORKLOADS = 50_000;
 
 /**
  * The pod map the dashboard draws: the nodes as the API shows them (CPU map, liveness, measured use)
@@ -14,11 +18,16 @@ export async function podMap(context: CoreContext, nodes: NodeService, podName: 
   const pod = await context.repos.pods.get(podName);
   if (!pod) throw notFound('pod', podName);
   const views = await nodes.list(podName);
+  // How many the pod holds, from the ledgers (mirrored): past MAP_DETAIL_WORKLOADS, the map is drawn without who holds what.
+  const ledgers = await (await context.repos.mirrored.ledgers()).fresh();
+  const instances = new Map(views.map((v) => [v.name, Object.values(ledgers.get(v.name)?.value.held ?? {}).reduce((sum, n) => sum + n, 0)]));
+  const total = [...instances.values()].reduce((sum, n) => sum + n, 0);
+  const summarized = total > MAP_DETAIL_WORKLOADS;
   // Read straight from the repositories: a list item per workload (a copy of every field) costs
   // more than the map needs, for 20,000 workloads.
-  const statuses = new Map((await context.repos.statuses.list()).map((s) => [s.name, s.value]));
+  const statuses = summarized ? new Map<string, WorkloadStatus>() : new Map((await context.repos.statuses.list()).map((s) => [s.name, s.value]));
   // Whatever holds pieces: recorded workloads, and deploys and jobs under way (held.ts).
-  const items = (await heldWorkloads(context.repos)).filter((h) => h.holdsPieces && h.workload.pod === podName);
+  const items = summarized ? [] : (await heldWorkloads(context.repos)).filter((h) => h.holdsPieces && h.workload.pod === podName);
   const usage = new Map(views.map((v) => [v.name, v.usage?.workloads ?? {}]));
   // core → holders, per node
   const holders = new Map<string, Map<string, Array<[string, number]>>>();
@@ -54,6 +63,7 @@ export async function podMap(context: CoreContext, nodes: NodeService, podName: 
       ...(v.numa ? { numa: v.numa } : {}),
       memory: { total: v.resources.memoryTotal, free: v.resources.memoryFree },
       unboundCpu: v.resources.unboundCpu,
+      instances: instances.get(v.name) ?? 0,
       cores: v.cpuMap.map((c) => ({
         core: c.core,
         state: c.state,
@@ -82,6 +92,7 @@ export async function podMap(context: CoreContext, nodes: NodeService, podName: 
         ...(use !== undefined ? { use } : {}),
       };
     }),
+    ...(summarized ? { summarized: { workloads: total, over: MAP_DETAIL_WORKLOADS } } : {}),
     free: { wholeCores, cpu: Math.round(freePieces) / sharebase, memory },
   };
 }

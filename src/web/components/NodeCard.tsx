@@ -43,6 +43,7 @@ export const NodeCard = memo(function NodeCard({ node, sharebase, workloads, now
           {node.heartbeat ? `heartbeat ${age(node.heartbeat, now)} ago` : node.reason ?? 'no heartbeat'}
         </span>
         <span class="muted">{cpu(freeCpu)} CPU free</span>
+        {node.instances !== undefined && <span class="muted" data-instances={node.instances}>{node.instances} instances</span>}
         {Object.entries(node.labels).map(([k, v]) => (
           <span class="tag" key={k}>
             {k}={v}

@@ -194,8 +194,13 @@ export function PodPage({ client, live, pod }: PageProps & { pod: string }) {
         <span data-free-cpu={free.cpu}>{cpu(free.cpu)} CPU free in pieces</span>
         <span>{bytes(free.memory)} memory free</span>
         <a href={href('workloads', { pod })}>
-          {workloads.length} workloads{bad ? `, ${bad} not running or unhealthy` : ''}
+          {map.data.summarized ? map.data.summarized.workloads : workloads.length} workloads{bad ? `, ${bad} not running or unhealthy` : ''}
         </a>
+        {map.data.summarized && (
+          <span class="muted" data-summarized>
+            more than {map.data.summarized.over} here: each node shows how many it holds, not who holds each core
+          </span>
+        )}
       </p>
       <CapacityForm client={client} live={live} pod={pod} />
       <Legend />
