@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { storedWorkloads } from '../support/stored.js';
 import { after, before, describe, it } from 'node:test';
 import { IntentSchema, type Intent } from '../../src/model/intent.js';
-import { WorkloadSchema, type Workload } from '../../src/model/workload.js';
+import type { Workload } from '../../src/model/workload.js';
 import type { NetworkView } from '../../src/contract/networks.js';
 import { NodeResourcesSchema, type NodeResources } from '../../src/model/resources.js';
 import { EtcdStore } from '../../src/store/etcd.js';
@@ -43,7 +44,7 @@ describe('two cores against one etcd deploying into the same node at once', () =
   async function snapshot(): Promise<{ ledger: NodeResources; workloads: Workload[]; intents: Intent[] }> {
     const kvs = await store.range('/eru/');
     const ledger = NodeResourcesSchema.parse(JSON.parse(kvs.find((kv) => kv.key === `/eru/ledgers/${node}`)!.value));
-    const workloads = kvs.filter((kv) => kv.key.startsWith('/eru/workloads/')).map((kv) => WorkloadSchema.parse(JSON.parse(kv.value))).filter((w) => w.node === node);
+    const workloads = storedWorkloads(kvs).filter((w) => w.node === node);
     const intents = kvs
       .filter((kv) => kv.key.startsWith('/eru/intents/'))
       .map((kv) => IntentSchema.parse(JSON.parse(kv.value)))
@@ -148,7 +149,7 @@ describe('two cores against one etcd taking addresses from one /27 at once', () 
     const kvs = await store.range('/eru/');
     const pool = new Map(kvs.filter((kv) => kv.key.startsWith(`/eru/addresses/${network}/`)).map((kv) => [kv.key.split('/').pop()!, (JSON.parse(kv.value) as { workload: string }).workload]));
     const pairsOf = (list: Workload[]): Array<[string, string]> => list.flatMap((w) => w.addresses.filter((a) => a.network === network).map((a) => [a.address, w.id] as [string, string]));
-    const workloads = kvs.filter((kv) => kv.key.startsWith('/eru/workloads/')).map((kv) => WorkloadSchema.parse(JSON.parse(kv.value)));
+    const workloads = storedWorkloads(kvs);
     const intents = kvs.filter((kv) => kv.key.startsWith('/eru/intents/')).map((kv) => IntentSchema.parse(JSON.parse(kv.value))).flatMap((i) => i.workloads);
     return { pool, holders: [...pairsOf(workloads), ...pairsOf(intents)] };
   }
