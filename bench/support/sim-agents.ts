@@ -55,7 +55,10 @@ createInterface({ input: process.stdin }).on('line', (line) => {
 });
 
 function agent(node: SimAgentsConfig['nodes'][number], index: number): void {
-  const client = new EruClient({ url: config.urls, token: node.token });
+  // Agents spread over the cores, as each real agent is given one (it learns the others).
+  const urls = config.urls.split(',');
+  const first = index % urls.length;
+  const client = new EruClient({ url: [...urls.slice(first), ...urls.slice(0, first)].join(','), token: node.token });
   const beat = async (): Promise<void> => {
     const started = performance.now();
     try {

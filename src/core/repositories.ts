@@ -155,6 +155,16 @@ class DecodeCache {
     this.entries.delete(key);
   }
 
+  /**
+   * What this core itself just wrote, at the revision it was written: read back as written, not
+   * validated again (it was made from validated records). A workload's record is read back by the
+   * agent's report of it a moment later, a million times in a large cluster.
+   */
+  seed(key: string, revision: number, value: unknown): void {
+    if (this.entries.size >= DecodeCache.MAX) this.entries.clear();
+    this.entries.set(key, { revision, value: deepFreeze(value) });
+  }
+
   private lists = 0;
 
   /**
@@ -585,7 +595,12 @@ export class Repositories {
     const result = await this.store.txn(compares, [...needed, ...ops]);
     if (result.succeeded) {
       specs.written(needed);
-      for (const op of ops) if (op.type === 'delete') cacheOf(this.store).forget(op.key);
+      const cache = cacheOf(this.store);
+      for (const op of ops) {
+        if (op.type === 'delete') cache.forget(op.key);
+        else if (op.key.startsWith(keys.workloads)) cache.seed(op.key, result.revision, upgradeWorkload(specs.join(JSON.parse(op.value))));
+        else if (op.key.startsWith(keys.statuses)) cache.seed(op.key, result.revision, JSON.parse(op.value));
+      }
     }
     return result.succeeded ? result.revision : null;
   }
