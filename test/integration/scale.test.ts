@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { EruClient } from 'eru-client';
 import type { NodeView } from '../../src/contract/nodes.js';
 import type { Workload } from '../../src/model/workload.js';
 import { CoreProcess, TEST_TOKEN, tempDir } from '../../harness/core.js';
@@ -48,16 +49,16 @@ describe('a deploy larger than one etcd transaction, and workloads listed a page
     await core.stop();
   });
 
-  it("45 instances in one deploy — more writes than etcd's 128 a transaction holds — all made, counted on the ledger once each, and eru check clean", async () => {
-    const deployed = await core.eru(['deploy', '--pod', pod, '--app', 'many', '--entry', 'web', '--image', BASE_IMAGE, '--count', '45', '--cpu', '0.01', '--memory', '8MiB', '--', 'sleep', '3600']);
+  it("70 instances in one deploy — 140 records and statuses, more writes than one etcd transaction holds (128) — all made, counted on the ledger once each, and eru check clean", async () => {
+    const deployed = await core.eru(['deploy', '--pod', pod, '--app', 'many', '--entry', 'web', '--image', BASE_IMAGE, '--count', '70', '--cpu', '0.01', '--memory', '8MiB', '--', 'sleep', '3600']);
     assert.equal(deployed.code, 0, deployed.stderr);
     const recorded = (await core.api<Workload[]>('GET', `/v1/workloads?pod=${pod}&app=many`)).body;
-    assert.equal(recorded.length, 45);
-    assert.equal((await eruContainers(docker, pod)).filter((c) => c.State === 'running').length, 45, 'every container Docker has is running');
+    assert.equal(recorded.length, 70);
+    assert.equal((await eruContainers(docker, pod)).filter((c) => c.State === 'running').length, 70, 'every container Docker has is running');
     // Each record whole again on read, its shared spec joined: the command and the image are there.
     assert.deepEqual([...new Set(recorded.map((w) => `${w.image} ${w.command.join(' ')}`))], [`${BASE_IMAGE} sleep 3600`]);
     const services = (await core.api<Array<{ app: string; pod: string; instances: number }>>('GET', '/v1/services')).body.filter((s) => s.pod === pod);
-    assert.deepEqual(services.map((s) => [s.app, s.instances]), [['many', 45]], 'the service counts its instances from the ledger');
+    assert.deepEqual(services.map((s) => [s.app, s.instances]), [['many', 70]], 'the service counts its instances from the ledger');
     const check = await core.eru(['check', '--pod', pod, '--json']);
     assert.equal(check.code, 0, check.stdout + check.stderr);
     assert.ok(Object.values((JSON.parse(check.stdout) as { counts: Record<string, number> }).counts).every((n) => n === 0), check.stdout);
@@ -67,19 +68,19 @@ describe('a deploy larger than one etcd transaction, and workloads listed a page
     const other = await core.eru(['deploy', '--pod', pod, '--app', 'aaother', '--image', BASE_IMAGE, '--count', '2', '--cpu', '0.01', '--memory', '8MiB', '--', 'sleep', '3600']);
     assert.equal(other.code, 0, other.stderr);
     const all = await pages<Workload>(core, `/v1/workloads?pod=${pod}&limit=10`);
-    assert.deepEqual(all.sizes, [10, 10, 10, 10, 7]);
+    assert.deepEqual(all.sizes, [10, 10, 10, 10, 10, 10, 10, 2]);
     const ids = all.items.map((w) => w.id);
-    assert.equal(new Set(ids).size, 47);
+    assert.equal(new Set(ids).size, 72);
     assert.deepEqual(ids, [...ids].sort());
     const many = await pages<Workload>(core, `/v1/workloads?app=many&limit=20`);
-    assert.deepEqual(many.sizes, [20, 20, 5]);
+    assert.deepEqual(many.sizes, [20, 20, 20, 10]);
     assert.ok(many.items.every((w) => w.app === 'many'));
     // The client follows the pages by itself.
-    assert.equal((await core.client.workloads.list({ pod, limit: 4 })).length, 47);
+    assert.equal((await core.client.workloads.list({ pod, limit: 4 })).length, 72);
     const badToken = await core.api<{ code: string; path: string }>('GET', `/v1/workloads?pod=${pod}&continue=not%20a%20token`);
-    assert.deepEqual([badToken.status, badToken.body.code, badToken.body.path], [400, 'INVALID_ARGUMENT', 'continue']);
+    assert.deepEqual([badToken.status, badToken.body.code, badToken.body.path], [400, 'INVALID_ARGUMENT', 'query.continue']);
     const tooMany = await core.api<{ path: string }>('GET', `/v1/workloads?limit=10001`);
-    assert.deepEqual([tooMany.status, tooMany.body.path], [400, 'limit']);
+    assert.deepEqual([tooMany.status, tooMany.body.path], [400, 'query.limit']);
   });
 });
 
@@ -116,9 +117,15 @@ describe('simulated engines (sim://): only for a core started with --allow-simul
     assert.deepEqual([...spread.values()], [100, 100, 100], 'AUTO spreads by the counts the ledgers keep');
     const nodes = await pages<NodeView>(simulated, `/v1/pods/${pod}/nodes?limit=2`);
     assert.deepEqual(nodes.sizes, [2, 1]);
+    // Their agents report (as bench:c1m's simulated agents do): the check then takes the nodes, but not their containers.
+    for (const name of ['sim-a', 'sim-b', 'sim-c']) {
+      const { token } = await simulated.client.nodes.issueToken(name);
+      await new EruClient({ url: simulated.url, token }).agent.heartbeat(name, { containers: 100 });
+    }
     const check = await simulated.eru(['check', '--pod', pod, '--json']);
     assert.equal(check.code, 0, check.stdout + check.stderr);
-    const report = JSON.parse(check.stdout) as { counts: Record<string, number>; skipped: Record<string, string> };
+    const report = JSON.parse(check.stdout) as { counts: Record<string, number>; skipped: Record<string, string>; nodes: string[] };
+    assert.deepEqual(report.nodes.sort(), ['sim-a', 'sim-b', 'sim-c'], 'their ledgers, holders and counts are checked');
     assert.ok(Object.values(report.counts).every((n) => n === 0), check.stdout);
     assert.match(report.skipped['simulated nodes'] ?? '', /3 on simulated engines/);
   });
