@@ -221,9 +221,12 @@ export const EventFilterSchema = z
     since: EventSinceSchema.optional(),
     /** `false`: only what the log holds after `since` (up to now), then the stream ends — a catch-up, not a watch. */
     live: BooleanQuery.optional(),
+    /** With live=false: at most this many events (a page of the history); the last one's position is the next page's `since`. */
+    limit: z.union([z.number(), z.string().regex(/^\d{1,6}$/, 'a limit is a whole number')]).transform(Number).pipe(z.number().int().min(1).max(100_000)).optional(),
   })
   .strict()
   .superRefine((filter, context) => {
     if (filter.live === false && filter.since === undefined) context.addIssue({ code: 'custom', path: ['live'], message: 'live=false replays from a position: give since' });
+    if (filter.limit !== undefined && filter.live !== false) context.addIssue({ code: 'custom', path: ['limit'], message: 'limit pages a replay: give live=false (and since)' });
   });
 export type EventFilter = z.infer<typeof EventFilterSchema>;

@@ -65,8 +65,14 @@ describe('a deploy larger than one etcd transaction, and workloads listed a page
   });
 
   it('GET /v1/workloads pages: at most limit each, every workload once and in id order; an app reads its own range; a bad page is a 400 naming its field', async () => {
-    const other = await core.eru(['deploy', '--pod', pod, '--app', 'aaother', '--image', BASE_IMAGE, '--count', '2', '--cpu', '0.01', '--memory', '8MiB', '--', 'sleep', '3600']);
-    assert.equal(other.code, 0, other.stderr);
+    const other = await core.client.collect<{ type: string; revision?: number; ok?: boolean }>('POST', '/v1/workloads', { pod, app: 'aaother', image: BASE_IMAGE, count: 2, cpu: 0.01, memory: 8 * 1024 ** 2, command: ['sleep', '3600'] });
+    assert.ok(other.events.find((e) => e.type === 'result')?.ok, JSON.stringify(other));
+    // The history replayed a page at a time too: at most `limit` events after `since`.
+    const since = other.events.find((e) => e.type === 'planned')!.revision! - 1;
+    const replay = await fetch(`${core.url}/v1/events?pod=${pod}&since=${since}&live=false&limit=3`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+    assert.equal((await replay.text()).trim().split('\n').length, 3);
+    const unpaged = await core.api<{ path: string }>('GET', `/v1/events?pod=${pod}&limit=3`);
+    assert.deepEqual([unpaged.status, unpaged.body.path], [400, 'query.limit']);
     const all = await pages<Workload>(core, `/v1/workloads?pod=${pod}&limit=10`);
     assert.deepEqual(all.sizes, [10, 10, 10, 10, 10, 10, 10, 2]);
     const ids = all.items.map((w) => w.id);

@@ -11,11 +11,11 @@ export class Events {
   constructor(private readonly feed: EventFeed) {}
 
   async watch(filter: EventFilter): Promise<{ events: AsyncIterable<EruEvent>; from: EventPosition; close: () => Promise<void> }> {
-    const { since, live, ...match } = filter;
+    const { since, live, limit, ...match } = filter;
     if (live === false && since) {
-      // A catch-up: what is logged after `since`, then the end of the stream.
+      // A catch-up: what is logged after `since` (a page of it, with a limit), then the end of the stream.
       const history = (await this.feed.history(since)).filter((e) => eventMatches(match, e));
-      return { events: listed(history), from: since, close: async () => undefined };
+      return { events: listed(limit !== undefined ? history.slice(0, limit) : history), from: since, close: async () => undefined };
     }
     // A watcher that falls 10,000 events behind is cut off rather than held in memory (it resumes from its last position).
     const events = new EventQueue<EruEvent>(10_000, 'end');
