@@ -41,7 +41,8 @@ export class AgentGateway {
     const known = (await repos.mirrored.nodes()).get(node) ?? (await repos.nodes.get(node));
     if (!known) throw notFound('node', node);
     await this.liveness.beat(node, { at: new Date().toISOString(), ...body });
-    if (Object.values(body.volumes).some((report) => report.removed)) await settleRemovals(repos, node, body.volumes);
+    // Reads nothing unless the agent reports a volume's directory removed.
+    await settleRemovals(repos, node, body.volumes);
     const shared = await keptVolumes(repos, node);
     const binds = (await repos.mirrored.bindChecks()).list().filter((c) => c.name.startsWith(`${node}/`)).map((c) => c.value);
     const answer = { ttl: this.nodeTtlSeconds, resend: false, binds, cores: await this.coreUrls(), ...(shared ? { shared } : {}) };
