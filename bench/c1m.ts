@@ -132,6 +132,14 @@ async function main(): Promise<void> {
     const timeline: Array<{ seconds: number; placed: number }> = [];
     const milestones = new Map<number, number>();
     started = performance.now();
+    // CPU is counted over the deploys only (adding the nodes and starting the agents left out).
+    const cpuAtStart = new Map([...cores.map((c) => c.pid), ...etcd.pids, ...agents.map((a) => a.pid!)].map((pid) => [pid, processFigures(pid).cpuSeconds]));
+    let deploysEnded = 0;
+    const cpuOverDeploys = (pid: number): { peakRssMiB: number; cpuSeconds: number; share: string } => {
+      const f = processFigures(pid);
+      const cpuSeconds = f.cpuSeconds - (cpuAtStart.get(pid) ?? 0);
+      return { peakRssMiB: f.peakRssMiB, cpuSeconds, share: `${((cpuSeconds / deploysEnded) * 100).toFixed(0)}% of one CPU` };
+    };
     const ticker = setInterval(() => {
       const seconds = (performance.now() - started) / 1000;
       const last = timeline.at(-1) ?? { seconds: 0, placed: 0 };
@@ -163,6 +171,8 @@ async function main(): Promise<void> {
     );
     clearInterval(ticker);
     const seconds = (performance.now() - started) / 1000;
+    deploysEnded = seconds;
+    const cpuFigures = new Map([...cpuAtStart.keys()].map((pid) => [pid, cpuOverDeploys(pid)]));
 
     // Listing at the end: `eru ps --app X` (the CLI, a real process) and a paged full listing.
     const psTimes: number[] = [];
@@ -171,6 +181,13 @@ async function main(): Promise<void> {
       const ps = await cores[0]!.eru(['ps', '--app', 'app7', '--json']);
       psTimes.push(performance.now() - t0);
       if (ps.code !== 0) throw new Error(`eru ps failed: ${ps.stderr}`);
+    }
+    // The same list without the CLI's process start: the API's own time.
+    const apiTimes: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      await admin.workloads.list({ app: 'app7' });
+      apiTimes.push(performance.now() - t0);
     }
     const t0 = performance.now();
     const listed = (await admin.workloads.list({ pod: POD })).length;
@@ -200,7 +217,9 @@ async function main(): Promise<void> {
     }
 
     const dbSize = await etcd.dbSize();
-    const check = await cores[0]!.eru(['check', '--pod', POD, '--json']);
+    const checkStarted = performance.now();
+    const check = await cores[0]!.eru(['check', '--pod', POD, '--json'], { timeoutMs: 30 * 60_000 });
+    const checkSeconds = (performance.now() - checkStarted) / 1000;
 
     console.log('');
     console.log(`placed ${placed.toLocaleString()} in ${seconds.toFixed(1)} s: ${Math.round(placed / seconds).toLocaleString()}/s (Nomad's C1M: ${NOMAD_C1M_PER_SECOND.toLocaleString()}/s on 5,000 real hosts and 5 servers — theirs, not this machine)`);
@@ -210,15 +229,23 @@ async function main(): Promise<void> {
     console.log(`deploy latency (${options.batch} instances): p50 ${Math.round(percentile(sorted, 0.5))} ms, p99 ${Math.round(percentile(sorted, 0.99))} ms`);
     console.log(`etcd database: ${(dbSize / 1024 ** 2).toFixed(0)} MiB, ${Math.round(dbSize / Math.max(placed, 1))} bytes per workload`);
     for (const [i, core] of cores.entries()) {
-      const f = processFigures(core.pid);
-      console.log(`core ${i}: peak RSS ${f.peakRssMiB} MiB, CPU ${f.cpuSeconds.toFixed(0)} s (${((f.cpuSeconds / seconds) * 100).toFixed(0)}% of one CPU over the deploys)`);
+      const f = cpuFigures.get(core.pid)!;
+      console.log(`core ${i}: peak RSS ${f.peakRssMiB} MiB, CPU over the deploys ${f.cpuSeconds.toFixed(0)} s (${f.share})`);
     }
+    for (const [i, pid] of etcd.pids.entries()) {
+      const f = cpuFigures.get(pid)!;
+      console.log(`etcd member ${i}: peak RSS ${f.peakRssMiB} MiB, CPU over the deploys ${f.cpuSeconds.toFixed(0)} s (${f.share})`);
+    }
+    const agentCpu = agents.reduce((sum, agent) => sum + cpuFigures.get(agent.pid!)!.cpuSeconds, 0);
+    console.log(`simulated agents (${agents.length} processes): CPU over the deploys ${agentCpu.toFixed(0)} s (${((agentCpu / seconds) * 100).toFixed(0)}% of one CPU)`);
+    const perPlacement = (pids: number[]): string => ((pids.reduce((sum, pid) => sum + cpuFigures.get(pid)!.cpuSeconds, 0) * 1000) / Math.max(placed, 1)).toFixed(2);
+    console.log(`CPU per placement: cores ${perPlacement(cores.map((c) => c.pid))} ms, etcd ${perPlacement(etcd.pids)} ms, simulated agents ${perPlacement(agents.map((a) => a.pid!))} ms`);
     const beats = agentFigures.flatMap((f) => f.slice(-3));
     console.log(`heartbeats: ${beats.reduce((s, f) => s + f.beats, 0)} in the last periods, round trip p50 ${Math.max(...beats.map((f) => f.p50))} ms, p99 ${Math.max(...beats.map((f) => f.p99))} ms, failed ${agentFigures.flat().reduce((s, f) => s + f.failed, 0)}`);
-    console.log(`eru ps --app app7: median ${Math.round([...psTimes].sort((a, b) => a - b)[2]!)} ms; full listing of ${listed.toLocaleString()} workloads: ${Math.round(listMs)} ms`);
+    console.log(`eru ps --app app7: median ${Math.round([...psTimes].sort((a, b) => a - b)[2]!)} ms (its API call alone ${Math.round([...apiTimes].sort((a, b) => a - b)[2]!)} ms); full listing of ${listed.toLocaleString()} workloads: ${Math.round(listMs)} ms`);
     console.log(`pod map of ${options.nodes.toLocaleString()} nodes: API ${Math.round(mapApiMs)} ms (${(mapBytes / 1024 ** 2).toFixed(1)} MiB); in Chromium painted ${Math.round(mapPaintMs)} ms, a filter answered at ${Math.round(mapInteractiveMs)} ms after the page's start`);
     const report = JSON.parse(check.stdout || '{}') as { counts?: Record<string, number>; nodes?: string[]; skipped?: Record<string, string> };
-    console.log(`eru check --pod ${POD}: exit ${check.code}, ${report.nodes?.length ?? 0} nodes checked; drift by kind ${JSON.stringify(report.counts ?? {})}; ${report.skipped?.['simulated nodes'] ?? ''}`);
+    console.log(`eru check --pod ${POD} (${checkSeconds.toFixed(1)} s): exit ${check.code}, ${report.nodes?.length ?? 0} nodes checked; drift by kind ${JSON.stringify(report.counts ?? {})}; ${report.skipped?.['simulated nodes'] ?? ''}`);
   } finally {
     for (const agent of agents) agent.kill('SIGTERM');
     for (const core of cores) await core.stop().catch(() => undefined);

@@ -139,6 +139,11 @@ export class EtcdCluster {
     }
   }
 
+  /** The running members' process ids (for their CPU and memory figures). */
+  get pids(): number[] {
+    return this.members.flatMap((m) => (m.process && m.process.exitCode === null ? [m.process.pid] : []));
+  }
+
   /** SIGKILLs member `i`. */
   async kill(i: number): Promise<void> {
     await this.members[i]!.process?.stop('SIGKILL');

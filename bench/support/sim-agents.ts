@@ -13,6 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { EruClient } from 'eru-client';
+import { nodeTransport } from 'eru-client/node';
 
 export interface SimAgentsConfig {
   /** The cores, comma-separated. */
@@ -54,11 +55,14 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   }
 });
 
+const transport = nodeTransport();
+
 function agent(node: SimAgentsConfig['nodes'][number], index: number): void {
   // Agents spread over the cores, as each real agent is given one (it learns the others).
   const urls = config.urls.split(',');
   const first = index % urls.length;
-  const client = new EruClient({ url: [...urls.slice(first), ...urls.slice(0, first)].join(','), token: node.token });
+  // Node's http module, kept-alive connections, as the real agent (src/agent/agent.ts) calls its core.
+  const client = new EruClient({ url: [...urls.slice(first), ...urls.slice(0, first)].join(','), token: node.token, transport });
   const beat = async (): Promise<void> => {
     const started = performance.now();
     try {

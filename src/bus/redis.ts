@@ -2,7 +2,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Credentials } from '../lib/credentials.js';
 import { EruEventSchema, type EruEvent } from '../contract/events.js';
 import { EruError, ErrorCode } from '../lib/errors.js';
-import { ChannelChain } from './chain.js';
+import { ChannelChain, jsonMessages } from './chain.js';
 import { channelName, type Bus, type Channel, type Subscription } from './types.js';
 
 /**
@@ -107,9 +107,9 @@ export class RedisBus implements Bus {
 
   private async publishOnce(events: readonly EruEvent[]): Promise<void> {
     if (this.publisher.status === 'wait') await this.publisher.connect();
-    const { messages, sent } = this.chain.prepare(events);
+    const { messages, sent } = this.chain.prepare(events, jsonMessages());
     const multi = this.publisher.multi();
-    for (const [channel, message] of messages) multi.publish(channel, JSON.stringify(message));
+    for (const [channel, message] of messages) multi.publish(channel, message);
     const results = await multi.exec();
     const failed = results?.find(([error]) => error !== null)?.[0];
     if (!results || failed) throw failed ?? new Error('the publish was not carried out');

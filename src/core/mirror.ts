@@ -24,6 +24,9 @@ export class Mirror<S extends z.ZodType> {
   private highest = 0;
   private timer: NodeJS.Timeout | undefined;
   private ready: Promise<void> | undefined;
+  /** The catch-up read under way, and the one that will follow it for those who asked since it began. */
+  private running: Promise<void> | undefined;
+  private following: { promise: Promise<void>; deletes: boolean } | undefined;
 
   constructor(
     private readonly store: Store,
@@ -65,8 +68,9 @@ export class Mirror<S extends z.ZodType> {
     for (const [key, revision] of this.deleted) if (revision <= before) this.deleted.delete(key);
   }
 
-  private apply(kv: Pick<KeyValue, 'key' | 'value' | 'modRevision'>): void {
-    this.highest = Math.max(this.highest, kv.modRevision);
+  /** A value seen; `seen` unless it is this core's own write (which says nothing of what others wrote before it). */
+  private apply(kv: Pick<KeyValue, 'key' | 'value' | 'modRevision'>, seen = true): void {
+    if (seen) this.highest = Math.max(this.highest, kv.modRevision);
     const current = this.entries.get(kv.key);
     if ((current && current.revision >= kv.modRevision) || (this.deleted.get(kv.key) ?? 0) >= kv.modRevision) return;
     try {
@@ -77,8 +81,8 @@ export class Mirror<S extends z.ZodType> {
     }
   }
 
-  private remove(key: string, revision: number): void {
-    this.highest = Math.max(this.highest, revision);
+  private remove(key: string, revision: number, seen = true): void {
+    if (seen) this.highest = Math.max(this.highest, revision);
     const current = this.entries.get(key);
     if (current && current.revision > revision) return;
     this.entries.delete(key);
@@ -87,19 +91,61 @@ export class Mirror<S extends z.ZodType> {
 
   /**
    * Caught up with the store now: what was written under the prefix since the newest revision seen
-   * (one small read, usually empty) is taken before the caller reads — so a node added a moment ago,
-   * through any core, is there. A delete is seen once the watch brings it; with `deletes`, at once
-   * (the prefix's key names are read too: what a listing shown to an operator needs).
+   * is taken before the caller reads — so a node added a moment ago, through any core, is there. A
+   * delete is seen once the watch brings it; with `deletes`, at once (the prefix's key names are read
+   * too: what a listing shown to an operator needs).
+   *
+   * etcd filters a range by revision only after reading all of it, so each catch-up costs the store a
+   * read of the whole prefix (5,000 nodes): callers share them. One that asks while a read is under
+   * way waits for the next, which begins after its call, so what it sees is still as of its call.
    */
   async fresh(options: { deletes?: boolean } = {}): Promise<this> {
     await this.started();
-    const before = options.deletes ? (await this.store.txn([], [])).revision : 0;
+    const deletes = options.deletes ?? false;
+    if (!this.running) {
+      await this.catchUp(deletes);
+    } else if (this.following) {
+      this.following.deletes ||= deletes;
+      await this.following.promise;
+    } else {
+      const following = { deletes, promise: Promise.resolve() };
+      following.promise = this.running
+        .catch(() => undefined)
+        .then(() => {
+          this.following = undefined;
+          return this.catchUp(following.deletes);
+        });
+      this.following = following;
+      await following.promise;
+    }
+    return this;
+  }
+
+  private catchUp(deletes: boolean): Promise<void> {
+    const running = this.readChanges(deletes).finally(() => {
+      if (this.running === running) this.running = undefined;
+    });
+    this.running = running;
+    return running;
+  }
+
+  private async readChanges(deletes: boolean): Promise<void> {
+    const before = deletes ? (await this.store.txn([], [])).revision : 0;
     for (const kv of await this.store.range(this.prefix, { after: this.highest })) this.apply(kv);
-    if (options.deletes) {
+    if (deletes) {
       const present = new Set(await this.store.rangeKeys(this.prefix));
       for (const [key, entry] of this.entries) if (!present.has(key) && entry.revision <= before) this.remove(key, before);
     }
-    return this;
+  }
+
+  /** This core's own transaction, as it committed: seen at once, not when the watch brings it back. */
+  written(ops: ReadonlyArray<{ type: 'put'; key: string; value: string } | { type: 'delete'; key: string }>, revision: number): void {
+    if (!this.ready) return;
+    for (const op of ops) {
+      if (!op.key.startsWith(this.prefix)) continue;
+      if (op.type === 'put') this.apply({ key: op.key, value: op.value, modRevision: revision }, false);
+      else this.remove(op.key, revision, false);
+    }
   }
 
   /** The value under `prefix + name`, as last seen. */

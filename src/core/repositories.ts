@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Mirror } from './mirror.js';
-import { SpecCache, splitWorkloadPut } from './specs.js';
+import { SpecCache, splitIntentPut, splitWorkloadPut } from './specs.js';
 import { conflict } from '../lib/errors.js';
 import { ActivitySchema } from '../model/activity.js';
 import { AuditEntrySchema } from '../model/audit.js';
@@ -138,21 +138,37 @@ export interface Versioned<T> {
  * caller that would change one in place fails loudly instead of changing it for every other reader.
  */
 class DecodeCache {
-  private readonly entries = new Map<string, { revision: number; value: unknown }>();
-  // Bounded: a million workloads are never all held decoded (a full listing reads them a page at a time).
-  private static readonly MAX = 100_000;
+  // Bounded: a million workloads are never all held decoded (a full listing reads them a page at a
+  // time). Two generations: entries go to the young one; when it is full it becomes the old one and
+  // the old one is dropped whole; an old entry read again moves back to the young one. (Evicting one
+  // entry at a time from the front of a Map costs a scan over its deleted slots: quadratic.)
+  private static readonly GENERATION = 25_000;
+  private young = new Map<string, { revision: number; value: unknown }>();
+  private old = new Map<string, { revision: number; value: unknown }>();
 
   decode<S extends z.ZodType>(schema: S, kv: { key: string; value: string; modRevision: number }, upgrade: Upgrade = (raw) => raw): z.output<S> {
-    const cached = this.entries.get(kv.key);
-    if (cached && cached.revision === kv.modRevision) return cached.value as z.output<S>;
+    const cached = this.young.get(kv.key) ?? this.old.get(kv.key);
+    if (cached && cached.revision === kv.modRevision) {
+      if (!this.young.has(kv.key)) this.keep(kv.key, cached.revision, cached.value);
+      return cached.value as z.output<S>;
+    }
     const value = deepFreeze(schema.parse(upgrade(JSON.parse(kv.value))));
-    if (this.entries.size >= DecodeCache.MAX) this.entries.clear();
-    this.entries.set(kv.key, { revision: kv.modRevision, value });
+    this.keep(kv.key, kv.modRevision, value);
     return value;
   }
 
+  private keep(key: string, revision: number, value: unknown): void {
+    this.old.delete(key);
+    if (!this.young.has(key) && this.young.size >= DecodeCache.GENERATION) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(key, { revision, value });
+  }
+
   forget(key: string): void {
-    this.entries.delete(key);
+    this.young.delete(key);
+    this.old.delete(key);
   }
 
   /**
@@ -161,8 +177,7 @@ class DecodeCache {
    * agent's report of it a moment later, a million times in a large cluster.
    */
   seed(key: string, revision: number, value: unknown): void {
-    if (this.entries.size >= DecodeCache.MAX) this.entries.clear();
-    this.entries.set(key, { revision, value: deepFreeze(value) });
+    this.keep(key, revision, deepFreeze(value));
   }
 
   private lists = 0;
@@ -174,7 +189,7 @@ class DecodeCache {
   prune(prefix: string, present: () => ReadonlySet<string>): void {
     if (++this.lists % 64 !== 0) return;
     const keys = present();
-    for (const key of this.entries.keys()) if (key.startsWith(prefix) && !keys.has(key)) this.entries.delete(key);
+    for (const generation of [this.young, this.old]) for (const key of generation.keys()) if (key.startsWith(prefix) && !keys.has(key)) generation.delete(key);
   }
 }
 
@@ -224,9 +239,16 @@ const upgradeIntent: Upgrade = (raw) => {
   return Array.isArray(intent?.workloads) ? { ...intent, workloads: intent.workloads.map(upgradeWorkload) } : raw;
 };
 
-/** A put; a workload record's is split from its shared spec (specs.ts). */
-export const put = <T>(key: string, value: T): TxnOp =>
-  key.startsWith(keys.workloads) && value !== null && typeof value === 'object' ? splitWorkloadPut(key, value as Record<string, unknown>) : { type: 'put', key, value: JSON.stringify(value) };
+/** A put; a workload record's, and an intent's workloads, are split from their shared spec (specs.ts). */
+export const put = <T>(key: string, value: T): TxnOp => {
+  if (value !== null && typeof value === 'object') {
+    if (key.startsWith(keys.workloads)) return splitWorkloadPut(key, value as Record<string, unknown>);
+    if (key.startsWith(keys.intents) && Array.isArray((value as { workloads?: unknown }).workloads)) {
+      return splitIntentPut(key, value as Record<string, unknown> & { workloads: Array<Record<string, unknown>> });
+    }
+  }
+  return { type: 'put', key, value: JSON.stringify(value) };
+};
 export const del = (key: string): TxnOp => ({ type: 'delete', key });
 export const unchanged = (key: string, revision: number): Compare => ({ key, modRevision: revision });
 export const absent = (key: string): Compare => ({ key, modRevision: 0 });
@@ -282,7 +304,7 @@ export class Repositories {
     this.nodes = records(store, NodeSchema, keys.node, keys.nodes);
     const specs = specsOf(store);
     this.workloads = records(store, WorkloadSchema, keys.workload, keys.workloads, (raw) => upgradeWorkload(specs.join(raw)), (s, kvs) => specs.load(s, kvs));
-    this.intents = records(store, IntentSchema, keys.intent, keys.intents, upgradeIntent);
+    this.intents = records(store, IntentSchema, keys.intent, keys.intents, (raw) => upgradeIntent(specs.joinIntent(raw)), (s, kvs) => specs.load(s, kvs));
     this.nodeStatus = records(store, NodeStatusSchema, keys.nodeStatus, keys.nodeStatuses);
     this.statuses = records(store, WorkloadStatusSchema, keys.status, keys.statuses);
     this.tokens = records(store, TokenSchema, keys.token, keys.tokens, upgradeToken);
@@ -303,15 +325,17 @@ export class Repositories {
     nodeVolumes: () => this.mirror(`${ROOT}/nodevolumes/`, NodeVolumeSchema),
     /** Named `{node}/{id}`. */
     bindChecks: () => this.mirror(`${ROOT}/bindchecks/`, BindCheckSchema),
+    /** By their hash: every API call (2,500 heartbeats a second at 5,000 nodes) names its token. */
+    tokens: () => this.mirror(keys.tokens, TokenSchema, upgradeToken),
   };
 
   private readonly mirrors = new Map<string, Mirror<z.ZodType>>();
 
-  private mirror<S extends z.ZodType>(prefix: string, schema: S): Promise<Mirror<S>> {
+  private mirror<S extends z.ZodType>(prefix: string, schema: S, upgrade?: Upgrade): Promise<Mirror<S>> {
     let mirror = this.mirrors.get(prefix) as Mirror<S> | undefined;
     if (!mirror) {
       const cache = cacheOf(this.store);
-      mirror = new Mirror<S>(this.store, prefix, (kv) => cache.decode(schema, kv));
+      mirror = new Mirror<S>(this.store, prefix, (kv) => cache.decode(schema, kv, upgrade));
       this.mirrors.set(prefix, mirror as unknown as Mirror<z.ZodType>);
     }
     return mirror.started();
@@ -345,6 +369,8 @@ export class Repositories {
   readonly services = {
     get: (pod: string, app: string, entry: string) => read(this.store, ServiceSchema, keys.service(pod, app, entry)),
     list: () => list(this.store, ServiceSchema, keys.services),
+    /** At most `limit` after the one named `after` (`{pod}/{app}/{entry}`), in that order. */
+    page: (after: string | undefined, limit: number) => list(this.store, ServiceSchema, keys.services, undefined, '', { ...(after !== undefined ? { after } : {}), limit }),
     key: keys.service,
   };
 
@@ -595,6 +621,7 @@ export class Repositories {
     const result = await this.store.txn(compares, [...needed, ...ops]);
     if (result.succeeded) {
       specs.written(needed);
+      for (const mirror of this.mirrors.values()) mirror.written(ops, result.revision);
       const cache = cacheOf(this.store);
       for (const op of ops) {
         if (op.type === 'delete') cache.forget(op.key);

@@ -14,23 +14,59 @@ import { WorkloadSpecSchema } from '../model/workload.js';
 export const SPECS = '/eru/specs/';
 
 const SHARED = Object.keys(WorkloadSpecSchema.shape).filter((field) => field !== 'pod' && field !== 'app' && field !== 'entry');
+const IS_SHARED = new Set(SHARED);
 
-/** A put of a workload record carries the spec it refers to, for the transaction to write if needed. */
+/** A put of a workload record (or an intent) carries the specs it refers to, for the transaction to write if needed. */
 export interface SpecCarrier {
-  spec?: { key: string; value: string };
+  specs?: Array<{ key: string; value: string }>;
+}
+
+type StoredSpec = { key: string; value: string };
+
+/**
+ * The last specs made, with the values they were made of: a deploy's instances share their spec's
+ * values (the same arrays and objects), so each is serialized and hashed once, not once per instance.
+ */
+const recent: Array<{ values: unknown[]; spec: StoredSpec }> = [];
+const RECENT = 4;
+
+function specOfValues(values: unknown[]): StoredSpec {
+  const known = recent.find((r) => r.values.every((value, i) => value === values[i]));
+  if (known) return known.spec;
+  const shared: Record<string, unknown> = {};
+  SHARED.forEach((field, i) => {
+    if (values[i] !== undefined) shared[field] = values[i];
+  });
+  const value = JSON.stringify(shared);
+  const spec = { key: SPECS + createHash('sha256').update(value).digest('base64url').slice(0, 22), value };
+  recent.unshift({ values, spec });
+  recent.length = Math.min(recent.length, RECENT);
+  return spec;
+}
+
+/** A workload without its shared fields (and their spec's hash in their place), and the spec they make. */
+function split(workload: Record<string, unknown>): { record: Record<string, unknown>; spec: StoredSpec } {
+  const record: Record<string, unknown> = {};
+  for (const field in workload) if (!IS_SHARED.has(field)) record[field] = workload[field];
+  const spec = specOfValues(SHARED.map((field) => workload[field]));
+  record.spec = spec.key.slice(SPECS.length);
+  return { record, spec };
 }
 
 /** A workload record's put: the record without its shared fields, and the spec they make. */
 export function splitWorkloadPut(key: string, workload: Record<string, unknown>): TxnOp & SpecCarrier {
-  const record: Record<string, unknown> = {};
-  const spec: Record<string, unknown> = {};
-  for (const [field, value] of Object.entries(workload)) {
-    if (SHARED.includes(field)) spec[field] = value;
-    else record[field] = value;
-  }
-  const specJson = JSON.stringify(spec);
-  const hash = createHash('sha256').update(specJson).digest('base64url').slice(0, 22);
-  return { type: 'put', key, value: JSON.stringify({ ...record, spec: hash }), spec: { key: SPECS + hash, value: specJson } };
+  const { record, spec } = split(workload);
+  return { type: 'put', key, value: JSON.stringify(record), specs: [spec] };
+}
+
+/**
+ * An intent's put: its workloads stored as their records are (a deploy's part carries up to a few
+ * dozen instances of one spec, written with the reservation and deleted at the commit).
+ */
+export function splitIntentPut(key: string, intent: Record<string, unknown> & { workloads: Array<Record<string, unknown>> }): TxnOp & SpecCarrier {
+  const parts = intent.workloads.map(split);
+  const specs = new Map(parts.map((p) => [p.spec.key, p.spec]));
+  return { type: 'put', key, value: JSON.stringify({ ...intent, workloads: parts.map((p) => p.record) }), specs: [...specs.values()] };
 }
 
 /** The specs this core knows are stored, by hash, with their values (a few per service version: kept). */
@@ -41,8 +77,7 @@ export class SpecCache {
   needed(ops: readonly TxnOp[]): TxnOp[] {
     const needed = new Map<string, string>();
     for (const op of ops) {
-      const spec = (op as SpecCarrier).spec;
-      if (spec && !this.specs.has(spec.key.slice(SPECS.length))) needed.set(spec.key, spec.value);
+      for (const spec of (op as SpecCarrier).specs ?? []) if (!this.specs.has(spec.key.slice(SPECS.length))) needed.set(spec.key, spec.value);
     }
     return [...needed].map(([key, value]) => ({ type: 'put', key, value }));
   }
@@ -56,8 +91,7 @@ export class SpecCache {
   async load(store: Store, kvs: ReadonlyArray<Pick<KeyValue, 'value'> | null>): Promise<void> {
     const missing = new Set<string>();
     for (const kv of kvs) {
-      const hash = kv && specOf(kv.value);
-      if (hash && !this.specs.has(hash)) missing.add(hash);
+      for (const hash of kv ? specsNamed(kv.value) : []) if (!this.specs.has(hash)) missing.add(hash);
     }
     if (missing.size === 0) return;
     const hashes = [...missing];
@@ -65,6 +99,12 @@ export class SpecCache {
     found.forEach((kv, i) => {
       if (kv) this.specs.set(hashes[i]!, JSON.parse(kv.value) as Record<string, unknown>);
     });
+  }
+
+  /** A stored intent with its workloads whole again. */
+  joinIntent(raw: unknown): unknown {
+    const intent = raw as { workloads?: unknown[] } | null;
+    return Array.isArray(intent?.workloads) ? { ...intent, workloads: intent.workloads.map((w) => this.join(w)) } : raw;
   }
 
   /** A stored record whole again (one stored whole passes as it is). */
@@ -77,8 +117,7 @@ export class SpecCache {
   }
 }
 
-/** The spec hash a stored record names, without parsing it whole (a record stored whole has none). */
-function specOf(value: string): string | undefined {
-  const match = /"spec":"([A-Za-z0-9_-]{22})"/.exec(value);
-  return match?.[1];
+/** The spec hashes a stored record (or intent) names, without parsing it whole (a record stored whole names none). */
+function specsNamed(value: string): Set<string> {
+  return new Set(Array.from(value.matchAll(/"spec":"([A-Za-z0-9_-]{22})"/g), (match) => match[1]!));
 }

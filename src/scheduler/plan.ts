@@ -26,6 +26,12 @@ export interface PlanInput {
   request: DeployRequest;
   /** Where the request sits in the caller's document, so errors name the caller's field. */
   requestPath?: ErrorPath;
+  /**
+   * Orders nodes that tie for a strategy (strategies/types.ts tieOrder); without it, by name. The
+   * core gives each deploy its own, so that deploys planned at once on the same ledgers do not all
+   * pick the same nodes and fail each other's transactions.
+   */
+  tieBreak?: string;
 }
 
 export type PlanResult = DeployPlan;
@@ -94,6 +100,7 @@ export function planDeploy(input: PlanInput): PlanResult {
     memory: pieceRequest.memory,
     sharebase: policy.sharebase,
     ...(request.strict ? { strict: true } : {}),
+    ...(input.tieBreak !== undefined ? { tieBreak: input.tieBreak } : {}),
     unavailable,
   });
   if (!distribution.ok) {

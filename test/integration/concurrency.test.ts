@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { storedWorkloads } from '../support/stored.js';
+import { storedIntents, storedWorkloads } from '../support/stored.js';
 import { after, before, describe, it } from 'node:test';
-import { IntentSchema, type Intent } from '../../src/model/intent.js';
+import type { Intent } from '../../src/model/intent.js';
 import type { Workload } from '../../src/model/workload.js';
 import type { NetworkView } from '../../src/contract/networks.js';
 import { NodeResourcesSchema, type NodeResources } from '../../src/model/resources.js';
@@ -45,10 +45,7 @@ describe('two cores against one etcd deploying into the same node at once', () =
     const kvs = await store.range('/eru/');
     const ledger = NodeResourcesSchema.parse(JSON.parse(kvs.find((kv) => kv.key === `/eru/ledgers/${node}`)!.value));
     const workloads = storedWorkloads(kvs).filter((w) => w.node === node);
-    const intents = kvs
-      .filter((kv) => kv.key.startsWith('/eru/intents/'))
-      .map((kv) => IntentSchema.parse(JSON.parse(kv.value)))
-      .filter((i) => i.workloads.some((w) => w.node === node));
+    const intents = storedIntents(kvs).filter((i) => i.workloads.some((w) => w.node === node));
     return { ledger, workloads, intents };
   }
 
@@ -150,7 +147,7 @@ describe('two cores against one etcd taking addresses from one /27 at once', () 
     const pool = new Map(kvs.filter((kv) => kv.key.startsWith(`/eru/addresses/${network}/`)).map((kv) => [kv.key.split('/').pop()!, (JSON.parse(kv.value) as { workload: string }).workload]));
     const pairsOf = (list: Workload[]): Array<[string, string]> => list.flatMap((w) => w.addresses.filter((a) => a.network === network).map((a) => [a.address, w.id] as [string, string]));
     const workloads = storedWorkloads(kvs);
-    const intents = kvs.filter((kv) => kv.key.startsWith('/eru/intents/')).map((kv) => IntentSchema.parse(JSON.parse(kv.value))).flatMap((i) => i.workloads);
+    const intents = storedIntents(kvs).flatMap((i) => i.workloads);
     return { pool, holders: [...pairsOf(workloads), ...pairsOf(intents)] };
   }
 

@@ -83,6 +83,11 @@ describe('a deploy larger than one etcd transaction, and workloads listed a page
     assert.ok(many.items.every((w) => w.app === 'many'));
     // The client follows the pages by itself.
     assert.equal((await core.client.workloads.list({ pod, limit: 4 })).length, 72);
+    // Services page the same way (by pod, app, entry), their instances counted from the ledgers.
+    const services = await pages<{ pod: string; app: string; instances: number }>(core, '/v1/services?limit=1');
+    assert.ok(services.sizes.length >= 2 && services.sizes.every((n) => n === 1), `pages of ${services.sizes.join(', ')}`);
+    assert.deepEqual(services.items.filter((s) => s.pod === pod).map((s) => [s.app, s.instances]), [['aaother', 2], ['many', 70]]);
+    assert.deepEqual((await core.client.services.list()).filter((s) => s.pod === pod).map((s) => s.app), ['aaother', 'many']);
     const badToken = await core.api<{ code: string; path: string }>('GET', `/v1/workloads?pod=${pod}&continue=not%20a%20token`);
     assert.deepEqual([badToken.status, badToken.body.code, badToken.body.path], [400, 'INVALID_ARGUMENT', 'query.continue']);
     const tooMany = await core.api<{ path: string }>('GET', `/v1/workloads?limit=10001`);

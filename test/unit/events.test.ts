@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { event } from '../../src/bus/index.js';
-import { ChannelChain } from '../../src/bus/chain.js';
+import { ChannelChain, jsonMessages } from '../../src/bus/chain.js';
 import { EventFilterSchema, formatPosition, isAfter, type EruEvent } from '../../src/contract/events.js';
 import { EventFeed } from '../../src/core/events/feed.js';
 import { EventLog } from '../../src/core/events/log.js';
@@ -102,5 +102,11 @@ describe('the event log', () => {
     assert.deepEqual(batch.messages.map(([c, m]) => `${c.split(':').pop()}<${m.previous}`), ['all<11.0', 'a<10.0', 'p<11.0', 'all<13.0', 'b<11.0', 'p<13.0', 'all<14.0', 'a<13.0', 'p<14.0']);
     batch.sent();
     assert.deepEqual(chain.prepare([at(16, 'b')]).messages.map(([, m]) => m.previous), ['15.0', '14.0', '15.0']);
+    // As text (Redis): each message parses to the event with its previous, serialized once per event.
+    const events = [at(17, 'a'), at(18, 'b')];
+    const objects = chain.prepare(events).messages;
+    const texts = chain.prepare(events, jsonMessages()).messages;
+    assert.deepEqual(texts.map(([c, text]) => [c, JSON.parse(text) as unknown]), objects.map(([c, m]) => [c, m]));
+    assert.equal(texts.filter(([, text]) => text.startsWith('{"previous":')).length, 6, 'each names the one before on its channel');
   });
 });

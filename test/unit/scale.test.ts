@@ -78,7 +78,7 @@ describe("a deploy's transactions within etcd's limit", () => {
     assert.deepEqual(parts.flat().map((w) => w.id).sort(), planned.map((w) => w.id).sort(), 'every instance in exactly one part');
     for (const part of parts) {
       const nodes = new Set(part.map((w) => w.node)).size;
-      assert.ok(nodes + part.length + 2 <= MAX_TXN_OPS, `reserve: ${nodes} ledgers and ${part.length} addresses`);
+      assert.ok(nodes + part.length + 3 <= MAX_TXN_OPS, `reserve: ${nodes} ledgers, ${part.length} addresses, the intent, its spec and the cursor`);
       assert.ok(part.length * 3 + 2 <= MAX_TXN_OPS, `commit: ${part.length} instances`);
     }
     assert.ok(parts.length >= 5 && parts.length <= 20, `${parts.length} parts`);

@@ -215,10 +215,10 @@ describe('AUTO by levels', () => {
   it('places exactly as one-at-a-time AUTO would', () => {
     const nodeArb = fc.record({ capacity: fc.integer({ min: 0, max: 12 }), count: fc.integer({ min: 0, max: 8 }) });
     fc.assert(
-      fc.property(fc.array(nodeArb, { minLength: 1, maxLength: 10 }), fc.integer({ min: 1, max: 80 }), (specs, count) => {
+      fc.property(fc.array(nodeArb, { minLength: 1, maxLength: 10 }), fc.integer({ min: 1, max: 80 }), fc.option(fc.string({ maxLength: 8 }), { nil: undefined }), (specs, count, tieBreak) => {
         const resources = { cpus: {}, shared: {}, unboundPieces: 0, memory: null, memoryTotal: null };
         const nodes = specs.map((s, i) => ({ name: `n${i}`, ...s, resources }));
-        const input = { nodes, count, limit: 0, pieces: 1, memory: 0, sharebase: 100 };
+        const input = { nodes, count, limit: 0, pieces: 1, memory: 0, sharebase: 100, ...(tieBreak !== undefined ? { tieBreak } : {}) };
         const expected = autoOneAtATime(input);
         const actual = auto.distribute(input);
         if (expected === null) assert.equal(actual.ok, false);
@@ -226,5 +226,19 @@ describe('AUTO by levels', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+
+  it('a tie-break string orders the nodes that tie: two deploys planned at once on equal nodes mostly pick different ones; without one, by name', () => {
+    const resources = { cpus: {}, shared: {}, unboundPieces: 0, memory: null, memoryTotal: null };
+    const nodes = Array.from({ length: 100 }, (_, i) => ({ name: `n${String(i).padStart(3, '0')}`, capacity: 5, count: 0, resources }));
+    const chosen = (tieBreak?: string): string[] => {
+      const result = auto.distribute({ nodes, count: 10, limit: 0, pieces: 1, memory: 0, sharebase: 100, ...(tieBreak !== undefined ? { tieBreak } : {}) });
+      assert.ok(result.ok);
+      return [...result.counts.keys()].sort();
+    };
+    assert.deepEqual(chosen(), nodes.slice(0, 10).map((n) => n.name));
+    assert.deepEqual(chosen('a1b2c3'), chosen('a1b2c3'), 'the same tie-break, the same nodes');
+    const overlap = chosen('a1b2c3').filter((name) => chosen('zz9y8x').includes(name)).length;
+    assert.ok(overlap <= 3, `two tie-breaks share ${overlap} of 10 nodes`);
   });
 });

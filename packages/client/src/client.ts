@@ -277,7 +277,8 @@ export class EruClient {
   };
 
   readonly services = {
-    list: () => this.request<ServiceView[]>('GET', '/v1/services'),
+    /** Every service, a page at a time. */
+    list: () => this.all(this.pages<ServiceView>('/v1/services', {})),
     /** Scale a service to `count`; progress to `onEvent`, the result returned (a failure in it, not thrown). */
     scale: (app: string, entry: string, body: { count: number; pod?: string; drain?: number }, onEvent?: (event: DeployEvent) => void) =>
       this.follow<DeployEvent>('PUT', `/v1/apps/${enc(app)}/entries/${enc(entry)}/scale`, body, onEvent),

@@ -5,7 +5,8 @@ import { ApplyBodySchema, ReplaceBodySchema, RolloutQuerySchema, ScaleBodySchema
 import { RolloutSchema } from '../../model/rollout.js';
 import { WorkloadSchema } from '../../model/workload.js';
 import { redactService, type Applies, type Services } from '../../core/index.js';
-import { defineRoute, type RouteContext } from '../route.js';
+import { defineRoute, paged, type RouteContext } from '../route.js';
+import { PageQuerySchema } from '../../contract/query.js';
 import { sendNdjson } from '../stream.js';
 
 /** Services (an app's entrypoint in a pod): scaling and rolling replaces, streamed like deploys. */
@@ -13,11 +14,15 @@ export const serviceRoutes: FastifyPluginAsync<RouteContext & { services: Servic
   defineRoute(app, context, {
     method: 'GET',
     url: '/v1/services',
-    summary: 'Every service (an app\'s entrypoint in a pod): what its last deploy asked for, and how many instances it runs',
+    summary: 'The services (an app\'s entrypoint in a pod), a page at a time: what each one\'s last deploy asked for, and how many instances it runs',
     tag: 'services',
     access: 'read',
+    query: PageQuerySchema.strict(),
     response: z.array(ServiceViewSchema),
-    handler: async ({ principal }) => (await services.list()).map((s) => redactService(principal, s)),
+    handler: async ({ principal, query }, _request, reply) => {
+      const page = await services.page(query);
+      return paged(reply, { ...page, items: page.items.map((s) => redactService(principal, s)) });
+    },
   });
   defineRoute(app, context, {
     method: 'PUT',

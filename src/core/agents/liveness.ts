@@ -12,7 +12,8 @@ import type { Repositories } from '../repositories.js';
  * its agent moved to another core, which wrote it since), and the leader marks it down. A core that
  * dies takes its keys with its lease, once its agents have had the TTL to move to another.
  */
-const USAGE_WRITES_PER_SECOND = 250;
+// 5,000 nodes over three cores: each node's use is written about every 17 s, 300 store writes a second in all.
+const USAGE_WRITES_PER_SECOND = 100;
 const SWEEP_MS = 1000;
 
 interface Heard {

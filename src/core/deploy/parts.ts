@@ -40,15 +40,16 @@ function grown(size: PartSize, workload: Workload): PartSize | null {
 /**
  * Splits a deploy's planned instances into parts each reserved (and later committed) in one
  * transaction within MAX_TXN_OPS: in plan order, a node's instances kept together where they fit.
- * The first part also moves the address cursors and every part writes its intent, its shared
- * volumes' records, and on commit deletes the intent and writes the service record: counted up front.
+ * The first part also moves the address cursors and every part writes its intent (with the shared
+ * spec its workloads name, core/specs.ts), its shared volumes' records, and on commit deletes the
+ * intent and writes the service record: counted up front.
  */
 export function splitIntoParts(workloads: readonly Workload[]): Workload[][] {
   const first = workloads[0];
   if (!first) return [];
   const fixed = (isFirst: boolean): PartSize => ({
     compares: 1 + first.shared.length,
-    writes: 1 + first.shared.length + (isFirst ? first.addresses.length : 0),
+    writes: 2 + first.shared.length + (isFirst ? first.addresses.length : 0),
     commitWrites: COMMIT_OPS_PER_PART,
     nodes: new Set(),
   });

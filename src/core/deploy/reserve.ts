@@ -7,7 +7,7 @@ import type { Pod } from '../../model/pod.js';
 import { serviceOnNode, type NodeResources } from '../../model/resources.js';
 import type { Intent } from '../../model/intent.js';
 import type { Workload, WorkloadSpec } from '../../model/workload.js';
-import { capacityOf, planDeploy, type CandidateNode, type CapacityReport, type DeployRequest } from '../../scheduler/index.js';
+import { capacityOf, planDeploy, SchedulingError, type CandidateNode, type CapacityReport, type DeployRequest, type PlanResult } from '../../scheduler/index.js';
 import { hostPortsOf, portName } from '../../model/port.js';
 import { absent, put, type Repositories, type Versioned } from '../repositories.js';
 import { cursorAfter, pickAddresses } from '../networks/pool.js';
@@ -80,18 +80,24 @@ export interface PlacementRequest extends WorkloadSpec {
   strict?: boolean;
 }
 
-export async function loadPod(repos: Repositories, podName: string, options: { ports?: boolean } = {}): Promise<PodState> {
+export async function loadPod(repos: Repositories, podName: string, options: { ports?: boolean; freshLedgers?: boolean } = {}): Promise<PodState> {
   const pod = await repos.pods.get(podName);
   if (!pod) throw notFound('pod', podName);
-  // From this core's mirrors (caught up with the store first): nothing read per node, for 5,000 nodes at every deploy.
+  // From this core's mirrors: nothing read per node, for 5,000 nodes at every deploy. Nodes and their
+  // liveness caught up with the store first; ledgers as last seen (this core's own writes at once,
+  // others' by the watch): a stale one fails its guarded transaction and is read again.
   const [nodeMirror, ledgerMirror, statusMirror] = await Promise.all([repos.mirrored.nodes(), repos.mirrored.ledgers(), repos.mirrored.nodeStatus()]);
-  await Promise.all([nodeMirror.fresh(), ledgerMirror.fresh(), statusMirror.fresh()]);
+  await Promise.all([nodeMirror.fresh(), statusMirror.fresh(), options.freshLedgers ? ledgerMirror.fresh() : undefined]);
   const nodes = new Map(nodeMirror.list().filter((n) => n.value.pod === podName).map((n) => [n.value.name, n.value]));
   const ledgers = new Map<string, Versioned<NodeResources>>();
+  const unseen: string[] = [];
   for (const name of nodes.keys()) {
     const ledger = ledgerMirror.get(name);
     if (ledger) ledgers.set(name, { value: ledger.value, revision: ledger.revision });
+    else unseen.push(name);
   }
+  // A node added a moment ago through another core: its ledger read, not waited for.
+  if (unseen.length > 0) for (const [name, ledger] of await readLedgers(repos, unseen)) ledgers.set(name, ledger);
   const statuses = statusMirror.list().filter((s) => nodes.has(s.name));
   const down = new Set(statuses.filter((s) => !s.value.up).map((s) => s.name));
   const unreachable = new Map(statuses.flatMap((s) => (s.value.up && s.value.engineError ? [[s.name, s.value.engineError] as const] : [])));
@@ -174,7 +180,8 @@ async function loadNetworks(repos: Repositories, request: PlacementRequest): Pro
 
 /** The capacity-only dry run against the store. */
 export async function podCapacity(repos: Repositories, podName: string, request: Omit<SchedulingFields, 'networks'> & { app?: string; entry?: string }): Promise<CapacityReport> {
-  const state = await loadPod(repos, podName, { ports: (request.publish?.length ?? 0) > 0 });
+  // What an operator is shown is as of now (a deploy instead finds out from its transaction).
+  const state = await loadPod(repos, podName, { ports: (request.publish?.length ?? 0) > 0, freshLedgers: true });
   const memory = request.memory > 0 ? request.memory : state.pod.value.defaultMemory;
   return capacityOf({
     pod: podName,
@@ -207,10 +214,21 @@ export async function reserve(
   const networks = await loadNetworks(repos, asked);
   return optimistic(`deploying ${asked.app}/${asked.entry} into pod ${asked.pod}`, async () => {
     onAttempt();
-    const state = await loadPod(repos, asked.pod, { ports: hostPortsOf(asked).length > 0 });
+    const ports = hostPortsOf(asked).length > 0;
+    let state = await loadPod(repos, asked.pod, { ports });
     const policy = state.pod.value;
     const request = withPodDefaults(asked, policy);
-    const plan = planDeploy({ pod: request.pod, policy, nodes: candidates(state, request.app, request.entry), request: deployRequest(request) });
+    // Each attempt its own tie-break: concurrent deploys then prefer different nodes among equals.
+    const tieBreak = randomSuffix();
+    const planOn = (on: PodState): PlanResult => planDeploy({ pod: request.pod, policy, nodes: candidates(on, request.app, request.entry), request: deployRequest(request), tieBreak });
+    const first = attemptPlan(() => planOn(state));
+    let plan: PlanResult;
+    if (first && !first.leftOut) plan = first;
+    else {
+      // The mirrored ledgers may not show yet what another core just gave back: planned once more on them as they are now.
+      state = await loadPod(repos, asked.pod, { ports, freshLedgers: true });
+      plan = planOn(state);
+    }
     const createdAt = now().toISOString();
     if (plan.alreadyDone !== undefined) {
       return [{ alreadyDone: plan.alreadyDone, intent: { id: 'none', kind: 'deploy', owner, createdAt, workloads: [] }, revision: 0, pod: policy, nodes: state.nodes, networks, ...(request.service ? { service: request.service } : {}) }];
@@ -263,6 +281,16 @@ export async function reserve(
     }
     return reserved;
   });
+}
+
+/** A plan, or null when the pod (as seen) has no room for it. */
+function attemptPlan(plan: () => PlanResult): PlanResult | null {
+  try {
+    return plan();
+  } catch (error) {
+    if (error instanceof SchedulingError) return null;
+    throw error;
+  }
 }
 
 /** Attempts at one part's transaction, each after planning it again on the same nodes, before the whole request is. */

@@ -238,6 +238,8 @@ export class NodeService {
       );
       return done ? view(node.value, ledger.value, pod.value) : undefined;
     });
+    // Its agent's tokens are refused by this core from now on (the others once their watch brings it).
+    await (await this.repos.mirrored.tokens()).fresh({ deletes: true });
     this.publish(event('node.removed', { pod: removed.pod, node: name }));
     return removed;
   }

@@ -5,6 +5,7 @@ import { conflict } from '../../lib/errors.js';
 import type { Rollout } from '../../model/rollout.js';
 import { serviceOnNode } from '../../model/resources.js';
 import type { ResizeBody } from '../../contract/workloads.js';
+import { continueAfter, continuedFrom, DEFAULT_PAGE, type Page, type PageQuery } from '../../contract/query.js';
 import type { Workload } from '../../model/workload.js';
 import { trackActivity } from '../apps/activities.js';
 import type { EventQueue } from '../background.js';
@@ -25,9 +26,24 @@ export class Services {
    * Every service: its last deploy's request and spec, and how many instances it runs (deploys under
    * way included) — counted from the nodes' ledgers (their `held`), not by reading every workload.
    */
+  /** Every service (apply plans against them all). */
   async list(): Promise<ServiceView[]> {
+    return (await this.page({ limit: Number.MAX_SAFE_INTEGER })).items;
+  }
+
+  /**
+   * One page of the services, by pod, app and entry: at most `limit` (default DEFAULT_PAGE) after
+   * `continue`, each with its instances counted from the ledgers (no workload read).
+   */
+  async page(query: PageQuery): Promise<Page<ServiceView>> {
     const { repos } = this.context;
-    const [nodes, ledgers] = await Promise.all([repos.mirrored.nodes().then((m) => m.fresh()), repos.mirrored.ledgers().then((m) => m.fresh())]);
+    const limit = query.limit ?? DEFAULT_PAGE;
+    const [nodes, ledgers, records] = await Promise.all([
+      repos.mirrored.nodes().then((m) => m.fresh()),
+      repos.mirrored.ledgers().then((m) => m.fresh()),
+      // One more than asked: whether a next page exists.
+      repos.services.page(query.continue !== undefined ? continuedFrom(query.continue) : undefined, limit + 1),
+    ]);
     const instances = new Map<string, number>();
     for (const { value: node } of nodes.list()) {
       for (const [service, count] of Object.entries(ledgers.get(node.name)?.value.held ?? {})) {
@@ -35,7 +51,9 @@ export class Services {
         instances.set(key, (instances.get(key) ?? 0) + count);
       }
     }
-    return (await repos.services.list()).map(({ value: s }) => ({ ...s, instances: instances.get(`${s.pod}/${serviceOnNode(s)}`) ?? 0 }));
+    const chosen = records.slice(0, limit);
+    const items = chosen.map(({ value: s }) => ({ ...s, instances: instances.get(`${s.pod}/${serviceOnNode(s)}`) ?? 0 }));
+    return { items, ...(records.length > limit ? { next: continueAfter(chosen.at(-1)!.name) } : {}) };
   }
 
   /** Up with the spec its instances have, down evenly (core/scale/). */

@@ -1,8 +1,9 @@
-import { byName, type DeployStrategy, type StrategyNode } from './types.js';
+import { tieOrder, type DeployStrategy, type StrategyNode } from './types.js';
 
 /**
  * AUTO: one instance at a time, to the node with the fewest instances of this app/entrypoint;
- * ties go to the node with the most capacity left, then by name. With `limit`, no node ends up with
+ * ties go to the node with the most capacity left, then in the tie-break's order (tieOrder: by
+ * name, or as the deploy's own tie-break string shuffles them). With `limit`, no node ends up with
  * more than `limit` instances of the app/entrypoint, counting those it already runs.
  *
  * Placing one at a time is water-filling, so it is computed by levels instead of a heap: find the
@@ -12,7 +13,7 @@ import { byName, type DeployStrategy, type StrategyNode } from './types.js';
  */
 export const auto: DeployStrategy = {
   placesCountInTotal: true,
-  distribute({ nodes: all, count, limit }) {
+  distribute({ nodes: all, count, limit, tieBreak }) {
     const nodes = limit > 0 ? all.map((n) => ({ ...n, capacity: Math.min(n.capacity, Math.max(0, limit - n.count)) })) : all;
     const usable = nodes.filter((n) => n.capacity > 0);
     const filledTo = (level: number, node: StrategyNode): number => Math.min(node.capacity, Math.max(0, level - node.count));
@@ -36,6 +37,7 @@ export const auto: DeployStrategy = {
       else low = mid + 1;
     }
     const level = low;
+    const ties = tieOrder(tieBreak);
     const counts = new Map<string, number>();
     let remainder = count;
     for (const node of usable) {
@@ -46,7 +48,7 @@ export const auto: DeployStrategy = {
     const reaching = usable
       .filter((node) => node.count <= level - 1 && node.capacity > filledTo(level - 1, node))
       .map((node) => ({ node, left: node.capacity - filledTo(level - 1, node) }))
-      .sort((a, b) => b.left - a.left || byName(a.node, b.node));
+      .sort((a, b) => b.left - a.left || ties(a.node, b.node));
     for (const { node } of reaching.slice(0, remainder)) counts.set(node.name, (counts.get(node.name) ?? 0) + 1);
     return { ok: true, counts };
   },

@@ -22,6 +22,8 @@ export interface StrategyInput {
   strict?: boolean;
   /** Nodes of the pod that may not take anything (down, bypassed, no macvlan parent), with why; not the caller's filter. */
   unavailable?: ReadonlyMap<string, string>;
+  /** How nodes that tie are ordered (tieOrder); by name without it. */
+  tieBreak?: string;
 }
 
 /** Instances to add per node, or why the request cannot be met (with per-node reasons). */
@@ -38,4 +40,25 @@ export interface DeployStrategy {
 
 export function byName(a: { name: string }, b: { name: string }): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/**
+ * The order of nodes that tie on everything a strategy weighs: by name, or — with a tie-break
+ * string — by a hash of it with the name (FNV-1a), then by name. Deterministic for a given input.
+ */
+export function tieOrder(tieBreak: string | undefined): (a: { name: string }, b: { name: string }) => number {
+  if (tieBreak === undefined) return byName;
+  const hashes = new Map<string, number>();
+  const hashOf = (name: string): number => {
+    let hash = hashes.get(name);
+    if (hash === undefined) {
+      hash = 0x811c9dc5;
+      for (const text of [tieBreak, '\0', name]) {
+        for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+      }
+      hashes.set(name, hash);
+    }
+    return hash;
+  };
+  return (a, b) => hashOf(a.name) - hashOf(b.name) || byName(a, b);
 }
