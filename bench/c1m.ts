@@ -244,7 +244,14 @@ async function main(): Promise<void> {
     console.log(`heartbeats: ${beats.reduce((s, f) => s + f.beats, 0)} in the last periods, round trip p50 ${Math.max(...beats.map((f) => f.p50))} ms, p99 ${Math.max(...beats.map((f) => f.p99))} ms, failed ${agentFigures.flat().reduce((s, f) => s + f.failed, 0)}`);
     console.log(`eru ps --app app7: median ${Math.round([...psTimes].sort((a, b) => a - b)[2]!)} ms (its API call alone ${Math.round([...apiTimes].sort((a, b) => a - b)[2]!)} ms); full listing of ${listed.toLocaleString()} workloads: ${Math.round(listMs)} ms`);
     console.log(`pod map of ${options.nodes.toLocaleString()} nodes: API ${Math.round(mapApiMs)} ms (${(mapBytes / 1024 ** 2).toFixed(1)} MiB); in Chromium painted ${Math.round(mapPaintMs)} ms, a filter answered at ${Math.round(mapInteractiveMs)} ms after the page's start`);
-    const report = JSON.parse(check.stdout || '{}') as { counts?: Record<string, number>; nodes?: string[]; skipped?: Record<string, string> };
+    const report = (() => {
+      try {
+        return JSON.parse(check.stdout || '{}') as { counts?: Record<string, number>; nodes?: string[]; skipped?: Record<string, string> };
+      } catch {
+        return {};
+      }
+    })();
+    if (!report.nodes) console.log(`eru check gave no report: ${(check.stderr || check.stdout).slice(0, 500)}`);
     console.log(`eru check --pod ${POD} (${checkSeconds.toFixed(1)} s): exit ${check.code}, ${report.nodes?.length ?? 0} nodes checked; drift by kind ${JSON.stringify(report.counts ?? {})}; ${report.skipped?.['simulated nodes'] ?? ''}`);
   } finally {
     for (const agent of agents) agent.kill('SIGTERM');

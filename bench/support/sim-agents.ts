@@ -12,8 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { EruClient } from 'eru-client';
-import { nodeTransport } from 'eru-client/node';
+import { LeanHttp } from './lean-http.js';
 
 export interface SimAgentsConfig {
   /** The cores, comma-separated. */
@@ -55,25 +54,33 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   }
 });
 
-const transport = nodeTransport();
+/** One lean client per core (lean-http.ts: this process's own HTTP cost kept below the cores'). */
+const cores = config.urls.split(',').map((url) => {
+  const { hostname, port } = new URL(url);
+  return new LeanHttp(hostname, Number(port), 64);
+});
+
+async function call(core: LeanHttp, path: string, token: string, body: unknown): Promise<void> {
+  const answer = await core.post(path, token, JSON.stringify(body));
+  if (answer.status !== 200) throw new Error(`${answer.status} ${answer.body.slice(0, 200)}`);
+}
 
 function agent(node: SimAgentsConfig['nodes'][number], index: number): void {
-  // Agents spread over the cores, as each real agent is given one (it learns the others).
-  const urls = config.urls.split(',');
-  const first = index % urls.length;
-  // Node's http module, kept-alive connections, as the real agent (src/agent/agent.ts) calls its core.
-  const client = new EruClient({ url: [...urls.slice(first), ...urls.slice(0, first)].join(','), token: node.token, transport });
+  // Agents spread over the cores, as each real agent is given one.
+  const core = cores[index % cores.length]!;
+  const path = `/v1/nodes/${encodeURIComponent(node.name)}`;
   const beat = async (): Promise<void> => {
     const started = performance.now();
     try {
-      await client.agent.heartbeat(node.name, {
+      // What the real agent sends (contract/agents.ts): its containers, and each core's use.
+      await call(core, `${path}/heartbeat`, node.token, {
         containers: onNode.get(node.name)!.size,
         agent: 'simulated',
         cpu: Array.from({ length: node.cores }, () => Math.round(Math.random() * 100) / 100),
       });
       const news = toReport.get(node.name)!.splice(0);
       if (news.length > 0) {
-        await client.agent.report(node.name, { workloads: news.map((id) => ({ id, running: true, healthy: true })) });
+        await call(core, `${path}/status`, node.token, { workloads: news.map((id) => ({ id, running: true, healthy: true })) });
         reported += news.length;
       }
       beats++;
@@ -106,5 +113,6 @@ config.nodes.forEach(agent);
 timers.push(setInterval(() => process.stdout.write(`${JSON.stringify(figures())}\n`), config.reportMs));
 process.on('SIGTERM', () => {
   for (const timer of timers) clearTimeout(timer);
+  for (const core of cores) core.close();
   process.stdout.write(`${JSON.stringify(figures())}\n`, () => process.exit(0));
 });
