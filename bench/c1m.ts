@@ -174,53 +174,8 @@ async function main(): Promise<void> {
     deploysEnded = seconds;
     const cpuFigures = new Map([...cpuAtStart.keys()].map((pid) => [pid, cpuOverDeploys(pid)]));
 
-    // Listing at the end: `eru ps --app X` (the CLI, a real process) and a paged full listing.
-    const psTimes: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const t0 = performance.now();
-      const ps = await cores[0]!.eru(['ps', '--app', 'app7', '--json']);
-      psTimes.push(performance.now() - t0);
-      if (ps.code !== 0) throw new Error(`eru ps failed: ${ps.stderr}`);
-    }
-    // The same list without the CLI's process start: the API's own time.
-    const apiTimes: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const t0 = performance.now();
-      await admin.workloads.list({ app: 'app7' });
-      apiTimes.push(performance.now() - t0);
-    }
-    const t0 = performance.now();
-    const listed = (await admin.workloads.list({ pod: POD })).length;
-    const listMs = performance.now() - t0;
-
-    // The pod's map in Chromium: from the page's start to the map painted, and to a filter typed in answered.
-    const mapApiStart = performance.now();
-    const mapResponse = await fetch(`${urls[0]}/v1/pods/${POD}/map`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
-    const mapBytes = (await mapResponse.arrayBuffer()).byteLength;
-    const mapApiMs = performance.now() - mapApiStart;
-    const browser = await launchBrowser();
-    let mapPaintMs = 0;
-    let mapInteractiveMs = 0;
-    try {
-      const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-      await signIn(page, urls[0]!, TEST_TOKEN);
-      await page.goto(`${urls[0]}/ui/#/pods/${POD}`);
-      await page.reload();
-      await page.waitForFunction(() => (window as unknown as { __eru: { mapPaintedAt: number } }).__eru.mapPaintedAt > 0, undefined, { timeout: 120_000, polling: 50 });
-      mapPaintMs = await page.evaluate(() => (window as unknown as { __eru: { mapPaintedAt: number } }).__eru.mapPaintedAt);
-      const last = `sim-${String(options.nodes - 1).padStart(5, '0')}`;
-      await page.fill('input.filter', last);
-      await page.waitForFunction(() => document.querySelectorAll('[data-node]').length === 1, undefined, { polling: 'raf', timeout: 60_000 });
-      mapInteractiveMs = await page.evaluate(() => performance.now());
-    } finally {
-      await browser.close();
-    }
-
+    // What the deploys showed, printed before anything else is measured.
     const dbSize = await etcd.dbSize();
-    const checkStarted = performance.now();
-    const check = await cores[0]!.eru(['check', '--pod', POD, '--json'], { timeoutMs: 30 * 60_000 });
-    const checkSeconds = (performance.now() - checkStarted) / 1000;
-
     console.log('');
     console.log(`placed ${placed.toLocaleString()} in ${seconds.toFixed(1)} s: ${Math.round(placed / seconds).toLocaleString()}/s (Nomad's C1M: ${NOMAD_C1M_PER_SECOND.toLocaleString()}/s on 5,000 real hosts and 5 servers — theirs, not this machine)`);
     for (const [m, at] of milestones) console.log(`  at ${m.toLocaleString()}: ${Math.round(m / at).toLocaleString()}/s since the start`);
@@ -230,7 +185,7 @@ async function main(): Promise<void> {
     console.log(`etcd database: ${(dbSize / 1024 ** 2).toFixed(0)} MiB, ${Math.round(dbSize / Math.max(placed, 1))} bytes per workload`);
     for (const [i, core] of cores.entries()) {
       const f = cpuFigures.get(core.pid)!;
-      console.log(`core ${i}: peak RSS ${f.peakRssMiB} MiB, CPU over the deploys ${f.cpuSeconds.toFixed(0)} s (${f.share})`);
+      console.log(`core ${i}: peak RSS over the deploys ${f.peakRssMiB} MiB, CPU over the deploys ${f.cpuSeconds.toFixed(0)} s (${f.share})`);
     }
     for (const [i, pid] of etcd.pids.entries()) {
       const f = cpuFigures.get(pid)!;
@@ -241,18 +196,71 @@ async function main(): Promise<void> {
     const perPlacement = (pids: number[]): string => ((pids.reduce((sum, pid) => sum + cpuFigures.get(pid)!.cpuSeconds, 0) * 1000) / Math.max(placed, 1)).toFixed(2);
     console.log(`CPU per placement: cores ${perPlacement(cores.map((c) => c.pid))} ms, etcd ${perPlacement(etcd.pids)} ms, simulated agents ${perPlacement(agents.map((a) => a.pid!))} ms`);
     const beats = agentFigures.flatMap((f) => f.slice(-3));
-    console.log(`heartbeats: ${beats.reduce((s, f) => s + f.beats, 0)} in the last periods, round trip p50 ${Math.max(...beats.map((f) => f.p50))} ms, p99 ${Math.max(...beats.map((f) => f.p99))} ms, failed ${agentFigures.flat().reduce((s, f) => s + f.failed, 0)}`);
-    console.log(`eru ps --app app7: median ${Math.round([...psTimes].sort((a, b) => a - b)[2]!)} ms (its API call alone ${Math.round([...apiTimes].sort((a, b) => a - b)[2]!)} ms); full listing of ${listed.toLocaleString()} workloads: ${Math.round(listMs)} ms`);
-    console.log(`pod map of ${options.nodes.toLocaleString()} nodes: API ${Math.round(mapApiMs)} ms (${(mapBytes / 1024 ** 2).toFixed(1)} MiB); in Chromium painted ${Math.round(mapPaintMs)} ms, a filter answered at ${Math.round(mapInteractiveMs)} ms after the page's start`);
-    const report = (() => {
+    console.log(`heartbeats (the last 30 s of deploys): ${beats.reduce((s, f) => s + f.beats, 0)}, round trip p50 ${Math.max(...beats.map((f) => f.p50))} ms, p99 ${Math.max(...beats.map((f) => f.p99))} ms, failed ${agentFigures.flat().reduce((s, f) => s + f.failed, 0)}`);
+
+    // Then each measurement of the end, printed as it is made; one that fails is said, and the rest go on.
+    const measure = async (what: string, work: () => Promise<string>): Promise<void> => {
       try {
-        return JSON.parse(check.stdout || '{}') as { counts?: Record<string, number>; nodes?: string[]; skipped?: Record<string, string> };
-      } catch {
-        return {};
+        console.log(`${what}: ${await work()}`);
+      } catch (error) {
+        console.log(`${what}: FAILED — ${(error as Error).message.split('\n')[0]}`);
       }
-    })();
-    if (!report.nodes) console.log(`eru check gave no report: ${(check.stderr || check.stdout).slice(0, 500)}`);
-    console.log(`eru check --pod ${POD} (${checkSeconds.toFixed(1)} s): exit ${check.code}, ${report.nodes?.length ?? 0} nodes checked; drift by kind ${JSON.stringify(report.counts ?? {})}; ${report.skipped?.['simulated nodes'] ?? ''}`);
+    };
+    await measure('eru ps --app app7', async () => {
+      const psTimes: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const t0 = performance.now();
+        const ps = await cores[0]!.eru(['ps', '--app', 'app7', '--json']);
+        psTimes.push(performance.now() - t0);
+        if (ps.code !== 0) throw new Error(`eru ps failed: ${ps.stderr}`);
+      }
+      // The same list without the CLI's process start: the API's own time.
+      const apiTimes: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const t0 = performance.now();
+        await admin.workloads.list({ app: 'app7' });
+        apiTimes.push(performance.now() - t0);
+      }
+      return `median ${Math.round([...psTimes].sort((a, b) => a - b)[2]!)} ms (its API call alone ${Math.round([...apiTimes].sort((a, b) => a - b)[2]!)} ms)`;
+    });
+    await measure('full paged listing', async () => {
+      const t0 = performance.now();
+      const listed = (await admin.workloads.list({ pod: POD })).length;
+      return `${listed.toLocaleString()} workloads in ${Math.round(performance.now() - t0)} ms`;
+    });
+    // The pod's map: the API, then in Chromium from the page's start to the map painted, and to a filter typed in answered.
+    await measure(`pod map of ${options.nodes.toLocaleString()} nodes (API)`, async () => {
+      const t0 = performance.now();
+      const response = await fetch(`${urls[0]}/v1/pods/${POD}/map`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+      const bytes = (await response.arrayBuffer()).byteLength;
+      return `${Math.round(performance.now() - t0)} ms, ${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+    });
+    await measure(`pod map of ${options.nodes.toLocaleString()} nodes (Chromium)`, async () => {
+      const browser = await launchBrowser();
+      try {
+        const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+        await signIn(page, urls[0]!, TEST_TOKEN);
+        await page.goto(`${urls[0]}/ui/#/pods/${POD}`);
+        await page.reload();
+        await page.waitForFunction(() => (window as unknown as { __eru: { mapPaintedAt: number } }).__eru.mapPaintedAt > 0, undefined, { timeout: 120_000, polling: 50 });
+        const painted = await page.evaluate(() => (window as unknown as { __eru: { mapPaintedAt: number } }).__eru.mapPaintedAt);
+        const last = `sim-${String(options.nodes - 1).padStart(5, '0')}`;
+        await page.fill('input.filter', last);
+        await page.waitForFunction(() => document.querySelectorAll('[data-node]').length === 1, undefined, { polling: 'raf', timeout: 60_000 });
+        const interactive = await page.evaluate(() => performance.now());
+        return `painted ${Math.round(painted)} ms, a filter answered at ${Math.round(interactive)} ms after the page's start`;
+      } finally {
+        await browser.close();
+      }
+    });
+    await measure(`eru check --pod ${POD}`, async () => {
+      const t0 = performance.now();
+      const check = await cores[0]!.eru(['check', '--pod', POD, '--json'], { timeoutMs: 30 * 60_000 });
+      const report = JSON.parse(check.stdout || '{}') as { counts?: Record<string, number>; nodes?: string[]; skipped?: Record<string, string> };
+      if (!report.nodes) throw new Error(`no report: ${(check.stderr || check.stdout).slice(0, 500)}`);
+      return `${((performance.now() - t0) / 1000).toFixed(1)} s, exit ${check.code}, ${report.nodes.length} nodes checked; drift by kind ${JSON.stringify(report.counts ?? {})}; ${report.skipped?.['simulated nodes'] ?? ''}`;
+    });
+    for (const [i, core] of cores.entries()) console.log(`core ${i}: peak RSS at the end ${processFigures(core.pid).peakRssMiB} MiB`);
   } finally {
     for (const agent of agents) agent.kill('SIGTERM');
     for (const core of cores) await core.stop().catch(() => undefined);
